@@ -1,0 +1,73 @@
+"""One error tree for the whole package.
+
+::
+
+    CrawlerError
+     ├── ConfigError            sources.yaml is wrong (names the source and the key)
+     ├── UnknownSourceError     no configured source covers a URL or host
+     ├── FetchError
+     │    ├── TransientFetchError   worth retrying: connect errors, timeouts, 5xx, 429
+     │    └── PermanentFetchError   not worth retrying: 4xx, too large, bad redirect
+     ├── ArchiveError           the archive (WARC, snapshot files, catalog) cannot be written or read
+     └── MirrorError            the offline mirror cannot start or serve
+
+Expected outcomes ("not an article", "already archived") are values, not exceptions:
+see :class:`crawler.models.ExtractionFailure`.
+"""
+
+from __future__ import annotations
+
+
+class CrawlerError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class ConfigError(CrawlerError):
+    """A configuration file is invalid; the message names the source and the key."""
+
+    def __init__(self, message: str, *, source: str | None = None, key: str | None = None) -> None:
+        where = ""
+        if source is not None:
+            where = f"source {source!r}"
+            if key is not None:
+                where += f", key {key!r}"
+        elif key is not None:
+            where = f"key {key!r}"
+        super().__init__(f"{where}: {message}" if where else message)
+        self.source = source
+        self.key = key
+
+
+class UnknownSourceError(CrawlerError):
+    """No source in sources.yaml covers this URL."""
+
+
+class FetchError(CrawlerError):
+    """A fetch did not produce a usable response."""
+
+    def __init__(self, message: str, *, url: str, status: int | None = None) -> None:
+        super().__init__(f"{url}: {message}")
+        self.url = url
+        self.status = status
+
+
+class TransientFetchError(FetchError):
+    """Worth retrying later: connection errors, timeouts, HTTP 5xx and 429."""
+
+    def __init__(
+        self, message: str, *, url: str, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, url=url, status=status)
+        self.retry_after = retry_after
+
+
+class PermanentFetchError(FetchError):
+    """Retrying will not help: HTTP 4xx (except 429), oversized bodies, bad redirects."""
+
+
+class ArchiveError(CrawlerError):
+    """The archive cannot be written or read."""
+
+
+class MirrorError(CrawlerError):
+    """The offline mirror cannot start or serve."""

@@ -1,0 +1,53 @@
+"""Pure URL helpers: host keys, joining, and same-site checks."""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def host_key(url_or_host: str) -> str:
+    """``host[:port]`` in lower case, default ports and a leading ``www.`` dropped.
+
+    >>> host_key("https://WWW.BaoCanTho.com.vn:443/x")
+    'baocantho.com.vn'
+    >>> host_key("http://127.0.0.1:8080/")
+    '127.0.0.1:8080'
+    """
+    if "//" not in url_or_host:
+        url_or_host = "//" + url_or_host
+    parts = urlsplit(url_or_host)
+    host = (parts.hostname or "").lower().rstrip(".")
+    if host.startswith("www."):
+        host = host[4:]
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme or "", -1):
+        if not (parts.scheme == "" and port in _DEFAULT_PORTS.values()):
+            return f"{host}:{port}"
+    return host
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+
+
+def absolute(base: str, href: str) -> str | None:
+    """``href`` resolved against ``base`` without its fragment; None for non-HTTP links."""
+    href = href.strip()
+    if not href or href.startswith(("javascript:", "mailto:", "tel:", "#", "data:")):
+        return None
+    joined = urljoin(base, href)
+    parts = urlsplit(joined)
+    if parts.scheme not in ("http", "https"):
+        return None
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+
+
+def path_and_query(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
