@@ -25,9 +25,9 @@ def host_key(url_or_host: str) -> str:
         port = parts.port
     except ValueError:
         port = None
-    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme or "", -1):
-        if not (parts.scheme == "" and port in _DEFAULT_PORTS.values()):
-            return f"{host}:{port}"
+    default = _DEFAULT_PORTS.get(parts.scheme or "", -1)
+    if port is not None and port != default and not (parts.scheme == "" and port in _DEFAULT_PORTS.values()):
+        return f"{host}:{port}"
     return host
 
 

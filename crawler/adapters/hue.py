@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -184,7 +185,9 @@ class HueAdapter:
             return node_text(hit[0])
         return None
 
-    def _breadcrumb(self, tree: LexborHTMLParser, title: LexborNode, url: str, rules: dict[str, str]) -> tuple[str, ...]:
+    def _breadcrumb(
+        self, tree: LexborHTMLParser, title: LexborNode, url: str, rules: dict[str, str]
+    ) -> tuple[str, ...]:
         hit = first_css(tree, BREADCRUMB)
         if hit is not None:
             crumbs = breadcrumb_from_links(hit[0].css("a"))
@@ -252,7 +255,7 @@ def _preceding_links(title: LexborNode) -> list[LexborNode]:
     return links
 
 
-def _date_near(title: LexborNode) -> object:
+def _date_near(title: LexborNode) -> datetime | None:
     """The first date in the title's container, widening up to four levels."""
     node: LexborNode | None = title.parent
     for _ in range(4):

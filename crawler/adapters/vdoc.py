@@ -235,9 +235,7 @@ def _slugs_from_links(links: list[LexborNode]) -> tuple[str, ...]:
     slugs: list[str] = []
     for link in links:
         path = urlsplit(link.attributes.get("href") or "").path.strip("/")
-        if path and "/" not in path.removeprefix("news/"):
-            slugs.append(path.rsplit("/", 1)[-1])
-        elif path:
+        if (path and "/" not in path.removeprefix("news/")) or path:
             slugs.append(path.rsplit("/", 1)[-1])
     return tuple(dict.fromkeys(slugs))
 

@@ -1,0 +1,111 @@
+"""One article, end to end: fetch (following redirects) -> WARC (raw first) -> adapter -> snapshot store.
+
+Shared by ``crawler fetch``, the demo walk and the crawl engine, so that every entry
+point produces the same artefacts from the same response bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from crawler.adapters import Adapter, get_adapter
+from crawler.config import SourceConfig, Sources
+from crawler.errors import FetchError
+from crawler.fetcher import Fetcher
+from crawler.models import Article, ExtractionFailure, FetchResult, WarcLocation
+from crawler.normalize import decode_html, render_snapshot
+from crawler.store import SnapshotRecord, Store
+from crawler.warc import WarcWriter
+
+DEFAULT_WARC_SIZE = 1_000_000_000
+
+Status = Literal["archived", "unchanged", "not-article", "http-error", "fetch-failed", "extraction-failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one URL; ``message`` says why when it was not archived."""
+
+    url: str
+    source: str
+    status: Status
+    snapshot: SnapshotRecord | None = None
+    failure: ExtractionFailure | None = None
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("archived", "unchanged")
+
+
+class Archive:
+    """An archive directory: one WARC writer per source (opened lazily) and the snapshot store."""
+
+    def __init__(self, root: Path, sources: Sources, *, warc_size: int = DEFAULT_WARC_SIZE) -> None:
+        self.root = root
+        self.sources = sources
+        self.warc_size = warc_size
+        self.store = Store(root)
+        self._writers: dict[str, WarcWriter] = {}
+        self._adapters: dict[str, Adapter] = {}
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+        self._writers.clear()
+        self.store.close()
+
+    def adapter(self, source: SourceConfig) -> Adapter:
+        if source.key not in self._adapters:
+            self._adapters[source.key] = get_adapter(source)
+        return self._adapters[source.key]
+
+    def writer(self, source: SourceConfig) -> WarcWriter:
+        if source.key not in self._writers:
+            self._writers[source.key] = WarcWriter(
+                self.root / "warc", source.key, max_size=self.warc_size,
+                info={"x-crawler-source": source.key, "x-crawler-source-name": source.name},
+            )
+        return self._writers[source.key]
+
+    def record(self, source: SourceConfig, results: list[FetchResult]) -> list[WarcLocation]:
+        """Write every exchange to the source's WARC before anything parses it."""
+        writer = self.writer(source)
+        return [writer.write_exchange(result) for result in results]
+
+    def store_article(self, source: SourceConfig, result: FetchResult, location: WarcLocation) -> Outcome:
+        """Parse a recorded 200 response and store its snapshot."""
+        parsed = parse_response(self.adapter(source), result.content, result.header("content-type"), result.url)
+        if isinstance(parsed, ExtractionFailure):
+            return Outcome(result.url, source.key, "extraction-failed", failure=parsed, message=str(parsed))
+        record = self.store.save(parsed, render_snapshot(parsed), location, result.fetched_at)
+        return Outcome(result.url, source.key, "archived" if record.created else "unchanged", snapshot=record)
+
+
+def parse_response(adapter: Adapter, content: bytes, content_type: str | None, url: str) -> Article | ExtractionFailure:
+    """Decode a response body (header charset, then meta, then UTF-8) and run the adapter on it."""
+    return adapter.parse_article(decode_html(content, content_type), url)
+
+
+async def archive_article(fetcher: Fetcher, archive: Archive, source: SourceConfig, url: str) -> Outcome:
+    """Fetch one article URL of ``source`` and archive it (WARC + snapshot + catalog row)."""
+    if source.article_id(url) is None:
+        return Outcome(url, source.key, "not-article",
+                       message=f"{url} is not an article URL of {source.key} (pattern {source.article_url_pattern})")
+    try:
+        results = await fetcher.fetch_following(url, allow=source.covers)
+    except FetchError as err:
+        return Outcome(url, source.key, "fetch-failed", message=str(err))
+    locations = archive.record(source, results)
+    final = results[-1]
+    if final.status != 200:
+        return Outcome(url, source.key, "http-error", message=f"{final.url}: HTTP {final.status} {final.reason}")
+    return archive.store_article(source, final, locations[-1])

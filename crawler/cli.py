@@ -1,0 +1,182 @@
+"""Command line: argv, logging and output; the only reader of argv and the environment.
+
+Exit codes: 0 success; 1 the requested work failed (HTTP failure, not an article,
+extraction failure, archive error); 2 bad usage or configuration (unknown source,
+invalid sources.yaml).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import trio
+
+from crawler import USER_AGENT, __version__
+from crawler.config import Sources, load_sources
+from crawler.errors import ConfigError, CrawlerError, UnknownSourceError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (ConfigError, UnknownSourceError) as err:
+        print(f"crawler: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except CrawlerError as err:
+        print(f"crawler: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("crawler: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crawler", description="Crawl and archive Vietnamese provincial news portals."
+    )
+    parser.add_argument("--version", action="version", version=f"crawler {__version__} ({USER_AGENT})")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser, *, archive: bool = True) -> None:
+        p.add_argument("--sources", type=Path, default=None, help="sources file (default: ./sources.yaml)")
+        p.add_argument("--origin", action="append", default=[], metavar="HOST=URL",
+                       help="serve HOST from another origin, e.g. baocantho.com.vn=http://127.0.0.1:8080")
+        if archive:
+            p.add_argument("--archive", type=Path, default=Path("archive"), help="archive directory (default: archive)")
+
+    p = sub.add_parser("parse", help="print the snapshot of a saved page (no network)")
+    common(p, archive=False)
+    p.add_argument("--url", required=True, help="the page's URL (chooses the source and adapter)")
+    p.add_argument("file", type=Path, help="saved HTML file")
+    p.set_defaults(func=cmd_parse)
+
+    p = sub.add_parser("fetch", help="archive one article: WARC + snapshot + catalog row")
+    common(p)
+    p.add_argument("url")
+    p.add_argument("--timeout", type=float, default=30.0)
+    p.set_defaults(func=cmd_fetch)
+
+    p = sub.add_parser("mirror", help="serve the offline mirror of the portals until interrupted")
+    p.add_argument("--port", type=int, default=None, help="first port (one port per host, consecutive)")
+    p.add_argument("--articles", type=int, default=60, help="generated articles per source (default 60)")
+    p.add_argument("--seed", type=int, default=1)
+    p.set_defaults(func=cmd_mirror)
+
+    p = sub.add_parser("demo", help="archive the whole offline mirror, replay it, print a summary")
+    p.add_argument("--archive", type=Path, default=Path("archive/demo"), help="default: archive/demo")
+    p.add_argument("--sources", type=Path, default=None)
+    p.add_argument("--articles", type=int, default=60, help="generated articles per source (default 60)")
+    p.add_argument("--seed", type=int, default=1)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("replay", help="re-extract snapshots from WARC files, no network")
+    common(p)
+    p.add_argument("warcs", nargs="*", type=Path, help="WARC files (default: every closed WARC of the archive)")
+    p.add_argument("--out", type=Path, default=None, help="write snapshots under DIR/text/<source>/...")
+    p.add_argument("--jsonl", default=None, metavar="FILE|-", help="write one JSON object per article")
+    p.add_argument("--source", default=None, help="source key for records on no configured host")
+    p.set_defaults(func=cmd_replay)
+    return parser
+
+
+def read_sources(args: argparse.Namespace) -> Sources:
+    sources = load_sources(args.sources)
+    origins: dict[str, str] = {}
+    for item in getattr(args, "origin", []):
+        host, sep, url = item.partition("=")
+        if not sep or not url.startswith(("http://", "https://")):
+            raise ConfigError(f"--origin wants HOST=URL, got {item!r}")
+        origins[host.strip().lower()] = url
+    return sources.rebased(origins) if origins else sources
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from crawler.adapters import get_adapter
+    from crawler.archiver import parse_response
+    from crawler.models import ExtractionFailure
+    from crawler.normalize import render_snapshot
+
+    source = read_sources(args).for_url(args.url)
+    try:
+        data = args.file.read_bytes()
+    except OSError as err:
+        print(f"crawler: cannot read {args.file}: {err.strerror}", file=sys.stderr)
+        return EXIT_FAILED
+    result = parse_response(get_adapter(source), data, None, args.url)
+    if isinstance(result, ExtractionFailure):
+        print(f"crawler: extraction failed: {result}", file=sys.stderr)
+        return EXIT_FAILED
+    sys.stdout.write(render_snapshot(result) + "\n")
+    return EXIT_OK
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from crawler.archiver import Archive, archive_article
+    from crawler.fetcher import Fetcher, FetchPolicy
+
+    sources = read_sources(args)
+    source = sources.for_url(args.url)
+
+    async def run() -> int:
+        with Archive(args.archive, sources) as archive:
+            async with Fetcher(FetchPolicy(timeout=args.timeout)) as fetcher:
+                outcome = await archive_article(fetcher, archive, source, args.url)
+        if not outcome.ok or outcome.snapshot is None:
+            print(f"crawler: {outcome.status}: {outcome.message}", file=sys.stderr)
+            return EXIT_FAILED
+        print(outcome.snapshot.text_path)
+        return EXIT_OK
+
+    return trio.run(run)
+
+
+def cmd_mirror(args: argparse.Namespace) -> int:
+    from crawler.mirror import serve
+
+    serve(port=args.port, articles=args.articles, seed=args.seed)
+    return EXIT_OK
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from crawler.replay import ReplayStats, replay, warc_files, write_outputs
+
+    sources = read_sources(args)
+    paths = list(args.warcs) or warc_files(args.archive)
+    if not paths:
+        print(f"crawler: no WARC files given and none in {args.archive / 'warc'}", file=sys.stderr)
+        return EXIT_FAILED
+    for path in paths:
+        if not path.is_file():
+            print(f"crawler: no such WARC file: {path}", file=sys.stderr)
+            return EXIT_FAILED
+    if args.out is None and args.jsonl is None:
+        print("crawler: nothing to write: give --out DIR and/or --jsonl FILE|-", file=sys.stderr)
+        return EXIT_USAGE
+    stats = ReplayStats()
+    items = replay(paths, sources, source_key=args.source, stats=stats)
+    if args.jsonl == "-":
+        write_outputs(items, out=args.out, jsonl=sys.stdout, stats=stats)
+    elif args.jsonl is not None:
+        with open(args.jsonl, "w", encoding="utf-8") as handle:
+            write_outputs(items, out=args.out, jsonl=handle, stats=stats)
+    else:
+        write_outputs(items, out=args.out, jsonl=None, stats=stats)
+    print(f"replay: {len(paths)} WARC file(s), {stats.responses} responses, {stats.articles} articles, "
+          f"{len(stats.failures)} extraction failures, {stats.written} snapshots written", file=sys.stderr)
+    for line in stats.failures[:20]:
+        print(f"  failed: {line}", file=sys.stderr)
+    return EXIT_OK if not stats.failures else EXIT_FAILED
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from crawler.demo import run_demo
+
+    return run_demo(archive=args.archive, sources_path=args.sources, articles=args.articles, seed=args.seed)
+
