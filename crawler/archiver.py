@@ -43,10 +43,12 @@ class Outcome:
 class Archive:
     """An archive directory: one WARC writer per source (opened lazily) and the snapshot store."""
 
-    def __init__(self, root: Path, sources: Sources, *, warc_size: int = DEFAULT_WARC_SIZE) -> None:
+    def __init__(self, root: Path, sources: Sources, *, warc_size: int = DEFAULT_WARC_SIZE,
+                 gzip_level: int = 6) -> None:
         self.root = root
         self.sources = sources
         self.warc_size = warc_size
+        self.gzip_level = gzip_level
         self.store = Store(root)
         self._writers: dict[str, WarcWriter] = {}
         self._adapters: dict[str, Adapter] = {}
@@ -71,7 +73,7 @@ class Archive:
     def writer(self, source: SourceConfig) -> WarcWriter:
         if source.key not in self._writers:
             self._writers[source.key] = WarcWriter(
-                self.root / "warc", source.key, max_size=self.warc_size,
+                self.root / "warc", source.key, max_size=self.warc_size, gzip_level=self.gzip_level,
                 info={"x-crawler-source": source.key, "x-crawler-source-name": source.name},
             )
         return self._writers[source.key]

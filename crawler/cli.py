@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import trio
 from crawler import USER_AGENT, __version__
 from crawler.config import Sources, load_sources
 from crawler.errors import ConfigError, CrawlerError, UnknownSourceError
+from crawler.normalize import VN_TZ
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -62,6 +64,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("url")
     p.add_argument("--timeout", type=float, default=30.0)
     p.set_defaults(func=cmd_fetch)
+
+    p = sub.add_parser("crawl", help="the incremental crawl (what cron runs)")
+    common(p)
+    p.add_argument("--source", action="append", dest="only", default=[], metavar="KEY",
+                   help="crawl only this source (repeatable)")
+    p.add_argument("--max-articles", type=int, default=None, help="at most N new articles per source")
+    p.add_argument("--since", type=_date, default=None, help="skip articles published before DATE (YYYY-MM-DD)")
+    p.add_argument("--refresh", action="store_true", help="re-fetch archived articles (revisit or new version)")
+    p.add_argument("--wait", action="store_true", help="wait for another run on the archive instead of exiting")
+    p.add_argument("--quiet", action="store_true", help="no output unless something is wrong (for cron)")
+    p.add_argument("--log-json", action="store_true", help="log lines as JSON")
+    p.add_argument("--no-progress", action="store_true", help="log lines even on a terminal")
+    p.add_argument("--delay", type=float, default=None, help="seconds between requests to a host (all sources)")
+    p.add_argument("--host-concurrency", type=int, default=None, help="requests in flight per host (all sources)")
+    p.add_argument("--concurrency", type=int, default=16, help="requests in flight in all (default 16)")
+    p.add_argument("--ignore-robots", action="store_true", help="do not fetch or obey robots.txt (mirror only!)")
+    p.add_argument("--timeout", type=float, default=30.0)
+    p.add_argument("--warc-size", type=int, default=1_000_000_000, help="rotate WARC files at this size (bytes)")
+    p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("mirror", help="serve the offline mirror of the portals until interrupted")
     p.add_argument("--port", type=int, default=None, help="first port (one port per host, consecutive)")
@@ -135,6 +156,38 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     return trio.run(run)
+
+
+def _date(text: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD or ISO 8601): {text!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=VN_TZ)
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from crawler.crawl import CrawlOptions
+    from crawler.run import RunSettings, crawl_command
+
+    sources = read_sources(args)
+    if args.only:
+        sources = Sources(tuple(sources.get(key) for key in args.only))
+    for name in ("max_articles", "host_concurrency", "concurrency"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    if args.delay is not None and args.delay < 0:
+        raise ConfigError(f"--delay must not be negative, got {args.delay}")
+    options = CrawlOptions(
+        max_articles=args.max_articles, since=args.since, refresh=args.refresh,
+        global_concurrency=args.concurrency, delay=args.delay, host_concurrency=args.host_concurrency,
+        respect_robots=False if args.ignore_robots else None,
+    )
+    settings = RunSettings(archive=args.archive, wait=args.wait, quiet=args.quiet, log_json=args.log_json,
+                           progress=False if args.no_progress else None, timeout=args.timeout,
+                           warc_size=args.warc_size)
+    return crawl_command(sources, options, settings)
 
 
 def cmd_mirror(args: argparse.Namespace) -> int:

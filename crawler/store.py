@@ -47,6 +47,24 @@ CREATE TABLE IF NOT EXISTS snapshots (
     extractor_version TEXT NOT NULL,
     PRIMARY KEY (source, article_id, version)
 );
+CREATE TABLE IF NOT EXISTS http_cache (
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT,
+    status INTEGER NOT NULL,
+    payload_digest TEXT NOT NULL,
+    warc_file TEXT NOT NULL,
+    warc_offset INTEGER NOT NULL,
+    warc_date TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS frontier (
+    source TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    discovered_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (source, article_id)
+);
 """
 
 
@@ -59,6 +77,20 @@ class SnapshotRecord:
     meta_path: Path
     sha256: str
     created: bool  # False when the text equals the latest stored version (nothing written)
+
+
+@dataclass(frozen=True, slots=True)
+class CacheEntry:
+    """What the crawl state remembers of a URL's last full response."""
+
+    url: str
+    etag: str | None
+    last_modified: str | None
+    status: int
+    payload_digest: str
+    warc_file: str
+    warc_offset: int
+    warc_date: str
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -183,6 +215,72 @@ class Store:
             raise ArchiveError(f"cannot store the snapshot of {article.url}: {err}") from err
         return SnapshotRecord(article.source, article.article_id, version, self.archive / rel,
                               self.archive / meta_rel, digest, created=True)
+
+    # -- crawl state ---------------------------------------------------------------------------
+
+    def cached(self, url: str) -> CacheEntry | None:
+        """Validators and WARC location of the last 200 response recorded for ``url``."""
+        row = self.db.execute(
+            "SELECT url, etag, last_modified, status, payload_digest, warc_file, warc_offset, warc_date "
+            "FROM http_cache WHERE url=?", (url,)
+        ).fetchone()
+        return CacheEntry(*row) if row else None
+
+    def remember(self, entry: CacheEntry) -> None:
+        try:
+            with self.db:
+                self.db.execute("INSERT OR REPLACE INTO http_cache VALUES (?,?,?,?,?,?,?,?)", (
+                    entry.url, entry.etag, entry.last_modified, entry.status, entry.payload_digest,
+                    entry.warc_file, entry.warc_offset, entry.warc_date))
+        except sqlite3.Error as err:
+            raise ArchiveError(f"cannot update the crawl state: {err}") from err
+
+    def forget(self, url: str) -> None:
+        """Drop a URL's validators (its recorded response can no longer be read back)."""
+        with self.db:
+            self.db.execute("DELETE FROM http_cache WHERE url=?", (url,))
+
+    def published(self, source: str, article_id: str) -> datetime | None:
+        row = self.db.execute(
+            "SELECT published FROM snapshots WHERE source=? AND article_id=? ORDER BY version DESC LIMIT 1",
+            (source, article_id)).fetchone()
+        return datetime.fromisoformat(row[0]) if row else None
+
+    def enqueue(self, source: str, article_id: str, url: str) -> bool:
+        """Remember a discovered article until it is archived; False when already pending."""
+        try:
+            with self.db:
+                cursor = self.db.execute(
+                    "INSERT OR IGNORE INTO frontier (source, article_id, url, discovered_at) VALUES (?,?,?,?)",
+                    (source, article_id, url, datetime.now(UTC).isoformat()))
+        except sqlite3.Error as err:
+            raise ArchiveError(f"cannot update the crawl state: {err}") from err
+        return cursor.rowcount > 0
+
+    def pending(self, source: str) -> list[tuple[str, str, int]]:
+        """(article id, url, attempts) of articles discovered but not archived yet, oldest first."""
+        rows = self.db.execute(
+            "SELECT article_id, url, attempts FROM frontier WHERE source=? ORDER BY discovered_at", (source,)
+        ).fetchall()
+        return [(str(a), str(u), int(n)) for a, u, n in rows]
+
+    def settle(self, source: str, article_id: str, *, done: bool) -> None:
+        """An article left the frontier (archived, or failed for good) or failed once more."""
+        with self.db:
+            if done:
+                self.db.execute("DELETE FROM frontier WHERE source=? AND article_id=?", (source, article_id))
+            else:
+                self.db.execute("UPDATE frontier SET attempts = attempts + 1 WHERE source=? AND article_id=?",
+                                (source, article_id))
+
+    def archived_urls(self, source: str) -> list[tuple[str, str]]:
+        """(article id, url) of every archived article of a source (for ``--refresh``)."""
+        rows = self.db.execute(
+            "SELECT article_id, url FROM snapshots WHERE source=? AND version = "
+            "(SELECT MAX(version) FROM snapshots s2 WHERE s2.source=snapshots.source "
+            "AND s2.article_id=snapshots.article_id)", (source,)
+        ).fetchall()
+        return [(str(a), str(u)) for a, u in rows]
 
     def count(self, source: str | None = None) -> int:
         if source is None:
