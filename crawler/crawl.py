@@ -246,7 +246,7 @@ class Crawl:
         depth = 0
         while url is not None and depth < source.listing_depth and self._budget_left(source):
             depth += 1
-            page = await self._get_page(source, url, kind="listing")
+            page = await self._get_page(source, url, kind="listing", first=depth == 1)
             if page is None:
                 return
             result, content = page
@@ -301,8 +301,8 @@ class Crawl:
                 if since is None or entry.published is None or entry.published >= since:
                     await self._offer(source, entry.url, offer, None)
 
-    async def _get_page(self, source: SourceConfig, url: str, *,
-                        kind: Literal["listing", "feed", "sitemap"]) -> tuple[FetchResult, bytes] | None:
+    async def _get_page(self, source: SourceConfig, url: str, *, kind: Literal["listing", "feed", "sitemap"],
+                        first: bool = True) -> tuple[FetchResult, bytes] | None:
         """Fetch a listing, feed or sitemap conditionally; on 304 its body comes back from the WARC."""
         stats = self.stats[source.key]
         cached = self.archive.store.cached(url)
@@ -333,7 +333,7 @@ class Crawl:
                 return None
         locations = self.archive.record(source, results)
         if final.status != 200:
-            if final.status != 404 or kind == "listing":
+            if first:  # a 404 past the first page of a listing is the end of its pagination
                 stats.failures[url] = f"{kind}: HTTP {final.status}"
             return None
         self._remember(url, final, locations[-1])

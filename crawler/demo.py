@@ -1,6 +1,9 @@
-"""``crawler demo``: start the offline mirror, archive all of it, replay the archive, compare, stop.
+"""``crawler demo``: start the offline mirror, crawl all of it, replay the archive, compare, stop.
 
-It is the README's main command: it needs no internet and shows every stage of the flow.
+It is the README's main command: it needs no internet and shows every stage of the
+flow — discovery, politeness (robots.txt is fetched and obeyed; the per-host delay is
+lowered to 0 because the mirror is local), WARC + snapshots, and replay — and checks
+the result against the mirror's own oracle of what each article's text should be.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ import trio
 
 from crawler.archiver import Archive
 from crawler.config import load_sources
+from crawler.crawl import Crawl, CrawlOptions, SourceStats
 from crawler.fetcher import Fetcher, FetchPolicy
 from crawler.mirror import Mirror
 from crawler.replay import ReplayStats, replay, warc_files, write_outputs
-from crawler.walk import WalkStats, walk_source
+from crawler.store import Store
 
 
 def run_demo(*, archive: Path, sources_path: Path | None, articles: int, seed: int) -> int:
@@ -26,22 +30,32 @@ def run_demo(*, archive: Path, sources_path: Path | None, articles: int, seed: i
         sources = load_sources(sources_path).rebased(mirror.origins)
         print(f"mirror: {articles} generated articles per source (+ seeds) on "
               + ", ".join(f"{host} -> {url}" for host, url in mirror.origins.items()))
+        options = CrawlOptions(delay=0.0, host_concurrency=4, global_concurrency=16)
 
-        async def crawl() -> list[WalkStats]:
-            results: list[WalkStats] = []
+        async def crawl() -> dict[str, SourceStats]:
             with Archive(archive, sources) as arch:
                 async with Fetcher(FetchPolicy(timeout=10)) as fetcher:
-                    for source in sources:
-                        stats = await walk_source(fetcher, arch, source, max_pages=100)
-                        results.append(stats)
-                        print(f"{source.key:<12} listings {stats.listings:>4}  archived {stats.archived:>5}  "
-                              f"already {stats.skipped:>5}  failed {len(stats.failures):>3}")
-                        for failure in stats.failures[:5]:
-                            print(f"    {failure}")
-            return results
+                    return await Crawl(sources, arch, fetcher, options).run()
 
-        walked = trio.run(crawl)
-    crawl_seconds = time.monotonic() - started
+        stats = trio.run(crawl)
+        crawl_seconds = time.monotonic() - started
+        for source_stats in stats.values():
+            print(source_stats.summary())
+
+        # Oracle: every article the mirror serves is archived with exactly the expected text.
+        wrong: list[str] = []
+        missing_articles: list[str] = []
+        with Store(archive) as store:
+            for source in sources:
+                for article_id in mirror.article_ids(source.key):
+                    latest = store.latest(source.key, article_id)
+                    if latest is None:
+                        missing_articles.append(f"{source.key}/{article_id}")
+                    elif (archive / latest[2]).read_text(encoding="utf-8") != mirror.expected_snapshot(
+                        source.key, article_id
+                    ):
+                        wrong.append(latest[2])
+            total = store.count()
 
     # Replay: re-extract every snapshot from the WARCs and compare with the archive's files.
     replay_stats = ReplayStats()
@@ -52,13 +66,16 @@ def run_demo(*, archive: Path, sources_path: Path | None, articles: int, seed: i
         replayed = sorted(p.relative_to(out) for p in (out / "text").rglob("*.txt"))
         stored = sorted(p.relative_to(archive) for p in (archive / "text").rglob("*.txt") if ".v" not in p.name)
         differing = [p for p in replayed if (archive / p).read_bytes() != (out / p).read_bytes()]
-        missing = sorted(set(stored) - set(replayed))
-    failures = sum(len(s.failures) for s in walked)
-    print(f"archive: {archive} ({sum(s.archived for s in walked)} new snapshots, {len(stored)} in total, "
-          f"{len(warc_files(archive))} WARC files) in {crawl_seconds:.1f} s")
-    print(f"replay: {replay_stats.articles} articles re-extracted from the WARCs, "
+        not_replayed = sorted(set(stored) - set(replayed))
+    failures = sum(len(s.failures) for s in stats.values())
+    print(f"archive: {archive}: {sum(s.new for s in stats.values())} new snapshots this run, {total} in all, "
+          f"{len(warc_files(archive))} WARC files, {failures} failures, {crawl_seconds:.1f} s")
+    print(f"check: {total - len(wrong) - len(missing_articles)} snapshots equal the mirror's expected text, "
+          f"{len(wrong)} differ, {len(missing_articles)} articles missing")
+    print(f"replay: {replay_stats.articles} articles re-extracted from the WARCs offline, "
           f"{len(replayed) - len(differing)} byte-identical, {len(differing)} differing, "
-          f"{len(missing)} missing")
-    for path in (differing + missing)[:10]:
-        print(f"    mismatch: {path}", file=sys.stderr)
-    return 0 if not (differing or missing or failures or replay_stats.failures) else 1
+          f"{len(not_replayed)} not replayed")
+    for item in [*map(str, differing + not_replayed), *wrong, *missing_articles][:10]:
+        print(f"    mismatch: {item}", file=sys.stderr)
+    ok = not (differing or not_replayed or wrong or missing_articles or failures or replay_stats.failures)
+    return 0 if ok else 1

@@ -183,7 +183,17 @@ class HueAdapter:
         if hit is not None and node_text(hit[0]):
             rules["kicker"] = hit[1]
             return node_text(hit[0])
-        return None
+        # Text anchor: a short heading or paragraph right before the title, with no links and no date.
+        node = title.prev
+        while node is not None and not node.is_element_node:
+            node = node.prev
+        if node is None or node.tag not in ("h2", "h3", "h4", "h5", "h6", "p", "div", "span", "strong"):
+            return None
+        text = node_text(node)
+        if not text or len(text) > 300 or node.css_first("a") is not None or find_vn_datetime(text):
+            return None
+        rules["kicker"] = "text:short element right before the title"
+        return text
 
     def _breadcrumb(
         self, tree: LexborHTMLParser, title: LexborNode, url: str, rules: dict[str, str]
