@@ -374,7 +374,8 @@ class Crawl:
     async def _fetch_robots(self, source: SourceConfig, url: str) -> Robots:
         try:
             async with self._limiter, self._gate(source, url):
-                results = await self.fetcher.fetch_following(url, allow=source.covers)
+                results = await self.fetcher.fetch_following(url, allow=source.covers,
+                                                              on_send=self._gate(source, url).sent)
         except FetchError as err:
             # Unreachable robots.txt: Google treats 5xx as "disallow all" for a while; we crawl on,
             # carefully, since the gate still spaces requests.
@@ -398,7 +399,7 @@ class Crawl:
         async with self._limiter, gate:
             started = trio.current_time()
             try:
-                results = await self.fetcher.fetch_following(url, headers, allow=source.covers)
+                results = await self.fetcher.fetch_following(url, headers, allow=source.covers, on_send=gate.sent)
             except FetchError as err:
                 now = trio.current_time()
                 if isinstance(err, PermanentFetchError):

@@ -5,7 +5,9 @@ applies it under trio with ``trio.current_time()`` and ``trio.sleep_until``, so
 tests run on trio's MockClock.  Rules, per host:
 
 - at most ``concurrency`` requests in flight;
-- request starts at least ``delay`` seconds apart (``max(delay, Crawl-delay)``);
+- requests leave at least ``delay`` seconds apart (``max(delay, Crawl-delay)``), counted
+  from when a request's head is actually sent (a new connection can take a while), so
+  the server sees the spacing too;
 - ``Retry-After`` pushes the next start back;
 - a circuit breaker: after ``threshold`` consecutive transient failures (or responses
   slower than ``slow_after`` seconds) the host is closed for a cool-down that doubles
@@ -31,11 +33,13 @@ class HostPolicy:
     open_until: float = 0.0
     trips: int = 0
 
-    def reserve(self, now: float) -> float:
-        """The time the next request may start; books that slot."""
-        start = max(now, self.next_start, self.open_until)
-        self.next_start = start + self.delay
-        return start
+    def ready_at(self) -> float:
+        """The earliest time the next request may start."""
+        return max(self.next_start, self.open_until)
+
+    def started(self, now: float) -> None:
+        """A request starts (or its head actually leaves, when that is later): space the next one."""
+        self.next_start = max(self.next_start, now + self.delay)
 
     def success(self, now: float, elapsed: float) -> None:
         if elapsed >= self.slow_after:
@@ -67,6 +71,7 @@ class HostGate:
         self.host = host
         self.policy = HostPolicy(delay=delay, threshold=threshold, cooldown=cooldown)
         self._slots = trio.Semaphore(max(1, concurrency))
+        self._pace = trio.Lock()  # one waiter at a time: the spacing is re-checked after every wake-up
         self.concurrency = max(1, concurrency)
         self.in_flight = 0
         self.max_in_flight = 0
@@ -77,13 +82,21 @@ class HostGate:
     async def __aenter__(self) -> HostGate:
         await self._slots.acquire()
         try:
-            await trio.sleep_until(self.policy.reserve(trio.current_time()))
+            async with self._pace:
+                # Re-checked after each wake-up: a late-sent request may have pushed the time back.
+                while (ready := self.policy.ready_at()) > trio.current_time():  # noqa: ASYNC110
+                    await trio.sleep_until(ready)
+                self.policy.started(trio.current_time())
         except BaseException:
             self._slots.release()
             raise
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         return self
+
+    def sent(self) -> None:
+        """Called when the request head leaves (the fetcher's trace hook)."""
+        self.policy.started(trio.current_time())
 
     async def __aexit__(self, *exc: object) -> None:
         self.in_flight -= 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -122,7 +123,7 @@ def test_per_host_delay_and_concurrency_hold(sources: Sources, tmp_path: Path) -
     assert len(by_host) >= 2
     for host, times in by_host.items():
         times.sort()
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        gaps = [b - a for a, b in pairwise(times)]
         # Server-side arrival times: allow for connection set-up jitter on loopback.
         assert all(gap >= delay - 0.02 for gap in gaps), (host, min(gaps, default=None))
     for gate in engine._gates.values():

@@ -11,7 +11,8 @@ from crawler.robots import Robots, agent_token
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>B\xc3\xa1o</title>
-<item><title>A</title><link>https://baocantho.com.vn/a-a2.html</link><pubDate>Sat, 21 Nov 2026 08:00:00 +0700</pubDate></item>
+<item><title>A</title><link>https://baocantho.com.vn/a-a2.html</link>
+<pubDate>Sat, 21 Nov 2026 08:00:00 +0700</pubDate></item>
 <item><title>B</title><guid>https://baocantho.com.vn/b-a1.html</guid></item>
 </channel></rss>"""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import trio
 import trio.testing
 
@@ -10,11 +12,14 @@ from crawler.politeness import HostGate, HostPolicy
 
 def test_policy_spacing_and_breaker() -> None:
     policy = HostPolicy(delay=1.0, threshold=2, cooldown=10.0)
-    assert policy.reserve(0.0) == 0.0
-    assert policy.reserve(0.0) == 1.0
-    assert policy.reserve(5.0) == 5.0
+    assert policy.ready_at() == 0.0
+    policy.started(0.0)
+    assert policy.ready_at() == 1.0
+    policy.started(0.5)  # the head left late (a slow connect): the spacing counts from there
+    assert policy.ready_at() == 1.5
+    policy.started(5.0)
     policy.failure(6.0, retry_after=30.0)
-    assert policy.reserve(6.0) == 36.0
+    assert policy.ready_at() == 36.0
     policy.failure(7.0)
     assert policy.is_open(7.0) and not policy.is_open(17.1)
     policy.failure(20.0)
@@ -44,6 +49,6 @@ def test_gate_holds_delay_and_concurrency_on_mock_clock() -> None:
 
     gate = trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
     assert gate.max_in_flight == 2
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in pairwise(starts)]
     assert all(gap >= 1.0 - 1e-9 for gap in gaps), gaps
     assert len(starts) == 6

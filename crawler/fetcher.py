@@ -1,0 +1,405 @@
+"""HTTP fetching: one URL in, one :class:`~crawler.models.FetchResult` (wire bytes, raw heads) out.
+
+In the flow ``scheduler ─▶ fetcher ─▶ warc``, the scheduler asks for a URL when politeness
+allows it; :class:`Fetcher` performs one GET (retrying transient failures of that single
+request with back-off), and hands back the exchange as it went over the wire so that the
+WARC writer can archive it before anything parses it.  This is the only module that
+imports httpx2 and tenacity; every httpx2 exception is mapped onto
+:mod:`crawler.errors` (transient vs permanent).  Redirects are not followed by the client:
+:meth:`Fetcher.fetch_following` follows them one hop at a time so each hop is archived.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager, aclosing, nullcontext, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import httpx2
+import trio
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+import crawler
+from crawler.errors import PermanentFetchError, TransientFetchError
+from crawler.models import FetchResult
+from crawler.warc import ContentDecodingError, decode_content
+
+__all__ = ["DEFAULT_POLICY", "FetchPolicy", "Fetcher", "RedirectError"]
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+ACCEPT_LANGUAGE = "vi,en;q=0.5"
+# Set explicitly: httpx's default depends on which optional decoders happen to import.
+# Not "br": warcio 1.8 cannot decode br with brotli 1.2, so `warcio check` and other tools would
+# fail on our WARCs.  We still decode br when a server sends it anyway.
+ACCEPT_ENCODING = "gzip, deflate"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchPolicy:
+    """Limits and retry behaviour of a :class:`Fetcher` (one policy per crawl, or per source)."""
+
+    timeout: float = 30.0  # per request phase (connect/read/write/pool)
+    max_bytes: int = 20 * 1024 * 1024  # cap on the wire body; larger -> PermanentFetchError
+    max_decoded_bytes: int = 100 * 1024 * 1024  # cap on decoded content (gzip bomb guard)
+    retries: int = 3  # attempts after the first, for transient failures
+    backoff_base: float = 0.5  # exponential back-off with jitter
+    backoff_max: float = 30.0
+    max_retry_after: float = 120.0  # a longer Retry-After is returned to the caller, not waited for
+    user_agent: str = crawler.USER_AGENT
+    # Whole exchange, body included: a server dripping one byte per `timeout` cannot hold a task forever.
+    total_timeout: float | None = 300.0
+
+    def __post_init__(self) -> None:
+        if self.retries < 0 or self.max_bytes < 0 or self.max_decoded_bytes < 0:
+            raise ValueError("retries, max_bytes and max_decoded_bytes must not be negative")
+        if self.timeout <= 0 or (self.total_timeout is not None and self.total_timeout <= 0):
+            raise ValueError("timeouts must be positive")
+
+
+DEFAULT_POLICY = FetchPolicy()
+
+
+class RedirectError(PermanentFetchError):
+    """A redirect chain that cannot be followed (loop, too long, disallowed or bad Location).
+
+    ``hops`` holds the responses fetched before giving up, so that they can still be archived.
+    """
+
+    def __init__(self, message: str, *, url: str, hops: tuple[FetchResult, ...]) -> None:
+        super().__init__(message, url=url, status=hops[-1].status if hops else None)
+        self.hops = hops
+
+
+def _retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP-date), or None."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _text(value: bytes) -> str:
+    # Header bytes are mostly ASCII; some servers send UTF-8 (e.g. a Vietnamese Location).
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+def _is_certificate_error(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _peer_ip(response: httpx2.Response) -> str | None:
+    stream = response.extensions.get("network_stream")
+    if stream is None:
+        return None
+    try:
+        addr = stream.get_extra_info("server_addr")
+    except (OSError, AttributeError, AssertionError):
+        return None
+    if isinstance(addr, tuple) and addr and isinstance(addr[0], str):
+        return addr[0]
+    return None
+
+
+def _request_head(request: httpx2.Request) -> bytes:
+    lines = [request.method.encode("ascii") + b" " + request.url.raw_path + b" HTTP/1.1"]
+    lines += [name + b": " + value for name, value in request.headers.raw]
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def _response_head(response: httpx2.Response) -> bytes:
+    version = response.extensions.get("http_version", b"HTTP/1.1")
+    reason = response.extensions.get("reason_phrase", response.reason_phrase.encode("ascii"))
+    lines = [b"%s %d %s" % (version, response.status_code, reason)]
+    lines += [name + b": " + value for name, value in response.headers.raw]
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def _trace(on_send: Callable[[], None] | None) -> dict[str, object]:
+    """httpcore's trace hook, reduced to "the request head is leaving now" (politeness counts from there)."""
+    if on_send is None:
+        return {}
+
+    async def trace(event: str, info: Mapping[str, object]) -> None:
+        if event.endswith("send_request_headers.started"):
+            on_send()
+
+    return {"trace": trace}
+
+
+class Fetcher:
+    """Async HTTP client for the crawl (use under trio, as ``async with Fetcher(policy) as f``).
+
+    One small httpx2 client per origin (scheme, host, port), created on first use: one big
+    pool gets slower per request as it grows.  ``sleep`` is what back-off waits with (tests
+    inject a recorder); ``transport_factory`` builds each client's transport (tests inject
+    ``httpx2.MockTransport``).
+    """
+
+    def __init__(
+        self,
+        policy: FetchPolicy = DEFAULT_POLICY,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = trio.sleep,
+        transport_factory: Callable[[], httpx2.AsyncBaseTransport] | None = None,
+    ) -> None:
+        self.policy = policy
+        self._sleep = sleep
+        self._transport_factory = transport_factory
+        self._clients: dict[tuple[str, str, int], httpx2.AsyncClient] = {}
+        self._closed = False
+        self._backoff = wait_exponential_jitter(
+            multiplier=policy.backoff_base, max=policy.backoff_max, jitter=policy.backoff_base
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close every per-host client (and their connections)."""
+        self._closed = True
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            try:
+                await client.aclose()
+            except httpx2.HTTPError:  # a connection that fails to close cleanly is still gone
+                pass
+
+    def _client(self, url: httpx2.URL) -> httpx2.AsyncClient:
+        key = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
+        client = self._clients.get(key)
+        if client is None:
+            client = httpx2.AsyncClient(
+                headers={
+                    "User-Agent": self.policy.user_agent,
+                    "Accept": ACCEPT,
+                    "Accept-Language": ACCEPT_LANGUAGE,
+                    "Accept-Encoding": ACCEPT_ENCODING,
+                },
+                timeout=httpx2.Timeout(self.policy.timeout),
+                limits=httpx2.Limits(max_connections=8, max_keepalive_connections=4),
+                follow_redirects=False,
+                trust_env=False,  # proxies and certificates come from configuration, not the environment
+                transport=self._transport_factory() if self._transport_factory else None,
+            )
+            self._clients[key] = client
+        return client
+
+    # -- one request ----------------------------------------------------------
+
+    def _wait(self, state: RetryCallState) -> float:
+        delay = self._backoff(state)
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, TransientFetchError) and exc.retry_after is not None:
+            delay = max(delay, exc.retry_after)
+        return delay
+
+    def _retry_after_acceptable(self, exc: BaseException) -> bool:
+        retry_after = getattr(exc, "retry_after", None)
+        return retry_after is None or retry_after <= self.policy.max_retry_after
+
+    async def fetch(
+        self, url: str, headers: Mapping[str, str] | None = None, *, on_send: Callable[[], None] | None = None
+    ) -> FetchResult:
+        """GET ``url`` once (plus retries of transient failures); redirects are returned, not followed.
+
+        Returns every complete response below 500 except 429 (2xx, 3xx, 304, 4xx: the caller
+        decides).  Raises :class:`TransientFetchError` once retries are exhausted (or when
+        the server asks to wait longer than ``max_retry_after``), and
+        :class:`PermanentFetchError` for bad URLs, oversized or undecodable bodies.
+        """
+        if self._closed:
+            raise RuntimeError("Fetcher is closed")
+        retrying = AsyncRetrying(
+            sleep=self._sleep,
+            stop=stop_after_attempt(self.policy.retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception_type(TransientFetchError) & retry_if_exception(self._retry_after_acceptable),
+            reraise=True,
+        )
+        try:
+            result: FetchResult = await retrying(self._fetch_once, url, headers, on_send)
+        except TransientFetchError as exc:
+            attempts = retrying.statistics.get("attempt_number", 1)
+            if attempts <= 1:
+                raise
+            reason = str(exc).removeprefix(f"{url}: ")
+            raise TransientFetchError(
+                f"{reason} (gave up after {attempts} attempts)",
+                url=url,
+                status=exc.status,
+                retry_after=exc.retry_after,
+            ) from exc
+        return result
+
+    async def _fetch_once(
+        self, url: str, headers: Mapping[str, str] | None, on_send: Callable[[], None] | None = None
+    ) -> FetchResult:
+        try:
+            target = httpx2.URL(url)
+        except (httpx2.InvalidURL, TypeError, ValueError) as exc:
+            raise PermanentFetchError(f"invalid URL: {exc}", url=url) from exc
+        if target.scheme not in ("http", "https") or not target.host:
+            raise PermanentFetchError("not an http(s) URL", url=url)
+        client = self._client(target)
+        fetched_at = datetime.now(UTC)
+        deadline: AbstractContextManager[object] = (
+            trio.fail_after(self.policy.total_timeout) if self.policy.total_timeout else nullcontext()
+        )
+        try:
+            with deadline:
+                async with client.stream("GET", target, headers=headers, extensions=_trace(on_send)) as response:
+                    return await self._read(url, response, fetched_at)
+        except trio.TooSlowError:
+            raise TransientFetchError(f"no complete response within {self.policy.total_timeout} s", url=url) from None
+        except httpx2.TimeoutException as exc:
+            raise TransientFetchError(f"timed out ({type(exc).__name__}: {exc})", url=url) from exc
+        except (httpx2.InvalidURL, httpx2.UnsupportedProtocol, httpx2.LocalProtocolError) as exc:
+            raise PermanentFetchError(f"cannot send request ({type(exc).__name__}: {exc})", url=url) from exc
+        except httpx2.ConnectError as exc:
+            if _is_certificate_error(exc):
+                raise PermanentFetchError(f"TLS certificate rejected: {exc}", url=url) from exc
+            raise TransientFetchError(f"cannot connect ({exc})", url=url) from exc
+        except httpx2.HTTPError as exc:  # remote protocol errors, disconnects, proxy errors, ...
+            raise TransientFetchError(f"{type(exc).__name__}: {exc}", url=url) from exc
+        except (httpx2.StreamError, httpx2.CookieConflict) as exc:
+            raise PermanentFetchError(f"{type(exc).__name__}: {exc}", url=url) from exc
+
+    async def _read(self, url: str, response: httpx2.Response, fetched_at: datetime) -> FetchResult:
+        status = response.status_code
+        if status >= 500 or status == 429:
+            retry_after = None
+            if status in (429, 503):
+                retry_after = _retry_after(response.headers.get("retry-after"), datetime.now(UTC))
+            message = f"HTTP {status} {response.reason_phrase}".rstrip()
+            if retry_after is not None and retry_after > self.policy.max_retry_after:
+                message += f" (Retry-After {retry_after:.0f} s is longer than we wait)"
+            raise TransientFetchError(message, url=url, status=status, retry_after=retry_after)
+        peer_ip = _peer_ip(response)  # before the body: the connection may close after it
+        limit = self.policy.max_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.strip().isdigit() and int(declared) > limit:
+            raise PermanentFetchError(f"body of {declared} bytes exceeds {limit} bytes", url=url, status=status)
+        body = await self._read_body(url, response)
+        encoding = ", ".join(v for k, v in response.headers.multi_items() if k == "content-encoding")
+        try:
+            content = decode_content(body, encoding, limit=self.policy.max_decoded_bytes)
+        except ContentDecodingError as exc:
+            raise PermanentFetchError(str(exc), url=url, status=status) from exc
+        return FetchResult(
+            url=url,
+            status=status,
+            reason=response.reason_phrase,
+            http_version=response.http_version,
+            request_head=_request_head(response.request),
+            response_head=_response_head(response),
+            headers=tuple((_text(k), _text(v)) for k, v in response.headers.raw),
+            body=body,
+            content=content,
+            peer_ip=peer_ip,
+            fetched_at=fetched_at,
+        )
+
+    async def _read_body(self, url: str, response: httpx2.Response) -> bytes:
+        """The wire body (de-chunked, still content-encoded), refused once it passes ``max_bytes``."""
+        limit = self.policy.max_bytes
+        chunks: list[bytes] = []
+        size = 0
+        if response.is_stream_consumed and isinstance(response.stream, httpx2.AsyncByteStream):
+            # Built with ``content=`` (an httpx2.MockTransport handler): httpx has buffered it already.
+            body = b"".join([chunk async for chunk in response.stream])
+            if len(body) > limit:
+                raise PermanentFetchError(f"body exceeds {limit} bytes", url=url, status=response.status_code)
+            return body
+        raw = response.aiter_raw()
+        async with aclosing(raw):
+            async for chunk in raw:
+                size += len(chunk)
+                if size > limit:
+                    break
+                chunks.append(chunk)
+            else:
+                return b"".join(chunks)
+            # Abandoning the iteration here would leave httpcore's nested async generators to
+            # trio's garbage-collection finalizer (a ResourceWarning); once the response is
+            # closed they run to their end at once.
+            await response.aclose()
+            with suppress(httpx2.HTTPError, httpx2.StreamError):
+                async for _ in raw:
+                    pass
+        raise PermanentFetchError(f"body exceeds {limit} bytes", url=url, status=response.status_code)
+
+    # -- redirect chains --------------------------------------------------------
+
+    async def fetch_following(
+        self,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        max_redirects: int = 10,
+        allow: Callable[[str], bool] = lambda u: True,
+        on_send: Callable[[], None] | None = None,
+    ) -> list[FetchResult]:
+        """Fetch ``url`` and follow 301/302/303/307/308 redirects; returns every hop, in order.
+
+        ``allow`` vets each Location (resolved against the URL that sent it, fragment
+        dropped) before it is fetched.  Conditional headers (``If-*``) go with the first
+        request only.  A loop, more than ``max_redirects`` redirects, a disallowed or
+        non-http(s) Location raise :class:`RedirectError` (a :class:`PermanentFetchError`)
+        carrying the hops fetched so far.
+        """
+        hops: list[FetchResult] = []
+        seen = {urldefrag(url).url}
+        current, hop_headers = url, headers
+        while True:
+            result = await self.fetch(current, hop_headers, on_send=on_send)
+            hops.append(result)
+            location = result.header("location")
+            if result.status not in REDIRECT_STATUSES or not location:
+                return hops
+            target = urldefrag(urljoin(current, location.strip())).url
+            if urlsplit(target).scheme not in ("http", "https"):
+                raise RedirectError(f"redirect to a non-http URL {target!r}", url=url, hops=tuple(hops))
+            if target in seen:
+                raise RedirectError(f"redirect loop at {target}", url=url, hops=tuple(hops))
+            if len(hops) > max_redirects:
+                raise RedirectError(f"more than {max_redirects} redirects (next: {target})", url=url, hops=tuple(hops))
+            if not allow(target):
+                raise RedirectError(f"redirect to {target} not allowed", url=url, hops=tuple(hops))
+            seen.add(target)
+            current = target
+            if headers:
+                hop_headers = {k: v for k, v in headers.items() if not k.lower().startswith("if-")}

@@ -1,0 +1,126 @@
+"""The public face of the offline mirror: :class:`Mirror` (tests) and :func:`serve` (CLI).
+
+Part of the offline mirror.  A :class:`Mirror` owns a :class:`~crawler.mirror.site.Site`
+(content and routing) and a :class:`~crawler.mirror.server.MirrorServer` (sockets);
+it exposes what tests need to compare a crawl with the truth: the ids a source
+serves, their URLs on the mirror and the snapshot each article should give.
+"""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+
+from crawler.mirror.catalog import SEED
+from crawler.mirror.server import MirrorServer, RequestLogEntry
+from crawler.mirror.site import Site
+from crawler.mirror.snapshot import snapshot
+from crawler.mirror.sources import HOSTS, SOURCES
+from crawler.mirror.spec import ArticleSpec
+
+
+class Mirror:
+    """The four mirrored hosts on 127.0.0.1; use as a context manager or call start()/stop().
+
+    ``articles`` is the number of generated articles per source (the seed articles of
+    ``baocantho`` and ``hue`` come on top); ``robots`` maps a real host name to the
+    robots.txt text to serve instead of the default.
+    """
+
+    def __init__(self, articles: int = 60, seed: int = 1, robots: dict[str, str] | None = None) -> None:
+        if articles < 0:
+            raise ValueError("articles must be >= 0")
+        self.site = Site(articles, seed, robots)
+        self.seed = seed
+        self.origins: dict[str, str] = {}
+        self.request_log: list[RequestLogEntry] = []
+        self._server: MirrorServer | None = None
+        self._lock = threading.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self, base_port: int | None = None) -> None:
+        """Listen on free ports (or ``base_port`` .. ``base_port + 3``, in :data:`HOSTS` order)."""
+        with self._lock:
+            if self._server is not None:
+                return
+            server = MirrorServer(self.site, self.request_log)
+            ports = server.start(HOSTS, base_port)
+            self.origins = {host: f"http://127.0.0.1:{port}" for host, port in ports.items()}
+            self.site.set_origins(self.origins)
+            self._server = server
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._server is not None:
+                self._server.stop()
+                self._server = None
+
+    def __enter__(self) -> Mirror:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- the truth -----------------------------------------------------------------------
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(SOURCES)
+
+    def article_ids(self, source: str) -> list[str]:
+        """Every article id the mirror serves for ``source``, oldest first (seed article included)."""
+        catalog = self.site.catalogs[source]
+        ids = [catalog.article_id(SEED)] if catalog.seed_id is not None else []
+        ids.extend(catalog.article_id(i) for i in range(catalog.count))
+        return ids
+
+    def article(self, source: str, article_id: str) -> ArticleSpec:
+        """The structured description of an article (fields as the snapshot shows them)."""
+        return self.site.article(source, article_id)
+
+    def article_url(self, source: str, article_id: str) -> str:
+        """The article's URL on the mirror origin of its primary host."""
+        spec = self.article(source, article_id)
+        return self.mirror_url(spec.url)
+
+    def mirror_url(self, real_url: str) -> str:
+        """Map ``https://<real host>/path`` to the mirror origin of that host."""
+        for host, origin in self.origins.items():
+            prefix = f"https://{host}"
+            if real_url == prefix or real_url.startswith(prefix + "/"):
+                return origin + real_url[len(prefix) :]
+        if not self.origins:
+            raise RuntimeError("the mirror is not started")
+        raise KeyError(real_url)
+
+    def expected_snapshot(self, source: str, article_id: str) -> str:
+        """The FORMAT.md snapshot text the article should give (computed from its description)."""
+        return snapshot(self.article(source, article_id))
+
+    def add_articles(self, source: str, n: int) -> None:
+        """Publish ``n`` newer articles: they top the home page, listings and feeds."""
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        self.site.publish(source, n)
+
+
+def serve(port: int | None, articles: int, seed: int) -> None:
+    """Run a mirror in the foreground (``crawler mirror``): print the origins, serve until Ctrl-C.
+
+    With ``port`` the four hosts listen on ``port`` .. ``port + 3`` (in the order
+    printed); without, on free ports.
+    """
+    mirror = Mirror(articles=articles, seed=seed)
+    mirror.start(port)
+    try:
+        for host, origin in mirror.origins.items():
+            print(f"{host}\t{origin}", flush=True)
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        mirror.stop()

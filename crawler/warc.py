@@ -1,0 +1,740 @@
+"""WARC archive: raw exchanges go in before any parsing, and come back out for replay.
+
+In the flow ``fetcher ─▶ warc ─▶ adapters``, :class:`WarcWriter` stores each
+:class:`~crawler.models.FetchResult` as a request/response record pair (WARC/1.1,
+one gzip member per record, rotated files); ``replay`` reads responses back with
+:func:`iter_responses` / :func:`read_response_at`.  This is the only module that
+imports warcio.  The reader accepts WARCs from other tools (wget, warcio, pywb):
+WARC/1.0 or 1.1, gzipped or not, bodies still chunked in the record, any of the
+gzip/deflate/br content encodings.
+
+:func:`dechunk` and :func:`decode_content` are pure helpers shared with the fetcher,
+so a live fetch and a replay decode the same bytes the same way.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import uuid
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Literal
+
+import brotli
+from warcio.archiveiterator import WARCIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+import crawler
+from crawler.errors import ArchiveError
+from crawler.models import FetchResult, WarcLocation
+
+__all__ = [
+    "ContentDecodingError",
+    "WarcResponse",
+    "WarcWriter",
+    "check_file",
+    "dechunk",
+    "decode_content",
+    "iter_responses",
+    "read_response_at",
+    "read_warcinfo",
+]
+
+WARC_VERSION = "WARC/1.1"
+_CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
+_REVISIT_PROFILES = {
+    "server-not-modified": "http://netpreserve.org/warc/1.1/revisit/server-not-modified",
+    "identical-payload-digest": "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest",
+}
+# Anything warcio (or our own parsing) may raise on a damaged file.
+_READ_ERRORS = (ArchiveLoadFailed, EOFError, ValueError, zlib.error, OSError, IndexError, KeyError)
+
+
+# ---------------------------------------------------------------------------
+# Transfer and content decoding (pure; shared with crawler.fetcher)
+
+
+class ContentDecodingError(ValueError):
+    """A body could not be de-chunked or content-decoded, or decoded to more than the limit."""
+
+
+class _TooLarge(ContentDecodingError):
+    pass
+
+
+_HEX = re.compile(rb"[0-9A-Fa-f]+")
+
+
+def dechunk(data: bytes) -> bytes:
+    """Remove HTTP/1.1 chunked framing; raises :class:`ContentDecodingError` if ``data`` is not chunked."""
+    out = bytearray()
+    pos = 0
+    while True:
+        eol = data.find(b"\n", pos)
+        if eol < 0:
+            raise ContentDecodingError(f"chunked body truncated at byte {pos} (no chunk-size line)")
+        size_field = data[pos:eol].rstrip(b"\r").split(b";", 1)[0].strip()
+        if not _HEX.fullmatch(size_field):
+            raise ContentDecodingError(f"bad chunk-size line at byte {pos}: {data[pos:eol][:40]!r}")
+        size = int(size_field, 16)
+        pos = eol + 1
+        if size == 0:
+            return bytes(out)  # trailers, if any, are not part of the payload
+        end = pos + size
+        if end > len(data):
+            raise ContentDecodingError(f"chunked body truncated: chunk of {size} bytes at byte {pos}")
+        out += data[pos:end]
+        if data[end : end + 2] == b"\r\n":
+            pos = end + 2
+        elif data[end : end + 1] == b"\n":
+            pos = end + 1
+        else:
+            raise ContentDecodingError(f"chunk at byte {pos} not followed by a line end")
+
+
+def _check_limit(out: bytearray, limit: int | None) -> None:
+    if limit is not None and len(out) > limit:
+        raise _TooLarge(f"decoded body exceeds {limit} bytes")
+
+
+def _room(out: bytearray, limit: int | None) -> int:
+    # zlib's max_length: 0 means unlimited; one byte over the limit is enough to detect it.
+    return 0 if limit is None else limit + 1 - len(out)
+
+
+def _inflate(data: bytes, wbits: int, limit: int | None, *, members: bool) -> bytes:
+    out = bytearray()
+    decomp = zlib.decompressobj(wbits)
+    pending = data
+    while True:
+        chunk = decomp.decompress(pending, _room(out, limit))
+        out += chunk
+        _check_limit(out, limit)
+        if decomp.eof:
+            rest = decomp.unused_data
+            # Concatenated gzip members form one stream (RFC 1952); other trailing junk is ignored
+            # as browsers do.
+            if members and rest[:2] == b"\x1f\x8b":
+                decomp = zlib.decompressobj(wbits)
+                pending = rest
+                continue
+            return bytes(out)
+        pending = decomp.unconsumed_tail
+        if not pending and not chunk:
+            raise ContentDecodingError("compressed body is truncated")
+
+
+def _unbrotli(data: bytes, limit: int | None) -> bytes:
+    decomp = brotli.Decompressor()
+    out = bytearray()
+    try:
+        if limit is None:
+            out += decomp.process(data)
+        else:
+            out += decomp.process(data, output_buffer_limit=_room(out, limit))
+            _check_limit(out, limit)
+            while not decomp.is_finished() and not decomp.can_accept_more_data():
+                more = decomp.process(b"", output_buffer_limit=_room(out, limit))
+                out += more
+                _check_limit(out, limit)
+                if not more:
+                    break
+    except brotli.error as exc:
+        raise ContentDecodingError(f"undecodable br body: {exc}") from None
+    if not decomp.is_finished():
+        raise ContentDecodingError("br body is truncated")
+    return bytes(out)
+
+
+def _decode_one(data: bytes, coding: str, limit: int | None) -> bytes:
+    try:
+        if coding in ("gzip", "x-gzip"):
+            return _inflate(data, 16 + zlib.MAX_WBITS, limit, members=True)
+        if coding == "deflate":
+            # RFC 9110 says zlib-wrapped, but many servers send raw deflate (and a few gzip).
+            try:
+                return _inflate(data, 32 + zlib.MAX_WBITS, limit, members=False)
+            except _TooLarge:
+                raise
+            except (zlib.error, ContentDecodingError):
+                return _inflate(data, -zlib.MAX_WBITS, limit, members=False)
+    except zlib.error as exc:
+        raise ContentDecodingError(f"undecodable {coding} body: {exc}") from None
+    if coding == "br":
+        return _unbrotli(data, limit)
+    raise ContentDecodingError(f"unsupported content encoding {coding!r}")
+
+
+def decode_content(body: bytes, content_encoding: str | None, *, limit: int | None = None) -> bytes:
+    """Undo ``Content-Encoding`` (gzip, x-gzip, deflate (zlib or raw), br, identity; stacked codings too).
+
+    Raises :class:`ContentDecodingError` for an unknown coding, a damaged or truncated
+    stream, or when the decoded content would exceed ``limit`` bytes (gzip bomb guard).
+    An empty body decodes to ``b""`` whatever the header says (HEAD, 204, 304, redirects).
+    """
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    data = body
+    if data:
+        for coding in reversed(codings):
+            data = _decode_one(data, coding, limit)
+    if limit is not None and len(data) > limit:
+        raise _TooLarge(f"decoded body exceeds {limit} bytes")
+    return data
+
+
+# ---------------------------------------------------------------------------
+# Writer
+
+
+def _digest(data: bytes) -> str:
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
+
+
+def _warc_date(moment: datetime) -> str:
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _record_id() -> str:
+    return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+def _field(value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise ArchiveError(f"line break in a WARC header value: {value!r}")
+    return value
+
+
+def _archived_head(head: bytes) -> bytes:
+    """The response head as archived: ``Transfer-Encoding`` renamed, since the body is stored de-chunked."""
+    lines = re.split(rb"\r?\n", head.rstrip(b"\r\n"))
+    out = [lines[0]]
+    for line in lines[1:]:
+        name, sep, value = line.partition(b":")
+        if sep and name.strip().lower() == b"transfer-encoding":
+            line = b"X-Crawler-Transfer-Encoding:" + value
+        out.append(line)
+    return b"\r\n".join(out) + b"\r\n\r\n"
+
+
+class WarcWriter:
+    """Writes exchanges to ``<prefix>-<UTC YYYYMMDDHHMMSSffffff>-<serial>.warc.gz`` files in ``directory``.
+
+    A file is written as ``<name>.open``, opened lazily on the first write, and renamed to
+    ``<name>`` (after an fsync) when it is closed: on :meth:`close`, or on rotation, which
+    happens before an exchange once the current file has reached ``max_size`` bytes.  Every
+    file starts with a ``warcinfo`` record carrying ``info`` as extra fields.  Each record is
+    its own gzip member, so the offsets returned can be seeked to directly.  Not thread-safe:
+    use one writer per task (or per thread).
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        prefix: str,
+        *,
+        max_size: int = 1_000_000_000,
+        info: Mapping[str, str] | None = None,
+        gzip_level: int = 6,
+    ) -> None:
+        if not prefix or "/" in prefix or os.sep in prefix:
+            raise ValueError(f"bad WARC file prefix {prefix!r}")
+        if not 0 <= gzip_level <= 9:
+            raise ValueError(f"gzip_level must be 0..9, not {gzip_level}")
+        self.directory = Path(directory)
+        self.prefix = prefix
+        self.max_size = max_size
+        for key, value in (info or {}).items():
+            if not key or any(c in key + value for c in "\r\n") or ":" in key:
+                raise ValueError(f"bad warcinfo field {key!r}: {value!r}")
+        self.info = dict(info or {})
+        self.gzip_level = gzip_level
+        self.current_path: Path | None = None  # the ``.open`` file being written, if any
+        self.closed_paths: list[Path] = []  # finished files, in order
+        self._serial = 0
+        self._file: IO[bytes] | None = None
+        self._final_path: Path | None = None
+        self._warcinfo_id = ""
+
+    def __enter__(self) -> WarcWriter:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- records ------------------------------------------------------------
+
+    def _member(self, fields: list[tuple[str, str]], block: bytes) -> bytes:
+        head = [WARC_VERSION] + [f"{name}: {value}" for name, value in fields]
+        head.append(f"Content-Length: {len(block)}")
+        raw = ("\r\n".join(head) + "\r\n\r\n").encode("utf-8") + block + b"\r\n\r\n"
+        compressor = zlib.compressobj(self.gzip_level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        return compressor.compress(raw) + compressor.flush()
+
+    def _common(self, rec_type: str, rec_id: str, result: FetchResult) -> list[tuple[str, str]]:
+        fields = [
+            ("WARC-Type", rec_type),
+            ("WARC-Record-ID", rec_id),
+            ("WARC-Date", _warc_date(result.fetched_at)),
+            ("WARC-Target-URI", _field(result.url)),
+        ]
+        if result.peer_ip:
+            fields.append(("WARC-IP-Address", _field(result.peer_ip)))
+        return fields
+
+    def _request_member(self, result: FetchResult, rec_id: str, concurrent_to: str) -> bytes:
+        if not result.request_head:
+            raise ArchiveError(f"{result.url}: no request head to archive")
+        fields = self._common("request", rec_id, result)
+        fields += [
+            ("WARC-Concurrent-To", concurrent_to),
+            ("WARC-Warcinfo-ID", self._warcinfo_id),
+            ("Content-Type", "application/http;msgtype=request"),
+            ("WARC-Block-Digest", _digest(result.request_head)),
+        ]
+        return self._member(fields, result.request_head)
+
+    def _response_head(self, result: FetchResult) -> bytes:
+        if not result.response_head.startswith(b"HTTP/"):
+            raise ArchiveError(f"{result.url}: response head does not start with a status line")
+        return _archived_head(result.response_head)
+
+    # -- files ----------------------------------------------------------------
+
+    def _open(self) -> IO[bytes]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        while True:
+            stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
+            name = f"{self.prefix}-{stamp}-{self._serial:05d}.warc.gz"
+            self._serial += 1
+            final = self.directory / name
+            if final.exists():
+                continue
+            try:
+                fd = os.open(final.with_name(name + ".open"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise ArchiveError(f"cannot create WARC file in {self.directory}: {exc}") from exc
+            break
+        handle = os.fdopen(fd, "wb")
+        self._file = handle
+        self._final_path = final
+        self.current_path = final.with_name(name + ".open")
+        self._warcinfo_id = _record_id()
+        fields = {
+            "software": f"crawler/{crawler.__version__}",
+            "format": "WARC File Format 1.1",
+            "conformsTo": _CONFORMS_TO,
+            **self.info,
+        }
+        block = "".join(f"{k}: {v}\r\n" for k, v in fields.items()).encode("utf-8")
+        member = self._member(
+            [
+                ("WARC-Type", "warcinfo"),
+                ("WARC-Record-ID", self._warcinfo_id),
+                ("WARC-Date", _warc_date(datetime.now(UTC))),
+                ("WARC-Filename", name),
+                ("Content-Type", "application/warc-fields"),
+                ("WARC-Block-Digest", _digest(block)),
+            ],
+            block,
+        )
+        self._append(handle, [member])
+        return handle
+
+    def _append(self, handle: IO[bytes], members: list[bytes]) -> int:
+        """Write whole members and flush; on failure cut the file back so it stays readable."""
+        start = handle.tell()
+        try:
+            for member in members:
+                handle.write(member)
+            handle.flush()
+        except OSError as exc:
+            try:
+                handle.truncate(start)
+                handle.seek(start)
+            except OSError:
+                pass
+            raise ArchiveError(f"cannot write {self.current_path}: {exc}") from exc
+        return start
+
+    def _file_for_write(self) -> IO[bytes]:
+        if self._file is not None and self._file.tell() >= self.max_size:
+            self.close()
+        if self._file is None:
+            return self._open()
+        return self._file
+
+    def _location(self, start: int, before: list[bytes]) -> WarcLocation:
+        assert self._final_path is not None
+        return WarcLocation(self._final_path.name, start + sum(len(m) for m in before))
+
+    def write_exchange(self, result: FetchResult) -> WarcLocation:
+        """Append a request and a response record; returns where the response record starts."""
+        head = self._response_head(result)
+        handle = self._file_for_write()
+        req_id, resp_id = _record_id(), _record_id()
+        request = self._request_member(result, req_id, resp_id)
+        fields = self._common("response", resp_id, result)
+        fields += [
+            ("WARC-Concurrent-To", req_id),
+            ("WARC-Warcinfo-ID", self._warcinfo_id),
+            ("Content-Type", "application/http;msgtype=response"),
+            ("WARC-Block-Digest", _digest(head + result.body)),
+            ("WARC-Payload-Digest", _digest(result.body)),
+        ]
+        response = self._member(fields, head + result.body)
+        start = self._append(handle, [request, response])
+        return self._location(start, [request])
+
+    def write_revisit(
+        self,
+        result: FetchResult,
+        *,
+        refers_to_uri: str,
+        refers_to_date: str,
+        profile: Literal["server-not-modified", "identical-payload-digest"],
+        refers_to_record_id: str | None = None,
+        payload_digest: str | None = None,
+    ) -> WarcLocation:
+        """Append a request and a ``revisit`` record (HTTP head only; no body); returns the revisit's place.
+
+        ``identical-payload-digest``: the body equals an earlier capture's; ``payload_digest``
+        defaults to the digest of ``result.body``.  ``server-not-modified``: a 304 (or an
+        equivalent) answered a conditional request; the digest is written only when given.
+        """
+        head = self._response_head(result)
+        if payload_digest is None and profile == "identical-payload-digest":
+            payload_digest = _digest(result.body)
+        handle = self._file_for_write()
+        req_id, rev_id = _record_id(), _record_id()
+        request = self._request_member(result, req_id, rev_id)
+        fields = self._common("revisit", rev_id, result)
+        fields += [
+            ("WARC-Concurrent-To", req_id),
+            ("WARC-Warcinfo-ID", self._warcinfo_id),
+            ("WARC-Profile", _REVISIT_PROFILES[profile]),
+            ("WARC-Refers-To-Target-URI", _field(refers_to_uri)),
+            ("WARC-Refers-To-Date", _field(refers_to_date)),
+        ]
+        if refers_to_record_id:
+            fields.append(("WARC-Refers-To", _field(refers_to_record_id)))
+        if payload_digest:
+            fields.append(("WARC-Payload-Digest", _field(payload_digest)))
+        fields += [
+            ("Content-Type", "application/http;msgtype=response"),
+            ("WARC-Block-Digest", _digest(head)),
+        ]
+        revisit = self._member(fields, head)
+        start = self._append(handle, [request, revisit])
+        return self._location(start, [request])
+
+    def close(self) -> None:
+        """Finish the current file (fsync, rename ``.open`` away); the next write opens a new one."""
+        handle, final, current = self._file, self._final_path, self.current_path
+        self._file = self._final_path = self.current_path = None
+        if handle is None or final is None or current is None:
+            return
+        try:
+            with handle:
+                handle.flush()
+                os.fsync(handle.fileno())
+            _rename_exclusive(current, final)
+            _fsync_dir(final.parent)
+        except OSError as exc:
+            raise ArchiveError(f"cannot finish {current}: {exc}") from exc
+        self.closed_paths.append(final)
+
+
+def _rename_exclusive(source: Path, target: Path) -> None:
+    """Rename without ever replacing an existing file (a hard link fails if the target exists)."""
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links on this file system
+        if target.exists():
+            raise FileExistsError(f"{target} already exists") from None
+        os.rename(source, target)
+        return
+    os.unlink(source)
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------------------
+# Reader
+
+
+@dataclass(frozen=True, slots=True)
+class WarcResponse:
+    """One archived HTTP response, as replay needs it.
+
+    ``content`` is de-chunked and content-decoded.  When that fails (a body declared chunked
+    but stored de-chunked, a gzip header on a body another tool already decoded, a damaged
+    stream), the record is still returned: ``content`` falls back to the bytes as far as
+    they could be decoded and ``problems`` says what went wrong.  ``headers`` are the HTTP
+    headers exactly as recorded (``Transfer-Encoding`` included).
+    """
+
+    url: str
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    content: bytes
+    filename: str
+    offset: int
+    record_id: str
+    date: str
+    warc_version: str
+    payload_digest: str | None
+    problems: tuple[str, ...] = ()
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lname:
+                return value
+        return None
+
+
+def _header_values(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
+    values = [v for k, v in headers if k.lower() == name]
+    return ", ".join(values) if values else None
+
+
+def _decode_record_body(raw: bytes, headers: tuple[tuple[str, str], ...]) -> tuple[bytes, list[str]]:
+    problems: list[str] = []
+    body = raw
+    transfer = (_header_values(headers, "transfer-encoding") or "").lower()
+    if "chunked" in transfer:
+        try:
+            body = dechunk(raw)
+        except ContentDecodingError as exc:
+            # Some tools store the body de-chunked but keep the header.
+            problems.append(f"declared chunked but not chunk-framed ({exc}); body used as stored")
+    try:
+        content = decode_content(body, _header_values(headers, "content-encoding"))
+    except ContentDecodingError as exc:
+        problems.append(f"content not decoded ({exc}); content is the undecoded body")
+        content = body
+    return content, problems
+
+
+def _status(statusline: str) -> int:
+    code = statusline.strip().split(" ", 1)[0]
+    return int(code) if code.isdigit() else 0
+
+
+def _missing(record: object) -> int:
+    """Bytes the record's Content-Length promised but the file did not hold (after reading it all)."""
+    limit = getattr(record.raw_stream, "limit", 0)  # type: ignore[attr-defined]
+    return limit if isinstance(limit, int) and limit > 0 else 0
+
+
+def _response_from(record: object, raw: bytes, filename: str, offset: int) -> WarcResponse:
+    rec_headers = record.rec_headers  # type: ignore[attr-defined]
+    http_headers = record.http_headers  # type: ignore[attr-defined]
+    headers = tuple((str(k), str(v)) for k, v in http_headers.headers)
+    content, problems = _decode_record_body(raw, headers)
+    missing = _missing(record)
+    if missing:
+        problems.insert(0, f"record truncated: {missing} bytes of its block are missing")
+    status = _status(http_headers.statusline)
+    if status == 0:
+        problems.append(f"unparsable status line {http_headers.statusline!r}")
+    return WarcResponse(
+        url=rec_headers.get_header("WARC-Target-URI") or "",
+        status=status,
+        headers=headers,
+        content=content,
+        filename=filename,
+        offset=offset,
+        record_id=rec_headers.get_header("WARC-Record-ID") or "",
+        date=rec_headers.get_header("WARC-Date") or "",
+        warc_version=rec_headers.protocol,
+        payload_digest=rec_headers.get_header("WARC-Payload-Digest"),
+        problems=tuple(problems),
+    )
+
+
+def _is_http_response(record: object) -> bool:
+    return bool(
+        record.rec_type == "response"  # type: ignore[attr-defined]
+        and record.http_headers  # type: ignore[attr-defined]
+        and (record.rec_headers.get_header("WARC-Target-URI") or "").startswith(  # type: ignore[attr-defined]
+            ("http:", "https:")
+        )
+    )
+
+
+def _open_archive(path: Path) -> IO[bytes]:
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise ArchiveError(f"cannot open {path}: {exc}") from exc
+
+
+def iter_responses(path: Path) -> Iterator[WarcResponse]:
+    """Yield every HTTP ``response`` record of a WARC (.warc or .warc.gz), in file order.
+
+    Requests, revisits, warcinfo, metadata and resource records are skipped.  A damaged
+    file raises :class:`~crawler.errors.ArchiveError` at the first unreadable record.
+    """
+    path = Path(path)
+    with _open_archive(path) as handle:
+        records = WARCIterator(handle)
+        try:
+            for record in records:
+                if not _is_http_response(record):
+                    continue
+                raw = record.raw_stream.read()
+                offset = records.get_record_offset()
+                yield _response_from(record, raw, path.name, offset)
+        except _READ_ERRORS as exc:
+            raise ArchiveError(f"{path}: unreadable record after offset {records.offset}: {exc}") from exc
+        finally:
+            records.close()
+
+
+def read_response_at(path: Path, offset: int) -> WarcResponse:
+    """Read the response record starting at byte ``offset`` (a gzip member start for .warc.gz)."""
+    path = Path(path)
+    with _open_archive(path) as handle:
+        try:
+            handle.seek(offset)
+            records = WARCIterator(handle)
+            try:
+                record = next(iter(records), None)
+                if record is None:
+                    raise ArchiveError(f"{path}: no record at offset {offset}")
+                if not _is_http_response(record):
+                    kind = record.rec_type
+                    raise ArchiveError(f"{path}: record at offset {offset} is a {kind} record, not an HTTP response")
+                raw = record.raw_stream.read()
+                return _response_from(record, raw, path.name, offset)
+            finally:
+                records.close()
+        except _READ_ERRORS as exc:
+            raise ArchiveError(f"{path}: unreadable record at offset {offset}: {exc}") from exc
+
+
+def _parse_fields(block: bytes) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for line in block.decode("utf-8", "replace").splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip():
+            fields.setdefault(name.strip(), value.strip())
+    return fields
+
+
+def read_warcinfo(path: Path) -> dict[str, str]:
+    """Fields of the file's first ``warcinfo`` record (looked for before the first capture), or ``{}``."""
+    path = Path(path)
+    with _open_archive(path) as handle:
+        records = WARCIterator(handle)
+        try:
+            for record in records:
+                if record.rec_type == "warcinfo":
+                    return _parse_fields(record.raw_stream.read())
+                if record.rec_type in ("request", "response", "revisit", "resource"):
+                    break
+        except _READ_ERRORS as exc:
+            raise ArchiveError(f"{path}: unreadable record: {exc}") from exc
+        finally:
+            records.close()
+    return {}
+
+
+def _drain(stream: IO[bytes]) -> None:
+    while stream.read(1 << 16):
+        pass
+
+
+def _check_gzip_members(handle: IO[bytes]) -> list[str]:
+    """Walk the gzip members of a .warc.gz independently of warcio, which ignores truncated members."""
+    decomp: zlib._Decompress | None = None
+    start = pos = 0
+    while block := handle.read(1 << 20):
+        data = block
+        while data:
+            if decomp is None:
+                decomp, start = zlib.decompressobj(16 + zlib.MAX_WBITS), pos
+            try:
+                decomp.decompress(data, 1 << 20)
+            except zlib.error as exc:
+                return [f"gzip member at offset {start} is damaged: {exc}"]
+            rest = decomp.unused_data if decomp.eof else decomp.unconsumed_tail
+            pos += len(data) - len(rest)
+            data = rest
+            if decomp.eof:
+                decomp = None
+            elif not rest:
+                break
+    while decomp is not None and not decomp.eof and decomp.decompress(b"", 1 << 20):
+        pass
+    if decomp is not None and not decomp.eof:
+        return [f"gzip member at offset {start} is truncated"]
+    return []
+
+
+def check_file(path: Path) -> list[str]:
+    """Problems in a WARC: unreadable or truncated records, block and payload digest mismatches.
+
+    Returns ``[]`` when the file is fine.  Digests are checked as ``warcio check`` does
+    (revisit records are not checked); unlike ``warcio check``, a record or gzip member cut
+    short (a crashed writer's ``.open`` file) is reported, and content encodings are not
+    decoded (warcio 1.8's br decoder fails with brotli >= 1.2).
+    """
+    path = Path(path)
+    problems: list[str] = []
+    try:
+        handle = _open_archive(path)
+    except ArchiveError as exc:
+        return [str(exc)]
+    with handle:
+        records = WARCIterator(handle, check_digests=True)
+        try:
+            for record in records:
+                _drain(record.raw_stream)
+                missing = _missing(record)
+                offset = records.get_record_offset()
+                rec_id = record.rec_headers.get_header("WARC-Record-ID")
+                where = f"offset {offset} {record.rec_type} {rec_id}"
+                if missing:
+                    problems.append(f"{where}: truncated, {missing} bytes of its block are missing")
+                checker = record.digest_checker
+                if checker.passed is False:
+                    problems.extend(f"{where}: {problem}" for problem in checker.problems)
+        except _READ_ERRORS as exc:
+            problems.append(f"unreadable record after offset {records.offset}: {exc}".strip())
+        finally:
+            records.close()
+        if records.err_count:
+            problems.append(f"{records.err_count} record(s) not followed by the blank lines WARC requires")
+        handle.seek(0)
+        if handle.read(2) == b"\x1f\x8b":
+            handle.seek(0)
+            problems.extend(_check_gzip_members(handle))
+    return problems

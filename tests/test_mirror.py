@@ -1,0 +1,281 @@
+"""The offline mirror over real sockets: lifecycle, routing, HTTP semantics, content oracle."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import socket
+import time
+import unicodedata
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from email.utils import format_datetime
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from crawler.mirror import Mirror, canonical_blocks
+
+FIXTURES = Path(__file__).parent / "fixtures" / "seeds"
+DATA = Path(__file__).parent.parent / "crawler" / "mirror" / "data"
+CT, AG, HUE_OLD, HUE_NEW = "baocantho.com.vn", "baoangiang.com.vn", "baothuathienhue.vn", "huengaynay.vn"
+HREF = re.compile(r'href="([^"]+)"')
+
+
+@pytest.fixture(scope="module")
+def mirror() -> Iterator[Mirror]:
+    with Mirror(articles=60, seed=1) as m:
+        yield m
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[httpx2.Client]:
+    with httpx2.Client(headers={"Accept-Encoding": "gzip"}, timeout=5) as c:
+        yield c
+
+
+def article_links(html: str, origin: str) -> list[str]:
+    return [u for u in HREF.findall(html) if u.startswith(origin) and re.search(r"-a?\d+\.html$", u)]
+
+
+def unrewrite(text: str, m: Mirror) -> str:
+    for host, origin in m.origins.items():
+        text = text.replace(origin, f"https://{host}")
+    return text
+
+
+def test_start_and_stop_on_free_ports() -> None:
+    m = Mirror(articles=3)
+    m.start()
+    ports = {int(o.rsplit(":", 1)[1]) for o in m.origins.values()}
+    assert set(m.origins) == {CT, AG, HUE_OLD, HUE_NEW} and len(ports) == 4
+    with httpx2.Client() as c:
+        assert all(c.get(o + "/").status_code == 200 for o in m.origins.values())
+    m.stop()
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", ports.pop()), timeout=1):
+        pass
+
+
+def test_home_links_point_at_the_mirror(mirror: Mirror, client: httpx2.Client) -> None:
+    for host, origin in mirror.origins.items():
+        r = client.get(origin + "/")
+        assert r.status_code == 200 and r.headers["content-type"] == "text/html; charset=utf-8"
+        assert f"https://{host}" not in r.text
+        links = [u for o in mirror.origins.values() for u in article_links(r.text, o)]
+        assert len(set(links)) >= 20
+        assert any(p in r.text for p in ("/tim-kiem", "/video/", "/topic/"))
+
+
+def test_feeds_and_robots(mirror: Mirror, client: httpx2.Client) -> None:
+    ct = mirror.origins[CT]
+    r = client.get(ct + "/rss/home.rss")
+    assert r.headers["content-type"] == "application/rss+xml; charset=utf-8"
+    items = ET.fromstring(r.content).findall("./channel/item")
+    assert len(items) == 20 and all((i.findtext("link") or "").startswith(ct) for i in items)
+    assert client.get(ct + "/rss/subcate/can-tho/").status_code == 200
+    assert client.get(ct + "/rss/subcate/nope/").status_code == 404
+    assert client.get(mirror.origins[HUE_NEW] + "/rss/kinh-te.rss").status_code == 200
+    assert client.get(mirror.origins[HUE_OLD] + "/rss/kinh-te.rss").status_code == 404
+    robots = client.get(ct + "/robots.txt")
+    assert robots.text == "User-agent: *\nDisallow: /print/\nDisallow: /tim-kiem\n"
+    with Mirror(articles=1, robots={AG: "User-agent: *\nDisallow: /\n"}) as other, httpx2.Client() as c:
+        assert c.get(other.origins[AG] + "/robots.txt").text == "User-agent: *\nDisallow: /\n"
+        assert "Disallow: /print/" in c.get(other.origins[CT] + "/robots.txt").text
+
+
+def crawl_listings(m: Mirror, c: httpx2.Client, source: str) -> set[str]:
+    """Follow every category listing to its last page; return the article ids seen."""
+    hosts = {"baocantho": [CT], "baoangiang": [AG], "hue": [HUE_OLD, HUE_NEW]}[source]
+    origin = m.origins[hosts[-1]]
+    home = c.get(origin + "/").text
+    tops = {u for u in HREF.findall(home) if re.fullmatch(re.escape(origin) + r"/[a-z-]+/", u)}
+    tops -= {origin + p for p in ("/video/", "/news/", "/topic/", "/tim-kiem/")}
+    seen: set[str] = set()
+    for url in sorted(tops):
+        pages = 0
+        next_url: str | None = url
+        while next_url:
+            html = c.get(next_url).text
+            pages += 1
+            assert pages < 50
+            for link in (u for h in hosts for u in article_links(html, m.origins[h])):
+                found_id = re.search(r"-a?(\d+)\.html$", link)
+                assert found_id is not None
+                seen.add(found_id.group(1))
+            found = re.search(r'class="next" href="([^"]+)"', html)
+            next_url = found.group(1).replace("&amp;", "&") if found else None
+    return seen
+
+
+@pytest.mark.parametrize("source", ["baocantho", "baoangiang", "hue"])
+def test_listings_reach_every_article_and_end(mirror: Mirror, client: httpx2.Client, source: str) -> None:
+    assert crawl_listings(mirror, client, source) == set(mirror.article_ids(source))
+    for article_id in mirror.article_ids(source)[:3]:
+        assert client.get(mirror.article_url(source, article_id)).status_code == 200
+
+
+def test_page_past_the_end_lists_nothing(mirror: Mirror, client: httpx2.Client) -> None:
+    r = client.get(mirror.origins[CT] + "/thoi-su/?p=99")
+    assert r.status_code == 200 and article_links(r.text, mirror.origins[CT]) == [] and 'class="next"' not in r.text
+    r = client.get(mirror.origins[HUE_NEW] + "/kinh-te/p/99")
+    assert r.status_code == 200 and "story-item" not in r.text
+    assert client.get(mirror.origins[CT] + "/thoi-su/?p=0").status_code == 404
+    assert client.get(mirror.origins[CT] + "/no-such-cate/").status_code == 404
+
+
+def test_conditional_requests_get_304(mirror: Mirror, client: httpx2.Client) -> None:
+    ct = mirror.origins[CT]
+    article = mirror.article_url("baocantho", mirror.article_ids("baocantho")[5])
+    for url in (ct + "/", ct + "/thoi-su/?p=1", ct + "/rss/home.rss", ct + "/robots.txt", article):
+        first = client.get(url)
+        etag, modified = first.headers["etag"], first.headers["last-modified"]
+        assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+        assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 304
+        assert client.get(url, headers={"If-None-Match": '"stale"'}).status_code == 200
+    old = format_datetime(mirror.article("baocantho", mirror.article_ids("baocantho")[0]).published, usegmt=False)
+    assert client.get(ct + "/", headers={"If-Modified-Since": old}).status_code == 200
+
+
+def test_gzip_and_chunked_framings_both_occur(mirror: Mirror) -> None:
+    urls = [mirror.article_url("baoangiang", i) for i in mirror.article_ids("baoangiang")[:24]]
+    seen: set[tuple[bool, bool]] = set()
+    with httpx2.Client(headers={"Accept-Encoding": "gzip"}) as c:
+        for url in urls:
+            with c.stream("GET", url) as r:
+                raw = b"".join(r.iter_raw())
+            gz = r.headers.get("content-encoding") == "gzip"
+            chunked = r.headers.get("transfer-encoding") == "chunked"
+            assert chunked != ("content-length" in r.headers)
+            text = (gzip.decompress(raw) if gz else raw).decode()
+            assert "<h1>" in text
+            seen.add((gz, chunked))
+    assert seen == {(False, False), (False, True), (True, False), (True, True)}
+    with httpx2.Client(headers={"Accept-Encoding": "identity"}) as c:
+        assert all("content-encoding" not in c.get(u).headers for u in urls[:8])
+
+
+def test_keep_alive_pipelining_head_and_errors(mirror: Mirror) -> None:
+    port = int(mirror.origins[CT].rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"GET /robots.txt HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\n\r\n"
+                  b"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nhiGET /nope HTTP/1.1\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    statuses = re.findall(rb"HTTP/1.1 (\d+)", data)
+    assert statuses == [b"200", b"200", b"405", b"404"]
+    head_block = data.split(b"HTTP/1.1 ")[2]
+    assert b"<html" not in head_block.split(b"\r\n\r\n", 1)[1]
+
+
+def test_same_seed_same_bytes(mirror: Mirror, client: httpx2.Client) -> None:
+    paths = ["/", "/thoi-su/?p=1", "/rss/home.rss"]
+    with Mirror(articles=60, seed=1) as twin, Mirror(articles=60, seed=2) as other:
+        for path in paths:
+            a = unrewrite(client.get(mirror.origins[CT] + path).text, mirror)
+            b = unrewrite(client.get(twin.origins[CT] + path).text, twin)
+            assert a == b
+        ids = mirror.article_ids("hue")
+        assert ids == twin.article_ids("hue")
+        for aid in ids[1:4]:
+            a = unrewrite(client.get(mirror.article_url("hue", aid)).text, mirror)
+            assert a == unrewrite(client.get(twin.article_url("hue", aid)).text, twin)
+            assert mirror.expected_snapshot("hue", aid) == twin.expected_snapshot("hue", aid)
+        assert other.expected_snapshot("hue", other.article_ids("hue")[5]) != mirror.expected_snapshot("hue", ids[5])
+
+
+def test_a_hundred_thousand_articles_on_demand() -> None:
+    started = time.perf_counter()
+    with Mirror(articles=100_000) as m, httpx2.Client() as c:
+        for source in ("baocantho", "baoangiang", "hue"):
+            ids = m.article_ids(source)
+            assert len(ids) == 100_000 + (source != "baoangiang")
+            assert c.get(m.article_url(source, ids[-1])).status_code == 200  # index 99999
+        deep = c.get(m.origins[CT] + "/thoi-su/?p=1000")
+        assert deep.status_code == 200 and len(set(article_links(deep.text, m.origins[CT]))) == 20
+        last = c.get(m.origins[HUE_NEW] + "/giao-duc/p/556")
+        assert 0 < len(set(article_links(last.text, m.origins[HUE_OLD]))) < 20
+        assert ids[0] == "106825"
+    assert time.perf_counter() - started < 5
+
+
+def test_add_articles_puts_new_ones_first() -> None:
+    with Mirror(articles=10) as m, httpx2.Client() as c:
+        home = m.origins[CT] + "/"
+        before = c.get(home)
+        old_article = m.article_url("baocantho", m.article_ids("baocantho")[3])
+        old_etag = c.get(old_article).headers["etag"]
+        m.add_articles("baocantho", 2)
+        ids = m.article_ids("baocantho")
+        assert len(ids) == 13 and int(ids[-1]) > int(ids[-3])
+        after = c.get(home, headers={"If-None-Match": before.headers["etag"]})
+        assert after.status_code == 200
+        first = article_links(after.text, m.origins[CT])
+        newest = [m.article_url("baocantho", i) for i in (ids[-1], ids[-2])]
+        assert list(dict.fromkeys(first))[:2] == newest
+        assert c.get(old_article, headers={"If-None-Match": old_etag}).status_code == 304
+        feed = ET.fromstring(c.get(m.origins[CT] + "/rss/home.rss").content)
+        assert feed.findtext("./channel/item/link") == newest[0]
+
+
+def test_request_log_records_requests(mirror: Mirror, client: httpx2.Client) -> None:
+    mark = len(mirror.request_log)
+    client.get(mirror.origins[AG] + "/no/such/page", headers={"X-Probe": "1"})
+    entry = next(e for e in mirror.request_log[mark:] if e.path == "/no/such/page")
+    assert (entry.real_host, entry.method, entry.status, entry.headers["x-probe"]) == (AG, "GET", 404, "1")
+    assert "http://" + entry.host == mirror.origins[AG]
+    assert entry.time <= time.monotonic()
+
+
+@pytest.mark.parametrize(("source", "sample"), [("baocantho", "baocantho-seed.txt"), ("hue", "hue-seed.txt")])
+def test_seed_snapshot_matches_sample(mirror: Mirror, client: httpx2.Client, source: str, sample: str) -> None:
+    seed_id = mirror.article_ids(source)[0]
+    expected = mirror.expected_snapshot(source, seed_id)
+    assert expected.split("\n\n") == canonical_blocks((FIXTURES / sample).read_text(encoding="utf-8"))
+    page = client.get(mirror.article_url(source, seed_id)).text
+    assert unrewrite(page, mirror) == (DATA / f"seed-{source}.html").read_text(encoding="utf-8")
+    assert (FIXTURES / f"seed-{source}.html").read_bytes() == (DATA / f"seed-{source}.html").read_bytes()
+
+
+def test_seed_urls(mirror: Mirror) -> None:
+    assert mirror.article_url("baocantho", "136049") == (
+        mirror.origins[CT] + "/khac-phuc-tinh-trang-tren-nong-duoi-lanh-tren-quyet-liet-duoi-tho-o--a136049.html")
+    hue_seed = mirror.article_url("hue", "106825")
+    assert hue_seed.startswith(mirror.origins[HUE_OLD] + "/chinh-tri-xa-hoi/theo-dong-thoi-su/")
+
+
+def test_expected_snapshots_are_canonical(mirror: Mirror) -> None:
+    date = re.compile(r"\d\d/\d\d/\d{4} - \d\d:\d\d")
+    for source in mirror.sources:
+        for aid in mirror.article_ids(source):
+            text = mirror.expected_snapshot(source, aid)
+            blocks = text.split("\n\n")
+            assert canonical_blocks(text) == blocks and blocks[-1] == "Chia sẻ bài viết"
+            assert unicodedata.is_normalized("NFC", text) and not text.endswith("\n")
+            assert date.fullmatch(blocks[0]) or date.fullmatch(blocks[1])
+
+
+def test_hue_article_on_both_hosts_and_variants(mirror: Mirror, client: httpx2.Client) -> None:
+    ids = mirror.article_ids("hue")
+    old, new = mirror.article_url("hue", ids[5]), mirror.article_url("hue", ids[-1])
+    assert old.startswith(mirror.origins[HUE_OLD]) and new.startswith(mirror.origins[HUE_NEW])
+    a = client.get(old).text
+    b = client.get(old.replace(mirror.origins[HUE_OLD], mirror.origins[HUE_NEW])).text
+    assert a == b and 'class="detail-title"' in a
+    page_b = client.get(new).text
+    assert f'<meta property="article:id" content="{ids[-1]}">' in page_b
+    for cls in ("detail-title", "detail-sapo", "detail-content", 'class="breadcrumb"', 'class="date"', "detail-share"):
+        assert cls not in page_b
+    amp = client.get(mirror.origins[HUE_NEW] + f"/amp.aspx?newid={ids[-1]}")
+    assert amp.status_code == 200 and "<html amp" in amp.text
+
+
+def test_non_article_pages(mirror: Mirror, client: httpx2.Client) -> None:
+    ct = mirror.origins[CT]
+    for path in ("/video/", "/xem-bao/bao-ngay/", "/tim-kiem.html?q=x", "/su-kien/chuyen-doi-so-toan-dien.9.html"):
+        assert client.get(ct + path).status_code == 200
+    article = mirror.article_url("baocantho", mirror.article_ids("baocantho")[2])
+    assert client.get(article.replace(ct, ct + "/print")).status_code == 200
+    assert client.get(article.replace(".html", "x.html")).status_code == 404
+    assert client.get(article.replace("-a", "-b-a")).status_code == 404
