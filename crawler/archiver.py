@@ -14,8 +14,10 @@ from crawler.adapters import Adapter, get_adapter
 from crawler.config import SourceConfig, Sources
 from crawler.errors import FetchError
 from crawler.fetcher import Fetcher
+from crawler.lock import ArchiveLock
 from crawler.models import Article, ExtractionFailure, FetchResult, WarcLocation
 from crawler.normalize import decode_html, render_snapshot
+from crawler.recovery import Recovered, reconcile, recover_warcs
 from crawler.store import SnapshotRecord, Store
 from crawler.warc import WarcWriter
 
@@ -44,12 +46,19 @@ class Archive:
     """An archive directory: one WARC writer per source (opened lazily) and the snapshot store."""
 
     def __init__(self, root: Path, sources: Sources, *, warc_size: int = DEFAULT_WARC_SIZE,
-                 gzip_level: int = 6) -> None:
+                 gzip_level: int = 6, wait: bool = False) -> None:
+        """Lock the archive (:class:`ArchiveBusy` when another run holds it), then recover from a crash."""
         self.root = root
         self.sources = sources
         self.warc_size = warc_size
         self.gzip_level = gzip_level
-        self.store = Store(root)
+        self._lock = ArchiveLock(root, wait=wait).__enter__()
+        try:
+            self.store = Store(root)
+            self.recovered: list[Recovered] = recover_warcs(root / "warc") + reconcile(self.store)
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
         self._writers: dict[str, WarcWriter] = {}
         self._adapters: dict[str, Adapter] = {}
 
@@ -60,10 +69,13 @@ class Archive:
         self.close()
 
     def close(self) -> None:
-        for writer in self._writers.values():
-            writer.close()
-        self._writers.clear()
-        self.store.close()
+        try:
+            for writer in self._writers.values():
+                writer.close()
+            self._writers.clear()
+            self.store.close()
+        finally:
+            self._lock.__exit__(None, None, None)
 
     def adapter(self, source: SourceConfig) -> Adapter:
         if source.key not in self._adapters:

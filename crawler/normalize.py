@@ -7,6 +7,7 @@ snapshot, and :func:`canonical_blocks` is the comparison rule of FORMAT.md.
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -98,27 +99,51 @@ def charset_from_content_type(content_type: str | None) -> str | None:
 
 
 def decode_html(data: bytes, content_type: str | None = None) -> str:
-    """Bytes to text: charset from the HTTP header, then the page's meta tag, then UTF-8.
+    """Bytes to text: charset from the HTTP header, then the page's meta tag, then detection.
 
-    Undecodable bytes become U+FFFD rather than raising: a page is never lost to a
-    bad charset declaration; the WARC keeps the original bytes anyway.
+    A declared single-byte charset (windows-1252, latin-1, windows-1258, ...) loses to
+    bytes that are valid UTF-8 with non-ASCII characters: that combination is a wrong
+    declaration, not a page, in practice.  With nothing usable declared, UTF-8 is
+    tried, then windows-1258 (the legacy Vietnamese code page).  Undecodable bytes
+    become U+FFFD rather than raising: a page is never lost to a bad declaration,
+    and the WARC keeps the original bytes anyway.
     """
-    candidates: list[str] = []
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", "replace")
+    try:
+        as_utf8: str | None = data.decode("utf-8")
+    except UnicodeDecodeError:
+        as_utf8 = None
+    declared: list[str] = []
     header = charset_from_content_type(content_type)
     if header:
-        candidates.append(header)
+        declared.append(header)
     meta = _CHARSET_META.search(data[:4096])
     if meta:
-        candidates.append(meta.group(1).decode("ascii", "replace"))
-    if data.startswith(b"\xef\xbb\xbf"):
-        candidates.insert(0, "utf-8-sig")
-    candidates.append("utf-8")
-    for name in candidates:
+        declared.append(meta.group(1).decode("ascii", "replace"))
+    for name in declared:
+        codec = _codec_name(name)
         try:
-            return data.decode(_codec_name(name))
-        except (LookupError, UnicodeDecodeError):
+            info = codecs.lookup(codec)
+        except LookupError:
             continue
-    return data.decode("utf-8", "replace")
+        if info.name == "utf-8":
+            if as_utf8 is not None:
+                return as_utf8
+            continue
+        if as_utf8 is not None and not data.isascii() and _single_byte(info.name):
+            return as_utf8
+        try:
+            return data.decode(info.name)
+        except UnicodeDecodeError:
+            continue
+    if as_utf8 is not None:
+        return as_utf8
+    return data.decode("cp1258", "replace")
+
+
+def _single_byte(codec: str) -> bool:
+    return codec.startswith(("cp12", "latin", "iso8859", "cp1258", "windows", "ascii", "mac-", "koi8", "tis"))
 
 
 def _codec_name(name: str) -> str:

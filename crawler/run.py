@@ -32,7 +32,7 @@ from crawler.config import Sources
 from crawler.crawl import Crawl, CrawlOptions, EventKind, SourceStats
 from crawler.errors import CrawlerError
 from crawler.fetcher import Fetcher, FetchPolicy
-from crawler.lock import ArchiveBusy, ArchiveLock
+from crawler.lock import ArchiveBusy
 from crawler.store import atomic_write
 
 EXIT_OK, EXIT_FAILED, EXIT_COLLAPSED, EXIT_INTERRUPTED = 0, 1, 3, 130
@@ -110,14 +110,18 @@ class Reporter:
 def crawl_command(sources: Sources, options: CrawlOptions, settings: RunSettings) -> int:
     setup_logging(quiet=settings.quiet, log_json=settings.log_json)
     try:
-        with ArchiveLock(settings.archive, wait=settings.wait):
-            return _locked_run(sources, options, settings)
+        archive = Archive(settings.archive, sources, warc_size=settings.warc_size, gzip_level=settings.gzip_level,
+                          wait=settings.wait)
     except ArchiveBusy as err:
         print(f"crawler: {err}; not starting a second run (use --wait to queue)", file=sys.stderr)
         return EXIT_OK
+    with archive:
+        for item in archive.recovered:
+            log.warning("recovery: %s: %s", item.path, item.what)
+        return _locked_run(archive, sources, options, settings)
 
 
-def _locked_run(sources: Sources, options: CrawlOptions, settings: RunSettings) -> int:
+def _locked_run(archive: Archive, sources: Sources, options: CrawlOptions, settings: RunSettings) -> int:
     started = datetime.now(UTC)
     clock = time.monotonic()
     progress = sys.stderr.isatty() if settings.progress is None else settings.progress
@@ -128,16 +132,14 @@ def _locked_run(sources: Sources, options: CrawlOptions, settings: RunSettings) 
 
     async def main() -> None:
         nonlocal stats, interrupted
-        with Archive(settings.archive, sources, warc_size=settings.warc_size,
-                     gzip_level=settings.gzip_level) as archive:
-            async with Fetcher(FetchPolicy(timeout=settings.timeout)) as fetcher:
-                crawl = Crawl(sources, archive, fetcher, options, listener=reporter)
-                stats = crawl.stats
-                async with trio.open_nursery() as nursery:
-                    nursery.start_soon(_watch_signals, crawl, nursery.cancel_scope)
-                    await crawl.run()
-                    nursery.cancel_scope.cancel()
-                interrupted = crawl.interrupted
+        async with Fetcher(FetchPolicy(timeout=settings.timeout)) as fetcher:
+            crawl = Crawl(sources, archive, fetcher, options, listener=reporter)
+            stats = crawl.stats
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(_watch_signals, crawl, nursery.cancel_scope)
+                await crawl.run()
+                nursery.cancel_scope.cancel()
+            interrupted = crawl.interrupted
 
     try:
         with reporter.live():
@@ -157,6 +159,7 @@ def _locked_run(sources: Sources, options: CrawlOptions, settings: RunSettings) 
         "exit_code": code, "error": error, "interrupted": interrupted, "collapsed": collapsed,
         "options": {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(options).items()},
         "sources": {key: s.as_dict() for key, s in stats.items()},
+        "recovered": [f"{item.path}: {item.what}" for item in archive.recovered],
     }
     stats_path = settings.archive / "runs" / f"{started.strftime('%Y%m%dT%H%M%S%fZ')}.json"
     try:

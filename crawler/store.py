@@ -282,6 +282,28 @@ class Store:
         ).fetchall()
         return [(str(a), str(u)) for a, u in rows]
 
+    def known_text_paths(self) -> set[str]:
+        return {str(row[0]) for row in self.db.execute("SELECT text_path FROM snapshots")}
+
+    def rows(self) -> list[dict[str, object]]:
+        """Every catalog row, as a mapping of column name to value (for verify)."""
+        cursor = self.db.execute("SELECT * FROM snapshots ORDER BY source, article_id, version")
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def add_row_from_metadata(self, meta: dict[str, object]) -> None:
+        """Roll forward: the catalog row of a snapshot whose files were written before a crash."""
+        text_path = str(meta["text_path"])
+        with self.db:
+            self.db.execute(
+                "INSERT OR IGNORE INTO snapshots VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (meta["source"], meta["article_id"], meta["version"], meta["url"], meta["published"], meta["title"],
+                 text_path, str(Path(text_path).with_suffix(".json").as_posix()), meta["sha256"], meta["warc_file"],
+                 meta["warc_offset"], meta["fetched_at"], meta["extractor_version"]),
+            )
+            self.db.execute("DELETE FROM frontier WHERE source=? AND article_id=?",
+                            (meta["source"], meta["article_id"]))
+
     def count(self, source: str | None = None) -> int:
         if source is None:
             row = self.db.execute("SELECT COUNT(DISTINCT source || '/' || article_id) FROM snapshots").fetchone()

@@ -1,0 +1,155 @@
+"""Start-up recovery after a crash: close left-over ``.open`` WARCs, roll the catalog forward.
+
+A run killed with ``kill -9`` can leave (in the order the archiver writes):
+
+1. a ``.open`` WARC whose last gzip member (record) is cut short: the file is
+   truncated to its last complete record and renamed to its final name;
+2. snapshot ``.txt`` / ``.json`` files without their catalog row (killed between the
+   file renames and the SQLite commit): when the metadata is complete, the text's
+   hash matches and its WARC record exists, the row is added (roll forward);
+   otherwise the files are moved to ``orphans/`` (the article is fetched again);
+3. temporary ``.*.tmp`` files of an interrupted atomic write: removed.
+
+Nothing already archived is deleted: only bytes after the last complete record of a
+``.open`` file (a record that was never acknowledged) are cut.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from crawler.store import Store
+
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)\r\n", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Recovered:
+    """What recovery did to one file or row; ``what`` is a sentence for the operator."""
+
+    path: Path
+    what: str
+
+
+def complete_prefix(path: Path, *, chunk: int = 1 << 20) -> tuple[int, int]:
+    """(bytes, records): the length of the longest prefix made of complete gzip members, each one
+    complete WARC record, and how many records that is."""
+    good_end = 0
+    records = 0
+    offset = 0  # file position of the start of the current member
+    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    produced = bytearray()
+    consumed = 0  # bytes of the file fed to the current member's decompressor
+    with open(path, "rb") as handle:
+        pending = b""
+        while True:
+            data = pending or handle.read(chunk)
+            pending = b""
+            if not data:
+                return good_end, records
+            try:
+                produced += decompressor.decompress(data)
+            except zlib.error:
+                return good_end, records
+            consumed += len(data) - len(decompressor.unused_data)
+            if not decompressor.eof:
+                continue
+            if not _is_complete_record(bytes(produced)):
+                return good_end, records
+            offset += consumed
+            good_end = offset
+            records += 1
+            pending = decompressor.unused_data
+            decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            produced.clear()
+            consumed = 0
+
+
+def _is_complete_record(record: bytes) -> bool:
+    if not record.startswith(b"WARC/"):
+        return False
+    head_end = record.find(b"\r\n\r\n")
+    match = _CONTENT_LENGTH.search(record, 0, head_end + 2 if head_end >= 0 else len(record))
+    if head_end < 0 or match is None:
+        return False
+    return len(record) >= head_end + 4 + int(match.group(1))
+
+
+def recover_warcs(directory: Path) -> list[Recovered]:
+    """Truncate every ``*.open`` WARC in ``directory`` to its complete records and close it."""
+    done: list[Recovered] = []
+    if not directory.is_dir():
+        return done
+    for path in sorted(directory.glob("*.warc.gz.open")):
+        size = path.stat().st_size
+        keep, records = complete_prefix(path)
+        final = path.with_name(path.name.removesuffix(".open"))
+        if records == 0:
+            # Not even the warcinfo record is complete: nothing was ever acknowledged from it.
+            path.rename(path.with_name(path.name + ".empty"))
+            done.append(Recovered(path, f"left-over {path.name} held no complete record ({size} bytes); "
+                                        f"set aside as {path.name}.empty"))
+            continue
+        with open(path, "r+b") as handle:
+            handle.truncate(keep)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if final.exists():
+            final = final.with_name(final.name.replace(".warc.gz", "-recovered.warc.gz"))
+        os.link(path, final)
+        os.unlink(path)
+        cut = f", cut {size - keep} bytes of an incomplete record" if size > keep else ""
+        done.append(Recovered(final, f"closed left-over {path.name}: kept {records} complete records{cut}"))
+    return done
+
+
+def reconcile(store: Store) -> list[Recovered]:
+    """Make the catalog agree with the snapshot files after a crash (see the module docstring)."""
+    archive = store.archive
+    done: list[Recovered] = []
+    text_root = archive / "text"
+    if not text_root.is_dir():
+        return done
+    for tmp in text_root.rglob(".*.tmp"):
+        tmp.unlink()
+        done.append(Recovered(tmp, "removed the temporary file of an interrupted write"))
+    known = store.known_text_paths()
+    for text in sorted(text_root.rglob("*.txt")):
+        rel = text.relative_to(archive).as_posix()
+        if rel in known:
+            continue
+        meta_path = text.with_suffix(".json")
+        reason = _roll_forward(store, text, meta_path)
+        if reason is None:
+            done.append(Recovered(text, "added the catalog row a crash left out"))
+            continue
+        target = archive / "orphans" / text.relative_to(text_root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(text), target)
+        if meta_path.exists():
+            shutil.move(str(meta_path), target.with_suffix(".json"))
+        done.append(Recovered(target, f"moved a snapshot without a catalog row to orphans/ ({reason})"))
+    return done
+
+
+def _roll_forward(store: Store, text: Path, meta_path: Path) -> str | None:
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        data = text.read_bytes()
+    except (OSError, ValueError) as err:
+        return f"metadata unreadable: {err}"
+    if not isinstance(meta, dict) or hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+        return "text does not match its metadata"
+    warc = store.archive / "warc" / str(meta.get("warc_file", ""))
+    offset = meta.get("warc_offset")
+    if not warc.is_file() or not isinstance(offset, int) or offset >= warc.stat().st_size:
+        return "its WARC record is missing"
+    store.add_row_from_metadata(meta)
+    return None
