@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     p.set_defaults(func=cmd_demo)
 
+    p = sub.add_parser("verify", help="check that catalog, snapshot files and WARCs agree")
+    p.add_argument("--archive", type=Path, default=Path("archive"), help="archive directory (default: archive)")
+    p.add_argument("--quick", action="store_true", help="skip the WARC digest check (offsets are still read)")
+    p.set_defaults(func=cmd_verify)
+
     p = sub.add_parser("replay", help="re-extract snapshots from WARC files, no network")
     common(p)
     p.add_argument("warcs", nargs="*", type=Path, help="WARC files (default: every closed WARC of the archive)")
@@ -226,6 +231,18 @@ def cmd_replay(args: argparse.Namespace) -> int:
     for line in stats.failures[:20]:
         print(f"  failed: {line}", file=sys.stderr)
     return EXIT_OK if not stats.failures else EXIT_FAILED
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from crawler.verify import verify
+
+    report = verify(args.archive, check_digests=not args.quick)
+    for problem in report.problems:
+        print(problem)
+    verdict = "OK" if report.ok else f"{len(report.problems)} problem(s)"
+    print(f"verify: {args.archive}: {report.warcs} WARC files, {report.snapshots} snapshots: {verdict}",
+          file=sys.stderr)
+    return EXIT_OK if report.ok else EXIT_FAILED
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

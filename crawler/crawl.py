@@ -109,6 +109,13 @@ class _Job:
     tracker: _PageTracker | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Page:
+    result: FetchResult
+    content: bytes
+    commit: Callable[[], None]
+
+
 @dataclass(slots=True)
 class _PageTracker:
     """With ``--since``: the articles a listing page offered, and whether any was recent."""
@@ -242,27 +249,44 @@ class Crawl:
 
     async def _walk_listing(self, source: SourceConfig, start: str,
                             offer: trio.MemorySendChannel[tuple[str, _PageTracker | None]]) -> None:
+        # A chain whose last walk was cut short (killed, stopped, over budget) is walked past pages
+        # with nothing new: older articles may wait further on.
+        finished_before = self.archive.store.walk_complete(start)
+        self.archive.store.set_walk(start, complete=False)
+        if await self._walk_chain(source, start, offer, stop_when_nothing_new=finished_before):
+            self.archive.store.set_walk(start, complete=True)
+
+    async def _walk_chain(self, source: SourceConfig, start: str,
+                          offer: trio.MemorySendChannel[tuple[str, _PageTracker | None]], *,
+                          stop_when_nothing_new: bool) -> bool:
+        """Walk one listing chain; True when it reached its end (not cut short by the article budget)."""
         url: str | None = start
         depth = 0
-        while url is not None and depth < source.listing_depth and self._budget_left(source):
+        while url is not None and depth < source.listing_depth:
+            if not self._budget_left(source):
+                return False
             depth += 1
             page = await self._get_page(source, url, kind="listing", first=depth == 1)
             if page is None:
-                return
-            result, content = page
-            listing = self.archive.adapter(source).parse_listing(content, result.url)
+                return True
+            listing = self.archive.adapter(source).parse_listing(page.content, page.result.url)
             tracker = _PageTracker() if self.options.since is not None else None
-            fresh = 0
+            fresh = 0  # articles of this page not archived yet (queued now, earlier in this run, or pending)
             for article_url in listing.article_urls:
-                if host_key(article_url) in source.hosts:
-                    fresh += await self._offer(source, article_url, offer, tracker)
-            if fresh == 0 and depth > 1:
-                return
+                article_id = source.article_id(article_url)
+                if article_id is None or host_key(article_url) not in source.hosts:
+                    continue
+                await self._offer(source, article_url, offer, tracker)
+                fresh += not self.archive.store.has_article(source.key, article_id)
+            page.commit()
+            if fresh == 0 and depth > 1 and stop_when_nothing_new:
+                return True  # nothing to archive on this page: older pages were walked before
             if tracker is not None and tracker.pending > 0:
                 await tracker.done.wait()
                 if not tracker.recent:
-                    return  # every article of this page is older than --since
+                    return True  # every article of this page is older than --since
             url = listing.next_url
+        return True
 
     async def _read_feeds(self, source: SourceConfig,
                           offer: trio.MemorySendChannel[tuple[str, _PageTracker | None]]) -> None:
@@ -272,13 +296,14 @@ class Crawl:
             if page is None:
                 continue
             try:
-                entries = parse_feed(page[1], page[0].url)
+                entries = parse_feed(page.content, page.result.url)
             except XMLFormatError as err:
                 self.stats[source.key].failures[feed_url] = f"feed: {err}"
                 continue
             for entry in entries:
                 if since is None or entry.published is None or entry.published >= since:
                     await self._offer(source, entry.url, offer, None)
+            page.commit()
         sitemap_urls = list(source.sitemaps)
         for host in source.hosts:
             robots = self._robots.get(host)
@@ -292,7 +317,7 @@ class Crawl:
             if page is None:
                 continue
             try:
-                parsed = parse_sitemap(page[1], page[0].url)
+                parsed = parse_sitemap(page.content, page.result.url)
             except XMLFormatError as err:
                 self.stats[source.key].failures[sitemap_url] = f"sitemap: {err}"
                 continue
@@ -300,10 +325,15 @@ class Crawl:
             for entry in parsed.urls:
                 if since is None or entry.published is None or entry.published >= since:
                     await self._offer(source, entry.url, offer, None)
+            page.commit()
 
     async def _get_page(self, source: SourceConfig, url: str, *, kind: Literal["listing", "feed", "sitemap"],
-                        first: bool = True) -> tuple[FetchResult, bytes] | None:
-        """Fetch a listing, feed or sitemap conditionally; on 304 its body comes back from the WARC."""
+                        first: bool = True) -> _Page | None:
+        """Fetch a listing, feed or sitemap conditionally; on 304 its body comes back from the WARC.
+
+        The validators of a 200 are remembered only on ``commit()``, once the caller has queued
+        what the page links to: a run killed in between fetches the page in full next time.
+        """
         stats = self.stats[source.key]
         cached = self.archive.store.cached(url)
         headers: dict[str, str] = {}
@@ -326,7 +356,7 @@ class Crawl:
                                  profile="server-not-modified")
             stats.revisits += 1
             try:
-                return final, self._read_back(source, cached)
+                return _Page(final, self._read_back(source, cached), lambda: None)
             except ArchiveError as err:
                 log.warning("cannot re-read %s from the WARC: %s", url, err)
                 self.archive.store.forget(url)
@@ -336,8 +366,7 @@ class Crawl:
             if first:  # a 404 past the first page of a listing is the end of its pagination
                 stats.failures[url] = f"{kind}: HTTP {final.status}"
             return None
-        self._remember(url, final, locations[-1])
-        return final, final.content
+        return _Page(final, final.content, lambda: self._remember(url, final, locations[-1]))
 
     def _read_back(self, source: SourceConfig, cached: CacheEntry) -> bytes:
         directory = self.archive.root / "warc"

@@ -57,6 +57,10 @@ CREATE TABLE IF NOT EXISTS http_cache (
     warc_offset INTEGER NOT NULL,
     warc_date TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS walks (
+    start_url TEXT PRIMARY KEY,
+    complete INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS frontier (
     source TEXT NOT NULL,
     article_id TEXT NOT NULL,
@@ -234,6 +238,15 @@ class Store:
                     entry.warc_file, entry.warc_offset, entry.warc_date))
         except sqlite3.Error as err:
             raise ArchiveError(f"cannot update the crawl state: {err}") from err
+
+    def walk_complete(self, start_url: str) -> bool:
+        """Did the last walk of this listing chain reach its end (rather than being cut short)?"""
+        row = self.db.execute("SELECT complete FROM walks WHERE start_url=?", (start_url,)).fetchone()
+        return bool(row and row[0])
+
+    def set_walk(self, start_url: str, *, complete: bool) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO walks VALUES (?,?)", (start_url, int(complete)))
 
     def forget(self, url: str) -> None:
         """Drop a URL's validators (its recorded response can no longer be read back)."""

@@ -1,0 +1,102 @@
+"""``crawler verify``: does the archive hold what it says it holds?
+
+Checks, and reports every disagreement:
+
+- every WARC file is readable to its end, its block and payload digests are right,
+  and no record is cut short; a left-over ``.open`` file is reported;
+- every catalog row has its snapshot and metadata files, the text's sha256 matches,
+  the metadata agrees with the row, and a response record for the row's URL starts
+  at the WARC offset it names;
+- every snapshot file has a catalog row, and every snapshot is in the FORMAT.md
+  canonical form (ends with ``Chia sẻ bài viết``, no empty or repeated blocks).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crawler.errors import ArchiveError
+from crawler.normalize import SHARE_LABEL, canonical_blocks
+from crawler.store import Store
+from crawler.warc import check_file, read_response_at
+
+
+@dataclass(slots=True)
+class Report:
+    warcs: int = 0
+    snapshots: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(archive: Path, *, check_digests: bool = True) -> Report:
+    report = Report()
+    if not (archive / "catalog.sqlite").is_file():
+        report.problems.append(f"{archive}: no catalog.sqlite (not an archive?)")
+        return report
+    warc_dir = archive / "warc"
+    warcs = sorted(warc_dir.glob("*.warc.gz")) + sorted(warc_dir.glob("*.warc")) if warc_dir.is_dir() else []
+    for leftover in sorted(warc_dir.glob("*.open")) if warc_dir.is_dir() else []:
+        report.problems.append(f"{leftover}: left-over .open WARC (a run is going, or the next run will recover it)")
+    for path in warcs:
+        report.warcs += 1
+        if check_digests:
+            report.problems.extend(f"{path.name}: {problem}" for problem in check_file(path))
+    with Store(archive) as store:
+        rows = store.rows()
+    known: set[str] = set()
+    for row in rows:
+        report.snapshots += 1
+        known.add(str(row["text_path"]))
+        report.problems.extend(_check_row(archive, row))
+    text_root = archive / "text"
+    if text_root.is_dir():
+        for text in sorted(text_root.rglob("*.txt")):
+            rel = text.relative_to(archive).as_posix()
+            if rel not in known:
+                report.problems.append(f"{rel}: snapshot file without a catalog row")
+    return report
+
+
+def _check_row(archive: Path, row: dict[str, object]) -> list[str]:
+    name = f"{row['source']}/{row['article_id']} v{row['version']}"
+    text_path = archive / str(row["text_path"])
+    meta_path = archive / str(row["meta_path"])
+    problems: list[str] = []
+    try:
+        data = text_path.read_bytes()
+    except OSError as err:
+        return [f"{name}: snapshot {row['text_path']} unreadable: {err.strerror or err}"]
+    if hashlib.sha256(data).hexdigest() != row["sha256"]:
+        problems.append(f"{name}: {row['text_path']} does not match the sha256 in the catalog")
+    text = data.decode("utf-8", "replace")
+    blocks = text.split("\n\n")
+    if canonical_blocks(text) != blocks or blocks[-1] != SHARE_LABEL:
+        problems.append(f"{name}: {row['text_path']} is not in the canonical snapshot format")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        problems.append(f"{name}: metadata {row['meta_path']} unreadable: {err}")
+        meta = {}
+    for key in ("sha256", "warc_file", "warc_offset", "text_path", "url"):
+        if meta and meta.get(key) != row[key]:
+            problems.append(f"{name}: metadata {key} {meta.get(key)!r} differs from the catalog's {row[key]!r}")
+    warc = archive / "warc" / str(row["warc_file"])
+    if not warc.is_file():
+        problems.append(f"{name}: WARC file {row['warc_file']} is missing")
+        return problems
+    try:
+        response = read_response_at(warc, int(str(row["warc_offset"])))
+    except ArchiveError as err:
+        problems.append(f"{name}: no readable response record at {row['warc_file']}:{row['warc_offset']}: {err}")
+        return problems
+    if response.url != row["url"]:
+        problems.append(f"{name}: the record at {row['warc_file']}:{row['warc_offset']} is for {response.url}, "
+                        f"not {row['url']}")
+    return problems
