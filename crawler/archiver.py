@@ -13,7 +13,7 @@ from typing import Literal
 from crawler.adapters import Adapter, get_adapter
 from crawler.config import SourceConfig, Sources
 from crawler.errors import FetchError
-from crawler.fetcher import Fetcher
+from crawler.fetcher import Fetcher, RedirectError
 from crawler.lock import ArchiveLock
 from crawler.models import Article, ExtractionFailure, FetchResult, WarcLocation
 from crawler.normalize import decode_html, render_snapshot
@@ -117,6 +117,8 @@ async def archive_article(fetcher: Fetcher, archive: Archive, source: SourceConf
     try:
         results = await fetcher.fetch_following(url, allow=source.covers)
     except FetchError as err:
+        if isinstance(err, RedirectError) and err.hops:
+            archive.record(source, list(err.hops))  # raw first, even for a bad redirect chain
         return Outcome(url, source.key, "fetch-failed", message=str(err))
     locations = archive.record(source, results)
     final = results[-1]

@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import yaml
 
 from crawler.errors import ConfigError, UnknownSourceError
-from crawler.urls import host_key
+from crawler.urls import host_key, url_path
 
 # The repository's sources.yaml (a checkout or an editable install).
 REPO_SOURCES_FILE = Path(__file__).resolve().parent.parent / "sources.yaml"
@@ -70,7 +70,7 @@ class SourceConfig:
         """The article id in an article URL of this source, None when the URL is not an article."""
         if not self.covers(url):
             return None
-        match = re.search(self.article_url_pattern, urlsplit(url).path)
+        match = re.search(self.article_url_pattern, url_path(url))
         return match.group("id") if match else None
 
     def rebased(self, origins: Mapping[str, str]) -> SourceConfig:
@@ -205,7 +205,10 @@ def _parse_source(key: str, block: object, defaults: Mapping[str, Any]) -> Sourc
         value = merged.get(name) or []
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError("must be a list of URLs or paths", source=key, key=name)
-        urls = tuple(urljoin(base_url, v) for v in value)
+        try:
+            urls = tuple(urljoin(base_url, v) for v in value)
+        except ValueError as err:
+            raise ConfigError(f"invalid URL: {err}", source=key, key=name) from None
         for url in urls:
             if host_key(url) not in hosts:
                 raise ConfigError(f"{url!r} is not on one of the source's hosts", source=key, key=name)

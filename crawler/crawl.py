@@ -32,7 +32,7 @@ from crawler.archiver import Archive, Outcome
 from crawler.config import SourceConfig, Sources
 from crawler.discovery import XMLFormatError, parse_feed, parse_sitemap
 from crawler.errors import ArchiveError, FetchError, PermanentFetchError
-from crawler.fetcher import Fetcher
+from crawler.fetcher import Fetcher, RedirectError
 from crawler.models import FetchResult, WarcLocation
 from crawler.politeness import HostGate
 from crawler.robots import Robots, agent_token
@@ -431,6 +431,8 @@ class Crawl:
                 results = await self.fetcher.fetch_following(url, headers, allow=source.covers, on_send=gate.sent)
             except FetchError as err:
                 now = trio.current_time()
+                if isinstance(err, RedirectError) and err.hops:
+                    self.archive.record(source, list(err.hops))  # raw first, even for a bad chain
                 if isinstance(err, PermanentFetchError):
                     gate.policy.success(now, now - started)
                 else:

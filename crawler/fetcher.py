@@ -390,8 +390,12 @@ class Fetcher:
             location = result.header("location")
             if result.status not in REDIRECT_STATUSES or not location:
                 return hops
-            target = urldefrag(urljoin(current, location.strip())).url
-            if urlsplit(target).scheme not in ("http", "https"):
+            try:
+                target = urldefrag(urljoin(current, location.strip())).url
+                scheme = urlsplit(target).scheme
+            except ValueError:
+                raise RedirectError(f"unusable redirect Location {location!r}", url=url, hops=tuple(hops)) from None
+            if scheme not in ("http", "https"):
                 raise RedirectError(f"redirect to a non-http URL {target!r}", url=url, hops=tuple(hops))
             if target in seen:
                 raise RedirectError(f"redirect loop at {target}", url=url, hops=tuple(hops))

@@ -17,8 +17,11 @@ def host_key(url_or_host: str) -> str:
     """
     if "//" not in url_or_host:
         url_or_host = "//" + url_or_host
-    parts = urlsplit(url_or_host)
-    host = (parts.hostname or "").lower().rstrip(".")
+    try:
+        parts = urlsplit(url_or_host)
+        host = (parts.hostname or "").lower().rstrip(".")
+    except ValueError:  # e.g. "Invalid IPv6 URL"
+        return ""
     if host.startswith("www."):
         host = host[4:]
     try:
@@ -41,11 +44,23 @@ def absolute(base: str, href: str) -> str | None:
     href = href.strip()
     if not href or href.startswith(("javascript:", "mailto:", "tel:", "#", "data:")):
         return None
-    joined = urljoin(base, href)
-    parts = urlsplit(joined)
-    if parts.scheme not in ("http", "https"):
+    try:
+        joined = urljoin(base, href)
+        parts = urlsplit(joined)
+        parts.port  # noqa: B018 -- raises ValueError for a bad port
+    except ValueError:  # "Invalid IPv6 URL", a port out of range, ...
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+
+
+def url_path(url: str) -> str:
+    """The path of a URL, or "" when the URL cannot be parsed (a page's href can be anything)."""
+    try:
+        return urlsplit(url).path
+    except ValueError:
+        return ""
 
 
 def path_and_query(url: str) -> str:

@@ -168,6 +168,15 @@ def is_share_label(text: str) -> bool:
     return strip_prefix_label(clean_line(text)) == SHARE_LABEL
 
 
+def cut_at_share_label(blocks: list[str]) -> bool:
+    """The share label ends the article wherever a template puts it: drop it and what follows."""
+    for i, block in enumerate(blocks):
+        if is_share_label(block):
+            del blocks[i:]
+            return True
+    return False
+
+
 @dataclass(slots=True)
 class Extracted:
     """Fields gathered while parsing, before the completeness check."""

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborNode
 
 from crawler.models import Image
 from crawler.normalize import clean_line
+from crawler.urls import absolute
 
 BLOCK_TAGS = frozenset(
     {
@@ -96,8 +96,9 @@ def extract_blocks(
             continue
         if tag == "img":
             src = _image_source(node)
+            src = absolute(base_url, src) if src and base_url else src
             if src:
-                out.images.append(Image(urljoin(base_url, src) if base_url else src))
+                out.images.append(Image(src))
                 container = _caption_container(node, open_ids)
                 if container is not None:
                     pending.append((len(out.images) - 1, container))

@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -31,10 +30,10 @@ from crawler.adapters.base import (
     base_href,
     breadcrumb_from_links,
     canonical_url,
+    cut_at_share_label,
     failure,
     find_date,
     first_css,
-    is_share_label,
     meta_content,
     node_text,
     parse_html,
@@ -44,6 +43,7 @@ from crawler.adapters.blocks import extract_blocks
 from crawler.config import SourceConfig
 from crawler.models import Article, ExtractionFailure, ListingPage
 from crawler.normalize import clean_line, find_vn_datetime
+from crawler.urls import url_path
 
 TITLE = ("h1.detail-title", ".detail-title h1", "h1.article-title")
 DATE = ("span.date", ".detail-date", ".pubdate", "span.pubdate")
@@ -90,12 +90,8 @@ class HueAdapter:
                 node.decompose()
         body = extract_blocks(body_node, base_url=base_href(tree, url))
         blocks = list(body.blocks)
-        # The share label ends the article, wherever the template puts it.
-        for i, block in enumerate(blocks):
-            if is_share_label(block):
-                del blocks[i:]
-                rules["end"] = "text:share-label"
-                break
+        if cut_at_share_label(blocks):
+            rules["end"] = "text:share-label"
 
         sapo = None
         sapo_hit = first_css(tree, SAPO)
@@ -127,7 +123,7 @@ class HueAdapter:
         rules["article_id"] = "url:article_url_pattern" if self.source.article_id(url) else "meta:article:id"
         canonical, rules["canonical_url"] = canonical_url(tree, url)
         breadcrumb = self._breadcrumb(tree, title_node, url, rules)
-        segments = [s for s in urlsplit(url).path.split("/")[1:-1] if s]
+        segments = [s for s in url_path(url).split("/")[1:-1] if s]
         return Article(
             source=self.source.key,
             article_id=article_id,
@@ -206,12 +202,12 @@ class HueAdapter:
                 return crumbs
         # Text anchor: the last group of links before the title that point at directory
         # prefixes of the article path (the category and subcategory).
-        path = urlsplit(url).path
+        path = url_path(url)
         prefixes = {path[: i + 1] for i, char in enumerate(path) if char == "/" and i > 0}
         groups: dict[int, list[LexborNode]] = {}
         order: list[int] = []
         for link in _preceding_links(title):
-            link_path = urlsplit(link.attributes.get("href") or "").path
+            link_path = url_path(link.attributes.get("href") or "")
             if link_path in prefixes or link_path.rstrip("/") + "/" in prefixes:
                 parent = link.parent
                 while parent is not None and parent.tag in ("li", "span", "h2", "h3", "h4", "strong", "b"):

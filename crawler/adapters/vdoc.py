@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -24,6 +23,7 @@ from crawler.adapters.base import (
     base_href,
     breadcrumb_from_links,
     canonical_url,
+    cut_at_share_label,
     failure,
     find_date,
     first_css,
@@ -38,6 +38,7 @@ from crawler.adapters.blocks import extract_blocks
 from crawler.config import SourceConfig
 from crawler.models import Article, ExtractionFailure, ListingPage
 from crawler.normalize import clean_line
+from crawler.urls import url_path
 
 DEFAULT_SELECTORS: Mapping[str, Sequence[str]] = {
     "breadcrumb": ("div.titlecate h1", "ul.breadcrumb", ".mybreadcrumb .breadcrumb", "div.breadcrumb"),
@@ -97,6 +98,8 @@ class VdocAdapter:
             for node in body_node.css(selector):
                 node.decompose()
         body = extract_blocks(body_node, base_url=base_href(tree, url))
+        if cut_at_share_label(body.blocks):
+            rules["end"] = "text:share-label"
         blocks, byline = list(body.blocks), None
         for selector in self.selectors["byline"]:
             candidates = body_node.css(selector)
@@ -209,7 +212,7 @@ class VdocAdapter:
 
 
 def _trailing_id(url: str) -> str | None:
-    path = urlsplit(url).path
+    path = url_path(url)
     digits = ""
     stem = path.rsplit("/", 1)[-1].removesuffix(".html")
     for char in reversed(stem.lstrip("a")):
@@ -234,7 +237,7 @@ def _slugs_from_body_data(tree: LexborHTMLParser) -> tuple[str, ...]:
 def _slugs_from_links(links: list[LexborNode]) -> tuple[str, ...]:
     slugs: list[str] = []
     for link in links:
-        path = urlsplit(link.attributes.get("href") or "").path.strip("/")
+        path = url_path(link.attributes.get("href") or "").strip("/")
         if (path and "/" not in path.removeprefix("news/")) or path:
             slugs.append(path.rsplit("/", 1)[-1])
     return tuple(dict.fromkeys(slugs))
