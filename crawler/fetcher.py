@@ -11,6 +11,7 @@ imports httpx2 and tenacity; every httpx2 exception is mapped onto
 
 from __future__ import annotations
 
+import ipaddress
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager, aclosing, nullcontext, suppress
@@ -61,6 +62,9 @@ class FetchPolicy:
     user_agent: str = crawler.USER_AGENT
     # Whole exchange, body included: a server dripping one byte per `timeout` cannot hold a task forever.
     total_timeout: float | None = 300.0
+    # A host *name* that resolves to a loopback, private or link-local address is refused (SSRF,
+    # DNS rebinding).  IP literals are allowed: they only come from configuration (the mirror).
+    allow_private_addresses: bool = False
 
     def __post_init__(self) -> None:
         if self.retries < 0 or self.max_bytes < 0 or self.max_decoded_bytes < 0:
@@ -141,6 +145,20 @@ def _response_head(response: httpx2.Response) -> bytes:
     lines = [b"%s %d %s" % (version, response.status_code, reason)]
     lines += [name + b": " + value for name, value in response.headers.raw]
     return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def _refused_address(host: str, peer_ip: str) -> bool:
+    """True when a host name led to a loopback, private, link-local or otherwise non-global address."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return False  # an IP literal: it came from configuration
+    except ValueError:
+        pass
+    try:
+        address = ipaddress.ip_address(peer_ip.split("%", 1)[0])
+    except ValueError:
+        return True
+    return not address.is_global
 
 
 def _trace(on_send: Callable[[], None] | None) -> dict[str, object]:
@@ -309,6 +327,11 @@ class Fetcher:
                 message += f" (Retry-After {retry_after:.0f} s is longer than we wait)"
             raise TransientFetchError(message, url=url, status=status, retry_after=retry_after)
         peer_ip = _peer_ip(response)  # before the body: the connection may close after it
+        if peer_ip and not self.policy.allow_private_addresses and _refused_address(response.url.host, peer_ip):
+            await response.aclose()
+            raise PermanentFetchError(
+                f"host {response.url.host} resolves to the non-public address {peer_ip}; refused", url=url
+            )
         limit = self.policy.max_bytes
         declared = response.headers.get("content-length", "")
         if declared.strip().isdigit() and int(declared) > limit:
