@@ -9,11 +9,12 @@ serves, their URLs on the mirror and the snapshot each article should give.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from types import TracebackType
 
 from crawler.mirror.catalog import SEED
 from crawler.mirror.server import MirrorServer, RequestLogEntry
-from crawler.mirror.site import Site
+from crawler.mirror.site import HOME_SIZE, PER_PAGE, Site
 from crawler.mirror.snapshot import snapshot
 from crawler.mirror.sources import HOSTS, SOURCES
 from crawler.mirror.spec import ArticleSpec
@@ -24,13 +25,16 @@ class Mirror:
 
     ``articles`` is the number of generated articles per source (the seed articles of
     ``baocantho`` and ``hue`` come on top); ``robots`` maps a real host name to the
-    robots.txt text to serve instead of the default.
+    robots.txt text to serve instead of the default.  Article pages of the sources in
+    ``redesigned`` are served in a new template that no adapter knows (listings and
+    feeds unchanged): the way a site redesign looks to the crawler.
     """
 
-    def __init__(self, articles: int = 60, seed: int = 1, robots: dict[str, str] | None = None) -> None:
+    def __init__(self, articles: int = 60, seed: int = 1, robots: dict[str, str] | None = None,
+                 redesigned: Iterable[str] = ()) -> None:
         if articles < 0:
             raise ValueError("articles must be >= 0")
-        self.site = Site(articles, seed, robots)
+        self.site = Site(articles, seed, robots, redesigned=redesigned)
         self.seed = seed
         self.origins: dict[str, str] = {}
         self.request_log: list[RequestLogEntry] = []
@@ -100,6 +104,39 @@ class Mirror:
     def expected_snapshot(self, source: str, article_id: str) -> str:
         """The FORMAT.md snapshot text the article should give (computed from its description)."""
         return snapshot(self.article(source, article_id))
+
+    def listing(self, source: str, path: str, page: int = 1) -> list[str]:
+        """Ids of the articles a listing page shows, newest first (``/`` or a category path).
+
+        ``path`` is a start page as in ``sources.yaml`` (``/``, ``/thoi-su/``,
+        ``/kinh-te/nong-nghiep/``); ``page`` counts from 1 (``?p=N`` or ``/p/N``; a page
+        past the end lists nothing).  The home page is not paginated: whatever the page
+        number, it shows the newest articles.
+        """
+        catalog = self.site.catalogs[source]
+        info = SOURCES[source]
+        if page < 1:
+            raise ValueError("page counts from 1")
+        if path == "/":
+            indices = catalog.listing(frozenset(range(len(info.leaves))), 0, HOME_SIZE)
+        else:
+            segments = path.strip("/").split("/")
+            if not 1 <= len(segments) <= 2:
+                raise KeyError(path)
+            leaves = info.leaves_under(segments[0], segments[1] if len(segments) == 2 else None)
+            if not leaves:
+                raise KeyError(path)
+            indices = catalog.listing(leaves, (page - 1) * PER_PAGE, PER_PAGE)
+        return [catalog.article_id(i) for i in indices]
+
+    def revise(self, source: str, article_id: str) -> int:
+        """The site edits an article (not a seed article): a correction paragraph ends its body.
+
+        The page's text and ETag change (its Last-Modified does not);
+        :meth:`expected_snapshot` follows.  Each call adds one more paragraph; returns
+        the article's revision number.
+        """
+        return self.site.revise(source, article_id)
 
     def add_articles(self, source: str, n: int) -> None:
         """Publish ``n`` newer articles: they top the home page, listings and feeds."""

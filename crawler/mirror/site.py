@@ -28,7 +28,8 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
@@ -38,9 +39,9 @@ from crawler.mirror.generator import Generator, Headline
 from crawler.mirror.responses import HTML, RSS, TEXT, Page
 from crawler.mirror.seeds import seed_page, seed_spec
 from crawler.mirror.sources import HOST_SOURCE, HOSTS, HUE_NEW_HOST, SOURCES, VN_TZ
-from crawler.mirror.spec import ArticleSpec
+from crawler.mirror.spec import ArticleSpec, Para
 from crawler.mirror.templates_hue import render_hue
-from crawler.mirror.templates_vdoc import render_angiang, render_cantho
+from crawler.mirror.templates_vdoc import render_angiang, render_cantho, render_redesigned
 
 PER_PAGE = 20
 HOME_SIZE = 30
@@ -58,13 +59,19 @@ _HOST_URL = re.compile("https://(" + "|".join(re.escape(h) for h in HOSTS) + ")"
 class Site:
     """All four hosts: catalogs, generator, page cache and origin rewriting."""
 
-    def __init__(self, articles: int, seed: int, robots: dict[str, str] | None = None, cache_pages: int = 512) -> None:
+    def __init__(self, articles: int, seed: int, robots: dict[str, str] | None = None, cache_pages: int = 512,
+                 redesigned: Iterable[str] = ()) -> None:
         self.catalogs = {
             key: Catalog(info, seed, articles, seed_spec(key).article_id if info.seed_leaf is not None else None)
             for key, info in SOURCES.items()
         }
         self.generator = Generator(self.catalogs, seed)
         self.robots = dict(robots or {})
+        self.redesigned = frozenset(redesigned)
+        unknown = self.redesigned - set(SOURCES)
+        if unknown:
+            raise ValueError(f"no such source to redesign: {sorted(unknown)}")
+        self.revisions: dict[tuple[str, str], int] = {}
         self.origins: dict[str, str] = {h: f"https://{h}" for h in HOSTS}
         self._cache: OrderedDict[tuple[str, str, int], Page] = OrderedDict()
         self._cache_size = cache_pages
@@ -87,11 +94,31 @@ class Site:
             self._version += 1
             self._cache.clear()
 
+    def revise(self, source: str, article_id: str) -> int:
+        """The site edits an article: its body gains one paragraph per revision; returns the revision."""
+        index = self.catalogs[source].index_of(article_id)
+        if index is None:
+            raise KeyError(f"{source} serves no article {article_id}")
+        if index == SEED:
+            raise ValueError(f"{source} {article_id} is the hand-written seed page; it cannot be revised")
+        with self._lock:
+            revision = self.revisions.get((source, article_id), 0) + 1
+            self.revisions[(source, article_id)] = revision
+            self._version += 1
+            self._cache.clear()
+        return revision
+
     def article(self, source: str, article_id: str) -> ArticleSpec:
         index = self.catalogs[source].index_of(article_id)
         if index is None:
             raise KeyError(f"{source} serves no article {article_id}")
-        return self.generator.article(source, index)
+        return self._spec(source, index)
+
+    def _spec(self, source: str, index: int) -> ArticleSpec:
+        """The article as the site shows it now (generated, then revised)."""
+        spec = self.generator.article(source, index)
+        revision = self.revisions.get((source, spec.article_id), 0)
+        return revised(spec, revision) if revision else spec
 
     # -- pages ---------------------------------------------------------------------------
 
@@ -136,10 +163,12 @@ class Site:
         head = self.generator.headline(source, index)
         if head.path != path:
             return None
-        if index == SEED:
+        if source in self.redesigned:
+            text = render_redesigned(self._spec(source, index))
+        elif index == SEED:
             text = seed_page(source).decode("utf-8")
         else:
-            spec = self.generator.article(source, index)
+            spec = self._spec(source, index)
             if spec.template == "baocantho":
                 text = render_cantho(spec)
             elif spec.template == "baoangiang":
@@ -175,7 +204,7 @@ class Site:
                 index = self.catalogs[source].index_of(match.group(1))
                 if index is None or self.generator.headline(source, index).path != path.removeprefix("/print"):
                     return not_found()
-                spec = self.generator.article(source, index)
+                spec = self._spec(source, index)
                 return self._finish(listings.print_page(spec), HTML, spec.published)
             return self._article_page(source, path, match.group(1)) or not_found()
         if path.startswith(_VDOC_PLAIN):
@@ -249,6 +278,15 @@ class Site:
             return not_found()
         base = f"/{cate}/{sub}/" if sub else f"/{cate}/"
         return self._category("hue", host, base, leaves, page, lambda n: f"{origin}{base}p/{n}")
+
+
+def revised(spec: ArticleSpec, revision: int) -> ArticleSpec:
+    """``spec`` after ``revision`` edits: one correction paragraph per edit at the end of the body."""
+    notes = tuple(
+        Para((f"Cập nhật lần {n}: bài viết đã được biên tập lại, bổ sung số liệu mới nhất về {spec.category.name}.",))
+        for n in range(1, revision + 1)
+    )
+    return replace(spec, body=(*spec.body, *notes))
 
 
 def not_found() -> Page:

@@ -18,7 +18,7 @@ import random
 
 from crawler.mirror.html_body import attr, esc, render_body, render_byline
 from crawler.mirror.sources import ANGIANG, CANTHO, SourceInfo
-from crawler.mirror.spec import ArticleSpec, Related
+from crawler.mirror.spec import ArticleSpec, Para, Related
 
 CT = "https://baocantho.com.vn"
 AG = "https://baoangiang.com.vn"
@@ -327,6 +327,33 @@ def render_angiang(spec: ArticleSpec) -> str:
       </div>
     </div>
 </div>
+</body>
+</html>
+"""
+
+
+def render_redesigned(spec: ArticleSpec) -> str:
+    """An article page after a (simulated) site redesign: new markup the adapters do not know.
+
+    Used by ``Mirror(redesigned={source})`` to provoke an extraction collapse: no
+    ``h1``, no ``og:title``, no ``DD/MM/YYYY - HH:MM`` date and no JSON-LD, and the body
+    sits in ``<section class="story-text">`` instead of ``#newscontents`` / ``.content-fck``.
+    Its links still point at the article's own host.
+    """
+    paras = "\n".join(f"<p>{esc(line)}</p>" for el in spec.body if isinstance(el, Para) for line in el.lines)
+    day = spec.published
+    when = f"{day:%H giờ %M} ngày {day.day} tháng {day.month} năm {day.year}"
+    return f"""<!DOCTYPE html>
+<html lang="vi">
+<head><meta charset="utf-8"><link rel="canonical" href="{attr(spec.url)}"></head>
+<body>
+<main class="v2-layout">
+  <div class="story-heading"><span class="story-headline">{esc(spec.title)}</span></div>
+  <div class="story-when">Đăng lúc {when}</div>
+  <section class="story-text">
+{paras}
+  </section>
+</main>
 </body>
 </html>
 """
