@@ -88,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None, help="first port (one port per host, consecutive)")
     p.add_argument("--articles", type=int, default=60, help="generated articles per source (default 60)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--faults", default=None, metavar="SPEC",
+                   help="inject faults, e.g. 'transient=0.2' or '503=0.05,reset=0.02,cp1258=0.1' (see README)")
     p.set_defaults(func=cmd_mirror)
 
     p = sub.add_parser("demo", help="archive the whole offline mirror, replay it, print a summary")
@@ -196,9 +198,14 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 
 def cmd_mirror(args: argparse.Namespace) -> int:
+    from crawler.errors import MirrorError
     from crawler.mirror import serve
 
-    serve(port=args.port, articles=args.articles, seed=args.seed)
+    try:
+        serve(port=args.port, articles=args.articles, seed=args.seed, faults=args.faults)
+    except MirrorError as err:
+        print(f"crawler: {err}", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_OK
 
 

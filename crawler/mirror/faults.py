@@ -22,8 +22,10 @@ over about a second), ``reset`` (connection reset mid-body), ``truncate`` (half 
 body under the full ``Content-Length``, then close).  The same URL never gets more
 than ``streak`` (default 2) transient faults in a row.
 
-Permanent kinds are decided per URL, so a URL either always or never has them:
-``redirect-loop`` (A -> B -> A), ``redirect-chain`` (15 hops), ``big`` (a 20 MB
+Permanent and readable kinds are decided per URL, so a URL either always or never
+has them, and only article pages (paths ending ``.html``) get them, so that every
+article stays reachable through the listings:
+``redirect-loop`` (A -> B -> A), ``redirect-chain`` (15 hops), ``big`` (a 21 MB
 body), ``bad-gzip`` (``Content-Encoding: gzip`` over bytes that are not gzip).
 Readable kinds serve the right text in an awkward form: ``cp1258`` (the page in
 windows-1258, declared so in the header and the meta tag), ``wrong-charset`` (UTF-8
@@ -139,16 +141,25 @@ class SpecPolicy:
                 self.injected[fault[0]] = self.injected.get(fault[0], 0) + 1
         return fault[1] if fault is not None else None
 
+    def permanent_kind(self, host: str, target: str) -> str | None:
+        """The permanent or readable fault an article URL always gets (None for most)."""
+        if not target.split("?", 1)[0].endswith(".html"):
+            return None
+        edge = 0.0
+        pick = _fraction(self.spec.seed, "permanent", host, target)
+        for kind in PERMANENT + READABLE:
+            edge += self.spec.shares.get(kind, 0.0)
+            if pick < edge:
+                return kind
+        return None
+
     def _choose(self, key: tuple[str, str], attempt: int) -> tuple[str, Fault] | None:
         spec = self.spec
         if key[1] == "/robots.txt":
             return None  # robots.txt stays clean: its faults would only hide the others
-        edge = 0.0
-        pick = _fraction(spec.seed, "permanent", *key)
-        for kind in PERMANENT + READABLE:
-            edge += spec.shares.get(kind, 0.0)
-            if pick < edge:
-                return kind, self._permanent(kind, key)
+        permanent = self.permanent_kind(*key)
+        if permanent is not None:
+            return permanent, self._permanent(permanent, key)
         if self._streaks.get(key, 0) >= spec.streak:
             self._streaks[key] = 0
             return None
@@ -282,12 +293,14 @@ def _redirect_hop(target: str) -> Fault:
 
 
 class _Big:
-    SIZE = 20 * 1024 * 1024
+    SIZE = 21 * 1024 * 1024  # over the crawler's 20 MiB cap
 
     async def deliver(self, request: Request, wire: bytes, status: int, writer: asyncio.StreamWriter) -> Delivery:
         filler = b"<p>" + b"x" * 1021 + b"</p>\n"
         writer.write(_head(200, "OK", [("Content-Type", "text/html; charset=utf-8")], self.SIZE))
         for _ in range(self.SIZE // len(filler)):
+            if writer.transport.is_closing():
+                return Delivery(200, False)  # the client gave up (it caps bodies): stop writing
             writer.write(filler)
             if writer.transport.get_write_buffer_size() > 1 << 20:
                 await writer.drain()

@@ -8,11 +8,13 @@ serves, their URLs on the mirror and the snapshot each article should give.
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Iterable
 from types import TracebackType
 
 from crawler.mirror.catalog import SEED
+from crawler.mirror.faults import FaultSpec, SpecPolicy
 from crawler.mirror.server import MirrorServer, RequestLogEntry
 from crawler.mirror.site import HOME_SIZE, PER_PAGE, Site
 from crawler.mirror.snapshot import snapshot
@@ -31,10 +33,13 @@ class Mirror:
     """
 
     def __init__(self, articles: int = 60, seed: int = 1, robots: dict[str, str] | None = None,
-                 redesigned: Iterable[str] = ()) -> None:
+                 redesigned: Iterable[str] = (), faults: str | FaultSpec | None = None) -> None:
         if articles < 0:
             raise ValueError("articles must be >= 0")
         self.site = Site(articles, seed, robots, redesigned=redesigned)
+        spec = FaultSpec.parse(faults) if isinstance(faults, str) else faults
+        # ``faults``: see crawler.mirror.faults (e.g. "transient=0.2"); ``self.faults.injected`` counts them.
+        self.faults: SpecPolicy | None = SpecPolicy(spec, self._page_html) if spec is not None else None
         self.seed = seed
         self.origins: dict[str, str] = {}
         self.request_log: list[RequestLogEntry] = []
@@ -48,7 +53,7 @@ class Mirror:
         with self._lock:
             if self._server is not None:
                 return
-            server = MirrorServer(self.site, self.request_log)
+            server = MirrorServer(self.site, self.request_log, self.faults)
             ports = server.start(HOSTS, base_port)
             self.origins = {host: f"http://127.0.0.1:{port}" for host, port in ports.items()}
             self.site.set_origins(self.origins)
@@ -68,6 +73,10 @@ class Mirror:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+    def _page_html(self, host: str, target: str) -> bytes | None:
+        page = self.site.page(host, target)
+        return page.body if page.status == 200 else None
 
     # -- the truth -----------------------------------------------------------------------
 
@@ -145,14 +154,15 @@ class Mirror:
         self.site.publish(source, n)
 
 
-def serve(port: int | None, articles: int, seed: int) -> None:
+def serve(port: int | None, articles: int, seed: int, faults: str | None = None) -> None:
     """Run a mirror in the foreground (``crawler mirror``): print the origins, serve until Ctrl-C.
 
     With ``port`` the four hosts listen on ``port`` .. ``port + 3`` (in the order
     printed); without, on free ports.
     """
-    mirror = Mirror(articles=articles, seed=seed)
+    mirror = Mirror(articles=articles, seed=seed, faults=faults)
     mirror.start(port)
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops it as cleanly as Ctrl-C
     try:
         for host, origin in mirror.origins.items():
             print(f"{host}\t{origin}", flush=True)
@@ -160,4 +170,9 @@ def serve(port: int | None, articles: int, seed: int) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         mirror.stop()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
