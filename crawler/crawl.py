@@ -262,6 +262,7 @@ class Crawl:
         """Walk one listing chain; True when it reached its end (not cut short by the article budget)."""
         url: str | None = start
         depth = 0
+        listed: set[str] = set()  # article ids on earlier pages of this chain
         while url is not None and depth < source.listing_depth:
             if not self._budget_left(source):
                 return False
@@ -279,6 +280,10 @@ class Crawl:
                 await self._offer(source, article_url, offer, tracker)
                 fresh += not self.archive.store.has_article(source.key, article_id)
             page.commit()
+            ids = {i for i in map(source.article_id, listing.article_urls) if i is not None}
+            if depth > 1 and ids <= listed:
+                return True  # the same articles again: a page without pagination (the home page) or its end
+            listed |= ids
             if fresh == 0 and depth > 1 and stop_when_nothing_new:
                 return True  # nothing to archive on this page: older pages were walked before
             if tracker is not None and tracker.pending > 0:
@@ -416,8 +421,8 @@ class Crawl:
             return Robots.parse(final.content.decode("utf-8", "replace"), self.agent)
         return Robots.allow_all(self.agent)
 
-    async def _fetch(self, source: SourceConfig, url: str, headers: dict[str, str] | None = None
-                     ) -> list[FetchResult] | None:
+    async def _fetch(self, source: SourceConfig, url: str, headers: dict[str, str] | None = None,
+                     *, offer_stop: bool = False) -> list[FetchResult] | None:
         stats = self.stats[source.key]
         robots = await self._robots_for(source, url)
         if not robots.allowed(url):
@@ -426,6 +431,8 @@ class Crawl:
             return None
         gate = self._gate(source, url)
         async with self._limiter, gate:
+            if self.stopping and offer_stop:
+                return None  # stopped while waiting for the host: do not start another fetch
             started = trio.current_time()
             try:
                 results = await self.fetcher.fetch_following(url, headers, allow=source.covers, on_send=gate.sent)
@@ -454,8 +461,12 @@ class Crawl:
                         tracker.settle(False)
                     continue
                 cached = self.archive.store.cached(url) if self.options.refresh else None
-                results = await self._fetch(source, url)
+                results = await self._fetch(source, url, offer_stop=True)
                 if results is None:
+                    if self.stopping:
+                        if tracker is not None:
+                            tracker.settle(False)
+                        continue  # still pending: the next run fetches it
                     self._settle_failed(source, url)
                     if tracker is not None:
                         tracker.settle(False)

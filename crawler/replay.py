@@ -8,6 +8,7 @@ warcinfo record, then the file name prefix ``<source>-…``, then ``--source``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -105,17 +106,27 @@ def _bind_host(source: SourceConfig, url: str) -> SourceConfig:
 def write_outputs(items: Iterable[Replayed], *, out: Path | None, jsonl: IO[str] | None,
                   stats: ReplayStats) -> None:
     """Write snapshots under ``out/text/…`` and/or one JSON object per article to ``jsonl``."""
+    # As in an archive: a text equal to the article's latest one is not written again; a changed
+    # text becomes the next version (<id>.v2.txt), in WARC order.
+    latest: dict[tuple[str, str], tuple[int, str]] = {}
     for item in items:
         if isinstance(item.result, ExtractionFailure):
             continue
         article = item.result
         text = render_snapshot(article)
+        key = (article.source, article.article_id)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        version, last = latest.get(key, (0, ""))
+        if last == digest:
+            continue
+        version += 1
+        latest[key] = (version, digest)
         if out is not None:
-            rel = snapshot_relpath(article.source, article.article_id, article.published)
+            rel = snapshot_relpath(article.source, article.article_id, article.published, version)
             atomic_write(out / rel, text.encode("utf-8"))
             stats.written += 1
         if jsonl is not None:
-            jsonl.write(json.dumps(_json_record(item, text), ensure_ascii=False) + "\n")
+            jsonl.write(json.dumps(_json_record(item, text) | {"version": version}, ensure_ascii=False) + "\n")
 
 
 def _json_record(item: Replayed, text: str) -> dict[str, object]:

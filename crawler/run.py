@@ -166,6 +166,18 @@ def _locked_run(archive: Archive, sources: Sources, options: CrawlOptions, setti
         atomic_write(stats_path, json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
     except OSError as err:
         print(f"crawler: cannot write the run's stats file {stats_path}: {err}", file=sys.stderr)
+    if settings.log_json:
+        # One JSON line per source and one per problem, on stderr with the other log lines.
+        for source_stats in stats.values():
+            _emit(logging.INFO, source_stats.summary(), {"event": "summary", **source_stats.as_dict(),
+                                                           "failures": len(source_stats.failures)})
+        if error:
+            _emit(logging.ERROR, f"the run failed: {error}", {"event": "run-failed"})
+        if interrupted:
+            _emit(logging.WARNING, "stopped by a signal; state saved", {"event": "interrupted"})
+        for key in collapsed:
+            _emit(logging.ERROR, f"extraction collapsed for {key}", {"event": "collapsed", "source": key})
+        return code
     if not settings.quiet or code != EXIT_OK:
         for source_stats in stats.values():
             print(source_stats.summary(), file=sys.stderr if settings.quiet else sys.stdout)
@@ -177,6 +189,12 @@ def _locked_run(archive: Archive, sources: Sources, options: CrawlOptions, setti
         print(f"crawler: extraction collapsed for {key}: its pages gave no complete snapshot "
               f"(has the site changed its templates?)", file=sys.stderr)
     return code
+
+
+def _emit(level: int, message: str, fields: dict[str, object]) -> None:
+    # Summaries and problems are logged at WARNING or above so that --quiet still shows problems.
+    log.log(max(level, logging.WARNING) if fields.get("event") != "summary" else level, message,
+            extra={"fields": fields})
 
 
 async def _watch_signals(crawl: Crawl, scope: trio.CancelScope) -> None:
