@@ -33,9 +33,9 @@ from tenacity import (
 )
 
 import crawler
+from crawler.codings import ContentDecodingError, decode_content
 from crawler.errors import PermanentFetchError, TransientFetchError
 from crawler.models import FetchResult
-from crawler.warc import ContentDecodingError, decode_content
 
 __all__ = ["DEFAULT_POLICY", "FetchPolicy", "Fetcher", "RedirectError"]
 

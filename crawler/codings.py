@@ -1,0 +1,150 @@
+"""Transfer and content decoding of HTTP bodies (pure): de-chunking and gzip/deflate/br, with size caps.
+
+Shared by the fetcher (live responses) and the WARC reader (replay), so that a live
+fetch and a replay decode the same bytes the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+import brotli
+
+__all__ = ["ContentDecodingError", "dechunk", "decode_content"]
+
+
+
+class ContentDecodingError(ValueError):
+    """A body could not be de-chunked or content-decoded, or decoded to more than the limit."""
+
+
+class TooLargeError(ContentDecodingError):
+    pass
+
+
+_HEX = re.compile(rb"[0-9A-Fa-f]+")
+
+
+def dechunk(data: bytes) -> bytes:
+    """Remove HTTP/1.1 chunked framing; raises :class:`ContentDecodingError` if ``data`` is not chunked."""
+    out = bytearray()
+    pos = 0
+    while True:
+        eol = data.find(b"\n", pos)
+        if eol < 0:
+            raise ContentDecodingError(f"chunked body truncated at byte {pos} (no chunk-size line)")
+        size_field = data[pos:eol].rstrip(b"\r").split(b";", 1)[0].strip()
+        if not _HEX.fullmatch(size_field):
+            raise ContentDecodingError(f"bad chunk-size line at byte {pos}: {data[pos:eol][:40]!r}")
+        size = int(size_field, 16)
+        pos = eol + 1
+        if size == 0:
+            return bytes(out)  # trailers, if any, are not part of the payload
+        end = pos + size
+        if end > len(data):
+            raise ContentDecodingError(f"chunked body truncated: chunk of {size} bytes at byte {pos}")
+        out += data[pos:end]
+        if data[end : end + 2] == b"\r\n":
+            pos = end + 2
+        elif data[end : end + 1] == b"\n":
+            pos = end + 1
+        else:
+            raise ContentDecodingError(f"chunk at byte {pos} not followed by a line end")
+
+
+def _check_limit(out: bytearray, limit: int | None) -> None:
+    if limit is not None and len(out) > limit:
+        raise TooLargeError(f"decoded body exceeds {limit} bytes")
+
+
+def _room(out: bytearray, limit: int | None) -> int:
+    # zlib's max_length: 0 means unlimited; one byte over the limit is enough to detect it.
+    return 0 if limit is None else limit + 1 - len(out)
+
+
+def _inflate(data: bytes, wbits: int, limit: int | None, *, members: bool) -> bytes:
+    out = bytearray()
+    decomp = zlib.decompressobj(wbits)
+    pending = data
+    while True:
+        chunk = decomp.decompress(pending, _room(out, limit))
+        out += chunk
+        _check_limit(out, limit)
+        if decomp.eof:
+            rest = decomp.unused_data
+            # Concatenated gzip members form one stream (RFC 1952); other trailing junk is ignored
+            # as browsers do.
+            if members and rest[:2] == b"\x1f\x8b":
+                decomp = zlib.decompressobj(wbits)
+                pending = rest
+                continue
+            return bytes(out)
+        pending = decomp.unconsumed_tail
+        if not pending and not chunk:
+            raise ContentDecodingError("compressed body is truncated")
+
+
+def _unbrotli(data: bytes, limit: int | None) -> bytes:
+    decomp = brotli.Decompressor()
+    out = bytearray()
+    try:
+        if limit is None:
+            out += decomp.process(data)
+        else:
+            out += decomp.process(data, output_buffer_limit=_room(out, limit))
+            _check_limit(out, limit)
+            while not decomp.is_finished() and not decomp.can_accept_more_data():
+                more = decomp.process(b"", output_buffer_limit=_room(out, limit))
+                out += more
+                _check_limit(out, limit)
+                if not more:
+                    break
+    except brotli.error as exc:
+        raise ContentDecodingError(f"undecodable br body: {exc}") from None
+    if not decomp.is_finished():
+        raise ContentDecodingError("br body is truncated")
+    return bytes(out)
+
+
+def _decode_one(data: bytes, coding: str, limit: int | None) -> bytes:
+    try:
+        if coding in ("gzip", "x-gzip"):
+            return _inflate(data, 16 + zlib.MAX_WBITS, limit, members=True)
+        if coding == "deflate":
+            # RFC 9110 says zlib-wrapped, but many servers send raw deflate (and a few gzip).
+            try:
+                return _inflate(data, 32 + zlib.MAX_WBITS, limit, members=False)
+            except TooLargeError:
+                raise
+            except (zlib.error, ContentDecodingError):
+                return _inflate(data, -zlib.MAX_WBITS, limit, members=False)
+    except zlib.error as exc:
+        raise ContentDecodingError(f"undecodable {coding} body: {exc}") from None
+    if coding == "br":
+        return _unbrotli(data, limit)
+    raise ContentDecodingError(f"unsupported content encoding {coding!r}")
+
+
+def decode_content(body: bytes, content_encoding: str | None, *, limit: int | None = None) -> bytes:
+    """Undo ``Content-Encoding`` (gzip, x-gzip, deflate (zlib or raw), br, identity; stacked codings too).
+
+    Raises :class:`ContentDecodingError` for an unknown coding, a damaged or truncated
+    stream, or when the decoded content would exceed ``limit`` bytes (gzip bomb guard).
+    An empty body decodes to ``b""`` whatever the header says (HEAD, 204, 304, redirects).
+    """
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    data = body
+    if data:
+        for coding in reversed(codings):
+            data = _decode_one(data, coding, limit)
+    if limit is not None and len(data) > limit:
+        raise TooLargeError(f"decoded body exceeds {limit} bytes")
+    return data
+
+
+# ---------------------------------------------------------------------------
+# Writer
+
+
