@@ -8,7 +8,7 @@ imports warcio.  The reader accepts WARCs from other tools (wget, warcio, pywb):
 WARC/1.0 or 1.1, gzipped or not, bodies still chunked in the record, any of the
 gzip/deflate/br content encodings.
 
-:func:`dechunk` and :func:`decode_content` are pure helpers shared with the fetcher,
+Bodies are decoded with :mod:`crawler.codings`, as the fetcher decodes live responses,
 so a live fetch and a replay decode the same bytes the same way.
 """
 
