@@ -16,7 +16,7 @@ from crawler.errors import FetchError
 from crawler.fetcher import Fetcher, RedirectError
 from crawler.lock import ArchiveLock
 from crawler.models import Article, ExtractionFailure, FetchResult, WarcLocation
-from crawler.normalize import decode_html, render_snapshot
+from crawler.normalize import choose_charset, decode_html, render_snapshot
 from crawler.recovery import Recovered, reconcile, recover_warcs
 from crawler.store import SnapshotRecord, Store
 from crawler.warc import WarcWriter
@@ -105,7 +105,12 @@ class Archive:
 
 
 def parse_response(adapter: Adapter, content: bytes, content_type: str | None, url: str) -> Article | ExtractionFailure:
-    """Decode a response body (header charset, then meta, then UTF-8) and run the adapter on it."""
+    """Run the adapter on a response body, decoded per its header charset, meta tag or detection.
+
+    UTF-8 bodies are handed over as bytes (the HTML parser reads them natively); others as text.
+    """
+    if choose_charset(content, content_type) == "utf-8":
+        return adapter.parse_article(content, url)
     return adapter.parse_article(decode_html(content, content_type), url)
 
 

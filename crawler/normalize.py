@@ -18,10 +18,8 @@ from crawler.models import Article
 SHARE_LABEL = "Chia sẻ bài viết"
 VN_TZ = timezone(timedelta(hours=7), "+07:00")
 
-# Every run of white space (NBSP and the other Unicode spaces included) becomes one space.
-_SPACE_RUN = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000\ufeff]+")
-# Zero-width characters carry no text; they are removed, not turned into spaces.
-_ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060]")
+# Characters that carry no text: removed, not turned into spaces (U+FEFF counts as a space).
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _DATE_LINE = re.compile(
     r"(?<!\d)(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})\s*(?:-|–|,)?\s*(?P<H>\d{1,2})[:h](?P<M>\d{2})(?!\d)"
 )
@@ -30,9 +28,17 @@ _CHARSET_HEADER = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNOR
 
 
 def clean_line(text: str) -> str:
-    """One line of snapshot text: NFC, white-space runs collapsed to one space, stripped."""
-    text = _ZERO_WIDTH.sub("", text)
-    return unicodedata.normalize("NFC", _SPACE_RUN.sub(" ", text)).strip()
+    """One line of snapshot text: NFC, white-space runs collapsed to one space, stripped.
+
+    ``str.split()`` splits on every Unicode white space (NBSP, the U+2000 spaces, U+3000, ...),
+    which is what FORMAT.md asks for, and is several times faster than a regular expression.
+    """
+    if not text.isascii():
+        if _INVISIBLE.search(text):
+            text = _INVISIBLE.sub(lambda m: " " if m.group() == "\ufeff" else "", text)
+        text = " ".join(text.split())
+        return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+    return " ".join(text.split())
 
 
 def clean_blocks(lines: Iterable[str]) -> list[str]:
@@ -88,7 +94,12 @@ def render_snapshot(article: Article) -> str:
     if article.byline:
         blocks.extend(article.byline.split("\n"))
     blocks.append(SHARE_LABEL)
-    return "\n\n".join(clean_blocks(blocks))
+    # Article fields are clean lines already (adapters clean them): only drop empties and repeats.
+    out: list[str] = []
+    for block in blocks:
+        if block and (not out or out[-1] != block):
+            out.append(block)
+    return "\n\n".join(out)
 
 
 def charset_from_content_type(content_type: str | None) -> str | None:
@@ -108,12 +119,21 @@ def decode_html(data: bytes, content_type: str | None = None) -> str:
     become U+FFFD rather than raising: a page is never lost to a bad declaration,
     and the WARC keeps the original bytes anyway.
     """
-    if data.startswith(b"\xef\xbb\xbf"):
+    codec = choose_charset(data, content_type)
+    if codec == "utf-8-sig":
         return data[3:].decode("utf-8", "replace")
+    return data.decode(codec, "replace")
+
+
+def choose_charset(data: bytes, content_type: str | None = None) -> str:
+    """The codec :func:`decode_html` decodes ``data`` with (``utf-8`` only for valid UTF-8)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
     try:
-        as_utf8: str | None = data.decode("utf-8")
+        data.decode("utf-8")
+        valid_utf8 = True
     except UnicodeDecodeError:
-        as_utf8 = None
+        valid_utf8 = False
     declared: list[str] = []
     header = charset_from_content_type(content_type)
     if header:
@@ -122,24 +142,22 @@ def decode_html(data: bytes, content_type: str | None = None) -> str:
     if meta:
         declared.append(meta.group(1).decode("ascii", "replace"))
     for name in declared:
-        codec = _codec_name(name)
         try:
-            info = codecs.lookup(codec)
+            info = codecs.lookup(_codec_name(name))
         except LookupError:
             continue
         if info.name == "utf-8":
-            if as_utf8 is not None:
-                return as_utf8
+            if valid_utf8:
+                return "utf-8"
             continue
-        if as_utf8 is not None and not data.isascii() and _single_byte(info.name):
-            return as_utf8
+        if valid_utf8 and not data.isascii() and _single_byte(info.name):
+            return "utf-8"
         try:
-            return data.decode(info.name)
+            data.decode(info.name)
         except UnicodeDecodeError:
             continue
-    if as_utf8 is not None:
-        return as_utf8
-    return data.decode("cp1258", "replace")
+        return info.name
+    return "utf-8" if valid_utf8 else "cp1258"
 
 
 def _single_byte(codec: str) -> bool:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# An absolute URL made of safe characters only, with a host of letters, digits, dots, '-' and a port.
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?")
 
 
 def host_key(url_or_host: str) -> str:
@@ -44,6 +47,9 @@ def absolute(base: str, href: str) -> str | None:
     href = href.strip()
     if not href or href.startswith(("javascript:", "mailto:", "tel:", "#", "data:")):
         return None
+    plain = _PLAIN_URL.fullmatch(href) if href.startswith(("http://", "https://")) else None
+    if plain and "/." not in href and (plain.group(1) is None or int(plain.group(1)[1:]) <= 65535):
+        return href if plain.group(2) else href + "/"  # already absolute and normal: no urljoin needed
     try:
         joined = urljoin(base, href)
         parts = urlsplit(joined)

@@ -19,7 +19,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from crawler.adapters.blocks import BodyText, extract_blocks
 from crawler.config import SourceConfig
 from crawler.models import Article, ExtractionFailure, ListingPage
-from crawler.normalize import SHARE_LABEL, VN_TZ, clean_line, decode_html, find_vn_datetime
+from crawler.normalize import SHARE_LABEL, VN_TZ, choose_charset, clean_line, decode_html, find_vn_datetime
 from crawler.urls import absolute
 
 HOME_LABELS = frozenset({"trang chủ", "trang nhất", "home", "trang chu"})
@@ -46,9 +46,18 @@ def get_adapter(source: SourceConfig) -> Adapter:
     return registry[source.adapter](source)
 
 
-def parse_html(html: bytes | str) -> LexborHTMLParser:
-    text = decode_html(html) if isinstance(html, bytes) else html
-    return LexborHTMLParser(text)
+def parse_html(html: bytes | str, content_type: str | None = None) -> LexborHTMLParser:
+    """An HTML5 tree of a page; bytes are decoded per :func:`~crawler.normalize.choose_charset`.
+
+    Valid UTF-8 goes to the parser as bytes (lexbor reads UTF-8 natively: no round trip
+    through a Python str); other charsets are decoded first.
+    """
+    if isinstance(html, str):
+        return LexborHTMLParser(html)
+    codec = choose_charset(html, content_type)
+    if codec == "utf-8":
+        return LexborHTMLParser(html)
+    return LexborHTMLParser(decode_html(html, content_type))
 
 
 def node_text(node: LexborNode | None) -> str:
@@ -169,9 +178,12 @@ def is_share_label(text: str) -> bool:
 
 
 def cut_at_share_label(blocks: list[str]) -> bool:
-    """The share label ends the article wherever a template puts it: drop it and what follows."""
+    """The share label ends the article wherever a template puts it: drop it and what follows.
+
+    ``blocks`` are clean lines already (from :func:`extract_blocks`).
+    """
     for i, block in enumerate(blocks):
-        if is_share_label(block):
+        if block.startswith(SHARE_LABEL) and block.rstrip(" :：") == SHARE_LABEL:
             del blocks[i:]
             return True
     return False

@@ -56,7 +56,9 @@ def extract_blocks(
     open_ids: list[int] = []  # mem_ids of the elements we are inside (a stack)
 
     def flush() -> None:
-        text = clean_line("".join(line))
+        if not line:
+            return
+        text = clean_line("".join(line) if len(line) > 1 else line[0])
         line.clear()
         if not text:
             return
@@ -85,7 +87,9 @@ def extract_blocks(
             pending[:] = [p for p in pending if p[1] != node.mem_id]
             continue
         if tag == "-text":
-            line.append(node.text_content or "")
+            text = node.text_content
+            if text and (line or not text.isspace()):  # white space before any text never counts
+                line.append(text)
             continue
         if tag.startswith("-") or tag.startswith("!") or tag in SKIP_TAGS:
             continue  # comments, doctype, scripts, forms...

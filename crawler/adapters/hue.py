@@ -51,6 +51,7 @@ BREADCRUMB = ("div.breadcrumb", "ul.breadcrumb", ".breadcrumbs")
 SAPO = ("div.detail-sapo", ".detail-sapo", "p.sapo", ".sapo")
 BODY = ("div.detail-content", "#newscontents .content-fck", ".content-fck")
 DROP = (".detail-related", ".detail-tag", ".tags", ".related", "#comment", ".comments", '[class*="AMN_res"]')
+DROP_SELECTOR = ", ".join(DROP)
 
 
 class HueAdapter:
@@ -85,10 +86,9 @@ class HueAdapter:
         body_node = self._body_node(tree, title_node, rules)
         if body_node is None:
             return failure(self.source, url, "body", "no body container and no paragraphs after the title")
-        for selector in DROP:
-            for node in body_node.css(selector):
-                node.decompose()
-        body = extract_blocks(body_node, base_url=base_href(tree, url))
+        # One selector list, one query; chrome is skipped during the walk, not removed from the tree.
+        chrome = {node.mem_id for node in body_node.css(DROP_SELECTOR)}
+        body = extract_blocks(body_node, base_url=base_href(tree, url), skip=lambda n: n.mem_id in chrome)
         blocks = list(body.blocks)
         if cut_at_share_label(blocks):
             rules["end"] = "text:share-label"

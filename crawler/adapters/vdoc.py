@@ -66,6 +66,7 @@ class VdocAdapter:
             name: tuple(overrides.get(name, ())) + tuple(defaults) for name, defaults in DEFAULT_SELECTORS.items()
         }
         self.drop: tuple[str, ...] = tuple(options.get("drop", ())) + DEFAULT_DROP
+        self.drop_selector = ", ".join(self.drop)
         self.sapo_prefixes: tuple[str, ...] = tuple(options.get("sapo_prefixes", ()))
 
     def parse_listing(self, html: bytes | str, url: str) -> ListingPage:
@@ -94,10 +95,9 @@ class VdocAdapter:
         if body_hit is None:
             return failure(self.source, url, "body", "no body container (#newscontents / .content-fck)")
         body_node, rules["body"] = body_hit
-        for selector in self.drop:
-            for node in body_node.css(selector):
-                node.decompose()
-        body = extract_blocks(body_node, base_url=base_href(tree, url))
+        # One selector list, one query; chrome is skipped during the walk, not removed from the tree.
+        chrome = {node.mem_id for node in body_node.css(self.drop_selector)}
+        body = extract_blocks(body_node, base_url=base_href(tree, url), skip=lambda n: n.mem_id in chrome)
         if cut_at_share_label(body.blocks):
             rules["end"] = "text:share-label"
         blocks, byline = list(body.blocks), None
