@@ -18,7 +18,7 @@ from crawler.lock import ArchiveLock
 from crawler.models import Article, ExtractionFailure, FetchResult, WarcLocation
 from crawler.normalize import choose_charset, decode_html, render_snapshot
 from crawler.recovery import Recovered, reconcile, recover_warcs
-from crawler.store import SnapshotRecord, Store
+from crawler.store import CacheEntry, SnapshotRecord, Store
 from crawler.warc import WarcWriter
 
 DEFAULT_WARC_SIZE = 1_000_000_000
@@ -34,6 +34,7 @@ class Outcome:
     source: str
     status: Status
     snapshot: SnapshotRecord | None = None
+    article: Article | None = None
     failure: ExtractionFailure | None = None
     message: str = ""
 
@@ -95,13 +96,15 @@ class Archive:
         writer = self.writer(source)
         return [writer.write_exchange(result) for result in results]
 
-    def store_article(self, source: SourceConfig, result: FetchResult, location: WarcLocation) -> Outcome:
-        """Parse a recorded 200 response and store its snapshot."""
+    def store_article(self, source: SourceConfig, result: FetchResult, location: WarcLocation, *,
+                      cache: CacheEntry | None = None) -> Outcome:
+        """Parse a recorded 200 response and store its snapshot (and, given ``cache``, its validators)."""
         parsed = parse_response(self.adapter(source), result.content, result.header("content-type"), result.url)
         if isinstance(parsed, ExtractionFailure):
             return Outcome(result.url, source.key, "extraction-failed", failure=parsed, message=str(parsed))
-        record = self.store.save(parsed, render_snapshot(parsed), location, result.fetched_at)
-        return Outcome(result.url, source.key, "archived" if record.created else "unchanged", snapshot=record)
+        record = self.store.save(parsed, render_snapshot(parsed), location, result.fetched_at, cache=cache)
+        return Outcome(result.url, source.key, "archived" if record.created else "unchanged", snapshot=record,
+                       article=parsed)
 
 
 def parse_response(adapter: Adapter, content: bytes, content_type: str | None, url: str) -> Article | ExtractionFailure:

@@ -211,11 +211,11 @@ class Crawl:
 
     async def _discover(self, source: SourceConfig, offer: trio.MemorySendChannel[tuple[str, _PageTracker | None]]
                         ) -> None:
-        for _article_id, url, _attempts in self.archive.store.pending(source.key):
-            await self._offer(source, url, offer, None, resumed=True)
+        await self._offer(source, [url for _id, url, _n in self.archive.store.pending(source.key)], offer,
+                          resumed=True)
         if self.options.refresh:
-            for _article_id, url in self.archive.store.archived_urls(source.key):
-                await self._offer(source, url, offer, None, resumed=True)
+            await self._offer(source, [url for _id, url in self.archive.store.archived_urls(source.key)], offer,
+                              resumed=True)
         async with trio.open_nursery() as nursery:
             for start in source.start_pages:
                 nursery.start_soon(self._walk_listing, source, start, offer)
@@ -225,25 +225,38 @@ class Crawl:
         limit = self.options.max_articles
         return limit is None or self._offered[source.key] < limit
 
-    async def _offer(self, source: SourceConfig, url: str,
+    async def _offer(self, source: SourceConfig, urls: list[str],
                      offer: trio.MemorySendChannel[tuple[str, _PageTracker | None]],
-                     tracker: _PageTracker | None, *, resumed: bool = False) -> bool:
-        """Queue an article URL once per run, unless archived already; True when it was queued."""
-        article_id = source.article_id(url)
-        if article_id is None or article_id in self._seen[source.key] or not self._budget_left(source):
-            return False
-        self._seen[source.key].add(article_id)
+                     tracker: _PageTracker | None = None, *, resumed: bool = False) -> int:
+        """Queue article URLs once per run, unless archived already (one catalog transaction for all).
+
+        Returns how many of ``urls`` are articles not archived yet (queued now or earlier).
+        """
+        store, key = self.archive.store, source.key
+        unarchived = 0
+        queued: list[tuple[str, str]] = []
+        for url in urls:
+            article_id = source.article_id(url)
+            if article_id is None or host_key(url) not in source.hosts:
+                continue
+            archived = not resumed and store.has_article(key, article_id)
+            unarchived += not archived
+            if article_id in self._seen[key] or not self._budget_left(source):
+                continue
+            self._seen[key].add(article_id)
+            if archived and not self.options.refresh:
+                continue
+            self._offered[key] += 1
+            queued.append((article_id, url))
         if not resumed:
-            if self.archive.store.has_article(source.key, article_id) and not self.options.refresh:
-                return False
-            self.archive.store.enqueue(source.key, article_id, url)
-        self._offered[source.key] += 1
-        self.stats[source.key].discovered += 1
-        self.listener("discovered", source.key, url)
-        if tracker is not None:
-            tracker.pending += 1
-        await offer.send((url, tracker))
-        return True
+            store.enqueue_many(key, queued)
+        for _article_id, url in queued:
+            self.stats[key].discovered += 1
+            self.listener("discovered", key, url)
+            if tracker is not None:
+                tracker.pending += 1
+            await offer.send((url, tracker))
+        return unarchived
 
     # -- discovery ---------------------------------------------------------------------------------
 
@@ -272,13 +285,8 @@ class Crawl:
                 return True
             listing = self.archive.adapter(source).parse_listing(page.content, page.result.url)
             tracker = _PageTracker() if self.options.since is not None else None
-            fresh = 0  # articles of this page not archived yet (queued now, earlier in this run, or pending)
-            for article_url in listing.article_urls:
-                article_id = source.article_id(article_url)
-                if article_id is None or host_key(article_url) not in source.hosts:
-                    continue
-                await self._offer(source, article_url, offer, tracker)
-                fresh += not self.archive.store.has_article(source.key, article_id)
+            # Articles of this page not archived yet (queued now, earlier in this run, or pending).
+            fresh = await self._offer(source, list(listing.article_urls), offer, tracker)
             page.commit()
             ids = {i for i in map(source.article_id, listing.article_urls) if i is not None}
             if depth > 1 and ids <= listed:
@@ -305,9 +313,8 @@ class Crawl:
             except XMLFormatError as err:
                 self.stats[source.key].failures[feed_url] = f"feed: {err}"
                 continue
-            for entry in entries:
-                if since is None or entry.published is None or entry.published >= since:
-                    await self._offer(source, entry.url, offer, None)
+            await self._offer(source, [e.url for e in entries
+                                       if since is None or e.published is None or e.published >= since], offer)
             page.commit()
         sitemap_urls = list(source.sitemaps)
         for host in source.hosts:
@@ -327,9 +334,8 @@ class Crawl:
                 self.stats[source.key].failures[sitemap_url] = f"sitemap: {err}"
                 continue
             sitemap_urls.extend(u for u in parsed.sitemaps if host_key(u) in source.hosts)
-            for entry in parsed.urls:
-                if since is None or entry.published is None or entry.published >= since:
-                    await self._offer(source, entry.url, offer, None)
+            await self._offer(source, [e.url for e in parsed.urls
+                                       if since is None or e.published is None or e.published >= since], offer)
             page.commit()
 
     async def _get_page(self, source: SourceConfig, url: str, *, kind: Literal["listing", "feed", "sitemap"],
@@ -383,10 +389,7 @@ class Crawl:
         return read_response_at(path, cached.warc_offset).content
 
     def _remember(self, url: str, final: FetchResult, location: WarcLocation) -> None:
-        self.archive.store.remember(CacheEntry(
-            url=url, etag=final.header("etag"), last_modified=final.header("last-modified"), status=final.status,
-            payload_digest=payload_digest(final.body), warc_file=location.filename,
-            warc_offset=location.offset, warc_date=warc_date(final.fetched_at)))
+        self.archive.store.remember(_cache_entry(url, final, location))
 
     # -- fetching ----------------------------------------------------------------------------------
 
@@ -515,9 +518,9 @@ class Crawl:
             self.listener("failed", source.key, job.url)
             self._track(job, False)
             return
-        self._remember(job.url, final, locations[-1])
         bound = source if source.covers(final.url) else replace(source, hosts=(*source.hosts, host_key(final.url)))
-        outcome: Outcome = self.archive.store_article(bound, final, locations[-1])
+        outcome: Outcome = self.archive.store_article(bound, final, locations[-1],
+                                                      cache=_cache_entry(job.url, final, locations[-1]))
         if outcome.status == "extraction-failed":
             stats.extraction_failures += 1
             stats.failures[job.url] = outcome.message
@@ -525,21 +528,25 @@ class Crawl:
             self.listener("failed", source.key, job.url)
             self._track(job, False)
             return
-        self.archive.store.settle(source.key, article_id, done=True)
         if outcome.status == "archived" and outcome.snapshot is not None:
             if outcome.snapshot.version == 1:
                 stats.new += 1
             else:
                 stats.changed += 1
         self.listener("archived", source.key, job.url)
-        published = self.archive.store.published(source.key, article_id)
         since = self.options.since
-        self._track(job, since is None or (published is not None and published >= since))
+        self._track(job, since is None or (outcome.article is not None and outcome.article.published >= since))
 
     @staticmethod
     def _track(job: _Job, recent: bool) -> None:
         if job.tracker is not None:
             job.tracker.settle(recent)
+
+
+def _cache_entry(url: str, final: FetchResult, location: WarcLocation) -> CacheEntry:
+    return CacheEntry(url=url, etag=final.header("etag"), last_modified=final.header("last-modified"),
+                      status=final.status, payload_digest=payload_digest(final.body), warc_file=location.filename,
+                      warc_offset=location.offset, warc_date=warc_date(final.fetched_at))
 
 
 def payload_digest(body: bytes) -> str:

@@ -19,7 +19,6 @@ import json
 import os
 import re
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -97,15 +96,37 @@ class CacheEntry:
     warc_date: str
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory, fsync, rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+_MADE_DIRS: set[Path] = set()
+
+
+def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory, then rename.
+
+    A crash (even ``kill -9``) leaves the old file or the new one, never a mix.  ``durable``
+    also fsyncs before the rename, for power loss; snapshot files skip it (they are derived
+    data: ``crawler verify`` detects a damaged one and ``crawler replay`` rebuilds it from the
+    WARC, which is fsynced when each file is closed).
+    """
+    parent = path.parent
+    if parent not in _MADE_DIRS:
+        parent.mkdir(parents=True, exist_ok=True)
+        _MADE_DIRS.add(parent)
+    tmp = parent / f".{path.name}.{os.getpid()}.tmp"
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    except FileNotFoundError:  # the directory went away since we made it
+        _MADE_DIRS.discard(parent)
+        parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -190,13 +211,23 @@ class Store:
         ).fetchone()
         return (int(row[0]), str(row[1]), str(row[2])) if row else None
 
-    def save(self, article: Article, text: str, location: WarcLocation, fetched_at: datetime) -> SnapshotRecord:
-        """Store a snapshot; a text equal to the latest version is not stored again."""
+    def save(self, article: Article, text: str, location: WarcLocation, fetched_at: datetime, *,
+             cache: CacheEntry | None = None) -> SnapshotRecord:
+        """Store a snapshot; a text equal to the latest version is not stored again.
+
+        In the same transaction the article leaves the frontier and, given ``cache``, its
+        response's validators and payload digest are remembered (for ``--refresh``).
+        """
         data = text.encode("utf-8")
         digest = hashlib.sha256(data).hexdigest()
         latest = self.latest(article.source, article.article_id)
         if latest is not None and latest[1] == digest:
             path = self.archive / latest[2]
+            try:
+                with self.db:
+                    self._settled(article, cache)
+            except sqlite3.Error as err:
+                raise ArchiveError(f"cannot update the crawl state: {err}") from err
             return SnapshotRecord(article.source, article.article_id, latest[0], path,
                                   path.with_suffix(".json"), digest, created=False)
         version = 1 if latest is None else latest[0] + 1
@@ -205,8 +236,8 @@ class Store:
         meta = metadata(article, sha256=digest, location=location, fetched_at=fetched_at, version=version,
                         text_path=rel.as_posix())
         try:
-            atomic_write(self.archive / rel, data)
-            atomic_write(self.archive / meta_rel,
+            atomic_write(self.archive / rel, data, durable=False)
+            atomic_write(self.archive / meta_rel, durable=False, data=
                          json.dumps(meta, ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
             with self.db:
                 self.db.execute(
@@ -215,10 +246,18 @@ class Store:
                      article.title, rel.as_posix(), meta_rel.as_posix(), digest, location.filename,
                      location.offset, meta["fetched_at"], EXTRACTOR_VERSION),
                 )
+                self._settled(article, cache)
         except (OSError, sqlite3.Error) as err:
             raise ArchiveError(f"cannot store the snapshot of {article.url}: {err}") from err
         return SnapshotRecord(article.source, article.article_id, version, self.archive / rel,
                               self.archive / meta_rel, digest, created=True)
+
+    def _settled(self, article: Article, cache: CacheEntry | None) -> None:
+        self.db.execute("DELETE FROM frontier WHERE source=? AND article_id=?", (article.source, article.article_id))
+        if cache is not None:
+            self.db.execute("INSERT OR REPLACE INTO http_cache VALUES (?,?,?,?,?,?,?,?)", (
+                cache.url, cache.etag, cache.last_modified, cache.status, cache.payload_digest, cache.warc_file,
+                cache.warc_offset, cache.warc_date))
 
     # -- crawl state ---------------------------------------------------------------------------
 
@@ -253,27 +292,23 @@ class Store:
         with self.db:
             self.db.execute("DELETE FROM http_cache WHERE url=?", (url,))
 
-    def published(self, source: str, article_id: str) -> datetime | None:
-        row = self.db.execute(
-            "SELECT published FROM snapshots WHERE source=? AND article_id=? ORDER BY version DESC LIMIT 1",
-            (source, article_id)).fetchone()
-        return datetime.fromisoformat(row[0]) if row else None
-
-    def enqueue(self, source: str, article_id: str, url: str) -> bool:
-        """Remember a discovered article until it is archived; False when already pending."""
+    def enqueue_many(self, source: str, items: list[tuple[str, str]]) -> None:
+        """Remember discovered articles ``(article id, url)`` until they are archived (one transaction)."""
+        if not items:
+            return
+        now = datetime.now(UTC).isoformat()
         try:
             with self.db:
-                cursor = self.db.execute(
+                self.db.executemany(
                     "INSERT OR IGNORE INTO frontier (source, article_id, url, discovered_at) VALUES (?,?,?,?)",
-                    (source, article_id, url, datetime.now(UTC).isoformat()))
+                    [(source, article_id, url, now) for article_id, url in items])
         except sqlite3.Error as err:
             raise ArchiveError(f"cannot update the crawl state: {err}") from err
-        return cursor.rowcount > 0
 
     def pending(self, source: str) -> list[tuple[str, str, int]]:
         """(article id, url, attempts) of articles discovered but not archived yet, oldest first."""
         rows = self.db.execute(
-            "SELECT article_id, url, attempts FROM frontier WHERE source=? ORDER BY discovered_at", (source,)
+            "SELECT article_id, url, attempts FROM frontier WHERE source=? ORDER BY discovered_at, rowid", (source,)
         ).fetchall()
         return [(str(a), str(u), int(n)) for a, u, n in rows]
 

@@ -127,7 +127,7 @@ def test_permission_error_on_snapshot_write_is_a_clear_message(tmp_path: Path, m
         url = mirror.article_url("baocantho", mirror.article_ids("baocantho")[-1])
         from crawler import store
 
-        def denied(path: Path, data: bytes) -> None:
+        def denied(path: Path, data: bytes, *, durable: bool = True) -> None:
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
 
         monkeypatch.setattr(store, "atomic_write", denied)
