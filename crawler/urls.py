@@ -6,6 +6,7 @@ import re
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_FAST_HOST = re.compile(r"(https?)://([a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::(\d{1,5}))?(?=[/?#]|$)")
 # An absolute URL made of safe characters only, with a host of letters, digits, dots, '-' and a port.
 _PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?")
 
@@ -18,6 +19,13 @@ def host_key(url_or_host: str) -> str:
     >>> host_key("http://127.0.0.1:8080/")
     '127.0.0.1:8080'
     """
+    fast = _FAST_HOST.match(url_or_host)
+    if fast is not None:  # the common case, without urlsplit: http(s)://host[:port]/...
+        host, port = fast.group(2), fast.group(3)
+        host = host[4:] if host.startswith("www.") else host
+        if port is None or int(port) == _DEFAULT_PORTS[fast.group(1)]:
+            return host
+        return f"{host}:{port}"
     if "//" not in url_or_host:
         url_or_host = "//" + url_or_host
     try:
