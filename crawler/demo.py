@@ -11,12 +11,13 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import trio
 
 from crawler.archiver import Archive
-from crawler.config import load_sources
+from crawler.config import Sources, load_sources
 from crawler.crawl import Crawl, CrawlOptions, SourceStats
 from crawler.fetcher import Fetcher, FetchPolicy
 from crawler.mirror import Mirror
@@ -27,7 +28,10 @@ from crawler.store import Store
 def run_demo(*, archive: Path, sources_path: Path | None, articles: int, seed: int) -> int:
     started = time.monotonic()
     with Mirror(articles=articles, seed=seed) as mirror:
+        # Walk listings deep enough to reach every article the mirror has (20 per listing page).
+        depth = max(5, articles // 20 + 2)
         sources = load_sources(sources_path).rebased(mirror.origins)
+        sources = Sources(tuple(replace(s, listing_depth=max(s.listing_depth, depth)) for s in sources))
         print(f"mirror: {articles} generated articles per source (+ seeds) on "
               + ", ".join(f"{host} -> {url}" for host, url in mirror.origins.items()))
         options = CrawlOptions(delay=0.0, host_concurrency=4, global_concurrency=16)
