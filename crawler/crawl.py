@@ -236,8 +236,8 @@ class Crawl:
         unarchived = 0
         queued: list[tuple[str, str]] = []
         for url in urls:
-            article_id = source.article_id(url)
-            if article_id is None or host_key(url) not in source.hosts:
+            article_id = source.article_id(url)  # None for other hosts and non-article URLs
+            if article_id is None:
                 continue
             archived = not resumed and store.has_article(key, article_id)
             unarchived += not archived
