@@ -412,7 +412,7 @@ class Crawl:
         try:
             async with self._limiter, self._gate(source, url):
                 results = await self.fetcher.fetch_following(url, allow=source.covers,
-                                                              on_send=self._gate(source, url).sent)
+                                                              on_send=self._gate(source, url).send_hook)
         except FetchError as err:
             # Unreachable robots.txt: Google treats 5xx as "disallow all" for a while; we crawl on,
             # carefully, since the gate still spaces requests.
@@ -438,7 +438,7 @@ class Crawl:
                 return None  # stopped while waiting for the host: do not start another fetch
             started = trio.current_time()
             try:
-                results = await self.fetcher.fetch_following(url, headers, allow=source.covers, on_send=gate.sent)
+                results = await self.fetcher.fetch_following(url, headers, allow=source.covers, on_send=gate.send_hook)
             except FetchError as err:
                 now = trio.current_time()
                 if isinstance(err, RedirectError) and err.hops:
