@@ -75,8 +75,3 @@ def url_path(url: str) -> str:
         return urlsplit(url).path
     except ValueError:
         return ""
-
-
-def path_and_query(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.path + (f"?{parts.query}" if parts.query else "")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -169,14 +168,6 @@ def breadcrumb_from_links(links: Iterable[LexborNode]) -> tuple[str, ...]:
     return tuple(items)
 
 
-def strip_prefix_label(text: str) -> str:
-    return text.rstrip(" :：")
-
-
-def is_share_label(text: str) -> bool:
-    return strip_prefix_label(clean_line(text)) == SHARE_LABEL
-
-
 def cut_at_share_label(blocks: list[str]) -> bool:
     """The share label ends the article wherever a template puts it: drop it and what follows.
 
@@ -187,13 +178,6 @@ def cut_at_share_label(blocks: list[str]) -> bool:
             del blocks[i:]
             return True
     return False
-
-
-@dataclass(slots=True)
-class Extracted:
-    """Fields gathered while parsing, before the completeness check."""
-
-    rules: dict[str, str] = field(default_factory=dict)
 
 
 def split_byline(body: BodyText, byline_node: LexborNode | None) -> tuple[list[str], str | None]:

@@ -27,7 +27,6 @@ from crawler.adapters.base import (
     failure,
     find_date,
     first_css,
-    json_ld,
     meta_content,
     node_text,
     parse_html,
@@ -237,10 +236,9 @@ def _slugs_from_body_data(tree: LexborHTMLParser) -> tuple[str, ...]:
 def _slugs_from_links(links: list[LexborNode]) -> tuple[str, ...]:
     slugs: list[str] = []
     for link in links:
+        # The last path segment: /y-te/suc-khoe/ -> suc-khoe (https://baocantho.com.vn/news/y-te/ -> y-te).
         path = url_path(link.attributes.get("href") or "").strip("/")
-        if (path and "/" not in path.removeprefix("news/")) or path:
+        if path:
             slugs.append(path.rsplit("/", 1)[-1])
     return tuple(dict.fromkeys(slugs))
 
-
-__all__ = ["VdocAdapter", "json_ld"]
