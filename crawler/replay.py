@@ -11,16 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
+from crawler.adapters import Adapter, get_adapter
 from crawler.archiver import parse_response
 from crawler.config import SourceConfig, Sources
 from crawler.errors import UnknownSourceError
 from crawler.models import Article, ExtractionFailure
 from crawler.normalize import render_snapshot
 from crawler.store import atomic_write, snapshot_relpath
+from crawler.urls import host_key
 from crawler.warc import WarcResponse, iter_responses, read_warcinfo
 
 
@@ -67,8 +69,7 @@ def replay(paths: Iterable[Path], sources: Sources, *, source_key: str | None = 
            stats: ReplayStats | None = None) -> Iterator[Replayed]:
     """Parse every article response of the given WARC files with the current adapters."""
     stats = stats if stats is not None else ReplayStats()
-    adapters: dict[str, object] = {}
-    from crawler.adapters import get_adapter
+    adapters: dict[str, Adapter] = {}
 
     for path in paths:
         info = read_warcinfo(path)
@@ -84,7 +85,7 @@ def replay(paths: Iterable[Path], sources: Sources, *, source_key: str | None = 
                 continue
             adapter = adapters.setdefault(f"{rebased.key}|{rebased.hosts}", get_adapter(rebased))
             content_type = next((v for k, v in response.headers if k.lower() == "content-type"), None)
-            result = parse_response(adapter, response.content, content_type, response.url)  # type: ignore[arg-type]
+            result = parse_response(adapter, response.content, content_type, response.url)
             if isinstance(result, ExtractionFailure):
                 stats.failures.append(str(result))
             else:
@@ -96,10 +97,6 @@ def _bind_host(source: SourceConfig, url: str) -> SourceConfig:
     """A source whose hosts include the URL's host (records from a mirror run on another port)."""
     if source.covers(url):
         return source
-    from dataclasses import replace
-
-    from crawler.urls import host_key
-
     return replace(source, hosts=(*source.hosts, host_key(url)))
 
 
