@@ -317,10 +317,9 @@ class Crawl:
                                        if since is None or e.published is None or e.published >= since], offer)
             page.commit()
         sitemap_urls = list(source.sitemaps)
-        for host in source.hosts:
-            robots = self._robots.get(host)
-            if robots is not None:
-                sitemap_urls.extend(u for u in robots.sitemaps if host_key(u) in source.hosts)
+        for site in dict.fromkeys(origin(u) for u in (source.base_url, *source.start_pages)):
+            robots = await self._robots_for(source, site + "/")  # cached per host for the run
+            sitemap_urls.extend(u for u in robots.sitemaps if host_key(u) in source.hosts and u not in sitemap_urls)
         read = 0
         while sitemap_urls and read < MAX_SITEMAPS:
             sitemap_url = sitemap_urls.pop(0)

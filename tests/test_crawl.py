@@ -156,3 +156,21 @@ def test_second_run_on_a_locked_archive_exits_zero(mirror: Mirror, tmp_path: Pat
 def test_unknown_source_key_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["crawl", "--archive", str(tmp_path), "--source", "nope"]) == 2
     assert "no source named 'nope'" in capsys.readouterr().err
+
+
+def test_sitemaps_named_in_robots_txt_find_what_listings_do_not(sources: Sources, tmp_path: Path) -> None:
+    """baoangiang's robots.txt names a sitemap index (a news sitemap + article sitemaps): with only
+    the home page as a start page (30 newest articles), the sitemaps bring every other article."""
+    from dataclasses import replace
+
+    with Mirror(articles=120, seed=8) as mirror:
+        local = sources.rebased(mirror.origins).get("baoangiang")
+        home_only = replace(local, start_pages=(local.base_url,), feeds=())
+        stats, _ = crawl(Sources((home_only,)), tmp_path)
+        paths = [e.path for e in mirror.request_log]
+        expected = {(aid): mirror.expected_snapshot("baoangiang", aid) for aid in mirror.article_ids("baoangiang")}
+    assert "/sitemap.xml" in paths and "/sitemaps/news.xml" in paths and "/sitemaps/articles-1.xml" in paths
+    texts = archived_texts(tmp_path)
+    assert {aid for (_key, aid) in texts} == set(expected)
+    assert all(texts[("baoangiang", aid)] == text for aid, text in expected.items())
+    assert stats["baoangiang"].sitemaps == 3

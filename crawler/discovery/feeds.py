@@ -7,6 +7,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 from crawler.discovery.xmlsafe import XMLFormatError, local, parse_xml
+from crawler.normalize import VN_TZ
 from crawler.urls import absolute
 
 
@@ -58,4 +59,7 @@ def parse_date(text: str) -> datetime | None:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             return None
-    return parsed if parsed.tzinfo is not None else None
+    if parsed.tzinfo is None:
+        # A plain date (a sitemap's W3C "2025-09-01") is that day in Vietnam; a zone-less time is unusable.
+        return parsed.replace(tzinfo=VN_TZ) if len(text) == 10 else None
+    return parsed

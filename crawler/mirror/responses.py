@@ -21,6 +21,7 @@ from http import HTTPStatus
 HTML = "text/html; charset=utf-8"
 RSS = "application/rss+xml; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
+XML = "application/xml; charset=utf-8"
 
 
 @dataclass(frozen=True, slots=True)

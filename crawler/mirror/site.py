@@ -36,7 +36,7 @@ from urllib.parse import parse_qs, urlsplit
 from crawler.mirror import feeds, listings
 from crawler.mirror.catalog import SEED, Catalog
 from crawler.mirror.generator import Generator, Headline
-from crawler.mirror.responses import HTML, RSS, TEXT, Page
+from crawler.mirror.responses import HTML, RSS, TEXT, XML, Page
 from crawler.mirror.seeds import seed_page, seed_spec
 from crawler.mirror.sources import HOST_SOURCE, HOSTS, HUE_NEW_HOST, SOURCES, VN_TZ
 from crawler.mirror.spec import ArticleSpec, Para
@@ -46,6 +46,7 @@ from crawler.mirror.templates_vdoc import render_angiang, render_cantho, render_
 PER_PAGE = 20
 HOME_SIZE = 30
 FEED_SIZE = 20
+SITEMAP_SIZE = 500
 EPOCH = datetime(2024, 1, 1, tzinfo=VN_TZ)  # Last-Modified of pages that list nothing
 
 _VDOC_ARTICLE = re.compile(r"/(?:print/)?[a-z0-9-]*-a(\d+)\.html")
@@ -177,6 +178,24 @@ class Site:
                 text = render_hue(spec)
         return self._finish(text, HTML, head.published)
 
+    def _sitemap(self, source: str, origin: str, path: str, everything: frozenset[int]) -> Page:
+        """``/sitemap.xml`` (an index) -> ``/sitemaps/news.xml`` (newest 100, Google News) and
+        ``/sitemaps/articles-N.xml`` (every article, newest first, 500 a file)."""
+        total = self.catalogs[source].total(everything)
+        files = max(1, -(-total // SITEMAP_SIZE))
+        if path == "/sitemap.xml":
+            urls = [f"{origin}/sitemaps/news.xml"]
+            urls += [f"{origin}/sitemaps/articles-{n}.xml" for n in range(1, files + 1)]
+            return self._finish(feeds.sitemap_index(urls), XML, EPOCH)
+        if path == "/sitemaps/news.xml":
+            heads = self._heads(source, everything, 0, 100)
+            return self._finish(feeds.sitemap(heads, news=True), XML, heads[0].published if heads else EPOCH)
+        match = re.fullmatch(r"/sitemaps/articles-(\d+)\.xml", path)
+        if match is None or not 1 <= int(match.group(1)) <= files:
+            return not_found()
+        heads = self._heads(source, everything, (int(match.group(1)) - 1) * SITEMAP_SIZE, SITEMAP_SIZE)
+        return self._finish(feeds.sitemap(heads, news=False), XML, max((h.published for h in heads), default=EPOCH))
+
     def _heads(self, source: str, leaves: frozenset[int], offset: int, limit: int) -> list[Headline]:
         return [self.generator.headline(source, i) for i in self.catalogs[source].listing(leaves, offset, limit)]
 
@@ -194,6 +213,8 @@ class Site:
         if path == "/rss/home.rss":
             heads = self._heads(source, everything, 0, FEED_SIZE)
             return self._feed(f"{origin}/", heads)
+        if source == "baoangiang" and (path == "/sitemap.xml" or path.startswith("/sitemaps/")):
+            return self._sitemap(source, origin, path, everything)
         if path.startswith("/rss/subcate/"):
             sub = path.removeprefix("/rss/subcate/").rstrip("/")
             leaves = frozenset(n for n, leaf in enumerate(info.leaves) if leaf.sub == sub)
