@@ -303,37 +303,39 @@ class Crawl:
 
     async def _read_feeds(self, source: SourceConfig,
                           offer: trio.MemorySendChannel[tuple[str, _PageTracker | None]]) -> None:
+        """Feeds, configured sitemaps, sitemaps named in robots.txt and the sitemaps their indexes name."""
         since = self.options.since
-        for feed_url in source.feeds:
-            page = await self._get_page(source, feed_url, kind="feed")
-            if page is None:
-                continue
-            try:
-                entries = parse_feed(page.content, page.result.url)
-            except XMLFormatError as err:
-                self.stats[source.key].failures[feed_url] = f"feed: {err}"
-                continue
-            await self._offer(source, [e.url for e in entries
-                                       if since is None or e.published is None or e.published >= since], offer)
-            page.commit()
-        sitemap_urls = list(source.sitemaps)
+        queue: list[tuple[str, Literal["feed", "sitemap"]]] = [(u, "feed") for u in source.feeds]
+        queue += [(u, "sitemap") for u in source.sitemaps]
         for site in dict.fromkeys(origin(u) for u in (source.base_url, *source.start_pages)):
             robots = await self._robots_for(source, site + "/")  # cached per host for the run
-            sitemap_urls.extend(u for u in robots.sitemaps if host_key(u) in source.hosts and u not in sitemap_urls)
-        read = 0
-        while sitemap_urls and read < MAX_SITEMAPS:
-            sitemap_url = sitemap_urls.pop(0)
-            read += 1
-            page = await self._get_page(source, sitemap_url, kind="sitemap")
+            queue += [(u, "sitemap") for u in robots.sitemaps if host_key(u) in source.hosts]
+        queue = list(dict.fromkeys(queue))  # a sitemap both configured and named in robots.txt: once
+        queued = {url for url, _kind in queue}
+        sitemaps_read = 0
+        while queue:
+            url, kind = queue.pop(0)
+            if kind == "sitemap":
+                if sitemaps_read >= MAX_SITEMAPS:
+                    continue
+                sitemaps_read += 1
+            page = await self._get_page(source, url, kind=kind)
             if page is None:
                 continue
             try:
-                parsed = parse_sitemap(page.content, page.result.url)
+                if kind == "feed":
+                    entries, children = parse_feed(page.content, page.result.url), []
+                else:
+                    parsed = parse_sitemap(page.content, page.result.url)
+                    entries, children = parsed.urls, parsed.sitemaps
             except XMLFormatError as err:
-                self.stats[source.key].failures[sitemap_url] = f"sitemap: {err}"
+                self.stats[source.key].failures[url] = f"{kind}: {err}"
                 continue
-            sitemap_urls.extend(u for u in parsed.sitemaps if host_key(u) in source.hosts)
-            await self._offer(source, [e.url for e in parsed.urls
+            for child in children:
+                if host_key(child) in source.hosts and child not in queued:
+                    queued.add(child)
+                    queue.append((child, "sitemap"))
+            await self._offer(source, [e.url for e in entries
                                        if since is None or e.published is None or e.published >= since], offer)
             page.commit()
 
