@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from crawler.config import Sources, load_sources
+from crawler.mirror import Mirror
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -15,3 +18,17 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 @pytest.fixture(scope="session")
 def sources() -> Sources:
     return load_sources(ROOT / "sources.yaml")
+
+
+@pytest.fixture(autouse=True)
+def _restore_crawler_logging() -> Iterator[None]:
+    """``crawler crawl`` in-process points the "crawler" logger at the captured stderr; undo that."""
+    logger = logging.getLogger("crawler")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved
+
+
+def origin_args(mirror: Mirror) -> list[str]:
+    """``--origin HOST=URL`` for every host of a running mirror."""
+    return [f"--origin={host}={url}" for host, url in mirror.origins.items()]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import logging
 import re
 import signal
 import socket
@@ -38,15 +37,6 @@ REAL_URLS = {
     "baocantho-a80443": "https://baocantho.com.vn/chong-mu-loa-bang-thuoc-nho-mat-thay-vi-tiem-thuoc-a80443.html",
     "baoangiang-a367201": "https://baoangiang.com.vn/ly-do-khong-nen-ngoay-tai-thuong-xuyen-a367201.html",
 }
-
-
-@pytest.fixture(autouse=True)
-def _restore_crawler_logging() -> Iterator[None]:
-    """``crawler crawl`` in-process points the "crawler" logger at the captured stderr; undo that."""
-    logger = logging.getLogger("crawler")
-    saved = (list(logger.handlers), logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 @pytest.fixture(scope="module")

@@ -14,13 +14,13 @@ from pathlib import Path
 from crawler.mirror import Mirror
 from crawler.verify import verify
 
-from .conftest import ROOT
+from .conftest import ROOT, origin_args
 
 KILLS = 20
 
 
 def crawl_cmd(mirror: Mirror, archive: Path, sources: Path) -> list[str]:
-    origins = [f"--origin={host}={url}" for host, url in mirror.origins.items()]
+    origins = origin_args(mirror)
     return [sys.executable, "-m", "crawler", "crawl", "--sources", str(sources), *origins, "--archive", str(archive),
             "--delay", "0.02",
             "--host-concurrency", "2", "--no-progress", "--quiet", "--warc-size", "200000"]

@@ -20,6 +20,8 @@ from crawler.lock import ArchiveLock
 from crawler.mirror import Mirror
 from crawler.urls import host_key
 
+from .conftest import origin_args
+
 FAST = CrawlOptions(delay=0.0, host_concurrency=4, global_concurrency=16)
 
 
@@ -131,7 +133,7 @@ def test_per_host_delay_and_concurrency_hold(sources: Sources, tmp_path: Path) -
 
 
 def test_max_articles_and_source_selection_via_cli(mirror: Mirror, tmp_path: Path) -> None:
-    origins = [f"--origin={host}={url}" for host, url in mirror.origins.items()]
+    origins = origin_args(mirror)
     code = main(["crawl", *origins, "--archive", str(tmp_path), "--source", "hue", "--max-articles", "5",
                  "--delay", "0", "--quiet", "--no-progress"])
     assert code == 0
@@ -145,7 +147,7 @@ def test_max_articles_and_source_selection_via_cli(mirror: Mirror, tmp_path: Pat
 
 def test_second_run_on_a_locked_archive_exits_zero(mirror: Mirror, tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    origins = [f"--origin={host}={url}" for host, url in mirror.origins.items()]
+    origins = origin_args(mirror)
     with ArchiveLock(tmp_path):
         code = main(["crawl", *origins, "--archive", str(tmp_path), "--delay", "0", "--no-progress"])
     assert code == 0

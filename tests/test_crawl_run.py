@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import signal
 import sqlite3
 import subprocess
@@ -27,21 +26,10 @@ from crawler.mirror import Mirror
 from crawler.normalize import VN_TZ
 from crawler.warc import check_file
 
+from .conftest import origin_args
+
 SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
-
-
-@pytest.fixture(autouse=True)
-def _restore_crawler_logging() -> Iterator[None]:
-    """``crawler crawl`` in-process points the "crawler" logger at the captured stderr; undo that."""
-    logger = logging.getLogger("crawler")
-    saved = (list(logger.handlers), logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
-
-
-def origin_args(m: Mirror) -> list[str]:
-    return [f"--origin={host}={url}" for host, url in m.origins.items()]
 
 
 def crawl(m: Mirror, archive: Path, *extra: str) -> int:

@@ -15,6 +15,8 @@ from crawler.mirror import Mirror
 from crawler.mirror.faults import PERMANENT, READABLE, TRANSIENT, FaultSpec
 from crawler.verify import verify
 
+from .conftest import origin_args
+
 SPEC = ("transient=0.2,redirect-loop=0.02,redirect-chain=0.02,big=0.01,bad-gzip=0.02,"
         "cp1258=0.08,wrong-charset=0.08,malformed=0.08,delay=1.5,seed=3")
 
@@ -42,7 +44,7 @@ def test_faults_are_served(tmp_path: Path) -> None:
 def test_crawl_at_20_percent_transient_faults_archives_everything_once(tmp_path: Path) -> None:
     archive = tmp_path / "archive"
     with Mirror(articles=40, seed=9, faults=SPEC) as mirror:
-        origins = [f"--origin={host}={url}" for host, url in mirror.origins.items()]
+        origins = origin_args(mirror)
         code = main(["crawl", *origins, "--archive", str(archive), "--delay", "0", "--host-concurrency", "4",
                      "--timeout", "1", "--no-progress", "--quiet"])
         policy = mirror.faults

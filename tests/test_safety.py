@@ -18,6 +18,8 @@ from crawler.fetcher import Fetcher, FetchPolicy
 from crawler.mirror import Mirror
 from crawler.verify import verify
 
+from .conftest import origin_args
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -81,15 +83,11 @@ def test_redirects_to_private_names_or_other_hosts_are_refused(server: int) -> N
                allow=lambda url: url.startswith(base))
 
 
-def _mirror_args(mirror: Mirror) -> list[str]:
-    return [f"--origin={host}={url}" for host, url in mirror.origins.items()]
-
-
 def test_disk_full_mid_crawl_stops_cleanly_and_keeps_the_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     archive = tmp_path / "archive"
     with Mirror(articles=20, seed=4) as mirror:
-        args = ["crawl", *_mirror_args(mirror), "--archive", str(archive), "--delay", "0", "--no-progress", "--quiet"]
+        args = ["crawl", *origin_args(mirror), "--archive", str(archive), "--delay", "0", "--no-progress", "--quiet"]
         assert main([*args, "--source", "baocantho"]) == 0
         before = {p: p.read_bytes() for p in (archive / "text").rglob("*.txt")}
         assert before
@@ -131,7 +129,7 @@ def test_permission_error_on_snapshot_write_is_a_clear_message(tmp_path: Path, m
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
 
         monkeypatch.setattr(store, "atomic_write", denied)
-        code = main(["fetch", url, *_mirror_args(mirror), "--archive", str(archive)])
+        code = main(["fetch", url, *origin_args(mirror), "--archive", str(archive)])
     err = capsys.readouterr().err
     assert code == 1
     assert "Permission denied" in err and "cannot store the snapshot" in err
