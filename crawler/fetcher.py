@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager, aclosing, nullcontext, suppress
 from dataclasses import dataclass
@@ -120,17 +121,27 @@ def _is_certificate_error(exc: BaseException) -> bool:
     return False
 
 
+# The peer address of each open connection (a getpeername() per response otherwise); weak keys, so
+# an entry goes with its connection and a new connection is always asked afresh.
+_PEERS: weakref.WeakKeyDictionary[object, str | None] = weakref.WeakKeyDictionary()
+
+
 def _peer_ip(response: httpx2.Response) -> str | None:
     stream = response.extensions.get("network_stream")
     if stream is None:
         return None
     try:
+        return _PEERS[stream]
+    except (KeyError, TypeError):
+        pass
+    try:
         addr = stream.get_extra_info("server_addr")
     except (OSError, AttributeError, AssertionError):
         return None
-    if isinstance(addr, tuple) and addr and isinstance(addr[0], str):
-        return addr[0]
-    return None
+    peer = addr[0] if isinstance(addr, tuple) and addr and isinstance(addr[0], str) else None
+    with suppress(TypeError):  # a stream type without weak references: not cached
+        _PEERS[stream] = peer
+    return peer
 
 
 def _request_head(request: httpx2.Request) -> bytes:
@@ -193,6 +204,7 @@ class Fetcher:
         self._sleep = sleep
         self._transport_factory = transport_factory
         self._clients: dict[tuple[str, str, int], httpx2.AsyncClient] = {}
+        self._ssl: ssl.SSLContext | None = None  # one for all clients: loading the CA bundle takes ~30 ms
         self._closed = False
         self._backoff = wait_exponential_jitter(
             multiplier=policy.backoff_base, max=policy.backoff_max, jitter=policy.backoff_base
@@ -220,7 +232,10 @@ class Fetcher:
         key = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
         client = self._clients.get(key)
         if client is None:
+            if self._ssl is None and self._transport_factory is None:
+                self._ssl = httpx2.create_ssl_context()
             client = httpx2.AsyncClient(
+                verify=self._ssl or True,
                 headers={
                     "User-Agent": self.policy.user_agent,
                     "Accept": ACCEPT,
@@ -261,6 +276,23 @@ class Fetcher:
         """
         if self._closed:
             raise RuntimeError("Fetcher is closed")
+        # The first attempt runs outside tenacity (most requests succeed at once and its machinery
+        # costs per call); after a retryable failure tenacity takes over, that failure replayed
+        # as its first attempt so that its waits and attempt counts are the usual ones.
+        try:
+            return await self._fetch_once(url, headers, on_send)
+        except TransientFetchError as exc:
+            if self.policy.retries == 0 or not self._retry_after_acceptable(exc):
+                raise
+            first: TransientFetchError | None = exc
+
+        async def attempt() -> FetchResult:
+            nonlocal first
+            if first is not None:
+                failed, first = first, None
+                raise failed
+            return await self._fetch_once(url, headers, on_send)
+
         retrying = AsyncRetrying(
             sleep=self._sleep,
             stop=stop_after_attempt(self.policy.retries + 1),
@@ -269,7 +301,7 @@ class Fetcher:
             reraise=True,
         )
         try:
-            result: FetchResult = await retrying(self._fetch_once, url, headers, on_send)
+            result: FetchResult = await retrying(attempt)
         except TransientFetchError as exc:
             attempts = retrying.statistics.get("attempt_number", 1)
             if attempts <= 1:
