@@ -13,15 +13,18 @@ from typing import Literal
 from crawler.adapters import Adapter, get_adapter
 from crawler.config import SourceConfig, Sources
 from crawler.errors import FetchError
+from crawler.extraction import parse_response
 from crawler.fetcher import Fetcher, RedirectError
 from crawler.lock import ArchiveLock
 from crawler.models import Article, ExtractionFailure, FetchResult, WarcLocation
-from crawler.normalize import choose_charset, decode_html, render_snapshot
+from crawler.normalize import render_snapshot
 from crawler.recovery import Recovered, reconcile, recover_warcs
 from crawler.store import CacheEntry, SnapshotRecord, Store
 from crawler.warc import WarcWriter
 
 DEFAULT_WARC_SIZE = 1_000_000_000
+
+__all__ = ["Archive", "Outcome", "archive_article", "parse_response"]
 
 Status = Literal["archived", "unchanged", "not-article", "http-error", "fetch-failed", "extraction-failed"]
 
@@ -105,16 +108,6 @@ class Archive:
         record = self.store.save(parsed, render_snapshot(parsed), location, result.fetched_at, cache=cache)
         return Outcome(result.url, source.key, "archived" if record.created else "unchanged", snapshot=record,
                        article=parsed)
-
-
-def parse_response(adapter: Adapter, content: bytes, content_type: str | None, url: str) -> Article | ExtractionFailure:
-    """Run the adapter on a response body, decoded per its header charset, meta tag or detection.
-
-    UTF-8 bodies are handed over as bytes (the HTML parser reads them natively); others as text.
-    """
-    if choose_charset(content, content_type) == "utf-8":
-        return adapter.parse_article(content, url)
-    return adapter.parse_article(decode_html(content, content_type), url)
 
 
 async def archive_article(fetcher: Fetcher, archive: Archive, source: SourceConfig, url: str) -> Outcome:

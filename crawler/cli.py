@@ -82,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ignore-robots", action="store_true", help="do not fetch or obey robots.txt (mirror only!)")
     p.add_argument("--timeout", type=float, default=30.0)
     p.add_argument("--warc-size", type=int, default=1_000_000_000, help="rotate WARC files at this size (bytes)")
+    p.add_argument("--workers", type=_workers, default=None, metavar="N|auto",
+                   help="processes that parse articles and write snapshots beside the crawl process: 0 parses "
+                        "in the crawl process; auto (default) uses 1 when a host's delay is under 0.1 s "
+                        "and the machine has 2+ CPUs, else 0")
     p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("mirror", help="serve the offline mirror of the portals until interrupted")
@@ -173,9 +177,20 @@ def _date(text: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=VN_TZ)
 
 
+def _workers(text: str) -> int | None:
+    from crawler.workers import MAX_WORKERS
+
+    if text == "auto":
+        return None
+    if not text.isdigit() or int(text) > MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"expected auto or a number of processes 0..{MAX_WORKERS}, got {text!r}")
+    return int(text)
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
     from crawler.crawl import CrawlOptions
     from crawler.run import RunSettings, crawl_command
+    from crawler.workers import auto_workers
 
     sources = read_sources(args)
     if args.only:
@@ -191,6 +206,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         global_concurrency=args.concurrency, delay=args.delay, host_concurrency=args.host_concurrency,
         respect_robots=False if args.ignore_robots else None,
     )
+    delays = [s.politeness.delay if args.delay is None else args.delay for s in sources]
+    options.workers = auto_workers(delays) if args.workers is None else args.workers
     settings = RunSettings(archive=args.archive, wait=args.wait, quiet=args.quiet, log_json=args.log_json,
                            progress=False if args.no_progress else None, timeout=args.timeout,
                            warc_size=args.warc_size)

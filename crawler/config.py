@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -66,6 +66,12 @@ class SourceConfig:
     def covers(self, url: str) -> bool:
         return host_key(url) in self.hosts
 
+    def __reduce__(self) -> tuple[object, tuple[dict[str, Any]]]:
+        # Picklable for extraction worker processes (a mappingproxy is not).
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["options"] = dict(self.options)
+        return _source_from_fields, (values,)
+
     def article_id(self, url: str) -> str | None:
         """The article id in an article URL of this source, None when the URL is not an article."""
         if not self.covers(url):
@@ -95,6 +101,10 @@ class SourceConfig:
             feeds=tuple(move(u) for u in self.feeds),
             sitemaps=tuple(move(u) for u in self.sitemaps),
         )
+
+
+def _source_from_fields(values: dict[str, Any]) -> SourceConfig:
+    return SourceConfig(**{**values, "options": MappingProxyType(dict(values["options"]))})
 
 
 @dataclass(frozen=True, slots=True)

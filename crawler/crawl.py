@@ -22,16 +22,17 @@ import base64
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
 import trio
 
-from crawler.archiver import Archive, Outcome
+from crawler.archiver import Archive
 from crawler.config import SourceConfig, Sources
 from crawler.discovery import XMLFormatError, parse_feed, parse_sitemap
 from crawler.errors import ArchiveError, FetchError, PermanentFetchError
+from crawler.extraction import WORKER_DIED, Extracted, ExtractJob
 from crawler.fetcher import Fetcher, RedirectError
 from crawler.models import FetchResult, WarcLocation
 from crawler.politeness import HostGate
@@ -39,6 +40,7 @@ from crawler.robots import Robots, agent_token
 from crawler.store import CacheEntry
 from crawler.urls import host_key, origin
 from crawler.warc import read_response_at
+from crawler.workers import Extractor, make_extractor
 
 log = logging.getLogger("crawler.crawl")
 
@@ -58,6 +60,7 @@ class CrawlOptions:
     grace: float = 10.0  # seconds in-flight fetches get after a stop request
     breaker_threshold: int = 5
     breaker_cooldown: float = 30.0
+    workers: int = 0  # extraction worker processes (0: parse in the crawl process)
 
 
 @dataclass(slots=True)
@@ -143,6 +146,7 @@ class Crawl:
         self.listener = listener or (lambda kind, source, url: None)
         self.stats = {s.key: SourceStats(s.key) for s in sources}
         self.agent = agent_token(fetcher.policy.user_agent)
+        self._allow_all = Robots.allow_all(self.agent)
         self._gates: dict[str, HostGate] = {}
         self._robots: dict[str, Robots] = {}
         self._robots_lock: dict[str, trio.Lock] = {}
@@ -151,6 +155,8 @@ class Crawl:
         self._limiter = trio.CapacityLimiter(max(1, self.options.global_concurrency))
         self._discovery_scopes: list[trio.CancelScope] = []
         self._run_scope = trio.CancelScope()
+        self._extractor: Extractor = make_extractor(archive.root, tuple(sources), self.options.workers)
+        self._extracting: dict[tuple[str, str], trio.Event] = {}  # (source, article id) in extraction
         self.stopping = False
         self.interrupted = False
 
@@ -170,11 +176,16 @@ class Crawl:
     async def run(self) -> dict[str, SourceStats]:
         with self._run_scope:
             archive_send, archive_recv = trio.open_memory_channel[_Job](32)
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._archive_stage, archive_recv)
-                async with archive_send, trio.open_nursery() as sources_nursery:
-                    for source in self.sources:
-                        sources_nursery.start_soon(self._crawl_source, source, archive_send.clone())
+            try:
+                async with trio.open_nursery() as nursery:
+                    async with archive_recv:
+                        for _ in range(self._extractor.parallelism):
+                            nursery.start_soon(self._archive_stage, archive_recv.clone())
+                    async with archive_send, trio.open_nursery() as sources_nursery:
+                        for source in self.sources:
+                            sources_nursery.start_soon(self._crawl_source, source, archive_send.clone())
+            finally:
+                self._extractor.close()
         return self.stats
 
     # -- per source --------------------------------------------------------------------------------
@@ -396,10 +407,13 @@ class Crawl:
 
     async def _robots_for(self, source: SourceConfig, url: str) -> Robots:
         host = host_key(url)
+        known = self._robots.get(host)
+        if known is not None:
+            return known
         respect = source.politeness.respect_robots if self.options.respect_robots is None \
             else self.options.respect_robots
         if not respect:
-            return Robots.allow_all(self.agent)
+            return self._allow_all
         lock = self._robots_lock.setdefault(host, trio.Lock())
         async with lock:
             if host not in self._robots:
@@ -490,13 +504,13 @@ class Crawl:
         async with jobs:
             async for job in jobs:
                 try:
-                    self._archive_job(job)
+                    await self._archive_job(job)
                 except ArchiveError:
                     self._run_scope.cancel()  # disk full or similar: stop cleanly, nothing half-written
                     raise
                 await trio.lowlevel.checkpoint()
 
-    def _archive_job(self, job: _Job) -> None:
+    async def _archive_job(self, job: _Job) -> None:
         source, stats = job.source, self.stats[job.source.key]
         final = job.results[-1]
         article_id = source.article_id(job.url) or ""
@@ -514,29 +528,61 @@ class Crawl:
             return
         locations = self.archive.record(source, job.results)
         if final.status != 200:
-            stats.failures[job.url] = f"HTTP {final.status} {final.reason}".strip()
-            self._settle_failed(source, job.url)
-            self.listener("failed", source.key, job.url)
-            self._track(job, False)
+            self._fail(job, f"HTTP {final.status} {final.reason}".strip())
             return
-        bound = source if source.covers(final.url) else replace(source, hosts=(*source.hosts, host_key(final.url)))
-        outcome: Outcome = self.archive.store_article(bound, final, locations[-1],
-                                                      cache=_cache_entry(job.url, final, locations[-1]))
-        if outcome.status == "extraction-failed":
+        store = self.archive.store
+        extracted = await self._extract(ExtractJob(
+            source=source.key, url=final.url, content=final.content, content_type=final.header("content-type"),
+            location=locations[-1], fetched_at=final.fetched_at, expected_id=article_id,
+            latest=store.latest(source.key, article_id),
+            extra_host=None if source.covers(final.url) else host_key(final.url),
+        ))
+        failure = extracted.failure
+        if failure is not None:
+            if failure.field == WORKER_DIED:
+                self._fail(job, str(failure))  # not the page's fault: tried again, up to MAX_ATTEMPTS runs
+                return
             stats.extraction_failures += 1
-            stats.failures[job.url] = outcome.message
-            self.archive.store.settle(source.key, article_id, done=True)
+            stats.failures[job.url] = str(failure)
+            store.settle(source.key, article_id, done=True)
             self.listener("failed", source.key, job.url)
             self._track(job, False)
             return
-        if outcome.status == "archived" and outcome.snapshot is not None:
-            if outcome.snapshot.version == 1:
+        cache = _cache_entry(job.url, final, locations[-1])
+        if extracted.pending is not None:
+            # The page names another article id than its URL: store it here, once no worker holds that id.
+            article, text = extracted.pending
+            while (busy := self._extracting.get((source.key, article.article_id))) is not None:
+                await busy.wait()
+            record = store.save(article, text, locations[-1], final.fetched_at, cache=cache)
+            store.settle(source.key, article_id, done=True)
+        else:
+            assert extracted.written is not None
+            record = store.commit(extracted.written, cache=cache)
+        if record.created:
+            if record.version == 1:
                 stats.new += 1
             else:
                 stats.changed += 1
         self.listener("archived", source.key, job.url)
         since = self.options.since
-        self._track(job, since is None or (outcome.article is not None and outcome.article.published >= since))
+        self._track(job, since is None or (extracted.published is not None and extracted.published >= since))
+
+    async def _extract(self, job: ExtractJob) -> Extracted:
+        """Parse and write the snapshot files (maybe in a worker), the article id marked busy meanwhile."""
+        key = (job.source, job.expected_id)
+        busy = self._extracting[key] = trio.Event()
+        try:
+            return await self._extractor.extract(job)
+        finally:
+            del self._extracting[key]
+            busy.set()
+
+    def _fail(self, job: _Job, why: str) -> None:
+        self.stats[job.source.key].failures[job.url] = why
+        self._settle_failed(job.source, job.url)
+        self.listener("failed", job.source.key, job.url)
+        self._track(job, False)
 
     @staticmethod
     def _track(job: _Job, recent: bool) -> None:

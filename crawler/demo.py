@@ -23,6 +23,7 @@ from crawler.fetcher import Fetcher, FetchPolicy
 from crawler.mirror import Mirror
 from crawler.replay import ReplayStats, replay, warc_files, write_outputs
 from crawler.store import Store
+from crawler.workers import auto_workers
 
 
 def run_demo(*, archive: Path, sources_path: Path | None, articles: int, seed: int) -> int:
@@ -34,7 +35,7 @@ def run_demo(*, archive: Path, sources_path: Path | None, articles: int, seed: i
         sources = Sources(tuple(replace(s, listing_depth=max(s.listing_depth, depth)) for s in sources))
         print(f"mirror: {articles} generated articles per source (+ seeds) on "
               + ", ".join(f"{host} -> {url}" for host, url in mirror.origins.items()))
-        options = CrawlOptions(delay=0.0, host_concurrency=4, global_concurrency=16)
+        options = CrawlOptions(delay=0.0, host_concurrency=4, global_concurrency=16, workers=auto_workers([0.0]))
 
         async def crawl() -> dict[str, SourceStats]:
             with Archive(archive, sources) as arch:

@@ -173,6 +173,51 @@ def metadata(article: Article, *, sha256: str, location: WarcLocation, fetched_a
     }
 
 
+@dataclass(frozen=True, slots=True)
+class WrittenSnapshot:
+    """Snapshot files on disk (or found unchanged), waiting for their catalog row (:meth:`Store.commit`)."""
+
+    source: str
+    article_id: str
+    url: str
+    version: int
+    text_path: str  # relative to the archive, POSIX
+    sha256: str
+    created: bool  # False: the text equals the latest stored version, nothing was written
+    row: tuple[object, ...] = ()  # the catalog row, when created
+
+
+def write_snapshot(root: Path, article: Article, text: str, location: WarcLocation, fetched_at: datetime,
+                   latest: tuple[int, str, str] | None) -> WrittenSnapshot:
+    """Write the ``.txt`` and ``.json`` of a snapshot under ``root``, unless equal to ``latest``.
+
+    ``latest`` is :meth:`Store.latest` for the article.  Touches no database, so a worker
+    process can run it; the catalog row is added afterwards by :meth:`Store.commit`
+    (files first, row last: recovery rolls a crash in between forward).
+    """
+    data = text.encode("utf-8")
+    digest = hashlib.sha256(data).hexdigest()
+    if latest is not None and latest[1] == digest:
+        return WrittenSnapshot(article.source, article.article_id, article.url, latest[0], latest[2], digest,
+                               created=False)
+    version = 1 if latest is None else latest[0] + 1
+    rel = snapshot_relpath(article.source, article.article_id, article.published, version)
+    meta_rel = rel.with_suffix(".json")
+    meta = metadata(article, sha256=digest, location=location, fetched_at=fetched_at, version=version,
+                    text_path=rel.as_posix())
+    try:
+        atomic_write(root / rel, data, durable=False)
+        atomic_write(root / meta_rel, json.dumps(meta, ensure_ascii=False, indent=2).encode("utf-8") + b"\n",
+                     durable=False)
+    except OSError as err:
+        raise ArchiveError(f"cannot store the snapshot of {article.url}: {err}") from err
+    row = (article.source, article.article_id, version, article.url, article.published.isoformat(), article.title,
+           rel.as_posix(), meta_rel.as_posix(), digest, location.filename, location.offset, meta["fetched_at"],
+           EXTRACTOR_VERSION)
+    return WrittenSnapshot(article.source, article.article_id, article.url, version, rel.as_posix(), digest,
+                           created=True, row=row)
+
+
 class Store:
     """The archive's snapshot files and catalog.  Use as a context manager or call close()."""
 
@@ -218,42 +263,29 @@ class Store:
         In the same transaction the article leaves the frontier and, given ``cache``, its
         response's validators and payload digest are remembered (for ``--refresh``).
         """
-        data = text.encode("utf-8")
-        digest = hashlib.sha256(data).hexdigest()
         latest = self.latest(article.source, article.article_id)
-        if latest is not None and latest[1] == digest:
-            path = self.archive / latest[2]
-            try:
-                with self.db:
-                    self._settled(article, cache)
-            except sqlite3.Error as err:
-                raise ArchiveError(f"cannot update the crawl state: {err}") from err
-            return SnapshotRecord(article.source, article.article_id, latest[0], path,
-                                  path.with_suffix(".json"), digest, created=False)
-        version = 1 if latest is None else latest[0] + 1
-        rel = snapshot_relpath(article.source, article.article_id, article.published, version)
-        meta_rel = rel.with_suffix(".json")
-        meta = metadata(article, sha256=digest, location=location, fetched_at=fetched_at, version=version,
-                        text_path=rel.as_posix())
-        try:
-            atomic_write(self.archive / rel, data, durable=False)
-            atomic_write(self.archive / meta_rel, durable=False, data=
-                         json.dumps(meta, ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
-            with self.db:
-                self.db.execute(
-                    "INSERT INTO snapshots VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (article.source, article.article_id, version, article.url, article.published.isoformat(),
-                     article.title, rel.as_posix(), meta_rel.as_posix(), digest, location.filename,
-                     location.offset, meta["fetched_at"], EXTRACTOR_VERSION),
-                )
-                self._settled(article, cache)
-        except (OSError, sqlite3.Error) as err:
-            raise ArchiveError(f"cannot store the snapshot of {article.url}: {err}") from err
-        return SnapshotRecord(article.source, article.article_id, version, self.archive / rel,
-                              self.archive / meta_rel, digest, created=True)
+        return self.commit(write_snapshot(self.archive, article, text, location, fetched_at, latest), cache=cache)
 
-    def _settled(self, article: Article, cache: CacheEntry | None) -> None:
-        self.db.execute("DELETE FROM frontier WHERE source=? AND article_id=?", (article.source, article.article_id))
+    def commit(self, written: WrittenSnapshot, *, cache: CacheEntry | None = None) -> SnapshotRecord:
+        """The catalog row of snapshot files :func:`write_snapshot` wrote (none when unchanged).
+
+        One transaction: the row, the article leaving the frontier, and ``cache`` when given.
+        """
+        try:
+            with self.db:
+                if written.created:
+                    self.db.execute("INSERT INTO snapshots VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", written.row)
+                self._settled(written.source, written.article_id, cache)
+        except sqlite3.Error as err:
+            if written.created:
+                raise ArchiveError(f"cannot store the snapshot of {written.url}: {err}") from err
+            raise ArchiveError(f"cannot update the crawl state: {err}") from err
+        text_path = self.archive / written.text_path
+        return SnapshotRecord(written.source, written.article_id, written.version, text_path,
+                              text_path.with_suffix(".json"), written.sha256, created=written.created)
+
+    def _settled(self, source: str, article_id: str, cache: CacheEntry | None) -> None:
+        self.db.execute("DELETE FROM frontier WHERE source=? AND article_id=?", (source, article_id))
         if cache is not None:
             self.db.execute("INSERT OR REPLACE INTO http_cache VALUES (?,?,?,?,?,?,?,?)", (
                 cache.url, cache.etag, cache.last_modified, cache.status, cache.payload_digest, cache.warc_file,
