@@ -37,9 +37,10 @@ class ChildRun:
     wall: float
     user: float
     system: float
-    max_rss_mb: float
+    max_rss_mb: float  # the child's own peak (from /usr/bin/time)
     stdout: str
     stderr: str
+    tree_rss_mb: float = float("nan")  # peak of the summed RSS of the child and its descendants (sampled)
 
 
 def run_child(argv: Sequence[str], *, timeout: float, cwd: Path | None = None,
@@ -59,8 +60,14 @@ def run_child(argv: Sequence[str], *, timeout: float, cwd: Path | None = None,
         started = time.perf_counter()
         proc = subprocess.Popen([*launcher, *argv], stdout=out, stderr=err, cwd=cwd, env=env,
                                 start_new_session=True)
+        tree_peak = 0
         try:
-            proc.wait(timeout=timeout)
+            deadline = started + timeout
+            while proc.poll() is None:  # sample the session's summed RSS until the child exits
+                tree_peak = max(tree_peak, session_rss(proc.pid))
+                if time.perf_counter() > deadline:
+                    raise subprocess.TimeoutExpired(argv, timeout)
+                time.sleep(0.05)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -77,7 +84,28 @@ def run_child(argv: Sequence[str], *, timeout: float, cwd: Path | None = None,
             user, system, rss_mb = float(fields[1]), float(fields[2]), int(fields[3]) / 1024
     for path in (usage_path, Path(f"{base}.out"), Path(f"{base}.err")):
         path.unlink(missing_ok=True)
-    return ChildRun(proc.returncode, wall, user, system, rss_mb, stdout, stderr)
+    tree_mb = tree_peak / 2**20 if tree_peak else float("nan")
+    return ChildRun(proc.returncode, wall, user, system, rss_mb, stdout, stderr, tree_mb)
+
+
+def session_rss(session: int) -> int:
+    """Bytes of RSS summed over the processes of a session (``start_new_session``), ``/usr/bin/time`` excluded.
+
+    Pages shared between processes (the interpreter, libraries) count once per process, so this
+    overstates what a crawl with worker processes uses; it never understates it.
+    """
+    page = os.sysconf("SC_PAGE_SIZE")
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = Path(f"/proc/{entry.name}/stat").read_text()
+            name = stat[stat.index("(") + 1:stat.rindex(")")]
+            fields = stat[stat.rindex(")") + 2:].split()
+            if int(fields[3]) == session and name != "time":  # fields[3]: session id
+                total += int(Path(f"/proc/{entry.name}/statm").read_text().split()[1]) * page
+    return total
 
 
 def free_ports(n: int) -> list[int]:

@@ -1,9 +1,9 @@
-"""Peak RSS of the whole ``crawler demo`` command (mirror + crawl + check + replay in one process).
+"""Peak RSS of the whole ``crawler demo`` command (mirror + crawl + check + replay, plus its extraction worker).
 
 Runs ``crawler demo`` as a child process into a fresh archive, once with its default
 60 articles per source and once with ``--articles 1000`` (or the sizes given), and
-reads the child's own peak RSS from ``wait4`` (``ru_maxrss``), with its wall and CPU
-time.  ``--rounds`` repeats each size; the figures are medians.
+reports the peak of the RSS summed over the child and its worker processes (sampled
+every 50 ms; shared pages counted once per process), with wall and CPU time.  ``--rounds`` repeats each size; the figures are medians.
 
     .venv/bin/python bench/demo_rss.py [--articles 60 1000] [--rounds 1]
 """
@@ -39,23 +39,23 @@ def main() -> int:
                     argv += ["--articles", str(articles)]
                 run = run_child(argv, timeout=TIMEOUT)
                 runs.append(run)
-                print(f"{' '.join(argv[1:])}: exit {run.returncode}, {run.max_rss_mb:.1f} MB peak RSS, "
+                print(f"{' '.join(argv[1:])}: exit {run.returncode}, {run.tree_rss_mb:.1f} MB peak RSS (process tree), "
                       f"{run.wall:.1f} s wall, {run.user + run.system:.1f} s CPU", flush=True)
                 if run.returncode != 0:
                     failed = True
                     print(run.stdout[-2000:], run.stderr[-2000:], sep="\n", file=sys.stderr)
             rows.append((articles, runs))
     print()
-    print("| articles per source | articles in all | peak RSS MB (median) | wall s | CPU s | exit |")
+    print("| articles per source | articles in all | peak RSS MB, process tree (median) | wall s | CPU s | exit |")
     print("|---:|---:|---:|---:|---:|---|")
     for articles, runs in rows:
         total = 3 * articles + 2  # three sources; Cần Thơ and Huế add a seed article each
-        print(f"| {articles} | {total} | {median([r.max_rss_mb for r in runs]):.1f} | "
+        print(f"| {articles} | {total} | {median([r.tree_rss_mb for r in runs]):.1f} | "
               f"{median([r.wall for r in runs]):.1f} | {median([r.user + r.system for r in runs]):.1f} | "
               f"{','.join(str(r.returncode) for r in runs)} |")
     if len(rows) >= 2:
         first, last = rows[0], rows[-1]
-        growth = median([r.max_rss_mb for r in last[1]]) / median([r.max_rss_mb for r in first[1]])
+        growth = median([r.tree_rss_mb for r in last[1]]) / median([r.tree_rss_mb for r in first[1]])
         print(f"\nRSS growth {first[0]} -> {last[0]} articles per source: {growth:.2f}x")
     return 1 if failed else 0
 
