@@ -6,8 +6,9 @@ article is not archived yet (``--refresh`` re-queues archived ones).  Offered UR
 through a bounded channel to the source's fetch workers; every fetch passes the
 host's :class:`~crawler.politeness.HostGate` and a global limiter.  Fetched exchanges
 go through a second bounded channel to the archive stage, which writes the WARC
-records first and then parses and stores the snapshot.  A slow writer slows the
-fetchers (bounded channels), and a slow host only holds its own workers.
+records first, then has the snapshot parsed and written (in this process or in
+extraction worker processes, :mod:`crawler.workers`) and adds its catalog row.  A slow
+writer slows the fetchers (bounded channels), and a slow host only holds its own workers.
 
 Listing pages and feeds are fetched every run with conditional requests; a 304
 becomes a ``revisit`` record and the page is re-read from the WARC it was first

@@ -7,8 +7,9 @@ Layout under the archive directory::
     text/<source>/<YYYY>/<MM>/<article id>.v2.txt  a later, changed version (the old one is kept)
     catalog.sqlite                                  one row per snapshot version
 
-Every file is written to a temporary name, fsynced and renamed, so a crash leaves
-either the old file or the new one.  The WARC record a snapshot came from is
+Every file is written to a temporary name and renamed, so a crash leaves either the
+old file or the new one (snapshot files are not fsynced: they are derived from the WARC,
+which is).  The WARC record a snapshot came from is
 always written before the snapshot (raw first), and the catalog row last.
 """
 
