@@ -1,9 +1,10 @@
-"""Peak RSS of the whole ``crawler demo`` command (mirror + crawl + check + replay, plus its extraction worker).
+"""Peak RSS of the whole ``crawler demo`` command (mirror, crawl, check, replay, extraction worker).
 
 Runs ``crawler demo`` as a child process into a fresh archive, once with its default
 60 articles per source and once with ``--articles 1000`` (or the sizes given), and
 reports the peak of the RSS summed over the child and its worker processes (sampled
-every 50 ms; shared pages counted once per process), with wall and CPU time.  ``--rounds`` repeats each size; the figures are medians.
+every 50 ms; shared pages counted once per process), with wall and CPU
+time.  ``--rounds`` repeats each size; the figures are medians.
 
     .venv/bin/python bench/demo_rss.py [--articles 60 1000] [--rounds 1]
 """
