@@ -58,6 +58,7 @@ from crawler.config import load_sources
 from crawler.mirror import Mirror
 from crawler.mirror.export import export_site, nginx_config
 from crawler.mirror.sources import HOSTS
+from crawler.urls import host_key
 
 BENCH = Path(__file__).resolve().parent
 CHILD_TIMEOUT = 600.0  # seconds for any one client run
@@ -119,6 +120,11 @@ class Site:
 
     def origin_args(self) -> list[str]:
         return [arg for host, url in self.origins.items() for arg in ("--origin", f"{host}={url}")]
+
+    def mirror_urls(self, urls: list[str]) -> list[str]:
+        """Real URLs moved to the export's origins (for tools that have no ``--origin``: wget, Scrapy)."""
+        origins = load_sources(self.sources_file).with_origins(self.origins).origins
+        return [origins.connect_url(u) or u for u in urls]
 
 
 def code_state() -> str:
@@ -281,11 +287,11 @@ class Bench:
         return result
 
     def scrapy(self, site: Site, concurrency: int) -> Result:
-        sources = load_sources(site.sources_file).rebased(site.origins)
-        spec = {
-            "start_urls": [url for s in sources for url in s.start_pages],
-            "sources": [{"hosts": [h for h in s.hosts], "article_url_pattern": s.article_url_pattern}
-                        for s in sources],
+        sources = load_sources(site.sources_file)
+        spec = {  # Scrapy crawls the export's own links: mirror origins, not the real hosts
+            "start_urls": site.mirror_urls([url for s in sources for url in s.start_pages]),
+            "sources": [{"hosts": [host_key(site.origins[h]) for h in s.hosts if h in site.origins],
+                         "article_url_pattern": s.article_url_pattern} for s in sources],
         }
         config = self.work / "spider.json"
         config.write_text(json.dumps(spec), encoding="utf-8")
@@ -312,8 +318,8 @@ class Bench:
         self.serial += 1
         out = self.work / f"wget-{self.serial}"
         out.mkdir()
-        sources = load_sources(site.sources_file).rebased(site.origins)
-        starts = [url for s in sources for url in s.start_pages]
+        sources = load_sources(site.sources_file)
+        starts = site.mirror_urls([url for s in sources for url in s.start_pages])
         argv = [wget, "--recursive", "--level=inf", "--no-verbose", "--quiet", "-e", "robots=off",
                 "--warc-file", str(out / "wget"), "--directory-prefix", str(out / "files"),
                 "--accept-regex", WGET_ACCEPT, "--reject-regex", WGET_REJECT, "--timeout=30", "--tries=1", *starts]

@@ -57,7 +57,7 @@ def fetch_pages(articles: int) -> tuple[list[Page], dict[str, Adapter]]:
                     content_type = response.headers.get("Content-Type")
                 pages.append(Page(source, url, body, content_type, body.decode("utf-8")))
         origins = dict(mirror.origins)
-    sources = load_sources(None).rebased(origins)
+    sources = load_sources(None).with_origins(origins)
     adapters = {key: get_adapter(sources.get(key)) for key in {p.source for p in pages}}
     _check(pages, adapters)
     return pages, adapters

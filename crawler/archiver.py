@@ -88,9 +88,11 @@ class Archive:
 
     def writer(self, source: SourceConfig) -> WarcWriter:
         if source.key not in self._writers:
+            info = {"x-crawler-source": source.key, "x-crawler-source-name": source.name}
+            if source.origins:  # fetched from a mirror: the records name the real URLs, this says where from
+                info["x-crawler-origins"] = source.origins.describe()
             self._writers[source.key] = WarcWriter(
-                self.root / "warc", source.key, max_size=self.warc_size, gzip_level=self.gzip_level,
-                info={"x-crawler-source": source.key, "x-crawler-source-name": source.name},
+                self.root / "warc", source.key, max_size=self.warc_size, gzip_level=self.gzip_level, info=info,
             )
         return self._writers[source.key]
 

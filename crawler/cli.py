@@ -120,13 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def read_sources(args: argparse.Namespace) -> Sources:
     sources = load_sources(args.sources)
-    origins: dict[str, str] = {}
+    pairs: list[tuple[str, str]] = []
     for item in getattr(args, "origin", []):
         host, sep, url = item.partition("=")
-        if not sep or not url.startswith(("http://", "https://")):
-            raise ConfigError(f"--origin wants HOST=URL, got {item!r}")
-        origins[host.strip().lower()] = url
-    return sources.rebased(origins) if origins else sources
+        if not sep or not host.strip() or not url.startswith(("http://", "https://")):
+            raise ConfigError(f"--origin wants HOST=URL (e.g. baocantho.com.vn=http://127.0.0.1:8001), got {item!r}")
+        pairs.append((host, url))
+    return sources.with_origins(pairs) if pairs else sources
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
@@ -155,11 +155,12 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
     sources = read_sources(args)
     source = sources.for_url(args.url)
+    url = source.real_url(args.url)  # a mirror URL given with --origin names the real page
 
     async def run() -> int:
         with Archive(args.archive, sources) as archive:
-            async with Fetcher(FetchPolicy(timeout=args.timeout)) as fetcher:
-                outcome = await archive_article(fetcher, archive, source, args.url)
+            async with Fetcher(FetchPolicy(timeout=args.timeout), origins=sources.origins) as fetcher:
+                outcome = await archive_article(fetcher, archive, source, url)
         if not outcome.ok or outcome.snapshot is None:
             print(f"crawler: {outcome.status}: {outcome.message}", file=sys.stderr)
             return EXIT_FAILED
@@ -194,7 +195,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
     sources = read_sources(args)
     if args.only:
-        sources = Sources(tuple(sources.get(key) for key in args.only))
+        sources = sources.only(args.only)
     for name in ("max_articles", "host_concurrency", "concurrency"):
         value = getattr(args, name)
         if value is not None and value < 1:

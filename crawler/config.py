@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import yaml
 
 from crawler.errors import ConfigError, UnknownSourceError
+from crawler.origins import NO_ORIGINS, Origins
 from crawler.urls import host_key, url_path
 
 # The repository's sources.yaml (a checkout or an editable install).
@@ -62,14 +63,24 @@ class SourceConfig:
     listing_depth: int
     politeness: Politeness
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # ``--origin``: hosts served from another origin, and the host keys of those origins (aliases
+    # of ours: a mirror page links to the mirror's own address).
+    origins: Origins = NO_ORIGINS
+    aliases: tuple[str, ...] = ()
 
     def covers(self, url: str) -> bool:
-        return host_key(url) in self.hosts
+        key = host_key(url)
+        return key in self.hosts or (bool(self.aliases) and key in self.aliases)
+
+    def real_url(self, url: str) -> str:
+        """``url`` with a mirror origin mapped back to the real host (see :mod:`crawler.origins`)."""
+        return self.origins.real(url) if self.aliases else url
 
     def __reduce__(self) -> tuple[object, tuple[dict[str, Any]]]:
         # Picklable for extraction worker processes (a mappingproxy is not).
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values["options"] = dict(self.options)
+        values["origins"] = (dict(self.origins.wire), dict(self.origins.back))
         return _source_from_fields, (values,)
 
     def article_id(self, url: str) -> str | None:
@@ -79,32 +90,16 @@ class SourceConfig:
         match = re.search(self.article_url_pattern, url_path(url))
         return match.group("id") if match else None
 
-    def rebased(self, origins: Mapping[str, str]) -> SourceConfig:
-        """The same source served from other origins (real host -> ``http://127.0.0.1:PORT``).
-
-        Used for the offline mirror: URLs on a remapped host move to its new origin.
-        """
-
-        def move(url: str) -> str:
-            new = origins.get(host_key(url))
-            if new is None:
-                return url
-            parts = urlsplit(url)
-            return new.rstrip("/") + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-
-        hosts = tuple(host_key(origins[h]) if h in origins else h for h in self.hosts)
-        return replace(
-            self,
-            hosts=hosts,
-            base_url=move(self.base_url),
-            start_pages=tuple(move(u) for u in self.start_pages),
-            feeds=tuple(move(u) for u in self.feeds),
-            sitemaps=tuple(move(u) for u in self.sitemaps),
-        )
+    def with_origins(self, origins: Origins) -> SourceConfig:
+        """The same source, with those of its hosts that ``origins`` remaps fetched from there."""
+        aliases = tuple(alias for alias, real in origins.back.items() if host_key(real) in self.hosts)
+        return replace(self, origins=origins, aliases=aliases)
 
 
 def _source_from_fields(values: dict[str, Any]) -> SourceConfig:
-    return SourceConfig(**{**values, "options": MappingProxyType(dict(values["options"]))})
+    wire, back = values["origins"]
+    return SourceConfig(**{**values, "options": MappingProxyType(dict(values["options"])),
+                           "origins": Origins(MappingProxyType(wire), MappingProxyType(back))})
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +107,11 @@ class Sources:
     """All configured sources, in file order."""
 
     sources: tuple[SourceConfig, ...]
+
+    @property
+    def origins(self) -> Origins:
+        """``--origin``: real host -> origin actually connected to (every source carries the same map)."""
+        return next((s.origins for s in self.sources if s.origins), NO_ORIGINS)
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.sources)
@@ -129,13 +129,30 @@ class Sources:
     def for_url(self, url: str) -> SourceConfig:
         host = host_key(url)
         for source in self.sources:
-            if host in source.hosts:
+            if host in source.hosts or host in source.aliases:
                 return source
         known = ", ".join(h for s in self.sources for h in s.hosts)
         raise UnknownSourceError(f"no configured source covers host {host!r} of {url} (known hosts: {known})")
 
-    def rebased(self, origins: Mapping[str, str]) -> Sources:
-        return Sources(tuple(s.rebased(origins) for s in self.sources))
+    def only(self, keys: list[str]) -> Sources:
+        """The named sources, in the order given (an unknown key is an :class:`UnknownSourceError`)."""
+        return Sources(tuple(self.get(key) for key in keys))
+
+    def with_origins(self, pairs: Mapping[str, str] | list[tuple[str, str]]) -> Sources:
+        """Fetch some hosts from other origins (``{"baocantho.com.vn": "http://127.0.0.1:8001"}``).
+
+        URLs keep naming the real hosts; see :mod:`crawler.origins`.  A host no source has is a
+        :class:`ConfigError`.
+        """
+        items = list(pairs.items()) if isinstance(pairs, Mapping) else list(pairs)
+        real = {host: _origin_of(source.base_url, host) for source in self.sources for host in source.hosts}
+        origins = Origins.build(items, real)
+        return Sources(tuple(s.with_origins(origins) for s in self.sources))
+
+
+def _origin_of(base_url: str, host: str) -> str:
+    """The real origin of one of a source's hosts: the base URL's scheme with that host."""
+    return f"{urlsplit(base_url).scheme}://{host}"
 
 
 def load_sources(path: Path | None = None) -> Sources:

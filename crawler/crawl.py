@@ -247,7 +247,7 @@ class Crawl:
         store, key = self.archive.store, source.key
         unarchived = 0
         queued: list[tuple[str, str]] = []
-        for url in urls:
+        for url in map(source.real_url, urls):
             article_id = source.article_id(url)  # None for other hosts and non-article URLs
             if article_id is None:
                 continue
@@ -310,7 +310,7 @@ class Crawl:
                 await tracker.done.wait()
                 if not tracker.recent:
                     return True  # every article of this page is older than --since
-            url = listing.next_url
+            url = source.real_url(listing.next_url) if listing.next_url else None
         return True
 
     async def _read_feeds(self, source: SourceConfig,
@@ -321,7 +321,7 @@ class Crawl:
         queue += [(u, "sitemap") for u in source.sitemaps]
         for site in dict.fromkeys(origin(u) for u in (source.base_url, *source.start_pages)):
             robots = await self._robots_for(source, site + "/")  # cached per host for the run
-            queue += [(u, "sitemap") for u in robots.sitemaps if host_key(u) in source.hosts]
+            queue += [(source.real_url(u), "sitemap") for u in robots.sitemaps if source.covers(u)]
         queue = list(dict.fromkeys(queue))  # a sitemap both configured and named in robots.txt: once
         queued = {url for url, _kind in queue}
         sitemaps_read = 0
@@ -343,8 +343,8 @@ class Crawl:
             except XMLFormatError as err:
                 self.stats[source.key].failures[url] = f"{kind}: {err}"
                 continue
-            for child in children:
-                if host_key(child) in source.hosts and child not in queued:
+            for child in map(source.real_url, children):
+                if source.covers(child) and child not in queued:
                     queued.add(child)
                     queue.append((child, "sitemap"))
             await self._offer(source, [e.url for e in entries

@@ -31,7 +31,7 @@ def run_demo(*, archive: Path, sources_path: Path | None, articles: int, seed: i
     with Mirror(articles=articles, seed=seed) as mirror:
         # Walk listings deep enough to reach every article the mirror has (20 per listing page).
         depth = max(5, articles // 20 + 2)
-        sources = load_sources(sources_path).rebased(mirror.origins)
+        sources = load_sources(sources_path).with_origins(mirror.origins)
         sources = Sources(tuple(replace(s, listing_depth=max(s.listing_depth, depth)) for s in sources))
         print(f"mirror: {articles} generated articles per source (+ seeds) on "
               + ", ".join(f"{host} -> {url}" for host, url in mirror.origins.items()))
@@ -39,7 +39,7 @@ def run_demo(*, archive: Path, sources_path: Path | None, articles: int, seed: i
 
         async def crawl() -> dict[str, SourceStats]:
             with Archive(archive, sources) as arch:
-                async with Fetcher(FetchPolicy(timeout=10)) as fetcher:
+                async with Fetcher(FetchPolicy(timeout=10), origins=sources.origins) as fetcher:
                     return await Crawl(sources, arch, fetcher, options).run()
 
         stats = trio.run(crawl)

@@ -37,6 +37,7 @@ import crawler
 from crawler.codings import ContentDecodingError, decode_content
 from crawler.errors import PermanentFetchError, TransientFetchError
 from crawler.models import FetchResult
+from crawler.origins import NO_ORIGINS, Origins
 
 __all__ = ["DEFAULT_POLICY", "FetchPolicy", "Fetcher", "RedirectError"]
 
@@ -190,7 +191,9 @@ class Fetcher:
     One small httpx2 client per origin (scheme, host, port), created on first use: one big
     pool gets slower per request as it grows.  ``sleep`` is what back-off waits with (tests
     inject a recorder); ``transport_factory`` builds each client's transport (tests inject
-    ``httpx2.MockTransport``).
+    ``httpx2.MockTransport``); ``origins`` serves some real hosts from other origins (the offline
+    mirror: :mod:`crawler.origins`): the request goes there, with the real ``Host``, and the
+    result keeps the real URL.
     """
 
     def __init__(
@@ -199,8 +202,10 @@ class Fetcher:
         *,
         sleep: Callable[[float], Awaitable[None]] = trio.sleep,
         transport_factory: Callable[[], httpx2.AsyncBaseTransport] | None = None,
+        origins: Origins = NO_ORIGINS,
     ) -> None:
         self.policy = policy
+        self.origins = origins
         self._sleep = sleep
         self._transport_factory = transport_factory
         self._clients: dict[tuple[str, str, int], httpx2.AsyncClient] = {}
@@ -320,7 +325,11 @@ class Fetcher:
     ) -> FetchResult:
         try:
             target = httpx2.URL(url)
-        except (httpx2.InvalidURL, TypeError, ValueError) as exc:
+            wire = self.origins.connect_url(url)
+            if wire is not None:  # --origin: connect elsewhere, ask for the real host's page
+                headers = {**(headers or {}), "Host": target.netloc.decode("ascii")}
+                target = httpx2.URL(wire)
+        except (httpx2.InvalidURL, TypeError, ValueError, UnicodeDecodeError) as exc:
             raise PermanentFetchError(f"invalid URL: {exc}", url=url) from exc
         if target.scheme not in ("http", "https") or not target.host:
             raise PermanentFetchError("not an http(s) URL", url=url)
@@ -446,7 +455,8 @@ class Fetcher:
             if result.status not in REDIRECT_STATUSES or not location:
                 return hops
             try:
-                target = urldefrag(urljoin(current, location.strip())).url
+                # A mirror's Location may name its own address: the real URL is what we follow.
+                target = self.origins.real(urldefrag(urljoin(current, location.strip())).url)
                 scheme = urlsplit(target).scheme
             except ValueError:
                 raise RedirectError(f"unusable redirect Location {location!r}", url=url, hops=tuple(hops)) from None

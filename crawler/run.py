@@ -132,7 +132,7 @@ def _locked_run(archive: Archive, sources: Sources, options: CrawlOptions, setti
 
     async def main() -> None:
         nonlocal stats, interrupted
-        async with Fetcher(FetchPolicy(timeout=settings.timeout)) as fetcher:
+        async with Fetcher(FetchPolicy(timeout=settings.timeout), origins=sources.origins) as fetcher:
             crawl = Crawl(sources, archive, fetcher, options, listener=reporter)
             stats = crawl.stats
             async with trio.open_nursery() as nursery:

@@ -8,6 +8,7 @@ their own (a signal, a server in the foreground).
 from __future__ import annotations
 
 import contextlib
+import gzip
 import io
 import json
 import re
@@ -134,7 +135,8 @@ def test_parse_of_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 def test_fetch_archives_one_article(mirror: Mirror, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     article_id = mirror.article_ids("baocantho")[-1]
-    url = mirror.article_url("baocantho", article_id)
+    url = mirror.article("baocantho", article_id).url  # the real URL; --origin says where to connect
+    assert url.startswith("https://baocantho.com.vn/")
     code = main(["fetch", url, "--archive", str(tmp_path), *origin_args(mirror)])
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -156,6 +158,19 @@ def test_fetch_archives_one_article(mirror: Mirror, tmp_path: Path, capsys: pyte
 
     rows = catalog_rows(tmp_path)
     assert rows == [("baocantho", article_id, 1, url, text_path.relative_to(tmp_path).as_posix())]
+    # The record is truthful about where the bytes came from: the mirror's address, and the mapping.
+    assert response.header("content-type") is not None
+    raw = gzip.decompress(warcs[0].read_bytes())
+    assert b"WARC-IP-Address: 127.0.0.1\r\n" in raw and b"\r\nHost: baocantho.com.vn\r\n" in raw
+    assert b"x-crawler-origins: " in raw and mirror.origins["baocantho.com.vn"].encode() in raw
+
+
+def test_fetch_of_a_mirror_url_archives_the_real_url(mirror: Mirror, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    article_id = mirror.article_ids("hue")[-1]
+    code = main(["fetch", mirror.article_url("hue", article_id), "--archive", str(tmp_path), *origin_args(mirror)])
+    assert code == 0, capsys.readouterr().err
+    assert catalog_rows(tmp_path)[0][3] == mirror.article("hue", article_id).url
 
 
 def test_fetch_failures_leave_the_archive_intact(mirror: Mirror, tmp_path: Path,
@@ -234,7 +249,7 @@ def test_replay_reproduces_a_crawled_archive(mirror: Mirror, tmp_path: Path,
         assert record["text"] == mirror.expected_snapshot(source, article_id)
         assert record["title"] in str(record["text"]).split("\n\n")
         assert record["published"] == mirror.article(source, article_id).published.isoformat()
-        assert record["url"] == mirror.article_url(source, article_id) or source == "hue"
+        assert record["url"] == mirror.article(source, article_id).url or source == "hue"
 
     jsonl = tmp_path / "articles.jsonl"
     assert main(["replay", "--archive", str(archive), "--jsonl", str(jsonl)]) == 0

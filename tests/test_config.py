@@ -30,11 +30,30 @@ def test_shipped_sources(sources: Sources) -> None:
         sources.for_url("https://example.org/x-a1.html")
 
 
-def test_rebased_to_mirror_origins(sources: Sources) -> None:
-    moved = sources.rebased({"baocantho.com.vn": "http://127.0.0.1:4000"}).get("baocantho")
-    assert moved.hosts == ("127.0.0.1:4000",)
-    assert moved.start_pages[0] == "http://127.0.0.1:4000/"
-    assert moved.article_id("http://127.0.0.1:4000/x-a12.html") == "12"
+def test_origins_keep_real_urls(sources: Sources) -> None:
+    local = sources.with_origins({"baocantho.com.vn": "http://127.0.0.1:4000"})
+    moved = local.get("baocantho")
+    assert moved.hosts == ("baocantho.com.vn",) and moved.start_pages[0] == "https://baocantho.com.vn/"
+    # A link to the mirror's own address is the real page.
+    assert moved.covers("http://127.0.0.1:4000/x-a12.html")
+    assert moved.real_url("http://127.0.0.1:4000/x-a12.html?p=2#top") == "https://baocantho.com.vn/x-a12.html?p=2"
+    assert local.for_url("http://127.0.0.1:4000/x-a12.html") is moved
+    assert local.origins.connect_url("https://baocantho.com.vn/x-a12.html") == "http://127.0.0.1:4000/x-a12.html"
+    assert local.origins.connect_url("https://huengaynay.vn/") is None
+    assert not local.get("hue").covers("http://127.0.0.1:4000/x-a12.html")
+    assert local.only(["hue"]).origins is local.origins  # a subset keeps the mapping
+
+
+@pytest.mark.parametrize("item", [
+    ("baolongan.vn", "http://127.0.0.1:1"),  # no source has it: must not silently crawl the real site
+    ("baocantho.com.vn", "http://127.0.0.1:1/path"),
+    ("baocantho.com.vn", "ftp://127.0.0.1:1"),
+    ("baocantho.com.vn", "http://127.0.0.1:99999"),
+    ("baocantho.com.vn", "http://"),
+])
+def test_bad_origins_are_config_errors(sources: Sources, item: tuple[str, str]) -> None:
+    with pytest.raises(ConfigError, match="--origin"):
+        sources.with_origins([item])
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ def mirror() -> Iterator[Mirror]:
 def crawl(sources: Sources, archive: Path, options: CrawlOptions = FAST) -> tuple[dict[str, SourceStats], Crawl]:
     async def go() -> tuple[dict[str, SourceStats], Crawl]:
         with Archive(archive, sources) as arch:
-            async with Fetcher(FetchPolicy(timeout=10, retries=1)) as fetcher:
+            async with Fetcher(FetchPolicy(timeout=10, retries=1), origins=sources.origins) as fetcher:
                 engine = Crawl(sources, arch, fetcher, options)
                 return await engine.run(), engine
 
@@ -63,7 +63,7 @@ def archived_texts(archive: Path) -> dict[tuple[str, str], str]:
 def test_first_crawl_archives_every_article_then_second_run_fetches_none(
     mirror: Mirror, sources: Sources, tmp_path: Path
 ) -> None:
-    local = sources.rebased(mirror.origins)
+    local = sources.with_origins(mirror.origins)
     stats, _ = crawl(local, tmp_path)
     texts = archived_texts(tmp_path)
     for source in local:
@@ -102,7 +102,7 @@ def test_first_crawl_archives_every_article_then_second_run_fetches_none(
 def test_robots_disallow_is_obeyed(sources: Sources, tmp_path: Path) -> None:
     robots = {"baoangiang.com.vn": "User-agent: *\nDisallow: /suc-khoe/\nDisallow: /thoi-su/\n"}
     with Mirror(articles=10, seed=3, robots=robots) as mirror:
-        local = sources.rebased(mirror.origins)
+        local = sources.with_origins(mirror.origins)
         only = Sources((local.get("baoangiang"),))
         stats, _ = crawl(only, tmp_path)
         host = host_key(mirror.origins["baoangiang.com.vn"])
@@ -115,7 +115,7 @@ def test_robots_disallow_is_obeyed(sources: Sources, tmp_path: Path) -> None:
 def test_per_host_delay_and_concurrency_hold(sources: Sources, tmp_path: Path) -> None:
     delay = 0.05
     with Mirror(articles=6, seed=5) as mirror:
-        local = sources.rebased(mirror.origins)
+        local = sources.with_origins(mirror.origins)
         options = CrawlOptions(delay=delay, host_concurrency=2, global_concurrency=16, max_articles=6)
         _, engine = crawl(Sources((local.get("baocantho"), local.get("hue"))), tmp_path, options)
         log = list(mirror.request_log)
@@ -166,7 +166,7 @@ def test_sitemaps_named_in_robots_txt_find_what_listings_do_not(sources: Sources
     from dataclasses import replace
 
     with Mirror(articles=120, seed=8) as mirror:
-        local = sources.rebased(mirror.origins).get("baoangiang")
+        local = sources.with_origins(mirror.origins).get("baoangiang")
         home_only = replace(local, start_pages=(local.base_url,), feeds=())
         stats, _ = crawl(Sources((home_only,)), tmp_path)
         paths = [e.path for e in mirror.request_log]

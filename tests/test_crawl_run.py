@@ -127,7 +127,7 @@ def assert_interrupted_cleanly(archive: Path, proc: subprocess.Popen[str], signa
 def test_sigterm_stops_cleanly_and_the_next_run_completes(big_mirror: Mirror, sources: Sources,
                                                          tmp_path: Path) -> None:
     m = big_mirror
-    local = sources.rebased(m.origins)
+    local = sources.with_origins(m.origins)
     proc = spawn_crawl(m, tmp_path, "--delay", "0.05", "--no-progress")
     try:
         wait_for(lambda: len(texts(tmp_path)) >= 15, 20, "the first articles")
@@ -264,7 +264,7 @@ def test_since_stops_listing_chains_at_the_first_page_older_than_the_date(source
     key = "baoangiang"
     since = datetime(2025, 9, 8, tzinfo=VN_TZ)
     with Mirror(articles=330, seed=2) as m:
-        source = sources.rebased(m.origins).get(key)
+        source = sources.with_origins(m.origins).get(key)
         published = {a: m.article(key, a).published for a in m.article_ids(key)}
         assert min(published.values()) < since < max(published.values())
         recent = {a for a, when in published.items() if when >= since}
@@ -374,7 +374,7 @@ def test_second_run_records_304s_as_server_not_modified_revisits(tmp_path: Path)
         first = sorted((tmp_path / "warc").iterdir())
         mark = len(m.request_log)
         assert crawl(m, tmp_path) == 0
-        not_modified = {f"http://{e.host}{e.path}" for e in m.request_log[mark:] if e.status == 304}
+        not_modified = {f"https://{e.real_host}{e.path}" for e in m.request_log[mark:] if e.status == 304}
     responses = {(f["WARC-Target-URI"], f["WARC-Date"]) for t, f, s in warc_records(first)
                  if t == "response" and s == 200}
     second = new_warcs(tmp_path, set(first))
@@ -387,8 +387,8 @@ def test_second_run_records_304s_as_server_not_modified_revisits(tmp_path: Path)
         assert (fields["WARC-Refers-To-Target-URI"], fields["WARC-Refers-To-Date"]) in responses
     targets = {f["WARC-Target-URI"] for f, _ in revisits}
     assert targets == not_modified
-    homes = {m.origins[h] + "/" for h in ("baocantho.com.vn", "baoangiang.com.vn", "huengaynay.vn")}
+    homes = {f"https://{h}/" for h in ("baocantho.com.vn", "baoangiang.com.vn", "huengaynay.vn")}
     assert homes <= targets  # the home pages are listings too
-    assert m.origins["baocantho.com.vn"] + "/rss/home.rss" in targets
+    assert "https://baocantho.com.vn/rss/home.rss" in targets
     for path in second:
         assert check_file(path) == [], path
