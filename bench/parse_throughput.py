@@ -3,7 +3,7 @@
 Takes every article page of an offline mirror (``--articles`` per source, seed articles
 included), fetched once over HTTP, then times in this process, pinned to one CPU:
 
-  ours         crawler.archiver.parse_response(adapter, bytes, content type, url)
+  ours         crawler.extraction.parse_response(adapter, bytes, content type, url)
                + crawler.normalize.render_snapshot(article)   (bytes in, snapshot text out)
   trafilatura  trafilatura.extract(html, url=url)              (decoded text in, plain text out)
 
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from benchlib import header, median, pinned
 
 from crawler.adapters import Adapter, get_adapter
-from crawler.archiver import parse_response
 from crawler.config import load_sources
+from crawler.extraction import parse_response
 from crawler.mirror import Mirror
 from crawler.models import ExtractionFailure
 from crawler.normalize import render_snapshot

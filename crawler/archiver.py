@@ -1,7 +1,9 @@
-"""One article, end to end: fetch (following redirects) -> WARC (raw first) -> adapter -> snapshot store.
+"""An archive directory, and one article end to end: fetch -> WARC (raw first) -> adapter -> snapshot -> catalog.
 
-Shared by ``crawler fetch``, the demo walk and the crawl engine, so that every entry
-point produces the same artefacts from the same response bytes.
+:class:`Archive` is what every writing command opens first: it takes the archive's lock and
+runs crash recovery (:mod:`crawler.recovery`).  :func:`archive_article` is ``crawler fetch``:
+the same archive worker (:mod:`crawler.worker`) as the crawl, in this process, so that every
+entry point produces the same artefacts from the same response bytes.
 """
 
 from __future__ import annotations
@@ -10,21 +12,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from crawler.adapters import Adapter, get_adapter
 from crawler.config import SourceConfig, Sources
-from crawler.errors import FetchError
-from crawler.extraction import parse_response
+from crawler.errors import FetchError, StorageError
 from crawler.fetcher import Fetcher, RedirectError
+from crawler.jobs import ArchiveJob
 from crawler.lock import ArchiveLock
-from crawler.models import Article, ExtractionFailure, FetchResult, WarcLocation
-from crawler.normalize import render_snapshot
-from crawler.recovery import Recovered, reconcile, recover_warcs
-from crawler.store import CacheEntry, SnapshotRecord, Store
-from crawler.warc import WarcWriter
+from crawler.models import ExtractionFailure
+from crawler.recovery import Recovered, reconcile, recover_warcs, replay_journals
+from crawler.snapshots import WrittenSnapshot
+from crawler.store import SCHEMA_VERSION, Store
+from crawler.worker import ArchiveWorker
 
 DEFAULT_WARC_SIZE = 1_000_000_000
 
-__all__ = ["Archive", "Outcome", "archive_article", "parse_response"]
+__all__ = ["Archive", "Outcome", "archive_article"]
 
 Status = Literal["archived", "unchanged", "not-article", "http-error", "fetch-failed", "extraction-failed"]
 
@@ -36,8 +37,8 @@ class Outcome:
     url: str
     source: str
     status: Status
-    snapshot: SnapshotRecord | None = None
-    article: Article | None = None
+    written: WrittenSnapshot | None = None
+    text_path: Path | None = None
     failure: ExtractionFailure | None = None
     message: str = ""
 
@@ -47,7 +48,7 @@ class Outcome:
 
 
 class Archive:
-    """An archive directory: one WARC writer per source (opened lazily) and the snapshot store."""
+    """An archive directory: its lock, its catalog, and the WARC settings of its writers."""
 
     def __init__(self, root: Path, sources: Sources, *, warc_size: int = DEFAULT_WARC_SIZE,
                  gzip_level: int = 6, wait: bool = False) -> None:
@@ -59,12 +60,12 @@ class Archive:
         self._lock = ArchiveLock(root, wait=wait).__enter__()
         try:
             self.store = Store(root)
-            self.recovered: list[Recovered] = recover_warcs(root / "warc") + reconcile(self.store)
+            self.recovered: list[Recovered] = recover_warcs(root / "warc") + replay_journals(self.store)
+            if self.store.upgraded_from is not None and self.store.upgraded_from < SCHEMA_VERSION:
+                self.recovered += reconcile(self.store)  # once: archives written before journals
         except BaseException:
             self._lock.__exit__(None, None, None)
             raise
-        self._writers: dict[str, WarcWriter] = {}
-        self._adapters: dict[str, Adapter] = {}
 
     def __enter__(self) -> Archive:
         return self
@@ -74,57 +75,64 @@ class Archive:
 
     def close(self) -> None:
         try:
-            for writer in self._writers.values():
-                writer.close()
-            self._writers.clear()
             self.store.close()
         finally:
             self._lock.__exit__(None, None, None)
 
-    def adapter(self, source: SourceConfig) -> Adapter:
-        if source.key not in self._adapters:
-            self._adapters[source.key] = get_adapter(source)
-        return self._adapters[source.key]
-
-    def writer(self, source: SourceConfig) -> WarcWriter:
-        if source.key not in self._writers:
-            info = {"x-crawler-source": source.key, "x-crawler-source-name": source.name}
-            if source.origins:  # fetched from a mirror: the records name the real URLs, this says where from
-                info["x-crawler-origins"] = source.origins.describe()
-            self._writers[source.key] = WarcWriter(
-                self.root / "warc", source.key, max_size=self.warc_size, gzip_level=self.gzip_level, info=info,
-            )
-        return self._writers[source.key]
-
-    def record(self, source: SourceConfig, results: list[FetchResult]) -> list[WarcLocation]:
-        """Write every exchange to the source's WARC before anything parses it."""
-        writer = self.writer(source)
-        return [writer.write_exchange(result) for result in results]
-
-    def store_article(self, source: SourceConfig, result: FetchResult, location: WarcLocation, *,
-                      cache: CacheEntry | None = None) -> Outcome:
-        """Parse a recorded 200 response and store its snapshot (and, given ``cache``, its validators)."""
-        parsed = parse_response(self.adapter(source), result.content, result.header("content-type"), result.url)
-        if isinstance(parsed, ExtractionFailure):
-            return Outcome(result.url, source.key, "extraction-failed", failure=parsed, message=str(parsed))
-        record = self.store.save(parsed, render_snapshot(parsed), location, result.fetched_at, cache=cache)
-        return Outcome(result.url, source.key, "archived" if record.created else "unchanged", snapshot=record,
-                       article=parsed)
+    def worker(self) -> ArchiveWorker:
+        """An archive worker running in this process (close it when done)."""
+        return ArchiveWorker(self.root, self.sources, warc_size=self.warc_size, gzip_level=self.gzip_level)
 
 
 async def archive_article(fetcher: Fetcher, archive: Archive, source: SourceConfig, url: str) -> Outcome:
     """Fetch one article URL of ``source`` and archive it (WARC + snapshot + catalog row)."""
-    if source.article_id(url) is None:
+    article_id = source.article_id(url)
+    if article_id is None:
         return Outcome(url, source.key, "not-article",
                        message=f"{url} is not an article URL of {source.key} (pattern {source.article_url_pattern})")
+    worker = archive.worker()
     try:
-        results = await fetcher.fetch_following(url, allow=source.covers)
-    except FetchError as err:
-        if isinstance(err, RedirectError) and err.hops:
-            archive.record(source, list(err.hops))  # raw first, even for a bad redirect chain
-        return Outcome(url, source.key, "fetch-failed", message=str(err))
-    locations = archive.record(source, results)
-    final = results[-1]
-    if final.status != 200:
-        return Outcome(url, source.key, "http-error", message=f"{final.url}: HTTP {final.status} {final.reason}")
-    return archive.store_article(source, final, locations[-1])
+        try:
+            results = await fetcher.fetch_following(url, allow=source.covers)
+        except FetchError as err:
+            if isinstance(err, RedirectError) and err.hops:  # raw first, even for a bad redirect chain
+                _check(worker.handle(ArchiveJob("record", source.key, err.hops)).fatal)
+            return Outcome(url, source.key, "fetch-failed", message=str(err))
+        store = archive.store
+        reply = worker.handle(ArchiveJob("article", source.key, tuple(results), expected_id=article_id,
+                                         latest=store.latest(source.key, article_id)))
+        _check(reply.fatal)
+        final = results[-1]
+        if final.status != 200:
+            return Outcome(url, source.key, "http-error", message=f"{final.url}: HTTP {final.status} {final.reason}")
+        if reply.problem is not None:
+            return Outcome(url, source.key, "extraction-failed", message=f"{final.url}: {reply.problem}")
+        if reply.extraction is not None:
+            return Outcome(url, source.key, "extraction-failed", failure=reply.extraction,
+                           message=str(reply.extraction))
+        written = reply.written
+        if reply.pending is not None:  # the page names another article id than its URL
+            article, text = reply.pending
+            other = worker.handle(ArchiveJob("snapshot", source.key, article=article, text=text,
+                                             location=reply.locations[-1], fetched_at=final.fetched_at,
+                                             latest=store.latest(source.key, article.article_id)))
+            _check(other.fatal)
+            written = other.written
+        assert written is not None
+        store.commit([written.row] if written.row else [], settled=[(source.key, written.article_id)])
+    finally:
+        problems = worker.close()
+    if problems:
+        raise StorageError("; ".join(problems))
+    _remove_journal(worker)
+    return Outcome(url, source.key, "archived" if written.created else "unchanged", written=written,
+                   text_path=archive.root / written.text_path)
+
+
+def _check(fatal: str | None) -> None:
+    if fatal is not None:
+        raise StorageError(fatal)
+
+
+def _remove_journal(worker: ArchiveWorker) -> None:
+    worker.snapshots.journal_path.unlink(missing_ok=True)

@@ -131,7 +131,7 @@ def read_sources(args: argparse.Namespace) -> Sources:
 
 def cmd_parse(args: argparse.Namespace) -> int:
     from crawler.adapters import get_adapter
-    from crawler.archiver import parse_response
+    from crawler.extraction import parse_response
     from crawler.models import ExtractionFailure
     from crawler.normalize import render_snapshot
 
@@ -161,10 +161,10 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         with Archive(args.archive, sources) as archive:
             async with Fetcher(FetchPolicy(timeout=args.timeout), origins=sources.origins) as fetcher:
                 outcome = await archive_article(fetcher, archive, source, url)
-        if not outcome.ok or outcome.snapshot is None:
+        if not outcome.ok or outcome.text_path is None:
             print(f"crawler: {outcome.status}: {outcome.message}", file=sys.stderr)
             return EXIT_FAILED
-        print(outcome.snapshot.text_path)
+        print(outcome.text_path)
         return EXIT_OK
 
     return trio.run(run)

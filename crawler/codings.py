@@ -11,8 +11,10 @@ import zlib
 
 import brotli
 
-__all__ = ["ContentDecodingError", "dechunk", "decode_content"]
+__all__ = ["MAX_DECODED_BYTES", "ContentDecodingError", "dechunk", "decode_content"]
 
+# Decoded bodies larger than this are refused, live or replayed (a gzip bomb guard).
+MAX_DECODED_BYTES = 100 * 1024 * 1024
 
 
 class ContentDecodingError(ValueError):

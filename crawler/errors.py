@@ -9,6 +9,7 @@
      │    ├── TransientFetchError   worth retrying: connect errors, timeouts, 5xx, 429
      │    └── PermanentFetchError   not worth retrying: 4xx, too large, bad redirect
      ├── ArchiveError           the archive (WARC, snapshot files, catalog) cannot be written or read
+     │    └── StorageError      the storage under it failed (disk full, read-only, permissions): ends a run
      └── MirrorError            the offline mirror cannot start or serve
 
 Expected outcomes ("not an article", "already archived") are values, not exceptions:
@@ -67,6 +68,23 @@ class PermanentFetchError(FetchError):
 
 class ArchiveError(CrawlerError):
     """The archive cannot be written or read."""
+
+
+class StorageError(ArchiveError):
+    """The file system or database under the archive failed: disk full, read-only, permission denied.
+
+    Unlike a problem with one page, this ends a crawl (nothing more could be stored); the message
+    names the path and the cause.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+    @classmethod
+    def from_os(cls, err: OSError, action: str, path: object) -> StorageError:
+        where = getattr(err, "filename", None) or path
+        return cls(f"cannot {action} {where}: {err.strerror or err}", path=str(where))
 
 
 class MirrorError(CrawlerError):

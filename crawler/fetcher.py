@@ -34,7 +34,6 @@ from tenacity import (
 )
 
 import crawler
-from crawler.codings import ContentDecodingError, decode_content
 from crawler.errors import PermanentFetchError, TransientFetchError
 from crawler.models import FetchResult
 from crawler.origins import NO_ORIGINS, Origins
@@ -56,7 +55,6 @@ class FetchPolicy:
 
     timeout: float = 30.0  # per request phase (connect/read/write/pool)
     max_bytes: int = 20 * 1024 * 1024  # cap on the wire body; larger -> PermanentFetchError
-    max_decoded_bytes: int = 100 * 1024 * 1024  # cap on decoded content (gzip bomb guard)
     retries: int = 3  # attempts after the first, for transient failures
     backoff_base: float = 0.5  # exponential back-off with jitter
     backoff_max: float = 30.0
@@ -69,8 +67,8 @@ class FetchPolicy:
     allow_private_addresses: bool = False
 
     def __post_init__(self) -> None:
-        if self.retries < 0 or self.max_bytes < 0 or self.max_decoded_bytes < 0:
-            raise ValueError("retries, max_bytes and max_decoded_bytes must not be negative")
+        if self.retries < 0 or self.max_bytes < 0:
+            raise ValueError("retries and max_bytes must not be negative")
         if self.timeout <= 0 or (self.total_timeout is not None and self.total_timeout <= 0):
             raise ValueError("timeouts must be positive")
 
@@ -270,14 +268,16 @@ class Fetcher:
         return retry_after is None or retry_after <= self.policy.max_retry_after
 
     async def fetch(
-        self, url: str, headers: Mapping[str, str] | None = None, *, on_send: Callable[[], None] | None = None
+        self, url: str, headers: Mapping[str, str] | None = None, *, on_send: Callable[[], None] | None = None,
+        give_up: Callable[[], bool] | None = None,
     ) -> FetchResult:
         """GET ``url`` once (plus retries of transient failures); redirects are returned, not followed.
 
         Returns every complete response below 500 except 429 (2xx, 3xx, 304, 4xx: the caller
         decides).  Raises :class:`TransientFetchError` once retries are exhausted (or when
         the server asks to wait longer than ``max_retry_after``), and
-        :class:`PermanentFetchError` for bad URLs, oversized or undecodable bodies.
+        :class:`PermanentFetchError` for bad URLs and oversized bodies.  ``give_up`` is asked
+        before each retry (the crawl gives up a host that failed too often: no more retries).
         """
         if self._closed:
             raise RuntimeError("Fetcher is closed")
@@ -287,7 +287,7 @@ class Fetcher:
         try:
             return await self._fetch_once(url, headers, on_send)
         except TransientFetchError as exc:
-            if self.policy.retries == 0 or not self._retry_after_acceptable(exc):
+            if self.policy.retries == 0 or not self._retry_after_acceptable(exc) or (give_up and give_up()):
                 raise
             first: TransientFetchError | None = exc
 
@@ -302,7 +302,8 @@ class Fetcher:
             sleep=self._sleep,
             stop=stop_after_attempt(self.policy.retries + 1),
             wait=self._wait,
-            retry=retry_if_exception_type(TransientFetchError) & retry_if_exception(self._retry_after_acceptable),
+            retry=retry_if_exception_type(TransientFetchError) & retry_if_exception(self._retry_after_acceptable)
+            & retry_if_exception(lambda _exc: give_up is None or not give_up()),
             reraise=True,
         )
         try:
@@ -378,11 +379,8 @@ class Fetcher:
         if declared.strip().isdigit() and int(declared) > limit:
             raise PermanentFetchError(f"body of {declared} bytes exceeds {limit} bytes", url=url, status=status)
         body = await self._read_body(url, response)
-        encoding = ", ".join(v for k, v in response.headers.multi_items() if k == "content-encoding")
-        try:
-            content = decode_content(body, encoding, limit=self.policy.max_decoded_bytes)
-        except ContentDecodingError as exc:
-            raise PermanentFetchError(str(exc), url=url, status=status) from exc
+        # Not decoded here: whoever parses the body decodes it (FetchResult.content), in an archive
+        # worker for the crawl, after the raw bytes are in the WARC.
         return FetchResult(
             url=url,
             status=status,
@@ -392,7 +390,6 @@ class Fetcher:
             response_head=_response_head(response),
             headers=tuple((_text(k), _text(v)) for k, v in response.headers.raw),
             body=body,
-            content=content,
             peer_ip=peer_ip,
             fetched_at=fetched_at,
         )
@@ -436,6 +433,7 @@ class Fetcher:
         max_redirects: int = 10,
         allow: Callable[[str], bool] = lambda u: True,
         on_send: Callable[[], None] | None = None,
+        give_up: Callable[[], bool] | None = None,
     ) -> list[FetchResult]:
         """Fetch ``url`` and follow 301/302/303/307/308 redirects; returns every hop, in order.
 
@@ -449,7 +447,7 @@ class Fetcher:
         seen = {urldefrag(url).url}
         current, hop_headers = url, headers
         while True:
-            result = await self.fetch(current, hop_headers, on_send=on_send)
+            result = await self.fetch(current, hop_headers, on_send=on_send, give_up=give_up)
             hops.append(result)
             location = result.header("location")
             if result.status not in REDIRECT_STATUSES or not location:

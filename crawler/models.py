@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from crawler.codings import MAX_DECODED_BYTES, decode_content
+
 
 @dataclass(frozen=True, slots=True)
 class Image:
@@ -69,8 +71,10 @@ class FetchResult:
     ``request_head`` / ``response_head`` are the raw header blocks as sent and received
     (start line plus headers, ``\\r\\n`` line ends, terminated by an empty line);
     ``body`` is the payload with any transfer encoding removed and any content
-    encoding (gzip, br, ...) kept as the server sent it.  ``content`` is ``body``
-    after content decoding, for the parsers.
+    encoding (gzip, br, ...) kept as the server sent it.  :attr:`content` decodes it
+    (on demand: the crawl process hands the body to an archive worker, which decodes it
+    there) and raises :class:`~crawler.codings.ContentDecodingError` for a damaged or
+    too large body.
     """
 
     url: str
@@ -81,7 +85,6 @@ class FetchResult:
     response_head: bytes
     headers: tuple[tuple[str, str], ...]
     body: bytes
-    content: bytes
     peer_ip: str | None
     fetched_at: datetime  # UTC, aware
 
@@ -91,6 +94,17 @@ class FetchResult:
             if key.lower() == lname:
                 return value
         return None
+
+    @property
+    def content_encoding(self) -> str:
+        """Every ``Content-Encoding`` value, in order, joined with commas ("" for none)."""
+        lname = "content-encoding"
+        return ", ".join(value for key, value in self.headers if key.lower() == lname)
+
+    @property
+    def content(self) -> bytes:
+        """``body`` with its content encodings undone, at most :data:`~crawler.codings.MAX_DECODED_BYTES`."""
+        return decode_content(self.body, self.content_encoding, limit=MAX_DECODED_BYTES)
 
 
 @dataclass(frozen=True, slots=True)

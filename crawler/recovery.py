@@ -1,14 +1,16 @@
 """Start-up recovery after a crash: close left-over ``.open`` WARCs, roll the catalog forward.
 
-A run killed with ``kill -9`` can leave (in the order the archiver writes):
+A run killed with ``kill -9`` can leave (in the order the archive workers write):
 
 1. a ``.open`` WARC whose last gzip member (record) is cut short: the file is
    truncated to its last complete record and renamed to its final name;
-2. snapshot ``.txt`` / ``.json`` files without their catalog row (killed between the
-   file renames and the SQLite commit): when the metadata is complete, the text's
-   hash matches and its WARC record exists, the row is added (roll forward);
-   otherwise the files are moved to ``orphans/`` (the article is fetched again);
-3. temporary ``.*.tmp`` files of an interrupted atomic write: removed.
+2. journal lines (``journal/*.jsonl``, see :mod:`crawler.snapshots`) of snapshots whose
+   catalog row was not committed yet: when the snapshot file is complete (its sha256
+   matches) and its WARC record exists, the row is added (roll forward); a file cut short
+   is removed (the article is fetched again); the journal is then deleted;
+3. from archives written before journals (schema 1, one ``.json`` per snapshot), once, when
+   the catalog is upgraded: snapshot files without a row are rolled forward from their
+   ``.json`` or moved to ``orphans/``, and temporary ``.*.tmp`` files are removed.
 
 Nothing already archived is deleted: only bytes after the last complete record of a
 ``.open`` file (a record that was never acknowledged) are cut.
@@ -25,6 +27,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from crawler.errors import StorageError
+from crawler.snapshots import JOURNAL_DIR, SnapshotRow
 from crawler.store import Store
 
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)\r\n", re.IGNORECASE)
@@ -108,6 +112,57 @@ def recover_warcs(directory: Path) -> list[Recovered]:
         cut = f", cut {size - keep} bytes of an incomplete record" if size > keep else ""
         done.append(Recovered(final, f"closed left-over {path.name}: kept {records} complete records{cut}"))
     return done
+
+
+def replay_journals(store: Store, *, keep: tuple[Path, ...] = ()) -> list[Recovered]:
+    """Commit the rows journalled by writers that are gone (see the module docstring); delete their journals.
+
+    ``keep``: journals of writers still running (not touched).
+    """
+    directory = store.archive / JOURNAL_DIR
+    done: list[Recovered] = []
+    if not directory.is_dir():
+        return done
+    for journal in sorted(directory.glob("*.jsonl")):
+        if journal in keep:
+            continue
+        rows: list[SnapshotRow] = []
+        try:
+            lines = journal.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError as err:
+            raise StorageError.from_os(err, "read", journal) from err
+        for line in lines:
+            try:
+                row = SnapshotRow.from_json(line)
+            except (ValueError, TypeError):
+                continue  # a line cut short by the crash: its snapshot file was never written
+            if store.has_article_version(row.source, row.article_id, row.version):
+                continue
+            text = store.archive / row.text_path
+            problem = _check_journalled(store.archive, row, text)
+            if problem is None:
+                rows.append(row)
+                done.append(Recovered(text, "added the catalog row a crash left out"))
+            elif text.is_file():
+                text.unlink()
+                done.append(Recovered(text, f"removed a snapshot a crash cut short ({problem}); "
+                                            f"its article is fetched again"))
+        store.commit(rows, settled=[(r.source, r.article_id) for r in rows])
+        journal.unlink()
+    return done
+
+
+def _check_journalled(archive: Path, row: SnapshotRow, text: Path) -> str | None:
+    try:
+        data = text.read_bytes()
+    except OSError:
+        return "no file"
+    if hashlib.sha256(data).hexdigest() != row.sha256:
+        return "incomplete file"
+    warc = archive / "warc" / row.warc_file
+    if not warc.is_file() or row.warc_offset >= warc.stat().st_size:
+        return "its WARC record is missing"
+    return None
 
 
 def reconcile(store: Store) -> list[Recovered]:

@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import IO
 
 from crawler.adapters import Adapter, get_adapter
-from crawler.archiver import parse_response
 from crawler.config import SourceConfig, Sources
 from crawler.errors import UnknownSourceError
+from crawler.extraction import parse_response
 from crawler.models import Article, ExtractionFailure
 from crawler.normalize import render_snapshot
-from crawler.store import atomic_write, snapshot_relpath
+from crawler.snapshots import snapshot_relpath
+from crawler.store import atomic_write
 from crawler.urls import host_key
 from crawler.warc import WarcResponse, iter_responses, read_warcinfo
 

@@ -1,34 +1,36 @@
-"""Snapshot store and catalog: text + JSON metadata files and the SQLite index (the only sqlite3 user).
+"""The catalog: one SQLite database per archive (the only sqlite3 user).
 
-Layout under the archive directory::
+Tables: ``snapshots`` (one row per version of an article's snapshot, its metadata as JSON),
+``http_cache`` (validators and WARC place of the last full response of listing pages and
+articles), ``walks`` (whether a listing chain was walked to its end), ``frontier``
+(articles discovered but not archived, and articles that failed, with when to try again).
+The schema is documented in README.md ("The catalog").  Snapshot files are written by
+:mod:`crawler.snapshots`; their rows are committed here in batches.
 
-    text/<source>/<YYYY>/<MM>/<article id>.txt     the snapshot (FORMAT.md)
-    text/<source>/<YYYY>/<MM>/<article id>.json    its metadata
-    text/<source>/<YYYY>/<MM>/<article id>.v2.txt  a later, changed version (the old one is kept)
-    catalog.sqlite                                  one row per snapshot version
-
-Every file is written to a temporary name and renamed, so a crash leaves either the
-old file or the new one (snapshot files are not fsynced: they are derived from the WARC,
-which is).  The WARC record a snapshot came from is
-always written before the snapshot (raw first), and the catalog row last.
+Every database error becomes a :class:`~crawler.errors.StorageError` naming the catalog and
+the cause ("database or disk is full"), which ends a crawl with a clear message.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from crawler import EXTRACTOR_VERSION
-from crawler.errors import ArchiveError
-from crawler.models import Article, WarcLocation
+from crawler.errors import StorageError
+from crawler.snapshots import SnapshotRow, make_parent
 
-SAFE_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,63}$")
+CATALOG = "catalog.sqlite"
+SCHEMA_VERSION = 2
+MAX_ATTEMPTS = 3  # runs in which an article may fail transiently before it is retried on the slow schedule
+# After a permanent failure (or MAX_ATTEMPTS transient ones) an article is tried again after these
+# waits, the last one repeating: a page that failed is not downloaded every 15 minutes forever.
+BACKOFF = (timedelta(hours=1), timedelta(hours=6), timedelta(days=1), timedelta(weeks=1))
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS snapshots (
@@ -45,6 +47,7 @@ CREATE TABLE IF NOT EXISTS snapshots (
     warc_offset INTEGER NOT NULL,
     fetched_at TEXT NOT NULL,
     extractor_version TEXT NOT NULL,
+    meta TEXT,
     PRIMARY KEY (source, article_id, version)
 );
 CREATE TABLE IF NOT EXISTS http_cache (
@@ -67,20 +70,14 @@ CREATE TABLE IF NOT EXISTS frontier (
     url TEXT NOT NULL,
     discovered_at TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    next_try TEXT,
+    last_error TEXT,
     PRIMARY KEY (source, article_id)
 );
 """
-
-
-@dataclass(frozen=True, slots=True)
-class SnapshotRecord:
-    source: str
-    article_id: str
-    version: int
-    text_path: Path
-    meta_path: Path
-    sha256: str
-    created: bool  # False when the text equals the latest stored version (nothing written)
+_SNAPSHOT_COLUMNS = ("source, article_id, version, url, published, title, text_path, meta_path, sha256, warc_file, "
+                     "warc_offset, fetched_at, extractor_version, meta")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,28 +94,42 @@ class CacheEntry:
     warc_date: str
 
 
+@dataclass(frozen=True, slots=True)
+class FailedArticle:
+    """An article that failed, and when it is tried again (``crawler failed``)."""
+
+    source: str
+    article_id: str
+    url: str
+    attempts: int
+    failed: bool  # on the slow schedule (permanent failure, or MAX_ATTEMPTS transient ones)
+    next_try: str | None
+    last_error: str | None
+
+
+def next_try_after(failures: int, now: datetime) -> datetime:
+    """When an article on the slow schedule is tried again after its ``failures``-th failure there."""
+    return now + BACKOFF[min(max(failures, 1), len(BACKOFF)) - 1]
+
+
 _MADE_DIRS: set[Path] = set()
 
 
 def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same directory, then rename.
 
-    A crash (even ``kill -9``) leaves the old file or the new one, never a mix.  ``durable``
-    also fsyncs before the rename, for power loss; snapshot files skip it (they are derived
-    data: ``crawler verify`` detects a damaged one and ``crawler replay`` rebuilds it from the
-    WARC, which is fsynced when each file is closed).
+    A crash (even ``kill -9``) leaves the old file or the new one, never a mix.  The temporary
+    file is created exclusively and never through a symbolic link.  ``durable`` also fsyncs
+    before the rename, for power loss.
     """
-    parent = path.parent
-    if parent not in _MADE_DIRS:
-        parent.mkdir(parents=True, exist_ok=True)
-        _MADE_DIRS.add(parent)
-    tmp = parent / f".{path.name}.{os.getpid()}.tmp"
+    make_parent(path)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    except FileNotFoundError:  # the directory went away since we made it
-        _MADE_DIRS.discard(parent)
-        parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        fd = os.open(tmp, flags, 0o644)
+    except FileExistsError:  # left by a crashed process that had our pid
+        os.unlink(tmp)
+        fd = os.open(tmp, flags, 0o644)
     try:
         try:
             view = memoryview(data)
@@ -137,101 +148,63 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
         raise
 
 
-def snapshot_relpath(source: str, article_id: str, published: datetime, version: int = 1) -> Path:
-    """``text/<source>/<YYYY>/<MM>/<id>[.vN].txt``; ids that could escape the tree are refused."""
-    if not SAFE_ID.match(article_id):
-        raise ArchiveError(f"refusing unsafe article id {article_id!r} for a file name")
-    if not SAFE_ID.match(source):
-        raise ArchiveError(f"refusing unsafe source key {source!r} for a file name")
-    suffix = "" if version == 1 else f".v{version}"
-    return Path("text", source, f"{published.year:04d}", f"{published.month:02d}", f"{article_id}{suffix}.txt")
-
-
-def metadata(article: Article, *, sha256: str, location: WarcLocation, fetched_at: datetime, version: int,
-             text_path: str) -> dict[str, object]:
-    return {
-        "source": article.source,
-        "article_id": article.article_id,
-        "version": version,
-        "url": article.url,
-        "canonical_url": article.canonical_url,
-        "breadcrumb": list(article.breadcrumb),
-        "category_slugs": list(article.category_slugs),
-        "published": article.published.isoformat(),
-        "kicker": article.kicker,
-        "title": article.title,
-        "sapo": article.sapo,
-        "body": list(article.body),
-        "byline": article.byline,
-        "images": [{"url": image.url, "caption": image.caption} for image in article.images],
-        "rules": dict(article.rules),
-        "text_path": text_path,
-        "sha256": sha256,
-        "warc_file": location.filename,
-        "warc_offset": location.offset,
-        "fetched_at": fetched_at.astimezone(UTC).isoformat(),
-        "extractor_version": EXTRACTOR_VERSION,
-    }
-
-
-@dataclass(frozen=True, slots=True)
-class WrittenSnapshot:
-    """Snapshot files on disk (or found unchanged), waiting for their catalog row (:meth:`Store.commit`)."""
-
-    source: str
-    article_id: str
-    url: str
-    version: int
-    text_path: str  # relative to the archive, POSIX
-    sha256: str
-    created: bool  # False: the text equals the latest stored version, nothing was written
-    row: tuple[object, ...] = ()  # the catalog row, when created
-
-
-def write_snapshot(root: Path, article: Article, text: str, location: WarcLocation, fetched_at: datetime,
-                   latest: tuple[int, str, str] | None) -> WrittenSnapshot:
-    """Write the ``.txt`` and ``.json`` of a snapshot under ``root``, unless equal to ``latest``.
-
-    ``latest`` is :meth:`Store.latest` for the article.  Touches no database, so a worker
-    process can run it; the catalog row is added afterwards by :meth:`Store.commit`
-    (files first, row last: recovery rolls a crash in between forward).
-    """
-    data = text.encode("utf-8")
-    digest = hashlib.sha256(data).hexdigest()
-    if latest is not None and latest[1] == digest:
-        return WrittenSnapshot(article.source, article.article_id, article.url, latest[0], latest[2], digest,
-                               created=False)
-    version = 1 if latest is None else latest[0] + 1
-    rel = snapshot_relpath(article.source, article.article_id, article.published, version)
-    meta_rel = rel.with_suffix(".json")
-    meta = metadata(article, sha256=digest, location=location, fetched_at=fetched_at, version=version,
-                    text_path=rel.as_posix())
-    try:
-        atomic_write(root / rel, data, durable=False)
-        atomic_write(root / meta_rel, json.dumps(meta, ensure_ascii=False, indent=2).encode("utf-8") + b"\n",
-                     durable=False)
-    except OSError as err:
-        raise ArchiveError(f"cannot store the snapshot of {article.url}: {err}") from err
-    row = (article.source, article.article_id, version, article.url, article.published.isoformat(), article.title,
-           rel.as_posix(), meta_rel.as_posix(), digest, location.filename, location.offset, meta["fetched_at"],
-           EXTRACTOR_VERSION)
-    return WrittenSnapshot(article.source, article.article_id, article.url, version, rel.as_posix(), digest,
-                           created=True, row=row)
-
-
 class Store:
-    """The archive's snapshot files and catalog.  Use as a context manager or call close()."""
+    """An archive's catalog.  Use as a context manager or call close().
 
-    def __init__(self, archive: Path) -> None:
+    ``readonly`` opens it without writing anything (``crawler verify`` on read-only media or as
+    another user): no schema change, no WAL files created when the directory is not writable.
+    """
+
+    def __init__(self, archive: Path, *, readonly: bool = False) -> None:
         self.archive = archive
+        self.readonly = readonly
+        self.upgraded_from: int | None = None  # the schema version an existing catalog was upgraded from
+        path = archive / CATALOG
         try:
-            archive.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(archive / "catalog.sqlite", timeout=30)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
+            if readonly:
+                immutable = "&immutable=1" if not os.access(archive, os.W_OK) else ""
+                self.db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro{immutable}", uri=True, timeout=30)
+                self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            else:
+                archive.mkdir(parents=True, exist_ok=True)
+                self.db = sqlite3.connect(path, timeout=30)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self._migrate()
+        except OSError as err:
+            raise StorageError.from_os(err, "open the catalog in", archive) from err
+        except sqlite3.Error as err:
+            raise StorageError(f"cannot open the catalog {path}: {err}", path=str(path)) from err
+
+    def _migrate(self) -> None:
+        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        existing = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        with self.db:
+            if "snapshots" in existing and version < 2:
+                columns = {row[1] for row in self.db.execute("PRAGMA table_info(snapshots)")}
+                if "meta" not in columns:
+                    self.db.execute("ALTER TABLE snapshots ADD COLUMN meta TEXT")
+                columns = {row[1] for row in self.db.execute("PRAGMA table_info(frontier)")}
+                for name, decl in (("failed", "INTEGER NOT NULL DEFAULT 0"), ("next_try", "TEXT"),
+                                   ("last_error", "TEXT")):
+                    if name not in columns:
+                        self.db.execute(f"ALTER TABLE frontier ADD COLUMN {name} {decl}")
+                self._adopt_legacy_metadata()
+            if "snapshots" in existing and version < SCHEMA_VERSION:
+                self.upgraded_from = version
             self.db.executescript(SCHEMA)
-        except (OSError, sqlite3.Error) as err:
-            raise ArchiveError(f"cannot open the catalog in {archive}: {err}") from err
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _adopt_legacy_metadata(self) -> None:
+        """Schema 1 kept metadata in a ``.json`` file per snapshot: copy it into the catalog (files stay)."""
+        for rowid, meta_path in self.db.execute(
+                "SELECT rowid, meta_path FROM snapshots WHERE meta IS NULL AND meta_path != ''").fetchall():
+            try:
+                meta = (self.archive / str(meta_path)).read_text(encoding="utf-8")
+                json.loads(meta)
+            except (OSError, ValueError):
+                continue
+            self.db.execute("UPDATE snapshots SET meta=? WHERE rowid=?", (meta, rowid))
 
     def __enter__(self) -> Store:
         return self
@@ -242,154 +215,168 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[sqlite3.Connection]:
+        """One transaction; a database error becomes a StorageError naming the catalog."""
+        try:
+            with self.db:
+                yield self.db
+        except sqlite3.Error as err:
+            raise StorageError(f"cannot {what} in the catalog {self.archive / CATALOG}: {err}",
+                               path=str(self.archive / CATALOG)) from err
+
+    def _read(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        try:
+            return self.db.execute(sql, args).fetchall()
+        except sqlite3.Error as err:
+            raise StorageError(f"cannot read the catalog {self.archive / CATALOG}: {err}",
+                               path=str(self.archive / CATALOG)) from err
+
+    # -- snapshots -------------------------------------------------------------------------------
+
     def has_article(self, source: str, article_id: str) -> bool:
-        row = self.db.execute(
-            "SELECT 1 FROM snapshots WHERE source=? AND article_id=? LIMIT 1", (source, article_id)
-        ).fetchone()
-        return row is not None
+        return bool(self._read("SELECT 1 FROM snapshots WHERE source=? AND article_id=? LIMIT 1",
+                               (source, article_id)))
 
     def latest(self, source: str, article_id: str) -> tuple[int, str, str] | None:
         """(version, sha256, text path) of the newest stored version."""
-        row = self.db.execute(
-            "SELECT version, sha256, text_path FROM snapshots WHERE source=? AND article_id=? "
-            "ORDER BY version DESC LIMIT 1",
-            (source, article_id),
-        ).fetchone()
-        return (int(row[0]), str(row[1]), str(row[2])) if row else None
+        rows = self._read("SELECT version, sha256, text_path FROM snapshots WHERE source=? AND article_id=? "
+                          "ORDER BY version DESC LIMIT 1", (source, article_id))
+        return (int(str(rows[0][0])), str(rows[0][1]), str(rows[0][2])) if rows else None
 
-    def save(self, article: Article, text: str, location: WarcLocation, fetched_at: datetime, *,
-             cache: CacheEntry | None = None) -> SnapshotRecord:
-        """Store a snapshot; a text equal to the latest version is not stored again.
+    def has_article_version(self, source: str, article_id: str, version: int) -> bool:
+        return bool(self._read("SELECT 1 FROM snapshots WHERE source=? AND article_id=? AND version=?",
+                               (source, article_id, version)))
 
-        In the same transaction the article leaves the frontier and, given ``cache``, its
-        response's validators and payload digest are remembered (for ``--refresh``).
-        """
-        latest = self.latest(article.source, article.article_id)
-        return self.commit(write_snapshot(self.archive, article, text, location, fetched_at, latest), cache=cache)
+    def add_row_from_metadata(self, meta: dict[str, object]) -> None:
+        """Roll forward (archives of schema 1): the row of a snapshot whose ``.json`` a crash left without one."""
+        text_path = str(meta["text_path"])
+        with self._writing("store a snapshot") as db:
+            db.execute(
+                f"INSERT OR IGNORE INTO snapshots ({_SNAPSHOT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (meta["source"], meta["article_id"], meta["version"], meta["url"], meta["published"], meta["title"],
+                 text_path, Path(text_path).with_suffix(".json").as_posix(), meta["sha256"], meta["warc_file"],
+                 meta["warc_offset"], meta["fetched_at"], meta["extractor_version"],
+                 json.dumps(meta, ensure_ascii=False)))
+            db.execute("DELETE FROM frontier WHERE source=? AND article_id=?", (meta["source"], meta["article_id"]))
 
-    def commit(self, written: WrittenSnapshot, *, cache: CacheEntry | None = None) -> SnapshotRecord:
-        """The catalog row of snapshot files :func:`write_snapshot` wrote (none when unchanged).
+    def commit(self, rows: Iterable[SnapshotRow] = (), *, settled: Iterable[tuple[str, str]] = (),
+               caches: Iterable[CacheEntry] = ()) -> None:
+        """One transaction: new snapshot rows, articles leaving the frontier, remembered responses."""
+        with self._writing("store snapshots") as db:
+            db.executemany(
+                f"INSERT OR IGNORE INTO snapshots ({_SNAPSHOT_COLUMNS}) VALUES (?,?,?,?,?,?,?,'',?,?,?,?,?,?)",
+                [(r.source, r.article_id, r.version, r.url, r.published, r.title, r.text_path, r.sha256, r.warc_file,
+                  r.warc_offset, r.fetched_at, r.extractor_version, r.meta) for r in rows])
+            db.executemany("DELETE FROM frontier WHERE source=? AND article_id=?", list(settled))
+            db.executemany("INSERT OR REPLACE INTO http_cache VALUES (?,?,?,?,?,?,?,?)",
+                           [(c.url, c.etag, c.last_modified, c.status, c.payload_digest, c.warc_file, c.warc_offset,
+                             c.warc_date) for c in caches])
 
-        One transaction: the row, the article leaving the frontier, and ``cache`` when given.
-        """
+    def archived_urls(self, source: str) -> list[tuple[str, str]]:
+        """(article id, url) of every archived article of a source (for ``--refresh``)."""
+        rows = self._read(
+            "SELECT article_id, url FROM snapshots WHERE source=? AND version = "
+            "(SELECT MAX(version) FROM snapshots s2 WHERE s2.source=snapshots.source "
+            "AND s2.article_id=snapshots.article_id)", (source,))
+        return [(str(a), str(u)) for a, u in rows]
+
+    def known_text_paths(self) -> set[str]:
+        return {str(row[0]) for row in self._read("SELECT text_path FROM snapshots")}
+
+    def rows(self) -> list[dict[str, object]]:
+        """Every catalog row, as a mapping of column name to value (for verify)."""
         try:
-            with self.db:
-                if written.created:
-                    self.db.execute("INSERT INTO snapshots VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", written.row)
-                self._settled(written.source, written.article_id, cache)
+            cursor = self.db.execute("SELECT * FROM snapshots ORDER BY source, article_id, version")
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         except sqlite3.Error as err:
-            if written.created:
-                raise ArchiveError(f"cannot store the snapshot of {written.url}: {err}") from err
-            raise ArchiveError(f"cannot update the crawl state: {err}") from err
-        text_path = self.archive / written.text_path
-        return SnapshotRecord(written.source, written.article_id, written.version, text_path,
-                              text_path.with_suffix(".json"), written.sha256, created=written.created)
+            raise StorageError(f"cannot read the catalog {self.archive / CATALOG}: {err}") from err
 
-    def _settled(self, source: str, article_id: str, cache: CacheEntry | None) -> None:
-        self.db.execute("DELETE FROM frontier WHERE source=? AND article_id=?", (source, article_id))
-        if cache is not None:
-            self.db.execute("INSERT OR REPLACE INTO http_cache VALUES (?,?,?,?,?,?,?,?)", (
-                cache.url, cache.etag, cache.last_modified, cache.status, cache.payload_digest, cache.warc_file,
-                cache.warc_offset, cache.warc_date))
+    def count(self, source: str | None = None) -> int:
+        if source is None:
+            rows = self._read("SELECT COUNT(*) FROM (SELECT DISTINCT source, article_id FROM snapshots)")
+        else:
+            rows = self._read("SELECT COUNT(DISTINCT article_id) FROM snapshots WHERE source=?", (source,))
+        return int(str(rows[0][0]))
 
-    # -- crawl state ---------------------------------------------------------------------------
+    # -- crawl state -----------------------------------------------------------------------------
 
     def cached(self, url: str) -> CacheEntry | None:
         """Validators and WARC location of the last 200 response recorded for ``url``."""
-        row = self.db.execute(
+        rows = self._read(
             "SELECT url, etag, last_modified, status, payload_digest, warc_file, warc_offset, warc_date "
-            "FROM http_cache WHERE url=?", (url,)
-        ).fetchone()
-        return CacheEntry(*row) if row else None
+            "FROM http_cache WHERE url=?", (url,))
+        return CacheEntry(*rows[0]) if rows else None  # type: ignore[arg-type]
 
     def remember(self, entry: CacheEntry) -> None:
-        try:
-            with self.db:
-                self.db.execute("INSERT OR REPLACE INTO http_cache VALUES (?,?,?,?,?,?,?,?)", (
-                    entry.url, entry.etag, entry.last_modified, entry.status, entry.payload_digest,
-                    entry.warc_file, entry.warc_offset, entry.warc_date))
-        except sqlite3.Error as err:
-            raise ArchiveError(f"cannot update the crawl state: {err}") from err
-
-    def walk_complete(self, start_url: str) -> bool:
-        """Did the last walk of this listing chain reach its end (rather than being cut short)?"""
-        row = self.db.execute("SELECT complete FROM walks WHERE start_url=?", (start_url,)).fetchone()
-        return bool(row and row[0])
-
-    def set_walk(self, start_url: str, *, complete: bool) -> None:
-        with self.db:
-            self.db.execute("INSERT OR REPLACE INTO walks VALUES (?,?)", (start_url, int(complete)))
+        self.commit(caches=[entry])
 
     def forget(self, url: str) -> None:
         """Drop a URL's validators (its recorded response can no longer be read back)."""
-        with self.db:
-            self.db.execute("DELETE FROM http_cache WHERE url=?", (url,))
+        with self._writing("update the crawl state") as db:
+            db.execute("DELETE FROM http_cache WHERE url=?", (url,))
+
+    def walk_complete(self, start_url: str) -> bool:
+        """Did the last walk of this listing chain reach its end (rather than being cut short)?"""
+        rows = self._read("SELECT complete FROM walks WHERE start_url=?", (start_url,))
+        return bool(rows and rows[0][0])
+
+    def set_walk(self, start_url: str, *, complete: bool) -> None:
+        with self._writing("update the crawl state") as db:
+            db.execute("INSERT OR REPLACE INTO walks VALUES (?,?)", (start_url, int(complete)))
 
     def enqueue_many(self, source: str, items: list[tuple[str, str]]) -> None:
         """Remember discovered articles ``(article id, url)`` until they are archived (one transaction)."""
         if not items:
             return
         now = datetime.now(UTC).isoformat()
-        try:
-            with self.db:
-                self.db.executemany(
-                    "INSERT OR IGNORE INTO frontier (source, article_id, url, discovered_at) VALUES (?,?,?,?)",
-                    [(source, article_id, url, now) for article_id, url in items])
-        except sqlite3.Error as err:
-            raise ArchiveError(f"cannot update the crawl state: {err}") from err
+        with self._writing("update the crawl state") as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO frontier (source, article_id, url, discovered_at) VALUES (?,?,?,?)",
+                [(source, article_id, url, now) for article_id, url in items])
 
-    def pending(self, source: str) -> list[tuple[str, str, int]]:
-        """(article id, url, attempts) of articles discovered but not archived yet, oldest first."""
-        rows = self.db.execute(
-            "SELECT article_id, url, attempts FROM frontier WHERE source=? ORDER BY discovered_at, rowid", (source,)
-        ).fetchall()
-        return [(str(a), str(u), int(n)) for a, u, n in rows]
+    def pending(self, source: str, now: datetime | None = None) -> list[tuple[str, str, int]]:
+        """(article id, url, attempts) of articles to (re)try now, oldest first."""
+        when = (now or datetime.now(UTC)).isoformat()
+        rows = self._read(
+            "SELECT article_id, url, attempts FROM frontier WHERE source=? AND (next_try IS NULL OR next_try <= ?) "
+            "ORDER BY discovered_at, rowid", (source, when))
+        return [(str(a), str(u), int(str(n))) for a, u, n in rows]
 
-    def settle(self, source: str, article_id: str, *, done: bool) -> None:
-        """An article left the frontier (archived, or failed for good) or failed once more."""
-        with self.db:
-            if done:
-                self.db.execute("DELETE FROM frontier WHERE source=? AND article_id=?", (source, article_id))
-            else:
-                self.db.execute("UPDATE frontier SET attempts = attempts + 1 WHERE source=? AND article_id=?",
-                                (source, article_id))
+    def waiting(self, source: str, now: datetime | None = None) -> set[str]:
+        """Ids of articles that failed and wait for their next try (not to be fetched before)."""
+        when = (now or datetime.now(UTC)).isoformat()
+        rows = self._read("SELECT article_id FROM frontier WHERE source=? AND next_try > ?", (source, when))
+        return {str(row[0]) for row in rows}
 
-    def archived_urls(self, source: str) -> list[tuple[str, str]]:
-        """(article id, url) of every archived article of a source (for ``--refresh``)."""
-        rows = self.db.execute(
-            "SELECT article_id, url FROM snapshots WHERE source=? AND version = "
-            "(SELECT MAX(version) FROM snapshots s2 WHERE s2.source=snapshots.source "
-            "AND s2.article_id=snapshots.article_id)", (source,)
-        ).fetchall()
-        return [(str(a), str(u)) for a, u in rows]
+    def fail(self, source: str, article_id: str, url: str, reason: str, *, permanent: bool,
+             now: datetime | None = None) -> FailedArticle:
+        """An article failed once more: retried next run, or (permanent, or too many attempts) on the
+        slow schedule.  Returns its new state."""
+        moment = now or datetime.now(UTC)
+        with self._writing("update the crawl state") as db:
+            row = db.execute("SELECT attempts, failed FROM frontier WHERE source=? AND article_id=?",
+                             (source, article_id)).fetchone()
+            attempts = (int(row[0]) if row else 0) + 1
+            slow = permanent or attempts >= MAX_ATTEMPTS or bool(row and row[1])
+            slow_failures = (int(row[1]) if row else 0) + 1 if slow else 0
+            next_try = next_try_after(slow_failures, moment).isoformat() if slow else None
+            db.execute(
+                "INSERT INTO frontier (source, article_id, url, discovered_at, attempts, failed, next_try, last_error) "
+                "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (source, article_id) DO UPDATE SET attempts=excluded.attempts, "
+                "failed=excluded.failed, next_try=excluded.next_try, last_error=excluded.last_error",
+                (source, article_id, url, moment.isoformat(), attempts, slow_failures, next_try, reason[:500]))
+        return FailedArticle(source, article_id, url, attempts, slow, next_try, reason[:500])
 
-    def known_text_paths(self) -> set[str]:
-        return {str(row[0]) for row in self.db.execute("SELECT text_path FROM snapshots")}
-
-    def rows(self) -> list[dict[str, object]]:
-        """Every catalog row, as a mapping of column name to value (for verify)."""
-        cursor = self.db.execute("SELECT * FROM snapshots ORDER BY source, article_id, version")
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-    def add_row_from_metadata(self, meta: dict[str, object]) -> None:
-        """Roll forward: the catalog row of a snapshot whose files were written before a crash."""
-        text_path = str(meta["text_path"])
-        with self.db:
-            self.db.execute(
-                "INSERT OR IGNORE INTO snapshots VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (meta["source"], meta["article_id"], meta["version"], meta["url"], meta["published"], meta["title"],
-                 text_path, str(Path(text_path).with_suffix(".json").as_posix()), meta["sha256"], meta["warc_file"],
-                 meta["warc_offset"], meta["fetched_at"], meta["extractor_version"]),
-            )
-            self.db.execute("DELETE FROM frontier WHERE source=? AND article_id=?",
-                            (meta["source"], meta["article_id"]))
-
-    def count(self, source: str | None = None) -> int:
-        if source is None:
-            row = self.db.execute("SELECT COUNT(DISTINCT source || '/' || article_id) FROM snapshots").fetchone()
-        else:
-            row = self.db.execute(
-                "SELECT COUNT(DISTINCT article_id) FROM snapshots WHERE source=?", (source,)
-            ).fetchone()
-        return int(row[0])
+    def failed(self, source: str | None = None) -> list[FailedArticle]:
+        """Articles that failed at least once and are not archived, most recently failed last."""
+        sql = ("SELECT source, article_id, url, attempts, failed, next_try, last_error FROM frontier "
+               "WHERE attempts > 0")
+        args: tuple[object, ...] = ()
+        if source is not None:
+            sql += " AND source=?"
+            args = (source,)
+        rows = self._read(sql + " ORDER BY source, next_try, article_id", args)
+        return [FailedArticle(str(s), str(a), str(u), int(str(n)), bool(f), None if t is None else str(t),
+                              None if e is None else str(e)) for s, a, u, n, f, t, e in rows]

@@ -79,10 +79,10 @@ def _check_row(archive: Path, row: dict[str, object]) -> list[str]:
     blocks = text.split("\n\n")
     if canonical_blocks(text) != blocks or blocks[-1] != SHARE_LABEL:
         problems.append(f"{name}: {row['text_path']} is not in the canonical snapshot format")
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    try:  # in the catalog; archives of schema 1 kept it in a .json file beside the text
+        meta = json.loads(str(row["meta"])) if row.get("meta") else json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        problems.append(f"{name}: metadata {row['meta_path']} unreadable: {err}")
+        problems.append(f"{name}: metadata {row['meta_path'] or '(catalog)'} unreadable: {err}")
         meta = {}
     for key in ("sha256", "warc_file", "warc_offset", "text_path", "url"):
         if meta and meta.get(key) != row[key]:

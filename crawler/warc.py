@@ -17,8 +17,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import random
 import re
-import uuid
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -32,7 +32,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 import crawler
 from crawler.codings import ContentDecodingError, dechunk, decode_content
-from crawler.errors import ArchiveError
+from crawler.errors import ArchiveError, StorageError
 from crawler.models import FetchResult, WarcLocation
 
 __all__ = [
@@ -61,13 +61,35 @@ def _digest(data: bytes) -> str:
     return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
 
 
+def payload_digest(body: bytes) -> str:
+    """The WARC payload digest of a body (``sha1:`` + base32), as written in records."""
+    return _digest(body)
+
+
+def _block_digest(head: bytes, body: bytes) -> str:
+    sha = hashlib.sha1(head)
+    sha.update(body)  # no head + body copy just to hash it
+    return "sha1:" + base64.b32encode(sha.digest()).decode("ascii")
+
+
+# Content codings whose bodies are already compressed: a WARC record holding one is stored without
+# compressing it again (deflate level 0), which costs almost no CPU and ~nothing in size.
+_COMPRESSED_CODINGS = ("gzip", "x-gzip", "br", "deflate", "zstd", "compress")
+
+
 def _warc_date(moment: datetime) -> str:
     moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_IDS = random.Random(int.from_bytes(os.urandom(16), "big"))
+
+
 def _record_id() -> str:
-    return f"<urn:uuid:{uuid.uuid4()}>"
+    # A random (version 4) UUID; uuid.uuid4() reads os.urandom per call, which costs more than the
+    # record's other fields.  Seeded from os.urandom once per process: unique across writers.
+    value = f"{(_IDS.getrandbits(128) & ~(0xF000 << 64) & ~(0xC << 60)) | (0x4000 << 64) | (0x8 << 60):032x}"
+    return f"<urn:uuid:{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}>"
 
 
 def _field(value: str) -> str:
@@ -137,12 +159,16 @@ class WarcWriter:
 
     # -- records ------------------------------------------------------------
 
-    def _member(self, fields: list[tuple[str, str]], block: bytes) -> bytes:
+    def _member(self, fields: list[tuple[str, str]], *parts: bytes, level: int | None = None) -> bytes:
+        """One gzip member holding one record whose block is ``parts`` concatenated."""
         head = [WARC_VERSION] + [f"{name}: {value}" for name, value in fields]
-        head.append(f"Content-Length: {len(block)}")
-        raw = ("\r\n".join(head) + "\r\n\r\n").encode("utf-8") + block + b"\r\n\r\n"
-        compressor = zlib.compressobj(self.gzip_level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-        return compressor.compress(raw) + compressor.flush()
+        head.append(f"Content-Length: {sum(map(len, parts))}")
+        compressor = zlib.compressobj(self.gzip_level if level is None else level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        out = [compressor.compress(("\r\n".join(head) + "\r\n\r\n").encode("utf-8"))]
+        out += [compressor.compress(part) for part in parts]
+        out.append(compressor.compress(b"\r\n\r\n"))
+        out.append(compressor.flush())
+        return b"".join(out)
 
     def _common(self, rec_type: str, rec_id: str, result: FetchResult) -> list[tuple[str, str]]:
         fields = [
@@ -167,6 +193,11 @@ class WarcWriter:
         ]
         return self._member(fields, result.request_head)
 
+    def _body_level(self, result: FetchResult) -> int | None:
+        """Deflate level for a response: 0 when the body is already compressed (Content-Encoding)."""
+        coding = (result.header("content-encoding") or "").lower()
+        return 0 if coding and any(c in coding for c in _COMPRESSED_CODINGS) and result.body else None
+
     def _response_head(self, result: FetchResult) -> bytes:
         if not result.response_head.startswith(b"HTTP/"):
             raise ArchiveError(f"{result.url}: response head does not start with a status line")
@@ -175,7 +206,10 @@ class WarcWriter:
     # -- files ----------------------------------------------------------------
 
     def _open(self) -> IO[bytes]:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError.from_os(exc, "create", self.directory) from exc
         while True:
             stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
             name = f"{self.prefix}-{stamp}-{self._serial:05d}.warc.gz"
@@ -188,7 +222,7 @@ class WarcWriter:
             except FileExistsError:
                 continue
             except OSError as exc:
-                raise ArchiveError(f"cannot create WARC file in {self.directory}: {exc}") from exc
+                raise StorageError.from_os(exc, "create a WARC file in", self.directory) from exc
             break
         handle = os.fdopen(fd, "wb")
         self._file = handle
@@ -229,7 +263,7 @@ class WarcWriter:
                 handle.seek(start)
             except OSError:
                 pass
-            raise ArchiveError(f"cannot write {self.current_path}: {exc}") from exc
+            raise StorageError.from_os(exc, "write", self.current_path) from exc
         return start
 
     def _file_for_write(self) -> IO[bytes]:
@@ -243,8 +277,11 @@ class WarcWriter:
         assert self._final_path is not None
         return WarcLocation(self._final_path.name, start + sum(len(m) for m in before))
 
-    def write_exchange(self, result: FetchResult) -> WarcLocation:
-        """Append a request and a response record; returns where the response record starts."""
+    def write_exchange(self, result: FetchResult, *, digest: str | None = None) -> WarcLocation:
+        """Append a request and a response record; returns where the response record starts.
+
+        ``digest`` is the body's :func:`payload_digest` when the caller has it already.
+        """
         head = self._response_head(result)
         handle = self._file_for_write()
         req_id, resp_id = _record_id(), _record_id()
@@ -254,10 +291,10 @@ class WarcWriter:
             ("WARC-Concurrent-To", req_id),
             ("WARC-Warcinfo-ID", self._warcinfo_id),
             ("Content-Type", "application/http;msgtype=response"),
-            ("WARC-Block-Digest", _digest(head + result.body)),
-            ("WARC-Payload-Digest", _digest(result.body)),
+            ("WARC-Block-Digest", _block_digest(head, result.body)),
+            ("WARC-Payload-Digest", digest or _digest(result.body)),
         ]
-        response = self._member(fields, head + result.body)
+        response = self._member(fields, head, result.body, level=self._body_level(result))
         start = self._append(handle, [request, response])
         return self._location(start, [request])
 
@@ -316,7 +353,7 @@ class WarcWriter:
             _rename_exclusive(current, final)
             _fsync_dir(final.parent)
         except OSError as exc:
-            raise ArchiveError(f"cannot finish {current}: {exc}") from exc
+            raise StorageError.from_os(exc, "finish", current) from exc
         self.closed_paths.append(final)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,3 +34,14 @@ def _restore_crawler_logging() -> Iterator[None]:
 def origin_args(mirror: Mirror) -> list[str]:
     """``--origin HOST=URL`` for every host of a running mirror."""
     return [f"--origin={host}={url}" for host, url in mirror.origins.items()]
+
+
+def snapshot_meta(archive: Path, text_path: Path | str | None = None) -> dict[str, dict[str, object]]:
+    """The catalog's metadata of every snapshot, by text path (relative, POSIX); or of one when given."""
+    with sqlite3.connect(archive / "catalog.sqlite") as db:
+        rows = db.execute("SELECT text_path, meta FROM snapshots").fetchall()
+    metas = {str(path): json.loads(meta) for path, meta in rows}
+    if text_path is None:
+        return metas
+    rel = Path(text_path).relative_to(archive).as_posix() if Path(text_path).is_absolute() else str(text_path)
+    return {rel: metas[rel]}

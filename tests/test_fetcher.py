@@ -20,6 +20,7 @@ import pytest
 import trio
 
 from crawler import USER_AGENT
+from crawler.codings import MAX_DECODED_BYTES, ContentDecodingError, decode_content
 from crawler.errors import FetchError, PermanentFetchError, TransientFetchError
 from crawler.fetcher import DEFAULT_POLICY, Fetcher, FetchPolicy, RedirectError, _retry_after
 from crawler.models import FetchResult
@@ -274,11 +275,18 @@ def test_oversize_is_permanent(server: Server, path: str) -> None:
     assert len(result.body) == 5000
 
 
-def test_gzip_bomb_and_bad_encoding_are_permanent(server: Server) -> None:
-    error, _ = fetch_error(server.url("/bomb"), FetchPolicy(max_decoded_bytes=1_000_000))
-    assert isinstance(error, PermanentFetchError) and "decoded body exceeds 1000000 bytes" in str(error)
-    error, _ = fetch_error(server.url("/not-gzip"))
-    assert isinstance(error, PermanentFetchError) and "gzip" in str(error)
+def test_bodies_are_kept_as_sent_and_decoded_on_demand_with_a_cap(server: Server) -> None:
+    # The fetcher only stores the wire bytes; whoever parses decodes them (an archive worker in a
+    # crawl), with the same cap as replay: a gzip bomb or a false Content-Encoding fails there.
+    bomb, _ = fetch(server.url("/bomb"))
+    assert len(bomb.body) < 10_000
+    with pytest.raises(ContentDecodingError, match=f"decoded body exceeds {MAX_DECODED_BYTES} bytes"):
+        decode_content(gzip.compress(b"\0" * (MAX_DECODED_BYTES + 1)), "gzip", limit=MAX_DECODED_BYTES)
+    assert len(bomb.content) == 3_000_000
+    wrong, _ = fetch(server.url("/not-gzip"))
+    assert wrong.body == PAGE
+    with pytest.raises(ContentDecodingError, match="gzip"):
+        wrong.content  # noqa: B018
 
 
 def test_remote_disconnect_is_transient(server: Server) -> None:

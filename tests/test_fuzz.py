@@ -20,7 +20,7 @@ from crawler.discovery import XMLFormatError, parse_feed, parse_sitemap
 from crawler.errors import ArchiveError
 from crawler.models import Article, ExtractionFailure, ListingPage
 from crawler.normalize import SHARE_LABEL, canonical_blocks, clean_line, decode_html, render_snapshot
-from crawler.store import snapshot_relpath
+from crawler.snapshots import snapshot_relpath
 
 from .conftest import FIXTURES, ROOT
 

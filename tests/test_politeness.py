@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+import pytest
 import trio
 import trio.testing
 
-from crawler.politeness import HostGate, HostPolicy
+from crawler.politeness import MAX_DELAY, HostDeferred, HostGate, HostPolicy
 
 
-def test_policy_spacing_and_breaker() -> None:
-    policy = HostPolicy(delay=1.0, threshold=2, cooldown=10.0)
+def test_policy_spacing_retry_after_and_deferral() -> None:
+    policy = HostPolicy(delay=1.0, threshold=3)
     assert policy.ready_at() == 0.0
     policy.started(0.0)
     assert policy.ready_at() == 1.0
@@ -19,16 +20,55 @@ def test_policy_spacing_and_breaker() -> None:
     assert policy.ready_at() == 1.5
     policy.started(5.0)
     policy.failure(6.0, retry_after=30.0)
-    assert policy.ready_at() == 36.0
-    policy.failure(7.0)
-    assert policy.is_open(7.0) and not policy.is_open(17.1)
-    policy.failure(20.0)
-    policy.failure(20.0)
-    assert policy.open_until == 40.0  # the cool-down doubled on the second trip
-    policy.success(41.0, elapsed=0.1)
-    assert policy.trips == 0
-    policy.success(41.0, elapsed=60.0)  # slow counts as a failure
-    assert policy.failures == 1
+    assert policy.ready_at() == 36.0 and policy.deferred is None
+    policy.success(7.0, elapsed=0.1)
+    policy.failure(8.0)
+    policy.success(9.0, elapsed=60.0)  # slow counts as a failure
+    assert policy.failures == 2 and policy.deferred is None
+    policy.failure(10.0, reason="cannot connect")
+    assert policy.deferred == "3 requests in a row failed (last: cannot connect)"
+
+
+@pytest.mark.parametrize("retry_after", [121.0, 999_999_999_999.0, float("inf")])
+def test_a_wait_longer_than_the_cap_defers_the_host_instead(retry_after: float) -> None:
+    policy = HostPolicy(delay=1.0, max_wait=120.0)
+    policy.failure(0.0, retry_after=retry_after)
+    assert policy.deferred is not None and "Retry-After" in policy.deferred
+    assert policy.ready_at() <= 120.0  # nothing was pushed into the far future
+
+
+@pytest.mark.parametrize("delay", [1e9, float("inf")])
+def test_delays_are_capped(delay: float) -> None:
+    assert HostPolicy(delay=delay).delay == MAX_DELAY
+    gate = HostGate("h", concurrency=1, delay=1.0)
+    gate.set_delay(delay)
+    assert gate.policy.delay == MAX_DELAY
+
+
+def test_waiters_give_up_once_the_host_is_deferred() -> None:
+    outcomes: list[str] = []
+
+    async def main() -> float:
+        gate = HostGate("h", concurrency=1, delay=10.0)
+
+        async def request(n: int) -> None:
+            try:
+                async with gate:
+                    outcomes.append(f"sent {n}")
+                    if n == 0:
+                        gate.failure(trio.current_time(), retry_after=10**9)
+            except HostDeferred as err:
+                outcomes.append(f"deferred {n}: {err.reason[:22]}")
+
+        async with trio.open_nursery() as nursery:
+            for n in range(3):
+                nursery.start_soon(request, n)
+                await trio.sleep(0)
+        return trio.current_time()
+
+    ended = trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    assert sorted(outcomes) == ["deferred 1: asked to wait 10000000", "deferred 2: asked to wait 10000000", "sent 0"]
+    assert ended <= 10.0  # at most one delay, not the billion seconds asked for
 
 
 def test_gate_holds_delay_and_concurrency_on_mock_clock() -> None:

@@ -87,7 +87,8 @@ def test_disk_full_mid_crawl_stops_cleanly_and_keeps_the_archive(tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     archive = tmp_path / "archive"
     with Mirror(articles=20, seed=4) as mirror:
-        args = ["crawl", *origin_args(mirror), "--archive", str(archive), "--delay", "0", "--no-progress", "--quiet"]
+        args = ["crawl", *origin_args(mirror), "--archive", str(archive), "--delay", "0", "--no-progress", "--quiet",
+                "--workers", "0"]  # in this process: the injected fault reaches the WARC writer
         assert main([*args, "--source", "baocantho"]) == 0
         before = {p: p.read_bytes() for p in (archive / "text").rglob("*.txt")}
         assert before
@@ -100,8 +101,8 @@ def test_disk_full_mid_crawl_stops_cleanly_and_keeps_the_archive(tmp_path: Path,
         def full_disk(self: warc.WarcWriter, handle: object, members: list[bytes]) -> int:
             calls["n"] += 1
             if calls["n"] > 5:
-                raise warc.ArchiveError(f"cannot write {self.current_path}: "
-                                        f"{OSError(errno.ENOSPC, 'No space left on device')}")
+                raise warc.StorageError.from_os(OSError(errno.ENOSPC, "No space left on device"), "write",
+                                                self.current_path)
             return real_append(self, handle, members)  # type: ignore[arg-type]
 
         monkeypatch.setattr(warc.WarcWriter, "_append", full_disk)
@@ -123,14 +124,14 @@ def test_permission_error_on_snapshot_write_is_a_clear_message(tmp_path: Path, m
     archive = tmp_path / "archive"
     with Mirror(articles=3, seed=4) as mirror:
         url = mirror.article_url("baocantho", mirror.article_ids("baocantho")[-1])
-        from crawler import store
+        from crawler import snapshots
 
-        def denied(path: Path, data: bytes, *, durable: bool = True) -> None:
+        def denied(path: Path, data: bytes) -> None:
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
 
-        monkeypatch.setattr(store, "atomic_write", denied)
+        monkeypatch.setattr(snapshots, "write_new_file", denied)
         code = main(["fetch", url, *origin_args(mirror), "--archive", str(archive)])
     err = capsys.readouterr().err
     assert code == 1
-    assert "Permission denied" in err and "cannot store the snapshot" in err
+    assert "Permission denied" in err and "cannot write" in err and "/text/baocantho/" in err
     assert not list(archive.rglob("*.open"))  # the WARC was still closed properly

@@ -1,8 +1,9 @@
-"""Snapshot store: layout, atomic writes, versions, unsafe ids."""
+"""Snapshot files, the catalog, the journal, the retry schedule and the schema upgrade."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -11,39 +12,133 @@ import pytest
 
 from crawler.errors import ArchiveError
 from crawler.models import Article, WarcLocation
-from crawler.store import Store, snapshot_relpath
+from crawler.recovery import replay_journals
+from crawler.snapshots import SnapshotWriter, snapshot_relpath
+from crawler.store import BACKOFF, MAX_ATTEMPTS, Store
 
 VN = timezone(timedelta(hours=7))
 ARTICLE = Article(
     source="baocantho", article_id="216001", url="https://baocantho.com.vn/x-a216001.html",
     canonical_url="https://baocantho.com.vn/x-a216001.html", breadcrumb=("Thời sự",), category_slugs=("thoi-su",),
     published=datetime(2026, 1, 31, 23, 30, tzinfo=VN), kicker=None, title="T", sapo=None, body=("B",),
-    byline=None,
+    byline=None, rules={"template": "vdoc"},
 )
 LOC = WarcLocation("baocantho-x.warc.gz", 1234)
 
 
-def test_save_layout_metadata_and_catalog(tmp_path: Path) -> None:
+def save(store: Store, writer: SnapshotWriter, article: Article, text: str) -> tuple[bool, int, str]:
+    written = writer.write(article, text, LOC, datetime.now(UTC), store.latest(article.source, article.article_id))
+    store.commit([written.row] if written.row else [], settled=[(article.source, article.article_id)])
+    return written.created, written.version, written.text_path
+
+
+def test_one_file_per_snapshot_metadata_in_the_catalog(tmp_path: Path) -> None:
     with Store(tmp_path) as store:
-        record = store.save(ARTICLE, "snapshot text", LOC, datetime.now(UTC))
-        assert record.created and record.version == 1
-        assert record.text_path == tmp_path / "text/baocantho/2026/01/216001.txt"
-        assert record.text_path.read_bytes() == b"snapshot text"
-        meta = json.loads(record.meta_path.read_text(encoding="utf-8"))
+        writer = SnapshotWriter(tmp_path, "t")
+        created, version, rel = save(store, writer, ARTICLE, "snapshot text")
+        assert created and version == 1 and rel == "text/baocantho/2026/01/216001.txt"
+        assert (tmp_path / rel).read_bytes() == b"snapshot text"
+        assert sorted(p.name for p in (tmp_path / rel).parent.iterdir()) == ["216001.txt"]  # no .json beside it
+        (meta_json,) = store.db.execute("SELECT meta FROM snapshots").fetchone()
+        meta = json.loads(meta_json)
         assert meta["warc_file"] == "baocantho-x.warc.gz" and meta["warc_offset"] == 1234
-        assert meta["published"] == "2026-01-31T23:30:00+07:00"
-        assert meta["sha256"] == record.sha256 and meta["extractor_version"]
+        assert meta["published"] == "2026-01-31T23:30:00+07:00" and meta["template"] == "vdoc"
         assert store.has_article("baocantho", "216001") and not store.has_article("baocantho", "1")
-        again = store.save(ARTICLE, "snapshot text", LOC, datetime.now(UTC))
-        assert not again.created and again.version == 1
-        changed = store.save(replace(ARTICLE, title="T2"), "changed text", LOC, datetime.now(UTC))
-        assert changed.created and changed.version == 2 and changed.text_path.name == "216001.v2.txt"
-        assert record.text_path.read_bytes() == b"snapshot text"  # the old version is kept
+        assert save(store, writer, ARTICLE, "snapshot text")[:2] == (False, 1)  # same text: nothing written
+        created, version, rel2 = save(store, writer, replace(ARTICLE, title="T2"), "changed text")
+        assert created and version == 2 and rel2.endswith("216001.v2.txt")
+        assert (tmp_path / rel).read_bytes() == b"snapshot text"  # the old version is kept
         assert store.count() == 1
+        writer.close()
     assert not list(tmp_path.rglob("*.tmp"))
 
 
-@pytest.mark.parametrize("bad", ["../../etc/passwd", "a/b", "", ".hidden", "x" * 65, "1\x00"])
+@pytest.mark.parametrize("bad", ["../../etc/passwd", "a/b", "", ".hidden", "x" * 65, "1\x00", "1\n", "١٢٣"])
 def test_unsafe_ids_never_become_paths(bad: str) -> None:
     with pytest.raises(ArchiveError, match="unsafe"):
         snapshot_relpath("baocantho", bad, ARTICLE.published)
+
+
+def test_a_snapshot_never_follows_a_planted_link(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("precious")
+    rel = snapshot_relpath("baocantho", "216001", ARTICLE.published)
+    (tmp_path / rel).parent.mkdir(parents=True)
+    (tmp_path / rel).symlink_to(target)
+    with Store(tmp_path) as store:
+        writer = SnapshotWriter(tmp_path, "t")
+        save(store, writer, ARTICLE, "new text")
+        writer.close()
+    assert target.read_text() == "precious"
+    assert not (tmp_path / rel).is_symlink() and (tmp_path / rel).read_text() == "new text"
+
+
+def test_journal_rolls_a_crash_forward_and_drops_a_file_cut_short(tmp_path: Path) -> None:
+    (tmp_path / "warc").mkdir()
+    (tmp_path / "warc" / LOC.filename).write_bytes(b"x" * 5000)
+    with Store(tmp_path) as store:
+        store.enqueue_many("baocantho", [("216001", ARTICLE.url), ("216002", ARTICLE.url + "?2")])
+        writer = SnapshotWriter(tmp_path, "dead-worker")
+        good = writer.write(ARTICLE, "complete", LOC, datetime.now(UTC), None)
+        cut = writer.write(replace(ARTICLE, article_id="216002"), "complete too", LOC, datetime.now(UTC), None)
+        writer.close()
+        (tmp_path / cut.text_path).write_bytes(b"compl")  # the crash cut the second file short
+        with (tmp_path / "journal" / "dead-worker.jsonl").open("a") as journal:
+            journal.write('["baocantho", "216003", 1, "https://x/')  # a line cut short: its file never existed
+        done = replay_journals(store)
+        assert [d.what for d in done] == ["added the catalog row a crash left out",
+                                          "removed a snapshot a crash cut short (incomplete file); "
+                                          "its article is fetched again"]
+        assert store.latest("baocantho", "216001") == (1, good.sha256, good.text_path)
+        assert store.latest("baocantho", "216002") is None and not (tmp_path / cut.text_path).exists()
+        assert [a for a, _u, _n in store.pending("baocantho")] == ["216002"]
+        assert not list((tmp_path / "journal").iterdir())
+        assert replay_journals(store) == []
+
+
+def test_failures_are_retried_on_a_schedule_and_rediscovery_does_not_reset_it(tmp_path: Path) -> None:
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    with Store(tmp_path) as store:
+        store.enqueue_many("s", [("1", "u1"), ("2", "u2")])
+        for attempt in range(1, MAX_ATTEMPTS):  # transient: tried again next run
+            state = store.fail("s", "1", "u1", "HTTP 503", permanent=False, now=now)
+            assert state.attempts == attempt and not state.failed and state.next_try is None
+        state = store.fail("s", "1", "u1", "HTTP 503", permanent=False, now=now)
+        assert state.failed and state.next_try == (now + BACKOFF[0]).isoformat()
+        waits = []
+        for _ in range(len(BACKOFF) + 1):  # permanent: 1 h, 6 h, 1 day, 1 week, 1 week, ...
+            state = store.fail("s", "2", "u2", "HTTP 404", permanent=True, now=now)
+            waits.append(datetime.fromisoformat(str(state.next_try)) - now)
+        assert waits == [*BACKOFF, BACKOFF[-1]]
+        store.enqueue_many("s", [("2", "u2")])  # found again on a listing page
+        assert store.waiting("s", now) == {"1", "2"}
+        assert store.pending("s", now) == []
+        assert [a for a, _u, _n in store.pending("s", now + timedelta(weeks=2))] == ["1", "2"]
+        failed = {f.article_id: f for f in store.failed("s")}
+        assert failed["2"].last_error == "HTTP 404" and failed["2"].attempts == len(BACKOFF) + 1
+        store.commit(settled=[("s", "2")])  # archived at last
+        assert [f.article_id for f in store.failed()] == ["1"]
+
+
+def test_a_schema_1_catalog_is_upgraded_and_its_json_metadata_adopted(tmp_path: Path) -> None:
+    legacy = {"source": "baocantho", "article_id": "7", "title": "Old"}
+    (tmp_path / "text").mkdir()
+    (tmp_path / "text" / "7.json").write_text(json.dumps(legacy), encoding="utf-8")
+    with sqlite3.connect(tmp_path / "catalog.sqlite") as db:
+        db.executescript("""
+            CREATE TABLE snapshots (source TEXT NOT NULL, article_id TEXT NOT NULL, version INTEGER NOT NULL,
+              url TEXT NOT NULL, published TEXT NOT NULL, title TEXT NOT NULL, text_path TEXT NOT NULL,
+              meta_path TEXT NOT NULL, sha256 TEXT NOT NULL, warc_file TEXT NOT NULL, warc_offset INTEGER NOT NULL,
+              fetched_at TEXT NOT NULL, extractor_version TEXT NOT NULL, PRIMARY KEY (source, article_id, version));
+            CREATE TABLE frontier (source TEXT NOT NULL, article_id TEXT NOT NULL, url TEXT NOT NULL,
+              discovered_at TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (source, article_id));
+            INSERT INTO snapshots VALUES ('baocantho','7',1,'u','2020-01-01T00:00:00+07:00','Old','text/7.txt',
+              'text/7.json','0','w.warc.gz',0,'2020','1');
+            INSERT INTO frontier VALUES ('baocantho','8','u8','2020',2);
+        """)
+    with Store(tmp_path) as store:
+        assert store.upgraded_from == 0
+        assert json.loads(store.db.execute("SELECT meta FROM snapshots").fetchone()[0]) == legacy
+        assert store.pending("baocantho") == [("8", "u8", 2)]
+    with Store(tmp_path) as store:
+        assert store.upgraded_from is None

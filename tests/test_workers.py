@@ -1,124 +1,154 @@
-"""Extraction in worker processes: same files as in-process, a dying worker, orphaned workers, the CLI."""
+"""Archive workers: same results in and out of process, a deadline on hostile pages, no orphans, the CLI."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
-import textwrap
+import threading
 import time
-from dataclasses import replace
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import trio
 
+from crawler.archiver import Archive
 from crawler.cli import main
-from crawler.config import Sources
-from crawler.extraction import WORKER_DIED, Extracted, ExtractJob
+from crawler.config import Sources, load_sources
+from crawler.crawl import Crawl, CrawlOptions
+from crawler.fetcher import Fetcher, FetchPolicy
 from crawler.mirror import Mirror
-from crawler.models import WarcLocation
-from crawler.workers import Extractor, InlineExtractor, ProcessExtractor, auto_workers, make_extractor
+from crawler.verify import verify
+from crawler.workers import auto_workers
 
-from .conftest import FIXTURES, ROOT, origin_args
-from .worker_helpers import CRASH_MARKER, crash_on_marker
+from .conftest import FIXTURES, origin_args
 
-PAGES = [
-    ("baocantho", "80443", "https://baocantho.com.vn/chong-mu-loa-bang-thuoc-nho-mat-thay-vi-tiem-thuoc-a80443.html",
-     FIXTURES / "real" / "baocantho-a80443.html"),
-    ("baoangiang", "367201", "https://baoangiang.com.vn/ly-do-khong-nen-ngoay-tai-thuong-xuyen-a367201.html",
-     FIXTURES / "real" / "baoangiang-a367201.html"),
-]
-FETCHED = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+GOOD = {
+    "/chong-mu-loa-a80443.html": (FIXTURES / "real" / "baocantho-a80443.html").read_bytes(),
+    "/ly-do-khong-nen-a367201.html": (FIXTURES / "real" / "baoangiang-a367201.html").read_bytes(),
+}
+# One element with 150,000 distinct attributes: lexbor needs minutes (quadratic), the cheap guard does not see it.
+HOSTILE = b"<html><body><div " + b" ".join(b"a%d" % i for i in range(150_000)) + b">x</div></body></html>"
 
 
-def jobs(content: dict[str, bytes] | None = None) -> list[ExtractJob]:
-    return [ExtractJob(source=key, url=url, content=(content or {}).get(key, path.read_bytes()),
-                       content_type="text/html; charset=utf-8", location=WarcLocation(f"{key}.warc.gz", 1000 + n),
-                       fetched_at=FETCHED, expected_id=article_id, latest=None)
-            for n, (key, article_id, url, path) in enumerate(PAGES)]
+class _Site(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 -- http.server's name
+        if self.path == "/":
+            links = [*GOOD, "/trang-doc-a999.html"]
+            body = "".join(f'<a href="{link}">x</a>' for link in links).encode()
+        elif self.path in GOOD:
+            body = GOOD[self.path]
+        elif self.path in ("/trang-doc-a999.html", "/danh-muc-doc/"):
+            body = HOSTILE
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
 
 
-def run_all(extractor: Extractor, todo: list[ExtractJob]) -> list[Extracted]:
-    async def go() -> list[Extracted]:
-        results: list[Extracted] = []
-        try:
-            for job in todo:
-                results.append(await extractor.extract(job))
-        finally:
-            extractor.close()
-        return results
+@pytest.fixture
+def hostile_site(tmp_path: Path) -> Iterator[Path]:
+    """A site whose home page links two real articles and a hostile one; a second start page is hostile."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    port = server.server_address[1]
+    config = tmp_path / "sources.yaml"
+    config.write_text(f"""
+sources:
+  evil:
+    adapter: vdoc
+    hosts: ["127.0.0.1:{port}"]
+    base_url: "http://127.0.0.1:{port}/"
+    start_pages: [/, /danh-muc-doc/]
+    article_url_pattern: '^/[^/]+-a(?P<id>\\d+)\\.html$'
+    politeness: {{delay: 0, respect_robots: false}}
+""", encoding="utf-8")
+    yield config
+    server.shutdown()
+    server.server_close()
+
+
+def _crawl(sources: Sources, archive: Path, options: CrawlOptions) -> tuple[Crawl, float]:
+    async def go() -> tuple[Crawl, float]:
+        started = trio.current_time()
+        with Archive(archive, sources) as arch:
+            async with Fetcher(FetchPolicy(timeout=10, retries=0)) as fetcher:
+                engine = Crawl(sources, arch, fetcher, options)
+                await engine.run()
+        return engine, trio.current_time() - started
 
     return trio.run(go)
 
 
-def files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+def test_a_hostile_page_is_cut_off_at_the_deadline_and_the_others_are_archived(hostile_site: Path,
+                                                                               tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    engine, seconds = _crawl(load_sources(hostile_site), archive, CrawlOptions(delay=0, workers=1, deadline=2.0))
+    stats = engine.stats["evil"]
+    assert seconds < 15, f"the run took {seconds:.1f} s"
+    assert stats.new == 2
+    assert "longer than 2 s" in stats.failures["http://" + hostile_site.read_text().split('"')[3].split("/")[2]
+                                                + "/trang-doc-a999.html"]
+    assert any("longer than 2 s" in why for url, why in stats.failures.items() if url.endswith("/danh-muc-doc/"))
+    assert engine.worker_deaths == 2
+    with Archive(archive, load_sources(hostile_site)) as arch:
+        (failed,) = arch.store.failed("evil")
+        assert failed.article_id == "999" and failed.failed and failed.next_try  # not fetched again next run
+    assert not list(archive.rglob("*.open"))
+    report = verify(archive)
+    assert report.ok, report.problems
 
 
-def test_a_worker_process_writes_the_same_snapshots_as_the_crawl_process(sources: Sources, tmp_path: Path) -> None:
-    inline = run_all(InlineExtractor(tmp_path / "a", sources.sources), jobs())
-    pooled = run_all(ProcessExtractor(tmp_path / "b", sources.sources, 1), jobs())
-    assert [r.written for r in pooled] == [r.written for r in inline]
-    assert all(r.written is not None and r.written.created for r in pooled)
-    assert files(tmp_path / "b") == files(tmp_path / "a")
-    expected = (FIXTURES / "real" / "baocantho-a80443.expected.txt").read_bytes()
-    assert any(name.endswith("/80443.txt") and data == expected for name, data in files(tmp_path / "b").items())
+def test_sigterm_grace_holds_while_a_worker_is_stuck(hostile_site: Path, tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "crawler", "crawl", "--sources", str(hostile_site), "--archive",
+           str(tmp_path / "archive"), "--no-progress", "--quiet", "--timeout", "10"]
+    with subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True) as proc:
+        time.sleep(2.5)  # the hostile pages are in the worker by now
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        stopped = time.monotonic() - started
+    assert proc.returncode == 130, err
+    assert stopped < 13, f"stopped {stopped:.1f} s after SIGTERM (grace 10 s)"
+    assert verify(tmp_path / "archive").ok
 
 
-def test_unchanged_text_writes_nothing_and_another_page_id_is_left_to_the_caller(sources: Sources,
-                                                                                  tmp_path: Path) -> None:
-    first = run_all(ProcessExtractor(tmp_path, sources.sources, 1), jobs())
-    written = first[0].written
-    assert written is not None
-    again = replace(jobs()[0], latest=(1, written.sha256, written.text_path))
-    other_id = replace(jobs()[0], expected_id="12345")
-    before = files(tmp_path)
-    same, moved = run_all(ProcessExtractor(tmp_path, sources.sources, 1), [again, other_id])
-    assert same.written is not None and not same.written.created and same.written.version == 1
-    assert moved.written is None and moved.pending is not None and moved.pending[0].article_id == "80443"
-    assert files(tmp_path) == before
+def test_workers_exit_when_the_crawl_process_is_killed(hostile_site: Path, tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "crawler", "crawl", "--sources", str(hostile_site), "--archive",
+           str(tmp_path / "archive"), "--no-progress", "--quiet"]
+    with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
+        deadline = time.monotonic() + 20
+        workers: list[int] = []
+        while not workers:
+            assert time.monotonic() < deadline, "no archive worker started"
+            time.sleep(0.1)
+            workers = _children(proc.pid)
+        proc.kill()  # kill -9: no clean shutdown of anything
+        proc.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, f"archive workers {workers} outlived their parent"
+        time.sleep(0.05)
 
 
-def test_a_dying_worker_fails_only_its_article_and_the_pool_starts_again(sources: Sources, tmp_path: Path) -> None:
-    good = jobs()
-    bad = replace(good[0], content=good[0].content + CRASH_MARKER)
-    results = run_all(ProcessExtractor(tmp_path, sources.sources, 1, target=crash_on_marker), [bad, *good])
-    assert results[0].failure is not None and results[0].failure.field == WORKER_DIED
-    assert "died" in str(results[0].failure)
-    assert [r.written is not None and r.written.created for r in results[1:]] == [True, True]
-
-
-def test_workers_exit_when_the_crawl_process_is_killed(tmp_path: Path) -> None:
-    script = textwrap.dedent(f"""
-        import sys, time, trio
-        sys.path.insert(0, {str(ROOT)!r})
-        from crawler.config import load_sources
-        from crawler.workers import ProcessExtractor
-        from tests.test_workers import jobs
-        from pathlib import Path
-        sources = load_sources(Path({str(ROOT / "sources.yaml")!r})).sources
-        extractor = ProcessExtractor(Path({str(tmp_path)!r}), sources, 1)
-        trio.run(extractor.extract, jobs()[0])
-        print(" ".join(str(p) for p in extractor._executor()._processes), flush=True)
-        time.sleep(60)
-    """)
-    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                          text=True) as proc:
-        try:
-            assert proc.stdout is not None
-            workers = [int(p) for p in proc.stdout.readline().split()]
-            assert workers
-            proc.kill()  # kill -9: no clean shutdown of the pool
-            proc.wait(timeout=10)
-            deadline = time.monotonic() + 10
-            while any(_alive(pid) for pid in workers):
-                assert time.monotonic() < deadline, f"worker processes {workers} outlived their parent"
-                time.sleep(0.05)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        children = task / "children"
+        if children.exists():
+            found += [int(c) for c in children.read_text().split()]
+    return found
 
 
 def _alive(pid: int) -> bool:
@@ -130,6 +160,10 @@ def _alive(pid: int) -> bool:
     return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")  # a zombie has exited
 
 
+def files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
 def test_crawls_with_and_without_workers_archive_the_same_snapshots(tmp_path: Path) -> None:
     with Mirror(articles=12, seed=5) as m:
         for workers in ("0", "2"):
@@ -137,11 +171,11 @@ def test_crawls_with_and_without_workers_archive_the_same_snapshots(tmp_path: Pa
                          "--no-progress", "--quiet", "--workers", workers])
             assert code == 0
     inline, pooled = files(tmp_path / "0" / "text"), files(tmp_path / "2" / "text")
-    assert len([n for n in inline if n.endswith(".txt")]) == 3 * 12 + 2
-    assert inline.keys() == pooled.keys()
-    for name, data in inline.items():  # metadata differ in fetch times and WARC names only
-        if name.endswith(".txt"):
-            assert pooled[name] == data, name
+    assert len(inline) == 3 * 12 + 2
+    assert inline == pooled
+    for archive in (tmp_path / "0", tmp_path / "2"):
+        assert verify(archive).ok
+        assert not (archive / "journal").exists()  # every row committed, journals removed
 
 
 @pytest.mark.parametrize("value", ["-1", "x", "99"])
@@ -152,10 +186,8 @@ def test_a_bad_workers_value_is_a_usage_error(value: str, capsys: pytest.Capture
     assert "--workers" in capsys.readouterr().err
 
 
-def test_auto_uses_a_worker_only_without_politeness_delays() -> None:
-    many_cpus = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) >= 2
-    assert auto_workers([1.0, 0.5]) == 0
-    assert auto_workers([]) == 0
-    assert auto_workers([1.0, 0.0]) == (1 if many_cpus else 0)
-    assert isinstance(make_extractor(Path("x"), (), 0), InlineExtractor)
-    assert isinstance(make_extractor(Path("x"), (), 1), ProcessExtractor)
+def test_auto_always_parses_out_of_process() -> None:
+    assert auto_workers([1.0, 0.5]) == 1
+    assert auto_workers([]) == 1
+    cpus = len(os.sched_getaffinity(0))
+    assert auto_workers([0.0]) == (1 if cpus <= 2 else min(8, cpus - 1))

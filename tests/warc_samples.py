@@ -85,7 +85,6 @@ def fetch_result(
         response_head=response_head,
         headers=tuple(all_headers),
         body=body,
-        content=content,
         peer_ip=peer_ip,
         fetched_at=fetched_at or datetime(2024, 5, 1, 3, 4, 5, 678901, tzinfo=UTC),
     )

@@ -1,0 +1,242 @@
+"""The archive step of a crawl: fetched pages to the archive workers, their replies into the catalog.
+
+Every exchange goes to an archive worker (:mod:`crawler.workers`) as an
+:class:`~crawler.jobs.ArchiveJob`; the worker writes the WARC records, then parses.  Here the
+replies become catalog rows, committed in batches (:data:`BATCH` rows or :data:`BATCH_SECONDS`,
+whichever comes first; a crash in between loses nothing: the workers' journals hold the rows,
+:mod:`crawler.recovery`), the articles' fate in the frontier (archived, or failed and when to
+try again), and the run's figures.  A reply saying the storage failed raises
+:class:`~crawler.errors.StorageError`, which ends the run.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import trio
+
+from crawler.config import SourceConfig
+from crawler.crawl.stats import Listener, SourceStats
+from crawler.errors import StorageError
+from crawler.jobs import ArchiveJob, ArchiveReply, JobKind, Revisit
+from crawler.models import FetchResult, WarcLocation
+from crawler.snapshots import SnapshotRow
+from crawler.store import CacheEntry, Store
+from crawler.urls import host_key
+from crawler.workers import ArchivePool
+
+log = logging.getLogger("crawler.crawl")
+
+BATCH = 200
+BATCH_SECONDS = 1.0
+
+
+@dataclass(slots=True)
+class PageTracker:
+    """With ``--since``: the articles a listing page offered, and whether any was recent."""
+
+    pending: int = 0
+    recent: bool = False
+    done: trio.Event = field(default_factory=trio.Event)
+
+    def settle(self, recent: bool) -> None:
+        self.pending -= 1
+        self.recent = self.recent or recent
+        if self.pending <= 0:
+            self.done.set()
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFetch:
+    """An article URL fetched, waiting for the archive step."""
+
+    source: SourceConfig
+    url: str
+    results: list[FetchResult]
+    cached: CacheEntry | None  # --refresh: the last full response recorded for the URL
+    tracker: PageTracker | None
+
+
+def warc_date(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def cache_entry(url: str, final: FetchResult, digest: str, location: WarcLocation) -> CacheEntry:
+    return CacheEntry(url=url, etag=final.header("etag"), last_modified=final.header("last-modified"),
+                      status=final.status, payload_digest=digest, warc_file=location.filename,
+                      warc_offset=location.offset, warc_date=warc_date(final.fetched_at))
+
+
+class Archiving:
+    """Jobs to the archive pool, replies to the catalog and the stats (one per run)."""
+
+    def __init__(self, store: Store, pool: ArchivePool, stats: dict[str, SourceStats], listener: Listener, *,
+                 since: datetime | None = None) -> None:
+        self.store = store
+        self.pool = pool
+        self.stats = stats
+        self.listener = listener
+        self.since = since
+        self._rows: list[SnapshotRow] = []
+        self._settled: list[tuple[str, str]] = []
+        self._caches: list[CacheEntry] = []
+        self._latest: dict[tuple[str, str], tuple[int, str, str]] = {}  # rows not committed yet
+        self._first_pending: float | None = None
+        self._busy: dict[tuple[str, str], trio.Event] = {}  # (source, article id) being archived
+
+    # -- the catalog, in batches ---------------------------------------------------------------
+
+    def latest(self, key: str, article_id: str) -> tuple[int, str, str] | None:
+        return self._latest.get((key, article_id)) or self.store.latest(key, article_id)
+
+    def archived(self, key: str, article_id: str) -> bool:
+        return (key, article_id) in self._latest or self.store.has_article(key, article_id)
+
+    def _add(self, row: SnapshotRow | None = None, settled: tuple[str, str] | None = None,
+             cache: CacheEntry | None = None) -> None:
+        if row is not None:
+            self._rows.append(row)
+            self._latest[(row.source, row.article_id)] = (row.version, row.sha256, row.text_path)
+        if settled is not None:
+            self._settled.append(settled)
+        if cache is not None:
+            self._caches.append(cache)
+        if self._first_pending is None:
+            self._first_pending = trio.current_time()
+        if len(self._rows) + len(self._settled) + len(self._caches) >= BATCH:
+            self.flush()
+
+    def remember(self, cache: CacheEntry) -> None:
+        """Remember a listing page's validators (committed with the next batch)."""
+        self._add(cache=cache)
+
+    def flush(self) -> None:
+        """Commit what is waiting (one transaction)."""
+        if not (self._rows or self._settled or self._caches):
+            return
+        rows, settled, caches = self._rows, self._settled, self._caches
+        self._rows, self._settled, self._caches = [], [], []
+        self._first_pending = None
+        self.store.commit(rows, settled=settled, caches=caches)
+        for row in rows:
+            self._latest.pop((row.source, row.article_id), None)
+
+    async def flusher(self) -> None:
+        """Commit at least every :data:`BATCH_SECONDS` while the run goes on."""
+        while True:
+            await trio.sleep(BATCH_SECONDS / 2)
+            if self._first_pending is not None and trio.current_time() - self._first_pending >= BATCH_SECONDS:
+                self.flush()
+
+    # -- jobs ----------------------------------------------------------------------------------
+
+    async def _submit(self, job: ArchiveJob) -> ArchiveReply:
+        reply = await self.pool.submit(job)
+        if reply.fatal is not None:
+            raise StorageError(reply.fatal)
+        return reply
+
+    async def record(self, source: SourceConfig, results: list[FetchResult]) -> ArchiveReply:
+        """Write exchanges that nothing parses (robots.txt, a failed redirect chain)."""
+        return await self._submit(ArchiveJob("record", source.key, tuple(results)))
+
+    async def page(self, source: SourceConfig, kind: JobKind, results: list[FetchResult],
+                   cached: CacheEntry | None) -> ArchiveReply:
+        """Write a listing page, feed or sitemap and parse it (from the WARC when the server said 304)."""
+        final = results[-1]
+        revisit = None
+        if final.status == 304 and cached is not None:
+            revisit = Revisit("server-not-modified", cached.url, cached.warc_date,
+                              reread=WarcLocation(cached.warc_file, cached.warc_offset))
+        return await self._submit(ArchiveJob(kind, source.key, tuple(results), revisit=revisit))
+
+    async def article(self, fetched: ArticleFetch) -> None:
+        """Archive one fetched article and settle it (archived, unchanged or failed)."""
+        source, stats = fetched.source, self.stats[fetched.source.key]
+        key = source.key
+        final = fetched.results[-1]
+        article_id = source.article_id(fetched.url) or ""
+        cached = fetched.cached
+        revisit = None if cached is None else Revisit("identical-payload-digest", cached.url, cached.warc_date,
+                                                      payload_digest=cached.payload_digest)
+        busy = self._busy[(key, article_id)] = trio.Event()
+        try:
+            reply = await self._submit(ArchiveJob(
+                "article", key, tuple(fetched.results), revisit=revisit, expected_id=article_id,
+                latest=self.latest(key, article_id),
+                extra_host=None if source.covers(final.url) else host_key(final.url)))
+        finally:
+            del self._busy[(key, article_id)]
+            busy.set()
+        if reply.stopped:
+            self._track(fetched, False)
+            return  # still pending: the next run archives it
+        stats.articles_tried += 1
+        if reply.revisit:
+            stats.articles_ok += 1
+            stats.unchanged += 1
+            self._add(settled=(key, article_id))
+            self.listener("revisit", key, fetched.url)
+            self._track(fetched, True)
+            return
+        if reply.died or reply.problem is not None:
+            # A page that crashes or outlasts the archive worker, or cannot be decoded: it will do so again.
+            # A crash may be the machine's (out of memory): tried again on the normal schedule.
+            crashed = reply.died and "longer than" not in (reply.problem or "")
+            self.fail(fetched, reply.problem or "the archive worker failed", permanent=not crashed)
+            return
+        if final.status != 200:
+            self.fail(fetched, f"HTTP {final.status} {final.reason}".strip(),
+                      permanent=400 <= final.status < 500 and final.status not in (408, 425, 429))
+            return
+        stats.articles_ok += 1
+        if reply.template:
+            stats.templates[reply.template] += 1
+        if reply.extraction is not None:
+            stats.extraction_failures += 1
+            self.fail(fetched, str(reply.extraction), permanent=True)
+            return
+        assert reply.digest is not None
+        cache = cache_entry(fetched.url, final, reply.digest, reply.locations[-1])
+        written = reply.written
+        if reply.pending is not None:
+            # The page names another article id than its URL: store it under that id, once no job holds it.
+            article, text = reply.pending
+            while (other := self._busy.get((key, article.article_id))) is not None:
+                await other.wait()
+            stored = await self._submit(ArchiveJob(
+                "snapshot", key, article=article, text=text, location=reply.locations[-1],
+                fetched_at=final.fetched_at, latest=self.latest(key, article.article_id)))
+            if stored.written is None:
+                self.fail(fetched, stored.problem or "the snapshot could not be stored", permanent=False)
+                return
+            written = stored.written
+            self._add(settled=(key, article.article_id))
+        assert written is not None
+        self._add(written.row, (key, article_id), cache)
+        if written.created:
+            if written.version == 1:
+                stats.new += 1
+            else:
+                stats.changed += 1
+        else:
+            stats.unchanged += 1
+        self.listener("archived", key, fetched.url)
+        self._track(fetched, self.since is None or (reply.published is not None and reply.published >= self.since))
+
+    def fail(self, fetched: ArticleFetch, why: str, *, permanent: bool) -> None:
+        """An article failed: recorded in the stats, and in the frontier with when to try it again."""
+        source = fetched.source
+        self.stats[source.key].failures[fetched.url] = why
+        article_id = source.article_id(fetched.url)
+        if article_id is not None:
+            self.store.fail(source.key, article_id, fetched.url, why, permanent=permanent)
+        self.listener("failed", source.key, fetched.url)
+        self._track(fetched, False)
+
+    @staticmethod
+    def _track(fetched: ArticleFetch, recent: bool) -> None:
+        if fetched.tracker is not None:
+            fetched.tracker.settle(recent)

@@ -1,0 +1,145 @@
+"""The fetch step of a crawl: robots.txt, per-host gates, the global cap, and what a fetch came to.
+
+:class:`Fetching` asks the :class:`~crawler.fetcher.Fetcher` for a URL once robots.txt allows
+it and the host's :class:`~crawler.politeness.HostGate` and the global limiter let it go.  It
+never raises for a page: the outcome is a :class:`Fetched` (the exchanges, or why there are
+none: a failure, robots.txt, a host given up for this run).  Exchanges of a failed redirect
+chain and robots.txt itself are handed to ``record`` so that they are archived too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import trio
+
+from crawler.codings import ContentDecodingError, decode_content
+from crawler.config import SourceConfig
+from crawler.errors import FetchError, PermanentFetchError
+from crawler.fetcher import Fetcher, RedirectError
+from crawler.models import FetchResult
+from crawler.politeness import MAX_DELAY, MAX_WAIT, HostDeferred, HostGate
+from crawler.robots import ROBOTS_MAX_BYTES, Robots, agent_token
+from crawler.urls import host_key, origin
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """What one fetch came to: ``results`` (every hop, the final last), or why there are none."""
+
+    results: list[FetchResult] | None
+    why: str = ""
+    permanent: bool = False  # the failure will not go away by itself (4xx, too large, bad redirect)
+    deferred: bool = False  # the host was given up for this run (the URL was not asked for)
+    disallowed: bool = False
+
+
+Recorder = Callable[[SourceConfig, list[FetchResult]], Awaitable[object]]
+
+
+@dataclass(frozen=True, slots=True)
+class Politeness:
+    concurrency: int
+    delay: float
+    respect_robots: bool
+    threshold: int = 5
+    max_wait: float = MAX_WAIT
+
+
+class Fetching:
+    """Robots, gates and the global cap for one run (one instance per :class:`~crawler.crawl.Crawl`)."""
+
+    def __init__(self, fetcher: Fetcher, politeness: Callable[[SourceConfig], Politeness], record: Recorder, *,
+                 global_concurrency: int) -> None:
+        self.fetcher = fetcher
+        self.politeness = politeness
+        self.record = record
+        self.agent = agent_token(fetcher.policy.user_agent)
+        self._allow_all = Robots.allow_all(self.agent)
+        self._gates: dict[str, HostGate] = {}
+        self._robots: dict[str, Robots] = {}
+        self._robots_lock: dict[str, trio.Lock] = {}
+        self._limiter = trio.CapacityLimiter(max(1, global_concurrency))
+
+    def gate(self, source: SourceConfig, url: str) -> HostGate:
+        host = host_key(url)
+        gate = self._gates.get(host)
+        if gate is None:
+            rules = self.politeness(source)
+            gate = self._gates[host] = HostGate(host, concurrency=rules.concurrency, delay=rules.delay,
+                                                threshold=rules.threshold, max_wait=rules.max_wait)
+        return gate
+
+    def deferred_hosts(self) -> dict[str, str]:
+        return {host: gate.deferred for host, gate in self._gates.items() if gate.deferred is not None}
+
+    async def robots_for(self, source: SourceConfig, url: str) -> Robots:
+        host = host_key(url)
+        known = self._robots.get(host)
+        if known is not None:
+            return known
+        if not self.politeness(source).respect_robots:
+            return self._allow_all
+        async with self._robots_lock.setdefault(host, trio.Lock()):
+            if host not in self._robots:
+                self._robots[host] = robots = await self._fetch_robots(source, origin(url) + "/robots.txt")
+                if robots.crawl_delay is not None and self.politeness(source).delay < robots.crawl_delay:
+                    self.gate(source, url).set_delay(min(robots.crawl_delay, MAX_DELAY))
+        return self._robots[host]
+
+    async def _fetch_robots(self, source: SourceConfig, url: str) -> Robots:
+        fetched = await self._get(source, url, None, stopping=None)
+        if fetched.results is not None:
+            await self.record(source, fetched.results)
+        if fetched.results is None:
+            # Unreachable robots.txt: Google treats 5xx as "disallow all" for a while; we crawl on,
+            # carefully, since the gate still spaces requests.
+            return self._allow_all
+        final = fetched.results[-1]
+        if final.status != 200:
+            return self._allow_all
+        try:
+            text = decode_content(final.body, final.content_encoding, limit=4 * ROBOTS_MAX_BYTES)
+        except ContentDecodingError:
+            return self._allow_all
+        return Robots.parse(text.decode("utf-8", "replace"), self.agent)
+
+    async def fetch(self, source: SourceConfig, url: str, headers: dict[str, str] | None = None, *,
+                    stopping: Callable[[], bool] | None = None) -> Fetched:
+        """Fetch ``url`` (following redirects on the source's hosts) when robots.txt and politeness allow.
+
+        ``stopping``: asked once the host's turn has come; True means the run is stopping and no
+        new request should start (the URL stays in the frontier).
+        """
+        robots = await self.robots_for(source, url)
+        if not robots.allowed(url):
+            return Fetched(None, "disallowed by robots.txt", permanent=True, disallowed=True)
+        return await self._get(source, url, headers, stopping=stopping)
+
+    async def _get(self, source: SourceConfig, url: str, headers: dict[str, str] | None, *,
+                   stopping: Callable[[], bool] | None) -> Fetched:
+        gate = self.gate(source, url)
+        try:
+            async with self._limiter, gate:
+                if stopping is not None and stopping():
+                    return Fetched(None, "stopped", deferred=True)
+                started = trio.current_time()
+                try:
+                    results = await self.fetcher.fetch_following(
+                        url, headers, allow=source.covers, on_send=gate.send_hook,
+                        give_up=lambda: gate.deferred is not None)
+                except FetchError as err:
+                    now = trio.current_time()
+                    if isinstance(err, RedirectError) and err.hops:
+                        await self.record(source, list(err.hops))  # raw first, even for a bad chain
+                    if isinstance(err, PermanentFetchError):
+                        gate.policy.success(now, now - started)  # the host answered
+                    else:
+                        gate.failure(now, getattr(err, "retry_after", None), reason=str(err))
+                    return Fetched(None, str(err), permanent=isinstance(err, PermanentFetchError))
+                now = trio.current_time()
+                gate.policy.success(now, now - started)
+        except HostDeferred as err:
+            return Fetched(None, err.reason, deferred=True)
+        return Fetched(results)

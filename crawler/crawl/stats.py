@@ -1,0 +1,83 @@
+"""What a crawl run did, per source: the figures behind the summary lines, the stats file and the exit code."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+EventKind = Literal["archived", "failed", "revisit", "discovered", "listing"]
+Listener = Callable[[EventKind, str, str], None]  # (kind, source, url)
+
+
+@dataclass(slots=True)
+class SourceStats:
+    source: str
+    discovered: int = 0  # articles queued this run
+    new: int = 0  # first snapshot of an article
+    changed: int = 0  # --refresh: a new snapshot version
+    unchanged: int = 0  # --refresh: fetched again, same payload (revisit record) or same text
+    listings: int = 0  # listing pages fetched (200 or 304)
+    listings_not_modified: int = 0  # of which 304 (revisit records)
+    feeds: int = 0
+    sitemaps: int = 0
+    entry_points: int = 0  # start pages, feeds and sitemaps tried (first page of each)
+    entry_points_ok: int = 0
+    articles_tried: int = 0  # article fetches that got an answer or failed (not deferred, not stopped)
+    articles_ok: int = 0  # of which answered with a page (archived, unchanged or not extractable)
+    disallowed: int = 0
+    extraction_failures: int = 0
+    waiting: int = 0  # articles skipped: they failed before and wait for their next try
+    deferred: dict[str, str] = field(default_factory=dict)  # host -> why it was given up for this run
+    failures: dict[str, str] = field(default_factory=dict)  # URL -> why (this run)
+    templates: Counter[str] = field(default_factory=Counter)  # pages per adapter template
+
+    @property
+    def collapsed(self) -> bool:
+        """The sign of a redesign: articles were attempted, none gave a complete snapshot."""
+        return self.extraction_failures > 0 and self.new + self.changed == 0 and self.extraction_failures >= min(
+            3, self.discovered
+        )
+
+    @property
+    def unreachable(self) -> str | None:
+        """Why the source fetched nothing: none of its start pages, or no article it tried; else None."""
+        first = next(iter(self.failures.values()), None)
+        deferred = next(iter(self.deferred.items()), None)
+        why = f"{deferred[0]} {deferred[1]}" if deferred else first or "no answer"
+        if self.entry_points and not self.entry_points_ok:
+            return f"none of its {self.entry_points} start pages, feeds or sitemaps could be fetched ({why})"
+        if self.articles_tried and not self.articles_ok:
+            return f"none of the {self.articles_tried} articles it tried could be fetched ({why})"
+        if self.deferred and not self.articles_ok and not self.entry_points_ok:
+            return f"its hosts were given up ({why})"
+        return None
+
+    def summary(self) -> str:
+        extraction = f" ({self.extraction_failures} extraction)" if self.extraction_failures else ""
+        extra = ""
+        if self.waiting:
+            extra += f", {self.waiting} waiting to be retried"
+        if self.deferred:
+            extra += f", deferred hosts: {', '.join(sorted(self.deferred))}"
+        templates = ""
+        if self.templates:
+            templates = "; templates " + ", ".join(f"{name} {count}" for name, count in sorted(self.templates.items()))
+        return (f"{self.source}: {self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
+                f"{len(self.failures)} failed{extraction}{extra}; pages: {self.listings} listings "
+                f"({self.listings_not_modified} not modified), {self.feeds} feeds, {self.sitemaps} sitemaps"
+                f"{templates}")
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "source": self.source, "discovered": self.discovered, "new": self.new, "changed": self.changed,
+            "unchanged": self.unchanged, "listings": self.listings,
+            "listings_not_modified": self.listings_not_modified, "feeds": self.feeds, "sitemaps": self.sitemaps,
+            "entry_points": self.entry_points, "entry_points_ok": self.entry_points_ok,
+            "articles_tried": self.articles_tried, "articles_ok": self.articles_ok,
+            "disallowed": self.disallowed, "extraction_failures": self.extraction_failures, "waiting": self.waiting,
+            "deferred": dict(sorted(self.deferred.items())), "collapsed": self.collapsed,
+            "unreachable": self.unreachable, "templates": dict(sorted(self.templates.items())),
+            "failures": dict(sorted(self.failures.items())),
+        }
