@@ -6,6 +6,7 @@ from itertools import pairwise
 
 import pytest
 import trio
+import trio.lowlevel
 import trio.testing
 
 from crawler.politeness import MAX_DELAY, HostDeferred, HostGate, HostPolicy
@@ -63,7 +64,7 @@ def test_waiters_give_up_once_the_host_is_deferred() -> None:
         async with trio.open_nursery() as nursery:
             for n in range(3):
                 nursery.start_soon(request, n)
-                await trio.sleep(0)
+                await trio.lowlevel.checkpoint()
         return trio.current_time()
 
     ended = trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))

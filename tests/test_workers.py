@@ -35,7 +35,7 @@ HOSTILE = b"<html><body><div " + b" ".join(b"a%d" % i for i in range(150_000)) +
 
 
 class _Site(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 -- http.server's name
+    def do_GET(self) -> None:
         if self.path == "/":
             links = [*GOOD, "/trang-doc-a999.html"]
             body = "".join(f'<a href="{link}">x</a>' for link in links).encode()
