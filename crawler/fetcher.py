@@ -4,8 +4,9 @@ In the flow ``scheduler ─▶ fetcher ─▶ warc``, the scheduler asks for a U
 allows it; :class:`Fetcher` performs one GET (retrying transient failures of that single
 request with back-off), and hands back the exchange as it went over the wire so that the
 WARC writer can archive it before anything parses it.  This is the only module that
-imports httpx2 and tenacity; every httpx2 exception is mapped onto
-:mod:`crawler.errors` (transient vs permanent).  Redirects are not followed by the client:
+imports httpx2 and tenacity (with :mod:`crawler.connect`, the connection layer below it, which
+refuses host names that resolve to non-public addresses before anything is sent); every httpx2
+exception is mapped onto :mod:`crawler.errors` (transient vs permanent).  Redirects are not followed by the client:
 :meth:`Fetcher.fetch_following` follows them one hop at a time so each hop is archived.
 """
 
@@ -35,6 +36,7 @@ from tenacity import (
 
 import crawler
 from crawler.codings import ContentDecodingError, decode_content
+from crawler.connect import CheckedBackend, CheckedTransport, Resolver
 from crawler.errors import PermanentFetchError, TransientFetchError
 from crawler.models import FetchResult
 
@@ -47,6 +49,7 @@ ACCEPT_LANGUAGE = "vi,en;q=0.5"
 # Not "br": warcio 1.8 cannot decode br with brotli 1.2, so `warcio check` and other tools would
 # fail on our WARCs.  We still decode br when a server sends it anyway.
 ACCEPT_ENCODING = "gzip, deflate"
+_LIMITS = httpx2.Limits(max_connections=8, max_keepalive_connections=4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +66,9 @@ class FetchPolicy:
     user_agent: str = crawler.USER_AGENT
     # Whole exchange, body included: a server dripping one byte per `timeout` cannot hold a task forever.
     total_timeout: float | None = 300.0
-    # A host *name* that resolves to a loopback, private or link-local address is refused (SSRF,
-    # DNS rebinding).  IP literals are allowed: they only come from configuration (the mirror).
+    # A host *name* that resolves to a loopback, private or link-local address is refused before
+    # connecting (SSRF, DNS rebinding; crawler.connect).  IP literals are allowed: they only come
+    # from configuration (the mirror).
     allow_private_addresses: bool = False
 
     def __post_init__(self) -> None:
@@ -159,7 +163,11 @@ def _response_head(response: httpx2.Response) -> bytes:
 
 
 def _refused_address(host: str, peer_ip: str) -> bool:
-    """True when a host name led to a loopback, private, link-local or otherwise non-global address."""
+    """True when a host name led to a loopback, private, link-local or otherwise non-global address.
+
+    A second line behind :mod:`crawler.connect` (which refuses before connecting), for transports
+    that do not go through it (``transport_factory``).
+    """
     try:
         ipaddress.ip_address(host.strip("[]"))
         return False  # an IP literal: it came from configuration
@@ -190,7 +198,8 @@ class Fetcher:
     One small httpx2 client per origin (scheme, host, port), created on first use: one big
     pool gets slower per request as it grows.  ``sleep`` is what back-off waits with (tests
     inject a recorder); ``transport_factory`` builds each client's transport (tests inject
-    ``httpx2.MockTransport``).
+    ``httpx2.MockTransport``); without it each client gets a :class:`~crawler.connect.CheckedTransport`,
+    whose host names are resolved by ``resolver`` (the system's by default; tests inject one).
     """
 
     def __init__(
@@ -199,10 +208,12 @@ class Fetcher:
         *,
         sleep: Callable[[float], Awaitable[None]] = trio.sleep,
         transport_factory: Callable[[], httpx2.AsyncBaseTransport] | None = None,
+        resolver: Resolver | None = None,
     ) -> None:
         self.policy = policy
         self._sleep = sleep
         self._transport_factory = transport_factory
+        self._resolver = resolver
         self._clients: dict[tuple[str, str, int], httpx2.AsyncClient] = {}
         self._ssl: ssl.SSLContext | None = None  # one for all clients: loading the CA bundle takes ~30 ms
         self._closed = False
@@ -232,8 +243,7 @@ class Fetcher:
         key = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
         client = self._clients.get(key)
         if client is None:
-            if self._ssl is None and self._transport_factory is None:
-                self._ssl = httpx2.create_ssl_context()
+            transport = self._transport()
             client = httpx2.AsyncClient(
                 verify=self._ssl or True,
                 headers={
@@ -243,13 +253,22 @@ class Fetcher:
                     "Accept-Encoding": ACCEPT_ENCODING,
                 },
                 timeout=httpx2.Timeout(self.policy.timeout),
-                limits=httpx2.Limits(max_connections=8, max_keepalive_connections=4),
+                limits=_LIMITS,
                 follow_redirects=False,
                 trust_env=False,  # proxies and certificates come from configuration, not the environment
-                transport=self._transport_factory() if self._transport_factory else None,
+                transport=transport,
             )
             self._clients[key] = client
         return client
+
+    def _transport(self) -> httpx2.AsyncBaseTransport:
+        """The transport of a new client: the injected one, or one that checks addresses before connecting."""
+        if self._transport_factory is not None:
+            return self._transport_factory()
+        if self._ssl is None:
+            self._ssl = httpx2.create_ssl_context()
+        backend = CheckedBackend(allow_private=self.policy.allow_private_addresses, resolver=self._resolver)
+        return CheckedTransport(verify=self._ssl, limits=_LIMITS, backend=backend)
 
     # -- one request ----------------------------------------------------------
 
@@ -431,9 +450,11 @@ class Fetcher:
         """Fetch ``url`` and follow 301/302/303/307/308 redirects; returns every hop, in order.
 
         ``allow`` vets each Location (resolved against the URL that sent it, fragment
-        dropped) before it is fetched.  Conditional headers (``If-*``) go with the first
-        request only.  A loop, more than ``max_redirects`` redirects, a disallowed or
-        non-http(s) Location raise :class:`RedirectError` (a :class:`PermanentFetchError`)
+        dropped) before it is fetched; the string it vets is the one fetched, so a host check
+        there (``SourceConfig.covers``) sees the host connected to.  Conditional headers
+        (``If-*``) go with the first request only.  A loop, more than ``max_redirects``
+        redirects, a disallowed or non-http(s) Location, or one with credentials (``user@``)
+        raise :class:`RedirectError` (a :class:`PermanentFetchError`)
         carrying the hops fetched so far.
         """
         hops: list[FetchResult] = []
@@ -447,11 +468,15 @@ class Fetcher:
                 return hops
             try:
                 target = urldefrag(urljoin(current, location.strip())).url
-                scheme = urlsplit(target).scheme
+                parts = urlsplit(target)
             except ValueError:
                 raise RedirectError(f"unusable redirect Location {location!r}", url=url, hops=tuple(hops)) from None
-            if scheme not in ("http", "https"):
+            if parts.scheme not in ("http", "https"):
                 raise RedirectError(f"redirect to a non-http URL {target!r}", url=url, hops=tuple(hops))
+            if "@" in parts.netloc:
+                # "http://covered.host@127.0.0.1/" reads as the covered host to a person; httpx2 would
+                # also turn the user part into an Authorization header the server chose.
+                raise RedirectError(f"redirect to a URL with credentials {target!r}", url=url, hops=tuple(hops))
             if target in seen:
                 raise RedirectError(f"redirect loop at {target}", url=url, hops=tuple(hops))
             if len(hops) > max_redirects:

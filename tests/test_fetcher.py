@@ -18,13 +18,17 @@ import brotli
 import httpx2
 import pytest
 import trio
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from crawler import USER_AGENT
 from crawler.errors import FetchError, PermanentFetchError, TransientFetchError
 from crawler.fetcher import DEFAULT_POLICY, Fetcher, FetchPolicy, RedirectError, _retry_after
 from crawler.models import FetchResult
+from crawler.urls import host_key
 from crawler.warc import WarcWriter, check_file, iter_responses
 
+from .test_urls import NASTY, connects_to, key_of
 from .warc_samples import chunk, warcio_check
 
 T = TypeVar("T")
@@ -531,3 +535,48 @@ def test_nothing_from_httpx_leaks() -> None:
     error, _ = fetch_error("http://example.test/", FetchPolicy(retries=0), transport_factory=mock(handler))
     assert isinstance(error, FetchError)
     assert not isinstance(error, httpx2.HTTPError)
+
+
+# -- redirect vetting: the host a Location is vetted for is the host connected to ------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=NASTY.replace("\n", "").replace("\r", "").replace("\x00", "") + "/", max_size=40),
+       st.sampled_from(["http://127.0.0.1:8001/a/b", "https://baocantho.com.vn/x/", "http://[::1]:8080/"]))
+@example("http://baocantho.com.vn@127.0.0.1/", "http://127.0.0.1:8001/a/b")
+@example("http://baocantho.com.vn\\@127.0.0.1:8001/", "http://127.0.0.1:8001/a/b")
+@example("http://[::1:8080]/p", "http://[::1]:8080/")
+@example("http://www.127.0.0.1:8001/", "http://127.0.0.1:8001/a/b")
+@example("http://127.0.0.1:+8001/", "http://127.0.0.1:8001/a/b")
+@example("\t//baocantho.com.vn\t:443/", "https://baocantho.com.vn/x/")
+@example("http:\\\\127.0.0.1/", "https://baocantho.com.vn/x/")
+@example("http://%31%32%37.0.0.1:8001/", "http://127.0.0.1:8001/a/b")
+@example("http://bàocantho.com.vn/", "https://baocantho.com.vn/x/")
+def test_a_followed_redirect_connects_where_it_was_vetted(location: str, start: str) -> None:
+    """``allow`` = "has a host identity" (what ``SourceConfig.covers`` builds on): every hop the
+    Fetcher follows goes to exactly the host and port ``host_key`` gave for the vetted string."""
+    requested: list[httpx2.URL] = []
+    vetted: list[str] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        requested.append(request.url)
+        if len(requested) == 1:
+            return httpx2.Response(302, headers=[(b"Location", location.encode("utf-8"))])
+        return httpx2.Response(200, content=b"ok")
+
+    def allow(url: str) -> bool:
+        vetted.append(url)
+        return host_key(url) != ""
+
+    async def main() -> None:
+        async with Fetcher(FetchPolicy(retries=0), transport_factory=mock(handler), sleep=Sleeps()) as fetcher:
+            await fetcher.fetch_following(start, allow=allow)
+
+    try:
+        run(main)
+    except FetchError:
+        pass
+    if len(requested) > 1:
+        assert len(vetted) == 1
+        target = connects_to(requested[1])
+        assert target is not None and key_of(*target) == host_key(vetted[0]), (location, vetted[0], requested[1])
