@@ -192,6 +192,23 @@ def _trace(on_send: Callable[[], None] | None) -> dict[str, object]:
     return {"trace": trace}
 
 
+class _Client(httpx2.AsyncClient):
+    """httpx2's client, minus one crash: a redirect whose Location it cannot make a URL of.
+
+    Even with ``follow_redirects=False`` httpx2 prepares ``response.next_request``; it drops
+    the ``RemoteProtocolError`` of an invalid Location, but a Location such as ``:K:`` raises a
+    bare ``ValueError`` ("URL must be absolute to have an origin") out of ``client.stream``.
+    We never use ``next_request`` (:meth:`Fetcher.fetch_following` resolves Locations itself),
+    so any failure there becomes the error httpx2 already drops, and the 3xx is returned.
+    """
+
+    def _build_redirect_request(self, request: httpx2.Request, response: httpx2.Response) -> httpx2.Request:
+        try:
+            return super()._build_redirect_request(request, response)
+        except (ValueError, TypeError, UnicodeError) as exc:
+            raise httpx2.RemoteProtocolError(f"unusable Location: {exc}", request=request) from None
+
+
 class Fetcher:
     """Async HTTP client for the crawl (use under trio, as ``async with Fetcher(policy) as f``).
 
@@ -244,7 +261,7 @@ class Fetcher:
         client = self._clients.get(key)
         if client is None:
             transport = self._transport()
-            client = httpx2.AsyncClient(
+            client = _Client(
                 verify=self._ssl or True,
                 headers={
                     "User-Agent": self.policy.user_agent,

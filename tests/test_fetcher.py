@@ -580,3 +580,26 @@ def test_a_followed_redirect_connects_where_it_was_vetted(location: str, start: 
         assert len(vetted) == 1
         target = connects_to(requested[1])
         assert target is not None and key_of(*target) == host_key(vetted[0]), (location, vetted[0], requested[1])
+
+
+@pytest.mark.parametrize("location", [":K:", ":", "://x", "https:x", ":@", "http:", "\\\\evil.test/x"])
+def test_an_odd_location_is_a_redirect_hop_not_a_crash(location: str) -> None:
+    """httpx2 prepares ``next_request`` even when not following, and a Location like ``:K:`` made
+    it raise a bare ValueError out of the fetch (a traceback in the crawl).  The 3xx is returned."""
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(302, headers=[(b"Location", location.encode())], content=b"")
+
+    result, _ = fetch("http://127.0.0.1:8001/a/b", FetchPolicy(retries=0), transport_factory=mock(handler))
+    assert result.status == 302 and result.header("location") == location
+
+
+def test_an_odd_location_over_real_sockets(server: Server) -> None:
+    server.routes["/a/odd"] = lambda s, h: http_response(302, b"", (("Location", ":K:"),), reason="Found")
+    server.routes["/a/:K:"] = lambda s, h: http_response(200, PAGE)
+
+    async def main() -> list[FetchResult]:
+        async with Fetcher(sleep=Sleeps()) as fetcher:
+            return await fetcher.fetch_following(server.url("/a/odd"))
+
+    hops = run(main)
+    assert [(h.status, h.url) for h in hops] == [(302, server.url("/a/odd")), (200, server.url("/a/:K:"))]

@@ -481,3 +481,9 @@ def test_tls_keeps_the_url_host_as_server_name(certificates: Path) -> None:
             cause = cause.__cause__ or cause.__context__
         assert cause is not None and "other.test" in str(cause)
         assert names == ["tls.test", "other.test"]
+
+
+def test_a_port_out_of_range_is_refused_not_crashed() -> None:
+    """httpx2 parses ``:70000`` as a port; the connection layer refuses it (permanent) before any socket."""
+    with pytest.raises(AddressRefusedError, match=r"port 70000 of host 127\.0\.0\.1 is out of range"):
+        _follow("http://127.0.0.1:70000/")
