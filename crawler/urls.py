@@ -9,6 +9,7 @@ could read differently.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -16,9 +17,16 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import idna
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-# The common case, answered without the general parser: http(s)://name.tld[:port] followed by
-# the end of the authority.  The last label starts with a letter, so the name is no IPv4 form.
-_FAST_HOST = re.compile(r"(https?)://((?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*)(?::([0-9]{1,5}))?(?=[/?#]|$)")
+# The common cases, answered without the general parser: http(s)://name.tld[:port] or a
+# canonical dotted-quad IPv4 literal (no leading zeros: what ipaddress accepts), followed by the
+# end of the authority.  A name's last label starts with a letter, so it is no IPv4 form.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_FAST_HOST = re.compile(
+    rf"(https?)://((?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*|{_OCTET}(?:\.{_OCTET}){{3}})(?::([0-9]{{1,5}}))?(?=[/?#]|$)"
+)
+# Longer authorities (a 253-character name, a port, credentials) have no key; this also bounds
+# what the cache below holds.
+_MAX_AUTHORITY = 512
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 _BRACKETED = re.compile(r"\[([^\[\]]+)\](?::([^:]*))?")
 _PORT = re.compile(r"[0-9]{1,5}")
@@ -42,11 +50,11 @@ def host_key(url_or_host: str) -> str:
     form: ``[::1]:8080`` (``::1`` port 8080) and ``[::1:8080]`` (``::1:8080`` port 80) are two
     hosts.  IPv4 literals must be dotted-quad; non-ASCII names are IDNA-encoded as httpx2 does.
 
-    ``""`` (which no source may cover) for: another scheme, an unparsable authority, a port that
-    is not 1-65535 in ASCII digits, an unbracketed IPv6 address (``::1:8080`` is ambiguous), a
-    name with characters outside ``[a-z0-9_-.]`` or an empty label, and a name whose last label
-    is numeric (``127.1``, ``www.127.0.0.1``, ``0x7f000001``: resolvers read them as IPv4
-    addresses that are not literals here).
+    ``""`` (which no source may cover) for: another scheme, an unparsable authority (or one of
+    more than 512 characters), a port that is not 1-65535 in ASCII digits, an unbracketed IPv6
+    address (``::1:8080`` is ambiguous), a name with characters outside ``[a-z0-9_-.]`` or an
+    empty label, and a name whose last label is numeric (``127.1``, ``www.127.0.0.1``,
+    ``0x7f000001``: resolvers read them as IPv4 addresses that are not literals here).
 
     >>> host_key("https://WWW.BaoCanTho.com.vn:443/x")
     'baocantho.com.vn'
@@ -72,9 +80,12 @@ def host_key(url_or_host: str) -> str:
             return ""
         scheme, rest = match.group(1).lower(), url_or_host[match.end():]
     authority = re.split(r"[/?#]", rest, maxsplit=1)[0]  # httpx2: authority = [^/?#]*
+    if len(authority) > _MAX_AUTHORITY:
+        return ""
     return _authority_key(authority, scheme)
 
 
+@functools.lru_cache(maxsize=4096)  # a crawl sees few authorities, each in thousands of links
 def _authority_key(authority: str, scheme: str) -> str:
     hostport = authority.rpartition("@")[2]  # httpx2 and urllib split userinfo at the last '@'
     bracketed = _BRACKETED.fullmatch(hostport)

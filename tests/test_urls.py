@@ -305,3 +305,8 @@ def test_absolute_links_are_keyed_as_they_are_fetched(href: str) -> None:
     if key:
         found = connects_to(link)
         assert found is None or key == key_of(*found), (href, link)
+
+
+def test_a_huge_authority_has_no_key() -> None:
+    assert host_key("http://" + "a" * 600 + "@baocantho.com.vn/") == ""
+    assert host_key("http://" + "a" * 400 + "@baocantho.com.vn/") == "baocantho.com.vn"
