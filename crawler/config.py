@@ -69,8 +69,8 @@ class SourceConfig:
     aliases: tuple[str, ...] = ()
 
     def covers(self, url: str) -> bool:
-        key = host_key(url)
-        return key in self.hosts or (bool(self.aliases) and key in self.aliases)
+        key = host_key(url)  # "" for a URL whose host cannot be told apart from another's
+        return bool(key) and (key in self.hosts or (bool(self.aliases) and key in self.aliases))
 
     def real_url(self, url: str) -> str:
         """``url`` with a mirror origin mapped back to the real host (see :mod:`crawler.origins`)."""

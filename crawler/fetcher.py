@@ -4,8 +4,9 @@ In the flow ``scheduler ─▶ fetcher ─▶ warc``, the scheduler asks for a U
 allows it; :class:`Fetcher` performs one GET (retrying transient failures of that single
 request with back-off), and hands back the exchange as it went over the wire so that the
 WARC writer can archive it before anything parses it.  This is the only module that
-imports httpx2 and tenacity; every httpx2 exception is mapped onto
-:mod:`crawler.errors` (transient vs permanent).  Redirects are not followed by the client:
+imports httpx2 and tenacity (with :mod:`crawler.connect`, the connection layer below it, which
+refuses host names that resolve to non-public addresses before anything is sent); every httpx2
+exception is mapped onto :mod:`crawler.errors` (transient vs permanent).  Redirects are not followed by the client:
 :meth:`Fetcher.fetch_following` follows them one hop at a time so each hop is archived.
 """
 
@@ -34,6 +35,7 @@ from tenacity import (
 )
 
 import crawler
+from crawler.connect import CheckedBackend, CheckedTransport, Resolver
 from crawler.errors import PermanentFetchError, TransientFetchError
 from crawler.models import FetchResult
 from crawler.origins import NO_ORIGINS, Origins
@@ -47,6 +49,7 @@ ACCEPT_LANGUAGE = "vi,en;q=0.5"
 # Not "br": warcio 1.8 cannot decode br with brotli 1.2, so `warcio check` and other tools would
 # fail on our WARCs.  We still decode br when a server sends it anyway.
 ACCEPT_ENCODING = "gzip, deflate"
+_LIMITS = httpx2.Limits(max_connections=8, max_keepalive_connections=4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +65,9 @@ class FetchPolicy:
     user_agent: str = crawler.USER_AGENT
     # Whole exchange, body included: a server dripping one byte per `timeout` cannot hold a task forever.
     total_timeout: float | None = 300.0
-    # A host *name* that resolves to a loopback, private or link-local address is refused (SSRF,
-    # DNS rebinding).  IP literals are allowed: they only come from configuration (the mirror).
+    # A host *name* that resolves to a loopback, private or link-local address is refused before
+    # connecting (SSRF, DNS rebinding; crawler.connect).  IP literals are allowed: they only come
+    # from configuration (the mirror).
     allow_private_addresses: bool = False
 
     def __post_init__(self) -> None:
@@ -158,7 +162,11 @@ def _response_head(response: httpx2.Response) -> bytes:
 
 
 def _refused_address(host: str, peer_ip: str) -> bool:
-    """True when a host name led to a loopback, private, link-local or otherwise non-global address."""
+    """True when a host name led to a loopback, private, link-local or otherwise non-global address.
+
+    A second line behind :mod:`crawler.connect` (which refuses before connecting), for transports
+    that do not go through it (``transport_factory``).
+    """
     try:
         ipaddress.ip_address(host.strip("[]"))
         return False  # an IP literal: it came from configuration
@@ -183,15 +191,34 @@ def _trace(on_send: Callable[[], None] | None) -> dict[str, object]:
     return {"trace": trace}
 
 
+class _Client(httpx2.AsyncClient):
+    """httpx2's client, minus one crash: a redirect whose Location it cannot make a URL of.
+
+    Even with ``follow_redirects=False`` httpx2 prepares ``response.next_request``; it drops
+    the ``RemoteProtocolError`` of an invalid Location, but a Location such as ``:K:`` raises a
+    bare ``ValueError`` ("URL must be absolute to have an origin") out of ``client.stream``.
+    We never use ``next_request`` (:meth:`Fetcher.fetch_following` resolves Locations itself),
+    so any failure there becomes the error httpx2 already drops, and the 3xx is returned.
+    """
+
+    def _build_redirect_request(self, request: httpx2.Request, response: httpx2.Response) -> httpx2.Request:
+        try:
+            return super()._build_redirect_request(request, response)
+        except (ValueError, TypeError, UnicodeError) as exc:
+            raise httpx2.RemoteProtocolError(f"unusable Location: {exc}", request=request) from None
+
+
 class Fetcher:
     """Async HTTP client for the crawl (use under trio, as ``async with Fetcher(policy) as f``).
 
     One small httpx2 client per origin (scheme, host, port), created on first use: one big
     pool gets slower per request as it grows.  ``sleep`` is what back-off waits with (tests
     inject a recorder); ``transport_factory`` builds each client's transport (tests inject
-    ``httpx2.MockTransport``); ``origins`` serves some real hosts from other origins (the offline
-    mirror: :mod:`crawler.origins`): the request goes there, with the real ``Host``, and the
-    result keeps the real URL.
+    ``httpx2.MockTransport``); without it each client gets a :class:`~crawler.connect.CheckedTransport`,
+    whose host names are resolved by ``resolver`` (the system's by default; tests inject one).
+    ``origins`` serves some real hosts from other origins (the offline mirror:
+    :mod:`crawler.origins`): the request goes there, with the real ``Host``, and the result keeps
+    the real URL.
     """
 
     def __init__(
@@ -200,12 +227,14 @@ class Fetcher:
         *,
         sleep: Callable[[float], Awaitable[None]] = trio.sleep,
         transport_factory: Callable[[], httpx2.AsyncBaseTransport] | None = None,
+        resolver: Resolver | None = None,
         origins: Origins = NO_ORIGINS,
     ) -> None:
         self.policy = policy
         self.origins = origins
         self._sleep = sleep
         self._transport_factory = transport_factory
+        self._resolver = resolver
         self._clients: dict[tuple[str, str, int], httpx2.AsyncClient] = {}
         self._ssl: ssl.SSLContext | None = None  # one for all clients: loading the CA bundle takes ~30 ms
         self._closed = False
@@ -235,9 +264,8 @@ class Fetcher:
         key = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
         client = self._clients.get(key)
         if client is None:
-            if self._ssl is None and self._transport_factory is None:
-                self._ssl = httpx2.create_ssl_context()
-            client = httpx2.AsyncClient(
+            transport = self._transport()
+            client = _Client(
                 verify=self._ssl or True,
                 headers={
                     "User-Agent": self.policy.user_agent,
@@ -246,13 +274,22 @@ class Fetcher:
                     "Accept-Encoding": ACCEPT_ENCODING,
                 },
                 timeout=httpx2.Timeout(self.policy.timeout),
-                limits=httpx2.Limits(max_connections=8, max_keepalive_connections=4),
+                limits=_LIMITS,
                 follow_redirects=False,
                 trust_env=False,  # proxies and certificates come from configuration, not the environment
-                transport=self._transport_factory() if self._transport_factory else None,
+                transport=transport,
             )
             self._clients[key] = client
         return client
+
+    def _transport(self) -> httpx2.AsyncBaseTransport:
+        """The transport of a new client: the injected one, or one that checks addresses before connecting."""
+        if self._transport_factory is not None:
+            return self._transport_factory()
+        if self._ssl is None:
+            self._ssl = httpx2.create_ssl_context()
+        backend = CheckedBackend(allow_private=self.policy.allow_private_addresses, resolver=self._resolver)
+        return CheckedTransport(verify=self._ssl, limits=_LIMITS, backend=backend)
 
     # -- one request ----------------------------------------------------------
 
@@ -438,9 +475,11 @@ class Fetcher:
         """Fetch ``url`` and follow 301/302/303/307/308 redirects; returns every hop, in order.
 
         ``allow`` vets each Location (resolved against the URL that sent it, fragment
-        dropped) before it is fetched.  Conditional headers (``If-*``) go with the first
-        request only.  A loop, more than ``max_redirects`` redirects, a disallowed or
-        non-http(s) Location raise :class:`RedirectError` (a :class:`PermanentFetchError`)
+        dropped) before it is fetched; the string it vets is the one fetched, so a host check
+        there (``SourceConfig.covers``) sees the host connected to.  Conditional headers
+        (``If-*``) go with the first request only.  A loop, more than ``max_redirects``
+        redirects, a disallowed or non-http(s) Location, or one with credentials (``user@``)
+        raise :class:`RedirectError` (a :class:`PermanentFetchError`)
         carrying the hops fetched so far.
         """
         hops: list[FetchResult] = []
@@ -455,11 +494,15 @@ class Fetcher:
             try:
                 # A mirror's Location may name its own address: the real URL is what we follow.
                 target = self.origins.real(urldefrag(urljoin(current, location.strip())).url)
-                scheme = urlsplit(target).scheme
+                parts = urlsplit(target)
             except ValueError:
                 raise RedirectError(f"unusable redirect Location {location!r}", url=url, hops=tuple(hops)) from None
-            if scheme not in ("http", "https"):
+            if parts.scheme not in ("http", "https"):
                 raise RedirectError(f"redirect to a non-http URL {target!r}", url=url, hops=tuple(hops))
+            if "@" in parts.netloc:
+                # "http://covered.host@127.0.0.1/" reads as the covered host to a person; httpx2 would
+                # also turn the user part into an Authorization header the server chose.
+                raise RedirectError(f"redirect to a URL with credentials {target!r}", url=url, hops=tuple(hops))
             if target in seen:
                 raise RedirectError(f"redirect loop at {target}", url=url, hops=tuple(hops))
             if len(hops) > max_redirects:

@@ -1,48 +1,140 @@
-"""Pure URL helpers: host keys, joining, and same-site checks."""
+"""Pure URL helpers: host keys, joining, and same-site checks.
+
+``host_key`` is the crawler's notion of host identity: a source *covers* a URL when the URL's
+host key is one of the source's, and politeness, robots.txt and redirects are decided by it.
+Whatever a host key accepts must therefore be exactly where the connection goes, so it parses
+the authority the way httpx2 (the HTTP client) does and gives up (``""``) on anything the two
+could read differently.
+"""
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import re
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import idna
+
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_FAST_HOST = re.compile(r"(https?)://([a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::(\d{1,5}))?(?=[/?#]|$)")
+# The common cases, answered without the general parser: http(s)://name.tld[:port] or a
+# canonical dotted-quad IPv4 literal (no leading zeros: what ipaddress accepts), followed by the
+# end of the authority.  A name's last label starts with a letter, so it is no IPv4 form.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_FAST_HOST = re.compile(
+    rf"(https?)://((?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*|{_OCTET}(?:\.{_OCTET}){{3}})(?::([0-9]{{1,5}}))?(?=[/?#]|$)"
+)
+# Longer authorities (a 253-character name, a port, credentials) have no key; this also bounds
+# what the cache below holds.
+_MAX_AUTHORITY = 512
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+_BRACKETED = re.compile(r"\[([^\[\]]+)\](?::([^:]*))?")
+_PORT = re.compile(r"[0-9]{1,5}")
+_IPV4_STYLE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")  # what httpx2 validates as an IPv4 literal
+_LABEL = re.compile(r"[a-z0-9_-]+")
+# A last label that inet_aton (and the WHATWG URL parser) reads as a number: "127.1", "0x7f.1",
+# "2130706433", "127.0.0.1." all reach an IPv4 address without being one of its literals.
+_NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
 # An absolute URL made of safe characters only, with a host of letters, digits, dots, '-' and a port.
-_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?")
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?")
 
 
 def host_key(url_or_host: str) -> str:
-    """``host[:port]`` in lower case, default ports and a leading ``www.`` dropped.
+    """The identity of the host a URL connects to: ``host[:port]``, or ``""`` when there is none.
+
+    ``url_or_host`` is an ``http(s)://`` URL, a scheme-relative ``//authority`` or a bare
+    ``host[:port]`` (sources.yaml).  The key is lower case; a default port (80 for http, 443 for
+    https) is dropped from URLs (a bare string keeps any port it has: it has no scheme to have a
+    default); a DNS name loses one trailing dot and a leading ``www.`` (repeatedly, as long as
+    a name of two labels or more remains).  IPv6 literals keep their brackets, in compressed
+    form: ``[::1]:8080`` (``::1`` port 8080) and ``[::1:8080]`` (``::1:8080`` port 80) are two
+    hosts.  IPv4 literals must be dotted-quad; non-ASCII names are IDNA-encoded as httpx2 does.
+
+    ``""`` (which no source may cover) for: another scheme, an unparsable authority (or one of
+    more than 512 characters), a port that is not 1-65535 in ASCII digits, an unbracketed IPv6
+    address (``::1:8080`` is ambiguous), a name with characters outside ``[a-z0-9_-.]`` or an
+    empty label, and a name whose last label is numeric (``127.1``, ``www.127.0.0.1``,
+    ``0x7f000001``: resolvers read them as IPv4 addresses that are not literals here).
 
     >>> host_key("https://WWW.BaoCanTho.com.vn:443/x")
     'baocantho.com.vn'
     >>> host_key("http://127.0.0.1:8080/")
     '127.0.0.1:8080'
+    >>> host_key("http://[::1]:8080/"), host_key("http://[::1:8080]/"), host_key("::1:8080")
+    ('[::1]:8080', '[::1:8080]', '')
     """
     fast = _FAST_HOST.match(url_or_host)
-    if fast is not None:  # the common case, without urlsplit: http(s)://host[:port]/...
-        host, port = fast.group(2), fast.group(3)
-        host = host[4:] if host.startswith("www.") else host
-        if port is None or int(port) == _DEFAULT_PORTS[fast.group(1)]:
+    if fast is not None:
+        host, port = _strip_www(fast.group(2)), fast.group(3)
+        number = None if port is None else int(port)
+        if number is None or number == _DEFAULT_PORTS[fast.group(1)]:
             return host
-        return f"{host}:{port}"
-    if "//" not in url_or_host:
-        url_or_host = "//" + url_or_host
-    try:
-        parts = urlsplit(url_or_host)
-        host = (parts.hostname or "").lower().rstrip(".")
-    except ValueError:  # e.g. "Invalid IPv6 URL"
+        return f"{host}:{number}" if 0 < number < 65536 else ""
+    if url_or_host.startswith("//"):
+        scheme, rest = "", url_or_host[2:]
+    elif "//" not in url_or_host:
+        scheme, rest = "", url_or_host
+    else:
+        match = _SCHEME.match(url_or_host)
+        if match is None or match.group(1).lower() not in _DEFAULT_PORTS:
+            return ""
+        scheme, rest = match.group(1).lower(), url_or_host[match.end():]
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]  # httpx2: authority = [^/?#]*
+    if len(authority) > _MAX_AUTHORITY:
         return ""
-    if host.startswith("www."):
-        host = host[4:]
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    default = _DEFAULT_PORTS.get(parts.scheme or "", -1)
-    if port is not None and port != default and not (parts.scheme == "" and port in _DEFAULT_PORTS.values()):
-        return f"{host}:{port}"
-    return host
+    return _authority_key(authority, scheme)
+
+
+@functools.lru_cache(maxsize=4096)  # a crawl sees few authorities, each in thousands of links
+def _authority_key(authority: str, scheme: str) -> str:
+    hostport = authority.rpartition("@")[2]  # httpx2 and urllib split userinfo at the last '@'
+    bracketed = _BRACKETED.fullmatch(hostport)
+    if bracketed is not None:
+        try:
+            address = ipaddress.IPv6Address(bracketed.group(1))
+        except ValueError:
+            return ""
+        host, port = f"[{address.compressed}]", bracketed.group(2)
+    else:
+        raw, colon, port_text = hostport.partition(":")
+        name = _host_name(raw)
+        if not name:
+            return ""
+        host, port = name, port_text if colon else None
+    if port is None or port == "":  # "host:" means the default port, to httpx2 as to urllib
+        return host
+    if _PORT.fullmatch(port) is None or not 0 < int(port) < 65536:
+        return ""
+    if int(port) == _DEFAULT_PORTS.get(scheme):
+        return host
+    return f"{host}:{int(port)}"
+
+
+def _host_name(raw: str) -> str:
+    """An IPv4 literal or a DNS name, normalised; "" when it is neither."""
+    if _IPV4_STYLE.fullmatch(raw):
+        try:
+            return str(ipaddress.IPv4Address(raw))
+        except ValueError:  # "127.000.0.1", "1.2.3.256": httpx2 refuses them too
+            return ""
+    if raw.isascii():
+        name = raw.lower()
+    else:  # exactly what httpx2 does with a non-ASCII host
+        try:
+            name = idna.encode(raw.lower()).decode("ascii")
+        except (idna.IDNAError, UnicodeError):
+            return ""
+    name = name.removesuffix(".")
+    labels = name.split(".")
+    if not all(_LABEL.fullmatch(label) for label in labels) or _NUMERIC_LABEL.fullmatch(labels[-1]):
+        return ""
+    return _strip_www(name)
+
+
+def _strip_www(name: str) -> str:
+    while name.startswith("www.") and "." in name[4:]:
+        name = name[4:]
+    return name
 
 
 def origin(url: str) -> str:

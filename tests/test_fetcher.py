@@ -18,14 +18,18 @@ import brotli
 import httpx2
 import pytest
 import trio
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from crawler import USER_AGENT
 from crawler.codings import MAX_DECODED_BYTES, ContentDecodingError, decode_content
 from crawler.errors import FetchError, PermanentFetchError, TransientFetchError
 from crawler.fetcher import DEFAULT_POLICY, Fetcher, FetchPolicy, RedirectError, _retry_after
 from crawler.models import FetchResult
+from crawler.urls import host_key
 from crawler.warc import WarcWriter, check_file, iter_responses
 
+from .test_urls import NASTY, connects_to, key_of
 from .warc_samples import chunk, warcio_check
 
 T = TypeVar("T")
@@ -539,3 +543,71 @@ def test_nothing_from_httpx_leaks() -> None:
     error, _ = fetch_error("http://example.test/", FetchPolicy(retries=0), transport_factory=mock(handler))
     assert isinstance(error, FetchError)
     assert not isinstance(error, httpx2.HTTPError)
+
+
+# -- redirect vetting: the host a Location is vetted for is the host connected to ------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=NASTY.replace("\n", "").replace("\r", "").replace("\x00", "") + "/", max_size=40),
+       st.sampled_from(["http://127.0.0.1:8001/a/b", "https://baocantho.com.vn/x/", "http://[::1]:8080/"]))
+@example("http://baocantho.com.vn@127.0.0.1/", "http://127.0.0.1:8001/a/b")
+@example("http://baocantho.com.vn\\@127.0.0.1:8001/", "http://127.0.0.1:8001/a/b")
+@example("http://[::1:8080]/p", "http://[::1]:8080/")
+@example("http://www.127.0.0.1:8001/", "http://127.0.0.1:8001/a/b")
+@example("http://127.0.0.1:+8001/", "http://127.0.0.1:8001/a/b")
+@example("\t//baocantho.com.vn\t:443/", "https://baocantho.com.vn/x/")
+@example("http:\\\\127.0.0.1/", "https://baocantho.com.vn/x/")
+@example("http://%31%32%37.0.0.1:8001/", "http://127.0.0.1:8001/a/b")
+@example("http://bàocantho.com.vn/", "https://baocantho.com.vn/x/")
+def test_a_followed_redirect_connects_where_it_was_vetted(location: str, start: str) -> None:
+    """``allow`` = "has a host identity" (what ``SourceConfig.covers`` builds on): every hop the
+    Fetcher follows goes to exactly the host and port ``host_key`` gave for the vetted string."""
+    requested: list[httpx2.URL] = []
+    vetted: list[str] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        requested.append(request.url)
+        if len(requested) == 1:
+            return httpx2.Response(302, headers=[(b"Location", location.encode("utf-8"))])
+        return httpx2.Response(200, content=b"ok")
+
+    def allow(url: str) -> bool:
+        vetted.append(url)
+        return host_key(url) != ""
+
+    async def main() -> None:
+        async with Fetcher(FetchPolicy(retries=0), transport_factory=mock(handler), sleep=Sleeps()) as fetcher:
+            await fetcher.fetch_following(start, allow=allow)
+
+    try:
+        run(main)
+    except FetchError:
+        pass
+    if len(requested) > 1:
+        assert len(vetted) == 1
+        target = connects_to(requested[1])
+        assert target is not None and key_of(*target) == host_key(vetted[0]), (location, vetted[0], requested[1])
+
+
+@pytest.mark.parametrize("location", [":K:", ":", "://x", "https:x", ":@", "http:", "\\\\evil.test/x"])
+def test_an_odd_location_is_a_redirect_hop_not_a_crash(location: str) -> None:
+    """httpx2 prepares ``next_request`` even when not following, and a Location like ``:K:`` made
+    it raise a bare ValueError out of the fetch (a traceback in the crawl).  The 3xx is returned."""
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(302, headers=[(b"Location", location.encode())], content=b"")
+
+    result, _ = fetch("http://127.0.0.1:8001/a/b", FetchPolicy(retries=0), transport_factory=mock(handler))
+    assert result.status == 302 and result.header("location") == location
+
+
+def test_an_odd_location_over_real_sockets(server: Server) -> None:
+    server.routes["/a/odd"] = lambda s, h: http_response(302, b"", (("Location", ":K:"),), reason="Found")
+    server.routes["/a/:K:"] = lambda s, h: http_response(200, PAGE)
+
+    async def main() -> list[FetchResult]:
+        async with Fetcher(sleep=Sleeps()) as fetcher:
+            return await fetcher.fetch_following(server.url("/a/odd"))
+
+    hops = run(main)
+    assert [(h.status, h.url) for h in hops] == [(302, server.url("/a/odd")), (200, server.url("/a/:K:"))]
