@@ -9,8 +9,9 @@ Layout under the archive directory::
 
 Every file is written to a temporary name and renamed, so a crash leaves either the
 old file or the new one (snapshot files are not fsynced: they are derived from the WARC,
-which is).  The WARC record a snapshot came from is
-always written before the snapshot (raw first), and the catalog row last.
+which is); temporaries are created exclusively and never through a symbolic link.  The
+WARC record a snapshot came from is always written before the snapshot (raw first), and
+the catalog row last.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from crawler import EXTRACTOR_VERSION
 from crawler.errors import ArchiveError
 from crawler.models import Article, WarcLocation
 
-SAFE_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,63}$")
+SAFE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,63}\Z")  # \Z, not $: "1\n" is not an id
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS snapshots (
@@ -100,25 +102,44 @@ class CacheEntry:
 _MADE_DIRS: set[Path] = set()
 
 
+# A new file only, never through a symbolic link planted under the temporary's name.
+_TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _create_temporary(tmp: Path) -> int:
+    """Create ``tmp`` exclusively; a stale one (a killed process of the same pid, or a planted link) is
+    removed and the creation tried once more."""
+    parent = tmp.parent
+    for attempt in range(3):
+        try:
+            return os.open(tmp, _TMP_FLAGS, 0o644)
+        except FileNotFoundError:  # the directory went away since we made it
+            if attempt:
+                raise
+            _MADE_DIRS.discard(parent)
+            parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            if attempt == 2:
+                raise
+            tmp.unlink()  # removes a link itself, not its target
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same directory, then rename.
 
     A crash (even ``kill -9``) leaves the old file or the new one, never a mix.  ``durable``
     also fsyncs before the rename, for power loss; snapshot files skip it (they are derived
     data: ``crawler verify`` detects a damaged one and ``crawler replay`` rebuilds it from the
-    WARC, which is fsynced when each file is closed).
+    WARC, which is fsynced when each file is closed).  The rename replaces a symbolic link at
+    ``path`` itself, never the file it points to.
     """
     parent = path.parent
     if parent not in _MADE_DIRS:
         parent.mkdir(parents=True, exist_ok=True)
         _MADE_DIRS.add(parent)
     tmp = parent / f".{path.name}.{os.getpid()}.tmp"
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    except FileNotFoundError:  # the directory went away since we made it
-        _MADE_DIRS.discard(parent)
-        parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    fd = _create_temporary(tmp)
     try:
         try:
             view = memoryview(data)
@@ -219,19 +240,76 @@ def write_snapshot(root: Path, article: Article, text: str, location: WarcLocati
                            created=True, row=row)
 
 
-class Store:
-    """The archive's snapshot files and catalog.  Use as a context manager or call close()."""
+CATALOG_NAME = "catalog.sqlite"
 
-    def __init__(self, archive: Path) -> None:
+
+def _open_checked(uri: str) -> sqlite3.Connection:
+    db = sqlite3.connect(uri, uri=True)
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """Open a catalog for reading only, creating nothing, even on read-only media or as another user.
+
+    When no ``-wal`` file holds changes (a catalog closed cleanly), ``immutable=1`` reads the
+    database file alone: SQLite then needs no ``-shm`` or ``-wal`` (a plain ``mode=ro``
+    would create them, and left owned by another user they would lock the crawler out).
+    After a crash the ``-wal`` holds committed rows: ``mode=ro`` reads them through the
+    ``-shm`` file the crashed run left.
+    """
+    uri = "file:" + quote(str(path.absolute())) + "?mode=ro"
+    wal = path.with_name(path.name + "-wal")
+    try:
+        pending = wal.stat().st_size > 0
+    except FileNotFoundError:
+        pending = False
+    if not pending:
+        return _open_checked(uri + "&immutable=1")
+    try:
+        return _open_checked(uri)
+    except sqlite3.OperationalError as err:
+        raise ArchiveError(f"cannot read the catalog {path}: {err} (its -wal file holds changes not yet in the "
+                           f"database file; read it as a user who may write {path.parent})") from err
+
+
+class Store:
+    """The archive's snapshot files and catalog.  Use as a context manager or call close().
+
+    ``readonly=True`` (for ``crawler verify``) opens an existing catalog without writing
+    anything, on read-only media or as another user; the write methods then fail.
+    """
+
+    def __init__(self, archive: Path, *, readonly: bool = False) -> None:
         self.archive = archive
+        self.readonly = readonly
+        path = archive / CATALOG_NAME
+        if path.is_symlink():  # sqlite would follow it and write wherever it points
+            raise ArchiveError(f"the catalog {path} is a symbolic link; refusing to follow it")
         try:
+            if readonly:
+                if not path.is_file():
+                    raise ArchiveError(f"{archive}: no {CATALOG_NAME} (not an archive?)")
+                self.db = _connect_readonly(path)
+                try:
+                    self.db.execute("SELECT 1 FROM snapshots LIMIT 1").fetchall()
+                except sqlite3.Error:
+                    self.db.close()
+                    raise
+                return
             archive.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(archive / "catalog.sqlite", timeout=30)
+            self.db = sqlite3.connect(path, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
-        except (OSError, sqlite3.Error) as err:
-            raise ArchiveError(f"cannot open the catalog in {archive}: {err}") from err
+        except OSError as err:
+            raise ArchiveError(f"cannot open the catalog in {archive}: {err.strerror or err}") from err
+        except sqlite3.Error as err:
+            raise ArchiveError(f"cannot open the catalog {path}: {err}") from err
 
     def __enter__(self) -> Store:
         return self
