@@ -1,12 +1,18 @@
 """One article, end to end: fetch (following redirects) -> WARC (raw first) -> adapter -> snapshot store.
 
 Shared by ``crawler fetch``, the demo walk and the crawl engine, so that every entry
-point produces the same artefacts from the same response bytes.
+point produces the same artefacts from the same response bytes: the :class:`Archive`,
+:func:`archive_article`, and the crawl state's helpers (:func:`cache_entry`,
+:func:`payload_digest`, :func:`conditional_headers`) that decide between a new
+record and a ``revisit``.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -24,9 +30,11 @@ from crawler.warc import WarcWriter
 
 DEFAULT_WARC_SIZE = 1_000_000_000
 
-__all__ = ["Archive", "Outcome", "archive_article", "parse_response"]
+__all__ = ["Archive", "Outcome", "archive_article", "cache_entry", "conditional_headers", "parse_response",
+           "payload_digest", "warc_date"]
 
-Status = Literal["archived", "unchanged", "not-article", "http-error", "fetch-failed", "extraction-failed"]
+Status = Literal["archived", "unchanged", "already-archived", "revisit", "not-article", "http-error",
+                 "fetch-failed", "extraction-failed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +51,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("archived", "unchanged")
+        return self.status in ("archived", "unchanged", "already-archived", "revisit")
 
 
 class Archive:
@@ -99,6 +107,26 @@ class Archive:
         writer = self.writer(source)
         return [writer.write_exchange(result) for result in results]
 
+    def record_revisit(self, source: SourceConfig, results: list[FetchResult], cached: CacheEntry,
+                       profile: Literal["server-not-modified", "identical-payload-digest"]) -> WarcLocation:
+        """Write the redirect hops, then the final response as a ``revisit`` of the ``cached`` capture."""
+        writer = self.writer(source)
+        for hop in results[:-1]:
+            writer.write_exchange(hop)
+        return writer.write_revisit(
+            results[-1], refers_to_uri=cached.url, refers_to_date=cached.warc_date, profile=profile,
+            payload_digest=cached.payload_digest if profile == "identical-payload-digest" else None)
+
+    def latest_snapshot(self, source: SourceConfig, article_id: str) -> SnapshotRecord | None:
+        """The newest stored version of an article, None when it is not archived."""
+        latest = self.store.latest(source.key, article_id)
+        if latest is None:
+            return None
+        version, sha256, text_path = latest
+        path = self.root / text_path
+        return SnapshotRecord(source.key, article_id, version, path, path.with_suffix(".json"), sha256,
+                              created=False)
+
     def store_article(self, source: SourceConfig, result: FetchResult, location: WarcLocation, *,
                       cache: CacheEntry | None = None) -> Outcome:
         """Parse a recorded 200 response and store its snapshot (and, given ``cache``, its validators)."""
@@ -110,19 +138,66 @@ class Archive:
                        article=parsed)
 
 
-async def archive_article(fetcher: Fetcher, archive: Archive, source: SourceConfig, url: str) -> Outcome:
-    """Fetch one article URL of ``source`` and archive it (WARC + snapshot + catalog row)."""
-    if source.article_id(url) is None:
+async def archive_article(fetcher: Fetcher, archive: Archive, source: SourceConfig, url: str, *,
+                          refresh: bool = False) -> Outcome:
+    """Fetch one article URL of ``source`` and archive it (WARC + snapshot + catalog row).
+
+    An article already in the catalog is not fetched (``already-archived``) unless
+    ``refresh``: then the request is conditional on the validators remembered for the URL,
+    and a 304 or an identical body is recorded as a ``revisit`` record; a changed text
+    becomes a new version.
+    """
+    article_id = source.article_id(url)
+    if article_id is None:
         return Outcome(url, source.key, "not-article",
                        message=f"{url} is not an article URL of {source.key} (pattern {source.article_url_pattern})")
+    stored = archive.latest_snapshot(source, article_id)
+    if stored is not None and not refresh:
+        return Outcome(url, source.key, "already-archived", snapshot=stored, message=f"already archived: {url}")
+    cached = archive.store.cached(url) if stored is not None else None
     try:
-        results = await fetcher.fetch_following(url, allow=source.covers)
+        results = await fetcher.fetch_following(url, conditional_headers(cached), allow=source.covers)
     except FetchError as err:
         if isinstance(err, RedirectError) and err.hops:
             archive.record(source, list(err.hops))  # raw first, even for a bad redirect chain
         return Outcome(url, source.key, "fetch-failed", message=str(err))
-    locations = archive.record(source, results)
     final = results[-1]
+    if cached is not None and final.status == 304:
+        archive.record_revisit(source, results, cached, "server-not-modified")
+        return Outcome(url, source.key, "revisit", snapshot=stored,
+                       message=f"not modified since {cached.warc_date} (revisit recorded)")
+    if cached is not None and final.status == 200 and payload_digest(final.body) == cached.payload_digest:
+        archive.record_revisit(source, results, cached, "identical-payload-digest")
+        return Outcome(url, source.key, "revisit", snapshot=stored,
+                       message=f"unchanged since {cached.warc_date} (revisit recorded)")
+    locations = archive.record(source, results)
     if final.status != 200:
         return Outcome(url, source.key, "http-error", message=f"{final.url}: HTTP {final.status} {final.reason}")
-    return archive.store_article(source, final, locations[-1])
+    return archive.store_article(source, final, locations[-1], cache=cache_entry(url, final, locations[-1]))
+
+
+def conditional_headers(cached: CacheEntry | None) -> dict[str, str]:
+    """``If-None-Match`` / ``If-Modified-Since`` from the validators remembered for a URL."""
+    headers: dict[str, str] = {}
+    if cached is not None:
+        if cached.etag:
+            headers["If-None-Match"] = cached.etag
+        if cached.last_modified:
+            headers["If-Modified-Since"] = cached.last_modified
+    return headers
+
+
+def cache_entry(url: str, final: FetchResult, location: WarcLocation) -> CacheEntry:
+    """What the crawl state remembers of a 200 response recorded at ``location``."""
+    return CacheEntry(url=url, etag=final.header("etag"), last_modified=final.header("last-modified"),
+                      status=final.status, payload_digest=payload_digest(final.body), warc_file=location.filename,
+                      warc_offset=location.offset, warc_date=warc_date(final.fetched_at))
+
+
+def payload_digest(body: bytes) -> str:
+    """The WARC payload digest of a body (``sha1:`` + base32), as the WARC writer computes it."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def warc_date(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -19,17 +19,16 @@ run resumes them first.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 import trio
 
-from crawler.archiver import Archive
+from crawler.archiver import Archive, payload_digest
+from crawler.archiver import cache_entry as _cache_entry
 from crawler.config import SourceConfig, Sources
 from crawler.discovery import XMLFormatError, parse_feed, parse_sitemap
 from crawler.errors import ArchiveError, FetchError, PermanentFetchError
@@ -590,17 +589,3 @@ class Crawl:
         if job.tracker is not None:
             job.tracker.settle(recent)
 
-
-def _cache_entry(url: str, final: FetchResult, location: WarcLocation) -> CacheEntry:
-    return CacheEntry(url=url, etag=final.header("etag"), last_modified=final.header("last-modified"),
-                      status=final.status, payload_digest=payload_digest(final.body), warc_file=location.filename,
-                      warc_offset=location.offset, warc_date=warc_date(final.fetched_at))
-
-
-def payload_digest(body: bytes) -> str:
-    """The WARC payload digest of a body (``sha1:`` + base32), as the WARC writer computes it."""
-    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
-
-
-def warc_date(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
