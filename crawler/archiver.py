@@ -18,7 +18,7 @@ from typing import Literal
 
 from crawler.adapters import Adapter, get_adapter
 from crawler.config import SourceConfig, Sources
-from crawler.errors import FetchError
+from crawler.errors import ArchiveError, FetchError
 from crawler.extraction import parse_response
 from crawler.fetcher import Fetcher, RedirectError
 from crawler.lock import ArchiveLock
@@ -29,6 +29,7 @@ from crawler.store import CacheEntry, SnapshotRecord, Store
 from crawler.warc import WarcWriter
 
 DEFAULT_WARC_SIZE = 1_000_000_000
+ARCHIVE_DIRS = ("warc", "text", "runs", "orphans")
 
 __all__ = ["Archive", "Outcome", "archive_article", "cache_entry", "conditional_headers", "parse_response",
            "payload_digest", "warc_date"]
@@ -66,6 +67,9 @@ class Archive:
         self.gzip_level = gzip_level
         self._lock = ArchiveLock(root, wait=wait).__enter__()
         try:
+            for name in ARCHIVE_DIRS:  # found now, not as a traceback when the first file is written there
+                if (root / name).exists() and not (root / name).is_dir():
+                    raise ArchiveError(f"{root / name} is not a directory (the archive keeps its {name} files there)")
             self.store = Store(root)
             self.recovered: list[Recovered] = recover_warcs(root / "warc") + reconcile(self.store)
         except BaseException:

@@ -108,6 +108,8 @@ def workers(text: str) -> int | None:
 
 def archive_dir(text: str) -> Path:
     """A directory, or a path where one can be made (not an existing file)."""
+    if not text.strip():
+        raise _fail("an empty path (it would mean the current directory)")
     path = Path(text)
     if path.exists() and not path.is_dir():
         raise _fail(f"{text} exists and is not a directory")

@@ -174,14 +174,20 @@ def read_sources(args: argparse.Namespace) -> Sources:
 def cmd_parse(args: argparse.Namespace) -> int:
     from crawler.adapters import get_adapter
     from crawler.archiver import parse_response
+    from crawler.fetcher import FetchPolicy
     from crawler.models import ExtractionFailure
     from crawler.normalize import render_snapshot
 
     source = read_sources(args).for_url(args.url)
+    limit = FetchPolicy().max_bytes  # the fetcher's cap: no page the crawler archives is larger
     try:
-        data = args.file.read_bytes()
+        with open(args.file, "rb") as handle:
+            data = handle.read(limit + 1)
     except OSError as err:
         print(f"crawler: cannot read {args.file}: {err.strerror}", file=sys.stderr)
+        return EXIT_FAILED
+    if len(data) > limit:
+        print(f"crawler: {args.file} is larger than {limit} bytes (the fetcher's cap on a page)", file=sys.stderr)
         return EXIT_FAILED
     result = parse_response(get_adapter(source), data, None, args.url)
     if isinstance(result, ExtractionFailure):

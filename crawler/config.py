@@ -289,6 +289,10 @@ def http_url_problem(url: str) -> str | None:
     if any(ord(c) < 0x21 or c == "\x7f" for c in url):
         return "it contains spaces or control characters"
     try:
+        url.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that were not UTF-8 on the command line
+        return "it is not valid UTF-8 text"
+    try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 -- raises ValueError for a bad port
     except ValueError as err:
@@ -380,8 +384,10 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
         raise ConfigError("must be a mapping", source=key, key="options")
     _check_options(key, adapter, options)
     name = merged.get("name", key)
-    if not isinstance(name, str):
-        raise ConfigError("must be a string", source=key, key="name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 200 or not name.isprintable():
+        # It goes into every WARC file's warcinfo record: one printable line.
+        raise ConfigError(f"must be one line of printable text (at most 200 characters), got {name!r}", source=key,
+                          key="name")
     return SourceConfig(
         key=key,
         name=name,

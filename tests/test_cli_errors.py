@@ -101,6 +101,22 @@ def test_unknown_flags_print_the_subcommands_usage(argv: list[str], capsys: pyte
     assert f"crawler {argv[0]}: error: unrecognized arguments: " in err
 
 
+def test_empty_and_undecodable_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["crawl", "--archive", ""], ["verify", "--archive", " "], ["replay", "--out", ""],
+                 ["fetch", "https://baocantho.com.vn/\udcff-a1.html", "--archive", str(tmp_path / "a")]):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert "an empty path" in err or "not valid UTF-8" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_parse_of_a_huge_or_endless_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["parse", "--url", "https://baocantho.com.vn/x-a1.html", "/dev/zero"]) == 1
+    assert_one_line(capsys.readouterr().err, "/dev/zero is larger than")
+
+
 def test_exit_codes_through_a_process(tmp_path: Path) -> None:
     result = run_cli("crawl", "--bogus", cwd=tmp_path)
     assert result.returncode == 2 and result.stderr.startswith("usage: crawler crawl ")
@@ -150,6 +166,23 @@ def test_mirror_port_in_use_is_an_environment_error(capsys: pytest.CaptureFixtur
             pytest.skip("the kernel gave a port too high for a block of 4")
         assert main(["mirror", "--port", str(port)]) == 1
     assert_one_line(capsys.readouterr().err, "cannot listen on 127.0.0.1")
+
+
+@pytest.mark.parametrize("name", ["warc", "text", "runs", "orphans", "catalog.sqlite"])
+def test_archive_parts_of_the_wrong_kind(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str) -> None:
+    with Mirror(articles=1, seed=2) as m:
+        url = m.article_url("baocantho", m.article_ids("baocantho")[-1])
+        for command in (["fetch", url], ["crawl", "--delay", "0", "--quiet", "--no-progress", "--source", "baocantho"]):
+            archive = tmp_path / command[0]
+            archive.mkdir(exist_ok=True)
+            part = archive / name
+            if name == "catalog.sqlite":
+                part.mkdir(exist_ok=True)
+            else:
+                part.write_bytes(b"x")
+            assert main([*command, "--archive", str(archive), *origin_args(m)]) == 1
+            assert_one_line(capsys.readouterr().err, str(part))
+            assert not (archive / "warc").is_dir() or not list((archive / "warc").iterdir())
 
 
 # -- the lock path ---------------------------------------------------------------------------------

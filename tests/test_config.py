@@ -117,6 +117,10 @@ def test_rebased_to_mirror_origins(sources: Sources) -> None:
         ({"base_url": "https://example.vn:99999/"}, "base_url"),
         ({"start_pages": ["https://[::1/"]}, "start_pages"),
         ({"feeds": ["/a b.rss"]}, "feeds"),
+        ({"name": "Báo\nLong An"}, "name"),  # goes into every warcinfo record: one line
+        ({"name": ""}, "name"),
+        ({"name": "x" * 201}, "name"),
+        ({"name": 5}, "name"),
     ],
 )
 def test_bad_source_names_source_and_key(change: dict[str, object], key: str) -> None:
@@ -241,7 +245,8 @@ def test_invalid_utf8_names_the_line(tmp_path: Path) -> None:
 
 
 def test_yaml_errors_are_one_line(tmp_path: Path) -> None:
-    for text in ("sources: [unclosed", "sources:\n  s1: {a: 1\n  b: 2", "\tsources: 1", "a: b: c", "x: \x07"):
+    for text in ("sources: [unclosed", "sources:\n  s1: {a: 1\n  b: 2", "\tsources: 1", "a: b: c", "x: \x07",
+                 "sources: !!python/object:os.system {}"):
         with pytest.raises(ConfigError, match="not valid YAML: line") as info:
             load_sources(write(tmp_path, text))
         assert "\n" not in str(info.value)
