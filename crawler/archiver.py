@@ -71,7 +71,11 @@ class Archive:
                 if (root / name).exists() and not (root / name).is_dir():
                     raise ArchiveError(f"{root / name} is not a directory (the archive keeps its {name} files there)")
             self.store = Store(root)
-            self.recovered: list[Recovered] = recover_warcs(root / "warc") + reconcile(self.store)
+            try:
+                self.recovered: list[Recovered] = recover_warcs(root / "warc") + reconcile(self.store)
+            except OSError as err:  # e.g. a full disk while closing a killed run's WARC
+                self.store.close()
+                raise ArchiveError(f"cannot recover archive {root} after a crash: {err}") from err
         except BaseException:
             self._lock.__exit__(None, None, None)
             raise

@@ -70,9 +70,12 @@ class ArchiveLock:
                         raise self._busy(fd) from None
                     time.sleep(self.poll)
             if not self.shared:
-                os.ftruncate(fd, 0)
-                os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        except OSError as err:  # no locks on this file system, or no space for the pid
+                try:
+                    os.ftruncate(fd, 0)
+                    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+                except OSError:
+                    pass  # the pid is for messages only; a full disk is reported by what writes next
+        except OSError as err:  # no locks on this file system
             os.close(fd)
             raise ArchiveError(f"cannot lock archive {self.archive}: {err.strerror}") from err
         except BaseException:

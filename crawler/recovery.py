@@ -27,6 +27,9 @@ from pathlib import Path
 
 from crawler.store import Store
 
+# What a catalog row is made of (besides version and warc_offset, integers), as the metadata holds it.
+_ROW_TEXT_FIELDS = ("source", "article_id", "url", "published", "title", "text_path", "sha256", "warc_file",
+                    "fetched_at", "extractor_version")
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)\r\n", re.IGNORECASE)
 
 
@@ -162,6 +165,10 @@ def _roll_forward(store: Store, text: Path, meta_path: Path) -> str | None:
         return f"metadata unreadable: {err}"
     if not isinstance(meta, dict) or hashlib.sha256(data).hexdigest() != meta.get("sha256"):
         return "text does not match its metadata"
+    if any(not isinstance(meta.get(key), str) for key in _ROW_TEXT_FIELDS) or not all(
+            isinstance(meta.get(key), int) and not isinstance(meta.get(key), bool) for key in ("version",
+                                                                                             "warc_offset")):
+        return "its metadata is incomplete"
     warc = store.archive / "warc" / str(meta.get("warc_file", ""))
     offset = meta.get("warc_offset")
     if not warc.is_file() or not isinstance(offset, int) or offset >= warc.stat().st_size:

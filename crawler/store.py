@@ -453,15 +453,18 @@ class Store:
     def add_row_from_metadata(self, meta: dict[str, object]) -> None:
         """Roll forward: the catalog row of a snapshot whose files were written before a crash."""
         text_path = str(meta["text_path"])
-        with self.db:
-            self.db.execute(
-                "INSERT OR IGNORE INTO snapshots VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (meta["source"], meta["article_id"], meta["version"], meta["url"], meta["published"], meta["title"],
-                 text_path, str(Path(text_path).with_suffix(".json").as_posix()), meta["sha256"], meta["warc_file"],
-                 meta["warc_offset"], meta["fetched_at"], meta["extractor_version"]),
-            )
-            self.db.execute("DELETE FROM frontier WHERE source=? AND article_id=?",
-                            (meta["source"], meta["article_id"]))
+        try:
+            with self.db:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO snapshots VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (meta["source"], meta["article_id"], meta["version"], meta["url"], meta["published"],
+                     meta["title"], text_path, str(Path(text_path).with_suffix(".json").as_posix()), meta["sha256"],
+                     meta["warc_file"], meta["warc_offset"], meta["fetched_at"], meta["extractor_version"]),
+                )
+                self.db.execute("DELETE FROM frontier WHERE source=? AND article_id=?",
+                                (meta["source"], meta["article_id"]))
+        except sqlite3.Error as err:
+            raise ArchiveError(f"cannot update the catalog in {self.archive}: {err}") from err
 
     def count(self, source: str | None = None) -> int:
         if source is None:

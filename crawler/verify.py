@@ -92,14 +92,16 @@ def _verify_locked(archive: Path, report: Report, *, check_digests: bool) -> Non
     text_root = archive / "text"
 
     def unreadable(err: OSError) -> None:
-        report.problems.append(f"{err.filename}: cannot read the directory: {err.strerror}")
+        if not isinstance(err, FileNotFoundError):  # no text/ yet (an archive of no article) is fine
+            report.problems.append(f"{err.filename}: cannot read the directory: {err.strerror}")
 
     for directory, _dirs, files in sorted(os.walk(text_root, onerror=unreadable)):
         for name in sorted(files):
             if name.endswith(".txt"):
                 rel = (Path(directory) / name).relative_to(archive).as_posix()
                 if rel not in known:
-                    report.problems.append(f"{rel}: snapshot file without a catalog row")
+                    report.problems.append(f"{rel}: snapshot file without a catalog row (left by an interrupted "
+                                           f"run? the next run adds the row or sets the file aside)")
 
 
 def _check_row(archive: Path, row: dict[str, object]) -> list[str]:

@@ -280,6 +280,52 @@ def test_read_only_file_system(readonly_copy: Path, tmp_path: Path) -> None:
     assert snapshot_of(readonly_copy) == before
 
 
+@pytest.fixture
+def small_tmpfs(tmp_path: Path) -> Iterator[Path]:
+    if not IS_ROOT:
+        pytest.skip("mounting a small tmpfs needs root")
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=320k", "tmpfs", str(mount)], check=False).returncode:
+        pytest.skip("mount -t tmpfs is not permitted here")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_fetch_until_the_disk_is_full(small_tmpfs: Path) -> None:
+    archive = small_tmpfs / "archive"
+    archived: dict[Path, bytes] = {}
+    failures: list[str] = []
+    with Mirror(articles=40, seed=6) as m:
+        for article_id in m.article_ids("baoangiang"):
+            result = run_cli("fetch", m.article_url("baoangiang", article_id), "--archive", str(archive),
+                             *origin_args(m))
+            if result.returncode == 0:
+                path = Path(result.stdout.strip())
+                archived[path] = path.read_bytes()
+                continue
+            assert result.returncode == 1
+            assert_one_line(result.stderr)
+            assert "No space left on device" in result.stderr or "disk is full" in result.stderr, result.stderr
+            failures.append(result.stderr)
+            if len(failures) == 3:
+                break
+        assert archived and len(failures) == 3
+        for path, data in archived.items():
+            assert path.read_bytes() == data
+        # With space again, the next run recovers what the full disk cut short, and all verifies clean.
+        subprocess.run(["mount", "-o", "remount,size=8m", str(small_tmpfs)], check=True)
+        first = next(iter(archived))
+        again = run_cli("fetch", m.article_url("baoangiang", first.stem), "--archive", str(archive), *origin_args(m))
+        assert again.returncode == 0 and f"already archived: {first}" in again.stderr, again.stderr
+    verify = run_cli("verify", "--archive", str(archive))
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    for path, data in archived.items():
+        assert path.read_bytes() == data
+
+
 def _as_nobody_works() -> bool:
     if not IS_ROOT or shutil.which("setpriv") is None:
         return False
