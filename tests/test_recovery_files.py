@@ -102,3 +102,23 @@ def test_a_row_is_still_rolled_forward(tmp_path: Path) -> None:
         done = reconcile(store)
         assert [item.what for item in done] == ["added the catalog row a crash left out"]
         assert store.has_article("baocantho", "5")
+
+
+def test_incomplete_metadata_is_orphaned_not_a_crash_at_every_start(tmp_path: Path) -> None:
+    with Store(tmp_path) as store:
+        record = store.save(ARTICLE, "text", WarcLocation("w.warc.gz", 0), datetime.now(UTC))
+    meta = json.loads(record.meta_path.read_text(encoding="utf-8"))
+    (tmp_path / "warc").mkdir()
+    (tmp_path / "warc" / "w.warc.gz").write_bytes(b"x" * 10)
+    for broken in ({k: v for k, v in meta.items() if k != "title"}, {**meta, "version": "1"},
+                   {**meta, "source": None}, {**meta, "warc_offset": True}):
+        copy = tmp_path / f"copy{len(list(tmp_path.glob('copy*')))}"
+        shutil.copytree(tmp_path / "text", copy / "text")
+        shutil.copytree(tmp_path / "warc", copy / "warc")
+        copy_meta = copy / record.meta_path.relative_to(tmp_path)
+        copy_meta.write_text(json.dumps(broken), encoding="utf-8")
+        with Store(copy) as store:
+            done = reconcile(store)
+            assert [item.what for item in done] == [
+                "moved a snapshot without a catalog row to orphans/ (its metadata is incomplete)"]
+            assert not store.has_article("baocantho", "5")
