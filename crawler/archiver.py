@@ -13,21 +13,23 @@ from pathlib import Path
 from typing import Literal
 
 from crawler.config import SourceConfig, Sources
-from crawler.errors import FetchError, StorageError
+from crawler.errors import ArchiveError, FetchError, StorageError
 from crawler.fetcher import Fetcher, RedirectError
-from crawler.jobs import ArchiveJob
+from crawler.jobs import ArchiveJob, Revisit
 from crawler.lock import ArchiveLock
 from crawler.models import ExtractionFailure
 from crawler.recovery import Recovered, reconcile, recover_warcs, replay_journals
 from crawler.snapshots import WrittenSnapshot
-from crawler.store import SCHEMA_VERSION, Store
+from crawler.store import SCHEMA_VERSION, CacheEntry, Store
 from crawler.worker import ArchiveWorker
 
 DEFAULT_WARC_SIZE = 1_000_000_000
+ARCHIVE_DIRS = ("warc", "text", "runs", "orphans", "journal")
 
 __all__ = ["Archive", "Outcome", "archive_article"]
 
-Status = Literal["archived", "unchanged", "not-article", "http-error", "fetch-failed", "extraction-failed"]
+Status = Literal["archived", "unchanged", "already-archived", "revisit", "not-article", "http-error",
+                 "fetch-failed", "extraction-failed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +46,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("archived", "unchanged")
+        return self.status in ("archived", "unchanged", "already-archived", "revisit")
 
 
 class Archive:
@@ -59,10 +61,17 @@ class Archive:
         self.gzip_level = gzip_level
         self._lock = ArchiveLock(root, wait=wait).__enter__()
         try:
+            for name in ARCHIVE_DIRS:  # found now, not as a traceback when the first file is written there
+                if (root / name).exists() and not (root / name).is_dir():
+                    raise ArchiveError(f"{root / name} is not a directory (the archive keeps its {name} files there)")
             self.store = Store(root)
-            self.recovered: list[Recovered] = recover_warcs(root / "warc") + replay_journals(self.store)
-            if self.store.upgraded_from is not None and self.store.upgraded_from < SCHEMA_VERSION:
-                self.recovered += reconcile(self.store)  # once: archives written before journals
+            try:
+                self.recovered: list[Recovered] = recover_warcs(root / "warc") + replay_journals(self.store)
+                if self.store.upgraded_from is not None and self.store.upgraded_from < SCHEMA_VERSION:
+                    self.recovered += reconcile(self.store)  # once: archives written before journals
+            except OSError as err:  # e.g. a full disk while closing a killed run's WARC
+                self.store.close()
+                raise StorageError(f"cannot recover archive {root} after a crash: {err}") from err
         except BaseException:
             self._lock.__exit__(None, None, None)
             raise
@@ -84,25 +93,47 @@ class Archive:
         return ArchiveWorker(self.root, self.sources, warc_size=self.warc_size, gzip_level=self.gzip_level)
 
 
-async def archive_article(fetcher: Fetcher, archive: Archive, source: SourceConfig, url: str) -> Outcome:
-    """Fetch one article URL of ``source`` and archive it (WARC + snapshot + catalog row)."""
+async def archive_article(fetcher: Fetcher, archive: Archive, source: SourceConfig, url: str, *,
+                          refresh: bool = False) -> Outcome:
+    """Fetch one article URL of ``source`` and archive it (WARC + snapshot + catalog row).
+
+    An article already in the catalog is not fetched (``already-archived``) unless
+    ``refresh``: then the request is conditional on the validators remembered for the URL,
+    and a 304 or an identical body is recorded as a ``revisit`` record; a changed text
+    becomes a new version.
+    """
     article_id = source.article_id(url)
     if article_id is None:
         return Outcome(url, source.key, "not-article",
                        message=f"{url} is not an article URL of {source.key} (pattern {source.article_url_pattern})")
+    store = archive.store
+    stored = store.latest(source.key, article_id)
+    if stored is not None and not refresh:
+        return Outcome(url, source.key, "already-archived", text_path=archive.root / stored[2],
+                       message=f"already archived: {url}")
+    cached = store.cached(url) if stored is not None else None
     worker = archive.worker()
     try:
         try:
-            results = await fetcher.fetch_following(url, allow=source.covers)
+            results = await fetcher.fetch_following(url, conditional_headers(cached), allow=source.covers)
         except FetchError as err:
             if isinstance(err, RedirectError) and err.hops:  # raw first, even for a bad redirect chain
                 _check(worker.handle(ArchiveJob("record", source.key, err.hops)).fatal)
             return Outcome(url, source.key, "fetch-failed", message=str(err))
-        store = archive.store
-        reply = worker.handle(ArchiveJob("article", source.key, tuple(results), expected_id=article_id,
-                                         latest=store.latest(source.key, article_id)))
-        _check(reply.fatal)
         final = results[-1]
+        revisit = None
+        if cached is not None:
+            revisit = Revisit("server-not-modified", cached.url, cached.warc_date) if final.status == 304 else \
+                Revisit("identical-payload-digest", cached.url, cached.warc_date, payload_digest=cached.payload_digest)
+        reply = worker.handle(ArchiveJob("article", source.key, tuple(results), revisit=revisit,
+                                         expected_id=article_id, latest=stored))
+        _check(reply.fatal)
+        if reply.revisit:
+            assert cached is not None and stored is not None
+            store.commit(settled=[(source.key, article_id)])
+            what = "not modified" if final.status == 304 else "unchanged"
+            return Outcome(url, source.key, "revisit", text_path=archive.root / stored[2],
+                           message=f"{what} since {cached.warc_date} (revisit recorded)")
         if final.status != 200:
             return Outcome(url, source.key, "http-error", message=f"{final.url}: HTTP {final.status} {final.reason}")
         if reply.problem is not None:
@@ -118,8 +149,9 @@ async def archive_article(fetcher: Fetcher, archive: Archive, source: SourceConf
                                              latest=store.latest(source.key, article.article_id)))
             _check(other.fatal)
             written = other.written
-        assert written is not None
-        store.commit([written.row] if written.row else [], settled=[(source.key, written.article_id)])
+        assert written is not None and reply.digest is not None
+        store.commit([written.row] if written.row else [], settled=[(source.key, written.article_id)],
+                     caches=[CacheEntry.of_response(url, final, reply.digest, reply.locations[-1])])
     finally:
         problems = worker.close()
     if problems:
@@ -127,6 +159,17 @@ async def archive_article(fetcher: Fetcher, archive: Archive, source: SourceConf
     _remove_journal(worker)
     return Outcome(url, source.key, "archived" if written.created else "unchanged", written=written,
                    text_path=archive.root / written.text_path)
+
+
+def conditional_headers(cached: CacheEntry | None) -> dict[str, str]:
+    """``If-None-Match`` / ``If-Modified-Since`` from the validators remembered for a URL."""
+    headers: dict[str, str] = {}
+    if cached is not None:
+        if cached.etag:
+            headers["If-None-Match"] = cached.etag
+        if cached.last_modified:
+            headers["If-Modified-Since"] = cached.last_modified
+    return headers
 
 
 def _check(fatal: str | None) -> None:

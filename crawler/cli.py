@@ -1,42 +1,60 @@
 """Command line: argv, logging and output; the only reader of argv and the environment.
 
-Exit codes: 0 success; 1 the requested work failed (HTTP failure, not an article,
-extraction failure, archive error); 2 bad usage or configuration (unknown source,
-invalid sources.yaml).
+Exit codes (also in README.md):
+
+- 0: success (``fetch``: also "already archived");
+- 1: the requested work failed (HTTP failure, not an article, extraction failure), the
+  archive cannot be read or written (read-only file system, permissions, disk full), or
+  ``verify`` found problems;
+- 2: bad usage or configuration (an unknown option or a value out of range, an unknown
+  source, an invalid sources.yaml); the message names what was wrong;
+- 3 and 130: see :mod:`crawler.run` (``crawl``);
+- 75 (EX_TEMPFAIL): ``verify`` found the archive busy: a crawl is writing it (``--wait``
+  waits for it instead).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 
 import trio
 
-from crawler import USER_AGENT, __version__
+from crawler import USER_AGENT, __version__, argtypes
 from crawler.config import Sources, load_sources
 from crawler.errors import ConfigError, CrawlerError, UnknownSourceError
-from crawler.normalize import VN_TZ
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 75
+SOURCES_HELP = "sources file (default: ./sources.yaml if present, else the built-in configuration)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # argparse would print the top-level usage; the subcommand's is the useful one.
+        args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return int(args.func(args))
     except (ConfigError, UnknownSourceError) as err:
-        print(f"crawler: {err}", file=sys.stderr)
+        _error(err)
         return EXIT_USAGE
     except CrawlerError as err:
-        print(f"crawler: {err}", file=sys.stderr)
+        _error(err)
+        return EXIT_FAILED
+    except OSError as err:  # an environment problem no module turned into a CrawlerError
+        _error(f"{err.filename}: {err.strerror}" if err.filename and err.strerror else err)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("crawler: interrupted", file=sys.stderr)
         return 130
+
+
+def _error(err: object) -> None:
+    print("crawler: " + " ".join(str(err).splitlines()), file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,74 +65,98 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(p: argparse.ArgumentParser, *, archive: bool = True) -> None:
-        p.add_argument("--sources", type=Path, default=None, help="sources file (default: ./sources.yaml)")
+        p.add_argument("--sources", type=Path, default=None, help=SOURCES_HELP)
         p.add_argument("--origin", action="append", default=[], metavar="HOST=URL",
                        help="serve HOST from another origin, e.g. baocantho.com.vn=http://127.0.0.1:8080")
         if archive:
-            p.add_argument("--archive", type=Path, default=Path("archive"), help="archive directory (default: archive)")
+            p.add_argument("--archive", type=argtypes.archive_dir, default=Path("archive"),
+                           help="archive directory (default: archive)")
 
     p = sub.add_parser("parse", help="print the snapshot of a saved page (no network)")
     common(p, archive=False)
-    p.add_argument("--url", required=True, help="the page's URL (chooses the source and adapter)")
+    p.add_argument("--url", required=True, type=argtypes.http_url,
+                   help="the page's URL (chooses the source and adapter)")
     p.add_argument("file", type=Path, help="saved HTML file")
     p.set_defaults(func=cmd_parse)
 
     p = sub.add_parser("fetch", help="archive one article: WARC + snapshot + catalog row")
     common(p)
-    p.add_argument("url")
-    p.add_argument("--timeout", type=float, default=30.0)
+    p.add_argument("url", type=argtypes.http_url)
+    p.add_argument("--refresh", action="store_true",
+                   help="fetch an archived article again (conditional request: a revisit record, or a new version)")
+    p.add_argument("--timeout", type=argtypes.timeout, default=30.0, metavar="S",
+                   help=f"seconds per request, more than 0, at most {argtypes.MAX_TIMEOUT:g} (default 30)")
     p.set_defaults(func=cmd_fetch)
 
     p = sub.add_parser("crawl", help="the incremental crawl (what cron runs)")
     common(p)
     p.add_argument("--source", action="append", dest="only", default=[], metavar="KEY",
                    help="crawl only this source (repeatable)")
-    p.add_argument("--max-articles", type=int, default=None, help="at most N new articles per source")
-    p.add_argument("--since", type=_date, default=None, help="skip articles published before DATE (YYYY-MM-DD)")
+    p.add_argument("--max-articles", type=argtypes.max_articles, default=None, metavar="N",
+                   help="at most N new articles per source")
+    p.add_argument("--since", type=argtypes.date, default=None,
+                   help="skip articles published before DATE (YYYY-MM-DD)")
     p.add_argument("--refresh", action="store_true", help="re-fetch archived articles (revisit or new version)")
     p.add_argument("--wait", action="store_true", help="wait for another run on the archive instead of exiting")
     p.add_argument("--quiet", action="store_true", help="no output unless something is wrong (for cron)")
     p.add_argument("--log-json", action="store_true", help="log lines as JSON")
     p.add_argument("--no-progress", action="store_true", help="log lines even on a terminal")
-    p.add_argument("--delay", type=float, default=None, help="seconds between requests to a host (all sources)")
-    p.add_argument("--host-concurrency", type=int, default=None, help="requests in flight per host (all sources)")
-    p.add_argument("--concurrency", type=int, default=16, help="requests in flight in all (default 16)")
+    p.add_argument("--delay", type=argtypes.delay, default=None, metavar="S",
+                   help=f"seconds between requests to a host, 0..{argtypes.MAX_DELAY:g} (all sources)")
+    p.add_argument("--host-concurrency", type=argtypes.host_concurrency, default=None, metavar="N",
+                   help=f"requests in flight per host, 1..{argtypes.MAX_HOST_CONCURRENCY} (all sources)")
+    p.add_argument("--concurrency", type=argtypes.concurrency, default=16, metavar="N",
+                   help=f"requests in flight in all, 1..{argtypes.MAX_CONCURRENCY} (default 16)")
     p.add_argument("--ignore-robots", action="store_true", help="do not fetch or obey robots.txt (mirror only!)")
-    p.add_argument("--timeout", type=float, default=30.0)
-    p.add_argument("--warc-size", type=int, default=1_000_000_000, help="rotate WARC files at this size (bytes)")
-    p.add_argument("--workers", type=_workers, default=None, metavar="N|auto",
+    p.add_argument("--timeout", type=argtypes.timeout, default=30.0, metavar="S",
+                   help=f"seconds per request, more than 0, at most {argtypes.MAX_TIMEOUT:g} (default 30)")
+    p.add_argument("--warc-size", type=argtypes.byte_size, default=1_000_000_000, metavar="BYTES",
+                   help="rotate WARC files at this size: bytes, or 500M, 2G, 512MiB; at least 1 MiB (default 1G)")
+    p.add_argument("--workers", type=argtypes.workers, default=None, metavar="N|auto",
                    help="processes that parse articles and write snapshots beside the crawl process: 0 parses "
                         "in the crawl process; auto (default) uses 1 when a host's delay is under 0.1 s "
                         "and the machine has 2+ CPUs, else 0")
     p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("mirror", help="serve the offline mirror of the portals until interrupted")
-    p.add_argument("--port", type=int, default=None, help="first port (one port per host, consecutive)")
-    p.add_argument("--articles", type=int, default=60, help="generated articles per source (default 60)")
+    p.add_argument("--port", type=argtypes.port, default=None,
+                   help="first port (one port per host, consecutive; default: free ports)")
+    p.add_argument("--articles", type=argtypes.mirror_articles, default=60, metavar="N",
+                   help=f"generated articles per source, 1..{argtypes.MAX_MIRROR_ARTICLES} (default 60)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--faults", default=None, metavar="SPEC",
                    help="inject faults, e.g. 'transient=0.2' or '503=0.05,reset=0.02,cp1258=0.1' (see README)")
     p.set_defaults(func=cmd_mirror)
 
     p = sub.add_parser("demo", help="archive the whole offline mirror, replay it, print a summary")
-    p.add_argument("--archive", type=Path, default=Path("archive/demo"), help="default: archive/demo")
-    p.add_argument("--sources", type=Path, default=None)
-    p.add_argument("--articles", type=int, default=60, help="generated articles per source (default 60)")
+    p.add_argument("--archive", type=argtypes.archive_dir, default=Path("archive/demo"),
+                   help="default: archive/demo")
+    p.add_argument("--sources", type=Path, default=None, help=SOURCES_HELP)
+    p.add_argument("--articles", type=argtypes.mirror_articles, default=60, metavar="N",
+                   help=f"generated articles per source, 1..{argtypes.MAX_MIRROR_ARTICLES} (default 60)")
     p.add_argument("--seed", type=int, default=1)
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("verify", help="check that catalog, snapshot files and WARCs agree")
-    p.add_argument("--archive", type=Path, default=Path("archive"), help="archive directory (default: archive)")
+    p = sub.add_parser("verify", help="check that catalog, snapshot files and WARCs agree (read-only)",
+                       description="Check the archive without writing to it. Exit 0: no problem; 1: problems "
+                                   "(printed) or the archive cannot be read; 75: a crawl is writing the archive "
+                                   "(try again, or --wait).")
+    p.add_argument("--archive", type=argtypes.archive_dir, default=Path("archive"),
+                   help="archive directory (default: archive)")
     p.add_argument("--quick", action="store_true", help="skip the WARC digest check (offsets are still read)")
+    p.add_argument("--wait", action="store_true", help="wait for a crawl writing the archive to finish")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("replay", help="re-extract snapshots from WARC files, no network")
     common(p)
     p.add_argument("warcs", nargs="*", type=Path, help="WARC files (default: every closed WARC of the archive)")
-    p.add_argument("--out", type=Path, default=None, help="write snapshots under DIR/text/<source>/...")
+    p.add_argument("--out", type=argtypes.archive_dir, default=None, help="write snapshots under DIR/text/<source>/...")
     p.add_argument("--jsonl", default=None, metavar="FILE|-", help="write one JSON object per article")
     p.add_argument("--source", default=None, help="source key for records on no configured host")
     p.set_defaults(func=cmd_replay)
+
+    for command in sub.choices.values():
+        command.set_defaults(parser=command)
     return parser
 
 
@@ -132,14 +174,20 @@ def read_sources(args: argparse.Namespace) -> Sources:
 def cmd_parse(args: argparse.Namespace) -> int:
     from crawler.adapters import get_adapter
     from crawler.extraction import parse_response
+    from crawler.fetcher import FetchPolicy
     from crawler.models import ExtractionFailure
     from crawler.normalize import render_snapshot
 
     source = read_sources(args).for_url(args.url)
+    limit = FetchPolicy().max_bytes  # the fetcher's cap: no page the crawler archives is larger
     try:
-        data = args.file.read_bytes()
+        with open(args.file, "rb") as handle:
+            data = handle.read(limit + 1)
     except OSError as err:
         print(f"crawler: cannot read {args.file}: {err.strerror}", file=sys.stderr)
+        return EXIT_FAILED
+    if len(data) > limit:
+        print(f"crawler: {args.file} is larger than {limit} bytes (the fetcher's cap on a page)", file=sys.stderr)
         return EXIT_FAILED
     result = parse_response(get_adapter(source), data, None, args.url)
     if isinstance(result, ExtractionFailure):
@@ -156,36 +204,26 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     sources = read_sources(args)
     source = sources.for_url(args.url)
     url = source.real_url(args.url)  # a mirror URL given with --origin names the real page
+    if source.article_id(url) is None:  # refused before the archive is created or locked
+        print(f"crawler: not an article: {args.url} is not an article URL of {source.key} "
+              f"(pattern {source.article_url_pattern})", file=sys.stderr)
+        return EXIT_FAILED
 
     async def run() -> int:
         with Archive(args.archive, sources) as archive:
             async with Fetcher(FetchPolicy(timeout=args.timeout), origins=sources.origins) as fetcher:
-                outcome = await archive_article(fetcher, archive, source, url)
+                outcome = await archive_article(fetcher, archive, source, url, refresh=args.refresh)
         if not outcome.ok or outcome.text_path is None:
             print(f"crawler: {outcome.status}: {outcome.message}", file=sys.stderr)
             return EXIT_FAILED
+        if outcome.status == "already-archived":
+            print(f"crawler: already archived: {outcome.text_path} (--refresh fetches it again)", file=sys.stderr)
+        elif outcome.status in ("revisit", "unchanged"):
+            print(f"crawler: {outcome.message or 'the text is unchanged'}", file=sys.stderr)
         print(outcome.text_path)
         return EXIT_OK
 
     return trio.run(run)
-
-
-def _date(text: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD or ISO 8601): {text!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=VN_TZ)
-
-
-def _workers(text: str) -> int | None:
-    from crawler.workers import MAX_WORKERS
-
-    if text == "auto":
-        return None
-    if not text.isdigit() or int(text) > MAX_WORKERS:
-        raise argparse.ArgumentTypeError(f"expected auto or a number of processes 0..{MAX_WORKERS}, got {text!r}")
-    return int(text)
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
@@ -196,12 +234,6 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     sources = read_sources(args)
     if args.only:
         sources = sources.only(args.only)
-    for name in ("max_articles", "host_concurrency", "concurrency"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
-    if args.delay is not None and args.delay < 0:
-        raise ConfigError(f"--delay must not be negative, got {args.delay}")
     options = CrawlOptions(
         max_articles=args.max_articles, since=args.since, refresh=args.refresh,
         global_concurrency=args.concurrency, delay=args.delay, host_concurrency=args.host_concurrency,
@@ -218,12 +250,16 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 def cmd_mirror(args: argparse.Namespace) -> int:
     from crawler.errors import MirrorError
     from crawler.mirror import serve
+    from crawler.mirror.sources import HOSTS
 
+    if args.port is not None and args.port + len(HOSTS) - 1 > 65535:
+        args.parser.error(f"argument --port: the mirror listens on {len(HOSTS)} consecutive ports from --port, "
+                          f"so it must be at most {65536 - len(HOSTS)}, got {args.port}")
     try:
         serve(port=args.port, articles=args.articles, seed=args.seed, faults=args.faults)
-    except MirrorError as err:
+    except MirrorError as err:  # a port in use or not allowed: the environment, not the usage
         print(f"crawler: {err}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -231,6 +267,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from crawler.replay import ReplayStats, replay, warc_files, write_outputs
 
     sources = read_sources(args)
+    if not args.warcs:
+        for directory in (args.archive, args.archive / "warc"):
+            try:
+                os.listdir(directory)  # glob would hide an unreadable directory
+            except FileNotFoundError:
+                break
+            except OSError as err:
+                print(f"crawler: cannot read archive {args.archive}: {err.strerror}", file=sys.stderr)
+                return EXIT_FAILED
     paths = list(args.warcs) or warc_files(args.archive)
     if not paths:
         print(f"crawler: no WARC files given and none in {args.archive / 'warc'}", file=sys.stderr)
@@ -259,9 +304,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from crawler.lock import ArchiveBusy
     from crawler.verify import verify
 
-    report = verify(args.archive, check_digests=not args.quick)
+    try:
+        report = verify(args.archive, check_digests=not args.quick, wait=args.wait)
+    except ArchiveBusy as err:
+        print(f"crawler: {err}", file=sys.stderr)
+        return EXIT_BUSY
     for problem in report.problems:
         print(problem)
     verdict = "OK" if report.ok else f"{len(report.problems)} problem(s)"

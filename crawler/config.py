@@ -7,8 +7,12 @@ a source's own block < command-line flags (applied by the CLI with
 
 from __future__ import annotations
 
+import ipaddress
+import math
+import os
 import re
-from collections.abc import Mapping
+import stat
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -16,28 +20,45 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import yaml
+from selectolax.lexbor import LexborHTMLParser
 
 from crawler.errors import ConfigError, UnknownSourceError
 from crawler.origins import NO_ORIGINS, Origins
 from crawler.urls import host_key, url_path
 
-# The repository's sources.yaml (a checkout or an editable install).
-REPO_SOURCES_FILE = Path(__file__).resolve().parent.parent / "sources.yaml"
+# The built-in configuration, shipped inside the package (the repository's top-level
+# sources.yaml is a symbolic link to it).
+PACKAGED_SOURCES_FILE = Path(__file__).resolve().parent / "data" / "sources.yaml"
+MAX_SOURCES_FILE = 1 << 20  # bytes; a sources file is a few KiB
+
+# Bounds shared by sources.yaml and the command line's flags.
+MAX_HOST_CONCURRENCY = 64  # requests in flight per host (each one is a task per host of the source)
+MAX_DELAY = 60.0  # seconds between two requests to one host (a run waits no longer: crawler.politeness)
+MAX_TIMEOUT = 3600.0  # seconds per request
+MAX_LISTING_DEPTH = 1000
 
 
 def default_sources_path() -> Path:
-    """``./sources.yaml`` when there is one, else the repository's."""
+    """``./sources.yaml`` when there is one, else the built-in configuration shipped in the package."""
     local = Path("sources.yaml")
-    return local if local.is_file() else REPO_SOURCES_FILE
+    return local if local.is_file() else PACKAGED_SOURCES_FILE
+
 
 KNOWN_ADAPTERS = ("vdoc", "hue")
+# Per-adapter ``options:`` and the type each must have (README "Adding a VDOC-family source").
+_ADAPTER_OPTIONS: dict[str, frozenset[str]] = {
+    "vdoc": frozenset({"selectors", "drop", "sapo_prefixes"}),
+    "hue": frozenset({"sapo_prefixes"}),
+}
 
 _SOURCE_KEYS = {
     "name", "adapter", "hosts", "base_url", "start_pages", "feeds", "sitemaps", "article_url_pattern",
     "pagination", "listing_depth", "politeness", "options",
 }  # fmt: skip
 _POLITENESS_KEYS = {"concurrency", "delay", "respect_robots", "timeout"}
-_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+_KEY_RE = re.compile(r"[a-z][a-z0-9_-]{0,39}")  # used with fullmatch: "s1\n" is not a key
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_HOST_RE = re.compile(rf"(?P<host>{_LABEL}(?:\.{_LABEL})*\.?|\[(?P<ip6>[0-9a-f:.]+)\])(?::(?P<port>[0-9]{{1,5}}))?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,33 +176,99 @@ def _origin_of(base_url: str, host: str) -> str:
     return f"{urlsplit(base_url).scheme}://{host}"
 
 
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: object, line: int, first_line: int) -> None:
+        super().__init__(f"duplicate key {key!r} (first at line {first_line})")
+        self.line = line
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error.
+
+    (Plain YAML keeps the last value silently: a source pasted twice would lose its first block.)
+    Keys brought in by a ``<<`` merge may be overridden, as YAML intends.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[object, int] = {}
+        for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                if key in seen:
+                    raise _DuplicateKey(key, line, seen[key])
+                seen[key] = line
+            except TypeError:  # unhashable: the base class reports it
+                continue
+        return super().construct_mapping(node, deep)
+
+
+def _yaml_problem(err: yaml.YAMLError, text: str) -> str:
+    """A YAML error on one line: ``line L, column C: problem (context)``."""
+    if isinstance(err, _DuplicateKey):
+        return f"line {err.line}: {err}"
+    if isinstance(err, yaml.reader.ReaderError):
+        line = text.count("\n", 0, err.position) + 1
+        return f"line {line}: character {err.character!r} is not allowed in YAML"
+    if isinstance(err, yaml.MarkedYAMLError):
+        mark = err.problem_mark or err.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        context = f" ({err.context})" if err.context else ""
+        return f"{where}{err.problem or 'invalid'}{context}"
+    return " ".join(str(err).split())
+
+
 def load_sources(path: Path | None = None) -> Sources:
-    """Read and validate a sources file (the packaged default when ``path`` is None)."""
+    """Read and validate a sources file (``./sources.yaml`` or the packaged one when ``path`` is None)."""
     path = path or default_sources_path()
     try:
-        text = path.read_text(encoding="utf-8")
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(f"sources file {path} is not a regular file")
+        if info.st_size > MAX_SOURCES_FILE:
+            raise ConfigError(f"sources file {path} is larger than {MAX_SOURCES_FILE} bytes")
+        raw = path.read_bytes()
     except OSError as err:
         raise ConfigError(f"cannot read sources file {path}: {err.strerror or err}") from err
     try:
-        data = yaml.safe_load(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise ConfigError(f"{path}, line {line}: not UTF-8 text (byte {raw[err.start]:#04x} at offset "
+                          f"{err.start})") from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass: plain data only
     except yaml.YAMLError as err:
-        raise ConfigError(f"{path} is not valid YAML: {err}") from err
+        raise ConfigError(f"{path} is not valid YAML: {_yaml_problem(err, text)}") from None
+    except RecursionError:
+        raise ConfigError(f"{path} is not valid YAML: nested too deeply") from None
     return parse_sources(data, origin=str(path))
+
+
+def _names(keys: Iterable[object]) -> list[str]:
+    """Sorted display names of mapping keys of any type (YAML keys can be numbers, null, ...)."""
+    return sorted(str(k) for k in keys)
 
 
 def parse_sources(data: object, *, origin: str = "sources.yaml") -> Sources:
     if not isinstance(data, dict):
         raise ConfigError(f"{origin}: the top level must be a mapping with a 'sources' key")
-    unknown_top = set(data) - {"defaults", "sources"}
+    unknown_top = _names(set(data) - {"defaults", "sources"})
     if unknown_top:
-        raise ConfigError(f"{origin}: unknown top-level key(s) {sorted(unknown_top)}", key=sorted(unknown_top)[0])
+        raise ConfigError(f"{origin}: unknown top-level key(s) {unknown_top}", key=unknown_top[0])
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise ConfigError(f"{origin}: 'defaults' must be a mapping", key="defaults")
+    unknown_defaults = _names(set(defaults) - _SOURCE_KEYS)
+    if unknown_defaults:
+        raise ConfigError(f"{origin}: unknown setting in 'defaults' (known: {', '.join(sorted(_SOURCE_KEYS))})",
+                          key=f"defaults.{unknown_defaults[0]}")
     raw_sources = data.get("sources")
     if not isinstance(raw_sources, dict) or not raw_sources:
         raise ConfigError(f"{origin}: 'sources' must be a non-empty mapping of source key -> settings", key="sources")
-    sources = [_parse_source(str(key), block, defaults) for key, block in raw_sources.items()]
+    sources = [_parse_source(key, block, defaults) for key, block in raw_sources.items()]
     seen: dict[str, str] = {}
     for source in sources:
         for host in source.hosts:
@@ -192,15 +279,59 @@ def parse_sources(data: object, *, origin: str = "sources.yaml") -> Sources:
     return Sources(tuple(sources))
 
 
-def _parse_source(key: str, block: object, defaults: Mapping[str, Any]) -> SourceConfig:
-    if not _KEY_RE.match(key):
+def host_problem(host: str) -> str | None:
+    """Why ``host`` (``name[:port]``, ``a.b.c.d[:port]`` or ``[v6][:port]``) is not a host, or None."""
+    if host != host.strip() or not host:
+        return "empty or surrounded by spaces"
+    match = _HOST_RE.fullmatch(host.lower())
+    if match is None:
+        if host.count(":") > 1 and "[" not in host:
+            return "an IPv6 address needs brackets, e.g. [::1]:8080"
+        return "not a host name (letters, digits, '-', '.'), an IPv4 address or a bracketed IPv6 address"
+    if match.group("ip6") is not None:
+        try:
+            ipaddress.IPv6Address(match.group("ip6"))
+        except ValueError:
+            return "not a valid IPv6 address"
+    elif len(match.group("host")) > 253:
+        return "longer than 253 characters"
+    port = match.group("port")
+    if port is not None and not 1 <= int(port) <= 65535:
+        return f"port {port} is not in 1..65535"
+    return None
+
+
+def http_url_problem(url: str) -> str | None:
+    """Why ``url`` is not an absolute http(s) URL with a valid host (and port), or None."""
+    if any(ord(c) < 0x21 or c == "\x7f" for c in url):
+        return "it contains spaces or control characters"
+    try:
+        url.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that were not UTF-8 on the command line
+        return "it is not valid UTF-8 text"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a bad port
+    except ValueError as err:
+        return str(err)
+    if parts.scheme.lower() not in ("http", "https"):
+        return "no http:// or https:// scheme"
+    if not parts.netloc or not parts.hostname:
+        return "no host"
+    netloc = parts.netloc.rpartition("@")[2]
+    problem = host_problem(netloc)
+    return f"host {netloc!r}: {problem}" if problem else None
+
+
+def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -> SourceConfig:
+    key = str(key_raw)
+    if not isinstance(key_raw, str) or not _KEY_RE.fullmatch(key):
         raise ConfigError("a source key is lower-case letters, digits, '-' or '_' (at most 40)", source=key)
     if not isinstance(block, dict):
         raise ConfigError("must be a mapping of settings", source=key)
-    unknown = set(block) - _SOURCE_KEYS
+    unknown = _names(set(block) - _SOURCE_KEYS)
     if unknown:
-        raise ConfigError(f"unknown setting (known: {', '.join(sorted(_SOURCE_KEYS))})", source=key,
-                          key=sorted(unknown)[0])
+        raise ConfigError(f"unknown setting (known: {', '.join(sorted(_SOURCE_KEYS))})", source=key, key=unknown[0])
     merged: dict[str, Any] = {k: v for k, v in defaults.items() if k != "politeness"}
     merged.update(block)
 
@@ -219,12 +350,18 @@ def _parse_source(key: str, block: object, defaults: Mapping[str, Any]) -> Sourc
         raise ConfigError(f"unknown adapter {adapter!r} (known: {', '.join(KNOWN_ADAPTERS)})",
                           source=key, key="adapter")
     hosts_raw = need("hosts", list)
-    if not hosts_raw or not all(isinstance(h, str) and h.strip() for h in hosts_raw):
+    if not hosts_raw or not all(isinstance(h, str) for h in hosts_raw):
         raise ConfigError("must be a non-empty list of host names", source=key, key="hosts")
+    for host in hosts_raw:
+        problem = host_problem(host)
+        if problem is not None:
+            raise ConfigError(f"{host!r}: {problem}", source=key, key="hosts")
     hosts = tuple(host_key(h) for h in hosts_raw)
     base_url = need("base_url", str)
-    if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
-        raise ConfigError(f"must be an absolute http(s) URL, got {base_url!r}", source=key, key="base_url")
+    problem = http_url_problem(base_url)
+    if problem is not None:
+        raise ConfigError(f"must be an absolute http(s) URL, got {base_url!r} ({problem})", source=key,
+                          key="base_url")
     if host_key(base_url) not in hosts:
         raise ConfigError(f"host of {base_url!r} is not in 'hosts'", source=key, key="base_url")
 
@@ -237,6 +374,9 @@ def _parse_source(key: str, block: object, defaults: Mapping[str, Any]) -> Sourc
         except ValueError as err:
             raise ConfigError(f"invalid URL: {err}", source=key, key=name) from None
         for url in urls:
+            problem = http_url_problem(url)
+            if problem is not None:
+                raise ConfigError(f"{url!r} is not an http(s) URL ({problem})", source=key, key=name)
             if host_key(url) not in hosts:
                 raise ConfigError(f"{url!r} is not on one of the source's hosts", source=key, key=name)
         return urls
@@ -253,14 +393,18 @@ def _parse_source(key: str, block: object, defaults: Mapping[str, Any]) -> Sourc
     if not isinstance(pagination, str) or not re.fullmatch(r"(query|path):[a-z]+", pagination):
         raise ConfigError("must be 'query:<name>' (?p=N) or 'path:<name>' (/p/N)", source=key, key="pagination")
     depth = merged.get("listing_depth", 5)
-    if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
-        raise ConfigError("must be a positive integer", source=key, key="listing_depth")
+    if not isinstance(depth, int) or isinstance(depth, bool) or not 1 <= depth <= MAX_LISTING_DEPTH:
+        raise ConfigError(f"must be an integer 1..{MAX_LISTING_DEPTH}, got {depth!r}", source=key,
+                          key="listing_depth")
     options = merged.get("options") or {}
     if not isinstance(options, dict):
         raise ConfigError("must be a mapping", source=key, key="options")
+    _check_options(key, adapter, options)
     name = merged.get("name", key)
-    if not isinstance(name, str):
-        raise ConfigError("must be a string", source=key, key="name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 200 or not name.isprintable():
+        # It goes into every WARC file's warcinfo record: one printable line.
+        raise ConfigError(f"must be one line of printable text (at most 200 characters), got {name!r}", source=key,
+                          key="name")
     return SourceConfig(
         key=key,
         name=name,
@@ -278,6 +422,62 @@ def _parse_source(key: str, block: object, defaults: Mapping[str, Any]) -> Sourc
     )
 
 
+_PROBE = LexborHTMLParser("<p></p>")
+
+
+def _check_selectors(key: str, option: str, value: object) -> None:
+    """A list of CSS selectors that lexbor can parse (``h1[`` would fail on the first page, not here)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"must be a list of CSS selectors, got {value!r}", source=key, key=option)
+    for selector in [*value, ", ".join(value)] if value else []:
+        try:
+            _PROBE.css(selector)
+        except Exception:  # selectolax raises its own SelectolaxError (a ValueError subclass in some versions)
+            raise ConfigError(f"invalid CSS selector {selector!r}", source=key, key=option) from None
+
+
+def _check_options(key: str, adapter: str, options: dict[Any, Any]) -> None:
+    """Each option the adapter reads, with the type it reads it as; unknown options are typos."""
+    known = _ADAPTER_OPTIONS[adapter]
+    unknown = _names(set(options) - known)
+    if unknown:
+        raise ConfigError(f"unknown option for adapter {adapter!r} (known: {', '.join(sorted(known))})",
+                          source=key, key=f"options.{unknown[0]}")
+    prefixes = options.get("sapo_prefixes", [])
+    if not isinstance(prefixes, list) or not all(isinstance(p, str) and p.strip() for p in prefixes):
+        raise ConfigError(f"must be a list of non-empty strings, got {prefixes!r}", source=key,
+                          key="options.sapo_prefixes")
+    if "drop" in options:
+        _check_selectors(key, "options.drop", options["drop"])
+    if "selectors" in options:
+        from crawler.adapters.vdoc import DEFAULT_SELECTORS  # here: the adapters import this module
+
+        selectors = options["selectors"]
+        if not isinstance(selectors, dict):
+            raise ConfigError(f"must be a mapping of field -> list of CSS selectors, got {selectors!r}",
+                              source=key, key="options.selectors")
+        fields_unknown = _names(set(selectors) - set(DEFAULT_SELECTORS))
+        if fields_unknown:
+            raise ConfigError(f"unknown field (known: {', '.join(DEFAULT_SELECTORS)})", source=key,
+                              key=f"options.selectors.{fields_unknown[0]}")
+        for name, value in selectors.items():
+            _check_selectors(key, f"options.selectors.{name}", value)
+
+
+def _politeness_value(name: str, value: object) -> str | None:
+    """Why ``value`` is not valid for politeness setting ``name``, or None."""
+    if name == "respect_robots":
+        return None if isinstance(value, bool) else "must be true or false"
+    if name == "concurrency":
+        ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_HOST_CONCURRENCY
+        return None if ok else f"must be an integer 1..{MAX_HOST_CONCURRENCY}"
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        return "must be a number of seconds"
+    if name == "delay":
+        return None if 0 <= value <= MAX_DELAY else f"must be 0..{MAX_DELAY:g} seconds"
+    return None if 0 < value <= MAX_TIMEOUT else f"must be more than 0 and at most {MAX_TIMEOUT:g} seconds"
+
+
 def _parse_politeness(key: str, *layers: object) -> Politeness:
     politeness = Politeness()
     for layer in layers:
@@ -285,15 +485,14 @@ def _parse_politeness(key: str, *layers: object) -> Politeness:
             continue
         if not isinstance(layer, dict):
             raise ConfigError("must be a mapping", source=key, key="politeness")
-        unknown = set(layer) - _POLITENESS_KEYS
+        unknown = _names(set(layer) - _POLITENESS_KEYS)
         if unknown:
             raise ConfigError(f"unknown setting (known: {', '.join(sorted(_POLITENESS_KEYS))})",
-                              source=key, key=f"politeness.{sorted(unknown)[0]}")
+                              source=key, key=f"politeness.{unknown[0]}")
         for name, value in layer.items():
+            problem = _politeness_value(name, value)
+            if problem is not None:
+                raise ConfigError(f"{problem}, got {value!r}", source=key, key=f"politeness.{name}")
             expected = type(getattr(politeness, name))
-            ok = isinstance(value, bool) if expected is bool else (
-                isinstance(value, int | float) and not isinstance(value, bool))
-            if not ok or (expected is not bool and value < (1 if name == "concurrency" else 0)):
-                raise ConfigError(f"invalid value {value!r}", source=key, key=f"politeness.{name}")
             politeness = replace(politeness, **{name: expected(value)})
     return politeness

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import trio
 
-MAX_DELAY = 60.0  # the longest spacing between two requests to one host (Crawl-delay, --delay)
+from crawler.config import MAX_DELAY  # the longest spacing between two requests to one host
+
 MAX_WAIT = 120.0  # the longest a run waits for a host that asked it to (Retry-After)
 
 

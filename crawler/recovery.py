@@ -31,6 +31,9 @@ from crawler.errors import StorageError
 from crawler.snapshots import JOURNAL_DIR, SnapshotRow
 from crawler.store import Store
 
+# What a catalog row is made of (besides version and warc_offset, integers), as the metadata holds it.
+_ROW_TEXT_FIELDS = ("source", "article_id", "url", "published", "title", "text_path", "sha256", "warc_file",
+                    "fetched_at", "extractor_version")
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)\r\n", re.IGNORECASE)
 
 
@@ -92,6 +95,9 @@ def recover_warcs(directory: Path) -> list[Recovered]:
     if not directory.is_dir():
         return done
     for path in sorted(directory.glob("*.warc.gz.open")):
+        if path.is_symlink() or not path.is_file():  # never truncate through a link, never block on a FIFO
+            done.append(Recovered(path, f"left-over {path.name} is not a regular file; left alone"))
+            continue
         size = path.stat().st_size
         keep, records = complete_prefix(path)
         final = path.with_name(path.name.removesuffix(".open"))
@@ -101,7 +107,7 @@ def recover_warcs(directory: Path) -> list[Recovered]:
             done.append(Recovered(path, f"left-over {path.name} held no complete record ({size} bytes); "
                                         f"set aside as {path.name}.empty"))
             continue
-        with open(path, "r+b") as handle:
+        with os.fdopen(os.open(path, os.O_RDWR | os.O_NOFOLLOW), "r+b") as handle:
             handle.truncate(keep)
             handle.flush()
             os.fsync(handle.fileno())
@@ -185,7 +191,7 @@ def reconcile(store: Store) -> list[Recovered]:
         if reason is None:
             done.append(Recovered(text, "added the catalog row a crash left out"))
             continue
-        target = archive / "orphans" / text.relative_to(text_root)
+        target = _free_name(archive / "orphans" / text.relative_to(text_root))
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(text), target)
         if meta_path.exists():
@@ -194,7 +200,19 @@ def reconcile(store: Store) -> list[Recovered]:
     return done
 
 
+def _free_name(target: Path) -> Path:
+    """``target``, or ``<stem>.orphanN<suffix>`` when an earlier orphan (or its metadata) has that name."""
+    candidate, n = target, 1
+    while candidate.exists() or candidate.is_symlink() or candidate.with_suffix(".json").exists():
+        candidate = target.with_name(f"{target.stem}.orphan{n}{target.suffix}")
+        n += 1
+    return candidate
+
+
 def _roll_forward(store: Store, text: Path, meta_path: Path) -> str | None:
+    for path in (text, meta_path):
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            return f"{path.name} is not a regular file"  # reading a FIFO would block the run
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         data = text.read_bytes()
@@ -202,6 +220,10 @@ def _roll_forward(store: Store, text: Path, meta_path: Path) -> str | None:
         return f"metadata unreadable: {err}"
     if not isinstance(meta, dict) or hashlib.sha256(data).hexdigest() != meta.get("sha256"):
         return "text does not match its metadata"
+    if any(not isinstance(meta.get(key), str) for key in _ROW_TEXT_FIELDS) or not all(
+            isinstance(meta.get(key), int) and not isinstance(meta.get(key), bool) for key in ("version",
+                                                                                             "warc_offset")):
+        return "its metadata is incomplete"
     warc = store.archive / "warc" / str(meta.get("warc_file", ""))
     offset = meta.get("warc_offset")
     if not warc.is_file() or not isinstance(offset, int) or offset >= warc.stat().st_size:

@@ -21,8 +21,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 from crawler.errors import StorageError
+from crawler.models import FetchResult, WarcLocation
 from crawler.snapshots import SnapshotRow, make_parent
 
 CATALOG = "catalog.sqlite"
@@ -93,6 +95,14 @@ class CacheEntry:
     warc_offset: int
     warc_date: str
 
+    @classmethod
+    def of_response(cls, url: str, final: FetchResult, digest: str, location: WarcLocation) -> CacheEntry:
+        """What to remember of a 200 response to ``url`` recorded at ``location`` with payload ``digest``."""
+        return cls(url=url, etag=final.header("etag"), last_modified=final.header("last-modified"),
+                   status=final.status, payload_digest=digest, warc_file=location.filename,
+                   warc_offset=location.offset,
+                   warc_date=final.fetched_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+
 
 @dataclass(frozen=True, slots=True)
 class FailedArticle:
@@ -112,24 +122,37 @@ def next_try_after(failures: int, now: datetime) -> datetime:
     return now + BACKOFF[min(max(failures, 1), len(BACKOFF)) - 1]
 
 
-_MADE_DIRS: set[Path] = set()
+# A new file only, never through a symbolic link planted under the temporary's name.
+_TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _create_temporary(tmp: Path) -> int:
+    """Create ``tmp`` exclusively; a stale one (a killed process of the same pid, or a planted link) is
+    removed and the creation tried once more."""
+    for attempt in range(3):
+        try:
+            return os.open(tmp, _TMP_FLAGS, 0o644)
+        except FileNotFoundError:  # the directory went away since we made it
+            if attempt:
+                raise
+            tmp.parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            if attempt == 2:
+                raise
+            tmp.unlink()  # removes a link itself, not its target
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same directory, then rename.
 
-    A crash (even ``kill -9``) leaves the old file or the new one, never a mix.  The temporary
-    file is created exclusively and never through a symbolic link.  ``durable`` also fsyncs
-    before the rename, for power loss.
+    A crash (even ``kill -9``) leaves the old file or the new one, never a mix.  ``durable``
+    also fsyncs before the rename, for power loss.  The rename replaces a symbolic link at
+    ``path`` itself, never the file it points to.
     """
     make_parent(path)
     tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-    try:
-        fd = os.open(tmp, flags, 0o644)
-    except FileExistsError:  # left by a crashed process that had our pid
-        os.unlink(tmp)
-        fd = os.open(tmp, flags, 0o644)
+    fd = _create_temporary(tmp)
     try:
         try:
             view = memoryview(data)
@@ -148,6 +171,40 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
         raise
 
 
+def _open_checked(uri: str) -> sqlite3.Connection:
+    db = sqlite3.connect(uri, uri=True)
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """Open a catalog for reading only, creating nothing, even on read-only media or as another user.
+
+    When no ``-wal`` file holds changes (a catalog closed cleanly), ``immutable=1`` reads the
+    database file alone: SQLite then needs no ``-shm`` or ``-wal`` (a plain ``mode=ro``
+    would create them, and left owned by another user they would lock the crawler out).
+    After a crash the ``-wal`` holds committed rows: ``mode=ro`` reads them through the
+    ``-shm`` file the crashed run left.
+    """
+    uri = "file:" + quote(str(path.absolute())) + "?mode=ro"
+    wal = path.with_name(path.name + "-wal")
+    try:
+        pending = wal.stat().st_size > 0
+    except FileNotFoundError:
+        pending = False
+    if not pending:
+        return _open_checked(uri + "&immutable=1")
+    try:
+        return _open_checked(uri)
+    except sqlite3.OperationalError as err:
+        raise StorageError(f"cannot read the catalog {path}: {err} (its -wal file holds changes not yet in the "
+                           f"database file; read it as a user who may write {path.parent})") from err
+
+
 class Store:
     """An archive's catalog.  Use as a context manager or call close().
 
@@ -160,11 +217,18 @@ class Store:
         self.readonly = readonly
         self.upgraded_from: int | None = None  # the schema version an existing catalog was upgraded from
         path = archive / CATALOG
+        if path.is_symlink():  # sqlite would follow it and write wherever it points
+            raise StorageError(f"the catalog {path} is a symbolic link; refusing to follow it", path=str(path))
         try:
             if readonly:
-                immutable = "&immutable=1" if not os.access(archive, os.W_OK) else ""
-                self.db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro{immutable}", uri=True, timeout=30)
-                self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                if not path.is_file():
+                    raise StorageError(f"{archive}: no {CATALOG} (not an archive?)", path=str(path))
+                self.db = _connect_readonly(path)
+                try:
+                    self.db.execute("SELECT 1 FROM snapshots LIMIT 1").fetchall()
+                except sqlite3.Error:
+                    self.db.close()
+                    raise
             else:
                 archive.mkdir(parents=True, exist_ok=True)
                 self.db = sqlite3.connect(path, timeout=30)

@@ -9,18 +9,25 @@ Checks, and reports every disagreement:
   at the WARC offset it names;
 - every snapshot file has a catalog row, and every snapshot is in the FORMAT.md
   canonical form (ends with ``Chia sẻ bài viết``, no empty or repeated blocks).
+
+It only reads: the catalog is opened read-only (an archive on read-only media, or
+another user's, can be verified), and it holds the archive's lock in shared mode, so it
+never looks at an archive a run is writing (:class:`~crawler.lock.ArchiveBusy`, or
+``wait=True`` to wait for the run to end).  Recovery is left to the next run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from crawler.errors import ArchiveError
+from crawler.lock import ArchiveLock
 from crawler.normalize import SHARE_LABEL, canonical_blocks
-from crawler.store import Store
+from crawler.store import CATALOG, Store
 from crawler.warc import check_file, read_response_at
 
 
@@ -35,20 +42,47 @@ class Report:
         return not self.problems
 
 
-def verify(archive: Path, *, check_digests: bool = True) -> Report:
+def verify(archive: Path, *, check_digests: bool = True, wait: bool = False) -> Report:
+    """Check ``archive``; raises :class:`~crawler.lock.ArchiveBusy` while a run writes it (unless ``wait``),
+    :class:`ArchiveError` when it cannot be read at all."""
     report = Report()
-    if not (archive / "catalog.sqlite").is_file():
-        report.problems.append(f"{archive}: no catalog.sqlite (not an archive?)")
+    try:
+        os.listdir(archive)
+    except FileNotFoundError:
+        report.problems.append(f"{archive}: no such archive directory")
         return report
+    except OSError as err:
+        raise ArchiveError(f"cannot read archive {archive}: {err.strerror}") from err
+    if not (archive / CATALOG).is_file():
+        report.problems.append(f"{archive}: no {CATALOG} (not an archive?)")
+        return report
+    with ArchiveLock(archive, shared=True, wait=wait):
+        _verify_locked(archive, report, check_digests=check_digests)
+    return report
+
+
+def _listing(directory: Path, pattern: str, report: Report) -> list[Path]:
+    """``directory.glob(pattern)`` sorted, with an unreadable directory reported (glob would hide it)."""
+    try:
+        os.listdir(directory)
+    except FileNotFoundError:
+        return []
+    except OSError as err:
+        report.problems.append(f"{directory}: cannot read the directory: {err.strerror}")
+        return []
+    return sorted(directory.glob(pattern))
+
+
+def _verify_locked(archive: Path, report: Report, *, check_digests: bool) -> None:
     warc_dir = archive / "warc"
-    warcs = sorted(warc_dir.glob("*.warc.gz")) + sorted(warc_dir.glob("*.warc")) if warc_dir.is_dir() else []
-    for leftover in sorted(warc_dir.glob("*.open")) if warc_dir.is_dir() else []:
-        report.problems.append(f"{leftover}: left-over .open WARC (a run is going, or the next run will recover it)")
+    warcs = _listing(warc_dir, "*.warc.gz", report) + _listing(warc_dir, "*.warc", report)
+    for leftover in _listing(warc_dir, "*.open", report):
+        report.problems.append(f"{leftover}: left-over .open WARC of a killed run (the next run will recover it)")
     for path in warcs:
         report.warcs += 1
         if check_digests:
             report.problems.extend(f"{path.name}: {problem}" for problem in check_file(path))
-    with Store(archive) as store:
+    with Store(archive, readonly=True) as store:
         rows = store.rows()
     known: set[str] = set()
     for row in rows:
@@ -56,12 +90,18 @@ def verify(archive: Path, *, check_digests: bool = True) -> Report:
         known.add(str(row["text_path"]))
         report.problems.extend(_check_row(archive, row))
     text_root = archive / "text"
-    if text_root.is_dir():
-        for text in sorted(text_root.rglob("*.txt")):
-            rel = text.relative_to(archive).as_posix()
-            if rel not in known:
-                report.problems.append(f"{rel}: snapshot file without a catalog row")
-    return report
+
+    def unreadable(err: OSError) -> None:
+        if not isinstance(err, FileNotFoundError):  # no text/ yet (an archive of no article) is fine
+            report.problems.append(f"{err.filename}: cannot read the directory: {err.strerror}")
+
+    for directory, _dirs, files in sorted(os.walk(text_root, onerror=unreadable)):
+        for name in sorted(files):
+            if name.endswith(".txt"):
+                rel = (Path(directory) / name).relative_to(archive).as_posix()
+                if rel not in known:
+                    report.problems.append(f"{rel}: snapshot file without a catalog row (left by an interrupted "
+                                           f"run? the next run adds the row or sets the file aside)")
 
 
 def _check_row(archive: Path, row: dict[str, object]) -> list[str]:
@@ -89,8 +129,10 @@ def _check_row(archive: Path, row: dict[str, object]) -> list[str]:
             problems.append(f"{name}: metadata {key} {meta.get(key)!r} differs from the catalog's {row[key]!r}")
     warc = archive / "warc" / str(row["warc_file"])
     if not warc.is_file():
-        problems.append(f"{name}: WARC file {row['warc_file']} is missing")
-        return problems
+        if not warc.with_name(warc.name + ".open").is_file():
+            problems.append(f"{name}: WARC file {row['warc_file']} is missing")
+            return problems
+        warc = warc.with_name(warc.name + ".open")  # left by a killed run (reported once, above)
     try:
         response = read_response_at(warc, int(str(row["warc_offset"])))
     except ArchiveError as err:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -218,6 +219,118 @@ def test_fetch_failures_leave_the_archive_intact(mirror: Mirror, tmp_path: Path,
     for path in warcs:
         assert check_file(path) == [], path
     assert len(list((tmp_path / "text").rglob("*.txt"))) == 1
+
+
+def warc_records(archive: Path) -> list[tuple[str, str, str | None]]:
+    """(WARC-Type, target URI, WARC-Profile) of every record in the archive's WARC files, in file order."""
+    records: list[tuple[str, str, str | None]] = []
+    for path in sorted((archive / "warc").glob("*.warc.gz")):
+        with open(path, "rb") as handle:
+            for record in ArchiveIterator(handle):
+                records.append((record.rec_type, record.rec_headers.get_header("WARC-Target-URI"),
+                                record.rec_headers.get_header("WARC-Profile")))
+    return records
+
+
+def article_requests(m: Mirror, url: str) -> list[int]:
+    path = "/" + url.split("/", 3)[3]
+    return [entry.status for entry in m.request_log if entry.path == path]
+
+
+def test_fetch_of_an_archived_article_makes_no_request(mirror: Mirror, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    article_id = mirror.article_ids("hue")[-1]
+    url = mirror.article_url("hue", article_id)
+    assert main(["fetch", url, "--archive", str(tmp_path), *origin_args(mirror)]) == 0
+    first = capsys.readouterr().out.strip()
+    before = warc_records(tmp_path)
+    requests = len(article_requests(mirror, url))
+
+    for _ in range(2):
+        code = main(["fetch", url, "--archive", str(tmp_path), *origin_args(mirror)])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        assert out.strip() == first  # stdout is the snapshot's path, as for a first fetch
+        assert f"already archived: {first}" in err and err.count("\n") == 1
+    assert len(article_requests(mirror, url)) == requests
+    assert warc_records(tmp_path) == before
+    assert len(catalog_rows(tmp_path)) == 1
+
+
+def test_fetch_refresh_writes_revisits_or_a_new_version(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with Mirror(articles=3, seed=21) as m:
+        article_id = m.article_ids("baocantho")[-1]
+        url = m.article_url("baocantho", article_id)
+
+        def fetch(*extra: str) -> tuple[int, str, str]:
+            code = main(["fetch", url, "--archive", str(tmp_path), *origin_args(m), *extra])
+            out, err = capsys.readouterr()
+            return code, out.strip(), err
+
+        code, first, _ = fetch()
+        assert code == 0
+        assert [r[0] for r in warc_records(tmp_path)] == ["warcinfo", "request", "response"]
+
+        # Unchanged: a conditional request, answered 304, recorded as a server-not-modified revisit.
+        code, out, err = fetch("--refresh")
+        assert (code, out) == (0, first)
+        assert "not modified" in err
+        statuses = article_requests(m, url)
+        assert statuses[-1] == 304
+        (sent,) = [e for e in m.request_log if e.status == 304]
+        assert "if-none-match" in sent.headers or "if-modified-since" in sent.headers
+        revisits = [r for r in warc_records(tmp_path) if r[0] == "revisit"]
+        assert len(revisits) == 1 and revisits[0][2] is not None and "server-not-modified" in revisits[0][2]
+
+        # A server that ignores the validators and sends the same body: identical-payload-digest revisit.
+        with contextlib.closing(sqlite3.connect(tmp_path / "catalog.sqlite")) as db, db:
+            db.execute("UPDATE http_cache SET etag=NULL, last_modified=NULL")
+        code, out, err = fetch("--refresh")
+        assert (code, out) == (0, first)
+        assert "unchanged" in err
+        assert article_requests(m, url)[-1] == 200
+        profiles = [r[2] or "" for r in warc_records(tmp_path) if r[0] == "revisit"]
+        assert len(profiles) == 2 and "identical-payload-digest" in profiles[1]
+        assert [row[2] for row in catalog_rows(tmp_path)] == [1]
+
+        # Changed text: a full response record and a new version beside the old one.
+        m.revise("baocantho", article_id)
+        code, out, err = fetch("--refresh")
+        assert code == 0, err
+        assert out.endswith(f"{article_id}.v2.txt") and Path(out).read_text(encoding="utf-8") == m.expected_snapshot(
+            "baocantho", article_id)
+        assert Path(first).is_file()
+        assert [row[2] for row in catalog_rows(tmp_path)] == [1, 2]
+        assert [r[0] for r in warc_records(tmp_path)].count("response") == 2
+    for path in (tmp_path / "warc").iterdir():
+        assert check_file(path) == [], path
+    assert main(["verify", "--archive", str(tmp_path)]) == 0
+
+
+@pytest.mark.parametrize(("url", "code", "message"), [
+    ("not-a-url", 2, "not an http(s) URL: 'not-a-url'"),
+    ("ftp://x", 2, "not an http(s) URL: 'ftp://x'"),
+    ("http://", 2, "not an http(s) URL: 'http://'"),
+    ("https:///a", 2, "not an http(s) URL: 'https:///a'"),
+    ("http://[::1/x-a1.html", 2, "not an http(s) URL"),
+    ("https://baocantho.com.vn:99999/x-a1.html", 2, "not an http(s) URL"),
+    ("https://baolongan.vn/tin-a1.html", 2, "no configured source covers host 'baolongan.vn'"),
+    ("https://baocantho.com.vn/thoi-su/", 1, "is not an article URL of baocantho"),
+])
+def test_refused_fetch_creates_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str, code: int,
+                                       message: str) -> None:
+    archive = tmp_path / "archive"
+    if code == 2 and "source" not in message:
+        with pytest.raises(SystemExit) as exc:
+            main(["fetch", url, "--archive", str(archive)])
+        assert exc.value.code == code
+    else:
+        assert main(["fetch", url, "--archive", str(archive)]) == code
+    out, err = capsys.readouterr()
+    assert out == "" and message in err
+    if code == 2 and "source" not in message:
+        assert err.startswith("usage: crawler fetch ")  # the subcommand's usage, not the top level's
+    assert not archive.exists()
 
 
 # -- replay --------------------------------------------------------------------------------------

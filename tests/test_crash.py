@@ -23,7 +23,7 @@ def crawl_cmd(mirror: Mirror, archive: Path, sources: Path) -> list[str]:
     origins = origin_args(mirror)
     return [sys.executable, "-m", "crawler", "crawl", "--sources", str(sources), *origins, "--archive", str(archive),
             "--delay", "0.02",
-            "--host-concurrency", "2", "--no-progress", "--quiet", "--warc-size", "200000"]
+            "--host-concurrency", "2", "--no-progress", "--quiet", "--warc-size", "1MiB"]
 
 
 def test_kill_9_twenty_times_then_finish(tmp_path: Path) -> None:

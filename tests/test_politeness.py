@@ -9,7 +9,8 @@ import trio
 import trio.lowlevel
 import trio.testing
 
-from crawler.politeness import MAX_DELAY, HostDeferred, HostGate, HostPolicy
+from crawler.config import MAX_DELAY
+from crawler.politeness import HostDeferred, HostGate, HostPolicy
 
 
 def test_policy_spacing_retry_after_and_deferral() -> None:

@@ -253,8 +253,6 @@ def test_an_empty_key_is_covered_by_no_source() -> None:
     assert source.covers("http://127.0.0.1:8001/x")
 
 
-@pytest.mark.xfail(strict=True, reason="needs crawler/config.py (another branch): a host whose key is '' must be a "
-                                       "ConfigError, and covers() false for ''; see docs/decisions/0006")
 def test_a_host_without_identity_is_refused_by_the_configuration() -> None:
     data = {"sources": {"s": {"name": "S", "adapter": "vdoc", "hosts": ["::1:8080"], "base_url": "http://::1:8080/",
                               "start_pages": ["/"], "article_url_pattern": r"-(?P<id>[0-9]+)\.html$",

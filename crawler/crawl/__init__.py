@@ -10,9 +10,7 @@
     stats.py      the run's figures per source
 """
 
-from crawler.crawl.archiving import warc_date
 from crawler.crawl.engine import Crawl, CrawlOptions
 from crawler.crawl.stats import EventKind, Listener, SourceStats
-from crawler.warc import payload_digest
 
-__all__ = ["Crawl", "CrawlOptions", "EventKind", "Listener", "SourceStats", "payload_digest", "warc_date"]
+__all__ = ["Crawl", "CrawlOptions", "EventKind", "Listener", "SourceStats"]

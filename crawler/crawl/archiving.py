@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import trio
 
@@ -57,16 +57,6 @@ class ArticleFetch:
     results: list[FetchResult]
     cached: CacheEntry | None  # --refresh: the last full response recorded for the URL
     tracker: PageTracker | None
-
-
-def warc_date(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def cache_entry(url: str, final: FetchResult, digest: str, location: WarcLocation) -> CacheEntry:
-    return CacheEntry(url=url, etag=final.header("etag"), last_modified=final.header("last-modified"),
-                      status=final.status, payload_digest=digest, warc_file=location.filename,
-                      warc_offset=location.offset, warc_date=warc_date(final.fetched_at))
 
 
 class Archiving:
@@ -199,7 +189,7 @@ class Archiving:
             self.fail(fetched, str(reply.extraction), permanent=True)
             return
         assert reply.digest is not None
-        cache = cache_entry(fetched.url, final, reply.digest, reply.locations[-1])
+        cache = CacheEntry.of_response(fetched.url, final, reply.digest, reply.locations[-1])
         written = reply.written
         if reply.pending is not None:
             # The page names another article id than its URL: store it under that id, once no job holds it.

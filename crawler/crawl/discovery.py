@@ -21,13 +21,13 @@ from typing import Literal
 import trio
 
 from crawler.config import SourceConfig
-from crawler.crawl.archiving import Archiving, PageTracker, cache_entry
+from crawler.crawl.archiving import Archiving, PageTracker
 from crawler.crawl.fetching import Fetching
 from crawler.crawl.frontier import Frontier
 from crawler.crawl.stats import Listener, SourceStats
 from crawler.jobs import ArchiveReply
 from crawler.models import FetchResult
-from crawler.store import Store
+from crawler.store import CacheEntry, Store
 from crawler.urls import origin
 
 MAX_SITEMAPS = 50  # sitemap files read per source per run (indexes can be huge)
@@ -195,6 +195,5 @@ class Discovery:
         self.listener("listing", source.key, url)
         if not_modified or reply.digest is None:
             return _Page(reply, final, lambda: None)
-        digest = reply.digest
-        location = reply.locations[-1]
-        return _Page(reply, final, lambda: self.archiving.remember(cache_entry(url, final, digest, location)))
+        cache = CacheEntry.of_response(url, final, reply.digest, reply.locations[-1])
+        return _Page(reply, final, lambda: self.archiving.remember(cache))

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import trio
 
 from crawler.codings import ContentDecodingError, decode_content
-from crawler.config import SourceConfig
+from crawler.config import MAX_DELAY, SourceConfig
 from crawler.errors import FetchError, PermanentFetchError
 from crawler.fetcher import Fetcher, RedirectError
 from crawler.models import FetchResult
-from crawler.politeness import MAX_DELAY, MAX_WAIT, HostDeferred, HostGate
+from crawler.politeness import MAX_WAIT, HostDeferred, HostGate
 from crawler.robots import ROBOTS_MAX_BYTES, Robots, agent_token
 from crawler.urls import host_key, origin
 
