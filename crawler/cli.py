@@ -2,7 +2,9 @@
 
 Exit codes: 0 success; 1 the requested work failed (HTTP failure, not an article,
 extraction failure, archive error); 2 bad usage or configuration (unknown source,
-invalid sources.yaml).
+invalid sources.yaml); 5 (``replay``) completed with problems: some records were bad
+(unreadable, too large, an article id unfit for a file name) and were skipped, every
+other record was replayed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from crawler.errors import ConfigError, CrawlerError, UnknownSourceError
 from crawler.normalize import VN_TZ
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_PROBLEMS = 5  # replay completed, but some records were bad (see cmd_replay)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -108,12 +111,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="skip the WARC digest check (offsets are still read)")
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("replay", help="re-extract snapshots from WARC files, no network")
+    p = sub.add_parser("replay", help="re-extract snapshots from WARC files, no network (resumable, parallel)")
     common(p)
-    p.add_argument("warcs", nargs="*", type=Path, help="WARC files (default: every closed WARC of the archive)")
+    p.add_argument("warcs", nargs="*", type=Path,
+                   help="WARC files or directories of them (.warc, .warc.gz, .warc.zst; default: every closed "
+                        "WARC of the archive)")
     p.add_argument("--out", type=Path, default=None, help="write snapshots under DIR/text/<source>/...")
-    p.add_argument("--jsonl", default=None, metavar="FILE|-", help="write one JSON object per article")
-    p.add_argument("--source", default=None, help="source key for records on no configured host")
+    p.add_argument("--jsonl", default=None, metavar="PATH",
+                   help="one JSON object per article version: '-' (stdout), FILE.jsonl, or a directory "
+                        "(partitioned: source=<key>/month=<YYYY-MM>/part-0.jsonl)")
+    p.add_argument("--parquet", type=Path, default=None, metavar="DIR",
+                   help="Parquet partitioned like --jsonl (needs the 'scale' extra)")
+    p.add_argument("--source", action="append", default=[], metavar="KEY",
+                   help="only this source (repeatable); given once, also the source of records on no "
+                        "configured host")
+    p.add_argument("--host", action="append", default=[], metavar="HOST", help="only records of this host (repeatable)")
+    p.add_argument("--processes", type=int, default=None, metavar="N",
+                   help="worker processes (default: the number of CPUs; 1 = in this process)")
+    p.add_argument("--dask", default=None, metavar="ADDRESS",
+                   help="run on a Dask cluster: tcp://HOST:PORT of its scheduler, or 'local' for a LocalCluster "
+                        "of --processes workers (needs the 'scale' extra)")
+    p.add_argument("--state", type=Path, default=None, metavar="DIR",
+                   help="the job's manifest and intermediate files (default: OUT/.replay, or beside the output)")
+    p.add_argument("--summary", type=Path, default=None, metavar="FILE", help="write the job's summary as JSON")
+    p.add_argument("--reader", choices=["auto", "fastwarc", "python"], default="auto",
+                   help="WARC reader (default auto: FastWARC when installed)")
+    p.add_argument("--no-progress", action="store_true", help="no progress display even on a terminal")
     p.set_defaults(func=cmd_replay)
     return parser
 
@@ -227,34 +250,84 @@ def cmd_mirror(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from crawler.replay import ReplayStats, replay, warc_files, write_outputs
+    import json
+    import os
+
+    from crawler.fetcher import DEFAULT_POLICY
+    from crawler.replay import collection_files, warc_files
+    from crawler.replay_engine import FileTask, ReplayConfig
+    from crawler.replay_job import JobOptions, Outputs, run_job
+    from crawler.urls import host_key
 
     sources = read_sources(args)
-    paths = list(args.warcs) or warc_files(args.archive)
-    if not paths:
-        print(f"crawler: no WARC files given and none in {args.archive / 'warc'}", file=sys.stderr)
-        return EXIT_FAILED
-    for path in paths:
-        if not path.is_file():
-            print(f"crawler: no such WARC file: {path}", file=sys.stderr)
-            return EXIT_FAILED
-    if args.out is None and args.jsonl is None:
-        print("crawler: nothing to write: give --out DIR and/or --jsonl FILE|-", file=sys.stderr)
+    for key in args.source:
+        sources.get(key)  # UnknownSourceError -> exit 2
+    if args.out is None and args.jsonl is None and args.parquet is None:
+        print("crawler: nothing to write: give --out DIR, --jsonl PATH|- and/or --parquet DIR", file=sys.stderr)
         return EXIT_USAGE
-    stats = ReplayStats()
-    items = replay(paths, sources, source_key=args.source, stats=stats)
-    if args.jsonl == "-":
-        write_outputs(items, out=args.out, jsonl=sys.stdout, stats=stats)
-    elif args.jsonl is not None:
-        with open(args.jsonl, "w", encoding="utf-8") as handle:
-            write_outputs(items, out=args.out, jsonl=handle, stats=stats)
-    else:
-        write_outputs(items, out=args.out, jsonl=None, stats=stats)
-    print(f"replay: {len(paths)} WARC file(s), {stats.responses} responses, {stats.articles} articles, "
-          f"{len(stats.failures)} extraction failures, {stats.written} snapshots written", file=sys.stderr)
-    for line in stats.failures[:20]:
+    if args.processes is not None and args.processes < 1:
+        raise ConfigError(f"--processes must be at least 1, got {args.processes}")
+    paths: list[Path] = []
+    for given in args.warcs:
+        if given.is_dir():
+            paths.extend(collection_files(given))
+        elif given.is_file():
+            paths.append(given)
+        else:
+            print(f"crawler: no such WARC file: {given}", file=sys.stderr)
+            return EXIT_FAILED
+    if not args.warcs:
+        paths = warc_files(args.archive)
+    if not paths:
+        where = ", ".join(map(str, args.warcs)) if args.warcs else args.archive / "warc"
+        print(f"crawler: no WARC files given and none in {where}", file=sys.stderr)
+        return EXIT_FAILED
+    config = ReplayConfig(
+        sources,
+        source_key=args.source[0] if len(args.source) == 1 else None,
+        only_sources=frozenset(args.source),
+        only_hosts=frozenset(host_key(h) for h in args.host),
+        engine=args.reader,
+        max_block=DEFAULT_POLICY.max_bytes,
+        max_decoded=DEFAULT_POLICY.max_decoded_bytes,
+    )
+    processes = args.processes or os.cpu_count() or 1
+    progress = not args.no_progress and sys.stderr.isatty()
+    options = JobOptions(tasks=[FileTask(str(p)) for p in paths],
+                         outputs=Outputs(out=args.out, jsonl=args.jsonl, parquet=args.parquet),
+                         state=args.state, processes=processes, dask=args.dask, progress=progress)
+    summary = run_job(options, config)
+    report = summary.to_json()
+    if summary.state and Path(summary.state).is_dir():
+        (Path(summary.state) / "summary.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n",
+                                                         encoding="utf-8")
+    if args.summary is not None:
+        try:
+            args.summary.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        except OSError as err:
+            print(f"crawler: cannot write {args.summary}: {err.strerror}", file=sys.stderr)
+    skipped = sum(summary.skipped_hosts.values())
+    resumed = f" ({summary.files_resumed} done by an earlier run)" if summary.files_resumed else ""
+    print(f"replay: {summary.files} WARC file(s){resumed}, {summary.records:,} records, {summary.responses:,} "
+          f"responses, {summary.articles} articles, {len(summary.failures)} extraction failures, "
+          f"{len(summary.problems)} bad records, {summary.versions} versions, {summary.snapshots_written} "
+          f"snapshots written, {skipped:,} records of {len(summary.skipped_hosts)} unrelated hosts skipped, "
+          f"{summary.seconds:.1f} s", file=sys.stderr)
+    if summary.temporaries_removed:
+        print(f"  removed {summary.temporaries_removed} temporary file(s) left by killed runs", file=sys.stderr)
+    if summary.restarted:
+        print(f"  {summary.state}: state of another configuration dropped; started over", file=sys.stderr)
+    if summary.templates:
+        print("  templates: " + ", ".join(f"{k} {v}" for k, v in summary.templates.most_common()), file=sys.stderr)
+    for line in summary.failures[:20]:
         print(f"  failed: {line}", file=sys.stderr)
-    return EXIT_OK if not stats.failures else EXIT_FAILED
+    for problem in summary.problems[:20]:
+        print(f"  bad record: {problem['file']} at offset {problem['offset']}: {problem['reason']}", file=sys.stderr)
+    if len(summary.problems) > 20:
+        print(f"  … {len(summary.problems) - 20} more bad records in {summary.state}/summary.json", file=sys.stderr)
+    if summary.failures:
+        return EXIT_FAILED
+    return EXIT_PROBLEMS if summary.problems else EXIT_OK
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
