@@ -217,8 +217,9 @@ def _run_local(tasks: list[FileTask], config: ReplayConfig, spill_dir: str, summ
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["crawler.replay_engine"])
+    # Spawned (not forked: the client may run a progress thread), as direct children of the client,
+    # so that each can see it die (see _watch_parent).
+    context = multiprocessing.get_context("spawn")
     left = list(tasks)
     while left:
         pool = ProcessPoolExecutor(max_workers=min(processes, len(left)), mp_context=context,

@@ -87,3 +87,55 @@ def zst(data: bytes) -> bytes:
 def write(path: Path, members: Iterable[bytes]) -> Path:
     path.write_bytes(b"".join(members))
     return path
+
+
+UNRELATED = ("news.example.org", "www.other-paper.test", "blog.example.net")
+
+
+def unrelated_record(index: int, *, date: str) -> bytes:
+    """A response of a host no source covers; its body is a broken gzip stream (decoding it would fail)."""
+    host = UNRELATED[index % len(UNRELATED)]
+    body = b"\x1f\x8b\x08\x00broken" * 50
+    return record(f"https://{host}/story-{index}.html", http_response(body, [("Content-Encoding", "gzip")]),
+                  date=date)
+
+
+def collection(directory: Path, per_source: int = 3) -> dict[str, object]:
+    """A small foreign collection: four WARC files (gzip 1.1, plain 1.0, zstd, gzip), versions spread over
+    files and out of file order, unrelated hosts, one garbage stretch.  Returns facts for the tests."""
+    site = Site(per_source, 7)
+    specs = [(source, index) for source in ("baocantho", "baoangiang", "hue") for index in range(per_source)]
+
+    def page(source: str, index: int) -> tuple[str, bytes]:
+        spec = site.generator.article(source, index)
+        host, path = spec.url.split("/", 3)[2], "/" + spec.url.split("/", 3)[3]
+        return spec.url, site.page(host, path).body
+
+    def rec(source: str, index: int, date: str, version: str = "WARC/1.1") -> bytes:
+        url, html = page(source, index)
+        return record(url, http_response(html), date=date, version=version)
+
+    first = [rec(s, i, f"2024-03-0{1 + n % 9}T00:00:00.5Z") for n, (s, i) in enumerate(specs)]
+    revised_source, revised_index = specs[0]
+    original = first[0]
+    site.revise(revised_source, site.generator.article(revised_source, revised_index).article_id)
+    v2 = rec(revised_source, revised_index, "2024-04-01T00:00:00Z", version="WARC/1.0")
+    v3_same_as_v1 = original.replace(b"2024-03-01T00:00:00.5Z", b"2024-05-01T00:00:00Z")
+    early_dup = first[1].replace(b"2024-03-02T00:00:00.5Z", b"2024-03-02T00:00:00Z")  # same text: no version
+    files = {
+        "a-coll.warc.gz": [gz(warcinfo()), *(gz(r) for r in first[:4]),
+                           gz(unrelated_record(0, date="2024-03-01T00:00:00Z")), b"GARBAGE" * 20,
+                           gz(unrelated_record(1, date="2024-03-01T00:00:01Z"))],
+        "b-coll.warc": [v2, *first[4:6],
+                        unrelated_record(2, date="2024-03-01T00:00:00Z"),
+                        unrelated_record(3, date="2024-03-01T00:00:00Z")],
+        "c-coll.warc.zst": [zst(v3_same_as_v1), *(zst(r) for r in first[6:8]), zst(early_dup),
+                            zst(unrelated_record(4, date="2024-03-01T00:00:00Z"))],
+        "d-coll.warc.gz": [*(gz(r) for r in first[8:]), gz(unrelated_record(5, date="2024-03-01T00:00:00Z"))],
+    }
+    for name, members in files.items():
+        write(directory / name, members)
+    revised_id = site.generator.article(revised_source, revised_index).article_id
+    early = (specs[1][0], site.generator.article(*specs[1]).article_id)
+    return {"articles": len(specs), "revised": (revised_source, revised_id), "unrelated": 6, "early": early,
+            "files": [directory / name for name in files]}
