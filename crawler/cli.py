@@ -308,8 +308,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
             print(f"crawler: cannot write {args.summary}: {err.strerror}", file=sys.stderr)
     skipped = sum(summary.skipped_hosts.values())
     resumed = f" ({summary.files_resumed} done by an earlier run)" if summary.files_resumed else ""
-    print(f"replay: {summary.files} WARC file(s){resumed}, {summary.records:,} records, {summary.responses:,} "
-          f"responses, {summary.articles} articles, {len(summary.failures)} extraction failures, "
+    print(f"replay: {summary.files} WARC file(s){resumed}, {summary.records:,} response records, "
+          f"{summary.articles} articles, {len(summary.failures)} extraction failures, "
           f"{len(summary.problems)} bad records, {summary.versions} versions, {summary.snapshots_written} "
           f"snapshots written, {skipped:,} records of {len(summary.skipped_hosts)} unrelated hosts skipped, "
           f"{summary.seconds:.1f} s", file=sys.stderr)

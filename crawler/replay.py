@@ -59,7 +59,7 @@ def replay(paths: Iterable[Path], sources: Sources, *, source_key: str | None = 
     config = ReplayConfig(sources, source_key=source_key)
     for path in paths:
         result = replay_file(FileTask(str(path)), config)
-        stats.responses += result.responses
+        stats.responses += result.records
         stats.articles += result.articles
         stats.failures.extend(result.failures)
         stats.skipped += result.not_article + sum(result.skipped_hosts.values())

@@ -5,7 +5,7 @@ In the flow ``WARC files ─▶ replay_engine.replay_file ─▶ replay_job (map
 :class:`ReplayConfig`: no global state, no output files, nothing shared between calls
 (each call builds its own adapters), so it runs the same in the calling process, in a
 process pool or on a Dask worker.  It returns a :class:`FileResult`: one
-:class:`ArticleRow` per article response (WARC order), counts (records, responses,
+:class:`ArticleRow` per article response (WARC order), counts (response records,
 records skipped per unrelated host, templates, rules), extraction failures and bad
 records.  Versions (``<id>.v2.txt``) are decided later, across files, by the reduce
 step of :mod:`crawler.replay_job`.
@@ -119,8 +119,7 @@ class FileResult:
 
     task: FileTask
     rows: list[ArticleRow] = field(default_factory=list)
-    records: int = 0  # WARC records seen (every type)
-    responses: int = 0  # HTTP response records
+    records: int = 0  # HTTP response records read (other record types are skipped unread)
     articles: int = 0
     not_article: int = 0  # responses of a source that are not article pages (URL pattern, or not HTTP 200)
     skipped_hosts: Counter[str] = field(default_factory=Counter)  # responses of hosts no source covers
@@ -172,17 +171,31 @@ class _Sources:
 
     def __init__(self, config: ReplayConfig, path: Path, info: dict[str, str]) -> None:
         self.config = config
-        self.path = path
-        self.info = info
+        # The host -> source map, and the one fallback source of this file (warcinfo, file name,
+        # --source), are known before the first record: no exception per unknown host.
+        self._hosts: dict[str, SourceConfig] = {}
+        for source in config.sources:
+            for host in source.hosts:
+                self._hosts.setdefault(host, source)  # the first source naming a host has it, as Sources.for_url
+        self._fallback: SourceConfig | None = None
+        for key in (info.get("x-crawler-source"), path.name.split("-", 1)[0], config.source_key):
+            if key:
+                try:
+                    self._fallback = config.sources.get(key)
+                    break
+                except UnknownSourceError:
+                    continue
         self._by_host: dict[str, SourceConfig | None] = {}
         self._adapters: dict[tuple[str, tuple[str, ...]], Adapter] = {}
 
-    def for_url(self, url: str) -> SourceConfig | None:
-        host = host_key(url)
-        if host not in self._by_host:
-            source = source_for(self.config.sources, url, self.path, self.config.source_key, self.info)
-            self._by_host[host] = bind_host(source, url) if source is not None else None
-        return self._by_host[host]
+    def for_url(self, url: str, host: str) -> SourceConfig | None:
+        try:
+            return self._by_host[host]
+        except KeyError:
+            pass
+        source = self._hosts.get(host, self._fallback)
+        bound = self._by_host[host] = bind_host(source, url) if source is not None else None
+        return bound
 
     def adapter(self, source: SourceConfig) -> Adapter:
         key = (source.key, source.hosts)
@@ -199,6 +212,9 @@ def _warcinfo(path: Path, config: ReplayConfig) -> dict[str, str]:
         if isinstance(item, Record):
             return warcinfo_fields(item)
     return {}
+
+
+_RESPONSES = frozenset({"response"})
 
 
 def replay_file(task: FileTask, config: ReplayConfig) -> FileResult:
@@ -226,7 +242,7 @@ def replay_file(task: FileTask, config: ReplayConfig) -> FileResult:
 
     sequence = 0
     for item in read_records(path, want=want, start=task.start, end=task.end, max_block=config.max_block,
-                             engine=config.engine):
+                             engine=config.engine, types=_RESPONSES):
         sequence += 1
         if isinstance(item, BadRecord):
             result.problems.append(item)
@@ -241,16 +257,16 @@ def replay_file(task: FileTask, config: ReplayConfig) -> FileResult:
 def _decide(head: RecordHead, config: ReplayConfig, resolver: _Sources,
             result: FileResult) -> tuple[SourceConfig, str] | None:
     """(source, article id) of a record worth reading, or None (counted under the reason)."""
-    result.records += 1
     if not is_http_response(head):
         return None
-    result.responses += 1
-    source = resolver.for_url(head.url)
+    result.records += 1
+    host = host_key(head.url)
+    source = resolver.for_url(head.url, host)
     if source is None:
-        result.skipped_hosts[host_key(head.url) or "(no host)"] += 1
+        result.skipped_hosts[host or "(no host)"] += 1
         return None
     if (config.only_sources and source.key not in config.only_sources) or (
-        config.only_hosts and host_key(head.url) not in config.only_hosts
+        config.only_hosts and host not in config.only_hosts
     ):
         result.filtered += 1
         return None

@@ -108,8 +108,7 @@ class JobOptions:
 class JobSummary:
     files: int = 0
     files_resumed: int = 0  # finished by an earlier run of the same job
-    records: int = 0
-    responses: int = 0
+    records: int = 0  # HTTP response records
     articles: int = 0
     not_article: int = 0
     filtered: int = 0
@@ -132,7 +131,7 @@ class JobSummary:
         self.files += 1
         self.files_resumed += int(resumed)
         counts = entry.get("counts", {})
-        for name in ("records", "responses", "articles", "not_article", "filtered"):
+        for name in ("records", "articles", "not_article", "filtered"):
             setattr(self, name, getattr(self, name) + int(counts.get(name, 0)))
         self.skipped_hosts.update(entry.get("skipped_hosts", {}))
         self.templates.update(entry.get("templates", {}))
@@ -148,7 +147,7 @@ class JobSummary:
     def to_json(self) -> dict[str, Any]:
         return {
             "files": self.files, "files_resumed": self.files_resumed, "records": self.records,
-            "responses": self.responses, "articles": self.articles, "not_article": self.not_article,
+            "articles": self.articles, "not_article": self.not_article,
             "filtered": self.filtered, "skipped_hosts": dict(self.skipped_hosts.most_common()),
             "skipped_records": sum(self.skipped_hosts.values()),
             "extraction_failures": self.failures, "bad_records": self.problems,
@@ -187,7 +186,7 @@ def map_task(task: FileTask, config: ReplayConfig, spill_dir: str, buckets: int)
     return {
         "key": task.key, "path": task.path, "start": task.start, "end": task.end,
         "size": size, "mtime_ns": mtime, "sha256": digest, "spill": spill,
-        "counts": {"records": result.records, "responses": result.responses, "articles": result.articles,
+        "counts": {"records": result.records, "articles": result.articles,
                    "not_article": result.not_article, "filtered": result.filtered, "bytes": result.bytes},
         "skipped_hosts": dict(result.skipped_hosts), "templates": dict(result.templates),
         "rules": dict(result.rules), "failures": result.failures,

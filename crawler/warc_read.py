@@ -54,12 +54,14 @@ _READ = 1 << 16
 
 @dataclass(frozen=True, slots=True)
 class RecordHead:
-    """A record's WARC header: what is known before its block is read."""
+    """A record's WARC header: what is known before its block is read (made by :func:`make_head`)."""
 
     offset: int  # where the record starts: its gzip/zstd member, or its ``WARC/`` line
     version: str  # "WARC/1.0", "WARC/1.1"
     fields: tuple[tuple[str, str], ...]
     content_length: int
+    rec_type: str  # WARC-Type, lower case
+    url: str  # WARC-Target-URI ("" when absent)
 
     def get(self, name: str) -> str | None:
         lname = name.lower()
@@ -68,13 +70,25 @@ class RecordHead:
                 return value
         return None
 
-    @property
-    def rec_type(self) -> str:
-        return (self.get("WARC-Type") or "").strip().lower()
 
-    @property
-    def url(self) -> str:
-        return (self.get("WARC-Target-URI") or "").strip().strip("<>")
+def make_head(offset: int, version: str, fields: tuple[tuple[str, str], ...]) -> RecordHead:
+    """Raises :class:`_Bad` without a usable Content-Length."""
+    length = rec_type = url = None
+    for key, value in fields:
+        lkey = key.lower()
+        if lkey == "content-length" and length is None:
+            length = value
+        elif lkey == "warc-type" and rec_type is None:
+            rec_type = value
+        elif lkey == "warc-target-uri" and url is None:
+            url = value
+    if length is None:
+        raise _Bad("WARC header has no Content-Length")
+    length = length.strip()
+    if not length.isascii() or not length.isdigit() or len(length) > 18:
+        raise _Bad(f"bad Content-Length {length[:30]!r}")
+    return RecordHead(offset, version, fields, int(length), (rec_type or "").strip().lower(),
+                      (url or "").strip().strip("<>"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,14 +125,22 @@ def fastwarc_available() -> bool:
 
 
 def read_records(path: Path, *, want: Want | None = None, start: int = 0, end: int | None = None,
-                 max_block: int = MAX_BLOCK_BYTES, engine: Engine = "auto") -> Iterator[Record | BadRecord]:
+                 max_block: int = MAX_BLOCK_BYTES, engine: Engine = "auto",
+                 types: frozenset[str] | None = None) -> Iterator[Record | BadRecord]:
     """Every record of ``path`` that starts in ``[start, end)``, and every bad stretch, in file order.
 
     ``want(head)`` decides whether a record's block is read (default: all); a record not
-    wanted is skipped without copying its block.  ``start`` must be a record (member) start.
-    ``engine``: ``"fastwarc"``, ``"python"`` or ``"auto"`` (FastWARC when installed).
+    wanted is skipped without copying its block.  ``types`` (WARC-Type values, lower case)
+    leaves other records out before ``want`` sees them (FastWARC skips them in C).
+    ``start`` must be a record (member) start.  ``engine``: ``"fastwarc"``, ``"python"``
+    or ``"auto"`` (FastWARC when installed).
     """
     want = want or _want_all
+    if types is not None:
+        wanted_types, inner = types, want
+
+        def want(head: RecordHead) -> bool:
+            return head.rec_type in wanted_types and inner(head)
     path = Path(path)
     limit = end if end is not None else float("inf")
     if engine == "auto":
@@ -128,7 +150,7 @@ def read_records(path: Path, *, want: Want | None = None, start: int = 0, end: i
         if kind == "empty":
             return
         if engine == "fastwarc":
-            resume = yield from _fastwarc_records(path, handle, kind, start, limit, want, max_block)
+            resume = yield from _fastwarc_records(path, handle, kind, start, limit, want, max_block, types)
             if resume is None:
                 return
             start = resume
@@ -178,18 +200,7 @@ def parse_head(data: bytes, offset: int) -> tuple[RecordHead, int]:
         name, sep_colon, value = line.partition(":")
         if sep_colon and name.strip():
             fields.append((name.strip(), value.strip()))
-    head = RecordHead(offset, version, tuple(fields), 0)
-    return RecordHead(offset, version, head.fields, _content_length(head)), end + sep
-
-
-def _content_length(head: RecordHead) -> int:
-    value = head.get("Content-Length")
-    if value is None:
-        raise _Bad("WARC header has no Content-Length")
-    value = value.strip()
-    if not value.isascii() or not value.isdigit() or len(value) > 18:
-        raise _Bad(f"bad Content-Length {value[:30]!r}")
-    return int(value)
+    return make_head(offset, version, tuple(fields)), end + sep
 
 
 def _check_head(head: RecordHead) -> None:
@@ -547,7 +558,8 @@ def _zstd_dictionary(handle: IO[bytes], start: int) -> tuple[Any, int]:
 
 
 def _fastwarc_records(path: Path, handle: IO[bytes], kind: str, start: int, limit: float, want: Want,
-                      max_block: int) -> Generator[Record | BadRecord, None, int | None]:
+                      max_block: int, types: frozenset[str] | None
+                      ) -> Generator[Record | BadRecord, None, int | None]:
     """Records via FastWARC; returns None at the clean end, or the offset the Python reader takes over at.
 
     A record is handed out only after FastWARC has read the next header cleanly (a
@@ -561,7 +573,7 @@ def _fastwarc_records(path: Path, handle: IO[bytes], kind: str, start: int, limi
     size = handle.seek(0, 2)
     handle.seek(start)
     name = str(path)
-    records = iter(ArchiveIterator(handle, parse_http=False))
+    records = iter(ArchiveIterator(handle, parse_http=False, record_types=_fastwarc_mask(types)))
     pending: Record | BadRecord | None = None
     pending_offset: int | None = None
     while True:
@@ -589,10 +601,9 @@ def _fastwarc_records(path: Path, handle: IO[bytes], kind: str, start: int, limi
 
 
 def _fastwarc_one(record: Any, offset: int, name: str, want: Want, max_block: int) -> Record | BadRecord | None:
-    fields = tuple((str(k), str(v)) for k, v in record.headers.items())
-    version = str(record.headers.status_line or "").strip()
-    head = RecordHead(offset, version, fields, 0)
-    head = RecordHead(offset, version, fields, _content_length(head))
+    headers = record.headers
+    version = headers.status_line.strip()
+    head = make_head(offset, version, headers.items())
     if head.content_length != record.content_length or not _VERSION.match(version.encode() + b"\n"):
         raise _Bad("FastWARC and the header disagree")
     _check_head(head)
@@ -606,6 +617,22 @@ def _fastwarc_one(record: Any, offset: int, name: str, want: Want, max_block: in
     if len(block) != head.content_length:
         raise _Bad("short block")  # the Python reader reports it
     return Record(head, block)
+
+
+_FASTWARC_TYPES = ("warcinfo", "response", "resource", "request", "metadata", "revisit", "conversion",
+                   "continuation")
+
+
+def _fastwarc_mask(types: frozenset[str] | None) -> Any:
+    """FastWARC's record type mask for ``types``; records of no known type still reach the header check."""
+    from fastwarc.warc import WarcRecordType
+
+    if types is None or not types <= set(_FASTWARC_TYPES):
+        return WarcRecordType.any_type
+    mask = WarcRecordType.unknown
+    for name in types:
+        mask |= getattr(WarcRecordType, name)
+    return mask
 
 
 def _zstd_has_dictionary(handle: IO[bytes]) -> bool:
