@@ -293,7 +293,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     )
     processes = args.processes or os.cpu_count() or 1
     progress = not args.no_progress and sys.stderr.isatty()
-    options = JobOptions(tasks=[FileTask(str(p)) for p in paths],
+    # Absolute: Dask workers (maybe on other machines) have another working directory.
+    options = JobOptions(tasks=[FileTask(str(p.absolute())) for p in paths],
                          outputs=Outputs(out=args.out, jsonl=args.jsonl, parquet=args.parquet),
                          state=args.state, processes=processes, dask=args.dask, progress=progress)
     summary = run_job(options, config)

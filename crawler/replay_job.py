@@ -178,6 +178,8 @@ def map_task(task: FileTask, config: ReplayConfig, spill_dir: str, buckets: int)
         result = replay_file(task, config)
     except OSError as exc:
         return {"key": task.key, "path": task.path, "error": f"cannot read {task.path}: {exc.strerror or exc}"}
+    except Exception as exc:  # a bug met on one input: reported with it; the input is tried again next run
+        return {"key": task.key, "path": task.path, "error": f"replay of {task.path} failed: {exc!r}"}
     split: list[list[ArticleRow]] = [[] for _ in range(buckets)]
     for row in result.rows:
         split[bucket_of(row.source, row.article_id, buckets)].append(row)
@@ -297,8 +299,13 @@ def _versions(rows: list[ArticleRow]) -> Iterator[tuple[ArticleRow, int]]:
         yield row, version
 
 
+Item = tuple[tuple[str, str, int, int], dict[str, Any]]  # (order, JSON row with its version)
+PARQUET_BATCH = 2_000  # rows per Parquet row group
+
+
 def _reduce(entries: list[dict[str, Any]], state: Path, outputs: Outputs, summary: JobSummary,
             stdout: IO[str]) -> None:
+    """Versions per article, bucket by bucket; snapshot files at once, partition rows as sorted runs."""
     parts_dir = state / "parts"
     shutil.rmtree(parts_dir, ignore_errors=True)
     partitioned = outputs.jsonl is not None or outputs.parquet is not None
@@ -308,69 +315,164 @@ def _reduce(entries: list[dict[str, Any]], state: Path, outputs: Outputs, summar
         for spill in spills:
             for row in read_spill_bucket(spill, bucket):
                 groups[(row.source, row.article_id)].append(row)
-        per_part: dict[tuple[str, str], list[tuple[tuple[str, str, int, int], dict[str, Any]]]] = defaultdict(list)
+        per_part: dict[tuple[str, str], list[Item]] = defaultdict(list)
         for key in sorted(groups):
             for row, version in _versions(groups[key]):
                 summary.versions += 1
                 if outputs.out is not None:
-                    rel = snapshot_relpath(row.source, row.article_id, row.published, version)
-                    try:
-                        atomic_write(outputs.out / rel, row.text.encode("utf-8"), durable=False)
-                    except OSError as exc:
-                        raise ArchiveError(f"cannot write {outputs.out / rel}: {exc}") from exc
+                    _write(outputs.out / snapshot_relpath(row.source, row.article_id, row.published, version),
+                           row.text.encode("utf-8"))
                     summary.snapshots_written += 1
                 if partitioned:
                     per_part[(row.source, row.month)].append((row.order, {**row.record, "version": version}))
+        del groups
         for (source, month), items in per_part.items():
-            target = parts_dir / f"{source}={month}.pkl"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open(target, "ab") as handle:
-                pickle.dump(items, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            items.sort(key=_order)
+            run = parts_dir / f"{source}={month}" / f"{bucket:03d}.pkl"
+            run.parent.mkdir(parents=True, exist_ok=True)
+            with open(run, "wb") as handle:
+                for item in items:
+                    pickle.dump(item, handle, protocol=pickle.HIGHEST_PROTOCOL)
     if partitioned:
         _write_partitions(parts_dir, state, outputs, summary, stdout)
     shutil.rmtree(parts_dir, ignore_errors=True)
 
 
+def _order(item: Item) -> tuple[str, str, int, int]:
+    return item[0]
+
+
 def _write_partitions(parts_dir: Path, state: Path, outputs: Outputs, summary: JobSummary, stdout: IO[str]) -> None:
+    """Each partition: a heap merge of its sorted runs, streamed to its files (memory: one row per run)."""
     sorted_dir = state / "sorted"
     shutil.rmtree(sorted_dir, ignore_errors=True)
     stream = outputs.jsonl_stream
     if stream is not None:
         sorted_dir.mkdir(parents=True)
-    files = sorted(parts_dir.glob("*.pkl")) if parts_dir.is_dir() else []
-    for part in files:
-        source, month = part.stem.split("=", 1)
-        items = [item for chunk in iter_pickled(part) for item in chunk]
-        items.sort(key=lambda item: item[0])
-        rows = [record for _, record in items]
+    partitions = sorted(p for p in parts_dir.iterdir() if p.is_dir()) if parts_dir.is_dir() else []
+    for part in partitions:
+        source, month = part.name.split("=", 1)
         summary.partitions += 1
         where = Path(f"source={source}", f"month={month}")
+        sinks: list[_Sink] = []
         if outputs.jsonl_dir is not None:
-            data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
-            _write(outputs.jsonl_dir / where / "part-0.jsonl", data)
+            sinks.append(_JsonlSink(outputs.jsonl_dir / where / "part-0.jsonl"))
         if outputs.parquet is not None:
-            _write(outputs.parquet / where / "part-0.parquet", parquet_bytes(rows))
+            sinks.append(_ParquetSink(outputs.parquet / where / "part-0.parquet"))
         if stream is not None:
-            with open(sorted_dir / part.name, "wb") as handle:
-                for item in items:
-                    pickle.dump(item, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            sinks.append(_PickleSink(sorted_dir / f"{part.name}.pkl"))
+        runs = [iter_pickled(run) for run in sorted(part.glob("*.pkl"))]
+        try:
+            for item in heapq.merge(*runs, key=_order):
+                for sink in sinks:
+                    sink.add(item)
+            for sink in sinks:
+                sink.close()
+        except OSError as exc:
+            raise ArchiveError(f"cannot write the partition {where}: {exc}") from exc
+        finally:
+            for sink in sinks:
+                sink.discard()
     if stream is not None:
-        merged = heapq.merge(*(iter_pickled(sorted_dir / p.name) for p in files), key=lambda item: item[0])
+        merged = heapq.merge(*(iter_pickled(p) for p in sorted(sorted_dir.glob("*.pkl"))), key=_order)
         if stream == "-":
             for _, record in merged:
                 stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
             stdout.flush()
         else:
-            target = Path(stream)
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            sink = _JsonlSink(Path(stream))
             try:
-                with open(tmp, "w", encoding="utf-8") as handle:
-                    for _, record in merged:
-                        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-                os.replace(tmp, target)
+                for item in merged:
+                    sink.add(item)
+                sink.close()
             except OSError as exc:
-                raise ArchiveError(f"cannot write {target}: {exc}") from exc
+                raise ArchiveError(f"cannot write {stream}: {exc}") from exc
+            finally:
+                sink.discard()
         shutil.rmtree(sorted_dir, ignore_errors=True)
+
+
+class _Sink:
+    """A file written under a temporary name (``.<name>.<pid>.tmp``) and renamed when complete."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        self.done = False
+
+    def add(self, item: Item) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.finish()
+        os.replace(self.tmp, self.path)
+        self.done = True
+
+    def discard(self) -> None:
+        if not self.done:
+            try:
+                self.finish()
+            except Exception:
+                pass
+            self.tmp.unlink(missing_ok=True)
+
+
+class _JsonlSink(_Sink):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.handle = open(self.tmp, "w", encoding="utf-8")  # noqa: SIM115 -- closed by finish()
+
+    def add(self, item: Item) -> None:
+        self.handle.write(json.dumps(item[1], ensure_ascii=False) + "\n")
+
+    def finish(self) -> None:
+        self.handle.close()
+
+
+class _PickleSink(_Sink):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.handle = open(self.tmp, "wb")  # noqa: SIM115 -- closed by finish()
+
+    def add(self, item: Item) -> None:
+        pickle.dump(item, self.handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def finish(self) -> None:
+        self.handle.close()
+
+
+class _ParquetSink(_Sink):
+    """Parquet in row groups of :data:`PARQUET_BATCH` rows (zstd); the columns are the JSONL fields."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        pa, pq = _pyarrow()
+        self.pa = pa
+        self.schema = parquet_schema()
+        self.writer = pq.ParquetWriter(str(self.tmp), self.schema, compression="zstd")
+        self.batch: list[dict[str, Any]] = []
+
+    def add(self, item: Item) -> None:
+        self.batch.append(item[1])
+        if len(self.batch) >= PARQUET_BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.batch:
+            columns = {name: [r[name] for r in self.batch] for name in self.schema.names}
+            columns["rules"] = [sorted(r["rules"].items()) for r in self.batch]
+            self.writer.write_table(self.pa.Table.from_pydict(columns, schema=self.schema))
+            self.batch = []
+
+    def finish(self) -> None:
+        if self.writer is not None:
+            self._flush()
+            self.writer.close()
+            self.writer = None
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -380,15 +482,19 @@ def _write(path: Path, data: bytes) -> None:
         raise ArchiveError(f"cannot write {path}: {exc}") from exc
 
 
-def parquet_bytes(rows: list[dict[str, Any]]) -> bytes:
-    """One partition as a Parquet file (zstd); the columns are the JSONL fields."""
+def _pyarrow() -> tuple[Any, Any]:
     try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        pa = importlib.import_module("pyarrow")
+        pq = importlib.import_module("pyarrow.parquet")
     except ImportError:
         raise ScaleExtraMissing("--parquet needs the 'scale' extra: pip install 'crawler[scale]'") from None
+    return pa, pq
+
+
+def parquet_schema() -> Any:
+    pa, _ = _pyarrow()
     text = pa.string()
-    schema = pa.schema([
+    return pa.schema([
         ("url", text), ("source", text), ("article_id", text), ("published", text), ("title", text),
         ("text", text), ("canonical_url", text), ("breadcrumb", pa.list_(text)),
         ("category_slugs", pa.list_(text)), ("kicker", text), ("sapo", text), ("byline", text),
@@ -396,12 +502,6 @@ def parquet_bytes(rows: list[dict[str, Any]]) -> bytes:
         ("rules", pa.map_(text, text)), ("warc_file", text), ("warc_offset", pa.int64()),
         ("warc_date", text), ("version", pa.int32()),
     ])
-    columns = {name: [r[name] for r in rows] for name in schema.names}
-    columns["rules"] = [sorted(r["rules"].items()) for r in rows]
-    table = pa.Table.from_pydict(columns, schema=schema)
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd")
-    return bytes(sink.getvalue().to_pybytes())
 
 
 # -- the job ------------------------------------------------------------------------------------------
@@ -456,10 +556,7 @@ def _run(options: JobOptions, config: ReplayConfig, state: Path) -> JobSummary:
         except ImportError:
             raise ScaleExtraMissing("--dask needs the 'scale' extra: pip install 'crawler[scale]'") from None
     if options.outputs.parquet is not None:
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            raise ScaleExtraMissing("--parquet needs the 'scale' extra: pip install 'crawler[scale]'") from None
+        _pyarrow()
     try:
         state.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
