@@ -12,7 +12,6 @@ mirror in older WARCs) from the warcinfo ``x-crawler-source``, the file name pre
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -91,4 +90,4 @@ def write_outputs(items: Iterable[ArticleRow], *, out: Path | None, jsonl: IO[st
                          row.text.encode("utf-8"), durable=False)
             stats.written += 1
         if jsonl is not None:
-            jsonl.write(json.dumps({**row.record, "version": version}, ensure_ascii=False) + "\n")
+            jsonl.write(row.json_line(version))

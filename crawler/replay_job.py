@@ -299,8 +299,9 @@ def _versions(rows: list[ArticleRow]) -> Iterator[tuple[ArticleRow, int]]:
         yield row, version
 
 
-Item = tuple[tuple[str, str, int, int], dict[str, Any]]  # (order, JSON row with its version)
+Item = tuple[tuple[str, str, int, int], str]  # (order, JSON line of the row with its version)
 PARQUET_BATCH = 2_000  # rows per Parquet row group
+RUN_CHUNK = 256  # items per pickle in a sorted run (fewer, larger pickles; still little memory)
 
 
 def _reduce(entries: list[dict[str, Any]], state: Path, outputs: Outputs, summary: JobSummary,
@@ -324,15 +325,15 @@ def _reduce(entries: list[dict[str, Any]], state: Path, outputs: Outputs, summar
                            row.text.encode("utf-8"))
                     summary.snapshots_written += 1
                 if partitioned:
-                    per_part[(row.source, row.month)].append((row.order, {**row.record, "version": version}))
+                    per_part[(row.source, row.month)].append((row.order, row.json_line(version)))
         del groups
         for (source, month), items in per_part.items():
             items.sort(key=_order)
             run = parts_dir / f"{source}={month}" / f"{bucket:03d}.pkl"
             run.parent.mkdir(parents=True, exist_ok=True)
             with open(run, "wb") as handle:
-                for item in items:
-                    pickle.dump(item, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                for start in range(0, len(items), RUN_CHUNK):
+                    pickle.dump(items[start : start + RUN_CHUNK], handle, protocol=pickle.HIGHEST_PROTOCOL)
     if partitioned:
         _write_partitions(parts_dir, state, outputs, summary, stdout)
     shutil.rmtree(parts_dir, ignore_errors=True)
@@ -340,6 +341,11 @@ def _reduce(entries: list[dict[str, Any]], state: Path, outputs: Outputs, summar
 
 def _order(item: Item) -> tuple[str, str, int, int]:
     return item[0]
+
+
+def _run_items(path: Path) -> Iterator[Item]:
+    for chunk in iter_pickled(path):
+        yield from chunk
 
 
 def _write_partitions(parts_dir: Path, state: Path, outputs: Outputs, summary: JobSummary, stdout: IO[str]) -> None:
@@ -361,7 +367,7 @@ def _write_partitions(parts_dir: Path, state: Path, outputs: Outputs, summary: J
             sinks.append(_ParquetSink(outputs.parquet / where / "part-0.parquet"))
         if stream is not None:
             sinks.append(_PickleSink(sorted_dir / f"{part.name}.pkl"))
-        runs = [iter_pickled(run) for run in sorted(part.glob("*.pkl"))]
+        runs = [_run_items(run) for run in sorted(part.glob("*.pkl"))]
         try:
             for item in heapq.merge(*runs, key=_order):
                 for sink in sinks:
@@ -376,8 +382,8 @@ def _write_partitions(parts_dir: Path, state: Path, outputs: Outputs, summary: J
     if stream is not None:
         merged = heapq.merge(*(iter_pickled(p) for p in sorted(sorted_dir.glob("*.pkl"))), key=_order)
         if stream == "-":
-            for _, record in merged:
-                stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            for _, line in merged:
+                stdout.write(line)
             stdout.flush()
         else:
             sink = _JsonlSink(Path(stream))
@@ -427,7 +433,7 @@ class _JsonlSink(_Sink):
         self.handle = open(self.tmp, "w", encoding="utf-8")  # noqa: SIM115 -- closed by finish()
 
     def add(self, item: Item) -> None:
-        self.handle.write(json.dumps(item[1], ensure_ascii=False) + "\n")
+        self.handle.write(item[1])
 
     def finish(self) -> None:
         self.handle.close()
@@ -457,7 +463,7 @@ class _ParquetSink(_Sink):
         self.batch: list[dict[str, Any]] = []
 
     def add(self, item: Item) -> None:
-        self.batch.append(item[1])
+        self.batch.append(json.loads(item[1]))
         if len(self.batch) >= PARQUET_BATCH:
             self._flush()
 

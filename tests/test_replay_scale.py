@@ -24,8 +24,9 @@ from crawler.replay_job import TEST_DELAY_ENV
 
 from .replay_samples import collection, gz, http_response, record, write
 
+# Dask's own warnings (closing clusters, lost workers) are not what these tests look at.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::ResourceWarning",
-                                        "ignore::UserWarning")
+                                        "ignore::UserWarning", "ignore::RuntimeWarning")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -278,3 +279,52 @@ def pool_workers(pid: int) -> list[int]:
         except OSError:
             continue
     return out
+
+
+def test_a_state_of_another_configuration_is_dropped(coll: dict[str, object], tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    files = files_of(coll)
+    assert run(capsys, tmp_path / "c", *files, "--processes", "1", "--source", "hue")[0] == 5
+    code, err = run(capsys, tmp_path / "c", *files, "--processes", "1")
+    assert code == 5
+    assert "state of another configuration dropped; started over" in err
+    assert "done by an earlier run" not in err
+    assert {p.split("/")[1] for p in tree(tmp_path / "c" / "out")} == {"baocantho", "baoangiang", "hue"}
+
+
+def test_progress_on_a_terminal(coll: dict[str, object], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from crawler.config import load_sources
+    from crawler.replay_engine import FileTask, ReplayConfig
+    from crawler.replay_job import JobOptions, Outputs, run_job
+
+    options = JobOptions([FileTask(f) for f in files_of(coll)], Outputs(out=tmp_path / "o"), processes=1,
+                         progress=True)
+    summary = run_job(options, ReplayConfig(load_sources(ROOT / "sources.yaml")))
+    err = capsys.readouterr().err
+    assert summary.files == 4
+    assert "4/4 files" in err and f"{summary.records} records" in err and "records/s" in err and "ETA" in err
+
+
+def test_kill_9_of_a_dask_worker(coll: dict[str, object], reference: tuple[dict[str, bytes], ...], tmp_path: Path,
+                                 capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    distributed = pytest.importorskip("dask.distributed")
+    monkeypatch.setenv(TEST_DELAY_ENV, "0.6")  # inherited by the workers started below
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    result: dict[str, int] = {}
+    try:
+        with distributed.Client(cluster) as client:
+            pids = sorted(client.run(os.getpid).values())
+        args = ["replay", *files_of(coll), "--out", str(tmp_path / "out"), "--jsonl", str(tmp_path / "jsonl"),
+                "--dask", str(cluster.scheduler_address)]
+        job = threading.Thread(target=lambda: result.setdefault("code", main(args)))
+        job.start()
+        wait_for(lambda: finished_inputs(tmp_path / "out" / ".replay") >= 1 or not job.is_alive())
+        assert job.is_alive(), "the job ended before a worker could be killed"
+        os.kill(pids[0], signal.SIGKILL)
+        job.join(120)
+    finally:
+        cluster.close()
+    assert result.get("code") == 5, capsys.readouterr().err
+    assert (tree(tmp_path / "out"), tree(tmp_path / "jsonl")) == reference
