@@ -1,6 +1,6 @@
 """Replay at collection scale: records/s in one process, a process pool and a Dask LocalCluster vs parse-only.
 
-    .venv/bin/python bench/replay_scale.py [--records 100000] [--small 10000] [--dir /tmp/crawler-replay-bench]
+    .venv/bin/python bench/replay_scale.py [--records 100000] [--small 10000] [--dir bench/out/replay-scale]
 
 One run, side by side (the machine is shared: only ratios measured together mean much):
 
@@ -129,7 +129,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--per-file", type=int, default=2_000)
-    parser.add_argument("--dir", type=Path, default=Path("/tmp/crawler-replay-bench"))
+    parser.add_argument("--dir", type=Path, default=Path("bench/out/replay-scale"))
     parser.add_argument("--sample", type=int, default=3_000, help="article pages for parse-only")
     args = parser.parse_args()
     print(header("replay at collection scale (bench/replay_scale.py)"))
