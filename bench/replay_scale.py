@@ -109,7 +109,7 @@ def skip_rate(files: list[Path]) -> tuple[float, float]:
 def replay_child(collection: Path, out: Path, *extra: str) -> dict[str, float]:
     shutil.rmtree(out, ignore_errors=True)
     summary = out.with_suffix(".summary.json")
-    run = run_child([str(CRAWLER), "replay", str(collection), "--jsonl", str(out), "--no-progress",
+    run = run_child([str(CRAWLER), "replay", str(collection), "--jsonl", f"{out}/", "--no-progress",
                      "--summary", str(summary), *extra], timeout=3600)
     if run.returncode not in (0, 5):
         raise SystemExit(f"replay failed ({run.returncode}): {run.stderr[-2000:]}")

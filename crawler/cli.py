@@ -118,8 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "WARC of the archive)")
     p.add_argument("--out", type=Path, default=None, help="write snapshots under DIR/text/<source>/...")
     p.add_argument("--jsonl", default=None, metavar="PATH",
-                   help="one JSON object per article version: '-' (stdout), FILE.jsonl, or a directory "
-                        "(partitioned: source=<key>/month=<YYYY-MM>/part-0.jsonl)")
+                   help="one JSON object per article version: '-' (stdout), a file, or a directory (ending "
+                        "with / or existing; partitioned: source=<key>/month=<YYYY-MM>/part-0.jsonl)")
     p.add_argument("--parquet", type=Path, default=None, metavar="DIR",
                    help="Parquet partitioned like --jsonl (needs the 'scale' extra)")
     p.add_argument("--source", action="append", default=[], metavar="KEY",
@@ -256,8 +256,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from crawler.fetcher import DEFAULT_POLICY
     from crawler.replay import collection_files, warc_files
     from crawler.replay_engine import FileTask, ReplayConfig
-    from crawler.replay_job import JobOptions, Outputs, run_job
+    from crawler.replay_job import JobOptions, Outputs, ScaleExtraMissing, run_job
     from crawler.urls import host_key
+    from crawler.warc_read import fastwarc_available
 
     sources = read_sources(args)
     for key in args.source:
@@ -291,6 +292,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         max_block=DEFAULT_POLICY.max_bytes,
         max_decoded=DEFAULT_POLICY.max_decoded_bytes,
     )
+    if args.reader == "fastwarc" and not fastwarc_available():
+        raise ScaleExtraMissing("--reader fastwarc needs the 'scale' extra: pip install 'crawler[scale]'")
     processes = args.processes or os.cpu_count() or 1
     progress = not args.no_progress and sys.stderr.isatty()
     # Absolute: Dask workers (maybe on other machines) have another working directory.

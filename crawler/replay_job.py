@@ -71,14 +71,17 @@ class ScaleExtraMissing(CrawlerError):
 @dataclass(frozen=True, slots=True)
 class Outputs:
     out: Path | None = None  # snapshot tree
-    jsonl: str | None = None  # "-" (stdout), FILE.jsonl (one file) or a directory (partitioned)
+    jsonl: str | None = None  # "-" (stdout), a file, or a directory ("DIR/" or existing: partitioned)
     parquet: Path | None = None  # partitioned Parquet directory
 
     @property
     def jsonl_dir(self) -> Path | None:
-        if self.jsonl is None or self.jsonl == "-" or self.jsonl.endswith(".jsonl"):
+        """``--jsonl`` names a directory (partitioned output) when it ends with ``/`` or is one."""
+        if self.jsonl is None or self.jsonl == "-":
             return None
-        return Path(self.jsonl)
+        if self.jsonl.endswith(("/", os.sep)) or Path(self.jsonl).is_dir():
+            return Path(self.jsonl)
+        return None
 
     @property
     def jsonl_stream(self) -> str | None:

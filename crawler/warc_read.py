@@ -398,8 +398,14 @@ def _python_records(path: Path, handle: IO[bytes], kind: str, start: int, limit:
     name = str(path)
     if kind == "plain":
         yield from _plain_records(name, handle, start, limit, want, max_block)
-    else:
-        yield from _member_records(name, handle, kind, start, limit, want, max_block)
+        return
+    if kind == "zstd":
+        try:
+            import zstandard  # noqa: F401
+        except ImportError:
+            yield BadRecord(name, start, "reading .warc.zst needs the 'scale' extra: pip install 'crawler[scale]'")
+            return
+    yield from _member_records(name, handle, kind, start, limit, want, max_block)
 
 
 def _plain_records(name: str, handle: IO[bytes], start: int, limit: float, want: Want,

@@ -313,3 +313,27 @@ def test_warcio_reader_caps_bombs_too(tmp_path: Path) -> None:
         bomb, [("Content-Encoding", "gzip, gzip")])))])
     with pytest.raises(ArchiveError, match="exceeds 104857600 bytes"):
         list(iter_responses(warc))
+
+
+def test_without_the_scale_extra_zstd_and_fastwarc_are_refused_with_a_message(
+        pages: list[Page], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    zst_file = write(tmp_path / "a.warc.zst", [zst(page_record(p)) for p in pages[:2]])
+    gz_file = write(tmp_path / "b.warc.gz", [gz(page_record(p)) for p in pages[2:4]])
+    monkeypatch.setitem(sys.modules, "zstandard", None)  # import fails as when not installed
+    monkeypatch.setitem(sys.modules, "fastwarc", None)
+    monkeypatch.setitem(sys.modules, "fastwarc.warc", None)
+    code, rows, err = replay_cli(capsys, zst_file, tmp_path / "out", "auto")
+    assert code == 5 and rows == []
+    assert f"bad record: {zst_file} at offset 0: reading .warc.zst needs the 'scale' extra" in err
+    code, rows, err = replay_cli(capsys, gz_file, tmp_path / "out2", "auto")  # the Python reader
+    assert code == 0 and len(rows) == 2
+    assert main(["replay", str(gz_file), "--jsonl", "-", "--reader", "fastwarc"]) == 1
+    assert "--reader fastwarc needs the 'scale' extra" in capsys.readouterr().err
+
+
+def test_jsonl_to_a_file_of_any_name(pages: list[Page], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    warc = write(tmp_path / "b.warc.gz", [gz(page_record(p)) for p in pages[:3]])
+    target = tmp_path / "articles.json"
+    assert main(["replay", str(warc), "--jsonl", str(target), "--processes", "1"]) == 0
+    assert target.is_file() and len(target.read_text(encoding="utf-8").splitlines()) == 3

@@ -62,7 +62,7 @@ def parquet_rows(root: Path) -> dict[str, list[dict[str, object]]]:
 
 
 def run(capsys: pytest.CaptureFixture[str], target: Path, *args: str) -> tuple[int, str]:
-    code = main(["replay", *args, "--out", str(target / "out"), "--jsonl", str(target / "jsonl"),
+    code = main(["replay", *args, "--out", str(target / "out"), "--jsonl", f"{target / 'jsonl'}/",
                  "--parquet", str(target / "parquet"), "--summary", str(target / "summary.json")])
     return code, capsys.readouterr().err
 
@@ -213,7 +213,7 @@ def finished_inputs(state: Path) -> int:
 def start_replay(files: list[str], out: Path, delay: float) -> subprocess.Popen[bytes]:
     env = {**os.environ, TEST_DELAY_ENV: str(delay)}
     return subprocess.Popen([sys.executable, "-m", "crawler", "replay", *files, "--out", str(out / "out"),
-                             "--jsonl", str(out / "jsonl"), "--processes", "2", "--no-progress"],
+                             "--jsonl", f"{out / 'jsonl'}/", "--processes", "2", "--no-progress"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -227,7 +227,7 @@ def wait_for(predicate: object, timeout: float = 60) -> None:
 @pytest.fixture(scope="module")
 def reference(coll: dict[str, object], tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, bytes], ...]:
     target = tmp_path_factory.mktemp("reference")
-    code = main(["replay", *files_of(coll), "--out", str(target / "out"), "--jsonl", str(target / "jsonl"),
+    code = main(["replay", *files_of(coll), "--out", str(target / "out"), "--jsonl", f"{target / 'jsonl'}/",
                  "--processes", "1"])
     assert code == 5
     return tree(target / "out"), tree(target / "jsonl")
@@ -248,7 +248,7 @@ def test_kill_9_of_the_client_then_rerun(coll: dict[str, object], reference: tup
     assert finished_inputs(state) < len(files)
 
     rerun = subprocess.run([sys.executable, "-m", "crawler", "replay", *files, "--out", str(tmp_path / "out"),
-                            "--jsonl", str(tmp_path / "jsonl"), "--processes", "2"], cwd=ROOT,
+                            "--jsonl", f"{tmp_path / 'jsonl'}/", "--processes", "2"], cwd=ROOT,
                            capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 5, rerun.stderr
     assert "done by an earlier run" in rerun.stderr
@@ -316,7 +316,7 @@ def test_kill_9_of_a_dask_worker(coll: dict[str, object], reference: tuple[dict[
     try:
         with distributed.Client(cluster) as client:
             pids = sorted(client.run(os.getpid).values())
-        args = ["replay", *files_of(coll), "--out", str(tmp_path / "out"), "--jsonl", str(tmp_path / "jsonl"),
+        args = ["replay", *files_of(coll), "--out", str(tmp_path / "out"), "--jsonl", f"{tmp_path / 'jsonl'}/",
                 "--dask", str(cluster.scheduler_address)]
         job = threading.Thread(target=lambda: result.setdefault("code", main(args)))
         job.start()
