@@ -226,6 +226,7 @@ def _warcinfo(path: Path, config: ReplayConfig) -> dict[str, str]:
 
 
 _RESPONSES = frozenset({"response"})
+MAX_PROBLEMS_PER_FILE = 10_000  # a file that is mostly garbage is summed up past this, not listed
 
 
 def replay_file(task: FileTask, config: ReplayConfig) -> FileResult:
@@ -251,16 +252,22 @@ def replay_file(task: FileTask, config: ReplayConfig) -> FileResult:
         decided[key] = decision = _decide(head, config, resolver, result)
         return decision is not None
 
-    sequence = 0
+    sequence = unlisted = 0
     for item in read_records(path, want=want, start=task.start, end=task.end, max_block=config.max_block,
                              engine=config.engine, types=_RESPONSES):
         sequence += 1
         if isinstance(item, BadRecord):
-            result.problems.append(item)
+            if len(result.problems) < MAX_PROBLEMS_PER_FILE:
+                result.problems.append(item)
+            else:
+                unlisted += 1
             continue
         decision = decided.get((item.head.offset, item.head.get("WARC-Record-ID") or "", item.head.url))
         if decision is not None:
             _extract(item, decision[0], path, sequence, resolver, result)
+    if unlisted:
+        result.problems.append(BadRecord(str(path), result.problems[-1].offset,
+                                         f"{unlisted} more bad records after this one, not listed"))
     result.bytes = (task.end if task.end is not None else path.stat().st_size) - task.start
     return result
 

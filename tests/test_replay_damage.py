@@ -337,3 +337,17 @@ def test_jsonl_to_a_file_of_any_name(pages: list[Page], tmp_path: Path, capsys: 
     target = tmp_path / "articles.json"
     assert main(["replay", str(warc), "--jsonl", str(target), "--processes", "1"]) == 0
     assert target.is_file() and len(target.read_text(encoding="utf-8").splitlines()) == 3
+
+
+def test_a_file_of_garbage_is_summed_up_not_listed_forever(pages: list[Page], tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import crawler.replay_engine as engine
+    from crawler.config import load_sources
+
+    monkeypatch.setattr(engine, "MAX_PROBLEMS_PER_FILE", 5)
+    member = gz(page_record(pages[0]))
+    warc = write(tmp_path / "g.warc.gz", [m for _ in range(12) for m in (member, b"junk")])
+    result = engine.replay_file(engine.FileTask(str(warc)), engine.ReplayConfig(load_sources(None)))
+    assert result.articles == 12
+    assert len(result.problems) == 6
+    assert result.problems[-1].reason == "7 more bad records after this one, not listed"
