@@ -9,6 +9,8 @@ Exit codes (also in README.md):
 - 2: bad usage or configuration (an unknown option or a value out of range, an unknown
   source, an invalid sources.yaml); the message names what was wrong;
 - 3 and 130: see :mod:`crawler.run` (``crawl``);
+- 5 (``replay``): completed with problems: some records were bad (unreadable, too large,
+  an article id unfit for a file name) and were skipped, every other record was replayed;
 - 75 (EX_TEMPFAIL): ``verify`` found the archive busy: a crawl is writing it (``--wait``
   waits for it instead).
 """
@@ -28,6 +30,7 @@ from crawler.config import Sources, load_sources
 from crawler.errors import ConfigError, CrawlerError, UnknownSourceError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 75
+EXIT_PROBLEMS = 5  # replay completed, but some records were bad (see cmd_replay)
 SOURCES_HELP = "sources file (default: ./sources.yaml if present, else the built-in configuration)"
 
 
@@ -147,12 +150,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wait", action="store_true", help="wait for a crawl writing the archive to finish")
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("replay", help="re-extract snapshots from WARC files, no network")
+    p = sub.add_parser("replay", help="re-extract snapshots from WARC files, no network (resumable, parallel)")
     common(p)
-    p.add_argument("warcs", nargs="*", type=Path, help="WARC files (default: every closed WARC of the archive)")
+    p.add_argument("warcs", nargs="*", type=Path,
+                   help="WARC files or directories of them (.warc, .warc.gz, .warc.zst; default: every closed "
+                        "WARC of the archive)")
     p.add_argument("--out", type=argtypes.archive_dir, default=None, help="write snapshots under DIR/text/<source>/...")
-    p.add_argument("--jsonl", default=None, metavar="FILE|-", help="write one JSON object per article")
-    p.add_argument("--source", default=None, help="source key for records on no configured host")
+    p.add_argument("--jsonl", default=None, metavar="PATH",
+                   help="one JSON object per article version: '-' (stdout), a file, or a directory (ending "
+                        "with / or existing; partitioned: source=<key>/month=<YYYY-MM>/part-0.jsonl)")
+    p.add_argument("--parquet", type=Path, default=None, metavar="DIR",
+                   help="Parquet partitioned like --jsonl (needs the 'scale' extra)")
+    p.add_argument("--source", action="append", default=[], metavar="KEY",
+                   help="only this source (repeatable); given once, also the source of records on no "
+                        "configured host")
+    p.add_argument("--host", action="append", default=[], metavar="HOST", help="only records of this host (repeatable)")
+    p.add_argument("--processes", type=int, default=None, metavar="N",
+                   help="worker processes (default: the number of CPUs; 1 = in this process)")
+    p.add_argument("--dask", default=None, metavar="ADDRESS",
+                   help="run on a Dask cluster: tcp://HOST:PORT of its scheduler, or 'local' for a LocalCluster "
+                        "of --processes workers (needs the 'scale' extra)")
+    p.add_argument("--state", type=Path, default=None, metavar="DIR",
+                   help="the job's manifest and intermediate files (default: OUT/.replay, or beside the output)")
+    p.add_argument("--summary", type=Path, default=None, metavar="FILE", help="write the job's summary as JSON")
+    p.add_argument("--reader", choices=["auto", "fastwarc", "python"], default="auto",
+                   help="WARC reader (default auto: FastWARC when installed)")
+    p.add_argument("--no-progress", action="store_true", help="no progress display even on a terminal")
     p.set_defaults(func=cmd_replay)
 
     for command in sub.choices.values():
@@ -264,7 +287,14 @@ def cmd_mirror(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from crawler.replay import ReplayStats, replay, warc_files, write_outputs
+    import json
+
+    from crawler.codings import MAX_BODY_BYTES, MAX_DECODED_BYTES
+    from crawler.replay import collection_files, warc_files
+    from crawler.replay_engine import FileTask, ReplayConfig
+    from crawler.replay_job import JobOptions, Outputs, ScaleExtraMissing, run_job
+    from crawler.urls import host_key
+    from crawler.warc_read import fastwarc_available
 
     sources = read_sources(args)
     if not args.warcs:
@@ -276,31 +306,77 @@ def cmd_replay(args: argparse.Namespace) -> int:
             except OSError as err:
                 print(f"crawler: cannot read archive {args.archive}: {err.strerror}", file=sys.stderr)
                 return EXIT_FAILED
-    paths = list(args.warcs) or warc_files(args.archive)
-    if not paths:
-        print(f"crawler: no WARC files given and none in {args.archive / 'warc'}", file=sys.stderr)
-        return EXIT_FAILED
-    for path in paths:
-        if not path.is_file():
-            print(f"crawler: no such WARC file: {path}", file=sys.stderr)
-            return EXIT_FAILED
-    if args.out is None and args.jsonl is None:
-        print("crawler: nothing to write: give --out DIR and/or --jsonl FILE|-", file=sys.stderr)
+    for key in args.source:
+        sources.get(key)  # UnknownSourceError -> exit 2
+    if args.out is None and args.jsonl is None and args.parquet is None:
+        print("crawler: nothing to write: give --out DIR, --jsonl PATH|- and/or --parquet DIR", file=sys.stderr)
         return EXIT_USAGE
-    stats = ReplayStats()
-    items = replay(paths, sources, source_key=args.source, stats=stats)
-    if args.jsonl == "-":
-        write_outputs(items, out=args.out, jsonl=sys.stdout, stats=stats)
-    elif args.jsonl is not None:
-        with open(args.jsonl, "w", encoding="utf-8") as handle:
-            write_outputs(items, out=args.out, jsonl=handle, stats=stats)
-    else:
-        write_outputs(items, out=args.out, jsonl=None, stats=stats)
-    print(f"replay: {len(paths)} WARC file(s), {stats.responses} responses, {stats.articles} articles, "
-          f"{len(stats.failures)} extraction failures, {stats.written} snapshots written", file=sys.stderr)
-    for line in stats.failures[:20]:
+    if args.processes is not None and args.processes < 1:
+        raise ConfigError(f"--processes must be at least 1, got {args.processes}")
+    paths: list[Path] = []
+    for given in args.warcs:
+        if given.is_dir():
+            paths.extend(collection_files(given))
+        elif given.is_file():
+            paths.append(given)
+        else:
+            print(f"crawler: no such WARC file: {given}", file=sys.stderr)
+            return EXIT_FAILED
+    if not args.warcs:
+        paths = warc_files(args.archive)
+    if not paths:
+        where = ", ".join(map(str, args.warcs)) if args.warcs else args.archive / "warc"
+        print(f"crawler: no WARC files given and none in {where}", file=sys.stderr)
+        return EXIT_FAILED
+    config = ReplayConfig(
+        sources,
+        source_key=args.source[0] if len(args.source) == 1 else None,
+        only_sources=frozenset(args.source),
+        only_hosts=frozenset(host_key(h) for h in args.host),
+        engine=args.reader,
+        max_block=MAX_BODY_BYTES,
+        max_decoded=MAX_DECODED_BYTES,
+    )
+    if args.reader == "fastwarc" and not fastwarc_available():
+        raise ScaleExtraMissing("--reader fastwarc needs the 'scale' extra: pip install 'crawler[scale]'")
+    processes = args.processes or os.cpu_count() or 1
+    progress = not args.no_progress and sys.stderr.isatty()
+    # Absolute: Dask workers (maybe on other machines) have another working directory.
+    options = JobOptions(tasks=[FileTask(str(p.absolute())) for p in paths],
+                         outputs=Outputs(out=args.out, jsonl=args.jsonl, parquet=args.parquet),
+                         state=args.state, processes=processes, dask=args.dask, progress=progress)
+    summary = run_job(options, config)
+    report = summary.to_json()
+    if summary.state and Path(summary.state).is_dir():
+        (Path(summary.state) / "summary.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n",
+                                                         encoding="utf-8")
+    if args.summary is not None:
+        try:
+            args.summary.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        except OSError as err:
+            print(f"crawler: cannot write {args.summary}: {err.strerror}", file=sys.stderr)
+    skipped = sum(summary.skipped_hosts.values())
+    resumed = f" ({summary.files_resumed} done by an earlier run)" if summary.files_resumed else ""
+    print(f"replay: {summary.files} WARC file(s){resumed}, {summary.records:,} response records, "
+          f"{summary.articles} articles, {len(summary.failures)} extraction failures, "
+          f"{len(summary.problems)} bad records, {summary.versions} versions, {summary.snapshots_written} "
+          f"snapshots written, {skipped:,} records of {len(summary.skipped_hosts)} unrelated hosts skipped, "
+          f"{summary.seconds:.1f} s", file=sys.stderr)
+    if summary.temporaries_removed:
+        print(f"  removed {summary.temporaries_removed} temporary file(s) left by killed runs", file=sys.stderr)
+    if summary.restarted:
+        print(f"  {summary.state}: state of another configuration dropped; started over", file=sys.stderr)
+    if summary.templates:
+        print("  templates: " + ", ".join(f"{k} {v}" for k, v in summary.templates.most_common()), file=sys.stderr)
+    for line in summary.failures[:20]:
         print(f"  failed: {line}", file=sys.stderr)
-    return EXIT_OK if not stats.failures else EXIT_FAILED
+    for problem in summary.problems[:20]:
+        print(f"  bad record: {problem['file']} at offset {problem['offset']}: {problem['reason']}", file=sys.stderr)
+    if len(summary.problems) > 20:
+        print(f"  … {len(summary.problems) - 20} more bad records in {summary.state}/summary.json", file=sys.stderr)
+    if summary.failures:
+        return EXIT_FAILED
+    return EXIT_PROBLEMS if summary.problems else EXIT_OK
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

@@ -11,10 +11,12 @@ import zlib
 
 import brotli
 
-__all__ = ["MAX_DECODED_BYTES", "ContentDecodingError", "dechunk", "decode_content"]
+__all__ = ["MAX_BODY_BYTES", "MAX_DECODED_BYTES", "ContentDecodingError", "TooLargeError", "dechunk", "decode_content"]
 
 # Decoded bodies larger than this are refused, live or replayed (a gzip bomb guard).
 MAX_DECODED_BYTES = 100 * 1024 * 1024
+# Wire bodies larger than this are refused by the fetcher and not read in by replay.
+MAX_BODY_BYTES = 20 * 1024 * 1024
 
 
 class ContentDecodingError(ValueError):
@@ -25,11 +27,15 @@ class TooLargeError(ContentDecodingError):
     pass
 
 
-_HEX = re.compile(rb"[0-9A-Fa-f]+")
+_HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")  # 16 hex digits = 2**64: any longer size line is not a real chunk
 
 
-def dechunk(data: bytes) -> bytes:
-    """Remove HTTP/1.1 chunked framing; raises :class:`ContentDecodingError` if ``data`` is not chunked."""
+def dechunk(data: bytes, *, limit: int | None = None) -> bytes:
+    """Remove HTTP/1.1 chunked framing; raises :class:`ContentDecodingError` if ``data`` is not chunked.
+
+    :class:`TooLargeError` (a :class:`ContentDecodingError`) when the chunks would add up to
+    more than ``limit`` bytes; a declared chunk size is checked before anything is copied.
+    """
     out = bytearray()
     pos = 0
     while True:
@@ -43,6 +49,8 @@ def dechunk(data: bytes) -> bytes:
         pos = eol + 1
         if size == 0:
             return bytes(out)  # trailers, if any, are not part of the payload
+        if limit is not None and len(out) + size > limit:
+            raise TooLargeError(f"de-chunked body exceeds {limit} bytes (chunk of {size} bytes at byte {pos})")
         end = pos + size
         if end > len(data):
             raise ContentDecodingError(f"chunked body truncated: chunk of {size} bytes at byte {pos}")
@@ -144,9 +152,4 @@ def decode_content(body: bytes, content_encoding: str | None, *, limit: int | No
     if limit is not None and len(data) > limit:
         raise TooLargeError(f"decoded body exceeds {limit} bytes")
     return data
-
-
-# ---------------------------------------------------------------------------
-# Writer
-
 

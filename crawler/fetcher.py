@@ -35,6 +35,7 @@ from tenacity import (
 )
 
 import crawler
+from crawler.codings import MAX_BODY_BYTES
 from crawler.connect import CheckedBackend, CheckedTransport, Resolver
 from crawler.errors import PermanentFetchError, TransientFetchError
 from crawler.models import FetchResult
@@ -57,7 +58,7 @@ class FetchPolicy:
     """Limits and retry behaviour of a :class:`Fetcher` (one policy per crawl, or per source)."""
 
     timeout: float = 30.0  # per request phase (connect/read/write/pool)
-    max_bytes: int = 20 * 1024 * 1024  # cap on the wire body; larger -> PermanentFetchError
+    max_bytes: int = MAX_BODY_BYTES  # cap on the wire body; larger -> PermanentFetchError
     retries: int = 3  # attempts after the first, for transient failures
     backoff_base: float = 0.5  # exponential back-off with jitter
     backoff_max: float = 30.0

@@ -1,37 +1,32 @@
 """Archive replay: WARC response records -> today's adapters -> snapshots, with no network.
 
-Works on this project's WARCs and on WARCs written by other tools.  The source of a
-record comes from its URL's host; for URLs on no configured host (the offline
-mirror's ``127.0.0.1:PORT``) from the ``x-crawler-source`` field of the file's
-warcinfo record, then the file name prefix ``<source>-…``, then ``--source``.
+The entry points of replay.  ``crawler replay`` runs a job (:mod:`crawler.replay_job`:
+map :func:`crawler.replay_engine.replay_file` over the inputs in one process, a process
+pool or on Dask, reduce per article, write partitioned outputs, resumable); the
+in-memory helpers below (:func:`replay`, :func:`write_outputs`) serve ``crawler demo`` and
+small callers.  Works on this project's WARCs and on WARCs written by other tools; the
+source of a record comes from its URL's host, else (``127.0.0.1:PORT`` of the offline
+mirror in older WARCs) from the warcinfo ``x-crawler-source``, the file name prefix, or
+``--source`` (see :func:`crawler.replay_engine.source_for`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from crawler.adapters import Adapter, get_adapter
-from crawler.config import SourceConfig, Sources
-from crawler.errors import UnknownSourceError
-from crawler.extraction import parse_response
-from crawler.models import Article, ExtractionFailure
-from crawler.normalize import render_snapshot
+from crawler.config import Sources
+from crawler.replay_engine import ArticleRow, FileTask, ReplayConfig, bind_host, replay_file, source_for
 from crawler.snapshots import snapshot_relpath
 from crawler.store import atomic_write
-from crawler.urls import host_key
-from crawler.warc import WarcResponse, iter_responses, read_warcinfo
+from crawler.warc_read import BadRecord
 
+__all__ = ["ReplayStats", "bind_host", "replay", "source_for", "warc_files", "write_outputs"]
 
-@dataclass(frozen=True, slots=True)
-class Replayed:
-    response: WarcResponse
-    source: SourceConfig
-    result: Article | ExtractionFailure
+WARC_SUFFIXES = (".warc.gz", ".warc", ".warc.zst")
 
 
 @dataclass(slots=True)
@@ -41,6 +36,7 @@ class ReplayStats:
     failures: list[str] = field(default_factory=list)
     skipped: int = 0  # not an article URL, not HTTP 200, or no source
     written: int = 0
+    problems: list[BadRecord] = field(default_factory=list)  # bad records (reported, replay went on)
 
 
 def warc_files(archive: Path) -> list[Path]:
@@ -48,104 +44,51 @@ def warc_files(archive: Path) -> list[Path]:
     directory = archive / "warc"
     if not directory.is_dir():
         return []
-    return sorted(p for p in directory.iterdir() if p.name.endswith((".warc.gz", ".warc")))
+    return sorted(p for p in directory.iterdir() if p.name.endswith(WARC_SUFFIXES))
 
 
-def source_for(sources: Sources, url: str, path: Path, fallback: str | None,
-               info: dict[str, str]) -> SourceConfig | None:
-    try:
-        return sources.for_url(url)
-    except UnknownSourceError:
-        pass
-    for key in (info.get("x-crawler-source"), path.name.split("-", 1)[0], fallback):
-        if key:
-            try:
-                return sources.get(key)
-            except UnknownSourceError:
-                continue
-    return None
+def collection_files(directory: Path) -> list[Path]:
+    """Every WARC file under a directory (``.warc``, ``.warc.gz``, ``.warc.zst``), in path order."""
+    return sorted(p for p in directory.rglob("*") if p.name.endswith(WARC_SUFFIXES) and p.is_file())
 
 
 def replay(paths: Iterable[Path], sources: Sources, *, source_key: str | None = None,
-           stats: ReplayStats | None = None) -> Iterator[Replayed]:
-    """Parse every article response of the given WARC files with the current adapters."""
+           stats: ReplayStats | None = None) -> Iterator[ArticleRow]:
+    """Articles of the given WARC files, file by file, with the current adapters (in this process)."""
     stats = stats if stats is not None else ReplayStats()
-    adapters: dict[str, Adapter] = {}
-
+    config = ReplayConfig(sources, source_key=source_key)
     for path in paths:
-        info = read_warcinfo(path)
-        for response in iter_responses(path):
-            stats.responses += 1
-            source = source_for(sources, response.url, path, source_key, info)
-            if source is None or response.status != 200:
-                stats.skipped += 1
-                continue
-            rebased = _bind_host(source, response.url)
-            if rebased.article_id(response.url) is None:
-                stats.skipped += 1
-                continue
-            adapter = adapters.setdefault(f"{rebased.key}|{rebased.hosts}", get_adapter(rebased))
-            content_type = next((v for k, v in response.headers if k.lower() == "content-type"), None)
-            result = parse_response(adapter, response.content, content_type, response.url)
-            if isinstance(result, ExtractionFailure):
-                stats.failures.append(str(result))
-            else:
-                stats.articles += 1
-            yield Replayed(response, rebased, result)
+        result = replay_file(FileTask(str(path)), config)
+        stats.responses += result.records
+        stats.articles += result.articles
+        stats.failures.extend(result.failures)
+        stats.skipped += result.not_article + sum(result.skipped_hosts.values())
+        stats.problems.extend(result.problems)
+        yield from result.rows
 
 
-def _bind_host(source: SourceConfig, url: str) -> SourceConfig:
-    """A source whose hosts include the URL's host (records from a mirror run on another port)."""
-    if source.covers(url):
-        return source
-    return replace(source, hosts=(*source.hosts, host_key(url)))
-
-
-def write_outputs(items: Iterable[Replayed], *, out: Path | None, jsonl: IO[str] | None,
+def write_outputs(items: Iterable[ArticleRow], *, out: Path | None, jsonl: IO[str] | None,
                   stats: ReplayStats) -> None:
-    """Write snapshots under ``out/text/…`` and/or one JSON object per article to ``jsonl``."""
-    # As in an archive: a text equal to the article's latest one is not written again; a changed
-    # text becomes the next version (<id>.v2.txt), in WARC order.
-    latest: dict[tuple[str, str], tuple[int, str]] = {}
-    for item in items:
-        if isinstance(item.result, ExtractionFailure):
-            continue
-        article = item.result
-        text = render_snapshot(article)
-        key = (article.source, article.article_id)
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        version, last = latest.get(key, (0, ""))
-        if last == digest:
-            continue
-        version += 1
-        latest[key] = (version, digest)
+    """Write snapshots under ``out/text/…`` and/or one JSON object per version to ``jsonl`` (in memory).
+
+    As in an archive: a text equal to the article's previous version is not written again;
+    a changed text becomes the next version (``<id>.v2.txt``), in WARC order.
+    """
+    groups: dict[tuple[str, str], list[ArticleRow]] = defaultdict(list)
+    for row in items:
+        groups[(row.source, row.article_id)].append(row)
+    kept: list[tuple[ArticleRow, int]] = []
+    for rows in groups.values():
+        version, last = 0, ""
+        for row in sorted(rows, key=lambda r: r.order):
+            if row.sha256 != last:
+                version, last = version + 1, row.sha256
+                kept.append((row, version))
+    kept.sort(key=lambda item: item[0].order)
+    for row, version in kept:
         if out is not None:
-            rel = snapshot_relpath(article.source, article.article_id, article.published, version)
-            atomic_write(out / rel, text.encode("utf-8"))
+            atomic_write(out / snapshot_relpath(row.source, row.article_id, row.published, version),
+                         row.text.encode("utf-8"), durable=False)
             stats.written += 1
         if jsonl is not None:
-            jsonl.write(json.dumps(_json_record(item, text) | {"version": version}, ensure_ascii=False) + "\n")
-
-
-def _json_record(item: Replayed, text: str) -> dict[str, object]:
-    article = item.result
-    assert isinstance(article, Article)
-    return {
-        "url": article.url,
-        "source": article.source,
-        "article_id": article.article_id,
-        "published": article.published.isoformat(),
-        "title": article.title,
-        "text": text,
-        "canonical_url": article.canonical_url,
-        "breadcrumb": list(article.breadcrumb),
-        "category_slugs": list(article.category_slugs),
-        "kicker": article.kicker,
-        "sapo": article.sapo,
-        "byline": article.byline,
-        "images": [{"url": i.url, "caption": i.caption} for i in article.images],
-        "rules": dict(article.rules),
-        "warc_file": item.response.filename,
-        "warc_offset": item.response.offset,
-        "warc_date": item.response.date,
-    }
+            jsonl.write(row.json_line(version))

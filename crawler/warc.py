@@ -9,7 +9,10 @@ WARC/1.0 or 1.1, gzipped or not, bodies still chunked in the record, any of the
 gzip/deflate/br content encodings.
 
 Bodies are decoded with :mod:`crawler.codings`, as the fetcher decodes live responses,
-so a live fetch and a replay decode the same bytes the same way.
+so a live fetch and a replay decode the same bytes the same way, under the fetcher's caps
+(:data:`MAX_BLOCK_BYTES` read of a record's body, :data:`MAX_DECODED_BYTES` once decoded).
+:mod:`crawler.warc_read` is the reader replay uses on whole collections (damaged files,
+resynchronisation, FastWARC).
 """
 
 from __future__ import annotations
@@ -31,7 +34,14 @@ from warcio.archiveiterator import WARCIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 import crawler
-from crawler.codings import ContentDecodingError, dechunk, decode_content
+from crawler.codings import (
+    MAX_BODY_BYTES,
+    MAX_DECODED_BYTES,
+    ContentDecodingError,
+    TooLargeError,
+    dechunk,
+    decode_content,
+)
 from crawler.errors import ArchiveError, StorageError
 from crawler.models import FetchResult, WarcLocation
 
@@ -42,6 +52,7 @@ __all__ = [
     "check_file",
     "dechunk",
     "decode_content",
+    "decode_record_body",
     "iter_responses",
     "read_response_at",
     "read_warcinfo",
@@ -53,6 +64,9 @@ _REVISIT_PROFILES = {
     "server-not-modified": "http://netpreserve.org/warc/1.1/revisit/server-not-modified",
     "identical-payload-digest": "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest",
 }
+# The read side applies the fetcher's caps (one definition, in crawler.codings): what is read of a
+# record's body, and what it may decode to (gzip bombs, stacked codings, huge chunk sizes).
+MAX_BLOCK_BYTES = MAX_BODY_BYTES
 # Anything warcio (or our own parsing) may raise on a damaged file.
 _READ_ERRORS = (ArchiveLoadFailed, EOFError, ValueError, zlib.error, OSError, IndexError, KeyError)
 
@@ -424,18 +438,29 @@ def _header_values(headers: tuple[tuple[str, str], ...], name: str) -> str | Non
     return ", ".join(values) if values else None
 
 
-def _decode_record_body(raw: bytes, headers: tuple[tuple[str, str], ...]) -> tuple[bytes, list[str]]:
+def decode_record_body(raw: bytes, headers: tuple[tuple[str, str], ...], *,
+                       limit: int = MAX_DECODED_BYTES) -> tuple[bytes, list[str]]:
+    """De-chunk and content-decode an archived HTTP body: (content, problems).
+
+    A body that cannot be decoded is kept as stored, with a problem saying why; one that
+    would decode to more than ``limit`` bytes raises :class:`~crawler.codings.TooLargeError`
+    (nothing bigger than the cap is ever held in memory).
+    """
     problems: list[str] = []
     body = raw
     transfer = (_header_values(headers, "transfer-encoding") or "").lower()
     if "chunked" in transfer:
         try:
-            body = dechunk(raw)
+            body = dechunk(raw, limit=limit)
+        except TooLargeError:
+            raise
         except ContentDecodingError as exc:
             # Some tools store the body de-chunked but keep the header.
             problems.append(f"declared chunked but not chunk-framed ({exc}); body used as stored")
     try:
-        content = decode_content(body, _header_values(headers, "content-encoding"))
+        content = decode_content(body, _header_values(headers, "content-encoding"), limit=limit)
+    except TooLargeError:
+        raise
     except ContentDecodingError as exc:
         problems.append(f"content not decoded ({exc}); content is the undecoded body")
         content = body
@@ -457,7 +482,7 @@ def _response_from(record: object, raw: bytes, filename: str, offset: int) -> Wa
     rec_headers = record.rec_headers  # type: ignore[attr-defined]
     http_headers = record.http_headers  # type: ignore[attr-defined]
     headers = tuple((str(k), str(v)) for k, v in http_headers.headers)
-    content, problems = _decode_record_body(raw, headers)
+    content, problems = decode_record_body(raw, headers)
     missing = _missing(record)
     if missing:
         problems.insert(0, f"record truncated: {missing} bytes of its block are missing")
@@ -489,6 +514,14 @@ def _is_http_response(record: object) -> bool:
     )
 
 
+def _read_block(record: object, path: Path, offset: int, limit: int = MAX_BLOCK_BYTES) -> bytes:
+    """The record's HTTP body as stored, refused (never read whole) when longer than ``limit``."""
+    raw: bytes = record.raw_stream.read(limit + 1)  # type: ignore[attr-defined]
+    if len(raw) > limit:
+        raise ArchiveError(f"{path}: record near offset {offset} is too large: its body exceeds {limit} bytes")
+    return raw
+
+
 def _open_archive(path: Path) -> IO[bytes]:
     try:
         return open(path, "rb")
@@ -509,9 +542,12 @@ def iter_responses(path: Path) -> Iterator[WarcResponse]:
             for record in records:
                 if not _is_http_response(record):
                     continue
-                raw = record.raw_stream.read()
+                # warcio finds a record's offset by reading it to its end: read the block first.
+                raw = _read_block(record, path, records.offset)
                 offset = records.get_record_offset()
                 yield _response_from(record, raw, path.name, offset)
+        except TooLargeError as exc:
+            raise ArchiveError(f"{path}: record after offset {records.offset}: {exc}") from exc
         except _READ_ERRORS as exc:
             raise ArchiveError(f"{path}: unreadable record after offset {records.offset}: {exc}") from exc
         finally:
@@ -532,10 +568,12 @@ def read_response_at(path: Path, offset: int) -> WarcResponse:
                 if not _is_http_response(record):
                     kind = record.rec_type
                     raise ArchiveError(f"{path}: record at offset {offset} is a {kind} record, not an HTTP response")
-                raw = record.raw_stream.read()
+                raw = _read_block(record, path, offset)
                 return _response_from(record, raw, path.name, offset)
             finally:
                 records.close()
+        except TooLargeError as exc:
+            raise ArchiveError(f"{path}: record at offset {offset}: {exc}") from exc
         except _READ_ERRORS as exc:
             raise ArchiveError(f"{path}: unreadable record at offset {offset}: {exc}") from exc
 
@@ -557,7 +595,7 @@ def read_warcinfo(path: Path) -> dict[str, str]:
         try:
             for record in records:
                 if record.rec_type == "warcinfo":
-                    return _parse_fields(record.raw_stream.read())
+                    return _parse_fields(record.raw_stream.read(1 << 20))  # fields, not a payload
                 if record.rec_type in ("request", "response", "revisit", "resource"):
                     break
         except _READ_ERRORS as exc:
