@@ -165,6 +165,8 @@ def metadata(article: Article, *, sha256: str, location: WarcLocation, fetched_a
         "byline": article.byline,
         "images": [{"url": image.url, "caption": image.caption} for image in article.images],
         "rules": dict(article.rules),
+        # The adapter template that read the page ("vdoc", "dnn", "anchors"; None for an adapter that names none).
+        "template": article.rules.get("template"),
         "text_path": text_path,
         "sha256": sha256,
         "warc_file": location.filename,
