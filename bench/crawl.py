@@ -284,7 +284,7 @@ class Bench:
         sources = load_sources(site.sources_file).rebased(site.origins)
         spec = {
             "start_urls": [url for s in sources for url in s.start_pages],
-            "sources": [{"hosts": [h for h in s.hosts], "article_url_pattern": s.article_url_pattern}
+            "sources": [{"hosts": [h for h in s.hosts], "article_url_patterns": list(s.article_url_patterns)}
                         for s in sources],
         }
         config = self.work / "spider.json"

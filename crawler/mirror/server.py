@@ -230,7 +230,13 @@ class MirrorServer:
             page = not_found()
             return Response(405, [("Allow", "GET, HEAD"), ("Content-Type", page.content_type),
                                   ("Content-Length", str(len(page.body)))], page.body)
-        return respond(self.site.page(request.host, request.target, rewrite=not names_real_host(request)), request)
+        try:
+            page = self.site.page(request.host, request.target, rewrite=not names_real_host(request))
+        except Exception as err:  # a bug of the mirror: answer 500 (and say what), never drop the connection
+            body = f"mirror error: {type(err).__name__}: {err}".encode("utf-8", "replace")
+            return Response(500, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+                            body)
+        return respond(page, request)
 
     def _wire(self, response: Response, keep_alive: bool) -> bytes:
         lines = [f"HTTP/1.1 {response.status} {response.reason}", f"Date: {self._clock.now()}"]

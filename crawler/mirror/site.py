@@ -190,14 +190,15 @@ class Site:
             return self._hue(path, query)
         return self._vdoc(host, source, path, query)
 
-    def _article_page(self, source: str, article_id: str, path: str, *, dnn: bool = False) -> Page | None:
-        """The page of ``article_id`` if ``path`` is its published path (or, ``dnn``, its huengaynay.vn path)."""
+    def _article_page(self, source: str, host: str, article_id: str, path: str, *, dnn: bool = False) -> Page | None:
+        """The page of ``article_id`` if ``host`` + ``path`` is where it was published (or, ``dnn``, its
+        huengaynay.vn path)."""
         catalog = self.catalogs[source]
         index = catalog.index_of(article_id)
         if index is None:
             return None
         head = self.generator.headline(source, index)
-        if (head.dnn_path if dnn else head.path) != path:
+        if (head.dnn_path if dnn else head.path) != path or (not dnn and head.host != host):
             return None
         if source in self.redesigned:
             text = render_redesigned(self._spec(source, index))
@@ -303,7 +304,7 @@ class Site:
                     return not_found()
                 spec = self._spec(source, index)
                 return self._finish(listings.print_page(spec), HTML, spec.published)
-            return self._article_page(source, match.group(1), path) or not_found()
+            return self._article_page(source, host, match.group(1), path) or not_found()
         if path.startswith(_VDOC_PLAIN):
             return self._finish(listings.simple_page(info.key, f"Trang {path} của {host}"), HTML, EPOCH)
         segments = path.strip("/").split("/")
@@ -362,7 +363,7 @@ class Site:
             return self._amp(query)
         match = _VDOC_ARTICLE.fullmatch(path) or _HUE_ARTICLE.fullmatch(path)
         if match and not path.startswith("/print/"):
-            page = self._article_page("hue", match.group(1), path)
+            page = self._article_page("hue", HUE_OLD_HOST, match.group(1), path)
             if page is not None:
                 return page
         return redirect(f"https://{HUE_NEW_HOST}{target}")
@@ -378,7 +379,7 @@ class Site:
             return self._finish(listings.simple_page("Huế", f"Trang {path} của {HUE_NEW_HOST}"), HTML, EPOCH)
         match = _HUE_ARTICLE.fullmatch(path)
         if match:
-            return self._article_page("hue", match.group(1), path, dnn=True) or not_found()
+            return self._article_page("hue", HUE_NEW_HOST, match.group(1), path, dnn=True) or not_found()
         match = _HUE_LISTING.fullmatch(path.rstrip("/"))
         if not match:
             return not_found()
