@@ -161,3 +161,20 @@ def test_listing_of_a_page_without_articles_fails(tmp_path: Path, capsys: pytest
     assert main(["parse", "--listing", "--json", "--url", "https://huengaynay.vn/kinh-te", str(empty)]) == 1
     out, err = capsys.readouterr()
     assert out == "" and "lists no article of hue" in err
+
+
+def test_the_readme_example_source_is_a_valid_vdoc_entry() -> None:
+    """README's "Adding a VDOC-family source" example parses, and is Đồng Khởi (Long An left VDOC)."""
+    import yaml
+
+    from crawler.config import parse_sources
+
+    from .conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Adding a VDOC-family source", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    source = parse_sources({"sources": yaml.safe_load(block)}).get("dongkhoi")
+    assert source.adapter == "vdoc" and source.hosts == ("dongkhoi.baovinhlong.vn", "baodongkhoi.vn")
+    assert source.article_id("https://baodongkhoi.vn/x-a123.html") == "123"
+    assert "baolongan" not in readme and "Long An" not in section

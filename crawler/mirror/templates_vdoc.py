@@ -1,4 +1,4 @@
-"""Article pages of the VDOC CMS family: Báo Cần Thơ and Báo An Giang.
+"""Article pages of the VDOC CMS family: Báo Cần Thơ, Báo An Giang, and Báo Thừa Thiên Huế's VDOC era.
 
 Part of the offline mirror.  The markup follows the saved real pages
 (``fixtures/real/baocantho-a80443.html`` and ``baoangiang-a367201.html``) field by
