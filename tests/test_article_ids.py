@@ -86,6 +86,9 @@ def test_a_query_is_seen_only_by_patterns_that_name_one(sources: Sources) -> Non
     # A search page whose query holds an article-like string is no article.
     assert cantho.article_id("https://baocantho.com.vn/tim-kiem.html?q=x-a123.html") is None
     assert cantho.article_id("https://baocantho.com.vn/x-a123.html?utm_source=fb") == "123"
+    hue = sources.get("hue")
+    assert hue.article_id("https://huengaynay.vn/amp.aspx?newid=100343&newid=5") == "100343"  # the first
+    assert hue.article_id("https://huengaynay.vn/amp.aspx?newid=100343x") is None
     source = parse_sources({"sources": {"s": GOOD | {"article_url_pattern": [
         r"^/news/(?P<id>[0-9]+)$", r"^/read[?]id=(?P<id>[0-9]+)$"]}}}).get("s")
     assert source.article_id("https://example.vn/read?id=77") == "77"
