@@ -45,7 +45,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from crawler.mirror.responses import HTML, RSS, TEXT, gzip_target
 from crawler.mirror.site import Site
-from crawler.mirror.sources import HOSTS, SOURCES
+from crawler.mirror.sources import HOSTS, HUE_OLD_HOST, SOURCES
 
 __all__ = ["ExportStats", "export_path", "export_site", "nginx_config"]
 
@@ -121,6 +121,8 @@ def _linked_targets(text: str, by_origin: dict[str, str]) -> list[tuple[str, str
 
 def _roots(host: str) -> list[str]:
     """Targets a crawl starts from on ``host``: home, robots.txt, every category listing, the feed."""
+    if host == HUE_OLD_HOST:  # everything but its articles (reached through links) redirects: not exported
+        return ["/robots.txt"]
     info = SOURCES[_source_of(host)]
     roots = ["/", "/robots.txt"]
     for leaf in info.leaves:

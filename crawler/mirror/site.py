@@ -47,6 +47,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from crawler.mirror import feeds, listings
 from crawler.mirror.catalog import SEED, Catalog
+from crawler.mirror.chrome import CT_HIDDEN
 from crawler.mirror.generator import Generator, Headline
 from crawler.mirror.responses import HTML, RSS, TEXT, XML, Page
 from crawler.mirror.seeds import seed_page, seed_spec
@@ -266,8 +267,6 @@ class Site:
         if source == "hue":
             heads = [*view.newest, *(h for _url, h in view.extra)]
         elif source == "baocantho":  # mega-menus first (the hidden sections have none), then the top, then boxes
-            from crawler.mirror.chrome import CT_HIDDEN
-
             mega = [h for slug, hs in view.sections.items() if slug not in CT_HIDDEN for h in hs]
             heads = [*mega, *view.newest, *(h for hs in view.sections.values() for h in hs)]
         else:
