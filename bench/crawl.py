@@ -291,7 +291,7 @@ class Bench:
         spec = {  # Scrapy crawls the export's own links: mirror origins, not the real hosts
             "start_urls": site.mirror_urls([url for s in sources for url in s.start_pages]),
             "sources": [{"hosts": [host_key(site.origins[h]) for h in s.hosts if h in site.origins],
-                         "article_url_pattern": s.article_url_pattern} for s in sources],
+                         "article_url_patterns": list(s.article_url_patterns)} for s in sources],
         }
         config = self.work / "spider.json"
         config.write_text(json.dumps(spec), encoding="utf-8")

@@ -30,12 +30,16 @@ class MirrorSpider(scrapy.Spider):
         super().__init__(**kwargs)
         spec = json.loads(Path(config).read_text(encoding="utf-8"))
         self.start_urls = spec["start_urls"]
-        self.patterns = [(frozenset(s["hosts"]), re.compile(s["article_url_pattern"])) for s in spec["sources"]]
+        # Several patterns per source (Huế), a pattern naming "\\?" sees the query too (crawler.config).
+        self.patterns = [(frozenset(s["hosts"]), [re.compile(p) for p in s["article_url_patterns"]])
+                         for s in spec["sources"]]
         self.stats_path = stats
 
     def _is_article(self, url: str) -> bool:
         parts = urlsplit(url)
-        return any(parts.netloc in hosts and pattern.search(parts.path) for hosts, pattern in self.patterns)
+        return any(parts.netloc in hosts and any(
+            p.search(f"{parts.path}?{parts.query}" if "\\?" in p.pattern else parts.path) for p in patterns)
+            for hosts, patterns in self.patterns)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[scrapy.Request]:
         """A listing page: its articles, then the next page."""

@@ -75,10 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--archive", type=argtypes.archive_dir, default=Path("archive"),
                            help="archive directory (default: archive)")
 
-    p = sub.add_parser("parse", help="print the snapshot of a saved page (no network)")
+    p = sub.add_parser("parse", help="print the snapshot of a saved page, or with --listing its article URLs "
+                                     "(no network)")
     common(p, archive=False)
     p.add_argument("--url", required=True, type=argtypes.http_url,
                    help="the page's URL (chooses the source and adapter)")
+    p.add_argument("--listing", action="store_true",
+                   help="the page is a listing or home page: print its article URLs, one per article id, in page "
+                        "order (the next page's URL goes to stderr)")
+    p.add_argument("--json", action="store_true",
+                   help='print JSON: {"articles": [...], "next": ...} with --listing, else the article\'s fields')
     p.add_argument("file", type=Path, help="saved HTML file")
     p.set_defaults(func=cmd_parse)
 
@@ -195,9 +201,12 @@ def read_sources(args: argparse.Namespace) -> Sources:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
+    import json
+
     from crawler.adapters import get_adapter
     from crawler.extraction import parse_response
     from crawler.fetcher import FetchPolicy
+    from crawler.htmlguard import complexity_problem
     from crawler.models import ExtractionFailure
     from crawler.normalize import render_snapshot
 
@@ -212,10 +221,34 @@ def cmd_parse(args: argparse.Namespace) -> int:
     if len(data) > limit:
         print(f"crawler: {args.file} is larger than {limit} bytes (the fetcher's cap on a page)", file=sys.stderr)
         return EXIT_FAILED
-    result = parse_response(get_adapter(source), data, None, args.url)
+    adapter = get_adapter(source)
+    if args.listing:
+        problem = complexity_problem(data)
+        if problem is not None:
+            print(f"crawler: {args.file}: {problem}", file=sys.stderr)
+            return EXIT_FAILED
+        listing = adapter.parse_listing(data, args.url)
+        if not listing.article_urls:
+            print(f"crawler: {args.file} lists no article of {source.key} (no link matches "
+                  f"{source.article_url_pattern} on {', '.join(source.hosts)})", file=sys.stderr)
+            return EXIT_FAILED
+        if args.json:
+            print(json.dumps({"articles": list(listing.article_urls), "next": listing.next_url}, ensure_ascii=False))
+        else:
+            sys.stdout.write("".join(f"{url}\n" for url in listing.article_urls))
+            if listing.next_url:
+                print(f"next: {listing.next_url}", file=sys.stderr)
+        return EXIT_OK
+    result = parse_response(adapter, data, None, args.url)
     if isinstance(result, ExtractionFailure):
         print(f"crawler: extraction failed: {result}", file=sys.stderr)
         return EXIT_FAILED
+    if args.json:
+        fields = {"source": result.source, "article_id": result.article_id, "url": result.url,
+                  "template": result.rules.get("template"), "snapshot": render_snapshot(result),
+                  "rules": dict(result.rules)}
+        print(json.dumps(fields, ensure_ascii=False))
+        return EXIT_OK
     sys.stdout.write(render_snapshot(result) + "\n")
     return EXIT_OK
 

@@ -14,6 +14,7 @@ import re
 import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -24,7 +25,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from crawler.errors import ConfigError, UnknownSourceError
 from crawler.origins import NO_ORIGINS, Origins
-from crawler.urls import host_key, url_path
+from crawler.urls import host_key, valid_article_id
 
 # The built-in configuration, shipped inside the package (the repository's top-level
 # sources.yaml is a symbolic link to it).
@@ -79,7 +80,8 @@ class SourceConfig:
     start_pages: tuple[str, ...]  # absolute URLs
     feeds: tuple[str, ...]
     sitemaps: tuple[str, ...]
-    article_url_pattern: str  # regex searched in the URL path; group "id" is the article id
+    # Regexes with a group "id", tried in order; the first that matches decides (see article_id).
+    article_url_patterns: tuple[str, ...]
     pagination: str  # "query:p" (?p=N) or "path:p" (/p/N)
     listing_depth: int
     politeness: Politeness
@@ -104,17 +106,48 @@ class SourceConfig:
         values["origins"] = (dict(self.origins.wire), dict(self.origins.back))
         return _source_from_fields, (values,)
 
+    @property
+    def article_url_pattern(self) -> str:
+        """The patterns for messages (``a`` or ``a | b``); not a regular expression itself."""
+        return " | ".join(self.article_url_patterns)
+
     def article_id(self, url: str) -> str | None:
-        """The article id in an article URL of this source, None when the URL is not an article."""
+        """The article id in an article URL of this source, None when the URL is not an article.
+
+        Each pattern of ``article_url_patterns`` is searched in the URL's path, or, when it
+        names a query (contains ``\\?``, e.g. ``^/amp\\.aspx\\?newid=(?P<id>[0-9]+)$``), in
+        ``path?query``; the first pattern that matches decides.  An id that is not a valid
+        article id (:func:`~crawler.urls.valid_article_id`: ASCII digits, no leading zero,
+        at most 18 of them) makes the URL no article URL at all.
+        """
         if not self.covers(url):
             return None
-        match = re.search(self.article_url_pattern, url_path(url))
-        return match.group("id") if match else None
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return None
+        path, query = parts.path, parts.query
+        for pattern, wants_query in _compiled(self.article_url_patterns):
+            match = pattern.search(f"{path}?{query}" if wants_query else path)
+            if match is not None:
+                return valid_article_id(match.group("id"))
+        return None
 
     def with_origins(self, origins: Origins) -> SourceConfig:
         """The same source, with those of its hosts that ``origins`` remaps fetched from there."""
         aliases = tuple(alias for alias, real in origins.back.items() if host_key(real) in self.hosts)
         return replace(self, origins=origins, aliases=aliases)
+
+
+@cache
+def _compiled(patterns: tuple[str, ...]) -> tuple[tuple[re.Pattern[str], bool], ...]:
+    """Compiled article URL patterns, each with whether it is matched against ``path?query``."""
+    return tuple((re.compile(p), _names_query(p)) for p in patterns)
+
+
+def _names_query(pattern: str) -> bool:
+    """Whether a pattern matches a literal ``?`` (``\\?`` or ``[?]``): then it sees the query too."""
+    return "\\?" in pattern or "[?]" in pattern
 
 
 def _source_from_fields(values: dict[str, Any]) -> SourceConfig:
@@ -381,14 +414,7 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
                 raise ConfigError(f"{url!r} is not on one of the source's hosts", source=key, key=name)
         return urls
 
-    pattern = need("article_url_pattern", str)
-    try:
-        compiled = re.compile(pattern)
-    except re.error as err:
-        raise ConfigError(f"invalid regular expression: {err}", source=key, key="article_url_pattern") from err
-    if "id" not in compiled.groupindex:
-        raise ConfigError("needs a named group (?P<id>...) for the article id", source=key,
-                          key="article_url_pattern")
+    patterns = _url_patterns(key, need("article_url_pattern", (str, list)))
     pagination = merged.get("pagination", "query:p")
     if not isinstance(pagination, str) or not re.fullmatch(r"(query|path):[a-z]+", pagination):
         raise ConfigError("must be 'query:<name>' (?p=N) or 'path:<name>' (/p/N)", source=key, key="pagination")
@@ -414,7 +440,7 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
         start_pages=url_list("start_pages") or (base_url,),
         feeds=url_list("feeds"),
         sitemaps=url_list("sitemaps"),
-        article_url_pattern=pattern,
+        article_url_patterns=patterns,
         pagination=pagination,
         listing_depth=depth,
         politeness=_parse_politeness(key, defaults.get("politeness"), block.get("politeness")),
@@ -476,6 +502,23 @@ def _politeness_value(name: str, value: object) -> str | None:
     if name == "delay":
         return None if 0 <= value <= MAX_DELAY else f"must be 0..{MAX_DELAY:g} seconds"
     return None if 0 < value <= MAX_TIMEOUT else f"must be more than 0 and at most {MAX_TIMEOUT:g} seconds"
+
+
+def _url_patterns(key: str, value: str | list[Any]) -> tuple[str, ...]:
+    """``article_url_pattern``: one regex or a non-empty list of them, each with a group ``id``."""
+    patterns = [value] if isinstance(value, str) else value
+    if not patterns or not all(isinstance(p, str) and p for p in patterns):
+        raise ConfigError("must be a regular expression or a non-empty list of them", source=key,
+                          key="article_url_pattern")
+    for n, pattern in enumerate(patterns):
+        where = "article_url_pattern" if isinstance(value, str) else f"article_url_pattern[{n}]"
+        try:
+            compiled = re.compile(pattern)
+        except re.error as err:
+            raise ConfigError(f"invalid regular expression: {err}", source=key, key=where) from err
+        if "id" not in compiled.groupindex:
+            raise ConfigError("needs a named group (?P<id>...) for the article id", source=key, key=where)
+    return tuple(patterns)
 
 
 def _parse_politeness(key: str, *layers: object) -> Politeness:

@@ -20,8 +20,18 @@ VN_TZ = timezone(timedelta(hours=7), "+07:00")
 
 # Characters that carry no text: removed, not turned into spaces (U+FEFF counts as a space).
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+# Date then time, as the sites print it: "09/03/2022 - 19:50" (VDOC), "Thứ Năm, 05/03/2026 10:17"
+# (DNN, Huế 2025-), "05/03/2026, 10:17", "05/03/2026 | 10:17", "05/03/2026 lúc 10:17".  ASCII digits
+# only: int() would read Arabic-Indic or fullwidth digits too.
 _DATE_LINE = re.compile(
-    r"(?<!\d)(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})\s*(?:-|–|,)?\s*(?P<H>\d{1,2})[:h](?P<M>\d{2})(?!\d)"
+    r"(?<![0-9])(?P<d>[0-9]{1,2})/(?P<m>[0-9]{1,2})/(?P<y>[0-9]{4})\s*(?:-|–|,|\||lúc)?\s*"
+    r"(?P<H>[0-9]{1,2})[:h](?P<M>[0-9]{2})(?![0-9])"
+)
+# Time then date: "10:17 05/03/2026", "10:17, Thứ Năm, 05/03/2026", "10:17 - 05/03/2026".
+_TIME_FIRST = re.compile(
+    r"(?<![0-9/])(?P<H>[0-9]{1,2})[:h](?P<M>[0-9]{2})\s*(?:-|–|,|\|)?\s*"
+    r"(?:(?:Thứ\s+\w+|Chủ\s+nhật|T[2-7]|CN)\s*,?\s*)?(?P<d>[0-9]{1,2})/(?P<m>[0-9]{1,2})/(?P<y>[0-9]{4})(?![0-9])",
+    re.IGNORECASE,
 )
 _CHARSET_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _CHARSET_HEADER = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
@@ -67,9 +77,20 @@ def format_date_line(published: datetime) -> str:
 
 
 def find_vn_datetime(text: str) -> datetime | None:
-    """The first ``DD/MM/YYYY - HH:MM`` (or close variants) in text, as an aware datetime."""
-    match = _DATE_LINE.search(text)
-    if match is None:
+    """The first date with a time in text, as an aware datetime (Vietnam time).
+
+    Accepts ``DD/MM/YYYY - HH:MM`` and its variants (comma, ``|``, ``lúc`` or nothing
+    between date and time, a weekday before the date as in DNN's ``Thứ Năm, 05/03/2026
+    10:17``) and the time-first forms ``10:17 05/03/2026`` / ``10:17, Thứ Năm, 05/03/2026``.
+    When both kinds occur the first wins, and when they share the date the date-first
+    reading (the sites' own order) does.
+    """
+    date_first, time_first = _DATE_LINE.search(text), _TIME_FIRST.search(text)
+    if date_first is not None and (time_first is None or time_first.end() > date_first.start()):
+        match = date_first
+    elif time_first is not None:
+        match = time_first
+    else:
         return None
     try:
         return datetime(

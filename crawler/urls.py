@@ -167,3 +167,24 @@ def url_path(url: str) -> str:
         return urlsplit(url).path
     except ValueError:
         return ""
+
+
+# An article id: ASCII digits only, no leading zero, at most 18 digits (fits a signed 64-bit
+# integer).  ``str.isdigit()`` and ``\d`` also accept Arabic-Indic, fullwidth and superscript
+# digits, which would make file names and catalog keys that no later run can settle.
+_ARTICLE_ID = re.compile(r"[1-9][0-9]{0,17}")
+MAX_ARTICLE_ID_DIGITS = 18
+
+
+def valid_article_id(value: str | None) -> str | None:
+    """``value`` when it is a valid article id (``[1-9][0-9]{0,17}``, ASCII), else None.
+
+    The one check every article id goes through, whether it comes from a URL pattern
+    or from the page (``#txtnewsid``, ``meta article:id``, a trailing number).
+
+    >>> valid_article_id("165689"), valid_article_id("٥٠٠١"), valid_article_id("0123")
+    ('165689', None, None)
+    """
+    if value is None or not value.isascii():
+        return None
+    return value if _ARTICLE_ID.fullmatch(value) else None

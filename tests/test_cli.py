@@ -534,6 +534,7 @@ def test_mirror_command_serves_until_interrupted(tmp_path: Path) -> None:
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(4)]
         origins = dict(line.rstrip("\n").split("\t") for line in lines)
+        paste = [proc.stdout.readline() for _ in range(2)]
         assert origins == {host: f"http://127.0.0.1:{port + n}" for n, host in
                            enumerate(("baocantho.com.vn", "baoangiang.com.vn", "baothuathienhue.vn",
                                       "huengaynay.vn"))}
@@ -549,6 +550,8 @@ def test_mirror_command_serves_until_interrupted(tmp_path: Path) -> None:
             proc.communicate()
     assert proc.returncode == 0
     assert out == "" and "Traceback" not in err and err == ""
+    # After the table: an --origin argument list ready to paste after `crawler fetch|crawl|replay|parse`.
+    assert paste == ["\n", " ".join(f"--origin {host}={url}" for host, url in origins.items()) + "\n"]
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
         pass
 

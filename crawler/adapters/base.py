@@ -196,17 +196,26 @@ def failure(source: SourceConfig, url: str, field_name: str, reason: str) -> Ext
 
 
 def parse_listing_links(source: SourceConfig, html: bytes | str, url: str) -> ListingPage:
-    """Article links of a listing page (on the source's hosts, in page order, once each) and the next page."""
+    """Article links of a listing page and the next page.
+
+    The links are those ``source.article_id`` accepts (on the source's hosts, an article
+    URL shape, a valid id), in page order, one per article id: the first link to an id
+    wins (a page that links ``…-a123.html`` and ``amp.aspx?newid=123`` lists one article).
+    Relative links resolve against the page's ``<base href>``, as a browser does.
+    """
     tree = parse_html(html)
     base = base_href(tree, url)
     seen: set[str] = set()
+    ids: set[str] = set()
     articles: list[str] = []
     for link in tree.css("a[href]"):
         href = absolute(base, link.attributes.get("href") or "")
         if href is None or href in seen:
             continue
         seen.add(href)
-        if source.article_id(href) is not None:
+        article_id = source.article_id(href)
+        if article_id is not None and article_id not in ids:
+            ids.add(article_id)
             articles.append(href)
     next_url = next_page_url(source, url) if articles else None
     return ListingPage(article_urls=tuple(articles), next_url=next_url)

@@ -1,20 +1,41 @@
 """Adapter for Báo Huế ngày nay (huengaynay.vn), formerly Báo Thừa Thiên Huế (baothuathienhue.vn).
 
-No saved article page of this site exists (SITES.md), so every field is found by a
-selector first and by a text anchor when no selector matches, and the rule that
-found it is reported in ``Article.rules``:
+One numbering of articles has been served by three CMS eras (SITES.md), and the
+adapter first recognises which template a page is in; ``rules["template"]`` says which:
 
-- title: ``h1.detail-title`` …, else the ``<h1>`` whose text equals ``og:title``, else the first ``<h1>``;
-- date: date selectors, else the first ``DD/MM/YYYY - HH:MM`` text near the title;
-- breadcrumb: breadcrumb selectors, else the links before the title whose paths are
-  directory prefixes of the article's path (``/chinh-tri-xa-hoi/`` for
-  ``/chinh-tri-xa-hoi/theo-dong-thoi-su/<slug>-144988.html``);
-- sapo: sapo selectors, else the first block after the title that starts with a lead
-  prefix (``TTH.VN - `` in 2022, ``options.sapo_prefixes``);
-- body: body selectors, else the element holding the most paragraphs after the title;
-- byline: the last body block matching ``^(Bài|Tin|Ảnh|Bài, ảnh|…)\\s*:``;
-- end of the article: the ``Chia sẻ bài viết`` label (a box such as
-  "ĐỒNG HÀNH CÙNG DOANH NGHIỆP" after it is never part of the text).
+``vdoc``
+    Huế's VDOC era (2021-2022, ``baothuathienhue.vn/<slug>-a<ID>.html``): a page with
+    ``#newscontents`` or ``input#txtnewsid`` is read by :class:`~crawler.adapters.vdoc.VdocAdapter`
+    itself (the same rules, hence the same snapshot, as for Cần Thơ and An Giang),
+    with a few more places to look when the VDOC defaults miss (:data:`VDOC_FALLBACKS`).
+``dnn``
+    DotNetNuke (``huengaynay.vn``, 2025-): the article module's markup inside a
+    ``dnn_ctr…`` module, modelled on the conventions of the real 2026 home page (the
+    article page itself has not been seen): ``div.detail-news`` holding
+    ``.list-breadcrumb``, ``article.detail`` with ``h1.i-title``, ``.i-date``
+    (``Thứ Năm, 05/03/2026 10:17``), ``.i-sapo`` (``HNN.VN - …``) and the body in
+    ``div[id$=_ContentDetail]``.  A page is ``dnn`` when its title and body were found
+    by these selectors.
+``anchors``
+    Anything else (the 2022-2024 category-path pages, AMP copies, or a DNN page whose
+    markup is not the one modelled): every field is found by a selector first and by
+    a text anchor when no selector matches, and the rule that found it is reported:
+
+    - title: ``h1.detail-title`` …, else the ``<h1>`` whose text equals ``og:title``, else the longest ``<h1>``;
+    - date: date selectors, else the first date-with-time text near the title;
+    - breadcrumb: breadcrumb selectors, else the links before the title whose paths are
+      directory prefixes of the article's path (``/chinh-tri-xa-hoi/`` for
+      ``/chinh-tri-xa-hoi/theo-dong-thoi-su/<slug>-144988.html``);
+    - sapo: sapo selectors, else the first block after the title that starts with a lead
+      prefix (``TTH.VN - `` in 2022, ``HNN.VN - `` in 2026, ``options.sapo_prefixes``);
+    - body: body selectors, else the element holding the most paragraphs after the title;
+    - byline: the last body block matching ``^(Bài|Tin|Ảnh|Bài, ảnh|…)\\s*:``;
+    - end of the article: the ``Chia sẻ bài viết`` label (a box such as
+      "ĐỒNG HÀNH CÙNG DOANH NGHIỆP" after it is never part of the text).
+
+A page whose CMS markers say DNN (``dnn_ctr…`` ids, ``DnnModule``) but whose fields were
+found by the anchors is reported as ``anchors`` with ``rules["cms"] == "dnn"``: the sign
+that the modelled DNN article markup differs from the real one.
 """
 
 from __future__ import annotations
@@ -40,26 +61,42 @@ from crawler.adapters.base import (
     parse_listing_links,
 )
 from crawler.adapters.blocks import extract_blocks
+from crawler.adapters.vdoc import VdocAdapter, is_vdoc_page
 from crawler.config import SourceConfig
 from crawler.models import Article, ExtractionFailure, ListingPage
 from crawler.normalize import clean_line, find_vn_datetime
-from crawler.urls import url_path
+from crawler.urls import url_path, valid_article_id
 
-TITLE = ("h1.detail-title", ".detail-title h1", "h1.article-title")
-DATE = ("span.date", ".detail-date", ".pubdate", "span.pubdate")
-BREADCRUMB = ("div.breadcrumb", "ul.breadcrumb", ".breadcrumbs")
-SAPO = ("div.detail-sapo", ".detail-sapo", "p.sapo", ".sapo")
-BODY = ("div.detail-content", "#newscontents .content-fck", ".content-fck")
+# The DotNetNuke article module (template "dnn"): tried first.
+DNN = "div.detail-news"
+DNN_TITLE = (f"{DNN} h1.i-title", f"{DNN} article h1")
+DNN_DATE = (f"{DNN} .i-date",)
+DNN_BREADCRUMB = (f"{DNN} .list-breadcrumb",)
+DNN_SAPO = (f"{DNN} .i-sapo",)
+DNN_BODY = (f'{DNN} div[id$="_ContentDetail"]', f"{DNN} .i-content")
+DNN_KICKER = (f"{DNN} .i-kicker",)
+DNN_MARKERS = '[id^="dnn_ctr"], div.DnnModule'
+# Then the selectors of other plausible templates, then the text anchors.
+TITLE = (*DNN_TITLE, "h1.detail-title", ".detail-title h1", "h1.article-title")
+DATE = (*DNN_DATE, "span.date", ".detail-date", ".pubdate", "span.pubdate")
+BREADCRUMB = (*DNN_BREADCRUMB, "div.breadcrumb", "ul.breadcrumb", ".breadcrumbs")
+SAPO = (*DNN_SAPO, "div.detail-sapo", ".detail-sapo", "p.sapo", ".sapo")
+BODY = (*DNN_BODY, "div.detail-content", "#newscontents .content-fck", ".content-fck")
+KICKER = (*DNN_KICKER, ".detail-kicker", ".kicker", ".supertitle", "h2.sapo-kicker")
 DROP = (".detail-related", ".detail-tag", ".tags", ".related", "#comment", ".comments", '[class*="AMN_res"]')
 DROP_SELECTOR = ", ".join(DROP)
+# Where a public scraper of Huế's VDOC pages (2021-2022) finds the fields when the VDOC defaults miss:
+# the date in "#clear span", the lead as a paragraph of "#colcate1", a category heading that is no <h1>.
+VDOC_FALLBACKS = {"date": ("#clear span",), "sapo": ("#colcate1 > p",), "breadcrumb": ("div.titlecate",)}
 
 
 class HueAdapter:
-    """Parses Huế article pages by selectors with text anchors as the fallback."""
+    """Recognises the template of a Huế page and parses it (VDOC rules, DNN selectors, text anchors)."""
 
     def __init__(self, source: SourceConfig) -> None:
         self.source = source
-        prefixes: Sequence[str] = source.options.get("sapo_prefixes", ("TTH.VN", "HNN"))
+        self.vdoc = VdocAdapter(source, fallbacks=VDOC_FALLBACKS)
+        prefixes: Sequence[str] = source.options.get("sapo_prefixes", ("TTH.VN", "HNN.VN", "HNN"))
         alternatives = "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))
         self.sapo_re = re.compile(rf"^(?:{alternatives})\s*[-–—]\s*") if alternatives else None
 
@@ -68,7 +105,18 @@ class HueAdapter:
 
     def parse_article(self, html: bytes | str, url: str) -> Article | ExtractionFailure:
         tree = parse_html(html)
-        rules: dict[str, str] = {}
+        if is_vdoc_page(tree):
+            result = self.vdoc.parse_tree(tree, url)
+            if isinstance(result, Article):
+                return result
+            # A VDOC-looking page the VDOC rules cannot read: the anchors may.
+            fallback = self._parse_generic(tree, url, cms="vdoc")
+            return fallback if isinstance(fallback, Article) else result
+        cms = "dnn" if tree.css_first(DNN_MARKERS) is not None else "unknown"
+        return self._parse_generic(tree, url, cms=cms)
+
+    def _parse_generic(self, tree: LexborHTMLParser, url: str, *, cms: str) -> Article | ExtractionFailure:
+        rules: dict[str, str] = {"cms": cms}
         title_node = self._title_node(tree, rules)
         title = node_text(title_node)
         if not title:
@@ -117,20 +165,24 @@ class HueAdapter:
         if not blocks:
             return failure(self.source, url, "body", "the body has no text")
 
-        article_id = self.source.article_id(url) or _id_from_page(tree)
-        if not article_id:
-            return failure(self.source, url, "article_id", "the URL and the page carry no article id")
-        rules["article_id"] = "url:article_url_pattern" if self.source.article_id(url) else "meta:article:id"
+        article_id, rules["article_id"] = self.source.article_id(url), "url:article_url_pattern"
+        if article_id is None:
+            article_id, rules["article_id"] = _id_from_page(tree), "meta:article:id"
+        if article_id is None:
+            return failure(self.source, url, "article_id", "the URL and the page carry no valid article id")
         canonical, rules["canonical_url"] = canonical_url(tree, url)
-        breadcrumb = self._breadcrumb(tree, title_node, url, rules)
-        segments = [s for s in url_path(url).split("/")[1:-1] if s]
+        breadcrumb, crumb_links = self._breadcrumb(tree, title_node, url, rules)
+        # Category slugs: the breadcrumb's link paths (a DNN URL may name the category only), else the URL's.
+        slugs = _slugs_from_links(crumb_links) or tuple(s for s in url_path(url).split("/")[1:-1] if s)
+        dnn = rules.get("title", "") in _css(DNN_TITLE) and rules.get("body", "") in _css(DNN_BODY)
+        rules["template"] = "dnn" if dnn else "anchors"
         return Article(
             source=self.source.key,
             article_id=article_id,
             url=url,
             canonical_url=canonical,
             breadcrumb=breadcrumb,
-            category_slugs=tuple(segments),
+            category_slugs=slugs,
             published=published,
             kicker=self._kicker(tree, title_node, rules),
             title=title,
@@ -175,7 +227,7 @@ class HueAdapter:
         return best[1]
 
     def _kicker(self, tree: LexborHTMLParser, title: LexborNode, rules: dict[str, str]) -> str | None:
-        hit = first_css(tree, (".detail-kicker", ".kicker", ".supertitle", "h2.sapo-kicker"))
+        hit = first_css(tree, KICKER)
         if hit is not None and node_text(hit[0]):
             rules["kicker"] = hit[1]
             return node_text(hit[0])
@@ -193,13 +245,15 @@ class HueAdapter:
 
     def _breadcrumb(
         self, tree: LexborHTMLParser, title: LexborNode, url: str, rules: dict[str, str]
-    ) -> tuple[str, ...]:
+    ) -> tuple[tuple[str, ...], list[LexborNode]]:
+        """The breadcrumb's names and the links they came from."""
         hit = first_css(tree, BREADCRUMB)
         if hit is not None:
-            crumbs = breadcrumb_from_links(hit[0].css("a"))
+            links = hit[0].css("a")
+            crumbs = breadcrumb_from_links(links)
             if crumbs:
                 rules["breadcrumb"] = hit[1] + " a"
-                return crumbs
+                return crumbs, links
         # Text anchor: the last group of links before the title that point at directory
         # prefixes of the article path (the category and subcategory).
         path = url_path(url)
@@ -218,9 +272,9 @@ class HueAdapter:
                     order.append(key)
                 groups[key].append(link)
         if not order:
-            return ()
+            return (), []
         rules["breadcrumb"] = "text:category links before the title"
-        return breadcrumb_from_links(groups[order[-1]])
+        return breadcrumb_from_links(groups[order[-1]]), groups[order[-1]]
 
 
 def _children(node: LexborNode) -> list[LexborNode]:
@@ -287,5 +341,20 @@ def _lead_between(title: LexborNode, body: LexborNode, pattern: re.Pattern[str])
 
 
 def _id_from_page(tree: LexborHTMLParser) -> str | None:
-    value = meta_content(tree, "article:id")
-    return value if value and value.isdigit() else None
+    return valid_article_id(meta_content(tree, "article:id"))
+
+
+def _css(selectors: Sequence[str]) -> frozenset[str]:
+    """The rule names :func:`first_css` gives for ``selectors``."""
+    return frozenset(f"css:{selector}" for selector in selectors)
+
+
+def _slugs_from_links(links: list[LexborNode]) -> tuple[str, ...]:
+    """The last path segment of each breadcrumb link but the home link (``/kinh-te/thong-tin-thi-truong`` ->
+    ``thong-tin-thi-truong``)."""
+    slugs: list[str] = []
+    for link in links:
+        path = url_path(link.attributes.get("href") or "").strip("/")
+        if path:
+            slugs.append(path.rsplit("/", 1)[-1])
+    return tuple(dict.fromkeys(slugs))

@@ -9,10 +9,15 @@ https://baoangiang.com.vn/ly-do-khong-nen-ngoay-tai-thuong-xuyen-a367201.html).
 The default selector lists cover both; a site's ``options:`` in sources.yaml may put
 its own selectors first (``selectors: {title: [...]}``), add chrome to drop
 (``drop: [...]``) and name its lead prefixes (``sapo_prefixes: ["(CT)"]``).
+
+Every article it returns says ``rules["template"] == "vdoc"``.  The Huế adapter hands
+pages of Huế's VDOC era (2021-2022) to this one (:func:`is_vdoc_page`,
+:meth:`VdocAdapter.parse_tree`), so both sources read VDOC markup by the same rules.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -36,8 +41,8 @@ from crawler.adapters.base import (
 from crawler.adapters.blocks import extract_blocks
 from crawler.config import SourceConfig
 from crawler.models import Article, ExtractionFailure, ListingPage
-from crawler.normalize import clean_line
-from crawler.urls import url_path
+from crawler.normalize import clean_line, find_vn_datetime
+from crawler.urls import url_path, valid_article_id
 
 DEFAULT_SELECTORS: Mapping[str, Sequence[str]] = {
     "breadcrumb": ("div.titlecate h1", "ul.breadcrumb", ".mybreadcrumb .breadcrumb", "div.breadcrumb"),
@@ -54,15 +59,32 @@ DEFAULT_DROP = (
 )  # fmt: skip
 
 
-class VdocAdapter:
-    """Parses article and listing pages of a VDOC-family site; configured per site."""
+# What only a VDOC article page has: the body container and the hidden id input of its comment form.
+VDOC_MARKERS = "#newscontents, input#txtnewsid"
+# A dash after a lead prefix: "(CT) - ", "TTH.VN - ".
+_DASH = re.compile(r"\s*[-–—]")
 
-    def __init__(self, source: SourceConfig) -> None:
+
+def is_vdoc_page(tree: LexborHTMLParser) -> bool:
+    """Whether a page carries the VDOC article markers (``#newscontents`` or ``input#txtnewsid``)."""
+    return tree.css_first(VDOC_MARKERS) is not None
+
+
+class VdocAdapter:
+    """Parses article and listing pages of a VDOC-family site; configured per site.
+
+    ``fallbacks`` adds selectors tried after the built-in ones (the Huế adapter's
+    ``#clear span`` date of Huế's VDOC pages).
+    """
+
+    def __init__(self, source: SourceConfig, fallbacks: Mapping[str, Sequence[str]] | None = None) -> None:
         self.source = source
         options: Mapping[str, Any] = source.options
         overrides = options.get("selectors") or {}
+        extra = fallbacks or {}
         self.selectors: dict[str, tuple[str, ...]] = {
-            name: tuple(overrides.get(name, ())) + tuple(defaults) for name, defaults in DEFAULT_SELECTORS.items()
+            name: tuple(overrides.get(name, ())) + tuple(defaults) + tuple(extra.get(name, ()))
+            for name, defaults in DEFAULT_SELECTORS.items()
         }
         self.drop: tuple[str, ...] = tuple(options.get("drop", ())) + DEFAULT_DROP
         self.drop_selector = ", ".join(self.drop)
@@ -72,8 +94,11 @@ class VdocAdapter:
         return parse_listing_links(self.source, html, url)
 
     def parse_article(self, html: bytes | str, url: str) -> Article | ExtractionFailure:
-        tree = parse_html(html)
-        rules: dict[str, str] = {}
+        return self.parse_tree(parse_html(html), url)
+
+    def parse_tree(self, tree: LexborHTMLParser, url: str) -> Article | ExtractionFailure:
+        """:meth:`parse_article` on a page parsed already."""
+        rules: dict[str, str] = {"template": "vdoc"}
 
         title_hit = first_css(tree, self.selectors["title"])
         title = node_text(title_hit[0]) if title_hit else ""
@@ -142,7 +167,8 @@ class VdocAdapter:
         )
 
     def _has_sapo_prefix(self, text: str) -> bool:
-        return any(text.startswith(prefix) for prefix in self.sapo_prefixes)
+        """``(CT) - …``: one of the site's lead prefixes followed by a dash."""
+        return any(text.startswith(prefix) and _DASH.match(text, len(prefix)) for prefix in self.sapo_prefixes)
 
     def _sapo(self, tree: LexborHTMLParser, rules: dict[str, str]) -> str | None:
         hit = first_css(tree, self.selectors["sapo"])
@@ -159,11 +185,11 @@ class VdocAdapter:
         if hit is not None and node_text(hit[0]):
             rules["kicker"] = hit[1]
             return node_text(hit[0])
-        # The Cần Thơ template leaves a slot between the share bar and the title.
+        # The Cần Thơ template leaves a slot between the share bar (which holds the date) and the title.
         node = title_node.prev if title_node is not None else None
         while node is not None:
             classes = (node.attributes.get("class") or "").split() if node.is_element_node else []
-            if "sharemxh" in classes:
+            if "sharemxh" in classes or (node.is_element_node and find_vn_datetime(node_text(node))):
                 break
             if node.is_element_node and node.tag not in ("script", "style") and node_text(node):
                 rules["kicker"] = "layout:between-date-bar-and-title"
@@ -173,8 +199,8 @@ class VdocAdapter:
 
     def _article_id(self, tree: LexborHTMLParser, url: str) -> tuple[str, str]:
         node = tree.css_first("#txtnewsid")
-        value = (node.attributes.get("value") or "").strip() if node is not None else ""
-        if value.isdigit():
+        value = valid_article_id((node.attributes.get("value") or "").strip() if node is not None else "")
+        if value is not None:
             return value, "css:#txtnewsid"
         from_url = self.source.article_id(url)
         if from_url is None:
@@ -211,14 +237,10 @@ class VdocAdapter:
 
 
 def _trailing_id(url: str) -> str | None:
-    path = url_path(url)
-    digits = ""
-    stem = path.rsplit("/", 1)[-1].removesuffix(".html")
-    for char in reversed(stem.lstrip("a")):
-        if not char.isdigit():
-            break
-        digits = char + digits
-    return digits or None
+    """The number that ends the URL's last path segment (``…-a123.html`` -> 123), when it is a valid id."""
+    stem = url_path(url).rsplit("/", 1)[-1].removesuffix(".html")
+    match = re.search(r"[0-9]+$", stem)
+    return valid_article_id(match.group()) if match else None
 
 
 def _slugs_from_body_data(tree: LexborHTMLParser) -> tuple[str, ...]:

@@ -45,8 +45,11 @@ class Catalog:
         self._count = count
         self._lock = threading.Lock()
         self.seed_id = seed_id
-        # Huế: the first half of the initial articles predate the rename to huengaynay.vn.
-        self.rename_index = count // 2
+        # Huế's eras, by index: the first third of the initial articles date from the VDOC CMS
+        # (2021-2022), the second from the category-path site (both on baothuathienhue.vn), the rest
+        # and every article published later from DotNetNuke on huengaynay.vn.
+        self.vdoc_until = count // 3
+        self.rename_index = 2 * count // 3
 
     @property
     def count(self) -> int:
@@ -86,11 +89,22 @@ class Catalog:
         size = len(self.info.leaves)
         return _block_perm(self.seed, self.info.key, index // size, size)[index % size]
 
+    def era(self, index: int) -> str:
+        """Huế: the CMS an article was published under: ``vdoc``, ``path`` (2022-2024) or ``dnn``.
+
+        The seed article (March 2022) is of the VDOC era.  Other sources: their one template.
+        """
+        if self.info.key != "hue":
+            return self.info.key
+        if index == SEED or index < self.vdoc_until:
+            return "vdoc"
+        return "path" if index < self.rename_index else "dnn"
+
     def host(self, index: int) -> str:
         """The primary host of an article (Huế: old host before the rename, new after)."""
         if self.info.key != "hue":
             return self.info.hosts[0]
-        return HUE_OLD_HOST if index < self.rename_index else HUE_NEW_HOST
+        return HUE_NEW_HOST if self.era(index) == "dnn" else HUE_OLD_HOST
 
     # -- listings ------------------------------------------------------------------------
 

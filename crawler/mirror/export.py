@@ -6,8 +6,11 @@ one core; a benchmark that drives several clients hard would measure the server.
 closure of the links from each host's home page, robots.txt and category listings)
 as static files, and :func:`nginx_config` writes a configuration that serves them
 with the same URLs, status codes, content types, ``Last-Modified`` (the file times)
-and, for the paths the mirror gzips, gzip bodies (``gzip_static``).  Differences from
-the Python server: ETags are nginx's (mtime-size), no response is chunked, and query
+and, for the paths the mirror gzips, gzip bodies (``gzip_static``).  Links are rewritten
+to the export's origins, as the Python server does for a client that names the mirror in
+its ``Host`` header.  Differences from the Python server: ETags are nginx's (mtime-size),
+no response is chunked, redirects (``baothuathienhue.vn``'s pages other than its articles,
+category paths without their trailing slash) are not exported (nginx answers 404), and query
 strings other than ``?p=N`` (VDOC pagination) and ``?newid=N`` (Huế AMP copies) are
 ignored — as the mirror ignores them on every other page.
 
@@ -42,7 +45,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from crawler.mirror.responses import HTML, RSS, TEXT, gzip_target
 from crawler.mirror.site import Site
-from crawler.mirror.sources import HOSTS, SOURCES
+from crawler.mirror.sources import HOSTS, HUE_OLD_HOST, SOURCES
 
 __all__ = ["ExportStats", "export_path", "export_site", "nginx_config"]
 
@@ -117,16 +120,18 @@ def _linked_targets(text: str, by_origin: dict[str, str]) -> list[tuple[str, str
 
 
 def _roots(host: str) -> list[str]:
-    """Targets a crawl starts from on ``host``: home, robots.txt, every category listing."""
+    """Targets a crawl starts from on ``host``: home, robots.txt, every category listing, the feed."""
+    if host == HUE_OLD_HOST:  # everything but its articles (reached through links) redirects: not exported
+        return ["/robots.txt"]
     info = SOURCES[_source_of(host)]
     roots = ["/", "/robots.txt"]
     for leaf in info.leaves:
-        roots.append(f"/{leaf.slug}/")
+        roots.append(info.listing_path(leaf.slug))
         if leaf.sub:
-            roots.append(f"/{leaf.slug}/{leaf.sub}/")
-    if info.key != "hue":
-        roots.append("/rss/home.rss")
-    return roots
+            roots.append(info.listing_path(leaf.slug, leaf.sub))
+    if info.key == "baocantho":
+        roots.append("/rss/home")
+    return list(dict.fromkeys(roots))
 
 
 def _source_of(host: str) -> str:

@@ -22,7 +22,6 @@ from functools import lru_cache
 from crawler.mirror import text_bank as tb
 from crawler.mirror.catalog import SEED, Catalog
 from crawler.mirror.seeds import seed_spec
-from crawler.mirror.sources import HUE_OLD_HOST
 from crawler.mirror.spec import (
     ArticleSpec,
     Category,
@@ -40,19 +39,24 @@ from crawler.mirror.spec import (
     Template,
 )
 
-SAPO_PREFIX: dict[Template, str] = {"baocantho": "(CT) - ", "baoangiang": "", "hue-a": "TTH.VN - ", "hue-b": "HNN - "}
+# Lead prefixes: "(CTO) - " on Cần Thơ's 2026 home page ("(CT) - " in 2021), "TTH.VN - " in Huế's 2022
+# sample, "HNN.VN - " on Huế ngày nay (2025-).
+SAPO_PREFIX: dict[Template, str] = {"baocantho": "(CTO) - ", "baoangiang": "", "hue-vdoc": "TTH.VN - ",
+                                    "hue-a": "TTH.VN - ", "hue-dnn": "HNN.VN - "}
 FIGURE_LAYOUTS: dict[Template, tuple[FigureLayout, ...]] = {
     "baocantho": ("ct-table", "note", "note"),
     "baoangiang": ("note",),
+    "hue-vdoc": ("hue-table", "note"),
     "hue-a": ("hue-table",),
-    "hue-b": ("figure",),
+    "hue-dnn": ("figure",),
 }
 PARA_STYLES: tuple[ParaStyle, ...] = ("plain", "plain", "plain", "nbsp", "inline", "newline")
 HEADING_STYLES: dict[Template, tuple[HeadingStyle, ...]] = {
     "baocantho": ("strong", "strong", "h2", "h3"),
     "baoangiang": ("strong", "h3"),
+    "hue-vdoc": ("strong",),
     "hue-a": ("strong",),
-    "hue-b": ("h2", "h3"),
+    "hue-dnn": ("strong", "h2", "h3"),
 }
 
 
@@ -74,8 +78,11 @@ def _image_base(template: Template, when: datetime) -> str:
         return f"https://baocantho.com.vn/image/fckeditor/upload/{day}/images/"
     if template == "baoangiang":
         return f"https://images.baoangiang.com.vn/image/fckeditor/upload/{day}/images/"
-    host = "file.baothuathienhue.vn" if template == "hue-a" else "file.huengaynay.vn"
-    return f"https://{host}/data2/image/{when:%Y/%m/%d}/upload_{when:%H%M}/"
+    if template == "hue-dnn":  # as on the 2026 home page
+        return f"https://file.huengaynay.vn/data/0/images/{when:%Y/%m/%d}/upload_{when:%H%M}/"
+    if template == "hue-vdoc":  # VDOC paths, already on the new file host (SITES.md)
+        return f"https://file.huengaynay.vn/data2/image/news/{when:%Y/%m/%d}/"
+    return f"https://file.baothuathienhue.vn/data2/image/{when:%Y/%m/%d}/upload_{when:%H%M}/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +95,7 @@ class Headline:
     host: str
     path: str
     template: Template
+    dnn_path: str | None  # Huế: the article's path on huengaynay.vn (every era answers there), else None
     category: Category
     published: datetime
     title: str
@@ -106,10 +114,15 @@ class Generator:
     def template(self, source: str, index: int) -> Template:
         if source != "hue":
             return "baocantho" if source == "baocantho" else "baoangiang"
-        return "hue-a" if self.catalogs[source].host(index) == HUE_OLD_HOST else "hue-b"
+        era = self.catalogs[source].era(index)
+        return "hue-vdoc" if era == "vdoc" else "hue-a" if era == "path" else "hue-dnn"
 
-    def path(self, source: str, category: Category, slug: str, article_id: str) -> str:
-        if source != "hue":
+    def path(self, template: Template, category: Category, slug: str, article_id: str) -> str:
+        """The path an article was published under.
+
+        VDOC (Huế's VDOC era too): ``/<slug>-a<ID>.html``; Huế since: ``/<cate>/<sub>/<slug>-<ID>.html``.
+        """
+        if template in ("baocantho", "baoangiang", "hue-vdoc"):
             return f"/{slug}-a{article_id}.html"
         return f"{category.path}{slug}-{article_id}.html"
 
@@ -119,7 +132,9 @@ class Generator:
             spec = seed_spec(source)
             host = catalog.host(SEED)
             path = spec.url.split(host, 1)[1]
-            return Headline(SEED, spec.article_id, spec.url, host, path, spec.template, spec.category,
+            slug = path.lstrip("/").removesuffix(f"-a{spec.article_id}.html")
+            dnn = self.path("hue-dnn", spec.category, slug, spec.article_id) if source == "hue" else None
+            return Headline(SEED, spec.article_id, spec.url, host, path, spec.template, dnn, spec.category,
                             spec.published, spec.title, spec.sapo)
         info = catalog.info
         rng = random.Random(f"{self.seed}:{source}:{index}:head")
@@ -131,8 +146,9 @@ class Generator:
         article_id = catalog.article_id(index)
         category = info.leaves[catalog.leaf(index)]
         host = catalog.host(index)
-        path = self.path(source, category, slugify(title), article_id)
-        return Headline(index, article_id, f"https://{host}{path}", host, path, template, category,
+        path = self.path(template, category, slugify(title), article_id)
+        dnn = self.path("hue-dnn", category, slugify(title), article_id) if source == "hue" else None
+        return Headline(index, article_id, f"https://{host}{path}", host, path, template, dnn, category,
                         catalog.published(index), title, sapo)
 
     def _article(self, source: str, index: int) -> ArticleSpec:
@@ -202,7 +218,7 @@ class Generator:
                 rows += [(tb.cap(rng.choice(tb.TOPICS)), f"{rng.randint(50, 900)}", f"{tb.number(rng)}%")
                          for _ in range(rng.randint(2, 4))]
                 out.append(DataTable(tuple(rows)))
-            if k == 1 and template in ("baocantho", "baoangiang"):
+            if k == 1 and template in ("baocantho", "baoangiang", "hue-vdoc"):
                 out.append(Noise("ad"))
             elif rng.random() < 0.12:
                 out.append(Noise(rng.choice(("comment", "script", "empty"))))

@@ -13,7 +13,10 @@ Figure layouts:
               as a bare text node after the table (and ``</p>`` makes an empty ``<p>``)
 ``note``      newer VDOC: ``<p class="note ignore"><img><br>caption</p>``
 ``hue-table`` Huế old site: ``<table class="image">`` with the caption in ``td.image_desc``
-``figure``    Huế new site: ``<figure><img><figcaption>caption</figcaption></figure>``
+``figure``    Huế ngày nay (DNN): ``<figure><img><figcaption>caption</figcaption></figure>``
+
+An article of an older era served under its DotNetNuke URL keeps the markup of its body
+(the CMS migrated the stored HTML), so any layout can meet any page template.
 """
 
 from __future__ import annotations
@@ -97,7 +100,7 @@ def _figure(el: Figure, title_raw: str) -> str:
 
 def _noise(el: Noise, template: Template) -> str:
     if el.kind == "ad":
-        host = "baoangiang.com.vn" if template == "baoangiang" else "baocantho.com.vn"
+        host = {"baoangiang": "baoangiang.com.vn", "baocantho": "baocantho.com.vn"}.get(template, "baothuathienhue.vn")
         return f'<div class="AMN_res_{host}_mid"></div>'
     if el.kind == "comment":
         return "<!-- <p>Bản nháp: đoạn này đã được biên tập viên lược bỏ.</p> -->"
@@ -137,6 +140,6 @@ def render_byline(lines: tuple[str, ...], template: Template) -> str:
         return f'<p align="right">{inner}</p>'
     if template == "baoangiang":
         return f'<p class="author ignore">{inner}</p>'
-    if template == "hue-a":
+    if template in ("hue-a", "hue-vdoc"):
         return f'<p align="right"><strong>{inner}</strong></p>'
     return f'<p style="text-align: right;"><em>{inner}</em></p>'

@@ -16,7 +16,7 @@ from types import TracebackType
 from crawler.mirror.catalog import SEED
 from crawler.mirror.faults import FaultSpec, SpecPolicy
 from crawler.mirror.server import MirrorServer, RequestLogEntry
-from crawler.mirror.site import HOME_SIZE, PER_PAGE, Site
+from crawler.mirror.site import PER_PAGE, Site
 from crawler.mirror.snapshot import snapshot
 from crawler.mirror.sources import HOSTS, SOURCES
 from crawler.mirror.spec import ArticleSpec
@@ -26,7 +26,8 @@ class Mirror:
     """The four mirrored hosts on 127.0.0.1; use as a context manager or call start()/stop().
 
     ``articles`` is the number of generated articles per source (the seed articles of
-    ``baocantho`` and ``hue`` come on top); ``robots`` maps a real host name to the
+    ``baocantho`` and ``hue`` come on top; Huế's first third are of its VDOC era, the
+    second of its category-path era, the rest and every later one DotNetNuke's); ``robots`` maps a real host name to the
     robots.txt text to serve instead of the default.  Article pages of the sources in
     ``redesigned`` are served in a new template that no adapter knows (listings and
     feeds unchanged): the way a site redesign looks to the crawler.
@@ -100,6 +101,10 @@ class Mirror:
         spec = self.article(source, article_id)
         return self.mirror_url(spec.url)
 
+    def origin_args(self) -> list[str]:
+        """``--origin HOST=URL`` for every mirrored host: what ``crawler fetch|crawl|replay|parse`` take."""
+        return [f"--origin {host}={origin}" for host, origin in self.origins.items()]
+
     def mirror_url(self, real_url: str) -> str:
         """Map ``https://<real host>/path`` to the mirror origin of that host."""
         for host, origin in self.origins.items():
@@ -115,27 +120,27 @@ class Mirror:
         return snapshot(self.article(source, article_id))
 
     def listing(self, source: str, path: str, page: int = 1) -> list[str]:
-        """Ids of the articles a listing page shows, newest first (``/`` or a category path).
+        """Ids of the articles a listing page shows (``/`` or a category path), once each.
 
         ``path`` is a start page as in ``sources.yaml`` (``/``, ``/thoi-su/``,
-        ``/kinh-te/nong-nghiep/``); ``page`` counts from 1 (``?p=N`` or ``/p/N``; a page
-        past the end lists nothing).  The home page is not paginated: whatever the page
-        number, it shows the newest articles.
+        ``/kinh-te/thong-tin-thi-truong``); ``page`` counts from 1 (``?p=N`` or ``/p/N``; a
+        page past the end lists nothing), its entries newest first.  The home page is not
+        paginated: whatever the page number, it shows what :meth:`Site.home_ids` says, in
+        page order (the newest articles and the newest of each section; on Huế's only
+        six of them, a banner's older article and the footer's).
         """
         catalog = self.site.catalogs[source]
-        info = SOURCES[source]
         if page < 1:
             raise ValueError("page counts from 1")
         if path == "/":
-            indices = catalog.listing(frozenset(range(len(info.leaves))), 0, HOME_SIZE)
-        else:
-            segments = path.strip("/").split("/")
-            if not 1 <= len(segments) <= 2:
-                raise KeyError(path)
-            leaves = info.leaves_under(segments[0], segments[1] if len(segments) == 2 else None)
-            if not leaves:
-                raise KeyError(path)
-            indices = catalog.listing(leaves, (page - 1) * PER_PAGE, PER_PAGE)
+            return self.site.home_ids(source)
+        segments = path.strip("/").split("/")
+        if not 1 <= len(segments) <= 2:
+            raise KeyError(path)
+        leaves = SOURCES[source].leaves_under(segments[0], segments[1] if len(segments) == 2 else None)
+        if not leaves:
+            raise KeyError(path)
+        indices = catalog.listing(leaves, (page - 1) * PER_PAGE, PER_PAGE)
         return [catalog.article_id(i) for i in indices]
 
     def revise(self, source: str, article_id: str) -> int:
@@ -157,6 +162,8 @@ class Mirror:
 def serve(port: int | None, articles: int, seed: int, faults: str | None = None) -> None:
     """Run a mirror in the foreground (``crawler mirror``): print the origins, serve until Ctrl-C.
 
+    Prints one ``host<TAB>origin`` line per host, then a blank line and the same as an
+    ``--origin HOST=URL ...`` argument list to paste after ``crawler fetch|crawl|replay|parse``.
     With ``port`` the four hosts listen on ``port`` .. ``port + 3`` (in the order
     printed); without, on free ports.
     """
@@ -166,6 +173,8 @@ def serve(port: int | None, articles: int, seed: int, faults: str | None = None)
     try:
         for host, origin in mirror.origins.items():
             print(f"{host}\t{origin}", flush=True)
+        # Ready to paste after a crawler command (the real configuration, pointed at this mirror).
+        print("\n" + " ".join(mirror.origin_args()), flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:
         pass

@@ -10,9 +10,12 @@ The seed URLs (paths on the real host, id 136049 and 106825):
 
 - ``baocantho``: ``baocantho.com.vn``
   ``/khac-phuc-tinh-trang-tren-nong-duoi-lanh-tren-quyet-liet-duoi-tho-o--a136049.html``
-- ``hue``: ``baothuathienhue.vn`` (and the same path on ``huengaynay.vn``)
-  ``/chinh-tri-xa-hoi/theo-dong-thoi-su/``
-  ``huy-dong-suc-manh-xa-hoi-va-cac-tang-lop-nhan-dan-trong-thuc-hien-nghi-quyet-106825.html``
+- ``hue``: ``baothuathienhue.vn``
+  ``/huy-dong-suc-manh-xa-hoi-va-cac-tang-lop-nhan-dan-trong-thuc-hien-nghi-quyet-a106825.html``:
+  March 2022, Huế's VDOC era (SITES.md), so a VDOC page in the layout a public scraper of
+  that era implies (``#colcate1``, the date in ``#clear span``, the lead a plain ``<p>``, the
+  body in ``#newscontents``, ``#txtnewsid``); on ``huengaynay.vn`` the same article answers
+  under ``/chinh-tri-xa-hoi/theo-dong-thoi-su/<slug>-106825.html`` in the DotNetNuke template.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Part of the offline mirror.  A small hand-written parser (request line + headers
 request bodies are read by ``Content-Length`` and ignored) serves GET and HEAD with
 keep-alive and pipelining, a listen backlog of 1024, and runs its event loop in a
 background thread so that synchronous tests and the trio-based crawler can both use
-it.  Each port stands for one real host; the ``Host`` header is not consulted.
+it.  Each port stands for one real host; the ``Host`` header only decides whether the
+page's URLs are rewritten to the mirror's origins (:func:`names_real_host`).
 Every request is appended to the request log as a :class:`RequestLogEntry`.
 """
 
@@ -23,6 +24,7 @@ from crawler.errors import MirrorError
 from crawler.mirror.faults import FaultPolicy
 from crawler.mirror.responses import Request, Response, respond
 from crawler.mirror.site import Site, not_found
+from crawler.urls import host_key
 
 BACKLOG = 1024
 CHUNK = 8192
@@ -78,6 +80,23 @@ def _parse(head: bytes, host: str) -> tuple[Request, bool] | None:
     connection = headers.get("connection", "").lower()
     keep_alive = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
     return Request(host, method, target, headers), keep_alive
+
+
+def names_real_host(request: Request) -> bool:
+    """Whether the request's ``Host`` header names the real host this port stands for.
+
+    A crawler that connects to the mirror in place of the real site (curl's
+    ``--connect-to``, ``crawler --origin``) sends ``Host: baocantho.com.vn``: it gets the
+    page as the real site would send it, real URLs and real ``Location`` headers.  A
+    browser or wget pointed at ``http://127.0.0.1:PORT`` sends that address: it gets
+    links rewritten to the mirror's origins, so it stays on the mirror.
+    """
+    value = request.headers.get("host")
+    if value is None:
+        return False
+    # An authority: a default port (80 for http, 443 for the https the crawler asks for) is no port.
+    real = host_key(request.host)
+    return real in (host_key("http://" + value.strip()), host_key("https://" + value.strip()))
 
 
 def _frame(body: bytes) -> Iterable[bytes]:
@@ -215,7 +234,13 @@ class MirrorServer:
             page = not_found()
             return Response(405, [("Allow", "GET, HEAD"), ("Content-Type", page.content_type),
                                   ("Content-Length", str(len(page.body)))], page.body)
-        return respond(self.site.page(request.host, request.target), request)
+        try:
+            page = self.site.page(request.host, request.target, rewrite=not names_real_host(request))
+        except Exception as err:  # a bug of the mirror: answer 500 (and say what), never drop the connection
+            body = f"mirror error: {type(err).__name__}: {err}".encode("utf-8", "replace")
+            return Response(500, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+                            body)
+        return respond(page, request)
 
     def _wire(self, response: Response, keep_alive: bool) -> bytes:
         lines = [f"HTTP/1.1 {response.status} {response.reason}", f"Date: {self._clock.now()}"]

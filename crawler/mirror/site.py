@@ -1,26 +1,38 @@
 """Routing of the mirrored portals: (real host, request target) -> :class:`Page`.
 
-Part of the offline mirror; pure (no sockets), so it serves the HTTP server, the
-tests and, later, a static export alike.  URL scheme per host (paths):
+Part of the offline mirror; pure (no sockets), so it serves the HTTP server, the tests
+and the static export (:mod:`crawler.mirror.export`) alike.  URL scheme per host (paths),
+after the real sites' 2026 home pages (``tests/fixtures/real/*-home-2026-05.html``):
 
 VDOC hosts (``baocantho.com.vn``, ``baoangiang.com.vn``)
-    ``/`` home (newest 30), ``/<cate>/`` and ``/<cate>/<sub>/`` with ``?p=N`` (20 a page,
-    newest first, a page past the end lists nothing), articles ``/<slug>-a<ID>.html``,
-    print copies ``/print/<slug>-a<ID>.html``, RSS ``/rss/home.rss`` and
-    ``/rss/subcate/<sub>/`` (newest 20), ``/robots.txt``; plain 200 pages under
-    ``/video/``, ``/xem-bao/``, ``/su-kien/``, ``/tim-kiem``, ``/news/``, ``/khmer/``.
-Huế hosts (``baothuathienhue.vn``, ``huengaynay.vn``: one database, both serve everything)
-    ``/`` home, ``/<cate>/[<sub>/]`` with ``/p/N``, articles ``/<cate>/[<sub>/]<slug>-<ID>.html``,
-    ``/amp.aspx?newid=<ID>``, ``/rss/<cate>.rss`` (``huengaynay.vn`` only), ``/robots.txt``;
-    plain pages under ``/topic/`` and ``/tim-kiem``.
+    ``/`` home, ``/<cate>/`` and ``/<cate>/<sub>/`` with ``?p=N`` (20 a page, newest first,
+    a page past the end lists nothing; without the trailing slash: 301 to it), articles
+    ``/<slug>-a<ID>.html``, print copies ``/print/<slug>-a<ID>.html``, Cần Thơ's feed
+    ``/rss/home`` (the home page's link) and ``/rss/subcate/<sub>/``, An Giang's sitemaps
+    (named in its robots.txt), ``/robots.txt``; plain 200 pages for the sections without
+    articles (video, e-paper, events, search, English, Khmer, classifieds, ...).
+``huengaynay.vn`` (Huế ngày nay, DotNetNuke)
+    ``/`` home, ``/<cate>`` and ``/<cate>/<sub>`` (no trailing slash; with one: 301 to
+    without) paged ``/p/N``, articles ``/<cate>[/<sub>]/<slug>-<ID>.html`` -- every
+    article id of the database, whatever its era, in the DNN template --,
+    ``/amp.aspx?newid=<ID>``, ``/robots.txt``; plain pages for ``/video…``, ``/topic/…``,
+    ``/tim-kiem…``, ``/so-do-website``, ``/xem-bao``, ``/gui-bai``.  No feed (the home page
+    links none).
+``baothuathienhue.vn`` (the old name)
+    The real host redirects its home page to ``https://huengaynay.vn/``; the mirror does the
+    same for every URL (301, same path and query) except the pages of the articles published
+    under it, which it still serves in the template of their era: the VDOC era's
+    ``/<slug>-a<ID>.html`` and the category-path era's ``/<cate>/<sub>/<slug>-<ID>.html``;
+    plus ``/amp.aspx?newid=<ID>`` and ``/robots.txt``.  Whether the real old host still
+    answers old article URLs is not known; the mirror answers them so that a crawl meets
+    all three templates, and listings link every article by the URL it was published
+    under (the real home page links an old article by its DotNetNuke URL too: the home's
+    banner does the same, so a crawl meets both shapes of one article).
 
-Pages are written with real absolute URLs and rewritten to the mirror origins on the
-way out (:meth:`Site.set_origins`); a bounded LRU keeps the rendered pages.
-
-Extension seam (static export, not implemented): an exporter can call
-:meth:`Site.page` for every target a crawl discovers (or that the catalog
-enumerates) with origins set to the export's base URL, and write ``Page.body`` to
-``<dir>/<host>/<path>``.
+Pages are rendered with real absolute URLs (``https://baocantho.com.vn/…``).  :meth:`Site.page`
+rewrites them, and ``Location`` headers, to the mirror origins of :meth:`Site.set_origins`
+(``rewrite=False`` serves them unchanged: what the server does when a request's ``Host``
+header names the real host).  A bounded LRU keeps the pages it returned.
 """
 
 from __future__ import annotations
@@ -35,26 +47,31 @@ from urllib.parse import parse_qs, urlsplit
 
 from crawler.mirror import feeds, listings
 from crawler.mirror.catalog import SEED, Catalog
+from crawler.mirror.chrome import CT_HIDDEN
 from crawler.mirror.generator import Generator, Headline
 from crawler.mirror.responses import HTML, RSS, TEXT, XML, Page
 from crawler.mirror.seeds import seed_page, seed_spec
-from crawler.mirror.sources import HOST_SOURCE, HOSTS, HUE_NEW_HOST, SOURCES, VN_TZ
+from crawler.mirror.sources import HOST_SOURCE, HOSTS, HUE_NEW_HOST, HUE_OLD_HOST, SOURCES, VN_TZ
 from crawler.mirror.spec import ArticleSpec, Para
-from crawler.mirror.templates_hue import render_hue
-from crawler.mirror.templates_vdoc import render_angiang, render_cantho, render_redesigned
+from crawler.mirror.templates_hue import amp_page, render_hue_a, render_hue_dnn
+from crawler.mirror.templates_vdoc import render_angiang, render_cantho, render_hue_vdoc, render_redesigned
 
 PER_PAGE = 20
-HOME_SIZE = 30
 FEED_SIZE = 20
 SITEMAP_SIZE = 500
+SECTION_SIZE = 4  # newest teasers per section on a home page (Cần Thơ's mega-menus and boxes, An Giang's boxes)
+NEWEST = {"baocantho": 12, "baoangiang": 19, "hue": 6}  # the home pages' "newest" teasers
 EPOCH = datetime(2024, 1, 1, tzinfo=VN_TZ)  # Last-Modified of pages that list nothing
 
-_VDOC_ARTICLE = re.compile(r"/(?:print/)?[a-z0-9-]*-a(\d+)\.html")
-_HUE_ARTICLE = re.compile(r"/(?:[a-z0-9-]+/){1,2}[a-z0-9-]*-(\d+)\.html")
-_HUE_LISTING = re.compile(r"/([a-z0-9-]+)/(?:([a-z0-9-]+)/)?(?:p/(\d+))?")
-_VDOC_PLAIN = ("/video/", "/xem-bao/", "/su-kien/", "/tim-kiem", "/news/", "/khmer/", "/bang-gia-quang-cao")
-_HUE_PLAIN = ("/topic/", "/tim-kiem")
-_HOST_URL = re.compile("https://(" + "|".join(re.escape(h) for h in HOSTS) + ")")
+_VDOC_ARTICLE = re.compile(r"/(?:print/)?[a-z0-9-]*-a([0-9]+)\.html")
+_HUE_ARTICLE = re.compile(r"/(?:[a-z0-9-]+/){1,2}[a-z0-9-]*-([0-9]+)\.html")
+_HUE_LISTING = re.compile(r"/([a-z0-9-]+)(?:/([a-z0-9-]+))?(?:/p/([0-9]+))?")
+_VDOC_PLAIN = ("/video/", "/xem-bao/", "/su-kien/", "/tim-kiem", "/news/", "/khmer/", "/bang-gia-quang-cao",
+               "/rao-vat", "/dia-phuong", "/tin-longform.html", "/tin-infographics.html", "/gop-y.html",
+               "/gui-bai.html", "/dat-bao.html", "/cong-luan-quan-tam-", "/lien-he-quang-cao.html",
+               "/lich-cup-dien.html", "/da-phuong-tien/", "/anh/", "/podcast", "/infographic", "/emagazine/")
+_HUE_PLAIN = ("/video", "/topic/", "/tim-kiem", "/so-do-website", "/xem-bao", "/gui-bai", "/dai-hoi-dang")
+_HOST_URL = re.compile("https://(" + "|".join(re.escape(h) for h in HOSTS) + ")(?![A-Za-z0-9.-])")
 
 
 class Site:
@@ -74,7 +91,7 @@ class Site:
             raise ValueError(f"no such source to redesign: {sorted(unknown)}")
         self.revisions: dict[tuple[str, str], int] = {}
         self.origins: dict[str, str] = {h: f"https://{h}" for h in HOSTS}
-        self._cache: OrderedDict[tuple[str, str, int], Page] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, int, bool], Page] = OrderedDict()
         self._cache_size = cache_pages
         self._lock = threading.Lock()
         self._version = 0
@@ -123,15 +140,21 @@ class Site:
 
     # -- pages ---------------------------------------------------------------------------
 
-    def page(self, host: str, target: str) -> Page:
-        """The page for ``target`` on real host ``host`` (cached, links rewritten)."""
-        key = (host, target, self._version)
+    def page(self, host: str, target: str, *, rewrite: bool = True) -> Page:
+        """The page for ``target`` on real host ``host`` (cached).
+
+        With ``rewrite`` (the default) every real URL in the body and in a ``Location``
+        header points at the mirror origins; without, the page is as the real site would send it.
+        """
+        key = (host, target, self._version, rewrite)
         with self._lock:
             page = self._cache.get(key)
             if page is not None:
                 self._cache.move_to_end(key)
                 return page
         page = self._render(host, target)
+        if rewrite:
+            page = self._rewrite(page)
         with self._lock:
             if key[2] == self._version:
                 self._cache[key] = page
@@ -139,10 +162,20 @@ class Site:
                     self._cache.popitem(last=False)
         return page
 
-    def _finish(self, text: str, content_type: str = HTML, last_modified: datetime | None = None) -> Page:
+    def rewrite_url(self, text: str) -> str:
+        """``text`` with every ``https://<mirrored host>`` replaced by that host's origin."""
         origins = self.origins
-        body = _HOST_URL.sub(lambda m: origins[m.group(1)], text).encode("utf-8")
-        return Page(200, body, content_type, last_modified)
+        return _HOST_URL.sub(lambda m: origins[m.group(1)], text)
+
+    def _rewrite(self, page: Page) -> Page:
+        body = self.rewrite_url(page.body.decode("utf-8")).encode("utf-8") if b"https://" in page.body else page.body
+        headers = tuple((k, self.rewrite_url(v) if k == "Location" else v) for k, v in page.extra_headers)
+        if body is page.body and headers == page.extra_headers:
+            return page
+        return Page(page.status, body, page.content_type, page.last_modified, headers)
+
+    def _finish(self, text: str, content_type: str = HTML, last_modified: datetime | None = None) -> Page:
+        return Page(200, text.encode("utf-8"), content_type, last_modified)
 
     def _render(self, host: str, target: str) -> Page:
         source = HOST_SOURCE.get(host)
@@ -152,30 +185,34 @@ class Site:
         path, query = parts.path or "/", parse_qs(parts.query)
         if path == "/robots.txt":
             return self._finish(feeds.robots(host, self.robots), TEXT, EPOCH)
+        if host == HUE_OLD_HOST:
+            return self._hue_old(target, path, query)
         if source == "hue":
-            return self._hue(host, path, query)
+            return self._hue(path, query)
         return self._vdoc(host, source, path, query)
 
-    def _article_page(self, source: str, path: str, article_id: str) -> Page | None:
+    def _article_page(self, source: str, host: str, article_id: str, path: str, *, dnn: bool = False) -> Page | None:
+        """The page of ``article_id`` if ``host`` + ``path`` is where it was published (or, ``dnn``, its
+        huengaynay.vn path)."""
         catalog = self.catalogs[source]
         index = catalog.index_of(article_id)
         if index is None:
             return None
         head = self.generator.headline(source, index)
-        if head.path != path:
+        if (head.dnn_path if dnn else head.path) != path or (not dnn and head.host != host):
             return None
         if source in self.redesigned:
             text = render_redesigned(self._spec(source, index))
+        elif dnn:
+            text = render_hue_dnn(self._spec(source, index), f"https://{HUE_NEW_HOST}{path}",
+                                  self._heads(source, self._everything(source), 0, 4))
         elif index == SEED:
             text = seed_page(source).decode("utf-8")
         else:
             spec = self._spec(source, index)
-            if spec.template == "baocantho":
-                text = render_cantho(spec)
-            elif spec.template == "baoangiang":
-                text = render_angiang(spec)
-            else:
-                text = render_hue(spec)
+            render = {"baocantho": render_cantho, "baoangiang": render_angiang, "hue-vdoc": render_hue_vdoc,
+                      "hue-a": render_hue_a}[spec.template]
+            text = render(spec)
         return self._finish(text, HTML, head.published)
 
     def _sitemap(self, source: str, origin: str, path: str, everything: frozenset[int]) -> Page:
@@ -190,31 +227,70 @@ class Site:
         if path == "/sitemaps/news.xml":
             heads = self._heads(source, everything, 0, 100)
             return self._finish(feeds.sitemap(heads, news=True), XML, heads[0].published if heads else EPOCH)
-        match = re.fullmatch(r"/sitemaps/articles-(\d+)\.xml", path)
+        match = re.fullmatch(r"/sitemaps/articles-([0-9]+)\.xml", path)
         if match is None or not 1 <= int(match.group(1)) <= files:
             return not_found()
         heads = self._heads(source, everything, (int(match.group(1)) - 1) * SITEMAP_SIZE, SITEMAP_SIZE)
         return self._finish(feeds.sitemap(heads, news=False), XML, max((h.published for h in heads), default=EPOCH))
 
+    def _everything(self, source: str) -> frozenset[int]:
+        return frozenset(range(len(SOURCES[source].leaves)))
+
     def _heads(self, source: str, leaves: frozenset[int], offset: int, limit: int) -> list[Headline]:
         return [self.generator.headline(source, i) for i in self.catalogs[source].listing(leaves, offset, limit)]
 
-    def _listing_page(self, text: str, heads: list[Headline]) -> Page:
+    def _listing_page(self, text: str, heads: Iterable[Headline]) -> Page:
         return self._finish(text, HTML, max((h.published for h in heads), default=EPOCH))
+
+    # -- home pages ------------------------------------------------------------------------
+
+    def home_view(self, source: str) -> listings.HomeView:
+        """What a source's home page shows (see :mod:`crawler.mirror.listings`)."""
+        info = SOURCES[source]
+        newest = self._heads(source, self._everything(source), 0, NEWEST[source])
+        if source == "hue":
+            catalog = self.catalogs[source]
+            extra: list[tuple[str, Headline]] = []
+            if catalog.count and catalog.era(0) != "dnn":  # the oldest article, by its DotNetNuke URL
+                oldest = self.generator.headline(source, 0)
+                extra.append((f"https://{HUE_NEW_HOST}{oldest.dnn_path}", oldest))
+            if catalog.rename_index < catalog.count:  # the first article of the DotNetNuke era
+                first = self.generator.headline(source, catalog.rename_index)
+                extra.append((first.url, first))
+            return listings.HomeView(newest, {}, tuple(extra))
+        sections = {slug: self._heads(source, info.leaves_under(slug), 0, SECTION_SIZE) for slug in info.tops()}
+        return listings.HomeView(newest, sections)
+
+    def home_ids(self, source: str) -> list[str]:
+        """The article ids a source's home page links, in page order, once each."""
+        view = self.home_view(source)
+        if source == "hue":
+            heads = [*view.newest, *(h for _url, h in view.extra)]
+        elif source == "baocantho":  # mega-menus first (the hidden sections have none), then the top, then boxes
+            mega = [h for slug, hs in view.sections.items() if slug not in CT_HIDDEN for h in hs]
+            heads = [*mega, *view.newest, *(h for hs in view.sections.values() for h in hs)]
+        else:
+            heads = [*view.newest, *(h for hs in view.sections.values() for h in hs)]
+        return list(dict.fromkeys(h.article_id for h in heads))
+
+    def _home(self, source: str) -> Page:
+        view = self.home_view(source)
+        render = {"baocantho": listings.cantho_home, "baoangiang": listings.angiang_home, "hue": listings.hue_home}
+        heads = [*view.newest, *(h for hs in view.sections.values() for h in hs), *(h for _u, h in view.extra)]
+        return self._listing_page(render[source](view), heads)
+
+    # -- VDOC ------------------------------------------------------------------------------
 
     def _vdoc(self, host: str, source: str, path: str, query: dict[str, list[str]]) -> Page:
         info = SOURCES[source]
         origin = f"https://{host}"
-        everything = frozenset(range(len(info.leaves)))
         if path == "/":
-            heads = self._heads(source, everything, 0, HOME_SIZE)
-            view = listings.ListingView("Trang chủ", (), heads, None, None, 1)
-            return self._listing_page(listings.vdoc_listing(info, origin, view), heads)
-        if path == "/rss/home.rss":
-            heads = self._heads(source, everything, 0, FEED_SIZE)
+            return self._home(source)
+        if source == "baocantho" and path == "/rss/home":
+            heads = self._heads(source, self._everything(source), 0, FEED_SIZE)
             return self._feed(f"{origin}/", heads)
         if source == "baoangiang" and (path == "/sitemap.xml" or path.startswith("/sitemaps/")):
-            return self._sitemap(source, origin, path, everything)
+            return self._sitemap(source, origin, path, self._everything(source))
         if path.startswith("/rss/subcate/"):
             sub = path.removeprefix("/rss/subcate/").rstrip("/")
             leaves = frozenset(n for n, leaf in enumerate(info.leaves) if leaf.sub == sub)
@@ -227,15 +303,19 @@ class Site:
                     return not_found()
                 spec = self._spec(source, index)
                 return self._finish(listings.print_page(spec), HTML, spec.published)
-            return self._article_page(source, path, match.group(1)) or not_found()
+            return self._article_page(source, host, match.group(1), path) or not_found()
         if path.startswith(_VDOC_PLAIN):
             return self._finish(listings.simple_page(info.key, f"Trang {path} của {host}"), HTML, EPOCH)
         segments = path.strip("/").split("/")
-        if not path.endswith("/") or len(segments) > 2:
+        if not 1 <= len(segments) <= 2:
             return not_found()
         leaves = info.leaves_under(segments[0], segments[1] if len(segments) == 2 else None)
+        if not leaves:
+            return not_found()
+        if not path.endswith("/"):  # the real menu has /cong-nghe/khoa-hoc-thuong-thuc once, without "/"
+            return redirect(f"{origin}{path}/")
         raw_page = query.get("p", ["1"])[0]
-        if not leaves or not raw_page.isdigit() or int(raw_page) < 1:
+        if not raw_page.isdigit() or not raw_page.isascii() or int(raw_page) < 1:
             return not_found()
         return self._category(source, host, path, leaves, int(raw_page), lambda n: f"{origin}{path}?p={n}")
 
@@ -248,57 +328,71 @@ class Site:
         heads = self._heads(source, leaves, offset, PER_PAGE)
         total = self.catalogs[source].total(leaves)
         first = info.leaves[min(leaves)]
-        crumbs: list[tuple[str, str]] = [(f"{origin}/{first.slug}/", first.name)]
-        if len(leaves) == 1 and first.sub:
-            crumbs.append((f"{origin}{first.path}", first.sub_name or ""))
+        crumbs: list[tuple[str, str]] = [(f"{origin}{info.listing_path(first.slug)}", first.name)]
+        if all(info.leaves[n].sub == first.sub for n in leaves) and first.sub:
+            crumbs.append((f"{origin}{info.listing_path(first.slug, first.sub)}", first.sub_name or ""))
         prev_url = (f"{origin}{path}" if page == 2 else page_url(page - 1)) if page > 1 else None
         next_url = page_url(page + 1) if offset + PER_PAGE < total else None
         title = crumbs[-1][1]
         if source == "hue":
-            rss = f"https://{HUE_NEW_HOST}/rss/{first.slug}.rss"
-            view = listings.ListingView(title, tuple(crumbs), heads, prev_url, next_url, page, rss)
-            return self._listing_page(listings.hue_listing(origin, view), heads)
-        rss = f"{origin}/rss/subcate/{first.sub}/" if len(leaves) == 1 and first.sub else f"{origin}/rss/home.rss"
+            view = listings.ListingView(title, tuple(crumbs), heads, prev_url, next_url, page)
+            return self._listing_page(listings.hue_category(view), heads)
+        single = len(crumbs) == 2
+        home_feed = f"{origin}/rss/home" if source == "baocantho" else None
+        rss = f"{origin}/rss/subcate/{first.sub}/" if single else home_feed
         view = listings.ListingView(title, tuple(crumbs), heads, prev_url, next_url, page, rss)
-        return self._listing_page(listings.vdoc_listing(info, origin, view), heads)
+        return self._listing_page(listings.vdoc_category(source, view), heads)
 
     def _feed(self, link: str, heads: list[Headline]) -> Page:
         text = feeds.rss("Tin mới nhất", link, "Tin tức mới nhất", heads)
         return self._finish(text, RSS, max((h.published for h in heads), default=EPOCH))
 
-    def _hue(self, host: str, path: str, query: dict[str, list[str]]) -> Page:
-        info = SOURCES["hue"]
-        origin = f"https://{host}"
-        if path == "/":
-            heads = self._heads("hue", frozenset(range(len(info.leaves))), 0, HOME_SIZE)
-            view = listings.ListingView("Trang chủ", (), heads, None, None, 1)
-            return self._listing_page(listings.hue_listing(origin, view), heads)
+    # -- Huế -------------------------------------------------------------------------------
+
+    def _amp(self, query: dict[str, list[str]]) -> Page:
+        article_id = query.get("newid", [""])[0]
+        if self.catalogs["hue"].index_of(article_id) is None:
+            return not_found()
+        spec = self.article("hue", article_id)
+        return self._finish(amp_page(spec), HTML, spec.published)
+
+    def _hue_old(self, target: str, path: str, query: dict[str, list[str]]) -> Page:
+        """baothuathienhue.vn: the pages of its own articles; everything else moved to huengaynay.vn."""
         if path == "/amp.aspx":
-            article_id = query.get("newid", [""])[0]
-            if self.catalogs["hue"].index_of(article_id) is None:
-                return not_found()
-            spec = self.article("hue", article_id)
-            return self._finish(listings.amp_page(spec), HTML, spec.published)
-        if path.startswith("/rss/") and path.endswith(".rss"):
-            leaves = info.leaves_under(path[5:-4])
-            if host != HUE_NEW_HOST or not leaves:
-                return not_found()
-            return self._feed(f"{origin}/", self._heads("hue", leaves, 0, FEED_SIZE))
+            return self._amp(query)
+        match = _VDOC_ARTICLE.fullmatch(path) or _HUE_ARTICLE.fullmatch(path)
+        if match and not path.startswith("/print/"):
+            page = self._article_page("hue", HUE_OLD_HOST, match.group(1), path)
+            if page is not None:
+                return page
+        return redirect(f"https://{HUE_NEW_HOST}{target}")
+
+    def _hue(self, path: str, query: dict[str, list[str]]) -> Page:
+        info = SOURCES["hue"]
+        origin = f"https://{HUE_NEW_HOST}"
+        if path == "/":
+            return self._home("hue")
+        if path == "/amp.aspx":
+            return self._amp(query)
+        if path.startswith(_HUE_PLAIN):
+            return self._finish(listings.simple_page("Huế", f"Trang {path} của {HUE_NEW_HOST}"), HTML, EPOCH)
         match = _HUE_ARTICLE.fullmatch(path)
         if match:
-            return self._article_page("hue", path, match.group(1)) or not_found()
-        if path.startswith(_HUE_PLAIN):
-            return self._finish(listings.simple_page("Huế", f"Trang {path} của {host}"), HTML, EPOCH)
-        match = _HUE_LISTING.fullmatch(path)
-        if not match or (match.group(3) is None and not path.endswith("/")):
+            return self._article_page("hue", HUE_NEW_HOST, match.group(1), path, dnn=True) or not_found()
+        match = _HUE_LISTING.fullmatch(path.rstrip("/"))
+        if not match:
             return not_found()
         cate, sub, number = match.groups()
         leaves = info.leaves_under(cate, sub)
-        page = int(number) if number else 1
-        if not leaves or page < 1:
+        if not leaves:
             return not_found()
-        base = f"/{cate}/{sub}/" if sub else f"/{cate}/"
-        return self._category("hue", host, base, leaves, page, lambda n: f"{origin}{base}p/{n}")
+        if path.endswith("/"):  # DotNetNuke's links have no trailing slash
+            return redirect(f"{origin}{path.rstrip('/')}")
+        page = int(number) if number else 1
+        if page < 1:
+            return not_found()
+        base = info.listing_path(cate, sub)
+        return self._category("hue", HUE_NEW_HOST, base, leaves, page, lambda n: f"{origin}{base}/p/{n}")
 
 
 def revised(spec: ArticleSpec, revision: int) -> ArticleSpec:
@@ -312,3 +406,9 @@ def revised(spec: ArticleSpec, revision: int) -> ArticleSpec:
 
 def not_found() -> Page:
     return Page(404, listings.simple_page("404", "Không tìm thấy trang").encode("utf-8"))
+
+
+def redirect(location: str) -> Page:
+    """A permanent redirect (``Location`` on a real host; rewritten like the body)."""
+    body = listings.simple_page("301", f"Moved to {location}").encode("utf-8")
+    return Page(301, body, HTML, None, (("Location", location),))

@@ -29,7 +29,9 @@ FigureLayout = Literal["ct-table", "note", "hue-table", "figure"]
 HeadingStyle = Literal["strong", "h2", "h3"]
 NoiseKind = Literal["ad", "comment", "script", "empty"]
 ParaStyle = Literal["plain", "nbsp", "inline", "nfd", "newline"]
-Template = Literal["baocantho", "baoangiang", "hue-a", "hue-b"]
+# "hue-vdoc": Huế's VDOC era (baothuathienhue.vn/<slug>-a<ID>.html); "hue-a": the 2022-2024 category-path
+# pages of baothuathienhue.vn (markup a guess); "hue-dnn": DotNetNuke on huengaynay.vn (2025-).
+Template = Literal["baocantho", "baoangiang", "hue-vdoc", "hue-a", "hue-dnn"]
 
 
 @dataclass(frozen=True, slots=True)

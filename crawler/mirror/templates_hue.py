@@ -1,15 +1,13 @@
-"""Article pages of Báo Thừa Thiên Huế / Huế ngày nay: two invented template variants.
+"""Article pages of Báo Thừa Thiên Huế / Huế ngày nay in two of its three eras, and its AMP copies.
 
-Part of the offline mirror.  No saved article page of this site exists (SITES.md),
-so both variants are guesses built around what the sample snapshot shows: the
-order breadcrumb, date ``DD/MM/YYYY - HH:MM``, title, lead, body with captions and
-bold subheadings, byline ``Bài, ảnh: …``, ``Chia sẻ bài viết``, then an unrelated
-``ĐỒNG HÀNH CÙNG DOANH NGHIỆP`` box.  The variant is chosen per article by its era:
-articles published before the rename (primary host ``baothuathienhue.vn``) use A,
-later ones (primary host ``huengaynay.vn``) use B.  Either page is served unchanged
-under both host names.
+Part of the offline mirror.  No saved article page of this site exists (SITES.md), so
+both templates here are guesses built around what the sample snapshot shows (the order
+breadcrumb, date, title, lead, body with captions and bold subheadings, byline
+``Bài, ảnh: …``, ``Chia sẻ bài viết``, then an unrelated box) and, for DotNetNuke, the
+conventions of the real 2026 home page.  The era of an article (:meth:`Catalog.era`)
+picks its template; the VDOC era (2021-2022) is :func:`crawler.mirror.templates_vdoc.render_hue_vdoc`.
 
-Variant A (older, VDOC-like, ``baothuathienhue.vn``):
+Category-path era ("hue-a", 2022-2024, ``baothuathienhue.vn/<cate>/<sub>/<slug>-<ID>.html``):
 
 - ``div.breadcrumb``: ``<a>Trang chủ</a> › <a>category</a> › <a>subcategory</a>``
 - ``div.detail-meta span.date``: ``DD/MM/YYYY - HH:MM``
@@ -20,30 +18,38 @@ Variant A (older, VDOC-like, ``baothuathienhue.vn``):
 - share label ``<div class="detail-share"><b>Chia sẻ bài viết</b>``, then ``div.box-dhdn``
 - article id: only in the URL (``…-<ID>.html``); no hidden input, no meta.
 
-Variant B (newer, ``huengaynay.vn``), deliberately sharing no class name with A,
-so that only text anchors find the fields:
+DotNetNuke ("hue-dnn", 2025-, ``huengaynay.vn/<cate>[/<sub>]/<slug>-<ID>.html``): the real
+home page's skin (``dnn_ctr…`` module ids, ``DnnModule``, ``article``, ``h3.i-title >
+a.item-title`` teasers, ``div.sub-news`` lists) around an article module:
 
-- ``nav.crumbs > ol > li > a`` (``Trang chủ`` first, no separator glyphs)
-- ``article.story > header.story-head``: kicker (rare) ``h3.sup``, title ``h1.title``,
-  then ``div.meta > time.pub`` (date text ``DD/MM/YYYY - HH:MM``, ISO ``datetime``
-  attribute) and a view counter
-- lead ``h2.lead`` starting ``HNN - `` (prefix a guess)
-- body ``div.body``: ``<h2>``/``<h3>`` subheadings, ``<figure><figcaption>`` captions;
-  byline ``<p style="text-align: right;"><em>Bài: …</em></p>`` always matching
-  ``^(Bài|Tin|Ảnh|Bài và ảnh|Bài, ảnh|Tin, ảnh)\\s*:``
-- ``footer.story-foot div.share-bar span.lbl`` = ``Chia sẻ bài viết:``, then tags,
-  a ``section.more`` "Đọc thêm" list and the ``div.box-dhdn`` box
-- article id: in the URL and in ``<meta property="article:id" content="ID">``.
+- ``div.detail-news``: ``div.list-breadcrumb`` (``Trang chủ``, category, subcategory, no glyphs)
+- ``article.detail``: kicker (rare) ``p.i-kicker``, title ``h1.i-title``, ``div.i-info >
+  span.i-date`` in DNN's form ``Thứ Năm, 05/03/2026 10:17`` (weekday, no dash), lead
+  ``h2.i-sapo`` starting ``HNN.VN - `` for articles of this era
+- body ``div#dnn_ctr<N>_View_ContentDetail.i-content``, ending with the byline
+  ``<p style="text-align: right;"><strong>Bài, ảnh: …</strong></p>``
+- ``div.i-share`` = ``Chia sẻ bài viết:``, tags (``/topic/<slug>-<n>.html``), then
+  ``div.sub-news`` "Tin cùng chuyên mục" and a module of ``article`` teasers.
+- no article id in the page: only the URL carries it.
+
+Every article, whatever its era, also answers on ``huengaynay.vn`` under its DNN path in
+this template (one database; the body keeps the markup it was written in).  AMP copies
+(``/amp.aspx?newid=<ID>``, both hosts) carry the whole article.
 """
 
 from __future__ import annotations
 
 import random
+import zlib
+from collections.abc import Sequence
 
-from crawler.mirror.generator import slugify
+from crawler.mirror.chrome import dnn_module, dnn_page, hue_vdoc_header
+from crawler.mirror.generator import Headline, slugify
 from crawler.mirror.html_body import attr, esc, render_body, render_byline
 from crawler.mirror.sources import HUE, HUE_NEW_HOST, HUE_OLD_HOST
 from crawler.mirror.spec import ArticleSpec, Related
+
+WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 
 DHDN_ITEMS = (
     "Doanh nghiệp đồng hành cùng chương trình an sinh xã hội",
@@ -52,12 +58,8 @@ DHDN_ITEMS = (
 )
 
 
-def hue_menu(origin: str) -> str:
-    return "".join(f'<li><a href="{origin}/{slug}/">{esc(name)}</a></li>' for slug, name in HUE.tops().items())
-
-
 def dhdn_box(origin: str) -> str:
-    items = "".join(f'<li><a href="{origin}/kinh-te/doanh-nghiep/">{esc(t)}</a></li>' for t in DHDN_ITEMS)
+    items = "".join(f'<li><a href="{origin}/kinh-te/">{esc(t)}</a></li>' for t in DHDN_ITEMS)
     return f'<div class="box-dhdn"><h3>ĐỒNG HÀNH CÙNG DOANH NGHIỆP</h3><ul>{items}</ul></div>'
 
 
@@ -77,12 +79,19 @@ def _tags(spec: ArticleSpec, origin: str) -> str:
     return " ".join(f'<a href="{origin}/topic/{slugify(t)}/">{esc(t)}</a>' for t in spec.tags)
 
 
-def render_hue(spec: ArticleSpec) -> str:
-    return render_hue_a(spec) if spec.template == "hue-a" else render_hue_b(spec)
+def dnn_date(spec: ArticleSpec) -> str:
+    """The date as DotNetNuke prints it: ``Thứ Năm, 05/03/2026 10:17``."""
+    when = spec.published
+    return f"{WEEKDAYS[when.weekday()]}, {when:%d/%m/%Y %H:%M}"
+
+
+def topic_url(tag: str) -> str:
+    """A tag page as the real site links them: ``/topic/chuyen-doi-so-33.html`` (a small number, no article id)."""
+    return f"https://{HUE_NEW_HOST}/topic/{slugify(tag)}-{zlib.crc32(tag.encode()) % 90 + 10}.html"
 
 
 def render_hue_a(spec: ArticleSpec) -> str:
-    """Variant A: the older baothuathienhue.vn page."""
+    """The category-path page of baothuathienhue.vn (2022-2024)."""
     rng = random.Random(f"render:{spec.source}:{spec.article_id}")
     origin = f"https://{HUE_OLD_HOST}"
     crumbs = " › ".join(f'<a href="{h}">{esc(n)}</a>' for h, n in _crumbs(spec, origin))
@@ -102,9 +111,7 @@ def render_hue_a(spec: ArticleSpec) -> str:
 <meta property="og:title" content="{attr(spec.title)}"><meta property="og:image" content="{attr(image)}">
 </head>
 <body>
-<div id="header"><a class="logo" href="{origin}/">Báo Thừa Thiên Huế</a>
-<ul class="main-menu">{hue_menu(origin)}</ul>
-<a class="search" href="{origin}/tim-kiem/">Tìm kiếm</a></div>
+{hue_vdoc_header()}
 <div class="main-content">
 <div class="col-main">
 <div class="breadcrumb">{crumbs}</div>
@@ -128,56 +135,91 @@ def render_hue_a(spec: ArticleSpec) -> str:
 """
 
 
-def render_hue_b(spec: ArticleSpec) -> str:
-    """Variant B: the newer huengaynay.vn page."""
+
+
+def _dnn_crumbs(spec: ArticleSpec) -> str:
+    cat = spec.category
+    items = [(f"https://{HUE_NEW_HOST}", "Trang chủ"), (HUE.listing_path(cat.slug), cat.name)]
+    if cat.sub:
+        items.append((HUE.listing_path(cat.slug, cat.sub), cat.sub_name or ""))
+    return "".join(f'<li><a href="{attr(h)}" title="{attr(n)}">{esc(n)}</a></li>' for h, n in items)
+
+
+def dnn_teaser(h: Headline, url: str) -> str:
+    """A teaser as on the real home page: ``article > div.article-thumbnail`` and ``h3.i-title > a.item-title``."""
+    return (
+        f'<article><div class="article-thumbnail animation-scale square"><a href="{attr(url)}" title="{attr(h.title)}">'
+        f'<img alt="{attr(h.title)}" src="https://file.huengaynay.vn/data/0/images/{h.published:%Y/%m/%d}/upload_3831/'
+        f'{h.article_id}.jpg?dpi=150&quality=100&w=570&mode=crop&anchor=topcenter"></a></div>'
+        f'<h3 class="i-title"><a class="item-title" href="{attr(url)}" title="{attr(h.title)}">{esc(h.title)}</a></h3>'
+        "</article>"
+    )
+
+
+def render_hue_dnn(spec: ArticleSpec, url: str, more: Sequence[Headline] = ()) -> str:
+    """An article page of huengaynay.vn (DotNetNuke) at ``url``; ``more`` are teasers for the side module."""
     rng = random.Random(f"render:{spec.source}:{spec.article_id}")
-    origin = f"https://{HUE_NEW_HOST}"
-    crumbs = "".join(f'<li><a href="{h}">{esc(n)}</a></li>' for h, n in _crumbs(spec, origin))
-    kicker = f'<h3 class="sup">{esc(spec.kicker)}</h3>\n' if spec.kicker else ""
-    lead = f'<h2 class="lead">{esc(spec.sapo)}</h2>\n' if spec.sapo else ""
-    image = spec.images[0].image if spec.images else f"https://file.{HUE_NEW_HOST}/data2/image/logo.png"
-    iso = spec.published.isoformat()
+    kicker = f'<p class="i-kicker">{esc(spec.kicker)}</p>\n' if spec.kicker else ""
+    sapo = f'<h2 class="i-sapo">{esc(spec.sapo)}</h2>\n' if spec.sapo else ""
+    image = spec.images[0].image if spec.images else "https://file.huengaynay.vn/image/images/noimages.png"
+    tags = " ".join(f'<a href="{topic_url(t)}" title="{attr(t)}">{esc(t)}</a>' for t in spec.tags)
+    module = 2650 + int(spec.article_id) % 7
+    detail = f"""<div class="detail-news">
+<div class="list-breadcrumb"><ul>{_dnn_crumbs(spec)}</ul></div>
+<article class="detail">
+{kicker}<h1 class="i-title">{esc(spec.title)}</h1>
+<div class="i-info"><span class="i-date">{dnn_date(spec)}</span> <span class="i-view"><i class="fa fa-eye">
+</i> {rng.randint(120, 9800)}</span></div>
+{sapo}<div id="dnn_ctr{module}_View_ContentDetail" class="i-content">
+{render_body(spec.body, spec.template, rng, spec.title)}
+{render_byline(spec.byline, "hue-dnn")}
+</div>
+<div class="i-share"><span class="title-share">Chia sẻ bài viết:</span>
+<a href="https://www.facebook.com/sharer/sharer.php?u={attr(url)}" rel="nofollow">Facebook</a>
+<a href="https://zalo.me/share" rel="nofollow">Zalo</a></div>
+<div class="i-tags"><span>Từ khóa:</span> {tags}</div>
+</article>
+<div class="sub-news"><h3 class="title-box">Tin cùng chuyên mục</h3><ul>{_links(spec.related)}</ul></div>
+</div>"""
+    side = '<div class="post-slide list-lasted">' + "".join(dnn_teaser(h, h.url) for h in more) + "</div>"
+    body = f"""<div class="container"><div class="row">
+<div class="col-md-8"><div id="dnn_mainContent">{dnn_module(module, detail)}</div></div>
+<div class="col-md-4"><div id="dnn_rightPane">{dnn_module(5777, side)}</div></div>
+</div></div>"""
+    head = (f'<meta id="MetaDescription" name="DESCRIPTION" content="{attr(spec.sapo or "")}" />\n'
+            f'<meta content="article" property="og:type" /><meta itemprop="headline" property="og:title" '
+            f'content="{attr(spec.title)}" /><meta itemprop="url" property="og:url" content="{attr(url)}" />\n'
+            f'<meta itemprop="thumbnailUrl" property="og:image" content="{attr(image)}" />\n'
+            f'<link rel="amphtml" href="https://{HUE_NEW_HOST}/amp.aspx?newid={spec.article_id}" />\n')
+    return dnn_page(f"{spec.title} - Huế ngày nay", url, head, body)
+
+
+def amp_page(spec: ArticleSpec) -> str:
+    """The AMP copy of a Huế article (``/amp.aspx?newid=ID``, either host): the whole article, plainly.
+
+    Breadcrumb, date, kicker, title, lead, body, byline and the share label, in the order
+    of the article page, so the text anchors read the same snapshot from it.
+    """
+    rng = random.Random(f"render:{spec.source}:{spec.article_id}")
+    cat = spec.category
+    crumbs = f'<a href="https://{HUE_NEW_HOST}{HUE.listing_path(cat.slug)}">{esc(cat.name)}</a>'
+    if cat.sub:
+        sub_url = f"https://{HUE_NEW_HOST}{HUE.listing_path(cat.slug, cat.sub)}"
+        crumbs += f' › <a href="{sub_url}">{esc(cat.sub_name or "")}</a>'
+    kicker = f'<p class="kicker">{esc(spec.kicker)}</p>\n' if spec.kicker else ""
+    sapo = f'<p class="sapo">{esc(spec.sapo)}</p>\n' if spec.sapo else ""
     return f"""<!doctype html>
-<html lang="vi">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{esc(spec.title)} | Báo Huế ngày nay</title>
+<html amp lang="vi">
+<head><meta charset="utf-8"><title>{esc(spec.title)}</title>
 <link rel="canonical" href="{attr(spec.url)}">
-<link rel="amphtml" href="{origin}/amp.aspx?newid={spec.article_id}">
-<meta property="article:id" content="{spec.article_id}">
-<meta property="article:published_time" content="{iso}">
-<meta property="og:type" content="article"><meta property="og:url" content="{attr(spec.url)}">
-<meta property="og:title" content="{attr(spec.title)}">
-<meta property="og:description" content="{attr(spec.sapo or '')}">
-<meta property="og:image" content="{attr(image)}">
-</head>
-<body class="page-detail">
-<header class="site-header"><a class="brand" href="{origin}/">Huế ngày nay</a>
-<nav class="menu"><ul>{hue_menu(origin)}</ul></nav></header>
-<main class="site-main"><div class="wrap">
-<nav class="crumbs" aria-label="breadcrumb"><ol>{crumbs}</ol></nav>
-<article class="story">
-<header class="story-head">
-{kicker}<h1 class="title">{esc(spec.title)}</h1>
-<div class="meta"><time class="pub" datetime="{iso}">{spec.date_line}</time>
-<span class="views">{rng.randint(120, 9800)} lượt xem</span></div>
-</header>
-{lead}<div class="body">
+<style amp-boilerplate>body{{visibility:hidden}}</style></head>
+<body><div class="breadcrumb">{crumbs}</div>
+<p class="date">{spec.date_line}</p>
+{kicker}<h1>{esc(spec.title)}</h1>
+{sapo}<div class="content">
 {render_body(spec.body, spec.template, rng, spec.title)}
 {render_byline(spec.byline, spec.template)}
 </div>
-<footer class="story-foot">
-<div class="share-bar"><span class="lbl">Chia sẻ bài viết:</span>
-<a href="https://www.facebook.com/sharer/sharer.php?u={attr(spec.url)}">Facebook</a>
-<a href="https://zalo.me/share">Zalo</a></div>
-<div class="tags"><span>Từ khóa:</span> {_tags(spec, origin)}</div>
-</footer>
-</article>
-<section class="more"><h3>Đọc thêm</h3><ul>{_links(spec.related)}</ul></section>
-{dhdn_box(origin)}
-</div></main>
-<footer class="site-footer"><p>Báo Huế ngày nay - Cơ quan của Thành ủy Huế</p></footer>
-</body>
-</html>
+<p class="share"><b>Chia sẻ bài viết</b></p>
+</body></html>
 """

@@ -1,4 +1,4 @@
-"""Article pages of the VDOC CMS family: Báo Cần Thơ and Báo An Giang.
+"""Article pages of the VDOC CMS family: Báo Cần Thơ, Báo An Giang, and Báo Thừa Thiên Huế's VDOC era.
 
 Part of the offline mirror.  The markup follows the saved real pages
 (``fixtures/real/baocantho-a80443.html`` and ``baoangiang-a367201.html``) field by
@@ -16,38 +16,13 @@ from __future__ import annotations
 
 import random
 
+from crawler.mirror.chrome import angiang_header, cantho_header, hue_vdoc_header
 from crawler.mirror.html_body import attr, esc, render_body, render_byline
-from crawler.mirror.sources import ANGIANG, CANTHO, SourceInfo
 from crawler.mirror.spec import ArticleSpec, Para, Related
 
 CT = "https://baocantho.com.vn"
 AG = "https://baoangiang.com.vn"
-
-
-def vdoc_menu(info: SourceInfo, origin: str) -> str:
-    """Header navigation: categories with their mega-menus plus the non-article links."""
-    items: list[str] = []
-    for slug, name in info.tops().items():
-        subs = "".join(
-            f'<li class="level1"><a href="{origin}/{slug}/{leaf.sub}/" title="{attr(leaf.sub_name or "")}">'
-            f"{esc(leaf.sub_name or '')}</a></li>"
-            for leaf in info.leaves
-            if leaf.slug == slug and leaf.sub
-        )
-        mega = f'<div class="mega-menu"><ul class="list-bc">{subs}</ul></div>' if subs else ""
-        items.append(f'<li><a href="{origin}/{slug}/" title="{attr(name)}">{esc(name)}</a>{mega}</li>')
-    first_sub = next(leaf.sub for leaf in info.leaves if leaf.sub)
-    return (
-        '<div id="header"><ul class="menu-top">\n' + "\n".join(items) + "\n</ul>\n"
-        f'<span class="item"><a href="{origin}/video/">Video</a></span>\n'
-        f'<span class="item item-blue"><a target="xembaogiay" href="{origin}/xem-bao/bao-ngay/">'
-        "Đọc báo giấy Online</a></span>\n"
-        f'<span class="item"><a href="{origin}/su-kien/chuyen-doi-so-toan-dien.9.html">'
-        "Chuyển đổi số toàn diện</a></span>\n"
-        f'<span class="item"><a href="{origin}/rss/subcate/{first_sub}/"><span class="sprite rss"></span></a></span>\n'
-        f'<form action="{origin}/tim-kiem.html" method="get"><input name="q" type="text"></form>\n'
-        f'<span class="item"><a href="{origin}/news/">English</a></span></div>\n'
-    )
+HUE = "https://baothuathienhue.vn"
 
 
 def _related_items(related: tuple[Related, ...]) -> str:
@@ -61,29 +36,45 @@ def _related_items(related: tuple[Related, ...]) -> str:
     )
 
 
-def _cantho_breadcrumb(spec: ArticleSpec) -> str:
+def _cantho_breadcrumb(spec: ArticleSpec, origin: str = CT) -> str:
     if not spec.show_breadcrumb:
         return ""
     cat = spec.category
     sub = (
-        f'\n\t\t\t\t<span class="fw400"> > <a style="color:#b0b0b0;" href="{CT}/{cat.slug}/{cat.sub}/">'
+        f'\n\t\t\t\t<span class="fw400"> > <a style="color:#b0b0b0;" href="{origin}/{cat.slug}/{cat.sub}/">'
         f"{esc(cat.sub_name or '')}</a></span>"
         if cat.sub else ""
     )
     # Quirk seen on the real site: the category link goes to the English section's /news/<cate>/.
+    top = f"{origin}/news/{cat.slug}/" if origin == CT else f"{origin}/{cat.slug}/"
     return (
         '\t\t<div class="titlecate">\n\t\t\t<h1>\n'
-        f'\t\t\t\t<a href="{CT}/news/{cat.slug}/">{esc(cat.name)}</a>{sub}\t\t\t</h1>\n\t\t</div>\n'
+        f'\t\t\t\t<a href="{top}">{esc(cat.name)}</a>{sub}\t\t\t</h1>\n\t\t</div>\n'
     )
 
 
 def render_cantho(spec: ArticleSpec) -> str:
     """An article page of baocantho.com.vn."""
+    return _render_classic(spec, CT, "Báo Cần Thơ Online", cantho_header())
+
+
+def render_hue_vdoc(spec: ArticleSpec) -> str:
+    """An article page of baothuathienhue.vn in its VDOC era (2021-2022): the Cần Thơ template's layout.
+
+    Whether Huế's VDOC pages had Cần Thơ's ``div.titlecate h1`` breadcrumb is not known; the
+    hand-written seed page (``data/seed-hue.html``) shows the other layout a public scraper
+    implies (``#clear span`` date, a plain ``<p>`` lead, no ``<h1>`` breadcrumb).
+    """
+    return _render_classic(spec, HUE, "Báo Thừa Thiên Huế Online", hue_vdoc_header())
+
+
+def _render_classic(spec: ArticleSpec, origin: str, site: str, menu: str) -> str:
+    """The classic VDOC article page (Cần Thơ's, fixtures/real/baocantho-a80443.html)."""
     rng = random.Random(f"render:{spec.source}:{spec.article_id}")
     raw_title = spec.raw_title
     url = spec.url
-    print_url = f"{CT}/print/{url.rsplit('/', 1)[1]}"
-    image = spec.images[0].image if spec.images else f"{CT}/image/error/300x220.jpg"
+    print_url = f"{origin}/print/{url.rsplit('/', 1)[1]}"
+    image = spec.images[0].image if spec.images else f"{origin}/image/error/300x220.jpg"
     kicker = f'\t\t<h2 class="sapo-kicker">{esc(spec.kicker)}</h2>\n' if spec.kicker else ""
     sapo = f'\t\t<div class="detail-desc"><p class="fontd">{esc(spec.sapo)}</p></div>\n' if spec.sapo else ""
     body = render_body(spec.body, spec.template, rng, raw_title)
@@ -92,15 +83,15 @@ def render_cantho(spec: ArticleSpec) -> str:
     return f"""<!DOCTYPE html>
 <html lang="vi">
 <head>
-<title>{esc(raw_title)} - Báo Cần Thơ Online</title>
+<title>{esc(raw_title)} - {site}</title>
 <meta http-equiv="Content-Type" content="text/html; charset=utf-8" />
 <meta name="Keywords" content="báo Cần Thơ,tin Cần Thơ,tin tức Cần Thơ,tin nhanh,cập nhật,báo điện tử" />
 <meta name="Description" content="" />
 <meta name="robots" content="index,follow" />
-<base href="{CT}/static/templates/version1/homepage/" />
+<base href="{origin}/static/templates/version1/homepage/" />
 <link rel="canonical" href="{attr(url)}" /><link href="css/bootstrap.min.css" rel="stylesheet">
 <script language="javascript" type="text/javascript">
-var DOMAIN = "{CT}/";
+var DOMAIN = "{origin}/";
 </script>
 <meta property="og:type" content="article" /><meta property="og:url" content="{attr(url)}" />
 <meta property="og:title" content="{attr(raw_title)}" /><meta property="og:description" content="" />
@@ -116,9 +107,9 @@ var DOMAIN = "{CT}/";
   </script>
 </head>
 <body>
-{vdoc_menu(CANTHO, CT)}<div id="content" data="">
+{menu}<div id="content" data="">
 	<div id="colcate1">
-{_cantho_breadcrumb(spec)}		<div id="clear" class="sharemxh detail-fb-like-share">
+{_cantho_breadcrumb(spec, origin)}		<div id="clear" class="sharemxh detail-fb-like-share">
 			<span class="pubdate 128">{spec.date_line}</span>
 			<div class="fright">
 				<!-- <a title="Chia sẻ bài viết lên twitter"
@@ -253,7 +244,7 @@ def render_angiang(spec: ArticleSpec) -> str:
     </script>
 </head>
 <body data="cate/detail/cate={cat.slug}/subcate={cat.sub or ''}">
-{vdoc_menu(ANGIANG, AG)}<div class="container" data-name="cate-detail" data="1">
+{angiang_header()}<div class="container" data-name="cate-detail" data="1">
     <div class="row">
       <div class="col-xs-12">
         <div class="col-left">
