@@ -127,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "and the machine has 2+ CPUs, else 0")
     p.set_defaults(func=cmd_crawl)
 
+    p = sub.add_parser("failed", help="list the articles that failed, why, and when they are tried again")
+    p.add_argument("--archive", type=Path, default=Path("archive"), help="archive directory (default: archive)")
+    p.add_argument("--source", default=None, metavar="KEY", help="only this source")
+    p.add_argument("--json", action="store_true", help="one JSON object per article")
+    p.set_defaults(func=cmd_failed)
+
     p = sub.add_parser("mirror", help="serve the offline mirror of the portals until interrupted")
     p.add_argument("--port", type=argtypes.port, default=None,
                    help="first port (one port per host, consecutive; default: free ports)")
@@ -427,6 +433,27 @@ def cmd_verify(args: argparse.Namespace) -> int:
     print(f"verify: {args.archive}: {report.warcs} WARC files, {report.snapshots} snapshots: {verdict}",
           file=sys.stderr)
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def cmd_failed(args: argparse.Namespace) -> int:
+    import json
+
+    from crawler.store import Store
+
+    with Store(args.archive, readonly=True) as store:
+        failed = store.failed(args.source)
+    for item in failed:
+        if args.json:
+            print(json.dumps({"source": item.source, "article_id": item.article_id, "url": item.url,
+                              "attempts": item.attempts, "retried": "on schedule" if item.failed else "next run",
+                              "next_try": item.next_try, "last_error": item.last_error}, ensure_ascii=False))
+        else:
+            when = f"next try {item.next_try}" if item.next_try else "tried again next run"
+            print(f"{item.source}\t{item.article_id}\t{item.attempts} attempt(s), {when}\t{item.url}\t"
+                  f"{item.last_error}")
+    if not args.json:
+        print(f"failed: {len(failed)} article(s) not archived after failing", file=sys.stderr)
+    return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

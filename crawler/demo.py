@@ -14,14 +14,12 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import trio
-
 from crawler.archiver import Archive
 from crawler.config import Sources, load_sources
-from crawler.crawl import Crawl, CrawlOptions, SourceStats
-from crawler.fetcher import Fetcher, FetchPolicy
+from crawler.crawl import CrawlOptions
 from crawler.mirror import Mirror
 from crawler.replay import ReplayStats, replay, warc_files, write_outputs
+from crawler.run import EXIT_OK, RunSettings, report, run_crawl
 from crawler.store import Store
 from crawler.workers import auto_workers
 
@@ -37,15 +35,14 @@ def run_demo(*, archive: Path, sources_path: Path | None, articles: int, seed: i
               + ", ".join(f"{host} -> {url}" for host, url in mirror.origins.items()))
         options = CrawlOptions(delay=0.0, host_concurrency=4, global_concurrency=16, workers=auto_workers([0.0]))
 
-        async def crawl() -> dict[str, SourceStats]:
-            with Archive(archive, sources) as arch:
-                async with Fetcher(FetchPolicy(timeout=10), origins=sources.origins) as fetcher:
-                    return await Crawl(sources, arch, fetcher, options).run()
-
-        stats = trio.run(crawl)
+        settings = RunSettings(archive=archive, timeout=10, progress=False)
+        with Archive(archive, sources) as arch:  # the run's stats file goes to runs/, as for `crawler crawl`
+            result = run_crawl(arch, sources, options, settings)
+        report(result, settings)
+        if result.code != EXIT_OK:
+            return result.code
+        stats = result.stats
         crawl_seconds = time.monotonic() - started
-        for source_stats in stats.values():
-            print(source_stats.summary())
 
         # Oracle: every article the mirror serves is archived with exactly the expected text.
         wrong: list[str] = []

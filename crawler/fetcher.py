@@ -30,7 +30,6 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     retry_if_exception_type,
-    stop_after_attempt,
     wait_exponential_jitter,
 )
 
@@ -90,6 +89,32 @@ class RedirectError(PermanentFetchError):
     def __init__(self, message: str, *, url: str, hops: tuple[FetchResult, ...]) -> None:
         super().__init__(message, url=url, status=hops[-1].status if hops else None)
         self.hops = hops
+
+
+class ConnectionRefused(TransientFetchError):
+    """The host refused the connection (nothing listens there)."""
+
+
+def _was_refused(exc: BaseException) -> bool:
+    """Whether every connection attempt behind ``exc`` was refused (trio groups one error per address)."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    refused = False
+    while todo:
+        error = todo.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, BaseExceptionGroup):
+            todo.extend(error.exceptions)
+        elif isinstance(error, ConnectionRefusedError):
+            refused = True
+        elif isinstance(error, OSError) and error.errno is not None:
+            return False  # another cause (unreachable network, timeout...): retried as usual
+        for linked in (error.__cause__, error.__context__):
+            if linked is not None:
+                todo.append(linked)
+    return refused
 
 
 def _retry_after(value: str | None, now: datetime) -> float | None:
@@ -301,6 +326,13 @@ class Fetcher:
             delay = max(delay, exc.retry_after)
         return delay
 
+    def _stop(self, state: RetryCallState) -> bool:
+        """Out of attempts: ``retries`` of them, but a refused connection is tried once more only
+        (a host that refuses is down: the crawl's per-host breaker gives it up, in seconds)."""
+        exc = state.outcome.exception() if state.outcome else None
+        limit = min(self.policy.retries, 1) if isinstance(exc, ConnectionRefused) else self.policy.retries
+        return state.attempt_number >= limit + 1
+
     def _retry_after_acceptable(self, exc: BaseException) -> bool:
         retry_after = getattr(exc, "retry_after", None)
         return retry_after is None or retry_after <= self.policy.max_retry_after
@@ -338,7 +370,7 @@ class Fetcher:
 
         retrying = AsyncRetrying(
             sleep=self._sleep,
-            stop=stop_after_attempt(self.policy.retries + 1),
+            stop=self._stop,
             wait=self._wait,
             retry=retry_if_exception_type(TransientFetchError) & retry_if_exception(self._retry_after_acceptable)
             & retry_if_exception(lambda _exc: give_up is None or not give_up()),
@@ -390,6 +422,8 @@ class Fetcher:
         except httpx2.ConnectError as exc:
             if _is_certificate_error(exc):
                 raise PermanentFetchError(f"TLS certificate rejected: {exc}", url=url) from exc
+            if _was_refused(exc):
+                raise ConnectionRefused(f"cannot connect ({exc})", url=url) from exc
             raise TransientFetchError(f"cannot connect ({exc})", url=url) from exc
         except httpx2.HTTPError as exc:  # remote protocol errors, disconnects, proxy errors, ...
             raise TransientFetchError(f"{type(exc).__name__}: {exc}", url=url) from exc

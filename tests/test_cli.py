@@ -576,3 +576,9 @@ def test_demo_twice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert re.findall(r"^\w+: (\d+) new", out, re.M) == ["0", "0", "0"]
     assert ", 0 differ, " in out and f"{total} byte-identical, 0 differing" in out
     assert err == ""
+    # Each demo run leaves its stats file, as `crawler crawl` does; the second one saw 304s only.
+    runs = sorted((archive / "runs").glob("*.json"))
+    assert len(runs) == 2
+    second = json.loads(runs[1].read_text(encoding="utf-8"))
+    assert second["exit_code"] == 0 and all(s["new"] == 0 and s["listings_not_modified"] > 0
+                                            for s in second["sources"].values())
