@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import resource
 import signal
 import sys
 import time
@@ -194,6 +195,7 @@ def run_crawl(archive: Archive, sources: Sources, options: CrawlOptions, setting
     except CrawlerError as err:
         result.error = str(err)
     elapsed = time.monotonic() - clock
+    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     result.collapsed = [s.source for s in result.stats.values() if s.collapsed]
     result.unreachable = {s.source: why for s in result.stats.values() if (why := s.unreachable) is not None}
     result.code = (EXIT_FAILED if result.error else EXIT_INTERRUPTED if result.interrupted
@@ -205,6 +207,9 @@ def run_crawl(archive: Archive, sources: Sources, options: CrawlOptions, setting
         "options": {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(options).items()},
         "sources": {key: s.as_dict() for key, s in result.stats.items()},
         "recovered": [f"{item.path}: {item.what}" for item in archive.recovered],
+        # CPU seconds since this process started (its own, and its archive workers' once they ended).
+        "cpu": {"crawl_user": own.ru_utime, "crawl_system": own.ru_stime, "workers_user": workers.ru_utime,
+                "workers_system": workers.ru_stime},
     }
     stats_path = settings.archive / "runs" / f"{started.strftime('%Y%m%dT%H%M%S%fZ')}.json"
     try:

@@ -113,7 +113,6 @@ def metadata(article: Article, *, sha256: str, location: WarcLocation, fetched_a
         "kicker": article.kicker,
         "title": article.title,
         "sapo": article.sapo,
-        "body": list(article.body),
         "byline": article.byline,
         "images": [{"url": image.url, "caption": image.caption} for image in article.images],
         "rules": dict(article.rules),

@@ -73,22 +73,33 @@ class Archiving:
         self._settled: list[tuple[str, str]] = []
         self._caches: list[CacheEntry] = []
         self._latest: dict[tuple[str, str], tuple[int, str, str]] = {}  # rows not committed yet
+        self._archived: dict[str, set[str]] = {}  # source -> archived article ids (loaded once, kept current)
         self._first_pending: float | None = None
         self._busy: dict[tuple[str, str], trio.Event] = {}  # (source, article id) being archived
 
     # -- the catalog, in batches ---------------------------------------------------------------
 
+    def _ids(self, key: str) -> set[str]:
+        ids = self._archived.get(key)
+        if ids is None:
+            ids = self._archived[key] = self.store.archived_ids(key)
+        return ids
+
     def latest(self, key: str, article_id: str) -> tuple[int, str, str] | None:
-        return self._latest.get((key, article_id)) or self.store.latest(key, article_id)
+        pending = self._latest.get((key, article_id))
+        if pending is not None or article_id not in self._ids(key):
+            return pending
+        return self.store.latest(key, article_id)
 
     def archived(self, key: str, article_id: str) -> bool:
-        return (key, article_id) in self._latest or self.store.has_article(key, article_id)
+        return article_id in self._ids(key)
 
     def _add(self, row: SnapshotRow | None = None, settled: tuple[str, str] | None = None,
              cache: CacheEntry | None = None) -> None:
         if row is not None:
             self._rows.append(row)
             self._latest[(row.source, row.article_id)] = (row.version, row.sha256, row.text_path)
+            self._ids(row.source).add(row.article_id)
         if settled is not None:
             self._settled.append(settled)
         if cache is not None:
