@@ -185,9 +185,14 @@ class SnapshotWriter:
 
     def _journal_fd(self) -> int:
         if self._journal is None:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
             make_parent(self.journal_path)
-            self._journal = os.open(self.journal_path,
-                                    os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            try:
+                self._journal = os.open(self.journal_path, flags, 0o644)
+            except FileNotFoundError:  # the directory went away since we made it
+                _MADE_DIRS.discard(self.journal_path.parent)
+                make_parent(self.journal_path)
+                self._journal = os.open(self.journal_path, flags, 0o644)
         return self._journal
 
     def write(self, article: Article, text: str, location: WarcLocation, fetched_at: datetime,
