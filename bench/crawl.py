@@ -33,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -62,9 +63,9 @@ from crawler.urls import host_key
 
 BENCH = Path(__file__).resolve().parent
 CHILD_TIMEOUT = 600.0  # seconds for any one client run
-TARGET_RAW = 0.70
-TARGET_SCRAPY = 3.0
-TARGET_WGET = 0.5
+TARGET_SCRAPY = 1.5  # crawler pages/s >= 1.5x Scrapy (storing nothing), same run
+TARGET_WGET = 2.0  # crawler pages/s >= 2x wget --warc-file, same run
+TARGET_CPU_MS = 1.6  # CPU (user + system) of the crawler's whole process tree per page
 TARGET_RSS_GROWTH = 1.5
 SCRAPY_SETTINGS = {
     "ROBOTSTXT_OBEY": "False", "LOG_LEVEL": "WARNING", "AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0",
@@ -89,6 +90,7 @@ class Result:
     articles: int | None = None
     statuses: dict[int, int] = field(default_factory=dict)
     note: str = ""
+    file_create_us: list[float] = field(default_factory=list)  # probe files created during the run (wall µs)
 
     @property
     def pps_span(self) -> float:
@@ -101,6 +103,39 @@ class Result:
     @property
     def cpu_ms_per_page(self) -> float:
         return 1000 * (self.child.user + self.child.system) / self.pages if self.pages else float("nan")
+
+
+class FileProbe:
+    """Creates, writes and closes a small file every ``interval`` seconds beside the archive while a client
+    runs: what file creation costs on this VM at that moment (it is sometimes 10x slower for minutes)."""
+
+    def __init__(self, directory: Path, interval: float = 0.2) -> None:
+        self.directory = directory
+        self.interval = interval
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        n = 0
+        while not self._stop.wait(self.interval):
+            path = self.directory / f"probe-{n}.txt"
+            started = time.perf_counter()
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            os.write(fd, b"x" * 4000)
+            os.close(fd)
+            self.samples.append(1e6 * (time.perf_counter() - started))
+            n += 1
+
+    def __enter__(self) -> FileProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 @dataclass(slots=True)
@@ -233,11 +268,13 @@ class Bench:
     def _measure(self, client: str, setting: str, argv: list[str], *, cwd: Path | None = None,
                  env: dict[str, str] | None = None) -> tuple[Result, list[LogEntry]]:
         offset = self.log.stat().st_size if self.log.exists() else 0
-        child = run_child(argv, timeout=CHILD_TIMEOUT, cwd=cwd, env=env)
+        with FileProbe(self.work / "file-probe") as probe:
+            child = run_child(argv, timeout=CHILD_TIMEOUT, cwd=cwd, env=env)
         time.sleep(0.2)  # nginx writes its log line after the response
         entries = read_log(self.log, offset)
         statuses = Counter(e.status for e in entries)
-        result = Result(client, setting, len(entries), span(entries), child, statuses=dict(statuses))
+        result = Result(client, setting, len(entries), span(entries), child, statuses=dict(statuses),
+                        file_create_us=probe.samples)
         if child.returncode not in (0, 8):  # wget: 8 = some 404s (the page past a listing's end)
             result.note = f"exit {child.returncode}: {child.stderr.strip()[-300:]}"
         return result, entries
@@ -262,6 +299,11 @@ class Bench:
         if stats_files:
             record = json.loads(stats_files[-1].read_text(encoding="utf-8"))
             result.articles = sum(s["new"] for s in record["sources"].values())
+            cpu = record.get("cpu")
+            if cpu and result.pages:
+                per = {k: 1000 * v / result.pages for k, v in cpu.items()}
+                result.note += (f" crawl process {per['crawl_user']:.2f}+{per['crawl_system']:.2f}, archive workers "
+                                f"{per['workers_user']:.2f}+{per['workers_system']:.2f} ms/page;")
             failures = [f"{url}: {why}" for s in record["sources"].values() for url, why in s["failures"].items()]
             if failures or result.articles != site.articles:
                 result.note += f" {result.articles}/{site.articles} articles archived, {len(failures)} failures"
@@ -376,8 +418,8 @@ def tree_rss(result: Result) -> float:
 
 def print_table(groups: dict[tuple[str, str], list[Result]]) -> None:
     print("| client | setting | runs | pages | articles | pages/s (span) | pages/s (wall) | articles/s (span) "
-          "| CPU ms/page user+sys | peak RSS MB (process tree) | notes |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          "| CPU ms/page user+sys | peak RSS MB (process tree) | file creation µs median/max | notes |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for (client, setting), runs in groups.items():
         articles = [r.articles for r in runs if r.articles is not None]
         aps = median([r.articles / r.seconds_span for r in runs if r.articles]) if articles else None
@@ -387,7 +429,13 @@ def print_table(groups: dict[tuple[str, str], list[Result]]) -> None:
         print(f"| {client} | {setting} | {len(runs)} | {median([r.pages for r in runs]):.0f} | "
               f"{f'{median(articles):.0f}' if articles else ''} | {median([r.pps_span for r in runs]):.0f} | "
               f"{median([r.pps_wall for r in runs]):.0f} | {f'{aps:.0f}' if aps else ''} | "
-              f"{user:.2f}+{system:.2f} | {median([tree_rss(r) for r in runs]):.0f} | {notes} |")
+              f"{user:.2f}+{system:.2f} | {median([tree_rss(r) for r in runs]):.0f} | {file_creation(runs)} | "
+              f"{notes} |")
+
+
+def file_creation(runs: list[Result]) -> str:
+    samples = [s for r in runs for s in r.file_create_us]
+    return f"{median(samples):.0f}/{max(samples):.0f}" if samples else ""
 
 
 def report(bench: Bench, wrk_rows: list[tuple[str, str, int, float, int]], small: Site, large: Site) -> int:
@@ -429,18 +477,21 @@ def report(bench: Bench, wrk_rows: list[tuple[str, str, int, float, int]], small
     best = max(crawl_settings, key=lambda s: med(big, s))
     ours = med(big, best)
     verdicts = []
+    runs = groups[(big, best)]
+    cpu = median([1000 * (r.child.user + r.child.system) / r.pages for r in runs if r.pages])
+    verdicts.append((f"crawler {best} CPU of the process tree <= {TARGET_CPU_MS} ms/page", TARGET_CPU_MS / cpu, 1.0,
+                     f"{cpu:.2f} ms/page"))
     raw = med("raw httpx2+trio", best)
-    verdicts.append((f"crawler {best} >= {TARGET_RAW:.0%} of the raw ceiling at {best}", ours / raw, TARGET_RAW,
-                     f"{ours:.0f} / {raw:.0f} pages/s"))
+    print(f"\n(reference, not a target: the crawler at {best} runs at {ours / raw:.0%} of the raw httpx2 ceiling)")
     scrapy_settings = [s for (c, s) in groups if c == "scrapy"]
     if scrapy_settings:
         best_scrapy = max(scrapy_settings, key=lambda s: med("scrapy", s))
         scrapy = med("scrapy", best_scrapy)
-        verdicts.append((f"crawler {best} >= {TARGET_SCRAPY:.0f}x Scrapy (best: {best_scrapy})", ours / scrapy,
+        verdicts.append((f"crawler {best} >= {TARGET_SCRAPY}x Scrapy (best: {best_scrapy})", ours / scrapy,
                          TARGET_SCRAPY, f"{ours:.0f} / {scrapy:.0f} pages/s"))
     if ("wget", "1 connection") in groups:
         wget = med("wget", "1 connection")
-        verdicts.append((f"crawler {best} >= {TARGET_WGET}x wget", ours / wget, TARGET_WGET,
+        verdicts.append((f"crawler {best} >= {TARGET_WGET:.0f}x wget --warc-file", ours / wget, TARGET_WGET,
                          f"{ours:.0f} / {wget:.0f} pages/s"))
     small_name = f"crawler crawl [{small.name}]"
     for setting in crawl_settings:
@@ -454,7 +505,7 @@ def report(bench: Bench, wrk_rows: list[tuple[str, str, int, float, int]], small
     print("| target | figures | ratio | verdict |")
     print("|---|---|---:|---|")
     for label, ratio, target, figures in verdicts:
-        shown = figures.rsplit("= ", 1)[1] if "RSS" in label else f"{ratio:.2f}"
+        shown = figures.rsplit("= ", 1)[1] if "RSS" in label else figures if "CPU" in label else f"{ratio:.2f}"
         print(f"| {label} | {figures} | {shown} | {'PASS' if ratio >= target else 'FAIL'} |")
     return 0
 
