@@ -21,6 +21,7 @@ from crawler.models import ExtractionFailure
 from crawler.recovery import Recovered, reconcile, recover_warcs, replay_journals
 from crawler.snapshots import WrittenSnapshot
 from crawler.store import SCHEMA_VERSION, CacheEntry, Store
+from crawler.warc import WARC_GZIP_LEVEL
 from crawler.worker import ArchiveWorker
 
 DEFAULT_WARC_SIZE = 1_000_000_000
@@ -53,7 +54,7 @@ class Archive:
     """An archive directory: its lock, its catalog, and the WARC settings of its writers."""
 
     def __init__(self, root: Path, sources: Sources, *, warc_size: int = DEFAULT_WARC_SIZE,
-                 gzip_level: int = 6, wait: bool = False) -> None:
+                 gzip_level: int = WARC_GZIP_LEVEL, wait: bool = False) -> None:
         """Lock the archive (:class:`ArchiveBusy` when another run holds it), then recover from a crash."""
         self.root = root
         self.sources = sources

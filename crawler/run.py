@@ -49,6 +49,7 @@ from crawler.errors import CrawlerError
 from crawler.fetcher import Fetcher, FetchPolicy
 from crawler.lock import ArchiveBusy
 from crawler.store import atomic_write
+from crawler.warc import WARC_GZIP_LEVEL
 
 EXIT_OK, EXIT_FAILED, EXIT_COLLAPSED, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 3, 4, 130
 SHOWN_FAILURES = 5  # failed URLs printed per source at the end (all are in the stats file)
@@ -64,7 +65,7 @@ class RunSettings:
     progress: bool | None = None  # None: when stderr is a terminal
     timeout: float = 30.0
     warc_size: int = 1_000_000_000
-    gzip_level: int = 6
+    gzip_level: int = WARC_GZIP_LEVEL
 
 
 class JsonFormatter(logging.Formatter):

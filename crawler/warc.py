@@ -59,6 +59,10 @@ __all__ = [
 ]
 
 WARC_VERSION = "WARC/1.1"
+# Deflate level of the records (one gzip member each): 3 costs about what 1 does and writes ~2 % less
+# than 1; 6 (zlib's default, Heritrix's and wget's) costs ~1.4x more CPU for ~2 % smaller files; a body
+# that arrived compressed is stored at level 0 (bench/warc_gzip.py, docs/decisions/0011-crawl-pipeline.md).
+WARC_GZIP_LEVEL = 3
 _CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
 _REVISIT_PROFILES = {
     "server-not-modified": "http://netpreserve.org/warc/1.1/revisit/server-not-modified",
@@ -142,7 +146,7 @@ class WarcWriter:
         *,
         max_size: int = 1_000_000_000,
         info: Mapping[str, str] | None = None,
-        gzip_level: int = 6,
+        gzip_level: int = WARC_GZIP_LEVEL,
     ) -> None:
         if not prefix or "/" in prefix or os.sep in prefix:
             raise ValueError(f"bad WARC file prefix {prefix!r}")

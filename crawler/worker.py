@@ -41,7 +41,7 @@ from crawler.jobs import ArchiveJob, ArchiveReply
 from crawler.models import ExtractionFailure, FetchResult, WarcLocation
 from crawler.normalize import render_snapshot
 from crawler.snapshots import SnapshotWriter
-from crawler.warc import WarcWriter, payload_digest, read_response_at
+from crawler.warc import WARC_GZIP_LEVEL, WarcWriter, payload_digest, read_response_at
 
 _FRAME = struct.Struct("!I")
 MAX_FRAME = 1 << 30
@@ -51,7 +51,7 @@ class ArchiveWorker:
     """Writes the WARC records and snapshots of one archive directory; one job at a time."""
 
     def __init__(self, root: Path, sources: Iterable[SourceConfig], *, warc_size: int = 1_000_000_000,
-                 gzip_level: int = 6, name: str | None = None) -> None:
+                 gzip_level: int = WARC_GZIP_LEVEL, name: str | None = None) -> None:
         self.root = root
         self.extraction = Extraction(root, sources)
         self.warc_size = warc_size

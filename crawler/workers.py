@@ -38,6 +38,7 @@ import trio
 from crawler.config import SourceConfig
 from crawler.jobs import ArchiveJob, ArchiveReply
 from crawler.recovery import Recovered, recover_warcs
+from crawler.warc import WARC_GZIP_LEVEL
 from crawler.worker import _FRAME, MAX_FRAME, ArchiveWorker
 
 log = logging.getLogger("crawler.workers")
@@ -312,7 +313,7 @@ def _frame(message: object) -> bytes:
 
 @asynccontextmanager
 async def open_archive_pool(root: Path, sources: Iterable[SourceConfig], *, processes: int,
-                            warc_size: int = 1_000_000_000, gzip_level: int = 6,
+                            warc_size: int = 1_000_000_000, gzip_level: int = WARC_GZIP_LEVEL,
                             deadline: float = JOB_DEADLINE) -> AsyncIterator[ArchivePool]:
     """An :class:`ArchivePool` for the archive at ``root``; on exit every WARC file is closed.
 
