@@ -19,7 +19,8 @@ SHARE_LABEL = "Chia sẻ bài viết"
 VN_TZ = timezone(timedelta(hours=7), "+07:00")
 
 # Characters that carry no text: removed, not turned into spaces (U+FEFF counts as a space).
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+_INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff"
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 # Date then time, as the sites print it: "09/03/2022 - 19:50" (VDOC), "Thứ Năm, 05/03/2026 10:17"
 # (DNN, Huế 2025-), "05/03/2026, 10:17", "05/03/2026 | 10:17", "05/03/2026 lúc 10:17".  ASCII digits
 # only: int() would read Arabic-Indic or fullwidth digits too.
@@ -44,7 +45,7 @@ def clean_line(text: str) -> str:
     which is what FORMAT.md asks for, and is several times faster than a regular expression.
     """
     if not text.isascii():
-        if _INVISIBLE.search(text):
+        if any(char in text for char in _INVISIBLE_CHARS):  # faster than a regex search, and rare
             text = _INVISIBLE.sub(lambda m: " " if m.group() == "\ufeff" else "", text)
         text = " ".join(text.split())
         return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)

@@ -75,25 +75,27 @@ def extract_blocks(
 
     # Iterative pre-order walk with explicit "leave" markers.
     stack: list[tuple[LexborNode, bool]] = [(root, False)]
+    pop, push = stack.pop, stack.append
     while stack:
-        node, leaving = stack.pop()
+        node, leaving = pop()
         tag = node.tag or ""
         if leaving:
             if tag in BLOCK_TAGS:
                 flush()
-            if open_ids and open_ids[-1] == node.mem_id:
+            mem_id = node.mem_id
+            if open_ids and open_ids[-1] == mem_id:
                 open_ids.pop()
-            # Leaving a caption container without a caption: forget the pending image.
-            pending[:] = [p for p in pending if p[1] != node.mem_id]
+            if pending:  # leaving a caption container without a caption: forget the pending image
+                pending[:] = [p for p in pending if p[1] != mem_id]
             continue
         if tag == "-text":
             text = node.text_content
             if text and (line or not text.isspace()):  # white space before any text never counts
                 line.append(text)
             continue
-        if tag.startswith("-") or tag.startswith("!") or tag in SKIP_TAGS:
+        if tag[:1] in ("-", "!") or tag in SKIP_TAGS:
             continue  # comments, doctype, scripts, forms...
-        if node is not root and skip is not None and skip(node):
+        if skip is not None and node is not root and skip(node):
             continue
         if tag == "br":
             flush()
@@ -110,13 +112,8 @@ def extract_blocks(
         if tag in BLOCK_TAGS:
             flush()
         open_ids.append(node.mem_id)
-        stack.append((node, True))
-        children: list[LexborNode] = []
-        child = node.child
-        while child is not None:
-            children.append(child)
-            child = child.next
-        stack.extend((c, False) for c in reversed(children))
+        push((node, True))
+        stack.extend([(child, False) for child in reversed(list(node.iter(include_text=True)))])
     flush()
     return out
 
