@@ -38,7 +38,7 @@ from crawler.codings import MAX_BODY_BYTES
 from crawler.connect import CheckedBackend, CheckedTransport, Resolver
 from crawler.errors import PermanentFetchError, TransientFetchError
 from crawler.models import FetchResult
-from crawler.origins import NO_ORIGINS, Origins
+from crawler.origins import NO_ORIGINS, Origins, host_header
 
 __all__ = ["DEFAULT_POLICY", "FetchPolicy", "Fetcher", "RedirectError"]
 
@@ -261,7 +261,7 @@ class Fetcher:
         self._sleep = sleep
         self._transport_factory = transport_factory
         self._resolver = resolver
-        self._clients: dict[tuple[str, str, int], httpx2.AsyncClient] = {}
+        self._clients: dict[tuple[str, str, int, str | None], httpx2.AsyncClient] = {}
         self._ssl: ssl.SSLContext | None = None  # one for all clients: loading the CA bundle takes ~30 ms
         self._closed = False
         self._backoff = wait_exponential_jitter(
@@ -286,19 +286,23 @@ class Fetcher:
             except httpx2.HTTPError:  # a connection that fails to close cleanly is still gone
                 pass
 
-    def _client(self, url: httpx2.URL) -> httpx2.AsyncClient:
-        key = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
+    def _client(self, url: httpx2.URL, host: str | None = None) -> httpx2.AsyncClient:
+        """The client of ``url``'s origin; ``host``: the Host it sends (an origin standing in for a real host)."""
+        key = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80), host)
         client = self._clients.get(key)
         if client is None:
             transport = self._transport()
+            headers = {
+                "User-Agent": self.policy.user_agent,
+                "Accept": ACCEPT,
+                "Accept-Language": ACCEPT_LANGUAGE,
+                "Accept-Encoding": ACCEPT_ENCODING,
+            }
+            if host is not None:
+                headers["Host"] = host
             client = _Client(
                 verify=self._ssl or True,
-                headers={
-                    "User-Agent": self.policy.user_agent,
-                    "Accept": ACCEPT,
-                    "Accept-Language": ACCEPT_LANGUAGE,
-                    "Accept-Encoding": ACCEPT_ENCODING,
-                },
+                headers=headers,
                 timeout=httpx2.Timeout(self.policy.timeout),
                 limits=_LIMITS,
                 follow_redirects=False,
@@ -395,16 +399,15 @@ class Fetcher:
         self, url: str, headers: Mapping[str, str] | None, on_send: Callable[[], None] | None = None
     ) -> FetchResult:
         try:
-            target = httpx2.URL(url)
             wire = self.origins.connect_url(url)
-            if wire is not None:  # --origin: connect elsewhere, ask for the real host's page
-                headers = {**(headers or {}), "Host": target.netloc.decode("ascii")}
-                target = httpx2.URL(wire)
+            # --origin: connect elsewhere and ask for the real host's page (its client sends that Host).
+            real_host = host_header(url) if wire is not None else None
+            target = httpx2.URL(wire or url)  # parsed once: httpx2 checks every character in Python
         except (httpx2.InvalidURL, TypeError, ValueError, UnicodeDecodeError) as exc:
             raise PermanentFetchError(f"invalid URL: {exc}", url=url) from exc
         if target.scheme not in ("http", "https") or not target.host:
             raise PermanentFetchError("not an http(s) URL", url=url)
-        client = self._client(target)
+        client = self._client(target, real_host)
         fetched_at = datetime.now(UTC)
         deadline: AbstractContextManager[object] = (
             trio.fail_after(self.policy.total_timeout) if self.policy.total_timeout else nullcontext()

@@ -98,6 +98,17 @@ class Origins:
 NO_ORIGINS = Origins()
 
 
+def host_header(url: str) -> str:
+    """The ``Host`` header a request for ``url`` carries: the host (IDNA) and a port unless the default."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").encode("idna").decode("ascii")
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    default = 443 if parts.scheme == "https" else 80
+    return host if port is None or port == default else f"{host}:{port}"
+
+
 def _rest(url: str) -> str:
     """Path, query (and nothing else) of an absolute URL, ``/`` when it has no path."""
     scheme_end = url.find("//")
