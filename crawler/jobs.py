@@ -13,13 +13,14 @@ from datetime import datetime
 from typing import Literal
 
 from crawler.discovery import FeedEntry
-from crawler.models import Article, ExtractionFailure, FetchResult, ListingPage, WarcLocation
+from crawler.models import Article, ExtractionFailure, FetchResult, ListingPage, WarcLocation, pickled_by_fields
 from crawler.snapshots import WrittenSnapshot
 
 JobKind = Literal["record", "listing", "feed", "sitemap", "article", "snapshot"]
 RevisitProfile = Literal["server-not-modified", "identical-payload-digest"]
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Revisit:
     """Write the final response as a ``revisit`` record referring to an earlier capture."""
@@ -31,6 +32,7 @@ class Revisit:
     reread: WarcLocation | None = None  # a 304'd page: where its body was recorded (parsed from there)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ArchiveJob:
     """One page (its redirect hops included) to write, and, for ``kind``, to parse.
@@ -58,6 +60,7 @@ class ArchiveJob:
     fetched_at: datetime | None = None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ArchiveReply:
     """What became of a job.  ``fatal`` means the archive's storage failed: the run must stop."""

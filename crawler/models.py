@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from operator import attrgetter
+from typing import Any, TypeVar
 
 from crawler.codings import MAX_DECODED_BYTES, decode_content
 
+T = TypeVar("T")
 
+
+def pickled_by_fields(cls: type[T]) -> type[T]:
+    """Class decorator for a frozen dataclass: pickle it as a call of its constructor with its fields.
+
+    Records cross the crawl process -> archive worker boundary by the thousand; the default
+    pickling of a slots dataclass looks its fields up on every call (~20 µs more per job).
+    """
+    getter: Callable[[Any], tuple[Any, ...]] = attrgetter(*(f.name for f in fields(cls)))  # type: ignore[arg-type]
+
+    def __reduce__(self: T) -> tuple[type[T], tuple[Any, ...]]:
+        return cls, getter(self)
+
+    cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]
+    return cls
+
+
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Image:
     """An image of the article body, with its caption when the page gives one."""
@@ -17,6 +37,7 @@ class Image:
     caption: str | None = None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Article:
     """One article as an adapter extracted it; every text field is already normalized.
@@ -43,6 +64,7 @@ class Article:
     rules: Mapping[str, str] = field(default_factory=dict)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ExtractionFailure:
     """A page that did not yield a complete article; ``field`` names what was missing."""
@@ -56,6 +78,7 @@ class ExtractionFailure:
         return f"{self.url}: no {self.field} ({self.reason})"
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ListingPage:
     """What a listing (home, category, topic) page links to."""
@@ -64,6 +87,7 @@ class ListingPage:
     next_url: str | None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class FetchResult:
     """One HTTP exchange as it went over the wire (bodies de-chunked, not decoded).
@@ -107,6 +131,7 @@ class FetchResult:
         return decode_content(self.body, self.content_encoding, limit=MAX_DECODED_BYTES)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class WarcLocation:
     """Where a response record lives: file name (relative to the archive's warc dir) and offset."""

@@ -31,12 +31,13 @@ from pathlib import Path
 
 from crawler import EXTRACTOR_VERSION
 from crawler.errors import ArchiveError, StorageError
-from crawler.models import Article, WarcLocation
+from crawler.models import Article, WarcLocation, pickled_by_fields
 
 SAFE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,63}")
 JOURNAL_DIR = "journal"
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class SnapshotRow:
     """One catalog row (one version of one article's snapshot)."""
@@ -69,6 +70,7 @@ class SnapshotRow:
         return cls(*values)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class WrittenSnapshot:
     """A snapshot on disk (or found unchanged), waiting for its catalog row."""

@@ -7,10 +7,12 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 from crawler.discovery.xmlsafe import XMLFormatError, local, parse_xml
+from crawler.models import pickled_by_fields
 from crawler.normalize import VN_TZ
 from crawler.urls import absolute
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class FeedEntry:
     url: str
