@@ -156,6 +156,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wait", action="store_true", help="wait for a crawl writing the archive to finish")
     p.set_defaults(func=cmd_verify)
 
+    p = sub.add_parser("index", help="rebuild the archive's indexes (a CDXJ index per WARC file, ...)",
+                       description="Rebuild the archive's derived indexes from its WARC files (they are kept "
+                                   "current as a crawl closes its files). Exit 0: done; 1: a file could not be "
+                                   "indexed or the archive not read; 75: a crawl is writing the archive.")
+    p.add_argument("--archive", type=argtypes.archive_dir, default=Path("archive"),
+                   help="archive directory (default: archive)")
+    p.add_argument("--wait", action="store_true", help="wait for a crawl writing the archive to finish")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("wacz", help="package the archive (or a slice) as a WACZ file for ReplayWeb.page",
+                       description="Write a WACZ 1.1.1 package: the WARC files, their merged CDXJ index, "
+                                   "pages/pages.jsonl (every article with its text) and datapackage.json.")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.wacz", help="the package to write")
+    p.add_argument("--archive", type=argtypes.archive_dir, default=None,
+                   help="archive directory (default: archive, or archive/demo after `crawler demo`)")
+    p.add_argument("--source", action="append", default=[], metavar="KEY", help="only this source (repeatable)")
+    p.add_argument("--since", type=argtypes.date, default=None, metavar="DATE",
+                   help="only WARC files with a capture at or after DATE (YYYY-MM-DD or ISO 8601)")
+    p.add_argument("--until", default=None, metavar="DATE",
+                   help="only WARC files with a capture at or before DATE (a day counts whole)")
+    p.add_argument("--title", default=None, help="the package's title")
+    p.add_argument("--sources", type=Path, default=None, help=SOURCES_HELP)
+    p.set_defaults(func=cmd_wacz)
+
     p = sub.add_parser("replay", help="re-extract snapshots from WARC files, no network (resumable, parallel)")
     common(p)
     p.add_argument("warcs", nargs="*", type=Path,
@@ -427,6 +451,68 @@ def cmd_verify(args: argparse.Namespace) -> int:
     print(f"verify: {args.archive}: {report.warcs} WARC files, {report.snapshots} snapshots: {verdict}",
           file=sys.stderr)
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from crawler.indexing import rebuild
+    from crawler.lock import ArchiveBusy
+
+    try:
+        report = rebuild(args.archive, wait=args.wait)
+    except ArchiveBusy as err:
+        print(f"crawler: {err}", file=sys.stderr)
+        return EXIT_BUSY
+    for line in report.recovered:
+        print(f"recovered: {line}", file=sys.stderr)
+    for problem in report.problems:
+        print(problem)
+    figures = "; ".join(f"{step}: " + ", ".join(f"{v} {k}" for k, v in values.items())
+                        for step, values in report.figures.items())
+    print(f"index: {args.archive}: {figures or 'nothing to index'}", file=sys.stderr)
+    return EXIT_FAILED if report.problems else EXIT_OK
+
+
+def cmd_wacz(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from crawler.lock import ArchiveBusy
+    from crawler.store import CATALOG
+    from crawler.wacz import write_wacz
+
+    archive = args.archive
+    if archive is None:
+        archive = Path("archive")
+        if not (archive / CATALOG).is_file() and (archive / "demo" / CATALOG).is_file():
+            archive = archive / "demo"
+            print(f"crawler: packaging {archive} (the demo's archive; --archive DIR for another)", file=sys.stderr)
+    until = None
+    if args.until is not None:
+        try:
+            day = argtypes.date(args.until)
+        except argparse.ArgumentTypeError as err:
+            args.parser.error(f"argument --until: {err}")
+        # A day (YYYY-MM-DD) counts up to its end.
+        until = day + timedelta(days=1, microseconds=-1) if len(args.until.strip()) == 10 else day
+    if args.since is not None and until is not None and until < args.since:
+        args.parser.error("--until is before --since")
+    if not args.output.name.endswith(".wacz"):
+        args.parser.error(f"argument -o/--output: a .wacz file name, got {str(args.output)!r}")
+    if args.output.is_dir():
+        args.parser.error(f"argument -o/--output: {args.output} is a directory")
+    if args.source:
+        read_sources(args).only(args.source)  # an unknown source: exit 2
+    try:
+        report = write_wacz(archive, args.output, sources=args.source or None, since=args.since, until=until,
+                            title=args.title)
+    except ArchiveBusy as err:
+        print(f"crawler: {err}", file=sys.stderr)
+        return EXIT_BUSY
+    if report.indexed_now:
+        print(f"crawler: indexed {len(report.indexed_now)} WARC file(s) that had no index yet", file=sys.stderr)
+    print(f"wacz: {report.path}: {report.warcs} WARC files ({report.warc_bytes:,} bytes), "
+          f"{report.index_lines} index lines, {report.pages} pages", file=sys.stderr)
+    print(report.path)
+    return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

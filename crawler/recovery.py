@@ -3,7 +3,8 @@
 A run killed with ``kill -9`` can leave (in the order the archive workers write):
 
 1. a ``.open`` WARC whose last gzip member (record) is cut short: the file is
-   truncated to its last complete record and renamed to its final name;
+   truncated to its last complete record, renamed to its final name, and its CDXJ index
+   (:mod:`crawler.cdxj`) written, which its writer would have done on closing it;
 2. journal lines (``journal/*.jsonl``, see :mod:`crawler.snapshots`) of snapshots whose
    catalog row was not committed yet: when the snapshot file is complete (its sha256
    matches) and its WARC record exists, the row is added (roll forward); a file cut short
@@ -27,7 +28,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.errors import StorageError
+from crawler.cdxj import INDEX_DIR, index_warc, write_index
+from crawler.errors import ArchiveError, StorageError
 from crawler.snapshots import JOURNAL_DIR, SnapshotRow
 from crawler.store import Store
 
@@ -116,8 +118,18 @@ def recover_warcs(directory: Path) -> list[Recovered]:
         os.link(path, final)
         os.unlink(path)
         cut = f", cut {size - keep} bytes of an incomplete record" if size > keep else ""
-        done.append(Recovered(final, f"closed left-over {path.name}: kept {records} complete records{cut}"))
+        done.append(Recovered(final, f"closed left-over {path.name}: kept {records} complete records{cut}"
+                                     f"{_index_recovered(final)}"))
     return done
+
+
+def _index_recovered(warc: Path) -> str:
+    """Write the CDXJ index of a recovered WARC file (its writer died before it could); what went wrong."""
+    try:
+        write_index(warc.parent.parent / INDEX_DIR, warc.name, index_warc(warc))
+    except ArchiveError as err:  # not expected: the file holds complete records only
+        return f"; its index was not written ({err}; `crawler index` rebuilds it)"
+    return ""
 
 
 def replay_journals(store: Store, *, keep: tuple[Path, ...] = ()) -> list[Recovered]:
