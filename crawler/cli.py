@@ -125,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="processes that parse articles and write snapshots beside the crawl process: 0 parses "
                         "in the crawl process; auto (default) uses 1 when a host's delay is under 0.1 s "
                         "and the machine has 2+ CPUs, else 0")
+    p.add_argument("--images", action="store_true",
+                   help="also archive each article's images (WARC only; as `images: true` does for a source)")
+    p.add_argument("--images-per-article", type=argtypes.integer(1, 1000), default=20, metavar="N",
+                   help="at most N images of one article, 1..1000 (default 20)")
+    p.add_argument("--max-images", type=argtypes.integer(1, 10_000_000), default=10_000, metavar="N",
+                   help="at most N images in the run, 1..10,000,000 (default 10,000)")
     p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("mirror", help="serve the offline mirror of the portals until interrupted")
@@ -318,6 +324,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         max_articles=args.max_articles, since=args.since, refresh=args.refresh,
         global_concurrency=args.concurrency, delay=args.delay, host_concurrency=args.host_concurrency,
         respect_robots=False if args.ignore_robots else None,
+        images=True if args.images else None, images_per_article=args.images_per_article,
+        max_images=args.max_images,
     )
     delays = [s.politeness.delay if args.delay is None else args.delay for s in sources]
     options.workers = auto_workers(delays) if args.workers is None else args.workers
@@ -330,11 +338,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 def cmd_mirror(args: argparse.Namespace) -> int:
     from crawler.errors import MirrorError
     from crawler.mirror import serve
+    from crawler.mirror.images import IMAGE_HOSTS
     from crawler.mirror.sources import HOSTS
 
-    if args.port is not None and args.port + len(HOSTS) - 1 > 65535:
-        args.parser.error(f"argument --port: the mirror listens on {len(HOSTS)} consecutive ports from --port, "
-                          f"so it must be at most {65536 - len(HOSTS)}, got {args.port}")
+    hosts = len(HOSTS) + len(IMAGE_HOSTS)
+    if args.port is not None and args.port + hosts - 1 > 65535:
+        args.parser.error(f"argument --port: the mirror listens on {hosts} consecutive ports from --port, "
+                          f"so it must be at most {65536 - hosts}, got {args.port}")
     try:
         serve(port=args.port, articles=args.articles, seed=args.seed, faults=args.faults)
     except MirrorError as err:  # a port in use or not allowed: the environment, not the usage

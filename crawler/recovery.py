@@ -4,7 +4,8 @@ A run killed with ``kill -9`` can leave (in the order the archive workers write)
 
 1. a ``.open`` WARC whose last gzip member (record) is cut short: the file is
    truncated to its last complete record, renamed to its final name, and its CDXJ index
-   (:mod:`crawler.cdxj`) written, which its writer would have done on closing it;
+   (:mod:`crawler.cdxj`) written, which its writer would have done on closing it (so is the
+   index of a closed file that has none: a crash or a full disk between the close and the index);
 2. journal lines (``journal/*.jsonl``, see :mod:`crawler.snapshots`) of snapshots whose
    catalog row was not committed yet: when the snapshot file is complete (its sha256
    matches) and its WARC record exists, the row is added (roll forward); a file cut short
@@ -96,6 +97,7 @@ def recover_warcs(directory: Path) -> list[Recovered]:
     done: list[Recovered] = []
     if not directory.is_dir():
         return done
+    done += _index_unindexed(directory)
     for path in sorted(directory.glob("*.warc.gz.open")):
         if path.is_symlink() or not path.is_file():  # never truncate through a link, never block on a FIFO
             done.append(Recovered(path, f"left-over {path.name} is not a regular file; left alone"))
@@ -120,6 +122,18 @@ def recover_warcs(directory: Path) -> list[Recovered]:
         cut = f", cut {size - keep} bytes of an incomplete record" if size > keep else ""
         done.append(Recovered(final, f"closed left-over {path.name}: kept {records} complete records{cut}"
                                      f"{_index_recovered(final)}"))
+    return done
+
+
+def _index_unindexed(directory: Path) -> list[Recovered]:
+    """Index closed WARC files that have no index: a crash (or a full disk) came between a file's close and its
+    index."""
+    indexes = directory.parent / INDEX_DIR
+    have = set(os.listdir(indexes)) if indexes.is_dir() else set()
+    done = []
+    for warc in sorted(directory.glob("*.warc.gz")):
+        if warc.name + ".cdxj" not in have and warc.is_file() and not warc.is_symlink():
+            done.append(Recovered(warc, "wrote the index its writer did not" + _index_recovered(warc)))
     return done
 
 

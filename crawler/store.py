@@ -358,6 +358,12 @@ class Store:
             "AND s2.article_id=snapshots.article_id)", (source,))
         return [(str(a), str(u)) for a, u in rows]
 
+    def latest_meta(self, source: str, article_id: str) -> str | None:
+        """The metadata JSON of the newest stored version of an article (None when there is none)."""
+        rows = self._read("SELECT meta FROM snapshots WHERE source=? AND article_id=? ORDER BY version DESC LIMIT 1",
+                          (source, article_id))
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
     def latest_rows(self) -> Iterator[LatestRow]:
         """The newest version of every article, by source and article id, read row by row (``crawler wacz``)."""
         try:

@@ -88,7 +88,8 @@ def _verify_locked(archive: Path, report: Report, *, check_digests: bool) -> Non
         report.problems.extend(check_index(path, archive / INDEX_DIR / (path.name + INDEX_SUFFIX)))
     names = {path.name + INDEX_SUFFIX for path in warcs}
     for index in _listing(archive / INDEX_DIR, "*" + INDEX_SUFFIX, report):
-        if index.name not in names:
+        leftover = warc_dir / (index.name.removesuffix(INDEX_SUFFIX) + ".open")
+        if index.name not in names and not leftover.exists():  # a left-over .open file is reported above
             report.problems.append(f"{INDEX_DIR}/{index.name}: index of no WARC file of the archive")
     with Store(archive, readonly=True) as store:
         rows = store.rows()
