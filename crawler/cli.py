@@ -158,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "(try again, or --wait).")
     p.add_argument("--archive", type=argtypes.archive_dir, default=Path("archive"),
                    help="archive directory (default: archive)")
-    p.add_argument("--quick", action="store_true", help="skip the WARC digest check (offsets are still read)")
+    p.add_argument("--quick", action="store_true",
+                   help="skip the WARC digest check and the index's lines (offsets are still read, indexes looked for)")
     p.add_argument("--wait", action="store_true", help="wait for a crawl writing the archive to finish")
     p.set_defaults(func=cmd_verify)
 

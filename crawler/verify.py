@@ -85,7 +85,11 @@ def _verify_locked(archive: Path, report: Report, *, check_digests: bool) -> Non
         report.warcs += 1
         if check_digests:
             report.problems.extend(f"{path.name}: {problem}" for problem in check_file(path))
-        report.problems.extend(check_index(path, archive / INDEX_DIR / (path.name + INDEX_SUFFIX)))
+        index = archive / INDEX_DIR / (path.name + INDEX_SUFFIX)
+        if check_digests:  # reads the file again; --quick only looks for the index
+            report.problems.extend(check_index(path, index))
+        elif not index.is_file():
+            report.problems.append(f"{path.name}: no index file {INDEX_DIR}/{index.name} (`crawler index` writes it)")
     names = {path.name + INDEX_SUFFIX for path in warcs}
     for index in _listing(archive / INDEX_DIR, "*" + INDEX_SUFFIX, report):
         leftover = warc_dir / (index.name.removesuffix(INDEX_SUFFIX) + ".open")
