@@ -121,6 +121,7 @@ def node_tools(cache: Path) -> tuple[Path, Path]:
 
 def chromium() -> Path:
     if not CHROMIUM.exists() and os.geteuid() == 0:
+        run(["apt-get", "update", "-q"], capture_output=True)
         run(["apt-get", "install", "-y", "-q", "chromium"], capture_output=True)
     if not CHROMIUM.exists():
         raise SystemExit(f"{CHROMIUM} is missing (apt-get install chromium)")

@@ -118,28 +118,66 @@ def _alpha_reorder(query: bytes) -> bytes:
     return b"&".join(pair[0] if len(pair) == 1 else pair[0] + b"=" + pair[1] for pair in pairs)
 
 
+def _hostinfo(netloc: bytes) -> tuple[bytes, bytes]:
+    """(host, port text) as :func:`urllib.parse.urlsplit` splits a netloc (the first ``:`` ends the host)."""
+    info = netloc.rpartition(b"@")[2]
+    _, bracket, inside = info.partition(b"[")
+    if bracket:
+        host, _, rest = inside.partition(b"]")
+        return host, rest.partition(b":")[2]
+    host, _, port = info.partition(b":")
+    return host, port
+
+
 def _port(netloc: bytes) -> int | None:
-    host = netloc.rpartition(b"@")[2]
-    if host.startswith(b"["):
-        _, _, rest = host.partition(b"]")
-        digits = rest[1:] if rest.startswith(b":") else b""
-    else:
-        digits = host.rpartition(b":")[2] if b":" in host else b""
+    digits = _hostinfo(netloc)[1]
     if not digits:
         return None
-    if not digits.isdigit() or not 0 <= int(digits) <= 65535:
+    if not digits.isdigit() or not digits.isascii() or not 0 <= int(digits) <= 65535:
         raise ValueError("bad port")
     return int(digits) or None
 
 
 def _hostname(netloc: bytes) -> bytes | None:
-    host = netloc.rpartition(b"@")[2]
-    name = host[1:].partition(b"]")[0] if host.startswith(b"[") else host.partition(b":")[0]
-    return name.lower() or None
+    return _hostinfo(netloc)[0].lower() or None
+
+
+# URLs on which every step of the canonicalisation but lower-casing, sorting the query and reversing the
+# host is the identity (no escapes, no dot segments, no empty segments, no "www", no number host, no
+# session id): the key is computed directly, ~7x faster; everything else takes the general path.
+_PLAIN = re.compile(r"(https?)://([a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::([0-9]{1,5}))?"
+                    r"((?:/[A-Za-z0-9_~!$&'*+,;=:@-][A-Za-z0-9._~!$&'*+,;=:@-]*)*/?)"
+                    r"(?:\?([A-Za-z0-9._~!$&'*+,;=:@/?-]*))?")
+_NOT_PLAIN_HOST = re.compile(r"www\d*\.|[0-9.]+$|0x", re.IGNORECASE)
+_SESSION_WORDS = ("sid", "cfid", "session")
+
+
+def _plain_surt(url: str) -> str | None:
+    match = _PLAIN.fullmatch(url)
+    if match is None:
+        return None
+    scheme, host, port, path, query = match.groups()
+    if _NOT_PLAIN_HOST.match(host) or "/." in path or (query and any(w in query.lower() for w in _SESSION_WORDS)):
+        return None
+    if port is not None and (int(port) > 65535 or port.startswith("0")):
+        return None
+    key = ",".join(reversed(host.split(".")))
+    if port is not None and int(port) != (80 if scheme == "http" else 443):
+        key += ":" + port
+    path = path.lower() or "/"
+    if len(path) > 1 and path.endswith("/"):
+        path = path[:-1]
+    key += ")" + path
+    if query:
+        key += "?" + _alpha_reorder(query.lower().encode("ascii")).decode("ascii")
+    return key
 
 
 def surt(url: str) -> str:
     """The SURT key of ``url`` as ``surt.surt(url)`` computes it (``vn,com,baocantho)/thoi-su?p=2``)."""
+    plain = _plain_surt(url)
+    if plain is not None:
+        return plain
     try:
         return _surt(url.encode("utf-8")).decode("utf-8")
     except (ValueError, UnicodeError, AssertionError):

@@ -102,6 +102,23 @@ def test_surt_agrees_on_generated_urls(host: str, rest: str) -> None:
     assert surt(url) == expected
 
 
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(["http", "https"]),
+       st.sampled_from(["a.vn", "www.b.com", "www2.c.vn", "c.d.vn:8080", "e.vn:443", "f.vn:80", "1.2.3.4", "0x7f.1",
+                        "g-h.vn:0443", "i.vn:99999", "j.vn:00", "k.vn:", "l.vn:8080:9"]),
+       st.text(alphabet="abcXYZ019/.-_~!$&'*+,;=:@?", max_size=25),
+       st.sampled_from(["", "?p=2", "?b=2&a=1&a", "?Q=A&q=a", "?jsessionid=0123456789abcdef0123456789abcdef",
+                        "?sid=0123456789abcdef0123456789abcdef&b=1", "?x==1&&y"]))
+def test_surt_agrees_on_plain_urls(scheme: str, host: str, path: str, query: str) -> None:
+    # The fast path (URLs without escapes, dot segments or session ids) and its borders.
+    url = f"{scheme}://{host}/{path}{query}"
+    try:
+        expected = surt_package.surt(url)
+    except Exception:
+        expected = url
+    assert surt(url) == expected
+
+
 # -- the index ------------------------------------------------------------------------------------
 
 
@@ -301,3 +318,44 @@ def test_wacz_usage_errors(crawled: Path, tmp_path: Path, capsys: pytest.Capture
 def test_wacz_of_no_archive_fails_cleanly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["wacz", "--archive", str(tmp_path), "-o", str(tmp_path / "x.wacz")]) == 1
     assert "not an archive" in capsys.readouterr().err
+
+
+def test_rotation_writes_the_closed_files_index(tmp_path: Path) -> None:
+    writer = WarcWriter(tmp_path / "warc", "s", max_size=1, index_dir=tmp_path / "indexes")
+    for n in range(3):
+        writer.write_exchange(fetch_result(url=f"https://a.vn/x-a{n}.html"))
+    assert len(writer.closed_paths) == 2  # rotated before the second and the third exchange
+    for path in writer.closed_paths:
+        assert check_index(path, tmp_path / "indexes" / (path.name + ".cdxj")) == []
+    writer.close()
+    assert len(list((tmp_path / "indexes").glob("*.cdxj"))) == 3
+
+
+def test_index_rebuild_steps_can_be_added(crawled: Path, tmp_path: Path) -> None:
+    from crawler import indexing
+
+    archive = tmp_path / "copy"
+    shutil.copytree(crawled, archive)
+    seen: list[Path] = []
+
+    def probe(root: Path, report: indexing.IndexReport) -> None:
+        seen.append(root)
+        report.add("probe", "runs", 1)
+
+    indexing.register_step("probe", probe, "a test step")
+    try:
+        report = indexing.rebuild(archive, only=["probe"])
+        assert seen == [archive] and report.figures == {"probe": {"runs": 1}}
+        with pytest.raises(Exception, match="no index step named"):
+            indexing.rebuild(archive, only=["nosuch"])
+    finally:
+        indexing.STEPS[:] = [step for step in indexing.STEPS if step.name != "probe"]
+
+
+def test_wacz_defaults_to_the_demo_archive(crawled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copytree(crawled, tmp_path / "archive" / "demo")
+    monkeypatch.chdir(tmp_path)
+    assert main(["wacz", "-o", "demo.wacz"]) == 0
+    assert "archive/demo" in capsys.readouterr().err
+    assert zipfile.is_zipfile(tmp_path / "demo.wacz")
