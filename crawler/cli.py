@@ -519,7 +519,8 @@ def cmd_wacz(args: argparse.Namespace) -> int:
         print(f"crawler: {err}", file=sys.stderr)
         return EXIT_BUSY
     if report.indexed_now:
-        print(f"crawler: indexed {len(report.indexed_now)} WARC file(s) that had no index yet", file=sys.stderr)
+        print(f"crawler: indexed {len(report.indexed_now)} WARC file(s) that had no index yet, for this package "
+              f"only (`crawler index` keeps them)", file=sys.stderr)
     print(f"wacz: {report.path}: {report.warcs} WARC files ({report.warc_bytes:,} bytes), "
           f"{report.index_lines} index lines, {report.pages} pages", file=sys.stderr)
     print(report.path)

@@ -129,7 +129,9 @@ def _index_unindexed(directory: Path) -> list[Recovered]:
     """Index closed WARC files that have no index: a crash (or a full disk) came between a file's close and its
     index."""
     indexes = directory.parent / INDEX_DIR
-    have = set(os.listdir(indexes)) if indexes.is_dir() else set()
+    if not indexes.is_dir():  # an archive from before indexes: `crawler index` builds them (it reads every file)
+        return []
+    have = set(os.listdir(indexes))
     done = []
     for warc in sorted(directory.glob("*.warc.gz")):
         if warc.name + ".cdxj" not in have and warc.is_file() and not warc.is_symlink():

@@ -26,6 +26,7 @@ import hashlib
 import heapq
 import json
 import os
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -93,11 +94,12 @@ def _source_of(warc: Path) -> str:
     return source or warc.name.split("-", 1)[0]
 
 
-def _index_file(archive: Path, warc: Path, report: WaczReport) -> Path:
-    """The WARC file's CDXJ index, written now when it is missing (an archive older than indexes)."""
+def _index_file(archive: Path, warc: Path, scratch: Path, report: WaczReport) -> Path:
+    """The WARC file's CDXJ index; one missing (an archive older than indexes) is made in ``scratch``,
+    not in the archive (which may be read-only, and is only read here)."""
     path = archive / INDEX_DIR / (warc.name + INDEX_SUFFIX)
     if not path.is_file():
-        write_index(archive / INDEX_DIR, warc.name, index_warc(warc))
+        path = write_index(scratch, warc.name, index_warc(warc))
         report.indexed_now.append(warc.name)
     return path
 
@@ -133,12 +135,12 @@ def write_wacz(archive: Path, output: Path, *, sources: list[str] | None = None,
     high = _timestamp(until) if until is not None else None
     tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     try:
-        with ArchiveLock(archive, shared=True):
+        with ArchiveLock(archive, shared=True), tempfile.TemporaryDirectory(prefix="crawler-wacz-") as scratch:
             chosen: list[tuple[Path, Path]] = []
             for warc in warc_files(archive):
                 if sources and _source_of(warc) not in sources:
                     continue
-                index = _index_file(archive, warc, report)
+                index = _index_file(archive, warc, Path(scratch), report)
                 if _in_range(index, low, high):
                     chosen.append((warc, index))
             if not chosen:

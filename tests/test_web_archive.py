@@ -359,3 +359,35 @@ def test_wacz_defaults_to_the_demo_archive(crawled: Path, tmp_path: Path, monkey
     assert main(["wacz", "-o", "demo.wacz"]) == 0
     assert "archive/demo" in capsys.readouterr().err
     assert zipfile.is_zipfile(tmp_path / "demo.wacz")
+
+
+def test_an_archive_from_before_indexes(crawled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No indexes/ at all: a crawl's start does not read every WARC file (that is `crawler index`'s job),
+    `crawler wacz` indexes what it packs without writing into the archive, verify says what to run."""
+    from crawler.recovery import recover_warcs
+
+    archive = tmp_path / "old"
+    shutil.copytree(crawled, archive)
+    shutil.rmtree(archive / "indexes")
+    assert recover_warcs(archive / "warc") == []
+    assert not (archive / "indexes").exists()
+    assert main(["wacz", "--archive", str(archive), "-o", str(tmp_path / "old.wacz")]) == 0
+    assert "had no index yet" in capsys.readouterr().err
+    assert not (archive / "indexes").exists()
+    with zipfile.ZipFile(tmp_path / "old.wacz") as package:
+        assert package.read("indexes/index.cdxj").decode("utf-8").splitlines() == sorted(our_index(crawled))
+    assert any("crawler index" in p for p in verify(archive).problems)
+    assert main(["index", "--archive", str(archive)]) == 0
+    assert verify(archive).ok
+
+
+def test_a_crash_between_close_and_index_is_repaired_at_the_next_start(crawled: Path, tmp_path: Path) -> None:
+    from crawler.recovery import recover_warcs
+
+    archive = tmp_path / "copy"
+    shutil.copytree(crawled, archive)
+    lost = sorted((archive / "indexes").glob("*.cdxj"))[0]
+    lost.unlink()
+    (done,) = recover_warcs(archive / "warc")
+    assert "wrote the index" in done.what and lost.is_file()
+    assert verify(archive).ok
