@@ -124,7 +124,8 @@ async def archive_article(fetcher: Fetcher, archive: Archive, source: SourceConf
         final = results[-1]
         revisit = None
         if cached is not None:
-            revisit = Revisit("server-not-modified", cached.url, cached.warc_date) if final.status == 304 else \
+            revisit = Revisit("server-not-modified", cached.url, cached.warc_date,
+                              payload_digest=cached.payload_digest) if final.status == 304 else \
                 Revisit("identical-payload-digest", cached.url, cached.warc_date, payload_digest=cached.payload_digest)
         reply = worker.handle(ArchiveJob("article", source.key, tuple(results), revisit=revisit,
                                          expected_id=article_id, latest=stored))

@@ -125,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="processes that parse articles and write snapshots beside the crawl process: 0 parses "
                         "in the crawl process; auto (default) uses 1 when a host's delay is under 0.1 s "
                         "and the machine has 2+ CPUs, else 0")
+    p.add_argument("--images", action="store_true",
+                   help="also archive each article's images (WARC only; as `images: true` does for a source)")
+    p.add_argument("--images-per-article", type=argtypes.integer(1, 1000), default=20, metavar="N",
+                   help="at most N images of one article, 1..1000 (default 20)")
+    p.add_argument("--max-images", type=argtypes.integer(1, 10_000_000), default=10_000, metavar="N",
+                   help="at most N images in the run, 1..10,000,000 (default 10,000)")
     p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("failed", help="list the articles that failed, why, and when they are tried again")
@@ -158,9 +164,34 @@ def build_parser() -> argparse.ArgumentParser:
                                    "(try again, or --wait).")
     p.add_argument("--archive", type=argtypes.archive_dir, default=Path("archive"),
                    help="archive directory (default: archive)")
-    p.add_argument("--quick", action="store_true", help="skip the WARC digest check (offsets are still read)")
+    p.add_argument("--quick", action="store_true",
+                   help="skip the WARC digest check and the index's lines (offsets are still read, indexes looked for)")
     p.add_argument("--wait", action="store_true", help="wait for a crawl writing the archive to finish")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("index", help="rebuild the archive's indexes (a CDXJ index per WARC file, ...)",
+                       description="Rebuild the archive's derived indexes from its WARC files (they are kept "
+                                   "current as a crawl closes its files). Exit 0: done; 1: a file could not be "
+                                   "indexed or the archive not read; 75: a crawl is writing the archive.")
+    p.add_argument("--archive", type=argtypes.archive_dir, default=Path("archive"),
+                   help="archive directory (default: archive)")
+    p.add_argument("--wait", action="store_true", help="wait for a crawl writing the archive to finish")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("wacz", help="package the archive (or a slice) as a WACZ file for ReplayWeb.page",
+                       description="Write a WACZ 1.1.1 package: the WARC files, their merged CDXJ index, "
+                                   "pages/pages.jsonl (every article with its text) and datapackage.json.")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.wacz", help="the package to write")
+    p.add_argument("--archive", type=argtypes.archive_dir, default=None,
+                   help="archive directory (default: archive, or archive/demo after `crawler demo`)")
+    p.add_argument("--source", action="append", default=[], metavar="KEY", help="only this source (repeatable)")
+    p.add_argument("--since", type=argtypes.date, default=None, metavar="DATE",
+                   help="only WARC files with a capture at or after DATE (YYYY-MM-DD or ISO 8601)")
+    p.add_argument("--until", default=None, metavar="DATE",
+                   help="only WARC files with a capture at or before DATE (a day counts whole)")
+    p.add_argument("--title", default=None, help="the package's title")
+    p.add_argument("--sources", type=Path, default=None, help=SOURCES_HELP)
+    p.set_defaults(func=cmd_wacz)
 
     p = sub.add_parser("replay", help="re-extract snapshots from WARC files, no network (resumable, parallel)")
     common(p)
@@ -300,6 +331,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         max_articles=args.max_articles, since=args.since, refresh=args.refresh,
         global_concurrency=args.concurrency, delay=args.delay, host_concurrency=args.host_concurrency,
         respect_robots=False if args.ignore_robots else None,
+        images=True if args.images else None, images_per_article=args.images_per_article,
+        max_images=args.max_images,
     )
     delays = [s.politeness.delay if args.delay is None else args.delay for s in sources]
     options.workers = auto_workers(delays) if args.workers is None else args.workers
@@ -312,11 +345,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 def cmd_mirror(args: argparse.Namespace) -> int:
     from crawler.errors import MirrorError
     from crawler.mirror import serve
+    from crawler.mirror.images import IMAGE_HOSTS
     from crawler.mirror.sources import HOSTS
 
-    if args.port is not None and args.port + len(HOSTS) - 1 > 65535:
-        args.parser.error(f"argument --port: the mirror listens on {len(HOSTS)} consecutive ports from --port, "
-                          f"so it must be at most {65536 - len(HOSTS)}, got {args.port}")
+    hosts = len(HOSTS) + len(IMAGE_HOSTS)
+    if args.port is not None and args.port + hosts - 1 > 65535:
+        args.parser.error(f"argument --port: the mirror listens on {hosts} consecutive ports from --port, "
+                          f"so it must be at most {65536 - hosts}, got {args.port}")
     try:
         serve(port=args.port, articles=args.articles, seed=args.seed, faults=args.faults)
     except MirrorError as err:  # a port in use or not allowed: the environment, not the usage
@@ -453,6 +488,69 @@ def cmd_failed(args: argparse.Namespace) -> int:
                   f"{item.last_error}")
     if not args.json:
         print(f"failed: {len(failed)} article(s) not archived after failing", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from crawler.indexing import rebuild
+    from crawler.lock import ArchiveBusy
+
+    try:
+        report = rebuild(args.archive, wait=args.wait)
+    except ArchiveBusy as err:
+        print(f"crawler: {err}", file=sys.stderr)
+        return EXIT_BUSY
+    for line in report.recovered:
+        print(f"recovered: {line}", file=sys.stderr)
+    for problem in report.problems:
+        print(problem)
+    figures = "; ".join(f"{step}: " + ", ".join(f"{v} {k}" for k, v in values.items())
+                        for step, values in report.figures.items())
+    print(f"index: {args.archive}: {figures or 'nothing to index'}", file=sys.stderr)
+    return EXIT_FAILED if report.problems else EXIT_OK
+
+
+def cmd_wacz(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from crawler.lock import ArchiveBusy
+    from crawler.store import CATALOG
+    from crawler.wacz import write_wacz
+
+    archive = args.archive
+    if archive is None:
+        archive = Path("archive")
+        if not (archive / CATALOG).is_file() and (archive / "demo" / CATALOG).is_file():
+            archive = archive / "demo"
+            print(f"crawler: packaging {archive} (the demo's archive; --archive DIR for another)", file=sys.stderr)
+    until = None
+    if args.until is not None:
+        try:
+            day = argtypes.date(args.until)
+        except argparse.ArgumentTypeError as err:
+            args.parser.error(f"argument --until: {err}")
+        # A day (YYYY-MM-DD) counts up to its end.
+        until = day + timedelta(days=1, microseconds=-1) if len(args.until.strip()) == 10 else day
+    if args.since is not None and until is not None and until < args.since:
+        args.parser.error("--until is before --since")
+    if not args.output.name.endswith(".wacz"):
+        args.parser.error(f"argument -o/--output: a .wacz file name, got {str(args.output)!r}")
+    if args.output.is_dir():
+        args.parser.error(f"argument -o/--output: {args.output} is a directory")
+    if args.source:
+        read_sources(args).only(args.source)  # an unknown source: exit 2
+    try:
+        report = write_wacz(archive, args.output, sources=args.source or None, since=args.since, until=until,
+                            title=args.title)
+    except ArchiveBusy as err:
+        print(f"crawler: {err}", file=sys.stderr)
+        return EXIT_BUSY
+    if report.indexed_now:
+        print(f"crawler: indexed {len(report.indexed_now)} WARC file(s) that had no index yet, for this package "
+              f"only (`crawler index` keeps them)", file=sys.stderr)
+    print(f"wacz: {report.path}: {report.warcs} WARC files ({report.warc_bytes:,} bytes), "
+          f"{report.index_lines} index lines, {report.pages} pages", file=sys.stderr)
+    print(report.path)
     return EXIT_OK
 
 

@@ -54,7 +54,7 @@ _ADAPTER_OPTIONS: dict[str, frozenset[str]] = {
 
 _SOURCE_KEYS = {
     "name", "adapter", "hosts", "base_url", "start_pages", "feeds", "sitemaps", "article_url_pattern",
-    "pagination", "listing_depth", "politeness", "options",
+    "pagination", "listing_depth", "politeness", "options", "images",
 }  # fmt: skip
 _POLITENESS_KEYS = {"concurrency", "delay", "respect_robots", "timeout"}
 _KEY_RE = re.compile(r"[a-z][a-z0-9_-]{0,39}")  # used with fullmatch: "s1\n" is not a key
@@ -90,6 +90,7 @@ class SourceConfig:
     # of ours: a mirror page links to the mirror's own address).
     origins: Origins = NO_ORIGINS
     aliases: tuple[str, ...] = ()
+    images: bool = False  # archive the images of each article (crawler.crawl.images)
 
     def covers(self, url: str) -> bool:
         key = host_key(url)  # "" for a URL whose host cannot be told apart from another's
@@ -200,6 +201,11 @@ class Sources:
         """
         items = list(pairs.items()) if isinstance(pairs, Mapping) else list(pairs)
         real = {host: _origin_of(source.base_url, host) for source in self.sources for host in source.hosts}
+        for host, _url in items:  # a sub-domain of a source's host (its image host) may be remapped too
+            key = host_key(host.strip())
+            parent = next((h for h in list(real) if key.endswith("." + h)), None) if key not in real else None
+            if parent is not None:
+                real[key] = f"{real[parent].split('://', 1)[0]}://{key}"
         origins = Origins.build(items, real)
         return Sources(tuple(s.with_origins(origins) for s in self.sources))
 
@@ -426,6 +432,9 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
     if not isinstance(options, dict):
         raise ConfigError("must be a mapping", source=key, key="options")
     _check_options(key, adapter, options)
+    images = merged.get("images", False)
+    if not isinstance(images, bool):
+        raise ConfigError(f"must be true or false, got {images!r}", source=key, key="images")
     name = merged.get("name", key)
     if not isinstance(name, str) or not name.strip() or len(name) > 200 or not name.isprintable():
         # It goes into every WARC file's warcinfo record: one printable line.
@@ -445,6 +454,7 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
         listing_depth=depth,
         politeness=_parse_politeness(key, defaults.get("politeness"), block.get("politeness")),
         options=MappingProxyType(dict(options)),
+        images=images,
     )
 
 

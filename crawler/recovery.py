@@ -3,7 +3,9 @@
 A run killed with ``kill -9`` can leave (in the order the archive workers write):
 
 1. a ``.open`` WARC whose last gzip member (record) is cut short: the file is
-   truncated to its last complete record and renamed to its final name;
+   truncated to its last complete record, renamed to its final name, and its CDXJ index
+   (:mod:`crawler.cdxj`) written, which its writer would have done on closing it (so is the
+   index of a closed file that has none: a crash or a full disk between the close and the index);
 2. journal lines (``journal/*.jsonl``, see :mod:`crawler.snapshots`) of snapshots whose
    catalog row was not committed yet: when the snapshot file is complete (its sha256
    matches) and its WARC record exists, the row is added (roll forward); a file cut short
@@ -27,7 +29,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.errors import StorageError
+from crawler.cdxj import INDEX_DIR, index_warc, write_index
+from crawler.errors import ArchiveError, StorageError
 from crawler.snapshots import JOURNAL_DIR, SnapshotRow
 from crawler.store import Store
 
@@ -94,6 +97,7 @@ def recover_warcs(directory: Path) -> list[Recovered]:
     done: list[Recovered] = []
     if not directory.is_dir():
         return done
+    done += _index_unindexed(directory)
     for path in sorted(directory.glob("*.warc.gz.open")):
         if path.is_symlink() or not path.is_file():  # never truncate through a link, never block on a FIFO
             done.append(Recovered(path, f"left-over {path.name} is not a regular file; left alone"))
@@ -116,8 +120,32 @@ def recover_warcs(directory: Path) -> list[Recovered]:
         os.link(path, final)
         os.unlink(path)
         cut = f", cut {size - keep} bytes of an incomplete record" if size > keep else ""
-        done.append(Recovered(final, f"closed left-over {path.name}: kept {records} complete records{cut}"))
+        done.append(Recovered(final, f"closed left-over {path.name}: kept {records} complete records{cut}"
+                                     f"{_index_recovered(final)}"))
     return done
+
+
+def _index_unindexed(directory: Path) -> list[Recovered]:
+    """Index closed WARC files that have no index: a crash (or a full disk) came between a file's close and its
+    index."""
+    indexes = directory.parent / INDEX_DIR
+    if not indexes.is_dir():  # an archive from before indexes: `crawler index` builds them (it reads every file)
+        return []
+    have = set(os.listdir(indexes))
+    done = []
+    for warc in sorted(directory.glob("*.warc.gz")):
+        if warc.name + ".cdxj" not in have and warc.is_file() and not warc.is_symlink():
+            done.append(Recovered(warc, "wrote the index its writer did not" + _index_recovered(warc)))
+    return done
+
+
+def _index_recovered(warc: Path) -> str:
+    """Write the CDXJ index of a recovered WARC file (its writer died before it could); what went wrong."""
+    try:
+        write_index(warc.parent.parent / INDEX_DIR, warc.name, index_warc(warc))
+    except ArchiveError as err:  # not expected: the file holds complete records only
+        return f"; its index was not written ({err}; `crawler index` rebuilds it)"
+    return ""
 
 
 def replay_journals(store: Store, *, keep: tuple[Path, ...] = ()) -> list[Recovered]:

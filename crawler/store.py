@@ -105,6 +105,19 @@ class CacheEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class LatestRow:
+    """The newest version of an article, as a web archive package lists it."""
+
+    source: str
+    article_id: str
+    url: str
+    title: str
+    text_path: str
+    warc_file: str
+    fetched_at: str
+
+
+@dataclass(frozen=True, slots=True)
 class FailedArticle:
     """An article that failed, and when it is tried again (``crawler failed``)."""
 
@@ -349,6 +362,24 @@ class Store:
             "(SELECT MAX(version) FROM snapshots s2 WHERE s2.source=snapshots.source "
             "AND s2.article_id=snapshots.article_id)", (source,))
         return [(str(a), str(u)) for a, u in rows]
+
+    def latest_meta(self, source: str, article_id: str) -> str | None:
+        """The metadata JSON of the newest stored version of an article (None when there is none)."""
+        rows = self._read("SELECT meta FROM snapshots WHERE source=? AND article_id=? ORDER BY version DESC LIMIT 1",
+                          (source, article_id))
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def latest_rows(self) -> Iterator[LatestRow]:
+        """The newest version of every article, by source and article id, read row by row (``crawler wacz``)."""
+        try:
+            cursor = self.db.execute(
+                "SELECT source, article_id, url, title, text_path, warc_file, fetched_at FROM snapshots s "
+                "WHERE version = (SELECT MAX(version) FROM snapshots s2 WHERE s2.source=s.source "
+                "AND s2.article_id=s.article_id) ORDER BY source, article_id")
+            for row in cursor:
+                yield LatestRow(*(str(value) for value in row))
+        except sqlite3.Error as err:
+            raise StorageError(f"cannot read the catalog {self.archive / CATALOG}: {err}") from err
 
     def known_text_paths(self) -> set[str]:
         return {str(row[0]) for row in self._read("SELECT text_path FROM snapshots")}

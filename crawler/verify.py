@@ -4,6 +4,8 @@ Checks, and reports every disagreement:
 
 - every WARC file is readable to its end, its block and payload digests are right,
   and no record is cut short; a left-over ``.open`` file is reported;
+- every WARC file has its CDXJ index (``indexes/<name>.cdxj``, :mod:`crawler.cdxj`) and the
+  index says what the file holds, line for line; no index names a file that is not there;
 - every catalog row has its snapshot and metadata files, the text's sha256 matches,
   the metadata agrees with the row, and a response record for the row's URL starts
   at the WARC offset it names;
@@ -24,6 +26,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crawler.cdxj import INDEX_DIR, INDEX_SUFFIX, check_index
 from crawler.errors import ArchiveError
 from crawler.lock import ArchiveLock
 from crawler.normalize import SHARE_LABEL, canonical_blocks
@@ -82,6 +85,16 @@ def _verify_locked(archive: Path, report: Report, *, check_digests: bool) -> Non
         report.warcs += 1
         if check_digests:
             report.problems.extend(f"{path.name}: {problem}" for problem in check_file(path))
+        index = archive / INDEX_DIR / (path.name + INDEX_SUFFIX)
+        if check_digests:  # reads the file again; --quick only looks for the index
+            report.problems.extend(check_index(path, index))
+        elif not index.is_file():
+            report.problems.append(f"{path.name}: no index file {INDEX_DIR}/{index.name} (`crawler index` writes it)")
+    names = {path.name + INDEX_SUFFIX for path in warcs}
+    for index in _listing(archive / INDEX_DIR, "*" + INDEX_SUFFIX, report):
+        leftover = warc_dir / (index.name.removesuffix(INDEX_SUFFIX) + ".open")
+        if index.name not in names and not leftover.exists():  # a left-over .open file is reported above
+            report.problems.append(f"{INDEX_DIR}/{index.name}: index of no WARC file of the archive")
     with Store(archive, readonly=True) as store:
         rows = store.rows()
     known: set[str] = set()

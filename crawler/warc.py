@@ -34,6 +34,7 @@ from warcio.archiveiterator import WARCIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 import crawler
+from crawler.cdxj import CdxEntry, mime_of, write_index
 from crawler.codings import (
     MAX_BODY_BYTES,
     MAX_DECODED_BYTES,
@@ -147,6 +148,7 @@ class WarcWriter:
         max_size: int = 1_000_000_000,
         info: Mapping[str, str] | None = None,
         gzip_level: int = WARC_GZIP_LEVEL,
+        index_dir: Path | None = None,
     ) -> None:
         if not prefix or "/" in prefix or os.sep in prefix:
             raise ValueError(f"bad WARC file prefix {prefix!r}")
@@ -166,6 +168,10 @@ class WarcWriter:
         self._file: IO[bytes] | None = None
         self._final_path: Path | None = None
         self._warcinfo_id = ""
+        # The CDXJ index of the current file (crawler.cdxj), written to ``index_dir`` when it is
+        # closed: what each record is, noted as it is written (no re-reading of the file).
+        self.index_dir = index_dir
+        self._index: list[tuple[str, str, str | None, str, str | None, int, int]] = []
 
     def __enter__(self) -> WarcWriter:
         return self
@@ -243,6 +249,7 @@ class WarcWriter:
                 raise StorageError.from_os(exc, "create a WARC file in", self.directory) from exc
             break
         handle = os.fdopen(fd, "wb")
+        self._index = []
         self._file = handle
         self._final_path = final
         self.current_path = final.with_name(name + ".open")
@@ -314,6 +321,8 @@ class WarcWriter:
         ]
         response = self._member(fields, head, result.body, level=self._body_level(result))
         start = self._append(handle, [request, response])
+        self._note(fields[2][1], result, mime_of(result.header("content-type")), fields[-1][1],
+                   start + len(request), len(response))
         return self._location(start, [request])
 
     def write_revisit(
@@ -356,7 +365,15 @@ class WarcWriter:
         ]
         revisit = self._member(fields, head)
         start = self._append(handle, [request, revisit])
+        if profile != "server-not-modified":  # a 304 gets no index line (crawler.cdxj)
+            self._note(fields[2][1], result, "warc/revisit", payload_digest, start + len(request), len(revisit))
         return self._location(start, [request])
+
+    def _note(self, date: str, result: FetchResult, mime: str | None, digest: str | None, offset: int,
+              length: int) -> None:
+        """Remember a record for the file's index (a tuple: this runs for every record)."""
+        stamp = date[0:4] + date[5:7] + date[8:10] + date[11:13] + date[14:16] + date[17:19]
+        self._index.append((result.url, stamp, mime, str(result.status), digest, offset, length))
 
     def close(self) -> None:
         """Finish the current file (fsync, rename ``.open`` away); the next write opens a new one."""
@@ -373,6 +390,9 @@ class WarcWriter:
         except OSError as exc:
             raise StorageError.from_os(exc, "finish", current) from exc
         self.closed_paths.append(final)
+        noted, self._index = self._index, []
+        if self.index_dir is not None:
+            write_index(self.index_dir, final.name, (CdxEntry(*item) for item in noted))
 
 
 def _rename_exclusive(source: Path, target: Path) -> None:

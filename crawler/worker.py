@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from crawler.cdxj import INDEX_DIR
 from crawler.codings import ContentDecodingError
 from crawler.config import SourceConfig
 from crawler.discovery import XMLFormatError, parse_feed, parse_sitemap
@@ -70,7 +71,8 @@ class ArchiveWorker:
             if source.origins:  # fetched from a mirror: the records name the real URLs, this says where from
                 info["x-crawler-origins"] = source.origins.describe()
             writer = self._writers[key] = WarcWriter(self.root / "warc", key, max_size=self.warc_size,
-                                                     gzip_level=self.gzip_level, info=info)
+                                                     gzip_level=self.gzip_level, info=info,
+                                                     index_dir=self.root / INDEX_DIR)
         return writer
 
     def close(self) -> list[str]:

@@ -527,17 +527,19 @@ def _free_port_block(n: int = 4) -> int:
 
 
 def test_mirror_command_serves_until_interrupted(tmp_path: Path) -> None:
-    port = _free_port_block()
+    port = _free_port_block(7)
     proc = subprocess.Popen([sys.executable, "-m", "crawler", "mirror", "--port", str(port), "--articles", "5"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(4)]
+        lines = [proc.stdout.readline() for _ in range(7)]
         origins = dict(line.rstrip("\n").split("\t") for line in lines)
         paste = [proc.stdout.readline() for _ in range(2)]
+        # The four portals, then their image hosts (crawl --images).
         assert origins == {host: f"http://127.0.0.1:{port + n}" for n, host in
                            enumerate(("baocantho.com.vn", "baoangiang.com.vn", "baothuathienhue.vn",
-                                      "huengaynay.vn"))}
+                                      "huengaynay.vn", "images.baoangiang.com.vn", "file.huengaynay.vn",
+                                      "file.baothuathienhue.vn"))}
         with httpx2.Client(timeout=5) as client:
             home = client.get(origins["baoangiang.com.vn"] + "/")
             assert home.status_code == 200 and origins["baoangiang.com.vn"] in home.text

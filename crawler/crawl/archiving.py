@@ -12,6 +12,7 @@ try again), and the run's figures.  A reply saying the storage failed raises
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -76,6 +77,8 @@ class Archiving:
         self._archived: dict[str, set[str]] = {}  # source -> archived article ids (loaded once, kept current)
         self._first_pending: float | None = None
         self._busy: dict[tuple[str, str], trio.Event] = {}  # (source, article id) being archived
+        # crawler.crawl.images: told of each article settled (source, id, metadata JSON or None)
+        self.images: Callable[[SourceConfig, str, str | None], None] | None = None
 
     # -- the catalog, in batches ---------------------------------------------------------------
 
@@ -139,9 +142,10 @@ class Archiving:
             raise StorageError(reply.fatal)
         return reply
 
-    async def record(self, source: SourceConfig, results: list[FetchResult]) -> ArchiveReply:
-        """Write exchanges that nothing parses (robots.txt, a failed redirect chain)."""
-        return await self._submit(ArchiveJob("record", source.key, tuple(results)))
+    async def record(self, source: SourceConfig, results: list[FetchResult], *,
+                     revisit: Revisit | None = None) -> ArchiveReply:
+        """Write exchanges that nothing parses (robots.txt, a failed redirect chain, images)."""
+        return await self._submit(ArchiveJob("record", source.key, tuple(results), revisit=revisit))
 
     async def page(self, source: SourceConfig, kind: JobKind, results: list[FetchResult],
                    cached: CacheEntry | None) -> ArchiveReply:
@@ -149,7 +153,8 @@ class Archiving:
         final = results[-1]
         revisit = None
         if final.status == 304 and cached is not None:
-            revisit = Revisit("server-not-modified", cached.url, cached.warc_date,
+            # WARC 1.1: a server-not-modified revisit's payload is the original's (its digest is written).
+            revisit = Revisit("server-not-modified", cached.url, cached.warc_date, payload_digest=cached.payload_digest,
                               reread=WarcLocation(cached.warc_file, cached.warc_offset))
         return await self._submit(ArchiveJob(kind, source.key, tuple(results), revisit=revisit))
 
@@ -181,6 +186,8 @@ class Archiving:
             self._add(settled=(key, article_id))
             self.listener("revisit", key, fetched.url)
             self._track(fetched, True)
+            if self.images is not None:
+                self.images(source, article_id, None)
             return
         if reply.died or reply.problem is not None:
             # A page that crashes or outlasts the archive worker, or cannot be decoded: it will do so again.
@@ -225,6 +232,8 @@ class Archiving:
         else:
             stats.unchanged += 1
         self.listener("archived", key, fetched.url)
+        if self.images is not None:
+            self.images(source, written.article_id, written.row.meta if written.row is not None else None)
         self._track(fetched, self.since is None or (reply.published is not None and reply.published >= self.since))
 
     def fail(self, fetched: ArticleFetch, why: str, *, permanent: bool) -> None:

@@ -31,6 +31,9 @@ from crawler.crawl.archiving import Archiving, ArticleFetch, PageTracker
 from crawler.crawl.discovery import Discovery, Offer
 from crawler.crawl.fetching import Fetching, Politeness
 from crawler.crawl.frontier import Frontier
+from crawler.crawl.images import PER_ARTICLE as IMAGES_PER_ARTICLE
+from crawler.crawl.images import PER_RUN as IMAGES_PER_RUN
+from crawler.crawl.images import Images
 from crawler.crawl.stats import Listener, SourceStats
 from crawler.errors import StorageError
 from crawler.fetcher import Fetcher
@@ -55,6 +58,9 @@ class CrawlOptions:
     breaker_threshold: int = 5  # failed requests in a row after which a host is given up for the run
     max_wait: float = MAX_WAIT  # the longest Retry-After a run waits for
     workers: int = 1  # archive worker processes (0: archive in the crawl process, no deadline)
+    images: bool | None = None  # archive articles' images: None = as each source says (crawler.crawl.images)
+    images_per_article: int = IMAGES_PER_ARTICLE
+    max_images: int = IMAGES_PER_RUN
     deadline: float = JOB_DEADLINE  # seconds an archive worker may spend on one page
 
 
@@ -112,10 +118,14 @@ class Crawl:
                                          refresh=options.refresh, archived=archiving.archived) for s in self.sources}
             discovery = Discovery(fetching, archiving, store, self.stats, frontiers, self.listener,
                                   since=options.since, refresh=options.refresh)
+            images = Images(self.sources, fetching, archiving, store, self.stats, force=options.images,
+                            refresh=options.refresh, stopping=lambda: self.stopping,
+                            per_article=options.images_per_article, per_run=options.max_images)
+            archiving.images = images.offer if images.enabled else None
             self._pool_stop = pool.stop
             try:
                 with self._run_scope:
-                    await self._run(archiving, fetching, discovery, pool.parallelism)
+                    await self._run(archiving, fetching, discovery, pool.parallelism, images)
             finally:
                 archiving.flush()  # raises StorageError when the catalog cannot take it: journals stay
                 for host, why in fetching.deferred_hosts().items():
@@ -131,10 +141,12 @@ class Crawl:
             _remove_journals(archive)
         return self.stats
 
-    async def _run(self, archiving: Archiving, fetching: Fetching, discovery: Discovery, parallelism: int) -> None:
+    async def _run(self, archiving: Archiving, fetching: Fetching, discovery: Discovery, parallelism: int,
+                   images: Images) -> None:
         fetched_send, fetched_recv = trio.open_memory_channel[ArticleFetch](32)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(archiving.flusher)
+            nursery.start_soon(images.run)
             async with trio.open_nursery() as stages:
                 async with fetched_recv:
                     for _ in range(parallelism):
@@ -142,6 +154,7 @@ class Crawl:
                 async with fetched_send, trio.open_nursery() as sources:
                     for source in self.sources:
                         sources.start_soon(self._crawl_source, source, fetching, discovery, fetched_send.clone())
+            await images.drain()  # every article is settled: their images, then the end
             nursery.cancel_scope.cancel()  # the flusher
 
     async def _crawl_source(self, source: SourceConfig, fetching: Fetching, discovery: Discovery,

@@ -32,6 +32,10 @@ class SourceStats:
     deferred: dict[str, str] = field(default_factory=dict)  # host -> why it was given up for this run
     failures: dict[str, str] = field(default_factory=dict)  # URL -> why (this run)
     templates: Counter[str] = field(default_factory=Counter)  # pages per adapter template
+    images: int = 0  # images archived (crawler.crawl.images), revisits included
+    image_bytes: int = 0
+    images_failed: int = 0
+    images_capped: int = 0  # images not fetched: the run's cap was reached
 
     @property
     def collapsed(self) -> bool:
@@ -64,10 +68,14 @@ class SourceStats:
         templates = ""
         if self.templates:
             templates = "; templates " + ", ".join(f"{name} {count}" for name, count in sorted(self.templates.items()))
+        images = ""
+        if self.images or self.images_failed or self.images_capped:
+            images = f"; images: {self.images} ({self.image_bytes:,} bytes), {self.images_failed} failed"
+            images += f", {self.images_capped} over the run's cap" if self.images_capped else ""
         return (f"{self.source}: {self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
                 f"{len(self.failures)} failed{extraction}{extra}; pages: {self.listings} listings "
                 f"({self.listings_not_modified} not modified), {self.feeds} feeds, {self.sitemaps} sitemaps"
-                f"{templates}")
+                f"{templates}{images}")
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -80,4 +88,6 @@ class SourceStats:
             "deferred": dict(sorted(self.deferred.items())), "collapsed": self.collapsed,
             "unreachable": self.unreachable, "templates": dict(sorted(self.templates.items())),
             "failures": dict(sorted(self.failures.items())),
+            "images": self.images, "image_bytes": self.image_bytes, "images_failed": self.images_failed,
+            "images_capped": self.images_capped,
         }

@@ -15,6 +15,7 @@ from types import TracebackType
 
 from crawler.mirror.catalog import SEED
 from crawler.mirror.faults import FaultSpec, SpecPolicy
+from crawler.mirror.images import IMAGE_HOSTS
 from crawler.mirror.server import MirrorServer, RequestLogEntry
 from crawler.mirror.site import PER_PAGE, Site
 from crawler.mirror.snapshot import snapshot
@@ -50,12 +51,12 @@ class Mirror:
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self, base_port: int | None = None) -> None:
-        """Listen on free ports (or ``base_port`` .. ``base_port + 3``, in :data:`HOSTS` order)."""
+        """Listen on free ports (or consecutive ones from ``base_port``: :data:`HOSTS`, then the image hosts)."""
         with self._lock:
             if self._server is not None:
                 return
             server = MirrorServer(self.site, self.request_log, self.faults)
-            ports = server.start(HOSTS, base_port)
+            ports = server.start(HOSTS + IMAGE_HOSTS, base_port)
             self.origins = {host: f"http://127.0.0.1:{port}" for host, port in ports.items()}
             self.site.set_origins(self.origins)
             self._server = server

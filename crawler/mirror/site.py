@@ -49,6 +49,7 @@ from crawler.mirror import feeds, listings
 from crawler.mirror.catalog import SEED, Catalog
 from crawler.mirror.chrome import CT_HIDDEN
 from crawler.mirror.generator import Generator, Headline
+from crawler.mirror.images import IMAGE_HOSTS, image_page, is_image_target
 from crawler.mirror.responses import HTML, RSS, TEXT, XML, Page
 from crawler.mirror.seeds import seed_page, seed_spec
 from crawler.mirror.sources import HOST_SOURCE, HOSTS, HUE_NEW_HOST, HUE_OLD_HOST, SOURCES, VN_TZ
@@ -71,7 +72,7 @@ _VDOC_PLAIN = ("/video/", "/xem-bao/", "/su-kien/", "/tim-kiem", "/news/", "/khm
                "/gui-bai.html", "/dat-bao.html", "/cong-luan-quan-tam-", "/lien-he-quang-cao.html",
                "/lich-cup-dien.html", "/da-phuong-tien/", "/anh/", "/podcast", "/infographic", "/emagazine/")
 _HUE_PLAIN = ("/video", "/topic/", "/tim-kiem", "/so-do-website", "/xem-bao", "/gui-bai", "/dai-hoi-dang")
-_HOST_URL = re.compile("https://(" + "|".join(re.escape(h) for h in HOSTS) + ")(?![A-Za-z0-9.-])")
+_HOST_URL = re.compile("https://(" + "|".join(re.escape(h) for h in HOSTS + IMAGE_HOSTS) + ")(?![A-Za-z0-9.-])")
 
 
 class Site:
@@ -90,7 +91,7 @@ class Site:
         if unknown:
             raise ValueError(f"no such source to redesign: {sorted(unknown)}")
         self.revisions: dict[tuple[str, str], int] = {}
-        self.origins: dict[str, str] = {h: f"https://{h}" for h in HOSTS}
+        self.origins: dict[str, str] = {h: f"https://{h}" for h in HOSTS + IMAGE_HOSTS}
         self._cache: OrderedDict[tuple[str, str, int, bool], Page] = OrderedDict()
         self._cache_size = cache_pages
         self._lock = threading.Lock()
@@ -165,7 +166,7 @@ class Site:
     def rewrite_url(self, text: str) -> str:
         """``text`` with every ``https://<mirrored host>`` replaced by that host's origin."""
         origins = self.origins
-        return _HOST_URL.sub(lambda m: origins[m.group(1)], text)
+        return _HOST_URL.sub(lambda m: origins.get(m.group(1), m.group(0)), text)
 
     def _rewrite(self, page: Page) -> Page:
         body = self.rewrite_url(page.body.decode("utf-8")).encode("utf-8") if b"https://" in page.body else page.body
@@ -178,11 +179,15 @@ class Site:
         return Page(200, text.encode("utf-8"), content_type, last_modified)
 
     def _render(self, host: str, target: str) -> Page:
+        if host in IMAGE_HOSTS:  # the file hosts: images only (no robots.txt: everything allowed)
+            return image_page(target) if is_image_target(target) else not_found()
         source = HOST_SOURCE.get(host)
         if source is None:
             return not_found()
         parts = urlsplit(target)
         path, query = parts.path or "/", parse_qs(parts.query)
+        if path.startswith("/image/fckeditor/") and is_image_target(path):  # Cần Thơ keeps images on its host
+            return image_page(path)
         if path == "/robots.txt":
             return self._finish(feeds.robots(host, self.robots), TEXT, EPOCH)
         if host == HUE_OLD_HOST:

@@ -1,0 +1,438 @@
+"""Interop: is the archive a web archive anyone can open?  The real tools say, on a demo archive.
+
+    python bench/interop.py [--articles N] [--images] [--rwp-sample N] [--work DIR] [--json FILE]
+
+1. builds an archive as a person would: ``crawler demo`` twice (the second run gets 304s for
+   the listings), then ``crawler crawl --refresh`` against the same mirror (identical-payload
+   revisits for the articles), ``--images`` on that run when asked;
+2. ``crawler wacz`` and ``wacz validate`` (py-wacz);
+3. indexes the WARC files with ``cdxj-indexer`` and compares with ``indexes/*.cdxj`` on
+   (key, timestamp, filename, offset, length): equal but for the 304 revisits, which we leave
+   out on purpose (docs/decisions/0010-replaying-revisits.md);
+4. serves the archive with pywb (``wayback -b 127.0.0.1``, the archive's own ``indexes/`` and
+   ``warc/``) and replays every article and every listing page: ``id_`` mode must give the WARC
+   payload byte for byte, framed mode (``mp_``) status 200, the title and a non-empty body;
+   listing pages are asked for at the time of their 304 revisits, articles at the time of their
+   refresh revisits;
+5. opens the WACZ in ReplayWeb.page (the ``replaywebpage`` npm package's ``ui.js`` and
+   ``sw.js`` on a loopback static server) in headless Chromium (Debian's ``chromium``, driven
+   by ``playwright-core``) and checks, for a sample of articles and listing pages, that the
+   page shows its title (and with ``--images`` that the article's images loaded).
+
+The tools are installed by the script into ``.interop/`` (a venv with pywb, wacz and
+cdxj-indexer; ``npm pack replaywebpage``; ``npm install playwright-core``), Chromium with
+``apt-get install -y chromium`` when it is missing and we are root.  Prints what each tool saw
+and the timings; exit 0 when every check passed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import html
+import http.server
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from crawler.codings import decode_content  # noqa: E402
+from crawler.mirror import Mirror  # noqa: E402
+from crawler.warc import read_response_at  # noqa: E402
+
+TOOLS = ("pywb==2.10.0", "wacz==0.6.0", "cdxj-indexer==1.5.0")
+NPM = ("replaywebpage@2.4.6", "playwright-core@1.65.1")
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.times: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        started = time.monotonic()
+        print(f"== {name}", flush=True)
+        try:
+            yield
+        finally:
+            self.times[name] = round(time.monotonic() - started, 2)
+            print(f"   {name}: {self.times[name]} s", flush=True)
+
+
+def run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, check=True, text=True, **kwargs)  # type: ignore[call-overload,no-any-return]
+
+
+def crawler(*args: str, capture: bool = False) -> str:
+    out = run([sys.executable, "-m", "crawler", *args], capture_output=capture, cwd=ROOT)
+    return out.stdout if capture else ""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- tools --------------------------------------------------------------------------------------
+
+
+def python_tools(cache: Path) -> Path:
+    venv = cache / "venv"
+    marker = venv / ("ok-" + "-".join(TOOLS).replace("=", ""))
+    if not marker.exists():
+        shutil.rmtree(venv, ignore_errors=True)
+        run([sys.executable, "-m", "venv", str(venv)])
+        run([str(venv / "bin" / "pip"), "install", "-q", *TOOLS])
+        marker.touch()
+    return venv / "bin"
+
+
+def node_tools(cache: Path) -> tuple[Path, Path]:
+    """(the unpacked replaywebpage package, node_modules with playwright-core)."""
+    npm = cache / "npm"
+    package = npm / "package"
+    if not (package / "ui.js").exists() or not (npm / "node_modules" / "playwright-core").exists():
+        shutil.rmtree(npm, ignore_errors=True)
+        npm.mkdir(parents=True)
+        # npm pack fetches the published tarball only: no dependency resolution (which fails here).
+        run(["npm", "pack", "--silent", NPM[0]], cwd=npm, capture_output=True)
+        tarball = next(npm.glob("replaywebpage-*.tgz"))
+        with tarfile.open(tarball) as tar:
+            tar.extractall(npm, filter="data")
+        run(["npm", "init", "-y"], cwd=npm, capture_output=True)
+        run(["npm", "install", "--silent", "--no-audit", "--no-fund", NPM[1]], cwd=npm, capture_output=True)
+    return package, npm / "node_modules"
+
+
+def chromium() -> Path:
+    if not CHROMIUM.exists() and os.geteuid() == 0:
+        run(["apt-get", "update", "-q"], capture_output=True)
+        run(["apt-get", "install", "-y", "-q", "chromium"], capture_output=True)
+    if not CHROMIUM.exists():
+        raise SystemExit(f"{CHROMIUM} is missing (apt-get install chromium)")
+    return CHROMIUM
+
+
+# -- the archive ---------------------------------------------------------------------------------
+
+
+def build_archive(archive: Path, articles: int, images: bool, timer: Timer) -> dict[str, object]:
+    with timer.step("demo run 1"):
+        crawler("demo", "--archive", str(archive), "--articles", str(articles))
+    with timer.step("demo run 2 (conditional requests: 304 revisits)"):
+        crawler("demo", "--archive", str(archive), "--articles", str(articles))
+    step = "crawl --refresh (identical-payload revisits)" + (" --images" if images else "")
+    with timer.step(step), Mirror(articles=articles, seed=1) as mirror:
+        origins = [f"--origin={host}={url}" for host, url in mirror.origins.items()]
+        extra = ["--images"] if images else []
+        crawler("crawl", "--archive", str(archive), "--refresh", "--delay", "0", "--host-concurrency", "4",
+                "--no-progress", "--quiet", *extra, *origins)
+    runs = sorted((archive / "runs").glob("*.json"))
+    return json.loads(runs[-1].read_text(encoding="utf-8")) if runs else {}
+
+
+def index_lines(lines: Iterator[str]) -> dict[tuple[str, str, str, str, str], dict[str, str]]:
+    out = {}
+    for line in lines:
+        if line.strip():
+            key, stamp, data = line.split(" ", 2)
+            fields = json.loads(data)
+            out[(key, stamp, fields["filename"], fields["offset"], fields["length"])] = fields
+    return out
+
+
+def our_index(archive: Path) -> dict[tuple[str, str, str, str, str], dict[str, str]]:
+    def lines() -> Iterator[str]:
+        for path in sorted((archive / "indexes").glob("*.cdxj")):
+            yield from path.read_text(encoding="utf-8").splitlines()
+    return index_lines(lines())
+
+
+# -- pywb ----------------------------------------------------------------------------------------
+
+
+def start_pywb(bin_dir: Path, work: Path, archive: Path) -> tuple[subprocess.Popen[bytes], str]:
+    home = work / "pywb"
+    home.mkdir(exist_ok=True)
+    (home / "config.yaml").write_text(
+        "collections:\n  archive:\n"
+        f"    index_paths: {archive.resolve() / 'indexes'}/\n"
+        f"    archive_paths: {archive.resolve() / 'warc'}/\n", encoding="utf-8")
+    port = free_port()
+    log = open(home / "wayback.log", "wb")  # noqa: SIM115 -- lives as long as the server
+    server = subprocess.Popen([str(bin_dir / "wayback"), "-b", "127.0.0.1", "-p", str(port)], cwd=home,
+                              stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/archive"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read()
+            return server, base
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    server.kill()
+    raise SystemExit("pywb did not start (see pywb/wayback.log)")
+
+
+def get(url: str) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers={"Accept-Encoding": "identity"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, {k.lower(): v for k, v in err.headers.items()}, err.read()
+
+
+def check_pywb(base: str, archive: Path, pages: list[dict[str, object]]) -> dict[str, object]:
+    failures: list[str] = []
+    counts = {"id_ equal": 0, "framed ok": 0}
+    for page in pages:
+        url, stamp = str(page["url"]), str(page["ask_ts"])
+        status, headers, body = get(f"{base}/{stamp}id_/{url}")
+        expected = read_response_at(archive / "warc" / str(page["file"]), int(str(page["offset"])))
+        content = decode_content(body, headers.get("content-encoding"))
+        if status != 200 or content != expected.content:
+            failures.append(f"id_ {stamp} {url}: status {status}, {len(content)} bytes, expected "
+                            f"{len(expected.content)} bytes of {page['file']}:{page['offset']}")
+        else:
+            counts["id_ equal"] += 1
+        status, headers, body = get(f"{base}/{stamp}mp_/{url}")
+        # Titles break lines in the pages (as on the real sites): compare with white space collapsed.
+        text = " ".join(html.unescape(decode_content(body, headers.get("content-encoding")).decode(
+            "utf-8", "replace")).split())
+        title = " ".join(str(page["title"]).split())
+        if status != 200 or not body or (title and title not in text):
+            failures.append(f"framed {stamp} {url}: status {status}, {len(body)} bytes, title "
+                            f"{'found' if title in text else 'missing'}")
+        else:
+            counts["framed ok"] += 1
+    return {"checked": len(pages), **counts, "failures": failures}
+
+
+# -- ReplayWeb.page ------------------------------------------------------------------------------
+
+
+class _RangeHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files with Range requests (ReplayWeb.page reads a WACZ by ranges)."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def end_headers(self) -> None:
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def do_GET(self) -> None:
+        wanted = self.headers.get("Range")
+        path = Path(self.translate_path(self.path))
+        if not wanted or not path.is_file():
+            super().do_GET()
+            return
+        size = path.stat().st_size
+        start_s, _, end_s = wanted.removeprefix("bytes=").partition("-")
+        if start_s:
+            start, end = int(start_s), (int(end_s) if end_s else size - 1)
+        else:  # a suffix: the last N bytes
+            start, end = max(0, size - int(end_s)), size - 1
+        end = min(end, size - 1)
+        self.send_response(206)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.send_header("Content-Length", str(end - start + 1))
+        self.end_headers()
+        with open(path, "rb") as handle:
+            handle.seek(start)
+            self.wfile.write(handle.read(end - start + 1))
+
+
+EMBED = """<!doctype html>
+<html><head><meta charset="utf-8"><script src="./ui.js"></script></head>
+<body style="margin:0"><script>
+const q = new URLSearchParams(location.search);
+const el = document.createElement("replay-web-page");
+el.setAttribute("source", "./archive.wacz");
+el.setAttribute("url", q.get("url"));
+if (q.get("ts")) el.setAttribute("ts", q.get("ts"));
+el.setAttribute("replayBase", "./replay/");
+el.setAttribute("embed", "replayonly");
+el.style.height = "900px"; el.style.display = "block";
+document.body.appendChild(el);
+</script></body></html>
+"""
+
+
+def check_rwp(work: Path, wacz: Path, package: Path, node_modules: Path, pages: list[dict[str, object]],
+              images: bool) -> dict[str, object]:
+    site = work / "rwp-site"
+    shutil.rmtree(site, ignore_errors=True)
+    (site / "replay").mkdir(parents=True)
+    shutil.copy(package / "ui.js", site / "ui.js")
+    shutil.copy(package / "sw.js", site / "replay" / "sw.js")
+    os.link(wacz, site / "archive.wacz")
+    (site / "embed.html").write_text(EMBED, encoding="utf-8")
+    handler = lambda *a, **k: _RangeHandler(*a, directory=str(site), **k)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    profile = work / "chromium-profile"
+    shutil.rmtree(profile, ignore_errors=True)
+    checks = [{"url": p["url"], "ts": p["rwp_ts"], "kind": p["kind"],
+               "image_urls": p.get("image_urls") if images else None} for p in pages]
+    spec = {"base": f"http://127.0.0.1:{server.server_address[1]}", "chromium": str(chromium()),
+            "node_modules": str(node_modules), "profile": str(profile), "timeout_ms": 45000, "checks": checks}
+    spec_path = work / "rwp-checks.json"
+    spec_path.write_text(json.dumps(spec), encoding="utf-8")
+    try:
+        out = run(["node", str(ROOT / "bench" / "interop_rwp.mjs"), str(spec_path)], capture_output=True,
+                  timeout=1800).stdout
+    finally:
+        server.shutdown()
+    seen = json.loads(out.strip().splitlines()[-1])
+    failures = []
+    by_url = {str(p["url"]): p for p in pages}
+    for result in seen["results"]:
+        page = by_url[result["url"]]
+        title = str(page["title"])
+        shown = f"{result.get('title', '')} {result.get('h1', '')}"
+        ok = not result.get("error") and title.split(" - ")[0][:40] in shown and result.get("text", 0) > 0
+        if images and page.get("image_urls"):
+            ok = ok and result.get("article_images_shown", 0) >= len(page["image_urls"])  # type: ignore[arg-type]
+        if not ok:
+            failures.append(f"{result['kind']} {result['url']} at {result['ts']}: {json.dumps(result)[:400]}")
+    return {"checked": len(seen["results"]), "seconds": seen["seconds"], "failures": failures,
+            "results": seen["results"]}
+
+
+# -- what to check --------------------------------------------------------------------------------
+
+
+def pages_to_check(archive: Path, theirs: dict[tuple[str, str, str, str, str], dict[str, str]]
+                   ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """(articles, listing pages): what each must show and when to ask for it."""
+    db = sqlite3.connect(f"file:{archive / 'catalog.sqlite'}?mode=ro", uri=True)
+    articles_rows = db.execute(
+        "SELECT url, title, warc_file, warc_offset, meta FROM snapshots s WHERE version = (SELECT MAX(version) "
+        "FROM snapshots s2 WHERE s2.source=s.source AND s2.article_id=s.article_id)").fetchall()
+    db.close()
+    article_urls = {row[0] for row in articles_rows}
+    latest_200: dict[str, tuple[str, dict[str, str]]] = {}
+    later: dict[str, str] = {}  # URL -> the timestamp of its last revisit (304 or identical payload)
+    for (_key, stamp, _f, _o, _l), fields in sorted(theirs.items(), key=lambda item: item[0][1]):
+        url = fields["url"]
+        if fields.get("mime") == "warc/revisit":
+            later[url] = stamp
+        elif fields.get("status") == "200" and fields.get("mime") == "text/html":
+            latest_200[url] = (stamp, fields)
+    articles = []
+    for url, title, warc_file, offset, meta in articles_rows:
+        images = [image["url"] for image in json.loads(meta).get("images", [])] if meta else []
+        stamp = latest_200.get(url, ("",))[0]
+        articles.append({"kind": "article", "url": url, "title": title, "file": warc_file, "offset": offset,
+                         "ask_ts": later.get(url, stamp), "rwp_ts": later.get(url, stamp), "image_urls": images})
+    listings = []
+    for url, (stamp, fields) in sorted(latest_200.items()):
+        if url in article_urls or url.endswith((".xml", "/rss/home")) or "/print/" in url:
+            continue
+        listings.append({"kind": "listing", "url": url, "title": "", "file": fields["filename"],
+                         "offset": fields["offset"], "ask_ts": later.get(url, stamp),
+                         "rwp_ts": later.get(url, stamp), "revisited": url in later})
+    return articles, listings
+
+
+def listing_titles(archive: Path, listings: list[dict[str, object]]) -> None:
+    from selectolax.lexbor import LexborHTMLParser
+
+    for page in listings:
+        response = read_response_at(archive / "warc" / str(page["file"]), int(str(page["offset"])))
+        node = LexborHTMLParser(response.content).css_first("title")
+        page["title"] = " ".join(node.text().split()) if node is not None else ""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=20, help="generated articles per source (default 20)")
+    parser.add_argument("--images", action="store_true", help="crawl --refresh --images, and check images load")
+    parser.add_argument("--rwp-sample", type=int, default=8, help="articles and as many listings in ReplayWeb.page")
+    parser.add_argument("--work", type=Path, default=ROOT / ".interop" / "work")
+    parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    args = parser.parse_args()
+    timer = Timer()
+    cache = ROOT / ".interop"
+    work = args.work
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    archive = work / "archive"
+    report: dict[str, object] = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "articles": args.articles}
+    with timer.step("tools (venv: pywb, wacz, cdxj-indexer; npm: replaywebpage, playwright-core; chromium)"):
+        bin_dir = python_tools(cache)
+        package, node_modules = node_tools(cache)
+        chromium()
+    run_stats = build_archive(archive, args.articles, args.images, timer)
+    report["refresh_run"] = {k: {f: v.get(f) for f in ("unchanged", "images", "image_bytes")}
+                             for k, v in dict(run_stats.get("sources", {})).items()}  # type: ignore[union-attr]
+    wacz = work / "archive.wacz"
+    with timer.step("crawler wacz"):
+        crawler("wacz", "--archive", str(archive), "-o", str(wacz))
+    with timer.step("wacz validate"):
+        validated = subprocess.run([str(bin_dir / "wacz"), "validate", "-f", str(wacz)], capture_output=True, text=True)
+        report["wacz_validate"] = {"exit": validated.returncode, "said": validated.stdout.strip().splitlines()[-1:]}
+    with timer.step("cdxj-indexer"):
+        out = run([str(bin_dir / "cdxj-indexer"), *map(str, sorted((archive / "warc").glob("*.warc.gz")))],
+                  capture_output=True).stdout
+        theirs = index_lines(iter(out.splitlines()))
+        ours = our_index(archive)
+        not_modified = {k for k, f in theirs.items() if f.get("mime") == "warc/revisit" and f.get("status") == "304"}
+        report["cdxj_indexer"] = {
+            "their_lines": len(theirs), "our_lines": len(ours), "their_304_revisits": len(not_modified),
+            "equal_but_304s": set(theirs) - not_modified == set(ours),
+            "only_theirs_not_304": len(set(theirs) - not_modified - set(ours)),
+            "only_ours": len(set(ours) - set(theirs)),
+            "json_differs": sum(1 for k in ours if k in theirs and ours[k] != theirs[k])}
+    articles, listings = pages_to_check(archive, theirs)
+    listing_titles(archive, listings)
+    server, base = start_pywb(bin_dir, work, archive)
+    try:
+        with timer.step(f"pywb: {len(articles)} articles and {len(listings)} listing pages, id_ and framed"):
+            report["pywb"] = {"articles": check_pywb(base, archive, articles),
+                              "listings": check_pywb(base, archive, listings),
+                              "listings_asked_at_a_304": sum(1 for p in listings if p["revisited"])}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    sample = articles[: args.rwp_sample] + [p for p in listings if p["revisited"]][: args.rwp_sample]
+    with timer.step(f"ReplayWeb.page: {len(sample)} pages in headless Chromium"):
+        report["replaywebpage"] = check_rwp(work, wacz, package, node_modules, sample, args.images)
+    report["seconds"] = timer.times
+    failures = list(report["pywb"]["articles"]["failures"]) + list(report["pywb"]["listings"]["failures"])  # type: ignore[index]
+    failures += list(report["replaywebpage"]["failures"])  # type: ignore[index]
+    ok = (not failures and report["wacz_validate"]["exit"] == 0  # type: ignore[index]
+          and report["cdxj_indexer"]["equal_but_304s"])  # type: ignore[index]
+    report["ok"] = ok
+    summary = {k: v for k, v in report.items() if k != "replaywebpage"}
+    summary["replaywebpage"] = {k: v for k, v in dict(report["replaywebpage"]).items()  # type: ignore[call-overload]
+                                if k != "results"}
+    print(json.dumps(summary, indent=2, ensure_ascii=False))
+    for failure in failures[:20]:
+        print("FAILED:", failure)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+// Opens pages of a WACZ in ReplayWeb.page (its ui.js and sw.js, served from loopback) in headless
+// Chromium driven by playwright-core; prints one JSON object: what each page showed.
+// Used by bench/interop.py:  node interop_rwp.mjs CHECKS.json  (see that script for the format).
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+
+const spec = JSON.parse(readFileSync(process.argv[2], "utf-8"));
+const require = createRequire(spec.node_modules + "/");
+const { chromium } = require("playwright-core");
+
+// A fresh profile directory per run (playwright passes it as --user-data-dir).
+const context = await chromium.launchPersistentContext(spec.profile, {
+  executablePath: spec.chromium,
+  headless: true,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const page = context.pages()[0] || await context.newPage();
+const results = [];
+const started = Date.now();
+
+function replayFrame(url) {
+  // The innermost frame ReplayWeb.page shows the archived page in: .../w/<coll>/<ts>mp_/<url>
+  return page.frames().find((f) => f.url().includes("mp_/") && f.url().includes(url.replace(/^https?:\/\//, "")));
+}
+
+for (const check of spec.checks) {
+  const t0 = Date.now();
+  const result = { url: check.url, ts: check.ts, kind: check.kind };
+  try {
+    const target = `${spec.base}/embed.html?url=${encodeURIComponent(check.url)}&ts=${check.ts}`;
+    await page.goto(target, { waitUntil: "load", timeout: 60000 });
+    let frame = null;
+    const deadline = Date.now() + spec.timeout_ms;
+    let seen = null;
+    while (Date.now() < deadline) {
+      frame = replayFrame(check.url);
+      if (frame) {
+        try {
+          seen = await frame.evaluate((wanted) => {
+            const imgs = Array.from(document.images);
+            // Lazy images below the (headless) fold would never load: ask for them now.
+            for (const i of imgs) if (i.loading === "lazy") i.loading = "eager";
+            // The article's own images (as archived), by their original URL inside the rewritten src.
+            const shown = wanted.filter((url) => imgs.some((i) => (i.currentSrc || i.src).includes(url)
+                                                              && i.complete && i.naturalWidth > 0));
+            return {
+              ready: document.readyState,
+              title: document.title,
+              h1: ((document.querySelector("h1.title-detail, h1.margintopbot10, h1") || {}).textContent || "").trim(),
+              text: document.body ? document.body.innerText.length : 0,
+              images: imgs.length,
+              loaded: imgs.filter((i) => i.complete && i.naturalWidth > 0).length,
+              article_images_shown: shown.length,
+            };
+          }, (check.image_urls || []).map((u) => u.replace(/^https?:\/\//, "")));
+          const imagesOk = !check.image_urls || seen.article_images_shown >= check.image_urls.length;
+          if (seen.ready === "complete" && seen.title && imagesOk) break;
+        } catch (e) { /* the frame navigated meanwhile */ }
+      }
+      await page.waitForTimeout(250);
+    }
+    Object.assign(result, seen || { title: "", text: 0, images: 0, loaded: 0 });
+    result.frame = frame ? frame.url() : null;
+  } catch (e) {
+    result.error = String(e);
+  }
+  result.ms = Date.now() - t0;
+  results.push(result);
+}
+await context.close();
+console.log(JSON.stringify({ seconds: (Date.now() - started) / 1000, results }));

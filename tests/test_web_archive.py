@@ -1,0 +1,393 @@
+"""The archive as a web archive: the CDXJ index (kept current, rebuilt, verified, as cdxj-indexer writes it)
+and the WACZ package (``wacz validate``, pages with text, slices)."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crawler.cdxj import check_index, index_warc, read_index, surt
+from crawler.cli import main
+from crawler.recovery import recover_warcs
+from crawler.verify import verify
+from crawler.warc import WarcWriter
+from tests.conftest import origin_args
+from tests.warc_samples import fetch_result
+
+cdxj_indexer = pytest.importorskip("cdxj_indexer")
+surt_package = pytest.importorskip("surt")
+
+NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+
+def crawl(m: object, archive: Path, *extra: str) -> int:
+    return main(["crawl", "--archive", str(archive), *origin_args(m), "--delay", "0", "--no-progress",  # type: ignore[arg-type]
+                 "--quiet", *extra])
+
+
+def index_key(line: str) -> tuple[str, str, str, str, str]:
+    key, stamp, data = line.split(" ", 2)
+    fields = json.loads(data)
+    return key, stamp, fields["filename"], fields["offset"], fields["length"]
+
+
+def their_index(paths: list[Path]) -> list[str]:
+    """What ``cdxj-indexer`` writes for these WARC files (run as its command)."""
+    out = subprocess.run([sys.executable, "-m", "cdxj_indexer.main", *map(str, paths)], capture_output=True,
+                         text=True, check=True).stdout
+    return [line for line in out.splitlines() if line.strip()]
+
+
+def our_index(archive: Path) -> list[str]:
+    return [line for path in sorted((archive / "indexes").glob("*.cdxj")) for line in read_index(path)]
+
+
+def warcs(archive: Path) -> list[Path]:
+    return sorted((archive / "warc").glob("*.warc.gz"))
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive after a crawl, a second crawl (304s) and a --refresh crawl (identical-payload revisits)."""
+    from crawler.mirror import Mirror
+
+    archive = tmp_path_factory.mktemp("crawled") / "archive"
+    with Mirror(articles=6, seed=3) as m:
+        assert crawl(m, archive) == 0
+        assert crawl(m, archive) == 0
+        assert crawl(m, archive, "--refresh") == 0
+    return archive
+
+
+# -- SURT ------------------------------------------------------------------------------------------
+
+URLS = [
+    "https://baocantho.com.vn/thoi-su/?p=2", "https://WWW.baocantho.com.vn/", "https://www2.a.vn:443/x/",
+    "http://a.vn:80/A/./b/../C.html?b=2&a=1&a#frag", "https://huengaynay.vn/amp.aspx?newid=100343",
+    "https://báo.vn/tin-tức?q=đ&A=%E1%BB%87", "https://a.vn/%2525/%7e", "http://3232235777/", "http://0x7f.1/",
+    "https://[::1]:8080/x", "https://user:pw@a.vn:8443/x", "https://a.vn/x?", "https://a.vn",
+    "https://a.vn/?jsessionid=0123456789abcdef0123456789abcdef&x=1", "https://a.vn//b///c/", "dns:a.vn",
+    "https://a.vn/a b", "https://a.vn/..", "http://http://a.vn/x", "https://a.vn/(0123456789abcdef01234567)/x.aspx",
+]
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_surt_keys_are_those_of_the_surt_package(url: str) -> None:
+    try:
+        expected = surt_package.surt(url)
+    except Exception:
+        expected = url
+    assert surt(url) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["https://a.vn", "https://WWW.b.com", "http://c.d.vn:8080", "https://e.vn:443"]),
+       st.text(alphabet="aZ09/.?&=%#:;@+ -_~!$'()*,[]éđệ\t", max_size=30))
+def test_surt_agrees_on_generated_urls(host: str, rest: str) -> None:
+    url = host + "/" + rest
+    try:
+        expected = surt_package.surt(url)
+    except Exception:
+        expected = url
+    assert surt(url) == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(["http", "https"]),
+       st.sampled_from(["a.vn", "www.b.com", "www2.c.vn", "c.d.vn:8080", "e.vn:443", "f.vn:80", "1.2.3.4", "0x7f.1",
+                        "g-h.vn:0443", "i.vn:99999", "j.vn:00", "k.vn:", "l.vn:8080:9"]),
+       st.text(alphabet="abcXYZ019/.-_~!$&'*+,;=:@?", max_size=25),
+       st.sampled_from(["", "?p=2", "?b=2&a=1&a", "?Q=A&q=a", "?jsessionid=0123456789abcdef0123456789abcdef",
+                        "?sid=0123456789abcdef0123456789abcdef&b=1", "?x==1&&y"]))
+def test_surt_agrees_on_plain_urls(scheme: str, host: str, path: str, query: str) -> None:
+    # The fast path (URLs without escapes, dot segments or session ids) and its borders.
+    url = f"{scheme}://{host}/{path}{query}"
+    try:
+        expected = surt_package.surt(url)
+    except Exception:
+        expected = url
+    assert surt(url) == expected
+
+
+# -- the index ------------------------------------------------------------------------------------
+
+
+def test_index_of_a_crawl_agrees_with_cdxj_indexer(crawled: Path) -> None:
+    files = warcs(crawled)
+    assert len(list((crawled / "indexes").glob("*.cdxj"))) == len(files)  # one per WARC, written on close
+    theirs = their_index(files)
+    ours = our_index(crawled)
+    # The 304s (server-not-modified revisits) are the one difference, on purpose (decision 0010).
+    not_modified = {index_key(line) for line in theirs if '"status": "304"' in line}
+    assert not_modified, "the second crawl got 304s"
+    assert {index_key(line) for line in ours} == {index_key(line) for line in theirs} - not_modified
+    assert sorted(ours) == sorted(line for line in theirs if index_key(line) not in not_modified)  # JSON too
+    # The --refresh run's identical-payload revisits are indexed (replay tools resolve them).
+    assert any('"mime": "warc/revisit", "status": "200"' in line for line in ours)
+    for path in sorted((crawled / "indexes").glob("*.cdxj")):  # each file sorted, as pywb needs
+        lines = read_index(path)
+        assert lines == sorted(lines)
+    assert verify(crawled).ok
+
+
+def test_server_not_modified_revisits_keep_the_original_digest(crawled: Path) -> None:
+    from warcio.archiveiterator import ArchiveIterator
+
+    digests: dict[str, set[str]] = {}
+    revisits = []
+    for path in warcs(crawled):
+        with open(path, "rb") as handle:
+            for record in ArchiveIterator(handle):
+                url = record.rec_headers.get_header("WARC-Target-URI")
+                if record.rec_type == "response" and record.http_headers.get_statuscode() == "200":
+                    digests.setdefault(url, set()).add(record.rec_headers.get_header("WARC-Payload-Digest"))
+                elif record.rec_type == "revisit" and record.rec_headers.get_header("WARC-Profile") == NOT_MODIFIED:
+                    assert record.http_headers.get_statuscode() == "304"  # the WARC says what happened
+                    revisits.append((url, record.rec_headers.get_header("WARC-Payload-Digest")))
+    assert revisits
+    # WARC 1.1: the payload of a server-not-modified revisit is the original's.
+    assert all(digest in digests[url] for url, digest in revisits)
+
+
+def test_index_is_written_when_a_killed_run_is_recovered(tmp_path: Path) -> None:
+    writer = WarcWriter(tmp_path / "warc", "s", index_dir=tmp_path / "indexes")
+    writer.write_exchange(fetch_result(url="https://a.vn/x-a1.html"))
+    writer.write_exchange(fetch_result(url="https://a.vn/y-a2.html", content=b"<html>two</html>"))
+    assert writer.current_path is not None and writer._file is not None
+    writer._file.close()  # the process dies: the file stays .open, no index
+    with open(writer.current_path, "ab") as handle:  # the writer is "killed" in the middle of a record
+        handle.write(gzip.compress(b"WARC/1.1\r\nWARC-Type: response\r\n")[:30])
+    assert not (tmp_path / "indexes").exists()
+    (done,) = recover_warcs(tmp_path / "warc")
+    index = tmp_path / "indexes" / (done.path.name + ".cdxj")
+    assert [json.loads(line.split(" ", 2)[2])["url"] for line in read_index(index)] == [
+        "https://a.vn/x-a1.html", "https://a.vn/y-a2.html"]
+    assert check_index(done.path, index) == []
+
+
+def test_writer_index_equals_a_reading_of_the_file(tmp_path: Path) -> None:
+    writer = WarcWriter(tmp_path / "warc", "s", index_dir=tmp_path / "indexes")
+    first = fetch_result(url="https://a.vn/p?b=1&a=2")
+    writer.write_exchange(first)
+    writer.write_exchange(fetch_result(url="https://a.vn/moved", status=301, reason="Moved", content=b""))
+    writer.write_revisit(first, refers_to_uri=first.url, refers_to_date="2026-01-01T00:00:00Z",
+                         profile="identical-payload-digest")
+    writer.write_revisit(fetch_result(url=first.url, status=304, reason="Not Modified", content=b""),
+                         refers_to_uri=first.url, refers_to_date="2026-01-01T00:00:00Z", profile="server-not-modified")
+    writer.close()
+    (path,) = writer.closed_paths
+    index = tmp_path / "indexes" / (path.name + ".cdxj")
+    lines = read_index(index)
+    assert len(lines) == 3  # two responses and one identical-payload revisit; the 304 has no line
+    assert check_index(path, index) == []
+    assert sorted(lines) == sorted(line for line in their_index([path]) if '"status": "304"' not in line)
+    offsets = sorted(int(json.loads(line.split(" ", 2)[2])["offset"]) for line in lines)
+    assert [e.offset for e in index_warc(path)] == offsets
+
+
+def test_crawler_index_rebuilds_and_verify_checks(crawled: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    archive = tmp_path / "copy"
+    shutil.copytree(crawled, archive)
+    before = {p.name: p.read_text(encoding="utf-8") for p in (archive / "indexes").glob("*.cdxj")}
+    first, second = sorted((archive / "indexes").glob("*.cdxj"))[:2]
+    first.unlink()  # lost
+    lines = second.read_text(encoding="utf-8").splitlines()
+    second.write_text("\n".join(lines[1:]) + "\n", encoding="utf-8")  # one line short
+    (archive / "indexes" / "gone-20200101000000000000-00000.warc.gz.cdxj").write_text("x\n", encoding="utf-8")
+    problems = verify(archive).problems
+    assert any(first.name in p and "no index file" in p for p in problems)
+    assert any(second.name in p and "1 line(s) missing" in p for p in problems)
+    assert any("gone-" in p and "index of no WARC file" in p for p in problems)
+    assert main(["verify", "--archive", str(archive), "--quick"]) == 1
+    capsys.readouterr()
+    assert main(["index", "--archive", str(archive)]) == 0
+    assert "cdxj:" in capsys.readouterr().err
+    assert {p.name: p.read_text(encoding="utf-8") for p in (archive / "indexes").glob("*.cdxj")} == before
+    assert verify(archive).ok
+
+
+def test_crawler_index_refuses_what_is_not_an_archive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["index", "--archive", str(tmp_path / "none")]) == 1
+    assert "no such archive directory" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["index", "--archive", str(tmp_path / "empty")]) == 1
+    assert "not an archive" in capsys.readouterr().err
+
+
+def test_crawler_index_reports_a_damaged_file(crawled: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    archive = tmp_path / "copy"
+    shutil.copytree(crawled, archive)
+    victim = warcs(archive)[0]
+    data = victim.read_bytes()
+    victim.write_bytes(data[: len(data) // 2])
+    assert main(["index", "--archive", str(archive)]) == 1
+    assert victim.name in capsys.readouterr().out
+
+
+# -- WACZ ------------------------------------------------------------------------------------------
+
+
+def wacz_validate(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", "import sys; from wacz.main import main; sys.exit(main())",
+                           "validate", "-f", str(path)], capture_output=True, text=True)
+
+
+def test_wacz_is_valid_and_holds_every_article_with_its_text(crawled: Path, tmp_path: Path) -> None:
+    pytest.importorskip("wacz")
+    out = tmp_path / "archive.wacz"
+    assert main(["wacz", "--archive", str(crawled), "-o", str(out)]) == 0
+    result = wacz_validate(out)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Validation succeeded" in result.stdout
+    with zipfile.ZipFile(out) as package:
+        names = package.namelist()
+        stored = sorted(n for n in names if n.startswith("archive/"))
+        assert stored == sorted(f"archive/{p.name}" for p in warcs(crawled))
+        assert all(package.getinfo(n).compress_type == zipfile.ZIP_STORED for n in names if n.startswith("archive/"))
+        datapackage = json.loads(package.read("datapackage.json"))
+        assert datapackage["wacz_version"] == "1.1.1"
+        for resource in datapackage["resources"]:
+            data = package.read(resource["path"])
+            assert resource["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+            assert resource["bytes"] == len(data)
+        digest = json.loads(package.read("datapackage-digest.json"))
+        assert digest["hash"] == "sha256:" + hashlib.sha256(package.read("datapackage.json")).hexdigest()
+        index = package.read("indexes/index.cdxj").decode("utf-8").splitlines()
+        assert index == sorted(our_index(crawled))
+        header, *pages = [json.loads(line) for line in package.read("pages/pages.jsonl").decode("utf-8").splitlines()]
+    assert header["format"] == "json-pages-1.0" and header["hasText"] is True
+    import sqlite3
+
+    with sqlite3.connect(crawled / "catalog.sqlite") as db:
+        rows = db.execute("SELECT source, article_id, url, title, text_path, MAX(version) FROM snapshots "
+                          "GROUP BY source, article_id").fetchall()
+    assert len(pages) == len(rows)
+    by_url = {page["url"]: page for page in pages}
+    for _source, _id, url, title, text_path, _v in rows:
+        page = by_url[url]
+        assert page["title"] == title
+        assert page["text"] == (crawled / text_path).read_text(encoding="utf-8")
+        # The page's time names a capture in the index (ReplayWeb.page looks it up there).
+        stamp = page["ts"].replace("-", "").replace(":", "").replace("T", "").rstrip("Z")
+        assert any(line.split(" ")[1] == stamp and json.dumps(url) in line for line in index)
+
+
+def test_wacz_slices(crawled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "hue.wacz"
+    assert main(["wacz", "--archive", str(crawled), "-o", str(out), "--source", "hue"]) == 0
+    with zipfile.ZipFile(out) as package:
+        files = [n for n in package.namelist() if n.startswith("archive/")]
+        pages = package.read("pages/pages.jsonl").decode("utf-8").splitlines()[1:]
+    assert files and all(name.startswith("archive/hue-") for name in files)
+    assert pages and all("huengaynay.vn" in line or "baothuathienhue.vn" in line for line in pages)
+    assert main(["wacz", "--archive", str(crawled), "-o", str(tmp_path / "old.wacz"), "--until", "2000-01-01"]) == 1
+    assert "no WARC file in the slice" in capsys.readouterr().err
+    assert not (tmp_path / "old.wacz").exists()
+    assert main(["wacz", "--archive", str(crawled), "-o", str(tmp_path / "new.wacz"), "--since", "2000-01-01",
+                 "--until", "2999-12-31"]) == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-o", "x.zip"], "a .wacz file name"),
+    (["-o", "x.wacz", "--until", "yesterday"], "not a date"),
+    (["-o", "x.wacz", "--since", "2026-02-01", "--until", "2026-01-01"], "before --since"),
+    (["-o", "x.wacz", "--source", "nosuch"], "no source named"),
+])
+def test_wacz_usage_errors(crawled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
+                           message: str) -> None:
+    args = [str(tmp_path / a) if a.startswith("x.") else a for a in args]
+    with pytest.raises(SystemExit) as exit_info:
+        code = main(["wacz", "--archive", str(crawled), *args])
+        raise SystemExit(code)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_wacz_of_no_archive_fails_cleanly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["wacz", "--archive", str(tmp_path), "-o", str(tmp_path / "x.wacz")]) == 1
+    assert "not an archive" in capsys.readouterr().err
+
+
+def test_rotation_writes_the_closed_files_index(tmp_path: Path) -> None:
+    writer = WarcWriter(tmp_path / "warc", "s", max_size=1, index_dir=tmp_path / "indexes")
+    for n in range(3):
+        writer.write_exchange(fetch_result(url=f"https://a.vn/x-a{n}.html"))
+    assert len(writer.closed_paths) == 2  # rotated before the second and the third exchange
+    for path in writer.closed_paths:
+        assert check_index(path, tmp_path / "indexes" / (path.name + ".cdxj")) == []
+    writer.close()
+    assert len(list((tmp_path / "indexes").glob("*.cdxj"))) == 3
+
+
+def test_index_rebuild_steps_can_be_added(crawled: Path, tmp_path: Path) -> None:
+    from crawler import indexing
+
+    archive = tmp_path / "copy"
+    shutil.copytree(crawled, archive)
+    seen: list[Path] = []
+
+    def probe(root: Path, report: indexing.IndexReport) -> None:
+        seen.append(root)
+        report.add("probe", "runs", 1)
+
+    indexing.register_step("probe", probe, "a test step")
+    try:
+        report = indexing.rebuild(archive, only=["probe"])
+        assert seen == [archive] and report.figures == {"probe": {"runs": 1}}
+        with pytest.raises(Exception, match="no index step named"):
+            indexing.rebuild(archive, only=["nosuch"])
+    finally:
+        indexing.STEPS[:] = [step for step in indexing.STEPS if step.name != "probe"]
+
+
+def test_wacz_defaults_to_the_demo_archive(crawled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copytree(crawled, tmp_path / "archive" / "demo")
+    monkeypatch.chdir(tmp_path)
+    assert main(["wacz", "-o", "demo.wacz"]) == 0
+    assert "archive/demo" in capsys.readouterr().err
+    assert zipfile.is_zipfile(tmp_path / "demo.wacz")
+
+
+def test_an_archive_from_before_indexes(crawled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No indexes/ at all: a crawl's start does not read every WARC file (that is `crawler index`'s job),
+    `crawler wacz` indexes what it packs without writing into the archive, verify says what to run."""
+    from crawler.recovery import recover_warcs
+
+    archive = tmp_path / "old"
+    shutil.copytree(crawled, archive)
+    shutil.rmtree(archive / "indexes")
+    assert recover_warcs(archive / "warc") == []
+    assert not (archive / "indexes").exists()
+    assert main(["wacz", "--archive", str(archive), "-o", str(tmp_path / "old.wacz")]) == 0
+    assert "had no index yet" in capsys.readouterr().err
+    assert not (archive / "indexes").exists()
+    with zipfile.ZipFile(tmp_path / "old.wacz") as package:
+        assert package.read("indexes/index.cdxj").decode("utf-8").splitlines() == sorted(our_index(crawled))
+    assert any("crawler index" in p for p in verify(archive).problems)
+    assert main(["index", "--archive", str(archive)]) == 0
+    assert verify(archive).ok
+
+
+def test_a_crash_between_close_and_index_is_repaired_at_the_next_start(crawled: Path, tmp_path: Path) -> None:
+    from crawler.recovery import recover_warcs
+
+    archive = tmp_path / "copy"
+    shutil.copytree(crawled, archive)
+    lost = sorted((archive / "indexes").glob("*.cdxj"))[0]
+    lost.unlink()
+    (done,) = recover_warcs(archive / "warc")
+    assert "wrote the index" in done.what and lost.is_file()
+    assert verify(archive).ok
