@@ -125,7 +125,7 @@ class Crawl:
             self._pool_stop = pool.stop
             try:
                 with self._run_scope:
-                    await self._run(archiving, fetching, discovery, pool.parallelism, images)
+                    await self._run(archiving, fetching, discovery, images)
             finally:
                 archiving.flush()  # raises StorageError when the catalog cannot take it: journals stay
                 for host, why in fetching.deferred_hosts().items():
@@ -141,30 +141,25 @@ class Crawl:
             _remove_journals(archive)
         return self.stats
 
-    async def _run(self, archiving: Archiving, fetching: Fetching, discovery: Discovery, parallelism: int,
+    async def _run(self, archiving: Archiving, fetching: Fetching, discovery: Discovery,
                    images: Images) -> None:
-        fetched_send, fetched_recv = trio.open_memory_channel[ArticleFetch](32)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(archiving.flusher)
             nursery.start_soon(images.run)
-            async with trio.open_nursery() as stages:
-                async with fetched_recv:
-                    for _ in range(parallelism):
-                        stages.start_soon(self._archive_task, archiving, fetched_recv.clone())
-                async with fetched_send, trio.open_nursery() as sources:
-                    for source in self.sources:
-                        sources.start_soon(self._crawl_source, source, fetching, discovery, fetched_send.clone())
+            async with trio.open_nursery() as sources:
+                for source in self.sources:
+                    sources.start_soon(self._crawl_source, source, fetching, discovery, archiving)
             await images.drain()  # every article is settled: their images, then the end
             nursery.cancel_scope.cancel()  # the flusher
 
     async def _crawl_source(self, source: SourceConfig, fetching: Fetching, discovery: Discovery,
-                            fetched: trio.MemorySendChannel[ArticleFetch]) -> None:
+                            archiving: Archiving) -> None:
         rules = self._politeness(source)
         tasks = max(1, rules.concurrency * len(source.hosts))
         offer_send, offer_recv = trio.open_memory_channel[Offer](max(64, tasks * 4))
-        async with fetched, trio.open_nursery() as nursery:
+        async with trio.open_nursery() as nursery:
             for _ in range(tasks):
-                nursery.start_soon(self._fetch_task, source, fetching, offer_recv.clone(), fetched.clone())
+                nursery.start_soon(self._fetch_task, source, fetching, offer_recv.clone(), archiving)
             await offer_recv.aclose()
             async with offer_send:
                 scope = trio.CancelScope()
@@ -175,9 +170,14 @@ class Crawl:
                     await discovery.discover(source, offer_send)
 
     async def _fetch_task(self, source: SourceConfig, fetching: Fetching, offers: trio.MemoryReceiveChannel[Offer],
-                          fetched: trio.MemorySendChannel[ArticleFetch]) -> None:
+                          archiving: Archiving) -> None:
+        """Fetch offered articles one after the other and have each archived before the next.
+
+        Several such tasks run per host (its concurrency): while one waits for its archive
+        worker's reply, the others fetch.
+        """
         store, stats = self.archive.store, self.stats[source.key]
-        async with offers, fetched:
+        async with offers:
             async for url, tracker in offers:
                 if self.stopping:
                     _settle(tracker, False)
@@ -194,7 +194,7 @@ class Crawl:
                         stats.articles_tried += 1
                     await self._fail_unfetched(source, url, outcome.why, outcome.permanent, tracker)
                     continue
-                await fetched.send(ArticleFetch(source, url, outcome.results, cached, tracker))
+                await self._archive(archiving, ArticleFetch(source, url, outcome.results, cached, tracker))
 
     async def _fail_unfetched(self, source: SourceConfig, url: str, why: str, permanent: bool,
                               tracker: PageTracker | None) -> None:
@@ -207,16 +207,15 @@ class Crawl:
         _settle(tracker, False)
         await trio.lowlevel.checkpoint()
 
-    async def _archive_task(self, archiving: Archiving, fetched: trio.MemoryReceiveChannel[ArticleFetch]) -> None:
-        async with fetched:
-            async for item in fetched:
-                try:
-                    await archiving.article(item)
-                except StorageError:
-                    raise  # the archive cannot be written: the run ends
-                except Exception as err:  # a bug on one page must not keep the others, or the run, from ending
-                    log.exception("archiving %s failed", item.url)
-                    archiving.fail(item, f"internal error: {type(err).__name__}: {err}", permanent=False)
+    @staticmethod
+    async def _archive(archiving: Archiving, item: ArticleFetch) -> None:
+        try:
+            await archiving.article(item)
+        except StorageError:
+            raise  # the archive cannot be written: the run ends
+        except Exception as err:  # a bug on one page must not keep the others, or the run, from ending
+            log.exception("archiving %s failed", item.url)
+            archiving.fail(item, f"internal error: {type(err).__name__}: {err}", permanent=False)
 
 
 def _settle(tracker: PageTracker | None, recent: bool) -> None:
