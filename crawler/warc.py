@@ -119,11 +119,18 @@ def _field(value: str) -> str:
 
 def _archived_head(head: bytes) -> bytes:
     """The response head as archived: ``Transfer-Encoding`` renamed, since the body is stored de-chunked."""
+    if b"transfer-encoding" not in head.lower():
+        return head if head.endswith(b"\r\n\r\n") and head.count(b"\n") == head.count(b"\r\n") \
+            else _normalised_head(head)
+    return _normalised_head(head, rename=True)
+
+
+def _normalised_head(head: bytes, *, rename: bool = False) -> bytes:
     lines = re.split(rb"\r?\n", head.rstrip(b"\r\n"))
     out = [lines[0]]
     for line in lines[1:]:
         name, sep, value = line.partition(b":")
-        if sep and name.strip().lower() == b"transfer-encoding":
+        if rename and sep and name.strip().lower() == b"transfer-encoding":
             line = b"X-Crawler-Transfer-Encoding:" + value
         out.append(line)
     return b"\r\n".join(out) + b"\r\n\r\n"
