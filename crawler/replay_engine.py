@@ -160,9 +160,10 @@ def source_for(sources: Sources, url: str, path: Path, fallback: str | None,
 
 def bind_host(source: SourceConfig, url: str) -> SourceConfig:
     """A source whose hosts include the URL's host (records from a mirror run on another port)."""
-    if source.covers(url):
+    key = host_key(url)
+    if not key or source.covers(url):  # "": a host that cannot be told apart from another's is never bound
         return source
-    return replace(source, hosts=(*source.hosts, host_key(url)))
+    return replace(source, hosts=(*source.hosts, key))
 
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z?$")
