@@ -111,7 +111,7 @@ def test_robots_disallow_is_obeyed(sources: Sources, tmp_path: Path) -> None:
 
 
 def test_per_host_delay_and_concurrency_hold(sources: Sources, tmp_path: Path) -> None:
-    delay = 0.05
+    delay = 0.1
     with Mirror(articles=6, seed=5) as mirror:
         local = sources.with_origins(mirror.origins)
         options = CrawlOptions(delay=delay, host_concurrency=2, global_concurrency=16, max_articles=6)
@@ -124,8 +124,8 @@ def test_per_host_delay_and_concurrency_hold(sources: Sources, tmp_path: Path) -
     for host, times in by_host.items():
         times.sort()
         gaps = [b - a for a, b in pairwise(times)]
-        # Server-side arrival times: allow for connection set-up jitter on loopback.
-        assert all(gap >= delay - 0.02 for gap in gaps), (host, min(gaps, default=None))
+        # Server-side arrival times: allow for connection set-up and scheduling jitter (a loaded machine).
+        assert all(gap >= delay / 2 for gap in gaps), (host, min(gaps, default=None))
     for gate in engine.fetching._gates.values():
         assert 1 <= gate.max_in_flight <= 2
 
