@@ -22,12 +22,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import trio
 
 from crawler import USER_AGENT, __version__, argtypes
 from crawler.config import Sources, load_sources
 from crawler.errors import ConfigError, CrawlerError, UnknownSourceError
+
+if TYPE_CHECKING:
+    from crawler.reading import Selection
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 75
 EXIT_PROBLEMS = 5  # replay completed, but some records were bad (see cmd_replay)
@@ -48,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CrawlerError as err:
         _error(err)
         return EXIT_FAILED
+    except BrokenPipeError:  # the reader went away (`crawler export -o - | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return EXIT_OK
     except OSError as err:  # an environment problem no module turned into a CrawlerError
         _error(f"{err.filename}: {err.strerror}" if err.filename and err.strerror else err)
         return EXIT_FAILED
@@ -184,9 +191,54 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress display even on a terminal")
     p.set_defaults(func=cmd_replay)
 
+    add_reader_commands(sub)
     for command in sub.choices.values():
         command.set_defaults(parser=command)
     return parser
+
+
+def add_reader_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The commands for people who use the archive: export, search, index, sources, stats, report."""
+
+    def reading(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--archive", type=argtypes.archive_dir, default=Path("archive"),
+                       help="archive directory (default: archive)")
+        p.add_argument("--wait", action="store_true",
+                       help="wait for a crawl writing the archive to finish (default: read beside it)")
+
+    def selecting(p: argparse.ArgumentParser, *, versions: str) -> None:
+        p.add_argument("--source", action="append", dest="only", default=[], metavar="KEY",
+                       help="only this source (repeatable)")
+        p.add_argument("--since", type=argtypes.date, default=None, metavar="DATE",
+                       help="only articles published at or after DATE (YYYY-MM-DD or ISO 8601; Vietnamese time)")
+        p.add_argument("--until", type=argtypes.until, default=None, metavar="DATE",
+                       help="only articles published up to and including DATE")
+        p.add_argument("--all-versions", action="store_true", help=versions)
+        p.add_argument("--sources", type=Path, default=None, help=SOURCES_HELP + " (to check --source keys)")
+
+    p = sub.add_parser("search", help="full-text search over titles, sapos and bodies",
+                       description="Search the archive's full-text index (SQLite FTS5): words match without "
+                                   "diacritics ('tin tuc' finds 'tin tức'); \"a phrase\", prefix*, AND, OR, NOT, "
+                                   "parentheses, title:word. Best matches (bm25) first.")
+    p.add_argument("query", help="what to look for (quote it for the shell)")
+    reading(p)
+    selecting(p, versions="also match older versions of changed articles (default: the latest only)")
+    p.add_argument("--limit", type=argtypes.integer(1, 10_000), default=20, metavar="N",
+                   help="at most N hits, 1..10000 (default 20)")
+    p.add_argument("--json", action="store_true", help="print the hits as JSON")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("index", help="rebuild the catalog's indexes (the full-text search index)",
+                       description="Rebuild the full-text search index from every catalog row (it is kept current "
+                                   "as rows are committed; rebuild after restoring a catalog, or to build it in an "
+                                   "archive written by an older version). Takes the archive's lock: exit 75 while a "
+                                   "crawl writes it, unless --wait.")
+    p.add_argument("--archive", type=argtypes.archive_dir, default=Path("archive"),
+                   help="archive directory (default: archive)")
+    p.add_argument("--search", action="store_true", help="rebuild the search index (the default when no part is "
+                                                         "named)")
+    p.add_argument("--wait", action="store_true", help="wait for a crawl writing the archive to finish")
+    p.set_defaults(func=cmd_index)
 
 
 def read_sources(args: argparse.Namespace) -> Sources:
@@ -434,3 +486,67 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     return run_demo(archive=args.archive, sources_path=args.sources, articles=args.articles, seed=args.seed)
 
+
+
+def _selection(args: argparse.Namespace) -> Selection:
+    from crawler.reading import Selection
+
+    if args.since is not None and args.until is not None and args.until <= args.since:
+        raise ConfigError(f"--until {args.until.date()} is before --since {args.since.date()}: nothing to select")
+    return Selection(sources=tuple(dict.fromkeys(args.only)), since=args.since, until=args.until,
+                     all_versions=args.all_versions)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    import json
+
+    from crawler.lock import ArchiveBusy
+    from crawler.reading import check_sources, read_archive
+    from crawler.search import MARK_END, MARK_START, search
+
+    selection = _selection(args)
+    try:
+        with read_archive(args.archive, wait=args.wait) as store:
+            check_sources(store, selection.sources, args.sources)
+            hits = search(store, args.query, selection, args.limit)
+    except ArchiveBusy as err:
+        _error(err)
+        return EXIT_BUSY
+    if args.json:
+        print(json.dumps({"query": args.query, "hits": [hit.as_dict() for hit in hits]}, ensure_ascii=False))
+        return EXIT_OK
+    if not hits:
+        print(f"no match for {args.query!r}", file=sys.stderr)
+        return EXIT_OK
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(highlight=False, soft_wrap=True)
+    for n, hit in enumerate(hits, 1):
+        version = f" v{hit.version}" if hit.version > 1 else ""
+        console.print(f"[bold]{n}. {escape(hit.title)}[/bold]  [dim]{hit.source} {hit.article_id}{version} "
+                      f"{hit.published[:16].replace('T', ' ')}[/dim]")
+        console.print(f"   {escape(hit.url)}")
+        console.print(f"   {escape(str(args.archive / hit.text_path))}")
+        marked = escape(hit.snippet)
+        if console.is_terminal:  # elsewhere the « » marks stay
+            marked = marked.replace(MARK_START, "[bold yellow]").replace(MARK_END, "[/bold yellow]")
+        console.print(f"   {marked}")
+    return EXIT_OK
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from crawler.lock import ArchiveBusy, ArchiveLock
+    from crawler.reading import check_archive
+    from crawler.search import rebuild
+    from crawler.store import Store
+
+    check_archive(args.archive)
+    try:
+        with ArchiveLock(args.archive, wait=args.wait), Store(args.archive) as store:
+            rows = rebuild(store)
+    except ArchiveBusy as err:
+        _error(f"{err}; try again or use --wait")
+        return EXIT_BUSY
+    print(f"index: {args.archive}: search index rebuilt from {rows} snapshot rows", file=sys.stderr)
+    return EXIT_OK
