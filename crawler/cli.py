@@ -216,6 +216,18 @@ def add_reader_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         p.add_argument("--all-versions", action="store_true", help=versions)
         p.add_argument("--sources", type=Path, default=None, help=SOURCES_HELP + " (to check --source keys)")
 
+    p = sub.add_parser("export", help="the archive as a table: JSONL, CSV or Parquet (no re-parsing)",
+                       description="One row per article (its latest version unless --all-versions), from the "
+                                   "catalog and the snapshot files, sorted by source, published and id. Columns: "
+                                   "README.md, 'Exporting'.")
+    p.add_argument("-o", "--output", required=True, metavar="PATH",
+                   help="output file (written whole, then renamed), or - for standard output (JSONL, CSV)")
+    p.add_argument("--format", choices=["jsonl", "csv", "parquet"], default=None,
+                   help="default: from the output's suffix (.jsonl, .csv, .parquet)")
+    reading(p)
+    selecting(p, versions="one row per version of each article (default: the latest version only)")
+    p.set_defaults(func=cmd_export)
+
     p = sub.add_parser("search", help="full-text search over titles, sapos and bodies",
                        description="Search the archive's full-text index (SQLite FTS5): words match without "
                                    "diacritics ('tin tuc' finds 'tin tức'); \"a phrase\", prefix*, AND, OR, NOT, "
@@ -549,4 +561,30 @@ def cmd_index(args: argparse.Namespace) -> int:
         _error(f"{err}; try again or use --wait")
         return EXIT_BUSY
     print(f"index: {args.archive}: search index rebuilt from {rows} snapshot rows", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import time
+
+    from crawler.export import export, format_for
+    from crawler.lock import ArchiveBusy
+    from crawler.reading import check_sources, read_archive
+
+    fmt = format_for(args.output, args.format)
+    if args.output != "-" and Path(args.output).is_dir():
+        raise ConfigError(f"-o {args.output}: is a directory (give a file name)")
+    selection = _selection(args)
+    clock = time.monotonic()
+    try:
+        with read_archive(args.archive, wait=args.wait) as store:
+            check_sources(store, selection.sources, args.sources)
+            summary = export(store, selection, fmt, args.output)
+    except ArchiveBusy as err:
+        _error(err)
+        return EXIT_BUSY
+    where = "standard output" if args.output == "-" else args.output
+    versions = f" ({summary.rows} versions)" if selection.all_versions else ""
+    print(f"export: {summary.articles} articles{versions} to {where} as {fmt}, {time.monotonic() - clock:.1f} s",
+          file=sys.stderr)
     return EXIT_OK
