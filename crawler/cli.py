@@ -31,6 +31,7 @@ from crawler.config import Sources, load_sources
 from crawler.errors import ConfigError, CrawlerError, UnknownSourceError
 
 if TYPE_CHECKING:
+    from crawler.health import Health
     from crawler.reading import Selection
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 75
@@ -263,6 +264,26 @@ def add_reader_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     p.add_argument("--timeout", type=argtypes.timeout, default=30.0, metavar="S",
                    help="seconds per request of --check (default 30)")
     p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("report", help="the archive's health as one self-contained HTML file with charts",
+                       description="Per source: articles archived per day, failures per run, run durations, the last "
+                                   "article, the frontier and permanently failed URLs, the share of pages per "
+                                   "template and per extraction rule. One HTML file, no network needed to open it.")
+    p.add_argument("-o", "--output", type=Path, default=Path("report.html"), metavar="FILE",
+                   help="where to write it (default: report.html)")
+    reading(p)
+    p.add_argument("--days", type=argtypes.integer(1, 3660), default=30, metavar="N",
+                   help="days the charts cover, 1..3660 (default 30)")
+    p.add_argument("--sources", type=Path, default=None, help=SOURCES_HELP + " (for the newspapers' names)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("stats", help="the report's figures as a table on the terminal")
+    reading(p)
+    p.add_argument("--days", type=argtypes.integer(1, 3660), default=30, metavar="N",
+                   help="days of runs and charts considered, 1..3660 (default 30)")
+    p.add_argument("--sources", type=Path, default=None, help=SOURCES_HELP + " (for the newspapers' names)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("index", help="rebuild the catalog's indexes (the full-text search index)",
                        description="Rebuild the full-text search index from every catalog row (it is kept current "
@@ -643,3 +664,52 @@ def cmd_sources(args: argparse.Namespace) -> int:
         pages = f"; {len(tried) - len(failed)} of {len(tried)} start pages and feeds answered" if tried else ""
         print(f"sources: {len(data)} source(s) valid{pages}", file=sys.stderr)
     return EXIT_USAGE if failed else EXIT_OK
+
+
+def _health(args: argparse.Namespace) -> Health:
+    from crawler.health import collect
+    from crawler.reading import read_archive
+
+    names = {source.key: source.name for source in load_sources(args.sources)}
+    with read_archive(args.archive, wait=args.wait) as store:
+        return collect(store, days=args.days, names=names)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from crawler.lock import ArchiveBusy
+    from crawler.report import render
+    from crawler.store import atomic_write
+
+    if args.output.is_dir():
+        raise ConfigError(f"-o {args.output}: is a directory (give a file name)")
+    try:
+        health = _health(args)
+    except ArchiveBusy as err:
+        _error(err)
+        return EXIT_BUSY
+    try:
+        atomic_write(args.output, render(health).encode("utf-8"), durable=False)
+    except OSError as err:
+        _error(f"cannot write {args.output}: {err.strerror or err}")
+        return EXIT_FAILED
+    print(f"report: {args.output} ({len(health.sources)} sources, {len(health.runs)} runs in {args.days} days)",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    import json
+
+    from crawler.lock import ArchiveBusy
+    from crawler.statsview import print_stats
+
+    try:
+        health = _health(args)
+    except ArchiveBusy as err:
+        _error(err)
+        return EXIT_BUSY
+    if args.json:
+        print(json.dumps(health.as_dict(), ensure_ascii=False, indent=1))
+    else:
+        print_stats(health)
+    return EXIT_OK
