@@ -143,14 +143,13 @@ def commit_cost(archive: Path, rows_wanted: int = 4000) -> list[str]:
             "fetched_at, extractor_version, meta FROM snapshots LIMIT ?", (rows_wanted,))]
     results = {}
     for indexed in (False, True, False, True):
-        with tempfile.TemporaryDirectory(prefix="bench-commit-") as tmp:
-            with Store(Path(tmp)) as store:
-                if not indexed:
-                    store.db.execute("DROP TRIGGER snapshots_search")
-                started = time.perf_counter()
-                for start in range(0, len(rows), 200):
-                    store.commit(rows[start:start + 200])
-                elapsed = time.perf_counter() - started
+        with tempfile.TemporaryDirectory(prefix="bench-commit-") as tmp, Store(Path(tmp)) as store:
+            if not indexed:
+                store.db.execute("DROP TRIGGER snapshots_search")
+            started = time.perf_counter()
+            for start in range(0, len(rows), 200):
+                store.commit(rows[start:start + 200])
+            elapsed = time.perf_counter() - started
         results.setdefault(indexed, []).append(elapsed / len(rows) * 1e6)
     plain, indexed_us = min(results[False]), min(results[True])
     return [f"Store.commit of {len(rows):,} rows in batches of 200 (best of 2): {plain:.0f} µs per row without "

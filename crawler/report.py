@@ -144,7 +144,7 @@ def _source_section(source: SourceHealth, health: Health) -> str:
     last = source.last_article
     last_html = (f'<a href="{e(last["url"])}">{e(last["title"])}</a> — archived {e(last["fetched_at"][:19])} UTC, '
                  f'published {e(last["published"][:16])}' if last else "none yet")
-    since_7 = sum(int(d["new"]) for d in source.per_day[-7:])
+    since_7 = source.archived_since((datetime.fromisoformat(health.generated) - timedelta(days=6)).date().isoformat())
     rows = "".join(f"<tr><td><a href=\"{e(f.url)}\">{e(f.url)}</a></td><td>{f.attempts}</td>"
                    f"<td>{e(f.next_try or '')}</td><td>{e(f.last_error or '')}</td></tr>" for f in source.failed)
     more = f" (the first {len(source.failed)} listed)" if source.failed_count > len(source.failed) else ""
@@ -157,7 +157,7 @@ def _source_section(source: SourceHealth, health: Health) -> str:
 <h2>{e(source.name)} <small>({e(source.key)})</small></h2>
 <ul class="figures">
 <li><b>{source.articles}</b> articles ({source.versions} snapshot versions)</li>
-<li><b>{since_7}</b> new articles in the last 7 days with any</li>
+<li><b>{since_7}</b> new articles in the last 7 days</li>
 <li>last successful article: {last_html}</li>
 <li>frontier: <b>{source.frontier_waiting}</b> discovered, not yet fetched; <b>{source.frontier_retrying}</b> to retry
 next run; <b>{source.failed_count}</b> permanently failed (retried on a slow schedule)</li>

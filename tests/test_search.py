@@ -165,6 +165,25 @@ def test_an_archive_of_schema_2_gets_its_index_when_opened_for_writing(tmp_path:
         assert sorted(ids(search(s, "mua"))) == [("1", 1), ("2", 1)]
 
 
+def test_upgrading_schema_2_leaves_unlisted_snapshot_files_alone(tmp_path: Path) -> None:
+    """The once-only scan that adopts or sets aside snapshot files without a row is for archives written
+    before journals (schema 1); a schema-2 archive's upgrade to 3 must not run it."""
+    from crawler.archiver import Archive
+    from crawler.config import load_sources
+    from tests.conftest import ROOT
+
+    with Store(tmp_path) as s:
+        s.commit([row("1", "Tin tức", None, ["mưa"])])
+    make_schema_2(tmp_path)
+    stray = tmp_path / "text" / "hue" / "2024" / "05" / "77.txt"
+    stray.parent.mkdir(parents=True)
+    stray.write_text("a file without a row", encoding="utf-8")
+    with Archive(tmp_path, load_sources(ROOT / "sources.yaml")) as archive:
+        assert archive.store.upgraded_from == 2
+        assert archive.recovered == []
+    assert stray.is_file() and not (tmp_path / "orphans").exists()
+
+
 def test_index_command_rebuilds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with Store(tmp_path) as s:
         s.commit([row("1", "Tin tức", None, ["mưa"]), row("2", "Hai", None, ["nắng"])])
