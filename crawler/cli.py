@@ -24,8 +24,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import trio
-
 from crawler import USER_AGENT, __version__, argtypes
 from crawler.config import Sources, load_sources
 from crawler.errors import ConfigError, CrawlerError, UnknownSourceError
@@ -238,6 +236,9 @@ def add_reader_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     selecting(p, versions="also match older versions of changed articles (default: the latest only)")
     p.add_argument("--limit", type=argtypes.integer(1, 10_000), default=20, metavar="N",
                    help="at most N hits, 1..10000 (default 20)")
+    p.add_argument("--rank-all", action="store_true",
+                   help="rank every match (default: a query matching more than 20,000 articles ranks the 20,000 "
+                        "most recently archived, which keeps it fast)")
     p.add_argument("--json", action="store_true", help="print the hits as JSON")
     p.set_defaults(func=cmd_search)
 
@@ -363,6 +364,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
+    import trio  # here: the commands that do not fetch start faster without it
+
     from crawler.archiver import Archive, archive_article
     from crawler.fetcher import Fetcher, FetchPolicy
 
@@ -565,13 +568,17 @@ def cmd_search(args: argparse.Namespace) -> int:
     try:
         with read_archive(args.archive, wait=args.wait) as store:
             check_sources(store, selection.sources, args.sources)
-            hits = search(store, args.query, selection, args.limit)
+            hits = search(store, args.query, selection, args.limit, rank_all=args.rank_all)
     except ArchiveBusy as err:
         _error(err)
         return EXIT_BUSY
     if args.json:
-        print(json.dumps({"query": args.query, "hits": [hit.as_dict() for hit in hits]}, ensure_ascii=False))
+        print(json.dumps({"query": args.query, "ranked": "all" if hits.window is None else hits.window,
+                          "hits": [hit.as_dict() for hit in hits]}, ensure_ascii=False))
         return EXIT_OK
+    if hits.window is not None:
+        print(f"more than {hits.window:,} articles match: the {hits.window:,} most recently archived were ranked "
+              f"(--rank-all ranks every match)", file=sys.stderr)
     if not hits:
         print(f"no match for {args.query!r}", file=sys.stderr)
         return EXIT_OK

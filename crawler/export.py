@@ -61,8 +61,12 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 NAMES = tuple(name for name, _, _ in COLUMNS)
 _NESTED = frozenset({"breadcrumb", "category_slugs", "images", "rules"})
+# The metadata without its body (the text comes from the snapshot file), as UTF-8 bytes: parsing half as much
+# JSON, with no str made on the way, halves what a row costs (BENCHMARKS.md §5).  A malformed string is kept
+# whole, for _row to name the article.
 _ROW_COLUMNS = ("rowid, source, article_id, version, url, published, title, text_path, meta_path, sha256, "
-                "warc_file, warc_offset, fetched_at, extractor_version, meta")
+                "warc_file, warc_offset, fetched_at, extractor_version, "
+                "CAST(CASE WHEN json_valid(meta) THEN json_remove(meta, '$.body') ELSE meta END AS BLOB)")
 
 
 try:
@@ -98,6 +102,7 @@ def format_for(path: str, given: str | None) -> Format:
 def iter_rows(store: Store, selection: Selection, *, batch: int = BATCH) -> Iterator[dict[str, Any]]:
     """Every selected snapshot as an export row, in export order (see the module docstring)."""
     where, args = selection.where("s")
+    root = str(store.archive)
     # Sorting keys only (SQLite's sorter spills to a temporary file past its memory), then the rows
     # batch by batch: neither the metadata nor the texts of the whole archive are ever held at once.
     keys = store.db.execute(f"SELECT s.rowid FROM snapshots s WHERE {where} ORDER BY s.source, s.published, "
@@ -109,18 +114,22 @@ def iter_rows(store: Store, selection: Selection, *, batch: int = BATCH) -> Iter
         found = {int(r[0]): r for r in store.db.execute(
             f"SELECT {_ROW_COLUMNS} FROM snapshots WHERE rowid IN ({','.join('?' * len(chunk))})", chunk)}
         for rowid in chunk:
-            yield _row(store.archive, found[rowid])
+            yield _row(root, found[rowid])
 
 
-def _inside(archive: Path, relative: str, what: str) -> Path:
-    """``archive / relative``, refusing a catalog path that leaves the archive."""
-    parts = PurePosixPath(relative).parts
-    if not parts or PurePosixPath(relative).is_absolute() or ".." in parts:
+def _inside(archive: str, relative: str, what: str) -> str:
+    """``archive/relative``, refusing a catalog path that leaves the archive (string operations: per row)."""
+    if not relative or relative.startswith("/") or "\0" in relative or ".." in relative.split("/"):
         raise ArchiveError(f"the catalog names a {what} outside the archive: {relative!r}")
-    return archive / relative
+    return f"{archive}/{relative}"
 
 
-def _row(archive: Path, values: tuple[Any, ...]) -> dict[str, Any]:
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _row(archive: str, values: tuple[Any, ...]) -> dict[str, Any]:
     (_, source, article_id, version, url, published, title, text_path, meta_path, sha256, warc_file, warc_offset,
      fetched_at, extractor_version, meta_json) = values
     name = f"{source}/{article_id} v{version}"
@@ -128,10 +137,10 @@ def _row(archive: Path, values: tuple[Any, ...]) -> dict[str, Any]:
         if meta_json:
             meta = _loads(meta_json)
         elif meta_path:  # an archive of schema 1 whose .json could not be read when the catalog was upgraded
-            meta = _loads(_inside(archive, meta_path, "metadata file").read_bytes())
+            meta = _loads(_read(_inside(archive, meta_path, "metadata file")))
         else:
             meta = {}
-        text = _inside(archive, text_path, "snapshot file").read_bytes().decode("utf-8")
+        text = _read(_inside(archive, text_path, "snapshot file")).decode("utf-8")
     except (OSError, ValueError) as err:
         raise ArchiveError(f"{name}: cannot read its snapshot or metadata: {err} (`crawler verify` checks the "
                            f"archive)") from err
@@ -173,11 +182,12 @@ def write_jsonl(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportS
 def write_csv(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSummary) -> None:
     """RFC 4180: a header, CRLF line ends, fields with commas, quotes or line breaks quoted; lists and
     mappings as JSON text, null as an empty field."""
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(NAMES)
+    dumps = _json_dumps()
     for row in rows:
-        writer.writerow([json.dumps(row[n], ensure_ascii=False, separators=(",", ":")) if n in _NESTED
+        writer.writerow([dumps(row[n]).decode("utf-8") if n in _NESTED
                          else "" if row[n] is None else row[n] for n in NAMES])
         _count(summary, row)
     text.flush()

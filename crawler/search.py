@@ -25,6 +25,8 @@ from crawler.reading import Selection
 from crawler.store import CATALOG, Store
 
 MAX_LIMIT = 10_000
+# A query matching more snapshots than this ranks the most recently archived ones (see search()).
+RANK_WINDOW = 20_000
 # bm25 weights of the indexed columns (title, sapo, body): a word in the title counts most.
 WEIGHTS = (10.0, 4.0, 1.0)
 SNIPPET_WORDS = 24
@@ -107,19 +109,27 @@ def query_terms(query: str) -> list[tuple[str, bool]]:
     return terms
 
 
-def search(store: Store, query: str, selection: Selection | None = None, limit: int = 20) -> list[Hit]:
-    """The best ``limit`` snapshots matching ``query`` among those ``selection`` keeps, best first."""
+class Hits(list[Hit]):
+    """The hits, best first; ``window`` is set when only the most recently archived matches were ranked."""
+
+    window: int | None = None
+
+
+def search(store: Store, query: str, selection: Selection | None = None, limit: int = 20, *,
+           rank_all: bool = False) -> Hits:
+    """The best ``limit`` snapshots matching ``query`` among those ``selection`` keeps, best first.
+
+    Ranking scores every match (bm25), which is what a query costs when most articles match.  Unless
+    ``rank_all``, a query matching more than :data:`RANK_WINDOW` snapshots ranks the ``RANK_WINDOW`` most
+    recently archived ones (``Hits.window`` says so); when those give fewer than ``limit`` hits after the
+    filters, every match is ranked.
+    """
     selection = selection or Selection()
     if not query.strip():
         raise SearchQueryError("empty search query")
     fts = prepare_query(query)
-    where, args = selection.where("s")
-    sql = (f"SELECT s.source, s.article_id, s.version, s.url, s.published, s.title, s.text_path, s.meta, "
-           f"bm25(search, {', '.join(map(str, WEIGHTS))}) AS score "
-           f"FROM search JOIN snapshots s ON s.rowid = search.rowid "
-           f"WHERE search MATCH ? AND {where} ORDER BY score LIMIT ?")
     try:
-        rows = store.db.execute(sql, [fts, *args, limit]).fetchall()
+        return _search(store, fts, selection, limit, rank_all, query_terms(query))
     except sqlite3.OperationalError as err:
         message = str(err)
         if "no such table: search" in message:
@@ -132,10 +142,47 @@ def search(store: Store, query: str, selection: Selection | None = None, limit: 
         raise StorageError(f"cannot search the catalog {store.archive / CATALOG}: {message}") from err
     except sqlite3.Error as err:
         raise StorageError(f"cannot search the catalog {store.archive / CATALOG}: {err}") from err
-    terms = query_terms(query)
-    return [Hit(str(source), str(article_id), int(version), str(url), str(published), str(title), str(path),
-                snippet(str(title), meta, terms), float(score))
-            for source, article_id, version, url, published, title, path, meta, score in rows]
+
+
+_RANK = f"bm25(search, {', '.join(map(str, WEIGHTS))})"
+
+
+def _search(store: Store, fts: str, selection: Selection, limit: int, rank_all: bool,
+            terms: list[tuple[str, bool]]) -> Hits:
+    db = store.db
+    where, args = selection.where("s")
+    newest: int | None = None
+    if not rank_all:  # the rowid below which matches are not ranked (rowids grow as rows are committed)
+        row = db.execute("SELECT rowid FROM search WHERE search MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+                         (fts, RANK_WINDOW)).fetchone()
+        newest = None if row is None else int(row[0])
+    hits = Hits()
+    # Candidates from the index alone (ranked), then their catalog rows through the filters; more
+    # candidates while the filters leave fewer than `limit`.
+    wanted = limit * 4
+    while True:
+        bound = "" if newest is None else " AND rowid > ?"
+        candidates = db.execute(f"SELECT rowid, {_RANK} AS score FROM search WHERE search MATCH ?{bound} "
+                                f"ORDER BY score LIMIT ?", [fts, *([] if newest is None else [newest]), wanted]
+                                ).fetchall()
+        ids = [int(r[0]) for r in candidates]
+        rows = {int(r[0]): r for r in db.execute(
+            f"SELECT s.rowid, s.source, s.article_id, s.version, s.url, s.published, s.title, s.text_path, s.meta "
+            f"FROM snapshots s WHERE s.rowid IN ({','.join('?' * len(ids))}) AND {where}", [*ids, *args])} \
+            if ids else {}
+        kept = [(rowid, score) for rowid, score in candidates if rowid in rows][:limit]
+        if len(kept) >= limit or len(candidates) < wanted:
+            if len(kept) < limit and newest is not None:  # the window was not enough: rank every match
+                newest, wanted = None, limit * 4
+                continue
+            break
+        wanted *= 8
+    hits.window = RANK_WINDOW if newest is not None else None
+    for rowid, score in kept:
+        _, source, article_id, version, url, published, title, path, meta = rows[rowid]
+        hits.append(Hit(str(source), str(article_id), int(version), str(url), str(published), str(title), str(path),
+                        snippet(str(title), meta, terms), float(score)))
+    return hits
 
 
 class _FoldTable(dict[int, str]):
