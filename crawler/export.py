@@ -13,9 +13,7 @@ replay --jsonl`` plus what only the archive knows (``fetched_at``, ``text_path``
 
 from __future__ import annotations
 
-import csv
 import importlib
-import io
 import json
 import os
 import sys
@@ -180,18 +178,28 @@ def write_jsonl(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportS
 
 
 def write_csv(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSummary) -> None:
-    """RFC 4180: a header, CRLF line ends, fields with commas, quotes or line breaks quoted; lists and
-    mappings as JSON text, null as an empty field."""
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(NAMES)
+    """RFC 4180: a header, CRLF line ends, every text field quoted (quotes doubled; line breaks kept inside
+    the quotes), numbers bare; lists and mappings as JSON text, null as an empty field.
+
+    Written by hand: the csv module scans every character of every field to decide on quoting, which
+    made CSV the slowest format (BENCHMARKS.md §5); quoting every text field needs no scan.
+    """
     dumps = _json_dumps()
+    out.write(",".join(NAMES).encode("ascii") + b"\r\n")
     for row in rows:
-        writer.writerow([dumps(row[n]).decode("utf-8") if n in _NESTED
-                         else "" if row[n] is None else row[n] for n in NAMES])
+        fields = []
+        for name in NAMES:
+            value = row[name]
+            if name in _NESTED:
+                value = dumps(value).decode("utf-8")
+            if value is None:
+                fields.append("")
+            elif isinstance(value, str):
+                fields.append('"' + value.replace('"', '""') + '"')
+            else:
+                fields.append(str(value))
+        out.write((",".join(fields) + "\r\n").encode("utf-8"))
         _count(summary, row)
-    text.flush()
-    text.detach()
 
 
 def pyarrow_modules() -> tuple[Any, Any]:

@@ -218,3 +218,15 @@ def test_export_agrees_with_replay(crawled: tuple[Mirror, Path], capsys: pytest.
         for key in ("url", "published", "title", "text", "canonical_url", "breadcrumb", "category_slugs",
                     "kicker", "sapo", "byline", "images", "rules", "warc_file", "warc_offset", "version"):
             assert row[key] == r[key], key
+
+
+@pytest.mark.parametrize("text_path", ["../outside.txt", "/etc/hostname", "text/../../outside.txt"])
+def test_a_catalog_path_outside_the_archive_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       text_path: str) -> None:
+    archive = tmp_path / "a"
+    (tmp_path / "outside.txt").write_text("secret", encoding="utf-8")
+    with Store(archive) as s:
+        s.commit([SnapshotRow("hue", "1", 1, "https://huengaynay.vn/a-1.html", "2024-05-02T10:00:00+07:00", "T",
+                              text_path, "0" * 64, "w.warc.gz", 0, "2024-05-02T03:00:00+00:00", "1", "{}")])
+    code, out, err = export(archive, capsys, "-o", "-", "--format", "jsonl")
+    assert code == 1 and "outside the archive" in err and "secret" not in out

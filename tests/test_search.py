@@ -265,3 +265,22 @@ def test_search_beside_a_running_crawl(crawled: tuple[Mirror, Path], capsys: pyt
             assert ids(search(reader, "dang ghi")) == [("999999", 1)]
         writer.db.execute("DELETE FROM snapshots WHERE article_id='999999'")
         writer.db.commit()
+
+
+def test_a_common_query_ranks_the_most_recent_matches_unless_rank_all(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import crawler.search
+
+    monkeypatch.setattr(crawler.search, "RANK_WINDOW", 3)
+    with Store(tmp_path) as s:
+        # Oldest first: the best match (the word in the title) is the oldest row.
+        s.commit([row("1", "Lúa gạo", None, ["lúa"])] +
+                 [row(str(n), "Tin khác", None, ["lúa"], source="baoangiang") for n in range(2, 8)])
+        windowed = search(s, "lua", limit=2)
+        assert windowed.window == 3 and ("1", 1) not in ids(windowed)
+        everything = search(s, "lua", limit=2, rank_all=True)
+        assert everything.window is None and ids(everything)[0] == ("1", 1)
+        # The recent matches do not pass the filter: every match is ranked instead.
+        only = search(s, "lua", Selection(sources=("baocantho",)), limit=2)
+        assert ids(only) == [("1", 1)] and only.window is None
+        assert len(search(s, "lua", limit=5)) == 5
