@@ -227,6 +227,8 @@ def add_reader_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     selecting(p, versions="one row per version of each article (default: the latest version only)")
     p.set_defaults(func=cmd_export)
 
+    from crawler.search import RANK_WINDOW
+
     p = sub.add_parser("search", help="full-text search over titles, sapos and bodies",
                        description="Search the archive's full-text index (SQLite FTS5): words match without "
                                    "diacritics ('tin tuc' finds 'tin tức'); \"a phrase\", prefix*, AND, OR, NOT, "
@@ -237,8 +239,8 @@ def add_reader_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     p.add_argument("--limit", type=argtypes.integer(1, 10_000), default=20, metavar="N",
                    help="at most N hits, 1..10000 (default 20)")
     p.add_argument("--rank-all", action="store_true",
-                   help="rank every match (default: a query matching more than 20,000 articles ranks the 20,000 "
-                        "most recently archived, which keeps it fast)")
+                   help=f"rank every match (default: a query matching more than {RANK_WINDOW:,} articles ranks the "
+                        f"{RANK_WINDOW:,} most recently archived, which keeps it fast)")
     p.add_argument("--json", action="store_true", help="print the hits as JSON")
     p.set_defaults(func=cmd_search)
 

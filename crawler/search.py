@@ -26,7 +26,7 @@ from crawler.store import CATALOG, Store
 
 MAX_LIMIT = 10_000
 # A query matching more snapshots than this ranks the most recently archived ones (see search()).
-RANK_WINDOW = 20_000
+RANK_WINDOW = 10_000
 # bm25 weights of the indexed columns (title, sapo, body): a word in the title counts most.
 WEIGHTS = (10.0, 4.0, 1.0)
 SNIPPET_WORDS = 24
