@@ -16,7 +16,9 @@ def _ago(moment: str, now: datetime) -> str:
         then = datetime.fromisoformat(moment)
     except ValueError:
         return moment
-    delta = now - then
+    delta = max(now - then, timedelta(0))  # `now` is to the second: a moment ago may be "after" it
+    if delta < timedelta(minutes=1):
+        return "just now"
     if delta < timedelta(hours=1):
         return f"{int(delta.total_seconds() // 60)} min ago"
     if delta < timedelta(days=2):

@@ -172,3 +172,13 @@ def test_readers_work_beside_a_crawl_and_refuse_bad_input(crawled: tuple[Mirror,
     assert exit_info.value.code == 2
     assert main(["stats", "--archive", str(tmp_path / "none")]) == 1
     assert "no such archive directory" in capsys.readouterr().err
+
+
+def test_ages_in_the_table() -> None:
+    from crawler.statsview import _ago
+
+    now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    assert _ago((now + timedelta(milliseconds=400)).isoformat(), now) == "just now"  # `now` is to the second
+    assert _ago((now - timedelta(minutes=5)).isoformat(), now) == "5 min ago"
+    assert _ago((now - timedelta(hours=3)).isoformat(), now) == "3 h ago"
+    assert _ago((now - timedelta(days=9)).isoformat(), now) == "9 days ago"
