@@ -227,7 +227,7 @@ def add_reader_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     selecting(p, versions="one row per version of each article (default: the latest version only)")
     p.set_defaults(func=cmd_export)
 
-    from crawler.search import RANK_WINDOW
+    from crawler.search import MAX_LIMIT, RANK_WINDOW
 
     p = sub.add_parser("search", help="full-text search over titles, sapos and bodies",
                        description="Search the archive's full-text index (SQLite FTS5): words match without "
@@ -236,8 +236,8 @@ def add_reader_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     p.add_argument("query", help="what to look for (quote it for the shell)")
     reading(p)
     selecting(p, versions="also match older versions of changed articles (default: the latest only)")
-    p.add_argument("--limit", type=argtypes.integer(1, 10_000), default=20, metavar="N",
-                   help="at most N hits, 1..10000 (default 20)")
+    p.add_argument("--limit", type=argtypes.integer(1, MAX_LIMIT), default=20, metavar="N",
+                   help=f"at most N hits, 1..{MAX_LIMIT} (default 20)")
     p.add_argument("--rank-all", action="store_true",
                    help=f"rank every match (default: a query matching more than {RANK_WINDOW:,} articles ranks the "
                         f"{RANK_WINDOW:,} most recently archived, which keeps it fast)")

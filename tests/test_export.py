@@ -230,3 +230,10 @@ def test_a_catalog_path_outside_the_archive_is_refused(tmp_path: Path, capsys: p
                               text_path, "0" * 64, "w.warc.gz", 0, "2024-05-02T03:00:00+00:00", "1", "{}")])
     code, out, err = export(archive, capsys, "-o", "-", "--format", "jsonl")
     assert code == 1 and "outside the archive" in err and "secret" not in out
+
+
+def test_an_output_directory_that_does_not_exist(crawled: tuple[Mirror, Path], tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    _, archive = crawled
+    code, _, err = export(archive, capsys, "-o", str(tmp_path / "no" / "such" / "a.jsonl"))
+    assert code == 1 and err.startswith("crawler: cannot write ") and "No such file or directory" in err
