@@ -20,7 +20,7 @@ from crawler.lock import ArchiveLock
 from crawler.models import ExtractionFailure
 from crawler.recovery import Recovered, reconcile, recover_warcs, replay_journals
 from crawler.snapshots import WrittenSnapshot
-from crawler.store import SCHEMA_VERSION, CacheEntry, Store
+from crawler.store import JOURNALS_SCHEMA, CacheEntry, Store
 from crawler.warc import WARC_GZIP_LEVEL
 from crawler.worker import ArchiveWorker
 
@@ -68,7 +68,7 @@ class Archive:
             self.store = Store(root)
             try:
                 self.recovered: list[Recovered] = recover_warcs(root / "warc") + replay_journals(self.store)
-                if self.store.upgraded_from is not None and self.store.upgraded_from < SCHEMA_VERSION:
+                if self.store.upgraded_from is not None and self.store.upgraded_from < JOURNALS_SCHEMA:
                     self.recovered += reconcile(self.store)  # once: archives written before journals
             except OSError as err:  # e.g. a full disk while closing a killed run's WARC
                 self.store.close()

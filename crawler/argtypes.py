@@ -18,7 +18,7 @@ from crawler.normalize import VN_TZ
 __all__ = ["MAX_ARTICLES", "MAX_CONCURRENCY", "MAX_DELAY", "MAX_HOST_CONCURRENCY", "MAX_MIRROR_ARTICLES",
            "MAX_TIMEOUT", "MAX_WARC_SIZE", "MIN_WARC_SIZE", "archive_dir", "byte_size", "concurrency", "date",
            "delay", "host_concurrency", "http_url", "integer", "max_articles", "mirror_articles", "port",
-           "seconds", "timeout", "workers"]
+           "seconds", "timeout", "until", "workers"]
 
 MIN_WARC_SIZE = 1 << 20  # 1 MiB: smaller files would hold a record or two each
 MAX_WARC_SIZE = 1 << 40
@@ -126,3 +126,12 @@ host_concurrency = integer(1, MAX_HOST_CONCURRENCY)
 concurrency = integer(1, MAX_CONCURRENCY)
 max_articles = integer(1, MAX_ARTICLES)
 mirror_articles = integer(1, MAX_MIRROR_ARTICLES)
+
+
+def until(text: str) -> datetime:
+    """``--until``: the end of a day (``YYYY-MM-DD``: up to and including that day) or an ISO 8601 time
+    (up to and including that second); returned as the first moment excluded."""
+    from datetime import timedelta
+
+    parsed = date(text)
+    return parsed + (timedelta(days=1) if len(text.strip()) == 10 else timedelta(seconds=1))

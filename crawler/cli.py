@@ -22,12 +22,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-
-import trio
+from typing import TYPE_CHECKING
 
 from crawler import USER_AGENT, __version__, argtypes
 from crawler.config import Sources, load_sources
 from crawler.errors import ConfigError, CrawlerError, UnknownSourceError
+
+if TYPE_CHECKING:
+    from crawler.health import Health
+    from crawler.reading import Selection
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 75
 EXIT_PROBLEMS = 5  # replay completed, but some records were bad (see cmd_replay)
@@ -48,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CrawlerError as err:
         _error(err)
         return EXIT_FAILED
+    except BrokenPipeError:  # the reader went away (`crawler export -o - | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return EXIT_OK
     except OSError as err:  # an environment problem no module turned into a CrawlerError
         _error(f"{err.filename}: {err.strerror}" if err.filename and err.strerror else err)
         return EXIT_FAILED
@@ -169,10 +175,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wait", action="store_true", help="wait for a crawl writing the archive to finish")
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("index", help="rebuild the archive's indexes (a CDXJ index per WARC file, ...)",
-                       description="Rebuild the archive's derived indexes from its WARC files (they are kept "
-                                   "current as a crawl closes its files). Exit 0: done; 1: a file could not be "
+    p = sub.add_parser("index", help="rebuild the archive's indexes (CDXJ per WARC file, full-text search)",
+                       description="Rebuild the archive's derived indexes: a CDXJ index per WARC file (kept "
+                                   "current as a crawl closes its files) and the catalog's full-text search index "
+                                   "(kept current as rows are committed). Exit 0: done; 1: a file could not be "
                                    "indexed or the archive not read; 75: a crawl is writing the archive.")
+    p.add_argument("--cdxj", dest="steps", action="append_const", const="cdxj", help="only the CDXJ indexes")
+    p.add_argument("--search", dest="steps", action="append_const", const="search",
+                   help="only the full-text search index")
     p.add_argument("--archive", type=argtypes.archive_dir, default=Path("archive"),
                    help="archive directory (default: archive)")
     p.add_argument("--wait", action="store_true", help="wait for a crawl writing the archive to finish")
@@ -221,9 +231,104 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress display even on a terminal")
     p.set_defaults(func=cmd_replay)
 
+    add_reader_commands(sub)
     for command in sub.choices.values():
         command.set_defaults(parser=command)
     return parser
+
+
+def add_reader_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The commands for people who use the archive: export, search, index, sources, stats, report."""
+
+    def reading(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--archive", type=argtypes.archive_dir, default=Path("archive"),
+                       help="archive directory (default: archive)")
+        p.add_argument("--wait", action="store_true",
+                       help="wait for a crawl writing the archive to finish (default: read beside it)")
+
+    def selecting(p: argparse.ArgumentParser, *, versions: str) -> None:
+        p.add_argument("--source", action="append", dest="only", default=[], metavar="KEY",
+                       help="only this source (repeatable)")
+        p.add_argument("--since", type=argtypes.date, default=None, metavar="DATE",
+                       help="only articles published at or after DATE (YYYY-MM-DD or ISO 8601; Vietnamese time)")
+        p.add_argument("--until", type=argtypes.until, default=None, metavar="DATE",
+                       help="only articles published up to and including DATE")
+        p.add_argument("--all-versions", action="store_true", help=versions)
+        p.add_argument("--sources", type=Path, default=None, help=SOURCES_HELP + " (to check --source keys)")
+
+    p = sub.add_parser("export", help="the archive as a table: JSONL, CSV or Parquet (no re-parsing)",
+                       description="One row per article (its latest version unless --all-versions), from the "
+                                   "catalog and the snapshot files, sorted by source, published and id. Columns: "
+                                   "README.md, 'Exporting'.")
+    p.add_argument("-o", "--output", required=True, metavar="PATH",
+                   help="output file (written whole, then renamed), or - for standard output (JSONL, CSV)")
+    p.add_argument("--format", choices=["jsonl", "csv", "parquet"], default=None,
+                   help="default: from the output's suffix (.jsonl, .csv, .parquet)")
+    reading(p)
+    selecting(p, versions="one row per version of each article (default: the latest version only)")
+    p.set_defaults(func=cmd_export)
+
+    from crawler.search import MAX_LIMIT, RANK_WINDOW
+
+    p = sub.add_parser("search", help="full-text search over titles, sapos and bodies",
+                       description="Search the archive's full-text index (SQLite FTS5): words match without "
+                                   "diacritics ('tin tuc' finds 'tin tức'); \"a phrase\", prefix*, AND, OR, NOT, "
+                                   "parentheses, title:word. Best matches (bm25) first.")
+    p.add_argument("query", help="what to look for (quote it for the shell)")
+    reading(p)
+    selecting(p, versions="also match older versions of changed articles (default: the latest only)")
+    p.add_argument("--limit", type=argtypes.integer(1, MAX_LIMIT), default=20, metavar="N",
+                   help=f"at most N hits, 1..{MAX_LIMIT} (default 20)")
+    p.add_argument("--rank-all", action="store_true",
+                   help=f"rank every match (default: a query matching more than {RANK_WINDOW:,} articles ranks the "
+                        f"{RANK_WINDOW:,} most recently archived, which keeps it fast)")
+    p.add_argument("--json", action="store_true", help="print the hits as JSON")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("sources", help="list the configured sources; --check validates them",
+                       description="Every source of the sources file with its hosts, adapter, start pages, feeds "
+                                   "and the politeness a crawl uses (built-in defaults < the file's defaults: < the "
+                                   "source's block < crawl's --delay/--host-concurrency, which you may give here to "
+                                   "see their effect). --check: exit 0 when the file is valid and, with --origin "
+                                   "(or --fetch), every start page and feed answers 200; else 2.")
+    p.add_argument("--sources", type=Path, default=None, help=SOURCES_HELP)
+    p.add_argument("--origin", action="append", default=[], metavar="HOST=URL",
+                   help="serve HOST from another origin (with --check: its start pages are fetched there)")
+    p.add_argument("--source", action="append", dest="only", default=[], metavar="KEY",
+                   help="only this source (repeatable)")
+    p.add_argument("--check", action="store_true",
+                   help="validate; with --origin or --fetch also fetch each start page and feed once")
+    p.add_argument("--fetch", action="store_true",
+                   help="with --check: fetch the start pages of hosts without --origin too (the real sites)")
+    p.add_argument("--json", action="store_true", help="print the sources (and checks) as JSON")
+    p.add_argument("--delay", type=argtypes.delay, default=None, metavar="S",
+                   help="show the politeness with crawl's --delay S (and wait S between --check's requests)")
+    p.add_argument("--host-concurrency", type=argtypes.host_concurrency, default=None, metavar="N",
+                   help="show the politeness with crawl's --host-concurrency N")
+    p.add_argument("--timeout", type=argtypes.timeout, default=30.0, metavar="S",
+                   help="seconds per request of --check (default 30)")
+    p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("report", help="the archive's health as one self-contained HTML file with charts",
+                       description="Per source: articles archived per day, failures per run, run durations, the last "
+                                   "article, the frontier and permanently failed URLs, the share of pages per "
+                                   "template and per extraction rule. One HTML file, no network needed to open it.")
+    p.add_argument("-o", "--output", type=Path, default=Path("report.html"), metavar="FILE",
+                   help="where to write it (default: report.html)")
+    reading(p)
+    p.add_argument("--days", type=argtypes.integer(1, 3660), default=30, metavar="N",
+                   help="days the charts cover, 1..3660 (default 30)")
+    p.add_argument("--sources", type=Path, default=None, help=SOURCES_HELP + " (for the newspapers' names)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("stats", help="the report's figures as a table on the terminal")
+    reading(p)
+    p.add_argument("--days", type=argtypes.integer(1, 3660), default=30, metavar="N",
+                   help="days of runs and charts considered, 1..3660 (default 30)")
+    p.add_argument("--sources", type=Path, default=None, help=SOURCES_HELP + " (for the newspapers' names)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.set_defaults(func=cmd_stats)
+
 
 
 def read_sources(args: argparse.Namespace) -> Sources:
@@ -291,6 +396,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
+    import trio  # here: the commands that do not fetch start faster without it
+
     from crawler.archiver import Archive, archive_article
     from crawler.fetcher import Fetcher, FetchPolicy
 
@@ -496,9 +603,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     from crawler.lock import ArchiveBusy
 
     try:
-        report = rebuild(args.archive, wait=args.wait)
+        report = rebuild(args.archive, wait=args.wait, only=args.steps)
     except ArchiveBusy as err:
-        print(f"crawler: {err}", file=sys.stderr)
+        print(f"crawler: {err}; try again or use --wait", file=sys.stderr)
         return EXIT_BUSY
     for line in report.recovered:
         print(f"recovered: {line}", file=sys.stderr)
@@ -559,3 +666,160 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     return run_demo(archive=args.archive, sources_path=args.sources, articles=args.articles, seed=args.seed)
 
+
+
+def _selection(args: argparse.Namespace) -> Selection:
+    from crawler.reading import Selection
+
+    if args.since is not None and args.until is not None and args.until <= args.since:
+        raise ConfigError(f"--until {args.until.date()} is before --since {args.since.date()}: nothing to select")
+    return Selection(sources=tuple(dict.fromkeys(args.only)), since=args.since, until=args.until,
+                     all_versions=args.all_versions)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    import json
+
+    from crawler.lock import ArchiveBusy
+    from crawler.reading import check_sources, read_archive
+    from crawler.search import MARK_END, MARK_START, search
+
+    selection = _selection(args)
+    try:
+        with read_archive(args.archive, wait=args.wait) as store:
+            check_sources(store, selection.sources, args.sources)
+            hits = search(store, args.query, selection, args.limit, rank_all=args.rank_all)
+    except ArchiveBusy as err:
+        _error(err)
+        return EXIT_BUSY
+    if args.json:
+        print(json.dumps({"query": args.query, "ranked": "all" if hits.window is None else hits.window,
+                          "hits": [hit.as_dict() for hit in hits]}, ensure_ascii=False))
+        return EXIT_OK
+    if hits.window is not None:
+        print(f"more than {hits.window:,} articles match: the {hits.window:,} most recently archived were ranked "
+              f"(--rank-all ranks every match)", file=sys.stderr)
+    if not hits:
+        print(f"no match for {args.query!r}", file=sys.stderr)
+        return EXIT_OK
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(highlight=False, soft_wrap=True)
+    for n, hit in enumerate(hits, 1):
+        version = f" v{hit.version}" if hit.version > 1 else ""
+        console.print(f"[bold]{n}. {escape(hit.title)}[/bold]  [dim]{hit.source} {hit.article_id}{version} "
+                      f"{hit.published[:16].replace('T', ' ')}[/dim]")
+        console.print(f"   {escape(hit.url)}")
+        console.print(f"   {escape(str(args.archive / hit.text_path))}")
+        marked = escape(hit.snippet)
+        if console.is_terminal:  # elsewhere the « » marks stay
+            marked = marked.replace(MARK_START, "[bold yellow]").replace(MARK_END, "[/bold yellow]")
+        console.print(f"   {marked}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import time
+
+    from crawler.export import export, format_for
+    from crawler.lock import ArchiveBusy
+    from crawler.reading import check_sources, read_archive
+
+    fmt = format_for(args.output, args.format)
+    if args.output != "-" and Path(args.output).is_dir():
+        raise ConfigError(f"-o {args.output}: is a directory (give a file name)")
+    selection = _selection(args)
+    clock = time.monotonic()
+    try:
+        with read_archive(args.archive, wait=args.wait) as store:
+            check_sources(store, selection.sources, args.sources)
+            summary = export(store, selection, fmt, args.output)
+    except ArchiveBusy as err:
+        _error(err)
+        return EXIT_BUSY
+    where = "standard output" if args.output == "-" else args.output
+    versions = f" ({summary.rows} versions)" if selection.all_versions else ""
+    print(f"export: {summary.articles} articles{versions} to {where} as {fmt}, {time.monotonic() - clock:.1f} s",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    import json
+
+    from crawler.sourceinfo import check_pages, describe, effective, render
+
+    sources = read_sources(args)  # an invalid file: ConfigError, exit 2
+    if args.only:
+        sources = sources.only(args.only)
+    if args.fetch and not args.check:
+        raise ConfigError("--fetch goes with --check")
+    data = [describe(s, effective(s, delay=args.delay, host_concurrency=args.host_concurrency)) for s in sources]
+    checks = check_pages(sources, everywhere=args.fetch, timeout=args.timeout, delay=args.delay) \
+        if args.check and (args.origin or args.fetch) else []
+    failed = [c for c in checks if not c.ok]
+    if args.json:
+        for item in data:
+            item["checks"] = [{"url": c.url, "ok": c.ok, "detail": c.detail} for c in checks
+                              if c.source == item["key"]] if checks else None
+        print(json.dumps({"sources_file": str(args.sources) if args.sources else None, "sources": data,
+                          "ok": not failed}, ensure_ascii=False, indent=2))
+    else:
+        print("\n\n".join(render(item) for item in data))
+    if args.check:
+        for check in failed:
+            print(f"crawler: {check.source}: {check.url}: {check.detail}", file=sys.stderr)
+        tried = [c for c in checks if c.checked]
+        pages = f"; {len(tried) - len(failed)} of {len(tried)} start pages and feeds answered" if tried else ""
+        print(f"sources: {len(data)} source(s) valid{pages}", file=sys.stderr)
+    return EXIT_USAGE if failed else EXIT_OK
+
+
+def _health(args: argparse.Namespace) -> Health:
+    from crawler.health import collect
+    from crawler.reading import read_archive
+
+    names = {source.key: source.name for source in load_sources(args.sources)}
+    with read_archive(args.archive, wait=args.wait) as store:
+        return collect(store, days=args.days, names=names)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from crawler.lock import ArchiveBusy
+    from crawler.report import render
+    from crawler.store import atomic_write
+
+    if args.output.is_dir():
+        raise ConfigError(f"-o {args.output}: is a directory (give a file name)")
+    try:
+        health = _health(args)
+    except ArchiveBusy as err:
+        _error(err)
+        return EXIT_BUSY
+    try:
+        atomic_write(args.output, render(health).encode("utf-8"), durable=False)
+    except OSError as err:
+        _error(f"cannot write {args.output}: {err.strerror or err}")
+        return EXIT_FAILED
+    print(f"report: {args.output} ({len(health.sources)} sources, {len(health.runs)} runs in {args.days} days)",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    import json
+
+    from crawler.lock import ArchiveBusy
+    from crawler.statsview import print_stats
+
+    try:
+        health = _health(args)
+    except ArchiveBusy as err:
+        _error(err)
+        return EXIT_BUSY
+    if args.json:
+        print(json.dumps(health.as_dict(), ensure_ascii=False, indent=1))
+    else:
+        print_stats(health)
+    return EXIT_OK

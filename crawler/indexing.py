@@ -21,7 +21,7 @@ from crawler.cdxj import INDEX_DIR, INDEX_SUFFIX, index_warc, write_index
 from crawler.errors import ArchiveError
 from crawler.lock import ArchiveLock
 from crawler.recovery import recover_warcs
-from crawler.store import CATALOG
+from crawler.store import CATALOG, Store
 
 
 @dataclass(slots=True)
@@ -91,6 +91,19 @@ def rebuild_cdxj(archive: Path, report: IndexReport) -> None:
 
 
 register_step("cdxj", rebuild_cdxj, "CDXJ index per WARC file (pywb, ReplayWeb.page, WACZ)")
+
+
+def rebuild_search(archive: Path, report: IndexReport) -> None:
+    """The catalog's full-text search index (``crawler search``), from every snapshot row."""
+    if not (archive / CATALOG).is_file():
+        return
+    from crawler.search import rebuild  # here: search imports the store, which this module need not
+
+    with Store(archive) as store:
+        report.add("search", "rows", rebuild(store))
+
+
+register_step("search", rebuild_search, "full-text search index of the snapshots (crawler search)")
 
 
 def rebuild(archive: Path, *, wait: bool = False, only: list[str] | None = None) -> IndexReport:

@@ -4,6 +4,7 @@ Tables: ``snapshots`` (one row per version of an article's snapshot, its metadat
 ``http_cache`` (validators and WARC place of the last full response of listing pages and
 articles), ``walks`` (whether a listing chain was walked to its end), ``frontier``
 (articles discovered but not archived, and articles that failed, with when to try again).
+``search`` (a full-text index of every snapshot's title, sapo and body, :mod:`crawler.search`).
 The schema is documented in README.md ("The catalog").  Snapshot files are written by
 :mod:`crawler.snapshots`; their rows are committed here in batches.
 
@@ -28,7 +29,8 @@ from crawler.models import FetchResult, WarcLocation
 from crawler.snapshots import SnapshotRow, make_parent
 
 CATALOG = "catalog.sqlite"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+JOURNALS_SCHEMA = 2  # the first schema whose writers journal their rows (older archives need reconcile())
 MAX_ATTEMPTS = 3  # runs in which an article may fail transiently before it is retried on the slow schedule
 # After a permanent failure (or MAX_ATTEMPTS transient ones) an article is tried again after these
 # waits, the last one repeating: a page that failed is not downloaded every 15 minutes forever.
@@ -77,6 +79,30 @@ CREATE TABLE IF NOT EXISTS frontier (
     last_error TEXT,
     PRIMARY KEY (source, article_id)
 );
+"""
+# The full-text index (schema 3; queried by crawler.search).  Contentless: it holds the index only, not a
+# second copy of the text (snippets are made from the row's metadata).  Every snapshot row is indexed by a
+# trigger in the transaction that inserts it, whatever inserts it (a crawl's batch, fetch, recovery).
+# unicode61 folds diacritics but not đ (a letter of its own), nor the Icelandic eth some sites write for it
+# (baocantho.com.vn: "Ðầu tư", U+00D0): folded here, and in queries (crawler.search.fold_d).
+_FOLD = "replace(replace(replace(replace({}, 'đ', 'd'), 'Đ', 'D'), 'ð', 'd'), 'Ð', 'D')"
+SEARCH_COLUMNS = ("title", "sapo", "body")
+
+
+def search_values(row: str, meta: str) -> str:
+    """SQL expressions of the indexed columns of a snapshot row (``row``: its title; ``meta``: its metadata)."""
+    valid = f"json_valid({meta})"  # a malformed metadata string must not fail the insert of its row
+    sapo = f"CASE WHEN {valid} THEN json_extract({meta}, '$.sapo') END"
+    body = f"CASE WHEN {valid} THEN (SELECT group_concat(value, char(10)) FROM json_each({meta}, '$.body')) END"
+    return ", ".join(_FOLD.format(expr) for expr in (row, sapo, body))
+
+
+SEARCH_SCHEMA = f"""
+CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(title, sapo, body, content='',
+    tokenize='unicode61 remove_diacritics 2');
+CREATE TRIGGER IF NOT EXISTS snapshots_search AFTER INSERT ON snapshots BEGIN
+    INSERT INTO search (rowid, title, sapo, body) VALUES (new.rowid, {search_values("new.title", "new.meta")});
+END;
 """
 _SNAPSHOT_COLUMNS = ("source, article_id, version, url, published, title, text_path, meta_path, sha256, warc_file, "
                      "warc_offset, fetched_at, extractor_version, meta")
@@ -194,7 +220,7 @@ def _open_checked(uri: str) -> sqlite3.Connection:
     return db
 
 
-def _connect_readonly(path: Path) -> sqlite3.Connection:
+def _connect_readonly(path: Path, *, live: bool = False) -> sqlite3.Connection:
     """Open a catalog for reading only, creating nothing, even on read-only media or as another user.
 
     When no ``-wal`` file holds changes (a catalog closed cleanly), ``immutable=1`` reads the
@@ -209,7 +235,7 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
         pending = wal.stat().st_size > 0
     except FileNotFoundError:
         pending = False
-    if not pending:
+    if not pending and not live:
         return _open_checked(uri + "&immutable=1")
     try:
         return _open_checked(uri)
@@ -225,7 +251,9 @@ class Store:
     another user): no schema change, no WAL files created when the directory is not writable.
     """
 
-    def __init__(self, archive: Path, *, readonly: bool = False) -> None:
+    def __init__(self, archive: Path, *, readonly: bool = False, live: bool = False) -> None:
+        """``live`` (with ``readonly``): read through SQLite's write-ahead log, as a reader beside a
+        crawl that is writing (:mod:`crawler.reading`); it needs the right to write the ``-shm`` file."""
         self.archive = archive
         self.readonly = readonly
         self.upgraded_from: int | None = None  # the schema version an existing catalog was upgraded from
@@ -236,7 +264,7 @@ class Store:
             if readonly:
                 if not path.is_file():
                     raise StorageError(f"{archive}: no {CATALOG} (not an archive?)", path=str(path))
-                self.db = _connect_readonly(path)
+                self.db = _connect_readonly(path, live=live)
                 try:
                     self.db.execute("SELECT 1 FROM snapshots LIMIT 1").fetchall()
                 except sqlite3.Error:
@@ -270,7 +298,18 @@ class Store:
             if "snapshots" in existing and version < SCHEMA_VERSION:
                 self.upgraded_from = version
             self.db.executescript(SCHEMA)
+            if version < 3 or "search" not in existing:
+                # An archive of schema 2 or older: index what it holds (nothing when new).  The index and the
+                # version number are committed together: a crash in between builds it again next time.
+                self.db.executescript(SEARCH_SCHEMA)
+                self.index_all()
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def index_all(self) -> None:
+        """(Re)build the full-text index from every snapshot row (within the caller's transaction)."""
+        self.db.execute("INSERT INTO search (search) VALUES ('delete-all')")
+        self.db.execute(f"INSERT INTO search (rowid, title, sapo, body) SELECT rowid, "
+                        f"{search_values('title', 'meta')} FROM snapshots")
 
     def _adopt_legacy_metadata(self) -> None:
         """Schema 1 kept metadata in a ``.json`` file per snapshot: copy it into the catalog (files stay)."""

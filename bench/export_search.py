@@ -1,0 +1,198 @@
+"""Export and search at scale, side by side with their baselines (issue 12).
+
+    .venv/bin/python bench/export_search.py [--export-articles 10000] [--search-articles 100000]
+                                            [--dir bench/out/export-search] [--rounds 3]
+
+1. Export: an archive of ``--export-articles`` mirror articles (bench/make_archive.py: real WARCs,
+   snapshots and catalog rows).  ``crawler export`` to JSONL, CSV and Parquet, and ``crawler replay
+   --jsonl`` (1 process, re-parsing every WARC) on the same archive, each a child process under
+   /usr/bin/time (wall time, peak RSS); medians of ``--rounds``.  Also the JSON encoders alone on
+   the exported rows (orjson and the json module).
+2. Search: an archive of ``--search-articles``.  Median latency of ``crawler.search.search`` over a
+   set of queries (common and rare words, phrases, prefixes, a source filter), each run
+   ``--rounds`` times after one warm-up, in this process on the read-only catalog; and the size of
+   the FTS5 index (the catalog with and without it, vacuumed) against the bytes of the snapshot
+   texts.
+3. The cost of indexing per committed row: Store.commit of the archive's rows in batches of 200,
+   with and without the index trigger.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchlib import header, run_child
+from make_archive import make
+
+from crawler.reading import Selection, read_archive
+from crawler.search import RANK_WINDOW, prepare_query, search
+from crawler.snapshots import SnapshotRow
+from crawler.store import Store
+
+REPO = Path(__file__).resolve().parent.parent
+CRAWLER = [sys.executable, "-m", "crawler"]
+# The mirror's text bank has a small vocabulary (~1,300 distinct terms over 100,000 articles; most words
+# are in more than 10,000 of them): the worst case for ranking, where a real archive's queries are rarer.
+QUERIES = [
+    ("common word", "tinh"), ("two words", "kinh te"), ("phrase", '"chuyen doi so"'),
+    ("prefix", "nong*"), ("two words", "quyet liet"), ("with diacritics", "Cần Thơ"),
+    ("AND/OR", "(lua OR gao) AND xuat"), ("title column", "title:phat"),
+    ("with --source", "dau tu"), ("less common word", "bai"), ("less common phrase", '"vac xin"'),
+    ("rare term", "514"), ("no match", "zzzyyyxxx"),
+]
+
+
+def export_bench(archive: Path, work: Path, rounds: int, articles: int) -> list[str]:
+    lines = [f"## export: {articles:,} articles ({archive})", "",
+             "| command | wall s (median) | rows/s | peak RSS MB | output MB |", "|---|---|---|---|---|"]
+    results: dict[str, float] = {}
+    commands = {
+        "export jsonl": [*CRAWLER, "export", "--archive", str(archive), "-o", str(work / "a.jsonl")],
+        "export csv": [*CRAWLER, "export", "--archive", str(archive), "-o", str(work / "a.csv")],
+        "export parquet": [*CRAWLER, "export", "--archive", str(archive), "-o", str(work / "a.parquet")],
+        "replay --jsonl (1 process)": [*CRAWLER, "replay", "--archive", str(archive), "--jsonl",
+                                       str(work / "r.jsonl"), "--processes", "1", "--no-progress"],
+    }
+    for name, argv in commands.items():
+        walls, rss = [], []
+        for _ in range(rounds):
+            shutil.rmtree(work / "r.jsonl.replay", ignore_errors=True)
+            for state in work.glob(".r.jsonl*"):
+                shutil.rmtree(state, ignore_errors=True)
+            run = run_child(argv, timeout=3600, cwd=REPO)
+            if run.returncode != 0:
+                raise SystemExit(f"{name} failed ({run.returncode}): {run.stderr[-2000:]}")
+            walls.append(run.wall)
+            rss.append(run.max_rss_mb)
+        wall = statistics.median(walls)
+        results[name] = wall
+        out = {"export jsonl": "a.jsonl", "export csv": "a.csv", "export parquet": "a.parquet"}.get(name, "r.jsonl")
+        size = (work / out).stat().st_size / 1e6 if (work / out).is_file() else float("nan")
+        lines.append(f"| `{name}` | {wall:.2f} | {articles / wall:,.0f} | {max(rss):.0f} | {size:.1f} |")
+        print(lines[-1], file=sys.stderr)
+    replay = results["replay --jsonl (1 process)"]
+    lines.append("")
+    lines.append("Speed-up over `replay --jsonl`: " + ", ".join(
+        f"{name.split()[1]} {replay / wall:.1f}x" for name, wall in results.items() if name.startswith("export")))
+    lines += ["", *encoder_bench(work / "a.jsonl")]
+    return lines
+
+
+def encoder_bench(jsonl: Path) -> list[str]:
+    import orjson
+
+    rows = [orjson.loads(line) for line in jsonl.read_bytes().splitlines()[:2000]]
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+    timings = {}
+    for name, dumps in (("json module", lambda r: encoder.encode(r).encode("utf-8")), ("orjson", orjson.dumps)):
+        started = time.perf_counter()
+        for _ in range(3):
+            for row in rows:
+                dumps(row)
+        timings[name] = (time.perf_counter() - started) / (3 * len(rows)) * 1e6
+    return [f"JSON encoding of an export row (mean of {len(rows)} rows x 3): " + ", ".join(
+        f"{name} {us:.1f} µs" for name, us in timings.items())]
+
+
+def search_bench(archive: Path, rounds: int, articles: int) -> list[str]:
+    lines = [f"## search: {articles:,} articles ({archive})", "",
+             "| query | kind | matches | hits | median ms (default) | median ms (`--rank-all`) |",
+             "|---|---|---:|---:|---:|---:|"]
+    medians: dict[bool, list[float]] = {False: [], True: []}
+    with read_archive(archive) as store:
+        for kind, query in QUERIES:
+            selection = Selection(sources=("baocantho",)) if kind == "with --source" else Selection()
+            figures = []
+            for rank_all in (False, True):
+                hits = search(store, query, selection, rank_all=rank_all)  # warm-up
+                timings = []
+                for _ in range(rounds):
+                    started = time.perf_counter()
+                    search(store, query, selection, rank_all=rank_all)
+                    timings.append((time.perf_counter() - started) * 1000)
+                medians[rank_all].append(statistics.median(timings))
+                figures.append(medians[rank_all][-1])
+            matches = store.db.execute("SELECT count(*) FROM search WHERE search MATCH ?",
+                                       (prepare_query(query),)).fetchone()[0]
+            lines.append(f"| `{query}` | {kind} | {matches:,} | {len(hits)} | {figures[0]:.1f} | {figures[1]:.1f} |")
+            print(lines[-1], file=sys.stderr)
+        texts = sum((archive / str(p)).stat().st_size for (p,) in store.db.execute("SELECT text_path FROM snapshots"))
+        store.db.execute("CREATE VIRTUAL TABLE temp.vocabulary USING fts5vocab(main, 'search', 'row')")
+        terms, common = store.db.execute(f"SELECT count(*), sum(doc > {articles // 10}) "
+                                         f"FROM temp.vocabulary").fetchone()
+    lines.append("")
+    lines.append(f"The index has {terms:,} distinct terms; {common:,} of them are in more than 10 % of the articles.")
+    lines.append(f"Median over the queries' medians: **{statistics.median(medians[False]):.1f} ms** (default: "
+                 f"queries matching more than {RANK_WINDOW:,} articles rank the {RANK_WINDOW:,} most recently "
+                 f"archived), {statistics.median(medians[True]):.1f} ms with `--rank-all`; slowest "
+                 f"{max(medians[False]):.1f} / {max(medians[True]):.1f} ms.")
+    with tempfile.TemporaryDirectory(prefix="bench-fts-") as tmp:
+        copy = Path(tmp) / "catalog.sqlite"
+        shutil.copy(archive / "catalog.sqlite", copy)
+        db = sqlite3.connect(copy)
+        db.execute("VACUUM")
+        with_index = copy.stat().st_size
+        db.executescript("DROP TRIGGER snapshots_search; DROP TABLE search; VACUUM;")
+        without = copy.stat().st_size
+        db.close()
+    index = with_index - without
+    lines.append(f"Index size: {index / 1e6:.1f} MB for {texts / 1e6:.1f} MB of snapshot text "
+                 f"(**{100 * index / texts:.0f} %** of the text); catalog {with_index / 1e6:.1f} MB with it, "
+                 f"{without / 1e6:.1f} MB without.")
+    return lines
+
+
+def commit_cost(archive: Path, rows_wanted: int = 4000) -> list[str]:
+    with Store(archive, readonly=True) as store:
+        rows = [SnapshotRow(*values) for values in store.db.execute(
+            "SELECT source, article_id, version, url, published, title, text_path, sha256, warc_file, warc_offset, "
+            "fetched_at, extractor_version, meta FROM snapshots LIMIT ?", (rows_wanted,))]
+    results = {}
+    for indexed in (False, True, False, True):
+        with tempfile.TemporaryDirectory(prefix="bench-commit-") as tmp, Store(Path(tmp)) as store:
+            if not indexed:
+                store.db.execute("DROP TRIGGER snapshots_search")
+            started = time.perf_counter()
+            for start in range(0, len(rows), 200):
+                store.commit(rows[start:start + 200])
+            elapsed = time.perf_counter() - started
+        results.setdefault(indexed, []).append(elapsed / len(rows) * 1e6)
+    plain, indexed_us = min(results[False]), min(results[True])
+    return [f"Store.commit of {len(rows):,} rows in batches of 200 (best of 2): {plain:.0f} µs per row without "
+            f"the index, {indexed_us:.0f} µs with it: **{indexed_us - plain:.0f} µs per committed row** for indexing."]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--export-articles", type=int, default=10_000)
+    parser.add_argument("--search-articles", type=int, default=100_000)
+    parser.add_argument("--dir", type=Path, default=REPO / "bench" / "out" / "export-search")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    args.dir.mkdir(parents=True, exist_ok=True)
+    print(header("export and search (bench/export_search.py)"))
+    print("# uptime: " + subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip())
+    small, big = args.dir / f"archive-{args.export_articles}", args.dir / f"archive-{args.search_articles}"
+    for archive, n in ((small, args.export_articles), (big, args.search_articles)):
+        print(f"# {archive.name}: {json.dumps(make(archive, n, 1))}", flush=True)
+    work = args.dir / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    for line in [*export_bench(small, work, args.rounds, args.export_articles), "",
+                 *search_bench(big, max(args.rounds, 5), args.search_articles), "", *commit_cost(small)]:
+        print(line, flush=True)
+    print("# uptime at the end: " + subprocess.run(["uptime"], capture_output=True, text=True,
+                                                   check=False).stdout.strip())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""``crawler report`` and ``crawler stats`` on an archive crawled from the offline mirror; the report is
+opened in headless Chromium when the machine has it (Debian's ``chromium``)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+import subprocess
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from crawler.cli import main
+from crawler.health import collect
+from crawler.lock import ArchiveLock
+from crawler.mirror import Mirror
+from crawler.reading import read_archive
+from crawler.report import CHART_KINDS
+from crawler.store import Store
+from tests.conftest import origin_args
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Mirror, Path]]:
+    archive = tmp_path_factory.mktemp("report") / "archive"
+    with Mirror(articles=6, seed=9) as m:
+        for limit in ("3", "100"):  # two runs: the second archives the rest
+            assert main(["crawl", "--archive", str(archive), *origin_args(m), "--delay", "0", "--quiet",
+                         "--no-progress", "--max-articles", limit]) == 0
+        with Store(archive) as store:  # one article that keeps failing, one waiting
+            store.fail("hue", "123456", "https://huengaynay.vn/x/bai-123456.html", "HTTP 404 Not Found",
+                       permanent=True)
+            store.enqueue_many("baocantho", [("99999", "https://baocantho.com.vn/cho-a99999.html")])
+        (archive / "runs" / "20990101T000000000000Z.json").write_text("{not json", encoding="utf-8")
+        yield m, archive
+
+
+def test_figures(crawled: tuple[Mirror, Path]) -> None:
+    m, archive = crawled
+    with read_archive(archive) as store:
+        health = collect(store, days=7)
+    by_key = {s.key: s for s in health.sources}
+    assert set(by_key) == set(m.sources)
+    for key in m.sources:
+        s = by_key[key]
+        assert s.articles == len(m.article_ids(key)) == sum(int(d["new"]) for d in s.per_day)
+        assert sum(int(t["pages"]) for t in s.templates) == s.articles
+        assert {str(r["field"]) for r in s.rules} <= {"title", "date", "body", "sapo", "byline"}
+        for name in {str(r["field"]) for r in s.rules}:
+            assert sum(int(r["pages"]) for r in s.rules if r["field"] == name) <= s.articles
+        assert len(s.runs) == 2 and sum(r.new for r in s.runs) == s.articles
+        assert s.last_article is not None and (archive / s.last_article["text_path"]).is_file()
+    assert len(health.runs) == 2 and all(r.exit_code == 0 and r.seconds > 0 for r in health.runs)
+    assert by_key["hue"].failed_count == 1 and by_key["hue"].failed[0].last_error == "HTTP 404 Not Found"
+    assert by_key["baocantho"].frontier_waiting == 1
+    assert len(health.unreadable_runs) == 1 and health.unreadable_runs[0].startswith("20990101T")
+    # The window: runs and days before it are left out, totals are not.
+    with read_archive(archive) as store:
+        later = collect(store, days=1, now=datetime.now(UTC) + timedelta(days=3))
+    assert later.runs == [] and all(s.per_day == [] and s.articles for s in later.sources)
+
+
+def test_report_is_one_self_contained_file(crawled: tuple[Mirror, Path], tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    m, archive = crawled
+    out = tmp_path / "report.html"
+    assert main(["report", "--archive", str(archive), "-o", str(out)]) == 0
+    assert f"report: {out} (3 sources, 2 runs" in capsys.readouterr().err
+    page = out.read_text(encoding="utf-8")
+    assert "<script src" not in page and "<link" not in page and "@import" not in page  # nothing to fetch
+    for key in m.sources:
+        for kind in CHART_KINDS:
+            assert f'id="chart-{key}-{kind}"' in page
+    assert "https://huengaynay.vn/x/bai-123456.html" in page and "HTTP 404 Not Found" in page
+    assert "20990101T000000000000Z.json" in page  # the unreadable run file is named
+    specs = page.split('<script type="application/json" class="spec"')[1:]
+    assert len(specs) == 1 + len(m.sources) * len(CHART_KINDS)
+    for spec in specs:
+        data = json.loads(spec.split(">", 1)[1].split("</script>", 1)[0])
+        assert "data" in data or "spec" in data
+
+
+def test_a_title_cannot_break_out_of_the_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.test_search import row
+
+    hostile = '</script><script>alert(1)</script><b>"'
+    with Store(tmp_path) as store:
+        store.commit([row("1", hostile, None, ["x"])])
+        store.fail("baocantho", "2", 'https://baocantho.com.vn/"><script>x</script>-a2.html', hostile,
+                   permanent=True)
+    assert main(["report", "--archive", str(tmp_path), "-o", str(tmp_path / "r.html")]) == 0
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in page and "<script>x</script>" not in page
+    assert page.count("</script>") == page.count("<script")
+
+
+def png_pixels(path: Path) -> tuple[int, int, bytes]:
+    """Width, height and the raw (filtered) scanlines of a PNG: enough to tell a blank image."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, width, height = 8, b"", 0, 0
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        chunk = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            width, height = struct.unpack(">II", chunk[:8])
+        elif kind == b"IDAT":
+            idat += chunk
+        pos += 12 + length
+    return width, height, zlib.decompress(idat)
+
+
+def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:
+    assert CHROMIUM is not None
+    return subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={profile}", "--virtual-time-budget=15000", *args],
+        capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)")
+def test_report_renders_in_chromium(crawled: tuple[Mirror, Path], tmp_path: Path) -> None:
+    m, archive = crawled
+    out = tmp_path / "report.html"
+    assert main(["report", "--archive", str(archive), "-o", str(out)]) == 0
+    dom = chromium("--dump-dom", out.as_uri(), profile=tmp_path / "profile").stdout
+    assert "chart error" not in dom.split("<script>\n(function")[0]
+    for key in ["runs", *m.sources]:
+        kinds = ["durations"] if key == "runs" else CHART_KINDS
+        for kind in kinds:
+            chart = dom.split(f'id="chart-{key}-{kind}"', 1)[1].split("</figure>", 1)[0]
+            assert "<svg" in chart and 'class="mark-' in chart, (key, kind)  # vega-embed drew it
+    shot = tmp_path / "shot.png"
+    chromium("--window-size=1100,1600", f"--screenshot={shot}", out.as_uri(), profile=tmp_path / "profile")
+    width, height, pixels = png_pixels(shot)
+    assert (width, height) == (1100, 1600)
+    assert len(set(pixels)) > 32  # not a blank page: text, axes and bars in several colours
+
+
+def test_stats_table_and_json(crawled: tuple[Mirror, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    m, archive = crawled
+    capsys.readouterr()
+    assert main(["stats", "--archive", str(archive)]) == 0
+    out = capsys.readouterr().out
+    for key in m.sources:
+        line = next(line for line in out.splitlines() if f" {key} " in line)
+        assert f" {len(m.article_ids(key))} " in line
+    assert "runs: median" in out and "unreadable run file: 20990101T" in out
+    assert main(["stats", "--archive", str(archive), "--json", "--days", "3"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["days"] == 3 and {s["key"] for s in data["sources"]} == set(m.sources)
+
+
+def test_readers_work_beside_a_crawl_and_refuse_bad_input(crawled: tuple[Mirror, Path], tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    _, archive = crawled
+    with ArchiveLock(archive), Store(archive):  # a crawl holds the archive and its catalog is open
+        assert main(["stats", "--archive", str(archive)]) == 0
+        assert main(["report", "--archive", str(archive), "-o", str(tmp_path / "r.html")]) == 0
+    capsys.readouterr()
+    assert main(["report", "--archive", str(archive), "-o", str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["stats", "--archive", str(archive), "--days", "0"])
+    assert exit_info.value.code == 2
+    assert main(["stats", "--archive", str(tmp_path / "none")]) == 1
+    assert "no such archive directory" in capsys.readouterr().err
+
+
+def test_ages_in_the_table() -> None:
+    from crawler.statsview import _ago
+
+    now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    assert _ago((now + timedelta(milliseconds=400)).isoformat(), now) == "just now"  # `now` is to the second
+    assert _ago((now - timedelta(minutes=5)).isoformat(), now) == "5 min ago"
+    assert _ago((now - timedelta(hours=3)).isoformat(), now) == "3 h ago"
+    assert _ago((now - timedelta(days=9)).isoformat(), now) == "9 days ago"
