@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
+
 from crawler import EXTRACTOR_VERSION
 from crawler.errors import ArchiveError, StorageError
 from crawler.models import Article, WarcLocation, pickled_by_fields
@@ -57,10 +59,13 @@ class SnapshotRow:
     meta: str  # JSON: every field of the article (metadata())
 
     def as_json(self) -> str:
-        return json.dumps(
+        return self.as_json_bytes().decode("utf-8")
+
+    def as_json_bytes(self) -> bytes:
+        # orjson: ~5x the json module on these rows, and the worker writes one per article.
+        return orjson.dumps(
             [self.source, self.article_id, self.version, self.url, self.published, self.title, self.text_path,
-             self.sha256, self.warc_file, self.warc_offset, self.fetched_at, self.extractor_version, self.meta],
-            ensure_ascii=False)
+             self.sha256, self.warc_file, self.warc_offset, self.fetched_at, self.extractor_version, self.meta])
 
     @classmethod
     def from_json(cls, line: str) -> SnapshotRow:
@@ -211,10 +216,10 @@ class SnapshotWriter:
                         text_path=rel)
         row = SnapshotRow(article.source, article.article_id, version, article.url, article.published.isoformat(),
                           article.title, rel, digest, location.filename, location.offset, str(meta["fetched_at"]),
-                          EXTRACTOR_VERSION, json.dumps(meta, ensure_ascii=False))
+                          EXTRACTOR_VERSION, orjson.dumps(meta).decode("utf-8"))
         path = self.root / rel
         try:
-            os.write(self._journal_fd(), (row.as_json() + "\n").encode("utf-8"))
+            os.write(self._journal_fd(), row.as_json_bytes() + b"\n")
             write_new_file(path, data)
         except OSError as err:
             raise StorageError.from_os(err, "write", path) from err
