@@ -95,6 +95,15 @@ class ConnectionRefused(TransientFetchError):
     """The host refused the connection (nothing listens there)."""
 
 
+class ExchangeTooSlow(TransientFetchError):
+    """No complete response within ``total_timeout`` (a server dripping its answer).
+
+    Not retried within the run: each attempt would cost the whole deadline again, so a few such
+    URLs could hold a run for hours. The page is tried again by a later run (the frontier's
+    schedule), and the failure counts towards giving the host up.
+    """
+
+
 def _was_refused(exc: BaseException) -> bool:
     """Whether every connection attempt behind ``exc`` was refused (trio groups one error per address)."""
     seen: set[int] = set()
@@ -338,6 +347,10 @@ class Fetcher:
         return state.attempt_number >= limit + 1
 
     def _retry_after_acceptable(self, exc: BaseException) -> bool:
+        """Whether ``exc`` may be retried now: not an exchange that used its whole deadline, not a
+        ``Retry-After`` longer than we wait."""
+        if isinstance(exc, ExchangeTooSlow):
+            return False
         retry_after = getattr(exc, "retry_after", None)
         return retry_after is None or retry_after <= self.policy.max_retry_after
 
@@ -417,7 +430,7 @@ class Fetcher:
                 async with client.stream("GET", target, headers=headers, extensions=_trace(on_send)) as response:
                     return await self._read(url, response, fetched_at)
         except trio.TooSlowError:
-            raise TransientFetchError(f"no complete response within {self.policy.total_timeout} s", url=url) from None
+            raise ExchangeTooSlow(f"no complete response within {self.policy.total_timeout} s", url=url) from None
         except httpx2.TimeoutException as exc:
             raise TransientFetchError(f"timed out ({type(exc).__name__}: {exc})", url=url) from exc
         except (httpx2.InvalidURL, httpx2.UnsupportedProtocol, httpx2.LocalProtocolError) as exc:

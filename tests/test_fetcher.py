@@ -6,6 +6,7 @@ import gzip
 import socketserver
 import ssl
 import threading
+import time
 import zlib
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -94,7 +95,7 @@ def http_response(
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
-Route = Callable[["Server", dict[str, str]], bytes | None]
+Route = Callable[["Server", dict[str, str]], bytes | Iterator[bytes] | None]
 
 
 class Server(socketserver.ThreadingTCPServer):
@@ -137,8 +138,9 @@ class Handler(socketserver.StreamRequestHandler):
                 reply = route(self.server, headers) if route else http_response(404, b"not here")
                 if reply is None:
                     return  # the route wants the connection dropped
-                self.wfile.write(reply)
-                self.wfile.flush()
+                for part in [reply] if isinstance(reply, bytes) else reply:  # an iterator: sent piece by piece
+                    self.wfile.write(part)
+                    self.wfile.flush()
                 if path in self.server.close_after:
                     return
         except OSError:
@@ -149,6 +151,16 @@ def hits_before(server: Server, path: str, n: int, early: bytes, late: bytes) ->
     with server.lock:
         count = server.hits[path]
     return early if count <= n else late
+
+
+def drip(server: Server, reply: bytes) -> Iterator[bytes]:
+    """The head at once, then the body one byte every 0.1 s (each read well within any timeout)."""
+    head, _, body = reply.partition(b"\r\n\r\n")
+    yield head + b"\r\n\r\n"
+    for i in range(len(body)):
+        if server.stop.wait(0.1):
+            return
+        yield body[i:i + 1]
 
 
 def routes() -> dict[str, Route]:
@@ -168,6 +180,7 @@ def routes() -> dict[str, Route]:
         ),
         "/missing": lambda s, h: http_response(404, b"gone", reason="Not Found"),
         "/slow": lambda s, h: None if s.stop.wait(2) else http_response(200, PAGE),
+        "/drip": lambda s, h: drip(s, http_response(200, PAGE)),
         "/big": lambda s, h: http_response(200, big),
         "/big-chunked": lambda s, h: http_response(200, big, chunked=True),
         "/bomb": lambda s, h: http_response(200, gzip.compress(b"\0" * 3_000_000), (("Content-Encoding", "gzip"),)),
@@ -267,6 +280,19 @@ def test_total_timeout_is_transient(server: Server) -> None:
     error, _ = fetch_error(server.url("/slow"), FetchPolicy(timeout=5, total_timeout=0.2, retries=0))
     assert isinstance(error, TransientFetchError)
     assert "no complete response within 0.2 s" in str(error)
+
+
+@pytest.mark.parametrize("path", ["/slow", "/drip"])
+def test_total_timeout_is_not_retried_within_the_run(server: Server, path: str) -> None:
+    # A server that drips its answer (one byte per second, under the per-read timeout) would cost
+    # the whole deadline on every attempt: one attempt, then the page waits for a later run.
+    before = server.hits.get(path, 0)
+    started = time.monotonic()
+    error, sleeps = fetch_error(server.url(path), FetchPolicy(timeout=5, total_timeout=0.3, retries=3))
+    assert isinstance(error, TransientFetchError)
+    assert "no complete response within 0.3 s" in str(error) and "attempts" not in str(error)
+    assert server.hits[path] == before + 1 and sleeps.calls == []
+    assert time.monotonic() - started < 2
 
 
 @pytest.mark.parametrize("path", ["/big", "/big-chunked"])
