@@ -185,3 +185,13 @@ def test_parse_accepts_bytes_and_str(sources: Sources) -> None:
     assert parse(sources, url, data) == parse(sources, url, data.decode("utf-8"))
 
 
+
+
+def test_registry_knows_the_adapters_the_configuration_accepts() -> None:
+    from crawler.adapters import ADAPTERS, base
+    from crawler.config import KNOWN_ADAPTERS
+
+    assert sorted(ADAPTERS) == sorted(KNOWN_ADAPTERS)
+    # The contract module knows none of its implementations (issue 10: no registry in base).
+    assert not hasattr(base, "get_adapter")
+    assert "crawler.adapters.vdoc" not in (base.__doc__ or "") and "VdocAdapter" not in vars(base)

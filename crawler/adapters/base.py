@@ -1,4 +1,4 @@
-"""The adapter contract, the registry of adapters by short name, and shared page helpers.
+"""The adapter contract and the page helpers adapters share (the registry: :mod:`.registry`).
 
 An adapter is sans-io: ``(html bytes or str, url) -> Article | ExtractionFailure`` and
 ``(html, url) -> ListingPage``.  It imports no httpx, trio or warcio.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -27,22 +27,13 @@ BYLINE_RE = re.compile(r"^(Bài|Tin|Ảnh|Bài và ảnh|Bài, ảnh|Tin, ảnh|
 
 
 class Adapter(Protocol):
-    """What every adapter provides; looked up by short name with :func:`get_adapter`."""
+    """What every adapter provides; looked up by short name with :func:`crawler.adapters.get_adapter`."""
 
     source: SourceConfig
 
     def parse_article(self, html: bytes | str, url: str) -> Article | ExtractionFailure: ...
 
     def parse_listing(self, html: bytes | str, url: str) -> ListingPage: ...
-
-
-def get_adapter(source: SourceConfig) -> Adapter:
-    """The adapter named by ``source.adapter`` (``vdoc`` or ``hue``), bound to the source."""
-    from crawler.adapters.hue import HueAdapter
-    from crawler.adapters.vdoc import VdocAdapter
-
-    registry: dict[str, Callable[[SourceConfig], Adapter]] = {"vdoc": VdocAdapter, "hue": HueAdapter}
-    return registry[source.adapter](source)
 
 
 def parse_html(html: bytes | str, content_type: str | None = None) -> LexborHTMLParser:
