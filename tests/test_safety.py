@@ -133,7 +133,9 @@ def test_disk_full_mid_crawl_stops_cleanly_and_keeps_the_archive(tmp_path: Path,
     report = verify(archive)
     assert report.ok, report.problems
     runs = sorted((archive / "runs").glob("*.json"))
-    assert json.loads(runs[-1].read_text(encoding="utf-8"))["exit_code"] == 1
+    record = json.loads(runs[-1].read_text(encoding="utf-8"))
+    assert record["exit_code"] == 1
+    assert "No space left on device" in record["error"]  # the stats file says why, for cron's reader
 
 
 def test_permission_error_on_snapshot_write_is_a_clear_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
