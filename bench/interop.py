@@ -315,7 +315,7 @@ def check_rwp(work: Path, wacz: Path, package: Path, node_modules: Path, pages: 
         if not ok:
             failures.append(f"{result['kind']} {result['url']} at {result['ts']}: {json.dumps(result)[:400]}")
     return {"checked": len(seen["results"]), "seconds": seen["seconds"], "failures": failures,
-            "results": seen["results"]}
+            "reloaded": [r["url"] for r in seen["results"] if r.get("reloaded")], "results": seen["results"]}
 
 
 # -- what to check --------------------------------------------------------------------------------
