@@ -6,6 +6,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,12 @@ def snapshot_meta(archive: Path, text_path: Path | str | None = None) -> dict[st
         return metas
     rel = Path(text_path).relative_to(archive).as_posix() if Path(text_path).is_absolute() else str(text_path)
     return {rel: metas[rel]}
+
+
+def send_html(handler: BaseHTTPRequestHandler, body: bytes, content_type: str = "text/html; charset=utf-8") -> None:
+    """Answer 200 with ``body`` from a test server's request handler."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)

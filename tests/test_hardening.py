@@ -22,7 +22,7 @@ from crawler.cli import main
 from crawler.mirror import Mirror
 from crawler.verify import verify
 
-from .conftest import FIXTURES, origin_args
+from .conftest import FIXTURES, origin_args, send_html
 
 ARTICLE = (FIXTURES / "real" / "baocantho-a80443.html").read_bytes()
 
@@ -72,11 +72,7 @@ class _Site(BaseHTTPRequestHandler):
         else:
             self.send_error(404)
             return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_html(self, body)
 
     def log_message(self, *args: object) -> None:
         pass

@@ -32,7 +32,7 @@ from crawler.models import FetchResult
 from crawler.urls import host_key
 from crawler.verify import verify
 
-from .conftest import origin_args
+from .conftest import origin_args, send_html
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -49,11 +49,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         body = b"<html><body><p>ok</p></body></html>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_html(self, body, "text/html")
 
     def log_message(self, *args: object) -> None:
         pass
