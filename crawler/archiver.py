@@ -116,7 +116,8 @@ async def archive_article(fetcher: Fetcher, archive: Archive, source: SourceConf
     worker = archive.worker()
     try:
         try:
-            results = await fetcher.fetch_following(url, conditional_headers(cached), allow=source.covers)
+            validators = cached.conditional_headers() if cached is not None else {}
+            results = await fetcher.fetch_following(url, validators, allow=source.covers)
         except FetchError as err:
             if isinstance(err, RedirectError) and err.hops:  # raw first, even for a bad redirect chain
                 _check(worker.handle(ArchiveJob("record", source.key, err.hops)).fatal)
@@ -161,17 +162,6 @@ async def archive_article(fetcher: Fetcher, archive: Archive, source: SourceConf
     _remove_journal(worker)
     return Outcome(url, source.key, "archived" if written.created else "unchanged", written=written,
                    text_path=archive.root / written.text_path)
-
-
-def conditional_headers(cached: CacheEntry | None) -> dict[str, str]:
-    """``If-None-Match`` / ``If-Modified-Since`` from the validators remembered for a URL."""
-    headers: dict[str, str] = {}
-    if cached is not None:
-        if cached.etag:
-            headers["If-None-Match"] = cached.etag
-        if cached.last_modified:
-            headers["If-Modified-Since"] = cached.last_modified
-    return headers
 
 
 def _check(fatal: str | None) -> None:

@@ -121,6 +121,15 @@ class CacheEntry:
     warc_offset: int
     warc_date: str
 
+    def conditional_headers(self) -> dict[str, str]:
+        """``If-None-Match`` / ``If-Modified-Since`` from the remembered validators."""
+        headers: dict[str, str] = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
     @classmethod
     def of_response(cls, url: str, final: FetchResult, digest: str, location: WarcLocation) -> CacheEntry:
         """What to remember of a 200 response to ``url`` recorded at ``location`` with payload ``digest``."""

@@ -19,7 +19,7 @@ from crawler.adapters.blocks import BodyText, extract_blocks
 from crawler.config import SourceConfig
 from crawler.models import Article, ExtractionFailure, ListingPage
 from crawler.normalize import SHARE_LABEL, VN_TZ, choose_charset, clean_line, decode_html, find_vn_datetime
-from crawler.urls import absolute
+from crawler.urls import absolute, url_path
 
 HOME_LABELS = frozenset({"trang chủ", "trang nhất", "home", "trang chu"})
 SEPARATORS = frozenset({">", "›", "»", "/", "|", "»»", "-", "→"})
@@ -227,3 +227,14 @@ def next_page_url(source: SourceConfig, url: str) -> str:
     else:
         path = parts.path.rstrip("/") + f"/{name}/2"
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
+def slugs_from_links(links: list[LexborNode]) -> tuple[str, ...]:
+    """The last path segment of each link, once each, in order (``/kinh-te/thong-tin-thi-truong/`` ->
+    ``thong-tin-thi-truong``; ``https://baocantho.com.vn/news/y-te/`` -> ``y-te``)."""
+    slugs: list[str] = []
+    for link in links:
+        path = url_path(link.attributes.get("href") or "").strip("/")
+        if path:
+            slugs.append(path.rsplit("/", 1)[-1])
+    return tuple(dict.fromkeys(slugs))

@@ -59,6 +59,7 @@ from crawler.adapters.base import (
     node_text,
     parse_html,
     parse_listing_links,
+    slugs_from_links,
 )
 from crawler.adapters.blocks import extract_blocks
 from crawler.adapters.vdoc import VdocAdapter, is_vdoc_page
@@ -173,7 +174,7 @@ class HueAdapter:
         canonical, rules["canonical_url"] = canonical_url(tree, url)
         breadcrumb, crumb_links = self._breadcrumb(tree, title_node, url, rules)
         # Category slugs: the breadcrumb's link paths (a DNN URL may name the category only), else the URL's.
-        slugs = _slugs_from_links(crumb_links) or tuple(s for s in url_path(url).split("/")[1:-1] if s)
+        slugs = slugs_from_links(crumb_links) or tuple(s for s in url_path(url).split("/")[1:-1] if s)
         dnn = rules.get("title", "") in _css(DNN_TITLE) and rules.get("body", "") in _css(DNN_BODY)
         rules["template"] = "dnn" if dnn else "anchors"
         return Article(
@@ -347,14 +348,3 @@ def _id_from_page(tree: LexborHTMLParser) -> str | None:
 def _css(selectors: Sequence[str]) -> frozenset[str]:
     """The rule names :func:`first_css` gives for ``selectors``."""
     return frozenset(f"css:{selector}" for selector in selectors)
-
-
-def _slugs_from_links(links: list[LexborNode]) -> tuple[str, ...]:
-    """The last path segment of each breadcrumb link but the home link (``/kinh-te/thong-tin-thi-truong`` ->
-    ``thong-tin-thi-truong``)."""
-    slugs: list[str] = []
-    for link in links:
-        path = url_path(link.attributes.get("href") or "").strip("/")
-        if path:
-            slugs.append(path.rsplit("/", 1)[-1])
-    return tuple(dict.fromkeys(slugs))

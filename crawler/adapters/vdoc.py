@@ -36,6 +36,7 @@ from crawler.adapters.base import (
     node_text,
     parse_html,
     parse_listing_links,
+    slugs_from_links,
     split_byline,
 )
 from crawler.adapters.blocks import extract_blocks
@@ -231,7 +232,7 @@ class VdocAdapter:
         if slugs:
             rules["category_slugs"] = "css:#txtnewscate,#txtnewssubcate"
         else:
-            slugs = _slugs_from_body_data(tree) or _slugs_from_links(links)
+            slugs = _slugs_from_body_data(tree) or slugs_from_links(links)
             rules["category_slugs"] = "body[data] / breadcrumb links"
         return crumbs, slugs
 
@@ -253,14 +254,3 @@ def _slugs_from_body_data(tree: LexborHTMLParser) -> tuple[str, ...]:
         if key in ("cate", "subcate") and value:
             found.append(value)
     return tuple(found)
-
-
-def _slugs_from_links(links: list[LexborNode]) -> tuple[str, ...]:
-    slugs: list[str] = []
-    for link in links:
-        # The last path segment: /y-te/suc-khoe/ -> suc-khoe (https://baocantho.com.vn/news/y-te/ -> y-te).
-        path = url_path(link.attributes.get("href") or "").strip("/")
-        if path:
-            slugs.append(path.rsplit("/", 1)[-1])
-    return tuple(dict.fromkeys(slugs))
-

@@ -160,12 +160,7 @@ class Discovery:
         """Fetch a listing, feed or sitemap (conditionally) and have it archived and parsed."""
         stats = self.stats[source.key]
         cached = self.store.cached(url)
-        headers: dict[str, str] = {}
-        if cached is not None:
-            if cached.etag:
-                headers["If-None-Match"] = cached.etag
-            if cached.last_modified:
-                headers["If-Modified-Since"] = cached.last_modified
+        headers = cached.conditional_headers() if cached is not None else {}
         if first:
             stats.entry_points += 1
         fetched = await self.fetching.fetch(source, url, headers)
