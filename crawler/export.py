@@ -60,7 +60,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 NAMES = tuple(name for name, _, _ in COLUMNS)
 _NESTED = frozenset({"breadcrumb", "category_slugs", "images", "rules"})
 # The metadata without its body (the text comes from the snapshot file), as UTF-8 bytes: parsing half as much
-# JSON, with no str made on the way, halves what a row costs (BENCHMARKS.md §5).  A malformed string is kept
+# JSON, with no str made on the way, halves what a row costs (BENCHMARKS.md §6).  A malformed string is kept
 # whole, for _row to name the article.
 _ROW_COLUMNS = ("rowid, source, article_id, version, url, published, title, text_path, meta_path, sha256, "
                 "warc_file, warc_offset, fetched_at, extractor_version, "
@@ -182,7 +182,7 @@ def write_csv(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSum
     the quotes), numbers bare; lists and mappings as JSON text, null as an empty field.
 
     Written by hand: the csv module scans every character of every field to decide on quoting, which
-    made CSV the slowest format (BENCHMARKS.md §5); quoting every text field needs no scan.
+    made CSV the slowest format (BENCHMARKS.md §6); quoting every text field needs no scan.
     """
     dumps = _json_dumps()
     out.write(",".join(NAMES).encode("ascii") + b"\r\n")
