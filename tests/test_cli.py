@@ -528,8 +528,11 @@ def _free_port_block(n: int = 4) -> int:
 
 def test_mirror_command_serves_until_interrupted(tmp_path: Path) -> None:
     port = _free_port_block(7)
+    # Started as a script's background job would be: SIGINT inherited as ignored, which Python keeps
+    # unless the command handles SIGINT itself (as it must: Ctrl-C, or a test's SIGINT, stops it).
     proc = subprocess.Popen([sys.executable, "-m", "crawler", "mirror", "--port", str(port), "--articles", "5"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(7)]

@@ -170,7 +170,10 @@ def serve(port: int | None, articles: int, seed: int, faults: str | None = None)
     """
     mirror = Mirror(articles=articles, seed=seed, faults=faults)
     mirror.start(port)
-    previous = signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops it as cleanly as Ctrl-C
+    # SIGTERM stops it as cleanly as Ctrl-C; SIGINT is handled explicitly too, as `crawler crawl` does:
+    # started from a script in the background, a process inherits SIGINT ignored, and Python then
+    # leaves it ignored (a CI run saw `crawler mirror` outlive its Ctrl-C that way).
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         for host, origin in mirror.origins.items():
             print(f"{host}\t{origin}", flush=True)
@@ -180,7 +183,8 @@ def serve(port: int | None, articles: int, seed: int, faults: str | None = None)
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         mirror.stop()
 
 

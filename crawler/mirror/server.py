@@ -222,10 +222,12 @@ class MirrorServer:
             fault = self.faults(request) if self.faults is not None else None
             if fault is not None:
                 status, keep_alive = await fault.deliver(request, wire, status, writer)
+                self._record(arrived, request, status)  # what the fault made of it
             else:
+                # Logged before the answer leaves: a client that has its response finds it in the log.
+                self._record(arrived, request, status)
                 writer.write(wire)
                 await writer.drain()
-            self._record(arrived, request, status)
             if not keep_alive:
                 return
 
