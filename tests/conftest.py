@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -55,3 +57,33 @@ def send_html(handler: BaseHTTPRequestHandler, body: bytes, content_type: str = 
     handler.send_header("Content-Length", str(len(body)))
     handler.end_headers()
     handler.wfile.write(body)
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+    """A test HTTP server on a free loopback port (yielded), stopped on exit."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield httpd.server_port
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+def one_source_config(path: Path, key: str, port: int, *extra_lines: str) -> Path:
+    """A sources.yaml with one VDOC-style source on 127.0.0.1:``port``, politeness off."""
+    lines = [
+        "sources:",
+        f"  {key}:",
+        "    adapter: vdoc",
+        f'    hosts: ["127.0.0.1:{port}"]',
+        f'    base_url: "http://127.0.0.1:{port}/"',
+        *(f"    {line}" for line in extra_lines),
+        "    article_url_pattern: '^/[^/]+-a(?P<id>\\d+)\\.html$'",
+        "    politeness: {delay: 0, respect_robots: false}",
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -9,10 +9,9 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
 
@@ -22,7 +21,7 @@ from crawler.cli import main
 from crawler.mirror import Mirror
 from crawler.verify import verify
 
-from .conftest import FIXTURES, origin_args, send_html
+from .conftest import FIXTURES, one_source_config, origin_args, send_html, serving
 
 ARTICLE = (FIXTURES / "real" / "baocantho-a80443.html").read_bytes()
 
@@ -81,23 +80,8 @@ class _Site(BaseHTTPRequestHandler):
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Path]:
     _Site.slow_down, _Site.requests = False, []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    port = server.server_address[1]
-    config = tmp_path / "sources.yaml"
-    config.write_text(f"""
-sources:
-  site:
-    adapter: vdoc
-    hosts: ["127.0.0.1:{port}"]
-    base_url: "http://127.0.0.1:{port}/"
-    article_url_pattern: '^/[^/]+-a(?P<id>\\d+)\\.html$'
-    politeness: {{delay: 0, respect_robots: false}}
-""", encoding="utf-8")
-    yield config
-    server.shutdown()
-    server.server_close()
+    with serving(_Site) as port:
+        yield one_source_config(tmp_path / "sources.yaml", "site", port)
 
 
 def crawl(config: Path, archive: Path, *extra: str) -> int:

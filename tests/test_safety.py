@@ -32,7 +32,7 @@ from crawler.models import FetchResult
 from crawler.urls import host_key
 from crawler.verify import verify
 
-from .conftest import origin_args, send_html
+from .conftest import origin_args, send_html, serving
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -57,13 +57,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[int]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd.server_port
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    with serving(_Handler) as port:
+        yield port
 
 
 def _fetch(url: str, policy: FetchPolicy | None = None, allow: object = None) -> object:

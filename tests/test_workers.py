@@ -6,10 +6,9 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ from crawler.mirror import Mirror
 from crawler.verify import verify
 from crawler.workers import auto_workers
 
-from .conftest import FIXTURES, origin_args, send_html
+from .conftest import FIXTURES, one_source_config, origin_args, send_html, serving
 
 GOOD = {
     "/chong-mu-loa-a80443.html": (FIXTURES / "real" / "baocantho-a80443.html").read_bytes(),
@@ -55,24 +54,8 @@ class _Site(BaseHTTPRequestHandler):
 @pytest.fixture
 def hostile_site(tmp_path: Path) -> Iterator[Path]:
     """A site whose home page links two real articles and a hostile one; a second start page is hostile."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    port = server.server_address[1]
-    config = tmp_path / "sources.yaml"
-    config.write_text(f"""
-sources:
-  evil:
-    adapter: vdoc
-    hosts: ["127.0.0.1:{port}"]
-    base_url: "http://127.0.0.1:{port}/"
-    start_pages: [/, /danh-muc-doc/]
-    article_url_pattern: '^/[^/]+-a(?P<id>\\d+)\\.html$'
-    politeness: {{delay: 0, respect_robots: false}}
-""", encoding="utf-8")
-    yield config
-    server.shutdown()
-    server.server_close()
+    with serving(_Site) as port:
+        yield one_source_config(tmp_path / "sources.yaml", "evil", port, "start_pages: [/, /danh-muc-doc/]")
 
 
 def _crawl(sources: Sources, archive: Path, options: CrawlOptions) -> tuple[Crawl, float]:
