@@ -316,10 +316,6 @@ def timestamp_of(warc_date: str) -> str:
     return (digits + "0" * 14)[:14]
 
 
-def index_path(archive: Path, warc_name: str) -> Path:
-    return archive / INDEX_DIR / (warc_name + INDEX_SUFFIX)
-
-
 def index_lines(entries: Iterable[CdxEntry], filename: str) -> list[str]:
     """The sorted lines of one WARC file's index."""
     return sorted(entry.line(filename) for entry in entries)

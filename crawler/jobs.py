@@ -41,8 +41,8 @@ class ArchiveJob:
     - ``listing`` / ``feed`` / ``sitemap``: write, then parse the final 200 (or the body a
       ``revisit`` re-reads) for links;
     - ``article``: write, then parse, render and store the snapshot of ``expected_id`` given
-      ``latest`` (:meth:`crawler.store.Store.latest`); with ``compare_digest`` (``--refresh``) a
-      final 200 whose payload has that digest is written as an identical-payload revisit;
+      ``latest`` (:meth:`crawler.store.Store.latest`); with an ``identical-payload-digest``
+      ``revisit`` (``--refresh``) a final 200 whose payload has that digest is written as a revisit;
     - ``snapshot``: store ``article`` / ``text`` parsed earlier (a page that named another id).
     """
 
@@ -50,7 +50,6 @@ class ArchiveJob:
     source: str
     hops: tuple[FetchResult, ...] = ()
     revisit: Revisit | None = None
-    compare_digest: str | None = None
     expected_id: str = ""
     latest: tuple[int, str, str] | None = None
     extra_host: str | None = None  # a host outside the source an article URL redirected to

@@ -27,7 +27,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -357,6 +357,3 @@ def _json_record(article: Article, text: str, filename: str, offset: int, date: 
         "warc_date": date,
     }
 
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")

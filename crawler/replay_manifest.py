@@ -22,7 +22,6 @@ import os
 import pickle
 import shutil
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,15 +45,6 @@ def file_digest(path: Path, start: int = 0, end: int | None = None) -> str:
             if left is not None:
                 left -= len(block)
     return digest.hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class InputId:
-    """An input as the manifest identifies it."""
-
-    size: int
-    mtime_ns: int
-    sha256: str
 
 
 def stat_input(path: Path) -> tuple[int, int]:

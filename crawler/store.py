@@ -86,7 +86,6 @@ CREATE TABLE IF NOT EXISTS frontier (
 # unicode61 folds diacritics but not đ (a letter of its own), nor the Icelandic eth some sites write for it
 # (baocantho.com.vn: "Ðầu tư", U+00D0): folded here, and in queries (crawler.search.fold_d).
 _FOLD = "replace(replace(replace(replace({}, 'đ', 'd'), 'Đ', 'D'), 'ð', 'd'), 'Ð', 'D')"
-SEARCH_COLUMNS = ("title", "sapo", "body")
 
 
 def search_values(row: str, meta: str) -> str:

@@ -173,7 +173,6 @@ def url_path(url: str) -> str:
 # integer).  ``str.isdigit()`` and ``\d`` also accept Arabic-Indic, fullwidth and superscript
 # digits, which would make file names and catalog keys that no later run can settle.
 _ARTICLE_ID = re.compile(r"[1-9][0-9]{0,17}")
-MAX_ARTICLE_ID_DIGITS = 18
 
 
 def valid_article_id(value: str | None) -> str | None:
