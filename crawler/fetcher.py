@@ -346,7 +346,7 @@ class Fetcher:
         limit = min(self.policy.retries, 1) if isinstance(exc, ConnectionRefused) else self.policy.retries
         return state.attempt_number >= limit + 1
 
-    def _retry_after_acceptable(self, exc: BaseException) -> bool:
+    def _retryable_now(self, exc: BaseException) -> bool:
         """Whether ``exc`` may be retried now: not an exchange that used its whole deadline, not a
         ``Retry-After`` longer than we wait."""
         if isinstance(exc, ExchangeTooSlow):
@@ -374,7 +374,7 @@ class Fetcher:
         try:
             return await self._fetch_once(url, headers, on_send)
         except TransientFetchError as exc:
-            if self.policy.retries == 0 or not self._retry_after_acceptable(exc) or (give_up and give_up()):
+            if self.policy.retries == 0 or not self._retryable_now(exc) or (give_up and give_up()):
                 raise
             first: TransientFetchError | None = exc
 
@@ -389,7 +389,7 @@ class Fetcher:
             sleep=self._sleep,
             stop=self._stop,
             wait=self._wait,
-            retry=retry_if_exception_type(TransientFetchError) & retry_if_exception(self._retry_after_acceptable)
+            retry=retry_if_exception_type(TransientFetchError) & retry_if_exception(self._retryable_now)
             & retry_if_exception(lambda _exc: give_up is None or not give_up()),
             reraise=True,
         )
