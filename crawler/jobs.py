@@ -78,4 +78,5 @@ class ArchiveReply:
     children: tuple[str, ...] = ()  # sitemaps named by a sitemap index
     fatal: str | None = None
     died: bool = False  # the worker process died on this job (crash, or killed after the deadline)
+    overran: bool = False  # ... killed because the job outlasted the deadline (the page will do it again)
     stopped: bool = False  # not done: the run stopped first (the page stays in the frontier)

@@ -219,11 +219,12 @@ class _Worker:
             if code is None:
                 process.kill()
                 code = process.wait()
+        overran = self.kill_reason is not None
         reason = self.kill_reason or f"the archive worker process died (exit code {code})"
         self.kill_reason = None
         if self.queue:
             entry = self.queue.popleft()
-            entry.reply = ArchiveReply(problem=reason, died=True)
+            entry.reply = ArchiveReply(problem=reason, died=True, overran=overran)
             entry.done.set()
             log.error("archive worker %d: %s; starting another", self.index, reason)
         # Under the send lock until the queue is re-sent: new jobs go after it, and close() reaches

@@ -190,9 +190,9 @@ class Archiving:
                 self.images(source, article_id, None)
             return
         if reply.died or reply.problem is not None:
-            # A page that crashes or outlasts the archive worker, or cannot be decoded: it will do so again.
+            # A page that outlasts the archive worker's deadline, or cannot be decoded: it will do so again.
             # A crash may be the machine's (out of memory): tried again on the normal schedule.
-            crashed = reply.died and "longer than" not in (reply.problem or "")
+            crashed = reply.died and not reply.overran
             self.fail(fetched, reply.problem or "the archive worker failed", permanent=not crashed)
             return
         if final.status != 200:
