@@ -1,11 +1,11 @@
-"""CPU cost of the address check (``crawler.connect``) per request, against the transport it replaced.
+"""CPU cost of the address check (``crawler.net.connect``) per request, against the transport it replaced.
 
 A tiny HTTP server in a child process (so its CPU is not counted) answers every GET with the
-same small page.  In this process a :class:`~crawler.fetcher.Fetcher` fetches it N times in a
+same small page.  In this process a :class:`~crawler.net.fetcher.Fetcher` fetches it N times in a
 row, with either
 
 * ``before``: httpx2's own ``AsyncHTTPTransport`` (what the Fetcher used until the check), or
-* ``after``: the Fetcher's default, ``crawler.connect.CheckedTransport``;
+* ``after``: the Fetcher's default, ``crawler.net.connect.CheckedTransport``;
 
 for the IP literal ``127.0.0.1`` and for the name ``localhost`` (resolved per new connection;
 private addresses allowed so that it may connect), on keep-alive connections and with
@@ -29,7 +29,7 @@ import httpx2
 import trio
 from benchlib import free_ports, header, median, wait_for_port
 
-from crawler.fetcher import _LIMITS, Fetcher, FetchPolicy
+from crawler.net.fetcher import _LIMITS, Fetcher, FetchPolicy
 
 SERVER = r"""
 import asyncio, sys

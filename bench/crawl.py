@@ -59,7 +59,7 @@ from crawler.config import load_sources
 from crawler.mirror import Mirror
 from crawler.mirror.export import export_site, nginx_config
 from crawler.mirror.sources import HOSTS
-from crawler.urls import host_key
+from crawler.net.urls import host_key
 
 BENCH = Path(__file__).resolve().parent
 CHILD_TIMEOUT = 600.0  # seconds for any one client run

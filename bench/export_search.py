@@ -8,7 +8,7 @@
    --jsonl`` (1 process, re-parsing every WARC) on the same archive, each a child process under
    /usr/bin/time (wall time, peak RSS); medians of ``--rounds``.  Also the JSON encoders alone on
    the exported rows (orjson and the json module).
-2. Search: an archive of ``--search-articles``.  Median latency of ``crawler.search.search`` over a
+2. Search: an archive of ``--search-articles``.  Median latency of ``crawler.use.search.search`` over a
    set of queries (common and rare words, phrases, prefixes, a source filter), each run
    ``--rounds`` times after one warm-up, in this process on the read-only catalog; and the size of
    the FTS5 index (the catalog with and without it, vacuumed) against the bytes of the snapshot
@@ -33,10 +33,10 @@ from pathlib import Path
 from benchlib import header, run_child
 from make_archive import make
 
-from crawler.reading import Selection, read_archive
-from crawler.search import RANK_WINDOW, prepare_query, search
-from crawler.snapshots import SnapshotRow
-from crawler.store import Store
+from crawler.archive.catalog import Store
+from crawler.archive.reading import Selection, read_archive
+from crawler.archive.snapshots import SnapshotRow
+from crawler.use.search import RANK_WINDOW, prepare_query, search
 
 REPO = Path(__file__).resolve().parent.parent
 CRAWLER = [sys.executable, "-m", "crawler"]

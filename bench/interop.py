@@ -49,9 +49,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from crawler.archive.warc import read_response_at  # noqa: E402
 from crawler.codings import decode_content  # noqa: E402
 from crawler.mirror import Mirror  # noqa: E402
-from crawler.warc import read_response_at  # noqa: E402
 
 TOOLS = ("pywb==2.10.0", "wacz==0.6.0", "cdxj-indexer==1.5.0")
 NPM = ("replaywebpage@2.4.6", "playwright-core@1.65.1")

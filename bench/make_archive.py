@@ -6,8 +6,8 @@ Crawling 100,000 articles from the Python mirror takes most of an hour on the 2-
 this writes what a crawl would, through the same code: each article page of the offline mirror
 (:class:`crawler.mirror.site.Site`, rendered without sockets under its real ``https://<host>/`` URL)
 becomes a :class:`~crawler.models.FetchResult` handed to an in-process
-:class:`~crawler.worker.ArchiveWorker` (WARC request/response records, parse, snapshot file,
-journal), and the rows go to the catalog through :meth:`crawler.store.Store.commit` in batches of
+:class:`~crawler.crawl.archive_worker.ArchiveWorker` (WARC request/response records, parse, snapshot file,
+journal), and the rows go to the catalog through :meth:`crawler.archive.catalog.Store.commit` in batches of
 200, as the crawl commits them (the search index is filled by the same trigger).  The sources
 take turns; ``fetched_at`` is the time of writing.  ``DIR/bench-archive.json`` describes the
 archive; an existing one with the same description is reused.
@@ -22,12 +22,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from crawler.archive.catalog import Store
 from crawler.config import load_sources
-from crawler.jobs import ArchiveJob
+from crawler.crawl.archive_jobs import ArchiveJob
+from crawler.crawl.archive_worker import ArchiveWorker
 from crawler.mirror.site import Site
 from crawler.models import FetchResult
-from crawler.store import Store
-from crawler.worker import ArchiveWorker
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = ("baocantho", "baoangiang", "hue")

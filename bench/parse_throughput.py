@@ -3,8 +3,8 @@
 Takes every article page of an offline mirror (``--articles`` per source, seed articles
 included), fetched once over HTTP, then times in this process, pinned to one CPU:
 
-  ours         crawler.extraction.parse_response(adapter, bytes, content type, url)
-               + crawler.normalize.render_snapshot(article)   (bytes in, snapshot text out)
+  ours         crawler.parse.extraction.parse_response(adapter, bytes, content type, url)
+               + crawler.parse.normalize.render_snapshot(article)   (bytes in, snapshot text out)
   trafilatura  trafilatura.extract(html, url=url)              (decoded text in, plain text out)
 
 Each round times both on all pages (order alternating between rounds); the figures are
@@ -25,12 +25,12 @@ from dataclasses import dataclass
 
 from benchlib import header, median, pinned
 
-from crawler.adapters import Adapter, get_adapter
 from crawler.config import load_sources
-from crawler.extraction import parse_response
 from crawler.mirror import Mirror
 from crawler.models import ExtractionFailure
-from crawler.normalize import render_snapshot
+from crawler.parse.adapters import Adapter, get_adapter
+from crawler.parse.extraction import parse_response
+from crawler.parse.normalize import render_snapshot
 
 TARGET_RATIO = 10.0
 MAX_ROUND_SECONDS = 300.0  # a round that takes longer ends the run after it (bounded time)

@@ -34,13 +34,13 @@ from pathlib import Path
 from benchlib import CRAWLER, header, run_child
 from make_collection import make
 
-from crawler.adapters import get_adapter
 from crawler.config import Sources, load_sources
-from crawler.extraction import parse_response
 from crawler.models import ExtractionFailure
-from crawler.normalize import render_snapshot
-from crawler.replay_engine import FileTask, ReplayConfig, replay_file
-from crawler.warc_read import Record, read_records, to_response
+from crawler.parse.adapters import get_adapter
+from crawler.parse.extraction import parse_response
+from crawler.parse.normalize import render_snapshot
+from crawler.replay.collection import Record, read_records, to_response
+from crawler.replay.engine import FileTask, ReplayConfig, replay_file
 
 
 def load_pages(files: list[Path], limit: int) -> list[tuple[str, bytes, str | None, str]]:

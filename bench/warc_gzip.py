@@ -1,10 +1,10 @@
 """WARC record compression: CPU per record and size for each gzip level, on the mirror's pages.
 
 Every record is one gzip member.  This writes the response records of the mirror's article
-pages with :class:`crawler.warc.WarcWriter` at each level, half of them with bodies that
+pages with :class:`crawler.archive.warc.WarcWriter` at each level, half of them with bodies that
 arrived gzip-encoded (as from a server that compresses, nginx here), and prints CPU µs per
 record (``time.process_time``, median of rounds, pinned to one CPU) and the bytes written.
-Bodies that are already compressed are stored at level 0 whatever the level (crawler/warc.py).
+Bodies that are already compressed are stored at level 0 whatever the level (crawler/archive/warc.py).
 
     .venv/bin/python bench/warc_gzip.py [--articles 300] [--rounds 5]
 """
@@ -21,9 +21,9 @@ from pathlib import Path
 
 from benchlib import header, median, pinned
 
+from crawler.archive.warc import WarcWriter
 from crawler.mirror.site import Site
 from crawler.models import FetchResult
-from crawler.warc import WarcWriter
 
 
 def pages(articles: int) -> list[FetchResult]:

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.cdxj import _gzip_members  # noqa: E402
+from crawler.archive.cdxj import _gzip_members  # noqa: E402
 
 BIN = Path(sys.executable).parent
 

@@ -24,8 +24,9 @@ import yaml
 from selectolax.lexbor import LexborHTMLParser
 
 from crawler.errors import ConfigError, UnknownSourceError
-from crawler.origins import NO_ORIGINS, Origins
-from crawler.urls import host_key, valid_article_id
+from crawler.net.origins import NO_ORIGINS, Origins
+from crawler.net.politeness import MAX_DELAY
+from crawler.net.urls import host_key, valid_article_id
 
 # The built-in configuration, shipped inside the package (the repository's top-level
 # sources.yaml is a symbolic link to it).
@@ -34,7 +35,6 @@ MAX_SOURCES_FILE = 1 << 20  # bytes; a sources file is a few KiB
 
 # Bounds shared by sources.yaml and the command line's flags.
 MAX_HOST_CONCURRENCY = 64  # requests in flight per host (each one is a task per host of the source)
-MAX_DELAY = 60.0  # seconds between two requests to one host (a run waits no longer: crawler.politeness)
 MAX_TIMEOUT = 3600.0  # seconds per request
 MAX_LISTING_DEPTH = 1000
 
@@ -75,7 +75,7 @@ class SourceConfig:
     key: str
     name: str
     adapter: str
-    hosts: tuple[str, ...]  # host keys (see crawler.urls.host_key); the first is the primary host
+    hosts: tuple[str, ...]  # host keys (see crawler.net.urls.host_key); the first is the primary host
     base_url: str
     start_pages: tuple[str, ...]  # absolute URLs
     feeds: tuple[str, ...]
@@ -97,7 +97,7 @@ class SourceConfig:
         return bool(key) and (key in self.hosts or (bool(self.aliases) and key in self.aliases))
 
     def real_url(self, url: str) -> str:
-        """``url`` with a mirror origin mapped back to the real host (see :mod:`crawler.origins`)."""
+        """``url`` with a mirror origin mapped back to the real host (see :mod:`crawler.net.origins`)."""
         return self.origins.real(url) if self.aliases else url
 
     def __reduce__(self) -> tuple[object, tuple[dict[str, Any]]]:
@@ -118,7 +118,7 @@ class SourceConfig:
         Each pattern of ``article_url_patterns`` is searched in the URL's path, or, when it
         names a query (contains ``\\?``, e.g. ``^/amp\\.aspx\\?newid=(?P<id>[0-9]+)$``), in
         ``path?query``; the first pattern that matches decides.  An id that is not a valid
-        article id (:func:`~crawler.urls.valid_article_id`: ASCII digits, no leading zero,
+        article id (:func:`~crawler.net.urls.valid_article_id`: ASCII digits, no leading zero,
         at most 18 of them) makes the URL no article URL at all.
         """
         if not self.covers(url):
@@ -196,7 +196,7 @@ class Sources:
     def with_origins(self, pairs: Mapping[str, str] | list[tuple[str, str]]) -> Sources:
         """Fetch some hosts from other origins (``{"baocantho.com.vn": "http://127.0.0.1:8001"}``).
 
-        URLs keep naming the real hosts; see :mod:`crawler.origins`.  A host no source has is a
+        URLs keep naming the real hosts; see :mod:`crawler.net.origins`.  A host no source has is a
         :class:`ConfigError`.
         """
         items = list(pairs.items()) if isinstance(pairs, Mapping) else list(pairs)
@@ -472,6 +472,11 @@ def _check_selectors(key: str, option: str, value: object) -> None:
             raise ConfigError(f"invalid CSS selector {selector!r}", source=key, key=option) from None
 
 
+# The article fields whose CSS selectors a source may set (``options.selectors.<field>``); the
+# adapters' built-in selectors (e.g. ``crawler.parse.adapters.vdoc.DEFAULT_SELECTORS``) use the same names.
+SELECTOR_FIELDS = ("breadcrumb", "date", "title", "kicker", "sapo", "body", "byline")
+
+
 def _check_options(key: str, adapter: str, options: dict[Any, Any]) -> None:
     """Each option the adapter reads, with the type it reads it as; unknown options are typos."""
     known = _ADAPTER_OPTIONS[adapter]
@@ -486,15 +491,13 @@ def _check_options(key: str, adapter: str, options: dict[Any, Any]) -> None:
     if "drop" in options:
         _check_selectors(key, "options.drop", options["drop"])
     if "selectors" in options:
-        from crawler.adapters.vdoc import DEFAULT_SELECTORS  # here: the adapters import this module
-
         selectors = options["selectors"]
         if not isinstance(selectors, dict):
             raise ConfigError(f"must be a mapping of field -> list of CSS selectors, got {selectors!r}",
                               source=key, key="options.selectors")
-        fields_unknown = _names(set(selectors) - set(DEFAULT_SELECTORS))
+        fields_unknown = _names(set(selectors) - set(SELECTOR_FIELDS))
         if fields_unknown:
-            raise ConfigError(f"unknown field (known: {', '.join(DEFAULT_SELECTORS)})", source=key,
+            raise ConfigError(f"unknown field (known: {', '.join(SELECTOR_FIELDS)})", source=key,
                               key=f"options.selectors.{fields_unknown[0]}")
         for name, value in selectors.items():
             _check_selectors(key, f"options.selectors.{name}", value)

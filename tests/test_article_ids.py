@@ -1,5 +1,5 @@
 """Article ids are validated once, at the edge: URL patterns (one or several, path or path?query) and
-ids read from pages go through :func:`crawler.urls.valid_article_id`.
+ids read from pages go through :func:`crawler.net.urls.valid_article_id`.
 
 ``\\d`` and ``str.isdigit()`` accept Arabic-Indic (``١٢٣``), fullwidth (``５００１``) and superscript
 (``¹²³``) digits; an id made of them, or with a leading zero, or longer than 18 digits, is no id,
@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.adapters import get_adapter
 from crawler.config import Sources, parse_sources
 from crawler.errors import ConfigError
 from crawler.models import Article, ExtractionFailure
-from crawler.urls import valid_article_id
+from crawler.net.urls import valid_article_id
+from crawler.parse.adapters import get_adapter
 
 GOOD = {"adapter": "vdoc", "hosts": ["example.vn"], "base_url": "https://example.vn/",
         "article_url_pattern": r"-a(?P<id>\d+)\.html$"}

@@ -28,9 +28,9 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from crawler import __version__
+from crawler.archive.warc import check_file, read_response_at
 from crawler.cli import main
 from crawler.mirror import Mirror
-from crawler.warc import check_file, read_response_at
 from tests.conftest import snapshot_meta
 from tests.warc_samples import chunk, encode, warcio_check
 

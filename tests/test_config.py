@@ -317,3 +317,10 @@ def test_the_repository_sources_file_is_the_packaged_one() -> None:
     top = ROOT / "sources.yaml"
     assert top.is_symlink() and os.readlink(top) == "crawler/data/sources.yaml"
     assert top.resolve() == PACKAGED_SOURCES_FILE
+
+
+def test_the_selector_fields_a_source_may_set_are_the_fields_the_adapters_read() -> None:
+    from crawler.config import SELECTOR_FIELDS
+    from crawler.parse.adapters.vdoc import DEFAULT_SELECTORS
+
+    assert tuple(DEFAULT_SELECTORS) == SELECTOR_FIELDS

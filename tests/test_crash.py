@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from crawler.archive.verify import verify
 from crawler.mirror import Mirror
-from crawler.verify import verify
 
 from .conftest import ROOT, origin_args
 

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 import trio
 
-from crawler.archiver import Archive
+from crawler.archive.lock import ArchiveLock
 from crawler.cli import main
 from crawler.config import Sources
 from crawler.crawl import Crawl, CrawlOptions, SourceStats
-from crawler.fetcher import Fetcher, FetchPolicy
-from crawler.lock import ArchiveLock
+from crawler.crawl.archiver import Archive
 from crawler.mirror import Mirror
-from crawler.urls import host_key
+from crawler.net.fetcher import Fetcher, FetchPolicy
+from crawler.net.urls import host_key
 
 from .conftest import origin_args, snapshot_meta
 

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from crawler.archive.warc import check_file
 from crawler.cli import main
 from crawler.config import SourceConfig, Sources
 from crawler.mirror import Mirror
-from crawler.normalize import VN_TZ
-from crawler.warc import check_file
+from crawler.parse.normalize import VN_TZ
 
 from .conftest import origin_args, snapshot_meta
 

@@ -7,7 +7,7 @@ import gzip
 import pytest
 
 from crawler.discovery import UnsafeXMLError, XMLFormatError, parse_feed, parse_sitemap
-from crawler.robots import Robots, agent_token
+from crawler.net.robots import Robots, agent_token
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>B\xc3\xa1o</title>

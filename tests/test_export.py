@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from crawler.archive.catalog import Store
+from crawler.archive.snapshots import SnapshotRow
 from crawler.cli import main
-from crawler.export import NAMES
 from crawler.mirror import Mirror
-from crawler.snapshots import SnapshotRow
-from crawler.store import Store
+from crawler.use.export import NAMES
 from tests.conftest import origin_args
 
 

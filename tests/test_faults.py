@@ -9,11 +9,11 @@ from pathlib import Path
 import httpx2
 import pytest
 
+from crawler.archive.verify import verify
 from crawler.cli import main
 from crawler.errors import MirrorError
 from crawler.mirror import Mirror
 from crawler.mirror.faults import PERMANENT, READABLE, TRANSIENT, FaultSpec
-from crawler.verify import verify
 
 from .conftest import origin_args
 

@@ -1,4 +1,4 @@
-"""crawler.fetcher: error mapping (httpx2.MockTransport) and real sockets (a tiny server on 127.0.0.1)."""
+"""crawler.net.fetcher: error mapping (httpx2.MockTransport) and real sockets (a tiny server on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -23,12 +23,12 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from crawler import USER_AGENT
+from crawler.archive.warc import WarcWriter, check_file, iter_responses
 from crawler.codings import MAX_DECODED_BYTES, ContentDecodingError, decode_content
 from crawler.errors import FetchError, PermanentFetchError, TransientFetchError
-from crawler.fetcher import DEFAULT_POLICY, Fetcher, FetchPolicy, RedirectError, _retry_after
 from crawler.models import FetchResult
-from crawler.urls import host_key
-from crawler.warc import WarcWriter, check_file, iter_responses
+from crawler.net.fetcher import DEFAULT_POLICY, Fetcher, FetchPolicy, RedirectError, _retry_after
+from crawler.net.urls import host_key
 
 from .test_urls import NASTY, connects_to, key_of
 from .warc_samples import chunk, warcio_check

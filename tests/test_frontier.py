@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from crawler.archive.catalog import Store
 from crawler.config import SourceConfig, load_sources
 from crawler.crawl.frontier import Frontier
 from crawler.crawl.stats import SourceStats
-from crawler.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 CANTHO = "https://baocantho.com.vn"

@@ -14,13 +14,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawler.adapters import get_adapter
+from crawler.archive.snapshots import snapshot_relpath
 from crawler.config import Sources, load_sources
 from crawler.discovery import XMLFormatError, parse_feed, parse_sitemap
 from crawler.errors import ArchiveError
 from crawler.models import Article, ExtractionFailure, ListingPage
-from crawler.normalize import SHARE_LABEL, canonical_blocks, clean_line, decode_html, render_snapshot
-from crawler.snapshots import snapshot_relpath
+from crawler.parse.adapters import get_adapter
+from crawler.parse.normalize import SHARE_LABEL, canonical_blocks, clean_line, decode_html, render_snapshot
 
 from .conftest import FIXTURES, ROOT
 

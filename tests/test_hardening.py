@@ -17,9 +17,9 @@ from typing import ClassVar
 
 import pytest
 
+from crawler.archive.verify import verify
 from crawler.cli import main
 from crawler.mirror import Mirror
-from crawler.verify import verify
 
 from .conftest import FIXTURES, one_source_config, origin_args, send_html, serving
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from crawler.adapters import get_adapter
 from crawler.cli import main
 from crawler.config import Sources
 from crawler.mirror import Mirror
 from crawler.models import Article
-from crawler.normalize import VN_TZ, find_vn_datetime, render_snapshot
+from crawler.parse.adapters import get_adapter
+from crawler.parse.normalize import VN_TZ, find_vn_datetime, render_snapshot
 
 from .conftest import FIXTURES, origin_args, snapshot_meta
 

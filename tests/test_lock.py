@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from crawler.archive.lock import LOCK_NAME, ArchiveBusy, ArchiveLock
 from crawler.errors import ArchiveError
-from crawler.lock import LOCK_NAME, ArchiveBusy, ArchiveLock
 
 
 def test_exclusive_excludes_everyone_and_records_its_pid(tmp_path: Path) -> None:

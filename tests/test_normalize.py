@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 from crawler.models import Article
-from crawler.normalize import (
+from crawler.parse.normalize import (
     SHARE_LABEL,
     VN_TZ,
     canonical_blocks,

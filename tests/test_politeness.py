@@ -10,7 +10,7 @@ import trio.lowlevel
 import trio.testing
 
 from crawler.config import MAX_DELAY
-from crawler.politeness import HostDeferred, HostGate, HostPolicy
+from crawler.net.politeness import HostDeferred, HostGate, HostPolicy
 
 
 def test_policy_spacing_retry_after_and_deferral() -> None:

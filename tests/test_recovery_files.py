@@ -11,10 +11,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+from crawler.archive.catalog import Store
+from crawler.archive.recovery import reconcile, recover_warcs
+from crawler.archive.snapshots import metadata, snapshot_relpath
 from crawler.models import Article, WarcLocation
-from crawler.recovery import reconcile, recover_warcs
-from crawler.snapshots import metadata, snapshot_relpath
-from crawler.store import Store
 
 VN = timezone(timedelta(hours=7))
 ARTICLE = Article(

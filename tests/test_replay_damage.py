@@ -20,8 +20,8 @@ import pytest
 
 from crawler.cli import main
 from crawler.codings import ContentDecodingError, TooLargeError, dechunk
-from crawler.replay_job import cleanup_temporaries
-from crawler.warc_read import BadRecord, Record, read_records, to_response
+from crawler.replay.collection import BadRecord, Record, read_records, to_response
+from crawler.replay.job import cleanup_temporaries
 
 from .replay_samples import Page, articles, gz, http_response, page_record, record, warcinfo, write, zst
 
@@ -209,7 +209,7 @@ def test_every_decode_is_capped(name: str, tmp_path: Path) -> None:
     warc = write(tmp_path / "b.warc", [record("https://baocantho.com.vn/x-a1.html", http_response(body, headers))])
     [item] = list(read_records(warc, engine="python"))
     assert isinstance(item, Record)
-    from crawler.warc_read import ResponseTooLarge
+    from crawler.replay.collection import ResponseTooLarge
 
     with pytest.raises(ResponseTooLarge, match="exceeds 1000000 bytes"):
         to_response(item, warc.name, limit=1_000_000)
@@ -285,7 +285,7 @@ def test_readers_agree_on_every_damaged_file(pages: list[Page], tmp_path: Path) 
 
 @pytest.mark.parametrize("gzip_records", [True, False])
 def test_readers_give_warcio_payloads(gzip_records: bool, tmp_path: Path) -> None:
-    from crawler.warc import WarcWriter, iter_responses
+    from crawler.archive.warc import WarcWriter, iter_responses
 
     from .warc_samples import fetch_result, write_foreign_warc
 
@@ -305,8 +305,8 @@ def test_readers_give_warcio_payloads(gzip_records: bool, tmp_path: Path) -> Non
 
 
 def test_warcio_reader_caps_bombs_too(tmp_path: Path) -> None:
+    from crawler.archive.warc import iter_responses
     from crawler.errors import ArchiveError
-    from crawler.warc import iter_responses
 
     bomb = gzip_gzip_bomb(1)
     warc = write(tmp_path / "bomb.warc.gz", [gz(record("https://h.test/a", http_response(
@@ -341,7 +341,7 @@ def test_jsonl_to_a_file_of_any_name(pages: list[Page], tmp_path: Path, capsys: 
 
 def test_a_file_of_garbage_is_summed_up_not_listed_forever(pages: list[Page], tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    import crawler.replay_engine as engine
+    import crawler.replay.engine as engine
     from crawler.config import load_sources
 
     monkeypatch.setattr(engine, "MAX_PROBLEMS_PER_FILE", 5)

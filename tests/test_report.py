@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from crawler.archive.catalog import Store
+from crawler.archive.lock import ArchiveLock
+from crawler.archive.reading import read_archive
 from crawler.cli import main
-from crawler.health import collect
-from crawler.lock import ArchiveLock
 from crawler.mirror import Mirror
-from crawler.reading import read_archive
-from crawler.report import CHART_KINDS
-from crawler.store import Store
+from crawler.use.health import collect
+from crawler.use.report import CHART_KINDS
 from tests.conftest import origin_args
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -175,7 +175,7 @@ def test_readers_work_beside_a_crawl_and_refuse_bad_input(crawled: tuple[Mirror,
 
 
 def test_ages_in_the_table() -> None:
-    from crawler.statsview import _ago
+    from crawler.use.stats import _ago
 
     now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
     assert _ago((now + timedelta(milliseconds=400)).isoformat(), now) == "just now"  # `now` is to the second

@@ -23,14 +23,14 @@ import httpx2
 import pytest
 import trio
 
+from crawler.archive.verify import verify
 from crawler.cli import main
-from crawler.connect import AddressRefusedError, CheckedBackend, CheckedTransport, is_public_address
 from crawler.errors import PermanentFetchError, TransientFetchError
-from crawler.fetcher import Fetcher, FetchPolicy, RedirectError
 from crawler.mirror import Mirror
 from crawler.models import FetchResult
-from crawler.urls import host_key
-from crawler.verify import verify
+from crawler.net.connect import AddressRefusedError, CheckedBackend, CheckedTransport, is_public_address
+from crawler.net.fetcher import Fetcher, FetchPolicy, RedirectError
+from crawler.net.urls import host_key
 
 from .conftest import origin_args, send_html, serving
 
@@ -101,7 +101,7 @@ def test_disk_full_mid_crawl_stops_cleanly_and_keeps_the_archive(tmp_path: Path,
         before = {p: p.read_bytes() for p in (archive / "text").rglob("*.txt")}
         assert before
 
-        from crawler import warc
+        from crawler.archive import warc
 
         real_append = warc.WarcWriter._append
         calls = {"n": 0}
@@ -134,7 +134,7 @@ def test_permission_error_on_snapshot_write_is_a_clear_message(tmp_path: Path, m
     archive = tmp_path / "archive"
     with Mirror(articles=3, seed=4) as mirror:
         url = mirror.article_url("baocantho", mirror.article_ids("baocantho")[-1])
-        from crawler import snapshots
+        from crawler.archive import snapshots
 
         def denied(path: Path, data: bytes) -> None:
             raise PermissionError(errno.EACCES, "Permission denied", str(path))

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from crawler.archive.catalog import Store
+from crawler.archive.lock import ArchiveLock
+from crawler.archive.reading import Selection, read_archive
+from crawler.archive.recovery import replay_journals
+from crawler.archive.snapshots import JOURNAL_DIR, SnapshotRow
 from crawler.cli import main
-from crawler.lock import ArchiveLock
 from crawler.mirror import Mirror
-from crawler.reading import Selection, read_archive
-from crawler.recovery import replay_journals
-from crawler.search import fold, prepare_query, search
-from crawler.snapshots import JOURNAL_DIR, SnapshotRow
-from crawler.store import Store
+from crawler.use.search import fold, prepare_query, search
 from tests.conftest import origin_args
 
 
@@ -85,7 +85,7 @@ def test_filters_and_versions(store: Store) -> None:
     assert ids(search(store, "lua OR tuc", Selection(sources=("baoangiang",)))) == [("2", 1)]
     from datetime import datetime
 
-    from crawler.normalize import VN_TZ
+    from crawler.parse.normalize import VN_TZ
 
     since = datetime(2024, 1, 1, tzinfo=VN_TZ)
     assert ids(search(store, "lua OR tuc", Selection(since=since))) == [("1", 1)]
@@ -168,8 +168,8 @@ def test_an_archive_of_schema_2_gets_its_index_when_opened_for_writing(tmp_path:
 def test_upgrading_schema_2_leaves_unlisted_snapshot_files_alone(tmp_path: Path) -> None:
     """The once-only scan that adopts or sets aside snapshot files without a row is for archives written
     before journals (schema 1); a schema-2 archive's upgrade to 3 must not run it."""
-    from crawler.archiver import Archive
     from crawler.config import load_sources
+    from crawler.crawl.archiver import Archive
     from tests.conftest import ROOT
 
     with Store(tmp_path) as s:
@@ -269,9 +269,9 @@ def test_search_beside_a_running_crawl(crawled: tuple[Mirror, Path], capsys: pyt
 
 def test_a_common_query_ranks_the_most_recent_matches_unless_rank_all(tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    import crawler.search
+    import crawler.use.search
 
-    monkeypatch.setattr(crawler.search, "RANK_WINDOW", 3)
+    monkeypatch.setattr(crawler.use.search, "RANK_WINDOW", 3)
     with Store(tmp_path) as s:
         # Oldest first: the best match (the word in the title) is the oldest row.
         s.commit([row("1", "Lúa gạo", None, ["lúa"])] +

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from crawler.archive.catalog import BACKOFF, MAX_ATTEMPTS, CacheEntry, Store, atomic_write
+from crawler.archive.recovery import replay_journals
+from crawler.archive.snapshots import SnapshotWriter, snapshot_relpath
 from crawler.errors import ArchiveError
 from crawler.models import Article, WarcLocation
-from crawler.recovery import replay_journals
-from crawler.snapshots import SnapshotWriter, snapshot_relpath
-from crawler.store import BACKOFF, MAX_ATTEMPTS, CacheEntry, Store, atomic_write
 
 VN = timezone(timedelta(hours=7))
 ARTICLE = Article(
@@ -265,7 +265,7 @@ def test_a_wal_that_cannot_be_read_is_refused_not_ignored() -> None:
             return
         if shutil.which("setpriv") is None:
             pytest.skip("as root, this needs setpriv to run as nobody")
-        probe = ("import sys; from pathlib import Path; from crawler.store import Store; "
+        probe = ("import sys; from pathlib import Path; from crawler.archive.catalog import Store; "
                  "Store(Path(sys.argv[1]), readonly=True)")
         result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
                                  probe, str(archive)], capture_output=True, text=True, check=False)

@@ -1,4 +1,4 @@
-"""crawler.urls: host identity (``host_key``) agrees with where httpx2 connects; ``absolute``.
+"""crawler.net.urls: host identity (``host_key``) agrees with where httpx2 connects; ``absolute``.
 
 The property tests generate URL shapes (DNS names, IPv4, IPv6 literals, ports, ``www.``,
 upper case, trailing dots, credentials) and arbitrary authority strings, and compare
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from crawler.config import parse_sources
 from crawler.errors import ConfigError
-from crawler.urls import absolute, host_key
+from crawler.net.urls import absolute, host_key
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 

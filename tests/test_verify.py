@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from crawler.archive.lock import ArchiveLock
+from crawler.archive.verify import verify
 from crawler.cli import main
-from crawler.lock import ArchiveLock
 from crawler.mirror import Mirror
-from crawler.verify import verify
 from tests.conftest import origin_args
 
 

@@ -1,4 +1,4 @@
-"""crawler.warc: the writer (records, digests, gzip members, rotation) and the reader for replay."""
+"""crawler.archive.warc: the writer (records, digests, gzip members, rotation) and the reader for replay."""
 
 from __future__ import annotations
 
@@ -17,8 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.errors import ArchiveError
-from crawler.warc import (
+from crawler.archive.warc import (
     ContentDecodingError,
     WarcWriter,
     check_file,
@@ -28,6 +27,7 @@ from crawler.warc import (
     read_response_at,
     read_warcinfo,
 )
+from crawler.errors import ArchiveError
 
 from .warc_samples import (
     HTML_BYTES,
@@ -286,7 +286,7 @@ def test_writer_rejects_bad_input(tmp_path: Path) -> None:
 
 
 def test_never_overwrites(tmp_path: Path) -> None:
-    import crawler.warc as warc
+    import crawler.archive.warc as warc
 
     source = tmp_path / "a.open"
     target = tmp_path / "a"

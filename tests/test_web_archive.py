@@ -16,11 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.cdxj import check_index, index_warc, read_index, surt
+from crawler.archive.cdxj import check_index, index_warc, read_index, surt
+from crawler.archive.recovery import recover_warcs
+from crawler.archive.verify import verify
+from crawler.archive.warc import WarcWriter
 from crawler.cli import main
-from crawler.recovery import recover_warcs
-from crawler.verify import verify
-from crawler.warc import WarcWriter
 from tests.conftest import origin_args
 from tests.warc_samples import fetch_result
 
@@ -332,7 +332,7 @@ def test_rotation_writes_the_closed_files_index(tmp_path: Path) -> None:
 
 
 def test_index_rebuild_steps_can_be_added(crawled: Path, tmp_path: Path) -> None:
-    from crawler import indexing
+    from crawler.archive import indexing
 
     archive = tmp_path / "copy"
     shutil.copytree(crawled, archive)
@@ -364,7 +364,7 @@ def test_wacz_defaults_to_the_demo_archive(crawled: Path, tmp_path: Path, monkey
 def test_an_archive_from_before_indexes(crawled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """No indexes/ at all: a crawl's start does not read every WARC file (that is `crawler index`'s job),
     `crawler wacz` indexes what it packs without writing into the archive, verify says what to run."""
-    from crawler.recovery import recover_warcs
+    from crawler.archive.recovery import recover_warcs
 
     archive = tmp_path / "old"
     shutil.copytree(crawled, archive)
@@ -382,7 +382,7 @@ def test_an_archive_from_before_indexes(crawled: Path, tmp_path: Path, capsys: p
 
 
 def test_a_crash_between_close_and_index_is_repaired_at_the_next_start(crawled: Path, tmp_path: Path) -> None:
-    from crawler.recovery import recover_warcs
+    from crawler.archive.recovery import recover_warcs
 
     archive = tmp_path / "copy"
     shutil.copytree(crawled, archive)

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 import trio
 
-from crawler.archiver import Archive
+from crawler.archive.verify import verify
 from crawler.cli import main
 from crawler.config import Sources, load_sources
 from crawler.crawl import Crawl, CrawlOptions
-from crawler.fetcher import Fetcher, FetchPolicy
+from crawler.crawl.archiver import Archive
+from crawler.crawl.worker_pool import auto_workers
 from crawler.mirror import Mirror
-from crawler.verify import verify
-from crawler.workers import auto_workers
+from crawler.net.fetcher import Fetcher, FetchPolicy
 
 from .conftest import FIXTURES, one_source_config, origin_args, send_html, serving
 

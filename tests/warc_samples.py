@@ -1,4 +1,4 @@
-"""Test helpers for crawler.warc: FetchResults to archive, and "foreign" WARCs built with warcio itself.
+"""Test helpers for crawler.archive.warc: FetchResults to archive, and "foreign" WARCs built with warcio itself.
 
 The foreign files imitate what other tools (warcio, wget, pywb) write: WARC/1.0, bodies
 still chunked in the record, gzip/deflate/br content encodings, responses without a

@@ -1,10 +1,10 @@
 """The archive step of a crawl: fetched pages to the archive workers, their replies into the catalog.
 
-Every exchange goes to an archive worker (:mod:`crawler.workers`) as an
-:class:`~crawler.jobs.ArchiveJob`; the worker writes the WARC records, then parses.  Here the
+Every exchange goes to an archive worker (:mod:`crawler.crawl.worker_pool`) as an
+:class:`~crawler.crawl.archive_jobs.ArchiveJob`; the worker writes the WARC records, then parses.  Here the
 replies become catalog rows, committed in batches (:data:`BATCH` rows or :data:`BATCH_SECONDS`,
 whichever comes first; a crash in between loses nothing: the workers' journals hold the rows,
-:mod:`crawler.recovery`), the articles' fate in the frontier (archived, or failed and when to
+:mod:`crawler.archive.recovery`), the articles' fate in the frontier (archived, or failed and when to
 try again), and the run's figures.  A reply saying the storage failed raises
 :class:`~crawler.errors.StorageError`, which ends the run.
 """
@@ -18,15 +18,15 @@ from datetime import datetime
 
 import trio
 
+from crawler.archive.catalog import CacheEntry, Store
+from crawler.archive.snapshots import SnapshotRow
 from crawler.config import SourceConfig
+from crawler.crawl.archive_jobs import ArchiveJob, ArchiveReply, JobKind, Revisit
 from crawler.crawl.stats import Listener, SourceStats
+from crawler.crawl.worker_pool import ArchivePool
 from crawler.errors import StorageError
-from crawler.jobs import ArchiveJob, ArchiveReply, JobKind, Revisit
 from crawler.models import FetchResult, WarcLocation
-from crawler.snapshots import SnapshotRow
-from crawler.store import CacheEntry, Store
-from crawler.urls import host_key
-from crawler.workers import ArchivePool
+from crawler.net.urls import host_key
 
 log = logging.getLogger("crawler.crawl")
 

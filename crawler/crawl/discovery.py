@@ -20,15 +20,15 @@ from typing import Literal
 
 import trio
 
+from crawler.archive.catalog import CacheEntry, Store
 from crawler.config import SourceConfig
+from crawler.crawl.archive_jobs import ArchiveReply
 from crawler.crawl.archiving import Archiving, PageTracker
 from crawler.crawl.fetching import Fetching
 from crawler.crawl.frontier import Frontier
 from crawler.crawl.stats import Listener, SourceStats
-from crawler.jobs import ArchiveReply
 from crawler.models import FetchResult
-from crawler.store import CacheEntry, Store
-from crawler.urls import origin
+from crawler.net.urls import origin
 
 MAX_SITEMAPS = 50  # sitemap files read per source per run (indexes can be huge)
 Offer = tuple[str, PageTracker | None]

@@ -25,8 +25,10 @@ from datetime import datetime
 
 import trio
 
-from crawler.archiver import Archive
+from crawler.archive.recovery import replay_journals
+from crawler.archive.snapshots import JOURNAL_DIR
 from crawler.config import SourceConfig, Sources
+from crawler.crawl.archiver import Archive
 from crawler.crawl.archiving import Archiving, ArticleFetch, PageTracker
 from crawler.crawl.discovery import Discovery, Offer
 from crawler.crawl.fetching import Fetching, Politeness
@@ -35,12 +37,10 @@ from crawler.crawl.images import PER_ARTICLE as IMAGES_PER_ARTICLE
 from crawler.crawl.images import PER_RUN as IMAGES_PER_RUN
 from crawler.crawl.images import Images
 from crawler.crawl.stats import Listener, SourceStats
+from crawler.crawl.worker_pool import JOB_DEADLINE, open_archive_pool
 from crawler.errors import StorageError
-from crawler.fetcher import Fetcher
-from crawler.politeness import MAX_WAIT
-from crawler.recovery import replay_journals
-from crawler.snapshots import JOURNAL_DIR
-from crawler.workers import JOB_DEADLINE, open_archive_pool
+from crawler.net.fetcher import Fetcher
+from crawler.net.politeness import MAX_WAIT
 
 log = logging.getLogger("crawler.crawl")
 

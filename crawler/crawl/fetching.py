@@ -1,7 +1,7 @@
 """The fetch step of a crawl: robots.txt, per-host gates, the global cap, and what a fetch came to.
 
-:class:`Fetching` asks the :class:`~crawler.fetcher.Fetcher` for a URL once robots.txt allows
-it and the host's :class:`~crawler.politeness.HostGate` and the global limiter let it go.  It
+:class:`Fetching` asks the :class:`~crawler.net.fetcher.Fetcher` for a URL once robots.txt allows
+it and the host's :class:`~crawler.net.politeness.HostGate` and the global limiter let it go.  It
 never raises for a page: the outcome is a :class:`Fetched` (the exchanges, or why there are
 none: a failure, robots.txt, a host given up for this run).  Exchanges of a failed redirect
 chain and robots.txt itself are handed to ``record`` so that they are archived too.
@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import trio
 
 from crawler.codings import ContentDecodingError, decode_content
-from crawler.config import MAX_DELAY, SourceConfig
+from crawler.config import SourceConfig
 from crawler.errors import FetchError, PermanentFetchError
-from crawler.fetcher import Fetcher, RedirectError
 from crawler.models import FetchResult
-from crawler.politeness import MAX_WAIT, HostDeferred, HostGate
-from crawler.robots import ROBOTS_MAX_BYTES, Robots, agent_token
-from crawler.urls import host_key, origin
+from crawler.net.fetcher import Fetcher, RedirectError
+from crawler.net.politeness import MAX_DELAY, MAX_WAIT, HostDeferred, HostGate
+from crawler.net.robots import ROBOTS_MAX_BYTES, Robots, agent_token
+from crawler.net.urls import host_key, origin
 
 
 @dataclass(frozen=True, slots=True)

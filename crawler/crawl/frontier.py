@@ -3,7 +3,7 @@
 Discovery offers URLs; :meth:`Frontier.admit` keeps those that are article URLs of the
 source (ids validated by :meth:`~crawler.config.SourceConfig.article_id`), not archived
 yet (unless ``--refresh``), not offered before in this run, not waiting for their next try
-after a failure (:meth:`crawler.store.Store.fail`), and within ``--max-articles``.  The
+after a failure (:meth:`crawler.archive.catalog.Store.fail`), and within ``--max-articles``.  The
 admitted ones are remembered in the catalog's frontier table (one transaction), so that a
 run that ends early leaves them for the next one.
 """
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from crawler.archive.catalog import Store
 from crawler.config import SourceConfig
 from crawler.crawl.stats import SourceStats
-from crawler.store import Store
 
 
 class Frontier:

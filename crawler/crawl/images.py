@@ -2,7 +2,7 @@
 
 With ``images: true`` in a source's block, or ``crawl --images``, every article the archive
 step settles (archived, a new version, or unchanged on ``--refresh``) hands its image URLs
-(the snapshot metadata's ``images``, :func:`crawler.snapshots.metadata`) to :meth:`Images.offer`;
+(the snapshot metadata's ``images``, :func:`crawler.archive.snapshots.metadata`) to :meth:`Images.offer`;
 a few image tasks fetch them through the same :class:`~crawler.crawl.fetching.Fetching` as pages
 (robots.txt, a gate and the source's politeness per host, the global cap) and write them with a
 ``record`` job: WARC records only, no snapshot, no catalog row but the URL's validators (the
@@ -24,13 +24,13 @@ from dataclasses import replace
 
 import trio
 
+from crawler.archive.catalog import CacheEntry, Store
 from crawler.config import SourceConfig
+from crawler.crawl.archive_jobs import Revisit
 from crawler.crawl.archiving import Archiving
 from crawler.crawl.fetching import Fetching
 from crawler.crawl.stats import SourceStats
-from crawler.jobs import Revisit
-from crawler.store import CacheEntry, Store
-from crawler.urls import host_key
+from crawler.net.urls import host_key
 
 PER_ARTICLE = 20
 PER_RUN = 10_000

@@ -8,8 +8,8 @@ from email.utils import parsedate_to_datetime
 
 from crawler.discovery.xmlsafe import XMLFormatError, local, parse_xml
 from crawler.models import pickled_by_fields
-from crawler.normalize import VN_TZ
-from crawler.urls import absolute
+from crawler.net.urls import absolute
+from crawler.parse.normalize import VN_TZ
 
 
 @pickled_by_fields

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from crawler.discovery.feeds import FeedEntry, parse_date
 from crawler.discovery.xmlsafe import XMLFormatError, local, parse_xml
-from crawler.urls import absolute
+from crawler.net.urls import absolute
 
 
 @dataclass(slots=True)

@@ -24,7 +24,7 @@ from crawler.errors import MirrorError
 from crawler.mirror.faults import FaultPolicy
 from crawler.mirror.responses import Request, Response, respond
 from crawler.mirror.site import Site, not_found
-from crawler.urls import host_key
+from crawler.net.urls import host_key
 
 BACKLOG = 1024
 CHUNK = 8192

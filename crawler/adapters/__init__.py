@@ -1,6 +1,0 @@
-"""Per-source adapters: sans-io page parsers, looked up by short name (``vdoc``, ``hue``)."""
-
-from crawler.adapters.base import Adapter
-from crawler.adapters.registry import ADAPTERS, get_adapter
-
-__all__ = ["ADAPTERS", "Adapter", "get_adapter"]

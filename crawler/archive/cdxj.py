@@ -1,0 +1,491 @@
+"""CDXJ index lines (pywb's format): SURT keys, the lines of a WARC file, reading and writing index files.
+
+In the flow ``warc ─▶ cdxj ─▶ indexes/``, the :class:`~crawler.archive.warc.WarcWriter` notes each
+record it writes as a :class:`CdxEntry` (offset, length and the few header values it already
+has: no re-reading), and on closing a file hands them to :func:`write_index`, which writes
+``indexes/<WARC file name>.cdxj`` (sorted, atomically).  :func:`index_warc` derives the same
+entries by reading a WARC file (recovery of a killed run's file, ``crawler index``,
+``crawler verify``); :mod:`crawler.archive.indexing` runs the rebuild and :mod:`crawler.archive.wacz` merges
+the per-file indexes into a package's one index.
+
+A line is ``<SURT key> <14-digit timestamp> <JSON>``, the JSON holding ``url``, ``mime``,
+``status``, ``digest``, ``length``, ``offset`` and ``filename`` in that order, as
+``cdxj-indexer`` writes them, for the records it indexes by default (``response``,
+``revisit``, ``resource``, ``metadata`` not of ``application/warc-fields``).  One exception, on
+purpose (docs/decisions/0010-replaying-revisits.md): a ``server-not-modified`` revisit (a 304)
+gets no line, so that replay tools show the capture it refers to instead of an empty page.
+
+:func:`surt` is a port of the ``surt`` package's default canonicalisation (the key pywb and
+``cdxj-indexer`` use), without its dependencies; a test compares the two.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import struct
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote_from_bytes, unquote_to_bytes
+
+from crawler.errors import ArchiveError, StorageError
+
+INDEX_DIR = "indexes"
+INDEX_SUFFIX = ".cdxj"
+SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+_INDEXED_TYPES = frozenset({"response", "revisit", "resource", "metadata"})
+
+# -- SURT ----------------------------------------------------------------------------------------
+
+_SPACES = re.compile(rb"[\n\r\t]")
+_MULTIPLE_PROTOCOLS = re.compile(rb"^(https?://)+")
+_HAS_PROTOCOL = re.compile(rb"^([a-zA-Z][a-zA-Z0-9+\-.]*):")
+_RFC2396 = re.compile(rb"^(([a-zA-Z][a-zA-Z0-9+.-]*):)?((//([^/?#]*))?([^?#]*)(\?([^#]*))?)?(#(.*))?$")
+_OCTAL_IP = re.compile(rb"^(0[0-7]*)(\.[0-7]+)?(\.[0-7]+)?(\.[0-7]+)?$")
+_DECIMAL_IP = re.compile(rb"^([1-9][0-9]*)(\.[0-9]+)?(\.[0-9]+)?(\.[0-9]+)?$")
+_WWW = re.compile(rb"www\d*\.")
+_SAFE = b"!\"$&'()*+,-./:;<=>?@[\\]^_`{|}~"
+_PATH_SESSION = (
+    re.compile(rb"^(.*/)(\((?:[a-z]\([0-9a-z]{24}\))+\)/)([^\?]+\.aspx.*)$", re.I),
+    re.compile(rb"^(.*/)(\([0-9a-z]{24}\)/)([^\?]+\.aspx.*)$", re.I),
+)
+_QUERY_SESSION = (
+    re.compile(rb"^(.*)(?:jsessionid=[0-9a-zA-Z]{32})(?:&(.*))?$", re.I),
+    re.compile(rb"^(.*)(?:phpsessid=[0-9a-zA-Z]{32})(?:&(.*))?$", re.I),
+    re.compile(rb"^(.*)(?:sid=[0-9a-zA-Z]{32})(?:&(.*))?$", re.I),
+    re.compile(rb"^(.*)(?:ASPSESSIONID[a-zA-Z]{8}=[a-zA-Z]{24})(?:&(.*))?$", re.I),
+    re.compile(rb"^(.*)(?:cfid=[^&]+&cftoken=[^&]+)(?:&(.*))?$", re.I),
+)
+
+
+def _unescape_repeatedly(value: bytes) -> bytes:
+    while True:
+        once = unquote_to_bytes(value)
+        if once == value:
+            return value
+        value = once
+
+
+def _escape_once(value: bytes) -> bytes:
+    return quote_from_bytes(value, safe=_SAFE).encode("ascii") if value else value
+
+
+def _ip_host(host: bytes) -> bytes | None:
+    """A host written as a number (``3232235777``, ``192.168.1``, octal): its dotted quad, else None.
+
+    The ``surt`` package asks the resolver (which, for these forms, only parses them); so does
+    ``inet_aton``, without a lookup.
+    """
+    if host.isdigit():
+        return socket.inet_ntoa(struct.pack(">L", int(host) & 0xFFFFFFFF)).encode("ascii")
+    if _DECIMAL_IP.match(host) or _OCTAL_IP.match(host):
+        try:
+            return socket.inet_ntoa(socket.inet_aton(host.decode("ascii"))).encode("ascii")
+        except (OSError, UnicodeDecodeError):
+            return None
+    return None
+
+
+def _normalize_path(path: bytes) -> bytes:
+    if not path:
+        return b"/"
+    kept: list[bytes] = []
+    for part in path.split(b"/")[1:]:
+        if part == b".":
+            continue
+        if part == b"..":
+            if kept:
+                kept.pop()
+            else:
+                kept.append(part)
+        else:
+            kept.append(part)
+    out = b"/"
+    if kept:
+        out += b"".join(p + b"/" for p in kept[:-1] if p)
+        out += kept[-1]
+    return out
+
+
+def _alpha_reorder(query: bytes) -> bytes:
+    if len(query) <= 1:
+        return query
+    pairs = sorted(tuple(arg.split(b"=", 1)) for arg in query.split(b"&"))
+    return b"&".join(pair[0] if len(pair) == 1 else pair[0] + b"=" + pair[1] for pair in pairs)
+
+
+def _hostinfo(netloc: bytes) -> tuple[bytes, bytes]:
+    """(host, port text) as :func:`urllib.parse.urlsplit` splits a netloc (the first ``:`` ends the host)."""
+    info = netloc.rpartition(b"@")[2]
+    _, bracket, inside = info.partition(b"[")
+    if bracket:
+        host, _, rest = inside.partition(b"]")
+        return host, rest.partition(b":")[2]
+    host, _, port = info.partition(b":")
+    return host, port
+
+
+def _port(netloc: bytes) -> int | None:
+    digits = _hostinfo(netloc)[1]
+    if not digits:
+        return None
+    if not digits.isdigit() or not digits.isascii() or not 0 <= int(digits) <= 65535:
+        raise ValueError("bad port")
+    return int(digits) or None
+
+
+def _hostname(netloc: bytes) -> bytes | None:
+    return _hostinfo(netloc)[0].lower() or None
+
+
+# URLs on which every step of the canonicalisation but lower-casing, sorting the query and reversing the
+# host is the identity (no escapes, no dot segments, no empty segments, no "www", no number host, no
+# session id): the key is computed directly, ~7x faster; everything else takes the general path.
+_PLAIN = re.compile(r"(https?)://([a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::([0-9]{1,5}))?"
+                    r"((?:/[A-Za-z0-9_~!$&'*+,;=:@-][A-Za-z0-9._~!$&'*+,;=:@-]*)*/?)"
+                    r"(?:\?([A-Za-z0-9._~!$&'*+,;=:@/?-]*))?")
+_NOT_PLAIN_HOST = re.compile(r"www\d*\.|[0-9.]+$|0x", re.IGNORECASE)
+_SESSION_WORDS = ("sid", "cfid", "session")
+
+
+def _plain_surt(url: str) -> str | None:
+    match = _PLAIN.fullmatch(url)
+    if match is None:
+        return None
+    scheme, host, port, path, query = match.groups()
+    if _NOT_PLAIN_HOST.match(host) or "/." in path or (query and any(w in query.lower() for w in _SESSION_WORDS)):
+        return None
+    if port is not None and (int(port) > 65535 or port.startswith("0")):
+        return None
+    key = ",".join(reversed(host.split(".")))
+    if port is not None and int(port) != (80 if scheme == "http" else 443):
+        key += ":" + port
+    path = path.lower() or "/"
+    if len(path) > 1 and path.endswith("/"):
+        path = path[:-1]
+    key += ")" + path
+    if query:
+        key += "?" + _alpha_reorder(query.lower().encode("ascii")).decode("ascii")
+    return key
+
+
+def surt(url: str) -> str:
+    """The SURT key of ``url`` as ``surt.surt(url)`` computes it (``vn,com,baocantho)/thoi-su?p=2``)."""
+    plain = _plain_surt(url)
+    if plain is not None:
+        return plain
+    try:
+        return _surt(url.encode("utf-8")).decode("utf-8")
+    except (ValueError, UnicodeError, AssertionError):
+        return url  # cdxj-indexer keeps a URL it cannot canonicalise as its own key
+
+
+def _surt(raw: bytes) -> bytes:
+    if not raw:
+        return b"-"
+    if raw.startswith(b"filedesc"):
+        return raw
+    raw = _SPACES.sub(b"", raw.strip())
+    if raw and not _HAS_PROTOCOL.match(raw):
+        raw = b"http://" + raw
+    raw = _MULTIPLE_PROTOCOLS.sub(lambda m: m.group(1), raw)
+    match = _RFC2396.match(raw)
+    assert match is not None
+    scheme = match.group(2) or b""
+    netloc = match.group(5) or b""
+    path: bytes | None = match.group(6) or None
+    query: bytes | None = match.group(8) or None
+    if netloc.endswith(b":"):
+        netloc = netloc.rstrip(b":")
+    port = _port(netloc)
+    host = _hostname(netloc)
+    if scheme.startswith(b"http") and host is None and path is not None:
+        first, _, rest = path.lstrip(b"/").partition(b"/")
+        host, path = first, b"/" + rest
+    last_delimiter = b"?" if raw.endswith(b"?") and query is None else None
+    # Google's canonicaliser
+    if query:
+        query = _escape_once(_unescape_repeatedly(query))
+    if host:
+        host = _unescape_repeatedly(host)
+        try:
+            host.decode("ascii")
+        except UnicodeDecodeError:
+            try:
+                host = host.decode("utf-8", "ignore").encode("idna")
+            except UnicodeError:
+                pass
+        host = host.replace(b"..", b".").strip(b".")
+        host = _ip_host(host) or _escape_once(host.lower())
+    path = _unescape_repeatedly(path or b"")
+    if host:
+        path = _normalize_path(path)
+    path = _escape_once(path)
+    # The Internet Archive's canonicaliser
+    if host:
+        host = host.lower()
+        if scheme != b"dns":
+            www = _WWW.match(host)
+            if www:
+                host = host[len(www.group(0)):]
+    if port is not None and port == {b"http": 80, b"https": 443}.get(scheme.lower(), 0):
+        port = None
+    if path:
+        path = path.lower()
+        for pattern in _PATH_SESSION:
+            found = pattern.match(path)
+            if found:
+                path = found.group(1) + found.group(3)
+        if path.endswith(b"/") and len(path) > 1:
+            path = path[:-1]
+    if query:
+        for pattern in _QUERY_SESSION:
+            found = pattern.match(query)
+            if found:
+                query = found.group(1) + found.group(2) if found.group(2) else found.group(1)
+        query = _alpha_reorder(query.lower())
+        if query == b"":
+            query = None
+    elif not query:
+        last_delimiter = None
+    # The key: host reversed, ")", path, query
+    if host:
+        out = b",".join(reversed(host.split(b".")))
+        if port is not None:
+            out += b":%d" % port
+        out += b")"
+    else:
+        out = scheme + b":"
+    if path:
+        out += path
+    elif query is not None:
+        out += b"/"
+    if query is not None:
+        out += b"?" + query
+    if last_delimiter is not None:
+        out += last_delimiter
+    return out
+
+
+# -- entries and lines --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CdxEntry:
+    """One record as the index names it (``mime``, ``status``, ``digest``: None when the record has none)."""
+
+    url: str
+    timestamp: str  # 14 digits, UTC
+    mime: str | None
+    status: str | None
+    digest: str | None
+    offset: int
+    length: int
+
+    def line(self, filename: str) -> str:
+        fields: dict[str, str] = {"url": self.url}
+        if self.mime is not None:
+            fields["mime"] = self.mime
+        if self.status is not None:
+            fields["status"] = self.status
+        if self.digest is not None:
+            fields["digest"] = self.digest
+        fields["length"] = str(self.length)
+        fields["offset"] = str(self.offset)
+        fields["filename"] = filename
+        return f"{surt(self.url)} {self.timestamp} {json.dumps(fields)}"
+
+
+_MIME_SPLIT = re.compile(r"[;\s]")
+
+
+def mime_of(content_type: str | None) -> str | None:
+    """The index's ``mime`` of a Content-Type value (``text/html; charset=utf-8`` -> ``text/html``)."""
+    if content_type is None:
+        return None
+    return _MIME_SPLIT.split(content_type, 1)[0].strip()
+
+
+def timestamp_of(warc_date: str) -> str:
+    """``2026-05-16T10:00:00.123456Z`` -> ``20260516100000``."""
+    digits = re.sub(r"[^0-9]", "", warc_date)
+    return (digits + "0" * 14)[:14]
+
+
+def index_lines(entries: Iterable[CdxEntry], filename: str) -> list[str]:
+    """The sorted lines of one WARC file's index."""
+    return sorted(entry.line(filename) for entry in entries)
+
+
+def write_index(directory: Path, warc_name: str, entries: Iterable[CdxEntry]) -> Path:
+    """Write ``<directory>/<warc_name>.cdxj`` (sorted), through a temporary file and a rename."""
+    lines = index_lines(entries, warc_name)
+    path = directory / (warc_name + INDEX_SUFFIX)
+    tmp = directory / f".{path.name}.{os.getpid()}.tmp"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
+            handle.writelines(line + "\n" for line in lines)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StorageError.from_os(exc, "write the index", path) from exc
+    return path
+
+
+def read_index(path: Path) -> list[str]:
+    with open(path, encoding="utf-8") as handle:
+        return [line.rstrip("\n") for line in handle if line.strip()]
+
+
+# -- reading a WARC file ------------------------------------------------------------------------
+
+
+def _fields(head: bytes) -> dict[str, str]:
+    """WARC header fields of a record head, names lower-cased (the first of repeated fields)."""
+    out: dict[str, str] = {}
+    for line in head.split(b"\r\n")[1:]:
+        name, sep, value = line.partition(b":")
+        if sep:
+            out.setdefault(name.strip().lower().decode("latin-1"), value.strip().decode("utf-8", "replace"))
+    return out
+
+
+def _http_head(block: bytes) -> tuple[str | None, str | None]:
+    """(status, content type) of an HTTP response head at the start of ``block``."""
+    end = block.find(b"\r\n\r\n")
+    head = block if end < 0 else block[:end]
+    lines = head.split(b"\r\n")
+    status_line = lines[0].decode("latin-1").split(None, 2)
+    if not status_line or not status_line[0].upper().startswith("HTTP/"):
+        return None, None
+    status = status_line[1] if len(status_line) > 1 else None
+    content_type = None
+    for line in lines[1:]:
+        name, sep, value = line.partition(b":")
+        if sep and name.strip().lower() == b"content-type":
+            content_type = value.strip().decode("latin-1")
+            break
+    return status, content_type
+
+
+def entry_of(record: bytes, offset: int, length: int) -> CdxEntry | None:
+    """The index entry of one whole record (WARC head and block), or None when it gets no line."""
+    head_end = record.find(b"\r\n\r\n")
+    if not record.startswith(b"WARC/") or head_end < 0:
+        raise ArchiveError(f"no WARC record at offset {offset}")
+    fields = _fields(record[:head_end])
+    kind = fields.get("warc-type", "")
+    if kind not in _INDEXED_TYPES:
+        return None
+    content_type = fields.get("content-type")
+    if kind in ("resource", "metadata") and content_type == "application/warc-fields":
+        return None
+    if kind == "revisit" and fields.get("warc-profile") == SERVER_NOT_MODIFIED:
+        return None  # replay tools would show the 304 as an empty page (module docstring)
+    url = fields.get("warc-target-uri", "")
+    if url.startswith("<") and url.endswith(">"):
+        url = url[1:-1]
+    status = mime = None
+    block = record[head_end + 4:]
+    if kind in ("response", "revisit") and url.startswith(("http:", "https:")):
+        status, content_type = _http_head(block)
+    mime = "warc/revisit" if kind == "revisit" else mime_of(content_type)
+    return CdxEntry(url, timestamp_of(fields.get("warc-date", "")), mime, status,
+                    fields.get("warc-payload-digest"), offset, length)
+
+
+def _gzip_members(handle: Iterator[bytes]) -> Iterator[tuple[int, int, bytes]]:
+    """(offset, length, data) of each gzip member of a stream of chunks."""
+    offset = 0
+    decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out: list[bytes] = []
+    consumed = 0
+    for chunk in handle:
+        data = chunk
+        while data:
+            out.append(decomp.decompress(data))
+            rest = decomp.unused_data
+            consumed += len(data) - len(rest)
+            if not decomp.eof:
+                break
+            yield offset, consumed, b"".join(out)
+            offset += consumed
+            consumed = 0
+            out = []
+            decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            data = rest
+    if consumed or out:
+        raise ArchiveError(f"the gzip member at offset {offset} is cut short")
+
+
+def _chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
+    with open(path, "rb") as handle:
+        while chunk := handle.read(size):
+            yield chunk
+
+
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
+
+
+def _plain_records(path: Path) -> Iterator[tuple[int, int, bytes]]:
+    """(offset, length, data) of each record of an uncompressed WARC file."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    offset = 0
+    while offset < len(data):
+        head_end = data.find(b"\r\n\r\n", offset)
+        match = _CONTENT_LENGTH.search(data, offset, head_end + 2) if head_end >= 0 else None
+        if match is None:
+            raise ArchiveError(f"no complete WARC record at offset {offset}")
+        end = head_end + 4 + int(match.group(1)) + 4
+        yield offset, end - offset, data[offset:end]
+        offset = end
+        while data[offset:offset + 2] == b"\r\n":  # tolerate extra blank lines between records
+            offset += 2
+
+
+def index_warc(path: Path) -> list[CdxEntry]:
+    """The index entries of a WARC file (``.warc.gz`` one record per gzip member, or ``.warc``), in file order.
+
+    Raises :class:`~crawler.errors.ArchiveError` for a file that cannot be read to its end.
+    """
+    try:
+        with open(path, "rb") as handle:
+            gzipped = handle.read(2) == b"\x1f\x8b"
+        records = _gzip_members(_chunks(path)) if gzipped else _plain_records(path)
+        return [entry for offset, length, data in records
+                if (entry := entry_of(data, offset, length)) is not None]
+    except zlib.error as exc:
+        raise ArchiveError(f"{path}: damaged gzip data: {exc}") from exc
+    except OSError as exc:
+        raise ArchiveError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except ArchiveError as exc:
+        raise ArchiveError(f"{path}: {exc}") from exc
+
+
+def check_index(warc: Path, index: Path) -> list[str]:
+    """Disagreements between a WARC file and its index file (``crawler verify``); ``[]`` when they agree."""
+    if not index.is_file():
+        return [f"{warc.name}: no index file {index.parent.name}/{index.name} (`crawler index` writes it)"]
+    try:
+        expected = index_lines(index_warc(warc), warc.name)
+    except ArchiveError as err:
+        return [f"{warc.name}: cannot be indexed: {err}"]
+    try:
+        actual = read_index(index)
+    except (OSError, UnicodeDecodeError) as err:
+        return [f"{index.name}: unreadable: {err}"]
+    if actual == expected:
+        return []
+    missing = sorted(set(expected) - set(actual))
+    extra = sorted(set(actual) - set(expected))
+    problems = [f"{index.name}: {len(missing)} line(s) missing, {len(extra)} line(s) not in {warc.name}"
+                + ("" if missing or extra else ", lines out of order") + " (`crawler index` rebuilds it)"]
+    problems += [f"{index.name}: missing: {line}" for line in missing[:3]]
+    problems += [f"{index.name}: not in the WARC: {line}" for line in extra[:3]]
+    return problems

@@ -1,0 +1,132 @@
+"""``crawler index``: rebuild an archive's derived indexes from what it holds, one step after another.
+
+The archive keeps its indexes current as it is written (a WARC file's CDXJ index is written
+when the file is closed, :mod:`crawler.archive.cdxj`); ``crawler index`` rebuilds them from scratch,
+for an archive written before they existed, after a crash between a file's close and its
+index, or after files were copied in.  Each index is a :class:`Step` in :data:`STEPS`, run in
+order under the archive's exclusive lock (no crawl writes meanwhile), after the same
+recovery of a killed run's ``.open`` WARC files as a crawl does.  Another index (full-text
+search, say) is one more step: a function ``(archive, report) -> None`` passed to
+:func:`register_step`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crawler.archive.catalog import CATALOG, Store
+from crawler.archive.cdxj import INDEX_DIR, INDEX_SUFFIX, index_warc, write_index
+from crawler.archive.lock import ArchiveLock
+from crawler.archive.recovery import recover_warcs
+from crawler.errors import ArchiveError
+
+
+@dataclass(slots=True)
+class IndexReport:
+    """What a rebuild did: figures per step (``{"cdxj": {"files": 3, "lines": 120}}``) and problems."""
+
+    figures: dict[str, dict[str, int]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+
+    def add(self, step: str, name: str, value: int) -> None:
+        figures = self.figures.setdefault(step, {})
+        figures[name] = figures.get(name, 0) + value
+
+
+Step = Callable[[Path, IndexReport], None]
+
+
+@dataclass(frozen=True, slots=True)
+class NamedStep:
+    name: str
+    run: Step
+    describe: str
+
+
+STEPS: list[NamedStep] = []
+
+
+def register_step(name: str, run: Step, describe: str) -> None:
+    """Add (or replace) a rebuild step; steps run in the order they were first registered."""
+    for n, step in enumerate(STEPS):
+        if step.name == name:
+            STEPS[n] = NamedStep(name, run, describe)
+            return
+    STEPS.append(NamedStep(name, run, describe))
+
+
+def warc_files(archive: Path) -> list[Path]:
+    """The archive's closed WARC files, by name."""
+    directory = archive / "warc"
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.iterdir()
+                  if p.name.endswith((".warc.gz", ".warc")) and p.is_file() and not p.is_symlink())
+
+
+def rebuild_cdxj(archive: Path, report: IndexReport) -> None:
+    """One ``indexes/<WARC name>.cdxj`` per WARC file; index files of WARCs that are gone are removed."""
+    directory = archive / INDEX_DIR
+    wanted: set[str] = set()
+    for warc in warc_files(archive):
+        try:
+            entries = index_warc(warc)
+        except ArchiveError as err:
+            report.problems.append(f"{warc.name}: not indexed: {err}")
+            continue
+        write_index(directory, warc.name, entries)
+        wanted.add(warc.name + INDEX_SUFFIX)
+        report.add("cdxj", "files", 1)
+        report.add("cdxj", "lines", len(entries))
+    if directory.is_dir():
+        for stale in directory.iterdir():
+            if stale.name.endswith(INDEX_SUFFIX) and stale.name not in wanted and stale.is_file() \
+                    and not (archive / "warc" / stale.name.removesuffix(INDEX_SUFFIX)).exists():
+                stale.unlink()
+                report.add("cdxj", "removed", 1)
+
+
+register_step("cdxj", rebuild_cdxj, "CDXJ index per WARC file (pywb, ReplayWeb.page, WACZ)")
+
+
+def rebuild_search(archive: Path, report: IndexReport) -> None:
+    """The catalog's full-text search index (``crawler search``), from every snapshot row."""
+    if not (archive / CATALOG).is_file():
+        return
+    with Store(archive) as store:
+        report.add("search", "rows", store.rebuild_search_index())
+
+
+register_step("search", rebuild_search, "full-text search index of the snapshots (crawler search)")
+
+
+def rebuild(archive: Path, *, wait: bool = False, only: list[str] | None = None) -> IndexReport:
+    """Run the rebuild steps (all, or those named in ``only``) under the archive's exclusive lock.
+
+    Raises :class:`~crawler.archive.lock.ArchiveBusy` while a crawl writes the archive (unless ``wait``),
+    :class:`~crawler.errors.ArchiveError` when ``archive`` is no archive or an unknown step is named.
+    """
+    try:
+        os.listdir(archive)
+    except FileNotFoundError:
+        raise ArchiveError(f"{archive}: no such archive directory") from None
+    except OSError as err:
+        raise ArchiveError(f"cannot read archive {archive}: {err.strerror}") from err
+    if not (archive / CATALOG).is_file() and not (archive / "warc").is_dir():
+        raise ArchiveError(f"{archive}: neither {CATALOG} nor warc/ (not an archive?)")
+    known = [step.name for step in STEPS]
+    for name in only or []:
+        if name not in known:
+            raise ArchiveError(f"no index step named {name!r} (known: {', '.join(known)})")
+    report = IndexReport()
+    with ArchiveLock(archive, wait=wait):
+        report.recovered = [f"{item.path}: {item.what}" for item in recover_warcs(archive / "warc")]
+        for step in STEPS:
+            if only and step.name not in only:
+                continue
+            step.run(archive, report)
+    return report

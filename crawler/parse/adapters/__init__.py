@@ -1,0 +1,6 @@
+"""Per-source adapters: sans-io page parsers, looked up by short name (``vdoc``, ``hue``)."""
+
+from crawler.parse.adapters.base import Adapter
+from crawler.parse.adapters.registry import ADAPTERS, get_adapter
+
+__all__ = ["ADAPTERS", "Adapter", "get_adapter"]

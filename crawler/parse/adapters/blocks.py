@@ -1,0 +1,150 @@
+"""HTML subtree -> text blocks (FORMAT.md block rules), images and their captions.
+
+Sans-io and iterative (a page nested ten thousand levels deep does not hit the
+recursion limit).  Block-level elements and ``<br>`` end a line; everything in
+:data:`SKIP_TAGS` and every HTML comment is left out.  A ``<table>`` inside a
+``<p>`` (the old VDOC caption layout) works whether or not the HTML5 parser has
+split the paragraph: a table is a block either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from selectolax.lexbor import LexborNode
+
+from crawler.models import Image
+from crawler.net.urls import absolute
+from crawler.parse.normalize import clean_line
+
+BLOCK_TAGS = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "caption", "center", "dd", "details", "div", "dl",
+        "dt", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li",
+        "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th",
+        "thead", "tr", "ul",
+    }
+)  # fmt: skip
+SKIP_TAGS = frozenset(
+    {
+        "script", "style", "noscript", "iframe", "form", "input", "button", "select", "textarea", "svg",
+        "video", "audio", "object", "embed", "template", "head", "link", "meta", "title", "map", "canvas",
+    }
+)  # fmt: skip
+# An image's caption is the first block that ends inside the nearest of these around it.
+CAPTION_CONTAINERS = frozenset({"table", "figure", "p", "div"})
+
+
+@dataclass(slots=True)
+class BodyText:
+    """Blocks (cleaned, non-empty, no consecutive duplicates), images, and which blocks are captions."""
+
+    blocks: list[str] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+    caption_indexes: set[int] = field(default_factory=set)
+
+
+def extract_blocks(
+    root: LexborNode, *, base_url: str = "", skip: Callable[[LexborNode], bool] | None = None
+) -> BodyText:
+    """Walk ``root`` in document order and return its text blocks and images."""
+    out = BodyText()
+    line: list[str] = []
+    # Pending image: (index in out.images, mem_id of its caption container).
+    pending: list[tuple[int, int]] = []
+    open_ids: list[int] = []  # mem_ids of the elements we are inside (a stack)
+
+    def flush() -> None:
+        if not line:
+            return
+        text = clean_line("".join(line) if len(line) > 1 else line[0])
+        line.clear()
+        if not text:
+            return
+        if not out.blocks or out.blocks[-1] != text:
+            out.blocks.append(text)
+        index = len(out.blocks) - 1
+        while pending:
+            image_index, container = pending.pop(0)
+            if container in open_ids:
+                image = out.images[image_index]
+                if image.caption is None:
+                    out.images[image_index] = Image(image.url, text)
+                    out.caption_indexes.add(index)
+
+    # Iterative pre-order walk with explicit "leave" markers.
+    stack: list[tuple[LexborNode, bool]] = [(root, False)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, leaving = pop()
+        tag = node.tag or ""
+        if leaving:
+            if tag in BLOCK_TAGS:
+                flush()
+            mem_id = node.mem_id
+            if open_ids and open_ids[-1] == mem_id:
+                open_ids.pop()
+            if pending:  # leaving a caption container without a caption: forget the pending image
+                pending[:] = [p for p in pending if p[1] != mem_id]
+            continue
+        if tag == "-text":
+            text = node.text_content
+            if text and (line or not text.isspace()):  # white space before any text never counts
+                line.append(text)
+            continue
+        if tag[:1] in ("-", "!") or tag in SKIP_TAGS:
+            continue  # comments, doctype, scripts, forms...
+        if skip is not None and node is not root and skip(node):
+            continue
+        if tag == "br":
+            flush()
+            continue
+        if tag == "img":
+            src = _image_source(node)
+            src = absolute(base_url, src) if src and base_url else src
+            if src:
+                out.images.append(Image(src))
+                container = _caption_container(node, open_ids)
+                if container is not None:
+                    pending.append((len(out.images) - 1, container))
+            continue
+        if tag in BLOCK_TAGS:
+            flush()
+        open_ids.append(node.mem_id)
+        push((node, True))
+        stack.extend([(child, False) for child in reversed(list(node.iter(include_text=True)))])
+    flush()
+    return out
+
+
+def _image_source(node: LexborNode) -> str | None:
+    attrs = node.attributes
+    for name in ("data-src", "data-original", "src"):
+        value = attrs.get(name)
+        if value and not value.startswith("data:"):
+            return value.strip()
+    return None
+
+
+def _caption_container(node: LexborNode, open_ids: list[int]) -> int | None:
+    parent = node.parent
+    depth = 0
+    while parent is not None and depth < 8:
+        if parent.tag in CAPTION_CONTAINERS and parent.mem_id in open_ids:
+            if parent.tag in ("table", "figure"):
+                return parent.mem_id
+            classes = (parent.attributes.get("class") or "").split()
+            if parent.tag == "p" and ("note" in classes or _has_only_image_then_text(parent)):
+                return parent.mem_id
+        parent = parent.parent
+        depth += 1
+    return None
+
+
+def _has_only_image_then_text(p: LexborNode) -> bool:
+    """``<p><img><br>caption</p>``: the p opens with the image."""
+    child = p.child
+    while child is not None and child.tag == "-text" and not (child.text_content or "").strip():
+        child = child.next
+    return child is not None and child.tag in ("img", "a")

@@ -1,0 +1,51 @@
+"""Response body -> article: charset, the parse-time guard, and the source's adapter (pure, no I/O).
+
+Used alike by the archive worker (crawl, fetch), ``crawler parse`` and ``crawler replay``, so
+that every entry point gets the same snapshot from the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+
+from crawler.config import SourceConfig
+from crawler.models import Article, ExtractionFailure
+from crawler.parse.adapters import Adapter, get_adapter
+from crawler.parse.htmlguard import complexity_problem
+from crawler.parse.normalize import choose_charset, decode_html
+
+
+def parse_response(adapter: Adapter, content: bytes, content_type: str | None, url: str) -> Article | ExtractionFailure:
+    """Run the adapter on a response body, decoded per its header charset, meta tag or detection.
+
+    A page the parser would take too long over (:mod:`crawler.parse.htmlguard`) is a failure of the
+    ``html`` field.  UTF-8 bodies are handed over as bytes (the HTML parser reads them natively);
+    others as text.
+    """
+    problem = complexity_problem(content)
+    if problem is not None:
+        return ExtractionFailure(source=adapter.source.key, url=url, field="html", reason=problem)
+    if choose_charset(content, content_type) == "utf-8":
+        return adapter.parse_article(content, url)
+    return adapter.parse_article(decode_html(content, content_type), url)
+
+
+class Extraction:
+    """Adapters for a set of sources (built once each), and the archive directory they serve."""
+
+    def __init__(self, root: Path, sources: Iterable[SourceConfig]) -> None:
+        self.root = root
+        self.sources = {source.key: source for source in sources}
+        self._adapters: dict[tuple[str, str | None], Adapter] = {}
+
+    def adapter(self, key: str, extra_host: str | None = None) -> Adapter:
+        """The source's adapter; ``extra_host``: a host the article URL redirected to, outside the source."""
+        adapter = self._adapters.get((key, extra_host))
+        if adapter is None:
+            source = self.sources[key]
+            if extra_host is not None:
+                source = replace(source, hosts=(*source.hosts, extra_host))
+            adapter = self._adapters[(key, extra_host)] = get_adapter(source)
+        return adapter

@@ -1,0 +1,312 @@
+"""``crawler export``: the archive as a table (JSONL, CSV or Parquet), read from the catalog and the
+snapshot files, without parsing anything again.
+
+Where it sits: a reader of a finished archive (:func:`crawler.archive.reading.read_archive`).  Each row is a
+catalog row (``snapshots``), its metadata (the JSON in ``snapshots.meta``, or the ``.json`` file of
+an archive written before schema 2) and the text of its snapshot file.  Rows stream in batches of
+:data:`BATCH` (memory stays flat however large the archive), in a stable order: source, published,
+article id (numerically), version, so two exports of the same archive are identical byte for byte.
+
+The columns (:data:`COLUMNS`, documented in README.md "Exporting") are the fields of ``crawler
+replay --jsonl`` plus what only the archive knows (``fetched_at``, ``text_path``, ``sha256``, ...).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, Any, Literal
+
+from crawler.archive.catalog import Store
+from crawler.archive.reading import Selection
+from crawler.errors import ArchiveError, ConfigError
+
+Format = Literal["jsonl", "csv", "parquet"]
+FORMATS: tuple[Format, ...] = ("jsonl", "csv", "parquet")
+SUFFIXES: dict[str, Format] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+BATCH = 500  # catalog rows read at a time
+PARQUET_ROWS = 2000  # rows per Parquet row group
+
+# (name, Parquet type, description) -- the order of the columns in every format.
+COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("source", "string", "source key (sources.yaml)"),
+    ("article_id", "string", "the article's id on its site"),
+    ("version", "int32", "1, or 2, 3, ... for later changed texts (--all-versions)"),
+    ("url", "string", "the URL it was fetched from"),
+    ("canonical_url", "string", "the page's canonical URL"),
+    ("published", "string", "ISO 8601, +07:00"),
+    ("fetched_at", "string", "ISO 8601, UTC"),
+    ("breadcrumb", "list<string>", "the page's breadcrumb, outermost first"),
+    ("category_slugs", "list<string>", "the article's categories as URL slugs"),
+    ("kicker", "string", "the line above the title, or null"),
+    ("title", "string", ""),
+    ("sapo", "string", "the lead paragraph, or null"),
+    ("text", "string", "the snapshot (docs/FORMAT.md): every block, \\n\\n between blocks"),
+    ("byline", "string", "or null"),
+    ("images", "list<struct<url: string, caption: string>>", "body images; caption null when none"),
+    ("template", "string", "the adapter's page template (vdoc, dnn, anchors), or null"),
+    ("rules", "map<string, string>", "field -> the extraction rule that found it"),
+    ("text_path", "string", "the snapshot file, relative to the archive"),
+    ("warc_file", "string", "the WARC file (under warc/) holding the response"),
+    ("warc_offset", "int64", "offset of the response record in that file"),
+    ("sha256", "string", "of the snapshot file's bytes"),
+    ("extractor_version", "string", "the crawler version that extracted it"),
+)
+NAMES = tuple(name for name, _, _ in COLUMNS)
+_NESTED = frozenset({"breadcrumb", "category_slugs", "images", "rules"})
+# The metadata without its body (the text comes from the snapshot file), as UTF-8 bytes: parsing half as much
+# JSON, with no str made on the way, halves what a row costs (BENCHMARKS.md §6).  A malformed string is kept
+# whole, for _row to name the article.
+_ROW_COLUMNS = ("rowid, source, article_id, version, url, published, title, text_path, meta_path, sha256, "
+                "warc_file, warc_offset, fetched_at, extractor_version, "
+                "CAST(CASE WHEN json_valid(meta) THEN json_remove(meta, '$.body') ELSE meta END AS BLOB)")
+
+
+try:
+    _orjson: Any = importlib.import_module("orjson")
+    _loads: Callable[[str | bytes], Any] = _orjson.loads
+except ImportError:  # pragma: no cover -- a dependency; the standard library gives the same rows
+    _orjson = None
+    _loads = json.loads
+
+
+class ExportExtraMissing(ArchiveError):
+    """``--format parquet`` without pyarrow installed."""
+
+
+@dataclass(slots=True)
+class ExportSummary:
+    rows: int = 0
+    articles: int = 0
+
+
+def format_for(path: str, given: str | None) -> Format:
+    """The format named by ``--format``, else by the output's suffix; :class:`ConfigError` when neither."""
+    if given is not None:
+        if given not in FORMATS:
+            raise ConfigError(f"unknown format {given!r} (known: {', '.join(FORMATS)})")
+        return given
+    found = SUFFIXES.get(PurePosixPath(path).suffix.lower()) if path != "-" else None
+    if found is None:
+        raise ConfigError(f"give --format {'|'.join(FORMATS)} (the output {path!r} does not say which)")
+    return found
+
+
+def iter_rows(store: Store, selection: Selection, *, batch: int = BATCH) -> Iterator[dict[str, Any]]:
+    """Every selected snapshot as an export row, in export order (see the module docstring)."""
+    where, args = selection.where("s")
+    root = str(store.archive)
+    # Sorting keys only (SQLite's sorter spills to a temporary file past its memory), then the rows
+    # batch by batch: neither the metadata nor the texts of the whole archive are ever held at once.
+    keys = store.db.execute(f"SELECT s.rowid FROM snapshots s WHERE {where} ORDER BY s.source, s.published, "
+                            f"length(s.article_id), s.article_id, s.version", args)
+    while True:
+        chunk = [int(r[0]) for r in keys.fetchmany(batch)]
+        if not chunk:
+            return
+        found = {int(r[0]): r for r in store.db.execute(
+            f"SELECT {_ROW_COLUMNS} FROM snapshots WHERE rowid IN ({','.join('?' * len(chunk))})", chunk)}
+        for rowid in chunk:
+            yield _row(root, found[rowid])
+
+
+def _inside(archive: str, relative: str, what: str) -> str:
+    """``archive/relative``, refusing a catalog path that leaves the archive (string operations: per row)."""
+    if not relative or relative.startswith("/") or "\0" in relative or ".." in relative.split("/"):
+        raise ArchiveError(f"the catalog names a {what} outside the archive: {relative!r}")
+    return f"{archive}/{relative}"
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _row(archive: str, values: tuple[Any, ...]) -> dict[str, Any]:
+    (_, source, article_id, version, url, published, title, text_path, meta_path, sha256, warc_file, warc_offset,
+     fetched_at, extractor_version, meta_json) = values
+    name = f"{source}/{article_id} v{version}"
+    try:
+        if meta_json:
+            meta = _loads(meta_json)
+        elif meta_path:  # an archive of schema 1 whose .json could not be read when the catalog was upgraded
+            meta = _loads(_read(_inside(archive, meta_path, "metadata file")))
+        else:
+            meta = {}
+        text = _read(_inside(archive, text_path, "snapshot file")).decode("utf-8")
+    except (OSError, ValueError) as err:
+        raise ArchiveError(f"{name}: cannot read its snapshot or metadata: {err} (`crawler verify` checks the "
+                           f"archive)") from err
+    if not isinstance(meta, dict):
+        raise ArchiveError(f"{name}: its metadata is not a JSON object")
+    rules = meta.get("rules") or {}
+    return {
+        "source": source, "article_id": article_id, "version": version, "url": url,
+        "canonical_url": meta.get("canonical_url"), "published": published, "fetched_at": fetched_at,
+        "breadcrumb": meta.get("breadcrumb") or [], "category_slugs": meta.get("category_slugs") or [],
+        "kicker": meta.get("kicker"), "title": title, "sapo": meta.get("sapo"), "text": text,
+        "byline": meta.get("byline"),
+        "images": [{"url": i.get("url"), "caption": i.get("caption")} for i in meta.get("images") or []],
+        "template": meta.get("template", rules.get("template")), "rules": rules, "text_path": text_path,
+        "warc_file": warc_file, "warc_offset": warc_offset, "sha256": sha256, "extractor_version": extractor_version,
+    }
+
+
+# -- writers ----------------------------------------------------------------------------------------------
+
+
+def _json_dumps() -> Callable[[Any], bytes]:
+    """A fast JSON encoder to bytes: orjson (30x the standard library's on these rows, BENCHMARKS.md), or the
+    standard library's with the same output when orjson is missing."""
+    if _orjson is None:
+        encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+        return lambda value: encoder.encode(value).encode("utf-8")
+    dumps: Callable[[Any], bytes] = _orjson.dumps
+    return dumps
+
+
+def write_jsonl(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSummary) -> None:
+    dumps = _json_dumps()
+    for row in rows:
+        out.write(dumps(row) + b"\n")
+        _count(summary, row)
+
+
+def write_csv(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSummary) -> None:
+    """RFC 4180: a header, CRLF line ends, every text field quoted (quotes doubled; line breaks kept inside
+    the quotes), numbers bare; lists and mappings as JSON text, null as an empty field.
+
+    Written by hand: the csv module scans every character of every field to decide on quoting, which
+    made CSV the slowest format (BENCHMARKS.md §6); quoting every text field needs no scan.
+    """
+    dumps = _json_dumps()
+    out.write(",".join(NAMES).encode("ascii") + b"\r\n")
+    for row in rows:
+        fields = []
+        for name in NAMES:
+            value = row[name]
+            if name in _NESTED:
+                value = dumps(value).decode("utf-8")
+            if value is None:
+                fields.append("")
+            elif isinstance(value, str):
+                fields.append('"' + value.replace('"', '""') + '"')
+            else:
+                fields.append(str(value))
+        out.write((",".join(fields) + "\r\n").encode("utf-8"))
+        _count(summary, row)
+
+
+def pyarrow_modules() -> tuple[Any, Any]:
+    try:
+        return importlib.import_module("pyarrow"), importlib.import_module("pyarrow.parquet")
+    except ImportError:
+        raise ExportExtraMissing("--format parquet needs pyarrow: pip install 'crawler[export]'") from None
+
+
+def parquet_schema() -> Any:
+    pa, _ = pyarrow_modules()
+    text = pa.string()
+    types = {"string": text, "int32": pa.int32(), "int64": pa.int64(), "list<string>": pa.list_(text),
+             "list<struct<url: string, caption: string>>": pa.list_(pa.struct([("url", text), ("caption", text)])),
+             "map<string, string>": pa.map_(text, text)}
+    return pa.schema([pa.field(name, types[kind], nullable=True) for name, kind, _ in COLUMNS])
+
+
+def write_parquet(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSummary) -> None:
+    """Parquet (zstd), one row group per :data:`PARQUET_ROWS` rows."""
+    pa, pq = pyarrow_modules()
+    schema = parquet_schema()
+    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+        batch: list[dict[str, Any]] = []
+
+        def flush() -> None:
+            columns = {name: [r[name] for r in batch] for name in NAMES}
+            columns["rules"] = [sorted(r["rules"].items()) for r in batch]
+            writer.write_table(pa.Table.from_pydict(columns, schema=schema))
+            batch.clear()
+
+        for row in rows:
+            batch.append(row)
+            _count(summary, row)
+            if len(batch) >= PARQUET_ROWS:
+                flush()
+        if batch or not summary.rows:
+            flush()
+
+
+WRITERS: dict[Format, Callable[[Iterator[dict[str, Any]], IO[bytes], ExportSummary], None]] = {
+    "jsonl": write_jsonl, "csv": write_csv, "parquet": write_parquet}
+
+
+def _count(summary: ExportSummary, row: dict[str, Any]) -> None:
+    summary.rows += 1
+
+
+def export(store: Store, selection: Selection, fmt: Format, output: str) -> ExportSummary:
+    """Write the selected rows of ``store`` to ``output`` (a file, written whole then renamed; or ``-``)."""
+    if fmt == "parquet":
+        pyarrow_modules()  # the message before any work
+    summary = ExportSummary()
+    rows = iter_rows(store, selection)
+    if output == "-":
+        if fmt == "parquet":
+            raise ConfigError("Parquet cannot stream to standard output (its index is written last): give -o FILE")
+        stdout = sys.stdout.buffer
+        WRITERS[fmt](rows, stdout, summary)
+        stdout.flush()
+    else:
+        with _Replacing(Path(output)) as handle:
+            WRITERS[fmt](rows, handle, summary)
+    if selection.all_versions:
+        summary.articles = _distinct_articles(store, selection)
+    else:
+        summary.articles = summary.rows
+    return summary
+
+
+def _distinct_articles(store: Store, selection: Selection) -> int:
+    where, args = selection.where("s")
+    return int(store.db.execute(f"SELECT count(*) FROM (SELECT DISTINCT s.source, s.article_id FROM snapshots s "
+                                f"WHERE {where})", args).fetchone()[0])
+
+
+class _Replacing:
+    """A new file written beside ``path`` and renamed over it when complete; removed on any error."""
+
+    def __init__(self, path: Path) -> None:
+        if path.is_dir():
+            raise ConfigError(f"-o {path}: is a directory (give a file name)")
+        self.path = path
+        self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        self.handle: IO[bytes] | None = None
+
+    def __enter__(self) -> IO[bytes]:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            try:
+                fd = os.open(self.tmp, flags, 0o644)
+            except FileExistsError:  # left by a killed export of the same pid
+                self.tmp.unlink()
+                fd = os.open(self.tmp, flags, 0o644)
+        except OSError as err:
+            raise ArchiveError(f"cannot write {self.path}: {err.strerror}") from err
+        self.handle = os.fdopen(fd, "wb", buffering=1 << 20)
+        return self.handle
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        assert self.handle is not None
+        try:
+            self.handle.close()
+            if exc_type is None:
+                os.replace(self.tmp, self.path)
+        except OSError as err:
+            self.tmp.unlink(missing_ok=True)
+            raise ArchiveError(f"cannot write {self.path}: {err.strerror}") from err
+        if exc_type is not None:
+            self.tmp.unlink(missing_ok=True)

@@ -1,0 +1,80 @@
+"""``crawler stats``: the report's figures (:mod:`crawler.use.health`) as a table on the terminal, for ssh."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from statistics import median
+
+from rich.console import Console
+from rich.table import Table
+
+from crawler.use.health import Health, SourceHealth
+
+
+def _ago(moment: str, now: datetime) -> str:
+    try:
+        then = datetime.fromisoformat(moment)
+    except ValueError:
+        return moment
+    delta = max(now - then, timedelta(0))  # `now` is to the second: a moment ago may be "after" it
+    if delta < timedelta(minutes=1):
+        return "just now"
+    if delta < timedelta(hours=1):
+        return f"{int(delta.total_seconds() // 60)} min ago"
+    if delta < timedelta(days=2):
+        return f"{delta.total_seconds() / 3600:.0f} h ago"
+    return f"{delta.days} days ago"
+
+
+def _shares(counts: dict[str, int]) -> str:
+    total = sum(counts.values())
+    if not total:
+        return "-"
+    return ", ".join(f"{name} {100 * n / total:.0f}%" for name, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def _latest_templates(source: SourceHealth) -> str:
+    if not source.templates:
+        return "-"
+    day = max(str(t["day"]) for t in source.templates)
+    return f"{_shares({str(t['template']): int(t['pages']) for t in source.templates if t['day'] == day})} ({day[5:]})"
+
+
+def table(health: Health) -> Table:
+    now = datetime.fromisoformat(health.generated)
+    last_day = now.date().isoformat()
+    week = (now - timedelta(days=6)).date().isoformat()
+    grid = Table(title=f"{health.archive}: {len(health.runs)} runs in {health.days} days", title_justify="left")
+    for name, justify in (("source", "left"), ("articles", "right"), ("new today", "right"),
+                          ("new 7 d", "right"), ("last article", "left"), ("last run new/failed/extr.", "left"),
+                          ("frontier wait/retry/failed", "left"), ("templates (last day)", "left")):
+        grid.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for source in health.sources:
+        last = source.last_article
+        run = source.runs[-1] if source.runs else None
+        run_text = "-"
+        if run is not None:
+            style = "red" if run.collapsed or run.extraction_failures else ""
+            run_text = f"{run.new} / {run.failed} / {run.extraction_failures} ({_ago(run.started, now)})"
+            if style:
+                run_text = f"[{style}]{run_text}[/{style}]"
+        grid.add_row(source.key, f"{source.articles:,}", str(source.archived_since(last_day)),
+                     str(source.archived_since(week)), _ago(last["fetched_at"], now) if last else "never",
+                     run_text, f"{source.frontier_waiting} / {source.frontier_retrying} / {source.failed_count}",
+                     _latest_templates(source))
+    return grid
+
+
+def print_stats(health: Health, console: Console | None = None) -> None:
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # a pipe or a file: room for the table, not 80 columns
+            console = Console(width=160)
+    console.print(table(health))
+    durations = [r.seconds for r in health.runs]
+    if durations:
+        failed = sum(1 for r in health.runs if r.exit_code not in (0, None))
+        console.print(f"runs: median {median(durations):.1f} s, longest {max(durations):.1f} s, "
+                      f"{failed} with a non-zero exit code")
+    for note in health.unreadable_runs:
+        console.print(f"[yellow]unreadable run file: {note}[/yellow]")
