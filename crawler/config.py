@@ -45,11 +45,12 @@ def default_sources_path() -> Path:
     return local if local.is_file() else PACKAGED_SOURCES_FILE
 
 
-KNOWN_ADAPTERS = ("vdoc", "hue")
+KNOWN_ADAPTERS = ("vdoc", "hue", "generic")
 # Per-adapter ``options:`` and the type each must have (README "Adding a VDOC-family source").
 _ADAPTER_OPTIONS: dict[str, frozenset[str]] = {
     "vdoc": frozenset({"selectors", "drop", "sapo_prefixes"}),
     "hue": frozenset({"sapo_prefixes"}),
+    "generic": frozenset(),
 }
 
 _SOURCE_KEYS = {

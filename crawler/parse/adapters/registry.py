@@ -13,10 +13,13 @@ from collections.abc import Callable
 
 from crawler.config import SourceConfig
 from crawler.parse.adapters.base import Adapter
+from crawler.parse.adapters.generic import GenericAdapter
 from crawler.parse.adapters.hue import HueAdapter
 from crawler.parse.adapters.vdoc import VdocAdapter
 
-ADAPTERS: dict[str, Callable[[SourceConfig], Adapter]] = {"vdoc": VdocAdapter, "hue": HueAdapter}
+ADAPTERS: dict[str, Callable[[SourceConfig], Adapter]] = {
+    "vdoc": VdocAdapter, "hue": HueAdapter, "generic": GenericAdapter,
+}
 
 
 def get_adapter(source: SourceConfig) -> Adapter:
