@@ -117,6 +117,35 @@ def test_a_dnn_page_in_unmodelled_markup_is_read_by_the_anchors_and_says_so(sour
     assert article.category_slugs == ("kinh-te", "thong-tin-thi-truong")
 
 
+DNN_NEWS_MODULE = """<html><body><div class="DnnModule DnnModule-2650"><div id="dnn_ctr2650_ModuleContent">
+<div id="dnn_NewsView_Main_ctl00_viewhinone"><div class="post-date"><i class="fa fa-clock-o"></i>
+<span class="lbPublishedDate">Thứ Năm, 05/03/2026 10:17 (GMT+7)</span></div>
+<h1 class="post-title">Giá vàng hôm nay</h1><div class="post-summary"><h2>HNN.VN - Mở đầu.</h2></div>
+<div class="post-content"><div class="noidung"><p>Đoạn một.</p>
+<table><tr><td><img src="/a.jpg"></td></tr><tr><td>Chú thích ảnh.</td></tr></table><p>Đoạn hai.</p>
+{tail}</div></div><div class="tacgia">{author}</div></div></div></div></body></html>"""
+
+
+@pytest.mark.parametrize(("tail", "author"), [("", "Minh An"), ("<p>MINH AN</p>", "MINH AN")])
+def test_the_dnn_news_module_of_the_sibling_site_reads_as_dnn(sources: Sources, tail: str, author: str) -> None:
+    """SITES.md's evidence: the date before the title, the lead in div.post-summary, the author in div.tacgia
+    (printed once, as the byline after the body, whether or not the body also ends with it)."""
+    url = "https://huengaynay.vn/kinh-te/gia-vang-hom-nay-165700.html"
+    article = parse(sources, url, DNN_NEWS_MODULE.format(tail=tail, author=author))
+    assert article.rules["template"] == "dnn"
+    assert render_snapshot(article).split("\n\n") == [
+        "05/03/2026 - 10:17", "Giá vàng hôm nay", "HNN.VN - Mở đầu.", "Đoạn một.", "Chú thích ảnh.", "Đoạn hai.",
+        author, "Chia sẻ bài viết"]
+
+
+def test_the_earlier_dnn_guess_is_kept_as_a_variant(sources: Sources) -> None:
+    page = """<html><body><div class="DnnModule"><div class="detail-news"><article class="detail">
+<h1 class="i-title">Giá vàng</h1><span class="i-date">Thứ Năm, 05/03/2026 10:17</span>
+<div id="dnn_ctr1_View_ContentDetail"><p>HNN.VN - Mở đầu.</p><p>Đoạn.</p></div></article></div></div></body></html>"""
+    article = parse(sources, "https://huengaynay.vn/kinh-te/gia-vang-165701.html", page)
+    assert article.rules["template"] == "dnn-guess"
+
+
 def test_the_vdoc_adapter_names_its_template(sources: Sources) -> None:
     html = (FIXTURES / "real" / "baoangiang-a367201.html").read_bytes()
     url = "https://baoangiang.com.vn/ly-do-khong-nen-ngoay-tai-thuong-xuyen-a367201.html"

@@ -285,8 +285,10 @@ def test_hue_three_eras_and_their_hosts(mirror: Mirror, client: httpx2.Client) -
     assert 'id="newscontents"' in client.get(vdoc).text  # VDOC markup
     assert 'class="detail-title"' in client.get(path).text
     page = client.get(dnn).text
-    assert 'class="DnnModule' in page and 'class="i-title"' in page and "id=\"newscontents\"" not in page
-    assert re.search(r'<span class="i-date">Thứ \w+, \d\d/\d\d/\d{4} \d\d:\d\d</span>', page)
+    assert 'class="DnnModule' in page and 'class="post-title"' in page and "id=\"newscontents\"" not in page
+    # the news module of the sibling site (SITES.md): the date before the title, ending "(GMT+7)"
+    assert re.search(r'<span class="lbPublishedDate">Thứ \w+, \d\d/\d\d/\d{4} \d\d:\d\d \(GMT\+7\)</span>', page)
+    assert page.index("lbPublishedDate") < page.index('class="post-title"')
     # One database: the same article ids answer on huengaynay.vn under their DotNetNuke path, in that template.
     for n in (5, 25):
         head = mirror.site.generator.headline("hue", mirror.site.catalogs["hue"].index_of(ids[n]) or 0)

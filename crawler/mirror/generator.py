@@ -48,7 +48,7 @@ FIGURE_LAYOUTS: dict[Template, tuple[FigureLayout, ...]] = {
     "baoangiang": ("note",),
     "hue-vdoc": ("hue-table", "note"),
     "hue-a": ("hue-table",),
-    "hue-dnn": ("figure",),
+    "hue-dnn": ("hue-table",),  # the DNN news module: the image in a table row, the caption in the next
 }
 PARA_STYLES: tuple[ParaStyle, ...] = ("plain", "plain", "plain", "nbsp", "inline", "newline")
 HEADING_STYLES: dict[Template, tuple[HeadingStyle, ...]] = {

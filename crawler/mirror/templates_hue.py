@@ -159,26 +159,27 @@ def dnn_teaser(h: Headline, url: str) -> str:
 def render_hue_dnn(spec: ArticleSpec, url: str, more: Sequence[Headline] = ()) -> str:
     """An article page of huengaynay.vn (DotNetNuke) at ``url``; ``more`` are teasers for the side module."""
     rng = random.Random(f"render:{spec.source}:{spec.article_id}")
-    kicker = f'<p class="i-kicker">{esc(spec.kicker)}</p>\n' if spec.kicker else ""
-    sapo = f'<h2 class="i-sapo">{esc(spec.sapo)}</h2>\n' if spec.sapo else ""
+    # The news module as the sibling site of the same DNN module family shows it (SITES.md: baovephapluat.vn):
+    # the date before the title, h1.post-title, div.post-summary h2, div.post-content div.noidung, div.tacgia.
+    kicker = f'<p class="post-kicker">{esc(spec.kicker)}</p>\n' if spec.kicker else ""
+    sapo = f'<div class="post-summary"><h2>{esc(spec.sapo)}</h2></div>\n' if spec.sapo else ""
     image = spec.images[0].image if spec.images else "https://file.huengaynay.vn/image/images/noimages.png"
     tags = " ".join(f'<a href="{topic_url(t)}" title="{attr(t)}">{esc(t)}</a>' for t in spec.tags)
     module = 2650 + int(spec.article_id) % 7
-    detail = f"""<div class="detail-news">
+    author = "<br>".join(esc(line) for line in spec.byline)
+    detail = f"""<div id="dnn_NewsView_Main_ctl00_viewhinone" class="news-detail">
 <div class="list-breadcrumb"><ul>{_dnn_crumbs(spec)}</ul></div>
-<article class="detail">
-{kicker}<h1 class="i-title">{esc(spec.title)}</h1>
-<div class="i-info"><span class="i-date">{dnn_date(spec)}</span> <span class="i-view"><i class="fa fa-eye">
-</i> {rng.randint(120, 9800)}</span></div>
-{sapo}<div id="dnn_ctr{module}_View_ContentDetail" class="i-content">
+<div class="post-date"><i class="fa fa-clock-o"></i> <span class="lbPublishedDate">{dnn_date(spec)} (GMT+7)</span>
+<span class="post-view"><i class="fa fa-eye"></i> {rng.randint(120, 9800)}</span></div>
+{kicker}<h1 class="post-title">{esc(spec.title)}</h1>
+{sapo}<div class="post-content"><div class="noidung">
 {render_body(spec.body, spec.template, rng, spec.title)}
-{render_byline(spec.byline, "hue-dnn")}
-</div>
-<div class="i-share"><span class="title-share">Chia sẻ bài viết:</span>
+</div></div>
+{f'<div class="tacgia">{author}</div>' if author else ""}
+<div class="post-share"><span class="title-share">Chia sẻ bài viết:</span>
 <a href="https://www.facebook.com/sharer/sharer.php?u={attr(url)}" rel="nofollow">Facebook</a>
 <a href="https://zalo.me/share" rel="nofollow">Zalo</a></div>
-<div class="i-tags"><span>Từ khóa:</span> {tags}</div>
-</article>
+<div class="post-tags"><span>Từ khóa:</span> {tags}</div>
 <div class="sub-news"><h3 class="title-box">Tin cùng chuyên mục</h3><ul>{_links(spec.related)}</ul></div>
 </div>"""
     side = '<div class="post-slide list-lasted">' + "".join(dnn_teaser(h, h.url) for h in more) + "</div>"

@@ -9,13 +9,18 @@ adapter first recognises which template a page is in; ``rules["template"]`` says
     itself (the same rules, hence the same snapshot, as for Cần Thơ and An Giang),
     with a few more places to look when the VDOC defaults miss (:data:`VDOC_FALLBACKS`).
 ``dnn``
-    DotNetNuke (``huengaynay.vn``, 2025-): the article module's markup inside a
-    ``dnn_ctr…`` module, modelled on the conventions of the real 2026 home page (the
-    article page itself has not been seen): ``div.detail-news`` holding
-    ``.list-breadcrumb``, ``article.detail`` with ``h1.i-title``, ``.i-date``
-    (``Thứ Năm, 05/03/2026 10:17``), ``.i-sapo`` (``HNN.VN - …``) and the body in
-    ``div[id$=_ContentDetail]``.  A page is ``dnn`` when its title and body were found
-    by these selectors.
+    DotNetNuke (``huengaynay.vn``, 2025-), the news module as the sibling site of the same
+    module family reads it (baovephapluat.vn, SITES.md "DotNetNuke"; the Huế article page itself
+    has not been seen): title ``h1.post-title``, date ``.lbPublishedDate`` (``Thứ Năm, 05/03/2026
+    10:17``, possibly before the title and ending ``(GMT+7)``), lead ``div.post-summary h2``
+    (``HNN.VN - …``), body ``div.post-content div.noidung`` (images in table rows, the caption in
+    the next row), author ``div.tacgia`` (printed as the byline after the body, once).
+``dnn-guess``
+    The earlier guess, modelled on the classes of the real 2026 home page: ``div.detail-news``
+    holding ``.list-breadcrumb``, ``article.detail`` with ``h1.i-title``, ``.i-date``, ``.i-sapo``
+    and the body in ``div[id$=_ContentDetail]``.  Kept beside ``dnn`` until a real page decides.
+``generic``
+    A page none of the above reads (:mod:`crawler.parse.adapters.generic`).
 ``anchors``
     Anything else (the 2022-2024 category-path pages, AMP copies, or a DNN page whose
     markup is not the one modelled): every field is found by a selector first and by
@@ -65,10 +70,17 @@ from crawler.parse.adapters.base import (
     slugs_from_links,
 )
 from crawler.parse.adapters.blocks import extract_blocks
+from crawler.parse.adapters.generic import GenericAdapter
 from crawler.parse.adapters.vdoc import VdocAdapter, is_vdoc_page
 from crawler.parse.normalize import clean_line, find_vn_datetime
 
-# The DotNetNuke article module (template "dnn"): tried first.
+# The DotNetNuke news module as the sibling site reads it (template "dnn"): tried first.
+DNN_NEWS_TITLE = ("h1.post-title",)
+DNN_NEWS_DATE = (".lbPublishedDate",)
+DNN_NEWS_SAPO = ("div.post-summary h2", "div.post-summary")
+DNN_NEWS_BODY = ("div.post-content div.noidung", "div.noidung")
+DNN_NEWS_AUTHOR = ("div.tacgia",)
+# The earlier guess after the home page's classes (template "dnn-guess").
 DNN = "div.detail-news"
 DNN_TITLE = (f"{DNN} h1.i-title", f"{DNN} article h1")
 DNN_DATE = (f"{DNN} .i-date",)
@@ -78,13 +90,14 @@ DNN_BODY = (f'{DNN} div[id$="_ContentDetail"]', f"{DNN} .i-content")
 DNN_KICKER = (f"{DNN} .i-kicker",)
 DNN_MARKERS = '[id^="dnn_ctr"], div.DnnModule'
 # Then the selectors of other plausible templates, then the text anchors.
-TITLE = (*DNN_TITLE, "h1.detail-title", ".detail-title h1", "h1.article-title")
-DATE = (*DNN_DATE, "span.date", ".detail-date", ".pubdate", "span.pubdate")
+TITLE = (*DNN_NEWS_TITLE, *DNN_TITLE, "h1.detail-title", ".detail-title h1", "h1.article-title")
+DATE = (*DNN_NEWS_DATE, *DNN_DATE, "span.date", ".detail-date", ".pubdate", "span.pubdate")
 BREADCRUMB = (*DNN_BREADCRUMB, "div.breadcrumb", "ul.breadcrumb", ".breadcrumbs")
-SAPO = (*DNN_SAPO, "div.detail-sapo", ".detail-sapo", "p.sapo", ".sapo")
-BODY = (*DNN_BODY, "div.detail-content", "#newscontents .content-fck", ".content-fck")
+SAPO = (*DNN_NEWS_SAPO, *DNN_SAPO, "div.detail-sapo", ".detail-sapo", "p.sapo", ".sapo")
+BODY = (*DNN_NEWS_BODY, *DNN_BODY, "div.detail-content", "#newscontents .content-fck", ".content-fck")
 KICKER = (*DNN_KICKER, ".detail-kicker", ".kicker", ".supertitle", "h2.sapo-kicker")
-DROP = (".detail-related", ".detail-tag", ".tags", ".related", "#comment", ".comments", '[class*="AMN_res"]')
+DROP = (*DNN_NEWS_AUTHOR, ".detail-related", ".detail-tag", ".tags", ".related", "#comment", ".comments",
+        '[class*="AMN_res"]')
 DROP_SELECTOR = ", ".join(DROP)
 # Where a public scraper of Huế's VDOC pages (2021-2022) finds the fields when the VDOC defaults miss:
 # the date in "#clear span", the lead as a paragraph of "#colcate1", a category heading that is no <h1>.
@@ -112,9 +125,15 @@ class HueAdapter:
                 return result
             # A VDOC-looking page the VDOC rules cannot read: the anchors may.
             fallback = self._parse_generic(tree, url, cms="vdoc")
-            return fallback if isinstance(fallback, Article) else result
-        cms = "dnn" if tree.css_first(DNN_MARKERS) is not None else "unknown"
-        return self._parse_generic(tree, url, cms=cms)
+            result = fallback if isinstance(fallback, Article) else result
+        else:
+            cms = "dnn" if tree.css_first(DNN_MARKERS) is not None else "unknown"
+            result = self._parse_generic(tree, url, cms=cms)
+        if isinstance(result, Article):
+            return result
+        # Neither the selectors nor the text anchors: the generic adapter's density reading, if anything.
+        last = GenericAdapter(self.source).parse_tree(tree, url)
+        return last if isinstance(last, Article) else result
 
     def _parse_generic(self, tree: LexborHTMLParser, url: str, *, cms: str) -> Article | ExtractionFailure:
         rules: dict[str, str] = {"cms": cms}
@@ -163,6 +182,12 @@ class HueAdapter:
                 del blocks[i:]
                 rules["byline"] = "text:byline-pattern"
                 break
+        author_hit = first_css(tree, DNN_NEWS_AUTHOR)
+        author = "\n".join(extract_blocks(author_hit[0]).blocks) if author_hit is not None else ""
+        if author and byline is None:
+            if blocks and blocks[-1].casefold() == author.casefold():
+                blocks.pop()  # the same author at the end of the body and in the author box: once
+            byline, rules["byline"] = author, author_hit[1] if author_hit else ""
         if not blocks:
             return failure(self.source, url, "body", "the body has no text")
 
@@ -175,8 +200,13 @@ class HueAdapter:
         breadcrumb, crumb_links = self._breadcrumb(tree, title_node, url, rules)
         # Category slugs: the breadcrumb's link paths (a DNN URL may name the category only), else the URL's.
         slugs = slugs_from_links(crumb_links) or tuple(s for s in url_path(url).split("/")[1:-1] if s)
-        dnn = rules.get("title", "") in _css(DNN_TITLE) and rules.get("body", "") in _css(DNN_BODY)
-        rules["template"] = "dnn" if dnn else "anchors"
+        title_rule, body_rule = rules.get("title", ""), rules.get("body", "")
+        if title_rule in _css(DNN_NEWS_TITLE) and body_rule in _css(DNN_NEWS_BODY):
+            rules["template"] = "dnn"
+        elif title_rule in _css(DNN_TITLE) and body_rule in _css(DNN_BODY):
+            rules["template"] = "dnn-guess"
+        else:
+            rules["template"] = "anchors"
         return Article(
             source=self.source.key,
             article_id=article_id,
