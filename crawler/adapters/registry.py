@@ -12,11 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from crawler.adapters.base import Adapter
+from crawler.adapters.bbg import BbgAdapter
 from crawler.adapters.hue import HueAdapter
+from crawler.adapters.javaplatform import JavaplatformAdapter
 from crawler.adapters.vdoc import VdocAdapter
 from crawler.config import SourceConfig
 
-ADAPTERS: dict[str, Callable[[SourceConfig], Adapter]] = {"vdoc": VdocAdapter, "hue": HueAdapter}
+ADAPTERS: dict[str, Callable[[SourceConfig], Adapter]] = {
+    "vdoc": VdocAdapter, "hue": HueAdapter, "javaplatform": JavaplatformAdapter, "bbg": BbgAdapter,
+}
 
 
 def get_adapter(source: SourceConfig) -> Adapter:
