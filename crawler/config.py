@@ -84,7 +84,7 @@ class SourceConfig:
     sitemaps: tuple[str, ...]
     # Regexes with a group "id", tried in order; the first that matches decides (see article_id).
     article_url_patterns: tuple[str, ...]
-    pagination: str  # "query:p" (?p=N) or "path:p" (/p/N)
+    pagination: str  # "query:p" (?p=N), "path:p" (/p/N) or "none" (not known: first pages only)
     listing_depth: int
     politeness: Politeness
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
@@ -199,6 +199,14 @@ class Sources:
                 return source
         known = ", ".join(h for s in self.sources for h in s.hosts)
         raise UnknownSourceError(f"no configured source covers host {host!r} of {url} (known hosts: {known})")
+
+    def reachable(self) -> Sources:
+        """The sources a crawl fetches: all of them; with ``--origin``, only those one of whose hosts it
+        remaps (the others would be fetched from the real sites: a crawl pointed at a mirror leaves them
+        out, as ``crawler sources --check`` does)."""
+        if not self.origins:
+            return self
+        return Sources(tuple(s for s in self.sources if s.aliases))
 
     def only(self, keys: list[str]) -> Sources:
         """The named sources, in the order given (an unknown key is an :class:`UnknownSourceError`)."""
@@ -433,8 +441,9 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
 
     patterns, shapes = _url_patterns(key, need("article_url_pattern", (str, list)))
     pagination = merged.get("pagination", "query:p")
-    if not isinstance(pagination, str) or not re.fullmatch(r"(query|path):[a-z]+", pagination):
-        raise ConfigError("must be 'query:<name>' (?p=N) or 'path:<name>' (/p/N)", source=key, key="pagination")
+    if not isinstance(pagination, str) or not re.fullmatch(r"(query|path):[a-z]+|none", pagination):
+        raise ConfigError("must be 'query:<name>' (?p=N), 'path:<name>' (/p/N) or 'none' (not known: the first "
+                          "page of each listing only)", source=key, key="pagination")
     depth = merged.get("listing_depth", 5)
     if not isinstance(depth, int) or isinstance(depth, bool) or not 1 <= depth <= MAX_LISTING_DEPTH:
         raise ConfigError(f"must be an integer 1..{MAX_LISTING_DEPTH}, got {depth!r}", source=key,
