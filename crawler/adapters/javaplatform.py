@@ -185,7 +185,8 @@ class JavaplatformAdapter:
         if found is not None:
             return found, "url:article_url_pattern"
         # A page saved or fetched under another address: its og:url (the legacy URL on the archive pages).
-        for candidate, rule in ((meta_content(tree, "og:url"), "meta:og:url"), (canonical_url(tree, url)[0], "canonical")):
+        candidates = ((meta_content(tree, "og:url"), "meta:og:url"), (canonical_url(tree, url)[0], "canonical"))
+        for candidate, rule in candidates:
             if candidate:
                 found = self.source.article_id(candidate)
                 if found is not None:

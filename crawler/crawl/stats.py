@@ -80,7 +80,8 @@ class SourceStats:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "source": self.source, "archive": self.archive, "discovered": self.discovered, "new": self.new, "changed": self.changed,
+            "source": self.source, "archive": self.archive, "discovered": self.discovered, "new": self.new,
+            "changed": self.changed,
             "unchanged": self.unchanged, "listings": self.listings,
             "listings_not_modified": self.listings_not_modified, "feeds": self.feeds, "sitemaps": self.sitemaps,
             "entry_points": self.entry_points, "entry_points_ok": self.entry_points_ok,
