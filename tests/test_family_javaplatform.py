@@ -310,3 +310,17 @@ def test_an_archive_that_fetches_nothing_raises_no_alarm(tmp_path: Path, capsys:
     code = main([*args[:4], str(tmp_path / "b"), *origins, "--delay", "0", "--no-progress", "--quiet",
                  "--source", "dongkhoi", "--source", "phuyen"])
     assert code == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("old", "new", "field", "rule"), [
+    (b"td-post-content", b"post-text", "body", "css:#content.content-detail"),
+    (b"detail-main-title", b"main-title", "title", "css:#wrapperPostDetailMain h1"),
+    (b"group-time", b"when", "date", "css:.detail-header-groups time"),
+])
+def test_the_real_page_with_a_renamed_part_gives_the_same_snapshot_as_anchors(
+        sources: Sources, old: bytes, new: bytes, field: str, rule: str) -> None:
+    html = (REAL / "phuyen-64112.html").read_bytes().replace(old, new)
+    article = get_adapter(sources.get("phuyen")).parse_article(html, PHUYEN_URL)
+    assert isinstance(article, Article), article
+    assert article.rules["template"] == "anchors" and article.rules[field] == rule
+    assert render_snapshot(article) == (REAL / "phuyen-64112.expected.txt").read_text(encoding="utf-8")
