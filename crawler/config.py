@@ -26,7 +26,7 @@ from selectolax.lexbor import LexborHTMLParser
 from crawler.errors import ConfigError, UnknownSourceError
 from crawler.net.origins import NO_ORIGINS, Origins
 from crawler.net.politeness import MAX_DELAY
-from crawler.net.urls import host_key, valid_article_id
+from crawler.net.urls import ID_PREFIX, ID_SHAPES, host_key, valid_article_id
 
 # The built-in configuration, shipped inside the package (the repository's top-level
 # sources.yaml is a symbolic link to it).
@@ -45,17 +45,19 @@ def default_sources_path() -> Path:
     return local if local.is_file() else PACKAGED_SOURCES_FILE
 
 
-KNOWN_ADAPTERS = ("vdoc", "hue", "generic")
+KNOWN_ADAPTERS = ("vdoc", "hue", "javaplatform", "bbg", "generic")
 # Per-adapter ``options:`` and the type each must have (README "Adding a VDOC-family source").
 _ADAPTER_OPTIONS: dict[str, frozenset[str]] = {
     "vdoc": frozenset({"selectors", "drop", "sapo_prefixes"}),
     "hue": frozenset({"sapo_prefixes"}),
+    "javaplatform": frozenset(),
+    "bbg": frozenset(),
     "generic": frozenset(),
 }
 
 _SOURCE_KEYS = {
     "name", "adapter", "hosts", "base_url", "start_pages", "feeds", "sitemaps", "article_url_pattern",
-    "pagination", "listing_depth", "politeness", "options", "images",
+    "pagination", "listing_depth", "politeness", "options", "images", "archive",
 }  # fmt: skip
 _POLITENESS_KEYS = {"concurrency", "delay", "respect_robots", "timeout"}
 _KEY_RE = re.compile(r"[a-z][a-z0-9_-]{0,39}")  # used with fullmatch: "s1\n" is not a key
@@ -83,7 +85,7 @@ class SourceConfig:
     sitemaps: tuple[str, ...]
     # Regexes with a group "id", tried in order; the first that matches decides (see article_id).
     article_url_patterns: tuple[str, ...]
-    pagination: str  # "query:p" (?p=N) or "path:p" (/p/N)
+    pagination: str  # "query:p" (?p=N), "path:p" (/p/N) or "none" (not known: first pages only)
     listing_depth: int
     politeness: Politeness
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
@@ -92,6 +94,12 @@ class SourceConfig:
     origins: Origins = NO_ORIGINS
     aliases: tuple[str, ...] = ()
     images: bool = False  # archive the images of each article (crawler.crawl.images)
+    # Per pattern of ``article_url_patterns``: the shape of its ids and their prefix
+    # (crawler.net.urls.ID_SHAPES); empty: every pattern gives plain decimal ids.
+    article_id_shapes: tuple[tuple[str, str], ...] = ()
+    # A frozen archive (``archive: true``): a site that no longer publishes.  A crawl does not
+    # expect it to grow, so "fetched nothing" is no alarm for it (crawler.crawl.stats).
+    archive: bool = False
 
     def covers(self, url: str) -> bool:
         key = host_key(url)  # "" for a URL whose host cannot be told apart from another's
@@ -119,8 +127,9 @@ class SourceConfig:
         Each pattern of ``article_url_patterns`` is searched in the URL's path, or, when it
         names a query (contains ``\\?``, e.g. ``^/amp\\.aspx\\?newid=(?P<id>[0-9]+)$``), in
         ``path?query``; the first pattern that matches decides.  An id that is not a valid
-        article id (:func:`~crawler.net.urls.valid_article_id`: ASCII digits, no leading zero,
-        at most 18 of them) makes the URL no article URL at all.
+        article id of the pattern's shape (:func:`~crawler.net.urls.valid_article_id`: decimal by
+        default, ASCII digits, no leading zero, at most 18 of them; or ``hex``, lower-cased)
+        makes the URL no article URL at all.  A pattern's prefix is put before its ids.
         """
         if not self.covers(url):
             return None
@@ -129,10 +138,12 @@ class SourceConfig:
         except ValueError:
             return None
         path, query = parts.path, parts.query
-        for pattern, wants_query in _compiled(self.article_url_patterns):
+        shapes = self.article_id_shapes
+        for n, (pattern, wants_query) in enumerate(_compiled(self.article_url_patterns)):
             match = pattern.search(f"{path}?{query}" if wants_query else path)
             if match is not None:
-                return valid_article_id(match.group("id"))
+                shape, prefix = shapes[n] if n < len(shapes) else ("decimal", "")
+                return valid_article_id(match.group("id"), shape, prefix)
         return None
 
     def with_origins(self, origins: Origins) -> SourceConfig:
@@ -189,6 +200,14 @@ class Sources:
                 return source
         known = ", ".join(h for s in self.sources for h in s.hosts)
         raise UnknownSourceError(f"no configured source covers host {host!r} of {url} (known hosts: {known})")
+
+    def reachable(self) -> Sources:
+        """The sources a crawl fetches: all of them; with ``--origin``, only those one of whose hosts it
+        remaps (the others would be fetched from the real sites: a crawl pointed at a mirror leaves them
+        out, as ``crawler sources --check`` does)."""
+        if not self.origins:
+            return self
+        return Sources(tuple(s for s in self.sources if s.aliases))
 
     def only(self, keys: list[str]) -> Sources:
         """The named sources, in the order given (an unknown key is an :class:`UnknownSourceError`)."""
@@ -421,10 +440,11 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
                 raise ConfigError(f"{url!r} is not on one of the source's hosts", source=key, key=name)
         return urls
 
-    patterns = _url_patterns(key, need("article_url_pattern", (str, list)))
+    patterns, shapes = _url_patterns(key, need("article_url_pattern", (str, list)))
     pagination = merged.get("pagination", "query:p")
-    if not isinstance(pagination, str) or not re.fullmatch(r"(query|path):[a-z]+", pagination):
-        raise ConfigError("must be 'query:<name>' (?p=N) or 'path:<name>' (/p/N)", source=key, key="pagination")
+    if not isinstance(pagination, str) or not re.fullmatch(r"(query|path):[a-z]+|none", pagination):
+        raise ConfigError("must be 'query:<name>' (?p=N), 'path:<name>' (/p/N) or 'none' (not known: the first "
+                          "page of each listing only)", source=key, key="pagination")
     depth = merged.get("listing_depth", 5)
     if not isinstance(depth, int) or isinstance(depth, bool) or not 1 <= depth <= MAX_LISTING_DEPTH:
         raise ConfigError(f"must be an integer 1..{MAX_LISTING_DEPTH}, got {depth!r}", source=key,
@@ -436,6 +456,9 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
     images = merged.get("images", False)
     if not isinstance(images, bool):
         raise ConfigError(f"must be true or false, got {images!r}", source=key, key="images")
+    archive = merged.get("archive", False)
+    if not isinstance(archive, bool):
+        raise ConfigError(f"must be true or false, got {archive!r}", source=key, key="archive")
     name = merged.get("name", key)
     if not isinstance(name, str) or not name.strip() or len(name) > 200 or not name.isprintable():
         # It goes into every WARC file's warcinfo record: one printable line.
@@ -451,11 +474,13 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
         feeds=url_list("feeds"),
         sitemaps=url_list("sitemaps"),
         article_url_patterns=patterns,
+        article_id_shapes=shapes,
         pagination=pagination,
         listing_depth=depth,
         politeness=_parse_politeness(key, defaults.get("politeness"), block.get("politeness")),
         options=MappingProxyType(dict(options)),
         images=images,
+        archive=archive,
     )
 
 
@@ -518,21 +543,54 @@ def _politeness_value(name: str, value: object) -> str | None:
     return None if 0 < value <= MAX_TIMEOUT else f"must be more than 0 and at most {MAX_TIMEOUT:g} seconds"
 
 
-def _url_patterns(key: str, value: str | list[Any]) -> tuple[str, ...]:
-    """``article_url_pattern``: one regex or a non-empty list of them, each with a group ``id``."""
-    patterns = [value] if isinstance(value, str) else value
-    if not patterns or not all(isinstance(p, str) and p for p in patterns):
+def _url_patterns(key: str, value: str | list[Any]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """``article_url_pattern``: one regex or a non-empty list of them, each with a group ``id``.
+
+    An entry may be a mapping ``{pattern: REGEX, id: decimal|hex, prefix: LETTERS}`` (the shape of
+    its ids, :data:`crawler.net.urls.ID_SHAPES`).  Two patterns whose ids have different shapes must
+    have different prefixes: they are two numberings, and an all-digit hex id would otherwise be
+    read as the decimal id of another article.
+    """
+    entries = [value] if isinstance(value, str) else value
+    if not entries:
         raise ConfigError("must be a regular expression or a non-empty list of them", source=key,
                           key="article_url_pattern")
-    for n, pattern in enumerate(patterns):
+    patterns: list[str] = []
+    shapes: list[tuple[str, str]] = []
+    for n, entry in enumerate(entries):
         where = "article_url_pattern" if isinstance(value, str) else f"article_url_pattern[{n}]"
+        shape, prefix = "decimal", ""
+        if isinstance(entry, dict):
+            unknown = _names(set(entry) - {"pattern", "id", "prefix"})
+            if unknown:
+                raise ConfigError("unknown setting (known: id, pattern, prefix)", source=key,
+                                  key=f"{where}.{unknown[0]}")
+            shape, prefix, entry = entry.get("id", "decimal"), entry.get("prefix", ""), entry.get("pattern")
+            if shape not in ID_SHAPES:
+                raise ConfigError(f"must be one of {', '.join(ID_SHAPES)}, got {shape!r}", source=key,
+                                  key=f"{where}.id")
+            if prefix != "" and not (isinstance(prefix, str) and ID_PREFIX.fullmatch(prefix)):
+                raise ConfigError(f"must be 1 to 12 lower-case ASCII letters, got {prefix!r}", source=key,
+                                  key=f"{where}.prefix")
+        if not isinstance(entry, str) or not entry:
+            raise ConfigError("must be a regular expression or a non-empty list of them", source=key,
+                              key="article_url_pattern")
         try:
-            compiled = re.compile(pattern)
+            compiled = re.compile(entry)
         except re.error as err:
             raise ConfigError(f"invalid regular expression: {err}", source=key, key=where) from err
         if "id" not in compiled.groupindex:
             raise ConfigError("needs a named group (?P<id>...) for the article id", source=key, key=where)
-    return tuple(patterns)
+        patterns.append(entry)
+        shapes.append((shape, prefix))
+    by_prefix: dict[str, str] = {}
+    for n, (shape, prefix) in enumerate(shapes):
+        other = by_prefix.setdefault(prefix, shape)
+        if other != shape:
+            raise ConfigError(f"{shape} and {other} ids with the same prefix {prefix!r} could collide: give one of "
+                              f"the two numberings its own 'prefix'", source=key, key=f"article_url_pattern[{n}]")
+    plain = all(shape == ("decimal", "") for shape in shapes)
+    return tuple(patterns), () if plain else tuple(shapes)
 
 
 def _parse_politeness(key: str, *layers: object) -> Politeness:

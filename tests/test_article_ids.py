@@ -8,15 +8,20 @@ and a URL that carries one is not an article URL.
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import PurePosixPath
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crawler.archive.snapshots import SAFE_ID, snapshot_relpath
 from crawler.config import Sources, parse_sources
 from crawler.errors import ConfigError
 from crawler.models import Article, ExtractionFailure
-from crawler.net.urls import valid_article_id
+from crawler.net.urls import ID_SHAPES, MAX_ARTICLE_ID, valid_article_id
 from crawler.parse.adapters import get_adapter
+from crawler.parse.normalize import VN_TZ
 
 GOOD = {"adapter": "vdoc", "hosts": ["example.vn"], "base_url": "https://example.vn/",
         "article_url_pattern": r"-a(?P<id>\d+)\.html$"}
@@ -164,3 +169,98 @@ def _sources() -> Sources:
 
         _CACHE.append(load_sources(ROOT / "sources.yaml"))
     return _CACHE[0]
+
+
+# -- ids that are not decimal: the shape comes from the source's URL pattern --------------------------------
+
+HEX = "0123456789abcdefABCDEF"
+PLATFORM = "https://baodongnai.com.vn/kinh-te/202605/mot-bai-{}/"
+hex_ids = st.text(alphabet=HEX, min_size=7, max_size=7)
+hostile = st.one_of(
+    st.text(min_size=1, max_size=80),  # anything, non-ASCII and control characters included
+    st.text(alphabet=HEX + "/.\\%-_ \x00\n", min_size=1, max_size=40),  # near misses: separators, dots, escapes
+    st.sampled_from(["..", "../..", "0e36a0a/..", "%2e%2e", "0e36a0a\n", "٠١٢٣٤٥٦", "０ｅ３６ａ０ａ", "0e36a0a" * 5,
+                     "ⓐⓑⓒⓓⓔⓕⓐ", "0x1f2e3d4", "-0e36a0"]),
+)
+
+
+def _safe(article_id: str) -> None:
+    assert article_id.isascii() and "/" not in article_id and "\\" not in article_id and ".." not in article_id
+    assert len(article_id) <= MAX_ARTICLE_ID and SAFE_ID.fullmatch(article_id)
+    path = snapshot_relpath("s", article_id, datetime(2026, 5, 16, tzinfo=VN_TZ))
+    assert PurePosixPath(path.as_posix()).parts == ("text", "s", "2026", "05", f"{article_id}.txt")
+
+
+@given(hex_ids)
+def test_a_hex_id_is_lower_cased_once_for_all_its_spellings(value: str) -> None:
+    source = _sources().get("baodongnai")
+    found = {source.article_id(PLATFORM.format(spelling)) for spelling in (value, value.lower(), value.upper())}
+    assert found == {value.lower()}
+    _safe(value.lower())
+
+
+@given(hostile, st.sampled_from(list(ID_SHAPES)), st.sampled_from(["", "legacy", "x"]))
+def test_hostile_strings_are_no_ids_or_safe_ones(value: str, shape: str, prefix: str) -> None:
+    found = valid_article_id(value, shape, prefix)
+    if found is not None:
+        _safe(found)
+        assert found.removeprefix(f"{prefix}-" if prefix else "") == (value.lower() if shape == "hex" else value)
+    for source in (_sources().get("baodongnai"), _sources().get("phuyen")):
+        for url in (PLATFORM.format(value), f"https://baophuyen.vn/95/{value}/x/", f"https://baophuyen.vn/95/1/{value}/"):
+            article_id = source.article_id(url) if source.covers(url) else None
+            if article_id is not None:
+                _safe(article_id)
+
+
+@pytest.mark.parametrize("prefix", ["", "Legacy", "a-b", "lég", "x" * 13, "1"])
+def test_prefixes_are_few_lower_case_letters(prefix: str) -> None:
+    assert valid_article_id("123", "decimal", prefix) == ("123" if prefix == "" else None)
+
+
+def test_hex_and_decimal_numberings_never_collide_in_one_source() -> None:
+    phuyen = _sources().get("phuyen")
+    legacy = phuyen.article_id("https://baophuyen.vn/95/1234567/x/")
+    platform = phuyen.article_id("https://phuyen.baodaklak.vn/suc-khoe/202503/x-1234567/")
+    assert (legacy, platform) == ("legacy-1234567", "1234567")  # an all-digit hex id is not a legacy id
+    # The same legacy URL on either host is the same article.
+    assert phuyen.article_id("https://phuyen.baodaklak.vn/95/64112/dung-mang/") == "legacy-64112"
+    base = GOOD | {"article_url_pattern": [{"pattern": r"-(?P<id>[0-9a-f]{7})/$", "id": "hex"},
+                                           r"^/[0-9]+/(?P<id>[0-9]+)/"]}
+    with pytest.raises(ConfigError, match="could collide") as info:
+        parse_sources({"sources": {"s": base}})
+    assert info.value.key == "article_url_pattern[1]"
+    fixed = base | {"article_url_pattern": [base["article_url_pattern"][0],
+                                            {"pattern": r"^/[0-9]+/(?P<id>[0-9]+)/", "prefix": "old"}]}
+    source = parse_sources({"sources": {"s": fixed}}).get("s")
+    assert source.article_id("https://example.vn/x-1234567/") == "1234567"
+    assert source.article_id("https://example.vn/9/1234567/") == "old-1234567"
+
+
+@pytest.mark.parametrize(("entry", "key"), [
+    ({"pattern": r"-(?P<id>\w+)$", "id": "base64"}, "article_url_pattern[0].id"),
+    ({"pattern": r"-(?P<id>\w+)$", "prefix": "Old"}, "article_url_pattern[0].prefix"),
+    ({"pattern": r"-(?P<id>\w+)$", "prefix": 3}, "article_url_pattern[0].prefix"),
+    ({"pattern": r"-(?P<id>\w+)$", "shape": "hex"}, "article_url_pattern[0].shape"),
+    ({"id": "hex"}, "article_url_pattern"),
+    ({"pattern": r"-(\w+)$", "id": "hex"}, "article_url_pattern[0]"),
+])
+def test_bad_pattern_entries_name_the_entry(entry: dict[str, object], key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_sources({"sources": {"s": GOOD | {"article_url_pattern": [entry]}}})
+    assert info.value.key == key and info.value.source == "s"
+
+
+def test_listings_of_hex_ids_keep_numberings_and_hosts_apart() -> None:
+    html = """<a href="/kinh-te/202605/a-0E36A0A/">upper</a><a href="/xa-hoi/202605/b-0e36a0a/?v=1.1">same id</a>
+    <a href="https://baokhanhhoa.vn/kinh-te/202605/c-1111111/">another tenant</a>
+    <a href="/kinh-te/202605/d-12345678/">8</a>
+    <a href="/file/e7837c02876411cd0187645a2551379f/upload/xdata/202603/x.pdf">file</a><a href="/95/64112/x/">legacy</a>
+    <a href="/kinh-te/202605/e-2222222/">f</a>"""
+    listing = get_adapter(_sources().get("baodongnai")).parse_listing(html, "https://baodongnai.com.vn/")
+    assert listing.article_urls == ("https://baodongnai.com.vn/kinh-te/202605/a-0E36A0A/",
+                                    "https://baodongnai.com.vn/kinh-te/202605/e-2222222/")
+    assert listing.next_url is None  # pagination: none
+    phuyen = get_adapter(_sources().get("phuyen")).parse_listing(
+        html.replace("baokhanhhoa.vn", "baophuyen.vn"), "https://phuyen.baodaklak.vn/")
+    assert [_sources().get("phuyen").article_id(u) for u in phuyen.article_urls] == [
+        "0e36a0a", "1111111", "legacy-64112", "2222222"]

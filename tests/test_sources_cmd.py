@@ -72,7 +72,8 @@ def test_check_refuses_an_invalid_file(tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_check_a_valid_file_without_fetching(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "--check", "--sources", str(ROOT / "sources.yaml"))
-    assert code == 0 and "3 source(s) valid" in err and "answered" not in err
+    count = len(load_sources(ROOT / "sources.yaml"))
+    assert code == 0 and f"{count} source(s) valid" in err and "answered" not in err
     assert run(capsys, "--fetch")[0] == 2
 
 
@@ -84,7 +85,9 @@ def test_check_fetches_the_start_pages_from_the_mirror(tmp_path: Path, capsys: p
         checks = [c for s in data["sources"] for c in s["checks"]]
         pages = sum(len(s["start_pages"]) + len(s["feeds"]) for s in data["sources"])
         assert len(checks) == pages and all(c["ok"] for c in checks) and data["ok"] is True
-        assert f"{pages} of {pages} start pages and feeds answered" in err
+        # The sources the mirror does not serve are not fetched (their hosts have no --origin).
+        served = sum(len(s["start_pages"]) + len(s["feeds"]) for s in data["sources"] if s["key"] in m.sources)
+        assert f"{served} of {served} start pages and feeds answered" in err
         # A start page the site does not have: exit 2, naming it.
         path = write_sources(tmp_path, {"sources.baocantho.start_pages": ["/", "/khong-co-muc-nay/"]})
         code, _, err = run(capsys, "--check", "--delay", "0", "--sources", str(path), *origin_args(m))

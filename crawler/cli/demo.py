@@ -29,7 +29,7 @@ def run_demo(*, archive: Path, sources_path: Path | None, articles: int, seed: i
     with Mirror(articles=articles, seed=seed) as mirror:
         # Walk listings deep enough to reach every article the mirror has (20 per listing page).
         depth = max(5, articles // 20 + 2)
-        sources = load_sources(sources_path).with_origins(mirror.origins)
+        sources = load_sources(sources_path).with_origins(mirror.origins).reachable()  # the mirror's sources
         sources = Sources(tuple(replace(s, listing_depth=max(s.listing_depth, depth)) for s in sources))
         print(f"mirror: {articles} generated articles per source (+ seeds) on "
               + ", ".join(f"{host} -> {url}" for host, url in mirror.origins.items()))

@@ -69,12 +69,12 @@ class Crawl:
 
     def __init__(self, sources: Sources, archive: Archive, fetcher: Fetcher, options: CrawlOptions | None = None,
                  *, listener: Listener | None = None) -> None:
-        self.sources = sources
+        self.sources = sources.reachable()  # with --origin: not the real sites of the other sources
         self.archive = archive
         self.fetcher = fetcher
         self.options = options or CrawlOptions()
         self.listener: Listener = listener or (lambda kind, source, url: None)
-        self.stats = {s.key: SourceStats(s.key) for s in sources}
+        self.stats = {s.key: SourceStats(s.key, archive=s.archive) for s in self.sources}
         self._discovery_scopes: list[trio.CancelScope] = []
         self._run_scope = trio.CancelScope()
         self.stopping = False

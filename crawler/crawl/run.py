@@ -10,7 +10,7 @@ Exit codes (also in README.md):
   complete snapshot (the sign of a site redesign);
 - 4: a source fetched nothing: none of its start pages, feeds or sitemaps, or none of the
   articles it tried (the site is down, moved, or blocks us; DNS; no network); the message
-  names the source and the reason;
+  names the source and the reason; never for a frozen archive (``archive: true``);
 - 130: stopped by SIGINT/SIGTERM; state is saved and the next run continues.
 
 When several apply, the first in this order wins: 1, 130, 3, 4.
@@ -198,7 +198,9 @@ def run_crawl(archive: Archive, sources: Sources, options: CrawlOptions, setting
     elapsed = time.monotonic() - clock
     own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     result.collapsed = [s.source for s in result.stats.values() if s.collapsed]
-    result.unreachable = {s.source: why for s in result.stats.values() if (why := s.unreachable) is not None}
+    # A frozen archive (``archive: true``) is not expected to answer with anything new: no alarm for it.
+    result.unreachable = {s.source: why for s in result.stats.values()
+                          if not s.archive and (why := s.unreachable) is not None}
     result.code = (EXIT_FAILED if result.error else EXIT_INTERRUPTED if result.interrupted
                    else EXIT_COLLAPSED if result.collapsed else EXIT_UNREACHABLE if result.unreachable else EXIT_OK)
     record = {

@@ -14,6 +14,7 @@ Listener = Callable[[EventKind, str, str], None]  # (kind, source, url)
 @dataclass(slots=True)
 class SourceStats:
     source: str
+    archive: bool = False  # a frozen archive (sources.yaml ``archive: true``): fetching nothing is no alarm
     discovered: int = 0  # articles queued this run
     new: int = 0  # first snapshot of an article
     changed: int = 0  # --refresh: a new snapshot version
@@ -79,7 +80,8 @@ class SourceStats:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "source": self.source, "discovered": self.discovered, "new": self.new, "changed": self.changed,
+            "source": self.source, "archive": self.archive, "discovered": self.discovered, "new": self.new,
+            "changed": self.changed,
             "unchanged": self.unchanged, "listings": self.listings,
             "listings_not_modified": self.listings_not_modified, "feeds": self.feeds, "sitemaps": self.sitemaps,
             "entry_points": self.entry_points, "entry_points_ok": self.entry_points_ok,

@@ -169,21 +169,47 @@ def url_path(url: str) -> str:
         return ""
 
 
-# An article id: ASCII digits only, no leading zero, at most 18 digits (fits a signed 64-bit
-# integer).  ``str.isdigit()`` and ``\d`` also accept Arabic-Indic, fullwidth and superscript
-# digits, which would make file names and catalog keys that no later run can settle.
-_ARTICLE_ID = re.compile(r"[1-9][0-9]{0,17}")
+# Article ids.  A source's URL pattern says which *shape* its ids have (sources.yaml
+# ``article_url_pattern: [{pattern: ..., id: hex, prefix: ...}]``); each shape is a fixed ASCII
+# alphabet with a bounded length, so every id is a safe file name (``text/<source>/…/<id>.txt``)
+# and one article has one id:
+#
+# - ``decimal``: ``[1-9][0-9]{0,17}``, no leading zero (fits a signed 64-bit integer).  ``\d`` and
+#   ``str.isdigit()`` also accept Arabic-Indic, fullwidth and superscript digits, which would make
+#   file names and catalog keys that no later run can settle.
+# - ``hex``: ``[0-9a-f]{1,32}``, lower-cased (``…-0E36A0A/`` and ``…-0e36a0a/`` are one article);
+#   leading zeros are kept (the Java platform's ids are seven digits wide: ``0e36a0a``).
+#
+# A *prefix* (``[a-z]{1,12}``, joined with ``-``) keeps two numberings of one source apart: Phú Yên's
+# legacy decimal ids and its platform's hex ids are different counters, and a hex id may be all
+# digits (``1234567``), so ``legacy-64112`` and ``1234567`` can never name the same article.  An id
+# without a prefix never contains ``-``, hence no prefixed id equals an unprefixed one.
+ID_SHAPES: dict[str, re.Pattern[str]] = {
+    "decimal": re.compile(r"[1-9][0-9]{0,17}"),
+    "hex": re.compile(r"[0-9a-f]{1,32}"),
+}
+ID_PREFIX = re.compile(r"[a-z]{1,12}")
+MAX_ARTICLE_ID = 12 + 1 + 32  # the longest prefix, "-", the longest shape
 
 
-def valid_article_id(value: str | None) -> str | None:
-    """``value`` when it is a valid article id (``[1-9][0-9]{0,17}``, ASCII), else None.
+def valid_article_id(value: str | None, shape: str = "decimal", prefix: str = "") -> str | None:
+    """The canonical article id of ``value`` in ``shape`` (with ``prefix``), or None when it is none.
 
     The one check every article id goes through, whether it comes from a URL pattern
     or from the page (``#txtnewsid``, ``meta article:id``, a trailing number).
 
     >>> valid_article_id("165689"), valid_article_id("٥٠٠١"), valid_article_id("0123")
     ('165689', None, None)
+    >>> valid_article_id("0E36A0A", "hex"), valid_article_id("64112", "decimal", "legacy")
+    ('0e36a0a', 'legacy-64112')
     """
-    if value is None or not value.isascii():
+    if value is None or not value.isascii() or len(value) > 32:
         return None
-    return value if _ARTICLE_ID.fullmatch(value) else None
+    if shape == "hex":
+        value = value.lower()
+    pattern = ID_SHAPES.get(shape)
+    if pattern is None or not pattern.fullmatch(value):
+        return None
+    if prefix:
+        return f"{prefix}-{value}" if ID_PREFIX.fullmatch(prefix) else None
+    return value

@@ -5,7 +5,9 @@ Where it sits: a reader of a finished archive (:func:`crawler.archive.reading.re
 catalog row (``snapshots``), its metadata (the JSON in ``snapshots.meta``, or the ``.json`` file of
 an archive written before schema 2) and the text of its snapshot file.  Rows stream in batches of
 :data:`BATCH` (memory stays flat however large the archive), in a stable order: source, published,
-article id (numerically), version, so two exports of the same archive are identical byte for byte.
+article id (by length, then by text: numerically for decimal ids and for the fixed-width hex ids of the
+Java platform; ids are strings, never converted to numbers), version, so two exports of the same
+archive are identical byte for byte.
 
 The columns (:data:`COLUMNS`, documented in README.md "Exporting") are the fields of ``crawler
 replay --jsonl`` plus what only the archive knows (``fetched_at``, ``text_path``, ``sha256``, ...).

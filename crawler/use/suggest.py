@@ -62,7 +62,8 @@ def suggest(url: str, html: bytes) -> Suggestion:
     family = recognise(html)
     tree = LexborHTMLParser(html)
     base = base_href(tree, url)
-    title = (tree.css_first("title").text(deep=True) if tree.css_first("title") else "") or host
+    title_node = tree.css_first("title")
+    title = (title_node.text(deep=True) if title_node is not None else "") or host
     key = source_key(host)
     block: dict[str, object] = {
         "name": " ".join(title.split())[:120],

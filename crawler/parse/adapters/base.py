@@ -208,7 +208,7 @@ def parse_listing_links(source: SourceConfig, html: bytes | str, url: str) -> Li
         if article_id is not None and article_id not in ids:
             ids.add(article_id)
             articles.append(href)
-    next_url = next_page_url(source, url) if articles else None
+    next_url = next_page_url(source, url) if articles and source.pagination != "none" else None
     return ListingPage(article_urls=tuple(articles), next_url=next_url)
 
 

@@ -13,12 +13,15 @@ from collections.abc import Callable
 
 from crawler.config import SourceConfig
 from crawler.parse.adapters.base import Adapter
+from crawler.parse.adapters.bbg import BbgAdapter
 from crawler.parse.adapters.generic import GenericAdapter
 from crawler.parse.adapters.hue import HueAdapter
+from crawler.parse.adapters.javaplatform import JavaplatformAdapter
 from crawler.parse.adapters.vdoc import VdocAdapter
 
 ADAPTERS: dict[str, Callable[[SourceConfig], Adapter]] = {
-    "vdoc": VdocAdapter, "hue": HueAdapter, "generic": GenericAdapter,
+    "vdoc": VdocAdapter, "hue": HueAdapter, "javaplatform": JavaplatformAdapter, "bbg": BbgAdapter,
+    "generic": GenericAdapter,
 }
 
 
