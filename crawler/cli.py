@@ -346,7 +346,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     import json
 
     from crawler.adapters import get_adapter
-    from crawler.extraction import parse_response
+    from crawler.extraction import parse_listing_response, parse_response
     from crawler.fetcher import FetchPolicy
     from crawler.htmlguard import complexity_problem
     from crawler.models import ExtractionFailure
@@ -369,7 +369,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
         if problem is not None:
             print(f"crawler: {args.file}: {problem}", file=sys.stderr)
             return EXIT_FAILED
-        listing = adapter.parse_listing(data, args.url)
+        listing = parse_listing_response(adapter, data, None, args.url)
         if not listing.article_urls:
             print(f"crawler: {args.file} lists no article of {source.key} (no link matches "
                   f"{source.article_url_pattern} on {', '.join(source.hosts)})", file=sys.stderr)
