@@ -25,7 +25,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from crawler.errors import ConfigError, UnknownSourceError
 from crawler.origins import NO_ORIGINS, Origins
-from crawler.urls import host_key, valid_article_id
+from crawler.urls import absolute, host_key, valid_article_id
 
 # The built-in configuration, shipped inside the package (the repository's top-level
 # sources.yaml is a symbolic link to it).
@@ -418,7 +418,8 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
                 raise ConfigError(f"{url!r} is not an http(s) URL ({problem})", source=key, key=name)
             if host_key(url) not in hosts:
                 raise ConfigError(f"{url!r} is not on one of the source's hosts", source=key, key=name)
-        return urls
+        # The canonical form links get (non-ASCII and '|' percent-encoded...): one URL, one form.
+        return tuple(absolute(url, url) or url for url in urls)
 
     patterns = _url_patterns(key, need("article_url_pattern", (str, list)))
     pagination = merged.get("pagination", "query:p")

@@ -39,6 +39,7 @@ from crawler.connect import CheckedBackend, CheckedTransport, Resolver
 from crawler.errors import PermanentFetchError, TransientFetchError
 from crawler.models import FetchResult
 from crawler.origins import NO_ORIGINS, Origins, host_header
+from crawler.urls import absolute, has_credentials
 
 __all__ = ["DEFAULT_POLICY", "FetchPolicy", "Fetcher", "RedirectError"]
 
@@ -543,17 +544,20 @@ class Fetcher:
             if result.status not in REDIRECT_STATUSES or not location:
                 return hops
             try:
-                # A mirror's Location may name its own address: the real URL is what we follow.
-                target = self.origins.real(urldefrag(urljoin(current, location.strip())).url)
-                parts = urlsplit(target)
+                raw = urldefrag(urljoin(current, location.strip())).url
+                parts = urlsplit(raw)
             except ValueError:
                 raise RedirectError(f"unusable redirect Location {location!r}", url=url, hops=tuple(hops)) from None
             if parts.scheme not in ("http", "https"):
-                raise RedirectError(f"redirect to a non-http URL {target!r}", url=url, hops=tuple(hops))
-            if "@" in parts.netloc:
-                # "http://covered.host@127.0.0.1/" reads as the covered host to a person; httpx2 would
-                # also turn the user part into an Authorization header the server chose.
-                raise RedirectError(f"redirect to a URL with credentials {target!r}", url=url, hops=tuple(hops))
+                raise RedirectError(f"redirect to a non-http URL {raw!r}", url=url, hops=tuple(hops))
+            if has_credentials(raw):  # the rule links follow too (crawler.urls.absolute)
+                raise RedirectError(f"redirect to a URL with credentials {raw!r}", url=url, hops=tuple(hops))
+            # The canonical form links get (spaces, controls, non-ASCII percent-encoded); a mirror's
+            # Location may name its own address: the real URL is what we follow.
+            canonical = absolute(current, location)
+            if canonical is None:
+                raise RedirectError(f"redirect to {raw!r} not allowed (not a usable URL)", url=url, hops=tuple(hops))
+            target = self.origins.real(canonical)
             if target in seen:
                 raise RedirectError(f"redirect loop at {target}", url=url, hops=tuple(hops))
             if len(hops) > max_redirects:
