@@ -39,7 +39,7 @@ from crawler.connect import CheckedBackend, CheckedTransport, Resolver
 from crawler.errors import PermanentFetchError, TransientFetchError
 from crawler.models import FetchResult
 from crawler.origins import NO_ORIGINS, Origins, host_header
-from crawler.urls import absolute, has_credentials
+from crawler.urls import absolute, has_credentials, host_key
 
 __all__ = ["DEFAULT_POLICY", "FetchPolicy", "Fetcher", "RedirectError"]
 
@@ -409,9 +409,26 @@ class Fetcher:
             ) from exc
         return result
 
+    def refusal(self, url: str) -> str | None:
+        """Why ``url`` is never requested by this fetcher, or None.
+
+        With ``--origin`` (a mirror) only hosts an origin serves, and the origins themselves, are
+        connected to: any other host (an image sub-domain, a redirect or a link elsewhere) is
+        neither resolved nor requested.
+        """
+        if not self.origins:
+            return None
+        key = host_key(url)
+        if key and (key in self.origins.wire or key in self.origins.back):
+            return None
+        return f"host {key or url!r} is served by no --origin: not resolved or requested (mirror run)"
+
     async def _fetch_once(
         self, url: str, headers: Mapping[str, str] | None, on_send: Callable[[], None] | None = None
     ) -> FetchResult:
+        refused = self.refusal(url)
+        if refused is not None:
+            raise PermanentFetchError(refused, url=url)
         try:
             wire = self.origins.connect_url(url)
             # --origin: connect elsewhere and ask for the real host's page (its client sends that Host).

@@ -149,6 +149,9 @@ class Fetching:
         ``stopping``: asked once the host's turn has come; True means the run is stopping and no
         new request should start (the URL stays in the frontier).
         """
+        refused = self.fetcher.refusal(url)  # before robots.txt: that would be a request to the host too
+        if refused is not None:
+            return Fetched(None, refused, permanent=True)
         robots = await self.robots_for(source, url)
         if robots.unreachable is not None:  # the URL stays pending: the next run asks robots.txt again
             return Fetched(None, robots.unreachable, deferred=True)
