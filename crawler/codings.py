@@ -11,7 +11,8 @@ import zlib
 
 import brotli
 
-__all__ = ["MAX_BODY_BYTES", "MAX_DECODED_BYTES", "ContentDecodingError", "TooLargeError", "dechunk", "decode_content"]
+__all__ = ["MAX_BODY_BYTES", "MAX_DECODED_BYTES", "ContentDecodingError", "TooLargeError", "dechunk", "decode_content",
+           "decode_prefix"]
 
 # Decoded bodies larger than this are refused, live or replayed (a gzip bomb guard).
 MAX_DECODED_BYTES = 100 * 1024 * 1024
@@ -153,3 +154,59 @@ def decode_content(body: bytes, content_encoding: str | None, *, limit: int | No
         raise TooLargeError(f"decoded body exceeds {limit} bytes")
     return data
 
+
+
+def decode_prefix(body: bytes, content_encoding: str | None, size: int) -> bytes:
+    """The first ``size`` bytes of the decoded content (all of it when shorter), decoding no more than that.
+
+    For bodies whose start is enough (robots.txt: RFC 9309 asks for at least 500 KiB): a gzip
+    bomb costs ``size`` bytes of output, and a stream cut short gives the part that arrived.
+    Raises :class:`ContentDecodingError` for an unknown coding or a damaged stream.
+    """
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
+    data = body
+    for coding in reversed([c for c in codings if c and c != "identity"]):
+        if not data:
+            break
+        if coding == "br":
+            data = _unbrotli_prefix(data, size)
+        elif coding in ("gzip", "x-gzip", "deflate"):
+            try:
+                data = _inflate_prefix(data, 16 + zlib.MAX_WBITS if coding != "deflate" else 32 + zlib.MAX_WBITS, size)
+            except zlib.error:
+                if coding != "deflate":
+                    raise ContentDecodingError(f"undecodable {coding} body") from None
+                try:
+                    data = _inflate_prefix(data, -zlib.MAX_WBITS, size)
+                except zlib.error:
+                    raise ContentDecodingError("undecodable deflate body") from None
+        else:
+            raise ContentDecodingError(f"unsupported content encoding {coding!r}")
+    return data[:size]
+
+
+def _inflate_prefix(data: bytes, wbits: int, size: int) -> bytes:
+    out = bytearray()
+    pending = data
+    while pending and len(out) < size:
+        decomp = zlib.decompressobj(wbits)
+        out += decomp.decompress(pending, size - len(out))
+        if not decomp.eof:
+            break  # the output is full, or the stream was cut short: what we have is the prefix
+        pending = decomp.unused_data if decomp.unused_data[:2] == b"\x1f\x8b" else b""
+    return bytes(out)
+
+
+def _unbrotli_prefix(data: bytes, size: int) -> bytes:
+    decomp = brotli.Decompressor()
+    out = bytearray()
+    try:
+        out += decomp.process(data, output_buffer_limit=size)
+        while len(out) < size and not decomp.is_finished() and not decomp.can_accept_more_data():
+            more = decomp.process(b"", output_buffer_limit=size - len(out))
+            if not more:
+                break
+            out += more
+    except brotli.error as exc:
+        raise ContentDecodingError(f"undecodable br body: {exc}") from None
+    return bytes(out)

@@ -26,7 +26,7 @@ from selectolax.lexbor import LexborHTMLParser
 from crawler.errors import ConfigError, UnknownSourceError
 from crawler.net.origins import NO_ORIGINS, Origins
 from crawler.net.politeness import MAX_DELAY
-from crawler.net.urls import ID_PREFIX, ID_SHAPES, host_key, valid_article_id
+from crawler.net.urls import ID_PREFIX, ID_SHAPES, absolute, host_key, valid_article_id
 
 # The built-in configuration, shipped inside the package (the repository's top-level
 # sources.yaml is a symbolic link to it).
@@ -357,7 +357,26 @@ def host_problem(host: str) -> str | None:
     port = match.group("port")
     if port is not None and not 1 <= int(port) <= 65535:
         return f"port {port} is not in 1..65535"
-    return None
+    return _identity_problem(host)
+
+
+def _identity_problem(host: str) -> str | None:
+    """Why a well-formed ``host`` still names no host the crawler can tell apart (an empty host key)."""
+    name = host.lower()
+    if name.startswith("["):
+        address = ipaddress.IPv6Address(name[1:].partition("]")[0])
+        if address.ipv4_mapped is not None:
+            return f"an IPv4-mapped IPv6 address: write the IPv4 address {address.ipv4_mapped} instead"
+        return None
+    name = name.partition(":")[0]
+    if host_key(host):
+        return None
+    labels = name.removesuffix(".").split(".")
+    if all(re.fullmatch(r"[0-9]+|0x[0-9a-f]*", label) for label in labels):
+        return "a numeric host that is no dotted-quad IPv4 address (resolvers read it as one): write it as a.b.c.d"
+    if re.fullmatch(r"[0-9]+|0x[0-9a-f]*", labels[-1]):
+        return "a name whose last label is a number (resolvers read it as an IPv4 address)"
+    return "not a host the crawler can identify (see crawler.net.urls.host_key)"
 
 
 def http_url_problem(url: str) -> str | None:
@@ -416,6 +435,9 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
         if problem is not None:
             raise ConfigError(f"{host!r}: {problem}", source=key, key="hosts")
     hosts = tuple(host_key(h) for h in hosts_raw)
+    if "" in hosts:  # host_problem refuses what has no key; this keeps "no empty host key" true regardless
+        raise ConfigError(f"{hosts_raw[hosts.index('')]!r}: not a host the crawler can identify", source=key,
+                          key="hosts")
     base_url = need("base_url", str)
     problem = http_url_problem(base_url)
     if problem is not None:
@@ -438,7 +460,8 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
                 raise ConfigError(f"{url!r} is not an http(s) URL ({problem})", source=key, key=name)
             if host_key(url) not in hosts:
                 raise ConfigError(f"{url!r} is not on one of the source's hosts", source=key, key=name)
-        return urls
+        # The canonical form links get (non-ASCII and '|' percent-encoded...): one URL, one form.
+        return tuple(absolute(url, url) or url for url in urls)
 
     patterns, shapes = _url_patterns(key, need("article_url_pattern", (str, list)))
     pagination = merged.get("pagination", "query:p")

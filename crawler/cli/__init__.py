@@ -349,7 +349,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     from crawler.models import ExtractionFailure
     from crawler.net.fetcher import FetchPolicy
     from crawler.parse.adapters import get_adapter
-    from crawler.parse.extraction import parse_response
+    from crawler.parse.extraction import parse_listing_response, parse_response
     from crawler.parse.htmlguard import complexity_problem
     from crawler.parse.normalize import render_snapshot
 
@@ -370,7 +370,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
         if problem is not None:
             print(f"crawler: {args.file}: {problem}", file=sys.stderr)
             return EXIT_FAILED
-        listing = adapter.parse_listing(data, args.url)
+        listing = parse_listing_response(adapter, data, None, args.url)
         if not listing.article_urls:
             print(f"crawler: {args.file} lists no article of {source.key} (no link matches "
                   f"{source.article_url_pattern} on {', '.join(source.hosts)})", file=sys.stderr)

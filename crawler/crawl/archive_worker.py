@@ -40,7 +40,7 @@ from crawler.crawl.archive_jobs import ArchiveJob, ArchiveReply
 from crawler.discovery import XMLFormatError, parse_feed, parse_sitemap
 from crawler.errors import ArchiveError, StorageError
 from crawler.models import ExtractionFailure, FetchResult, WarcLocation
-from crawler.parse.extraction import Extraction, parse_response
+from crawler.parse.extraction import Extraction, parse_listing_response, parse_response
 from crawler.parse.htmlguard import complexity_problem
 from crawler.parse.normalize import render_snapshot
 
@@ -164,7 +164,7 @@ class ArchiveWorker:
             if problem is not None:
                 return ArchiveReply(locations, digest=digest, revisit=revisit, problem=problem)
             return ArchiveReply(locations, digest=digest, revisit=revisit,
-                                listing=adapter.parse_listing(content, url))
+                                listing=parse_listing_response(adapter, content, content_type, url))
         parsed = parse_response(adapter, content, content_type, url)
         if isinstance(parsed, ExtractionFailure):
             return ArchiveReply(locations, digest=digest, extraction=parsed)

@@ -9,18 +9,20 @@ chain and robots.txt itself are handed to ``record`` so that they are archived t
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import trio
 
-from crawler.codings import ContentDecodingError, decode_content
+from crawler.codings import ContentDecodingError, decode_prefix
 from crawler.config import SourceConfig
 from crawler.errors import FetchError, PermanentFetchError
 from crawler.models import FetchResult
 from crawler.net.fetcher import Fetcher, RedirectError
 from crawler.net.politeness import MAX_DELAY, MAX_WAIT, HostDeferred, HostGate
-from crawler.net.robots import ROBOTS_MAX_BYTES, Robots, agent_token
+from crawler.net.robots import ROBOTS_MAX_BYTES, ROBOTS_MAX_REDIRECTS, Robots, agent_token
 from crawler.net.urls import host_key, origin
 
 
@@ -34,6 +36,9 @@ class Fetched:
     deferred: bool = False  # the host was given up for this run (the URL was not asked for)
     disallowed: bool = False
 
+
+# robots.txt gets this long, retries included, before the host counts as unreachable for the run.
+ROBOTS_DEADLINE = 30.0
 
 Recorder = Callable[[SourceConfig, list[FetchResult]], Awaitable[object]]
 
@@ -61,6 +66,7 @@ class Fetching:
         self._robots: dict[str, Robots] = {}
         self._robots_lock: dict[str, trio.Lock] = {}
         self._limiter = trio.CapacityLimiter(max(1, global_concurrency))
+        self.robots_deadline = ROBOTS_DEADLINE
 
     def gate(self, source: SourceConfig, url: str) -> HostGate:
         host = host_key(url)
@@ -89,21 +95,52 @@ class Fetching:
         return self._robots[host]
 
     async def _fetch_robots(self, source: SourceConfig, url: str) -> Robots:
-        fetched = await self._get(source, url, None, stopping=None)
+        """The host's rules per RFC 9309; unreachable (5xx, 429, no answer within ``robots_deadline``,
+        an undecodable body, a redirect chain not followed) means none of the host this run."""
+        fetched: Fetched | None = None
+        with trio.move_on_after(self.robots_deadline):
+            fetched = await self._get(source, url, None, stopping=None, max_redirects=ROBOTS_MAX_REDIRECTS,
+                                      allow=lambda target: self._robots_redirect_allowed(source, target))
+        if fetched is None:
+            return self._unreachable(source, url, f"no answer within {self.robots_deadline:g} s")
         if fetched.results is not None:
             await self.record(source, fetched.results)
         if fetched.results is None:
-            # Unreachable robots.txt: Google treats 5xx as "disallow all" for a while; we crawl on,
-            # carefully, since the gate still spaces requests.
-            return self._allow_all
+            return self._unreachable(source, url, fetched.why)
         final = fetched.results[-1]
+        if 400 <= final.status < 500 or final.status == 204:
+            return self._allow_all  # "unavailable": no rules (RFC 9309 2.3.1.3)
         if final.status != 200:
-            return self._allow_all
+            return self._unreachable(source, url, f"HTTP {final.status}")
         try:
-            text = decode_content(final.body, final.content_encoding, limit=4 * ROBOTS_MAX_BYTES)
-        except ContentDecodingError:
-            return self._allow_all
-        return Robots.parse(text.decode("utf-8", "replace"), self.agent)
+            text = decode_prefix(final.body, final.content_encoding, ROBOTS_MAX_BYTES + 1)
+        except ContentDecodingError as err:
+            return self._unreachable(source, url, str(err))
+        return Robots.parse_prefix(text, self.agent)
+
+    def _unreachable(self, source: SourceConfig, url: str, why: str) -> Robots:
+        reason = f"robots.txt unreachable ({why.removeprefix(url + ': ')}): nothing fetched from the host this run"
+        gate = self.gate(source, url)
+        if gate.policy.deferred is None:
+            gate.policy.deferred = reason
+        return Robots.unreachable_because(gate.policy.deferred, self.agent)
+
+    def _robots_redirect_allowed(self, source: SourceConfig, url: str) -> bool:
+        """RFC 9309 follows robots.txt redirects across hosts; not to an address or unmapped host, though.
+
+        An IP literal only ever comes from configuration (a redirect to one could reach an
+        internal service), and with ``--origin`` a host no origin serves is never requested.
+        """
+        if source.covers(url):
+            return True
+        if self.fetcher.origins:
+            return False
+        host = urlsplit(url).hostname or ""
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            return bool(host_key(url))
+        return False
 
     async def fetch(self, source: SourceConfig, url: str, headers: dict[str, str] | None = None, *,
                     stopping: Callable[[], bool] | None = None) -> Fetched:
@@ -112,13 +149,19 @@ class Fetching:
         ``stopping``: asked once the host's turn has come; True means the run is stopping and no
         new request should start (the URL stays in the frontier).
         """
+        refused = self.fetcher.refusal(url)  # before robots.txt: that would be a request to the host too
+        if refused is not None:
+            return Fetched(None, refused, permanent=True)
         robots = await self.robots_for(source, url)
+        if robots.unreachable is not None:  # the URL stays pending: the next run asks robots.txt again
+            return Fetched(None, robots.unreachable, deferred=True)
         if not robots.allowed(url):
             return Fetched(None, "disallowed by robots.txt", permanent=True, disallowed=True)
         return await self._get(source, url, headers, stopping=stopping)
 
     async def _get(self, source: SourceConfig, url: str, headers: dict[str, str] | None, *,
-                   stopping: Callable[[], bool] | None) -> Fetched:
+                   stopping: Callable[[], bool] | None, max_redirects: int = 10,
+                   allow: Callable[[str], bool] | None = None) -> Fetched:
         gate = self.gate(source, url)
         try:
             async with self._limiter, gate:
@@ -127,7 +170,7 @@ class Fetching:
                 started = trio.current_time()
                 try:
                     results = await self.fetcher.fetch_following(
-                        url, headers, allow=source.covers, on_send=gate.send_hook,
+                        url, headers, allow=allow or source.covers, on_send=gate.send_hook, max_redirects=max_redirects,
                         give_up=lambda: gate.deferred is not None)
                 except FetchError as err:
                     now = trio.current_time()

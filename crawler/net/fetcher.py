@@ -39,6 +39,7 @@ from crawler.errors import PermanentFetchError, TransientFetchError
 from crawler.models import FetchResult
 from crawler.net.connect import CheckedBackend, CheckedTransport, Resolver
 from crawler.net.origins import NO_ORIGINS, Origins, host_header
+from crawler.net.urls import absolute, has_credentials, host_key
 
 __all__ = ["DEFAULT_POLICY", "FetchPolicy", "Fetcher", "RedirectError"]
 
@@ -408,9 +409,26 @@ class Fetcher:
             ) from exc
         return result
 
+    def refusal(self, url: str) -> str | None:
+        """Why ``url`` is never requested by this fetcher, or None.
+
+        With ``--origin`` (a mirror) only hosts an origin serves, and the origins themselves, are
+        connected to: any other host (an image sub-domain, a redirect or a link elsewhere) is
+        neither resolved nor requested.
+        """
+        if not self.origins:
+            return None
+        key = host_key(url)
+        if key and (key in self.origins.wire or key in self.origins.back):
+            return None
+        return f"host {key or url!r} is served by no --origin: not resolved or requested (mirror run)"
+
     async def _fetch_once(
         self, url: str, headers: Mapping[str, str] | None, on_send: Callable[[], None] | None = None
     ) -> FetchResult:
+        refused = self.refusal(url)
+        if refused is not None:
+            raise PermanentFetchError(refused, url=url)
         try:
             wire = self.origins.connect_url(url)
             # --origin: connect elsewhere and ask for the real host's page (its client sends that Host).
@@ -543,17 +561,20 @@ class Fetcher:
             if result.status not in REDIRECT_STATUSES or not location:
                 return hops
             try:
-                # A mirror's Location may name its own address: the real URL is what we follow.
-                target = self.origins.real(urldefrag(urljoin(current, location.strip())).url)
-                parts = urlsplit(target)
+                raw = urldefrag(urljoin(current, location.strip())).url
+                parts = urlsplit(raw)
             except ValueError:
                 raise RedirectError(f"unusable redirect Location {location!r}", url=url, hops=tuple(hops)) from None
             if parts.scheme not in ("http", "https"):
-                raise RedirectError(f"redirect to a non-http URL {target!r}", url=url, hops=tuple(hops))
-            if "@" in parts.netloc:
-                # "http://covered.host@127.0.0.1/" reads as the covered host to a person; httpx2 would
-                # also turn the user part into an Authorization header the server chose.
-                raise RedirectError(f"redirect to a URL with credentials {target!r}", url=url, hops=tuple(hops))
+                raise RedirectError(f"redirect to a non-http URL {raw!r}", url=url, hops=tuple(hops))
+            if has_credentials(raw):  # the rule links follow too (crawler.net.urls.absolute)
+                raise RedirectError(f"redirect to a URL with credentials {raw!r}", url=url, hops=tuple(hops))
+            # The canonical form links get (spaces, controls, non-ASCII percent-encoded); a mirror's
+            # Location may name its own address: the real URL is what we follow.
+            canonical = absolute(current, location)
+            if canonical is None:
+                raise RedirectError(f"redirect to {raw!r} not allowed (not a usable URL)", url=url, hops=tuple(hops))
+            target = self.origins.real(canonical)
             if target in seen:
                 raise RedirectError(f"redirect loop at {target}", url=url, hops=tuple(hops))
             if len(hops) > max_redirects:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import idna
 
@@ -143,12 +143,26 @@ def origin(url: str) -> str:
 
 
 def absolute(base: str, href: str) -> str | None:
-    """``href`` resolved against ``base`` without its fragment; None for non-HTTP links."""
-    href = href.strip()
+    """``href`` resolved against ``base``, in canonical form, without its fragment; None for non-HTTP links.
+
+    This is the edge every link crosses (listings, feeds, sitemaps, images, canonical links,
+    redirects), so one URL has one form in the frontier, the WARC and the catalog:
+
+    - surrounding white space and control characters are dropped and ASCII tabs and line
+      breaks removed anywhere, as browsers do (WHATWG URL);
+    - in the path and query, everything that is not allowed in an RFC 3986 URI (spaces,
+      controls, U+00A0, U+2028, U+0085, zero-width and bidi characters, any non-ASCII, ``"<>`{}|\\^``,
+      a ``%`` not followed by two hex digits) is percent-encoded (UTF-8), valid ``%XX`` kept;
+    - a non-ASCII host is IDNA-encoded (what httpx2 sends);
+    - a link with credentials (``user:pass@host``) is refused, as a redirect to one is
+      (:func:`has_credentials`).
+    """
+    href = _TAB_OR_NEWLINE.sub("", href.strip().strip(_C0_AND_SPACE))
     if not href or href.startswith(("javascript:", "mailto:", "tel:", "#", "data:")):
         return None
     plain = _PLAIN_URL.fullmatch(href) if href.startswith(("http://", "https://")) else None
-    if plain and "/." not in href and (plain.group(1) is None or int(plain.group(1)[1:]) <= 65535):
+    if plain and "/." not in href and (plain.group(1) is None or int(plain.group(1)[1:]) <= 65535) \
+            and ("%" not in href or _LONE_PERCENT.search(href) is None):
         return href if plain.group(2) else href + "/"  # already absolute and normal: no urljoin needed
     try:
         joined = urljoin(base, href)
@@ -156,9 +170,47 @@ def absolute(base: str, href: str) -> str | None:
         parts.port  # noqa: B018 -- raises ValueError for a bad port
     except ValueError:  # "Invalid IPv6 URL", a port out of range, ...
         return None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.netloc or has_credentials(joined):
         return None
-    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+    netloc = parts.netloc
+    if not netloc.isascii():
+        host, colon, port = netloc.rpartition(":") if not netloc.endswith("]") else (netloc, "", "")
+        if not colon or not port.isdigit():
+            host, colon, port = netloc, "", ""
+        try:
+            netloc = idna.encode(host.lower(), uts46=True).decode("ascii") + colon + port
+        except (idna.IDNAError, UnicodeError):
+            return None
+    try:
+        return urlunsplit((parts.scheme, netloc, _uri_part(parts.path or "/"), _uri_part(parts.query), ""))
+    except UnicodeEncodeError:  # a lone surrogate
+        return None
+
+
+def has_credentials(url: str) -> bool:
+    """True when the URL's authority carries a user part (``user@``, ``user:pass@``).
+
+    Such a link or redirect is refused: ``http://covered.host@127.0.0.1/`` reads as the covered
+    host to a person, and the client would turn the user part into an ``Authorization`` header
+    the page chose.
+    """
+    rest = url.split("//", 1)[1] if "//" in url else url
+    return "@" in re.split(r"[/?#\\]", rest, maxsplit=1)[0]
+
+
+def _uri_part(text: str) -> str:
+    if _URI_CHARS.fullmatch(text) and _LONE_PERCENT.search(text) is None:
+        return text
+    return quote(_LONE_PERCENT.sub("%25", text), safe=_URI_SAFE, encoding="utf-8", errors="strict")
+
+
+# WHATWG: leading and trailing C0 controls and spaces are stripped, ASCII tab and newline removed.
+_C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
+_TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# What RFC 3986 allows in a path or query besides unreserved characters ('%' for valid escapes).
+_URI_SAFE = "!$&'()*+,;=:@/?%"
+_URI_CHARS = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@/?%-]*")
 
 
 def url_path(url: str) -> str:

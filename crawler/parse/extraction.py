@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from crawler.config import SourceConfig
-from crawler.models import Article, ExtractionFailure
+from crawler.models import Article, ExtractionFailure, ListingPage
 from crawler.parse.adapters import Adapter, get_adapter
 from crawler.parse.htmlguard import complexity_problem
 from crawler.parse.normalize import choose_charset, decode_html
@@ -30,6 +30,13 @@ def parse_response(adapter: Adapter, content: bytes, content_type: str | None, u
     if choose_charset(content, content_type) == "utf-8":
         return adapter.parse_article(content, url)
     return adapter.parse_article(decode_html(content, content_type), url)
+
+
+def parse_listing_response(adapter: Adapter, content: bytes, content_type: str | None, url: str) -> ListingPage:
+    """The adapter's reading of a listing page, decoded as :func:`parse_response` decodes an article."""
+    if choose_charset(content, content_type) == "utf-8":
+        return adapter.parse_listing(content, url)
+    return adapter.parse_listing(decode_html(content, content_type), url)
 
 
 class Extraction:

@@ -132,30 +132,46 @@ def charset_from_content_type(content_type: str | None) -> str | None:
 
 
 def decode_html(data: bytes, content_type: str | None = None) -> str:
-    """Bytes to text: charset from the HTTP header, then the page's meta tag, then detection.
+    """Bytes to text: a byte order mark, then the charset of the HTTP header, the page's meta tag, detection.
 
-    A declared single-byte charset (windows-1252, latin-1, windows-1258, ...) loses to
-    bytes that are valid UTF-8 with non-ASCII characters: that combination is a wrong
-    declaration, not a page, in practice.  With nothing usable declared, UTF-8 is
-    tried, then windows-1258 (the legacy Vietnamese code page).  Undecodable bytes
-    become U+FFFD rather than raising: a page is never lost to a bad declaration,
-    and the WARC keeps the original bytes anyway.
+    A byte order mark (UTF-8, UTF-16LE, UTF-16BE) wins over any declaration, as in the WHATWG
+    encoding sniffing.  A declared single-byte charset (windows-1252, latin-1, windows-1258, ...)
+    loses to bytes that are (nearly all) valid UTF-8 with non-ASCII characters: that combination
+    is a wrong declaration, not a page, in practice.  A page declared (or, undeclared, read as)
+    UTF-8 stays UTF-8 when a few bytes are invalid: they become U+FFFD and the rest of the page
+    keeps its text; only bytes that are clearly not UTF-8 (more invalid sequences than valid
+    multi-byte characters) fall back to the next declaration, then windows-1258 (the legacy
+    Vietnamese code page).  Undecodable bytes become U+FFFD rather than raising: a page is never
+    lost to a bad declaration, and the WARC keeps the original bytes anyway.
     """
     codec = choose_charset(data, content_type)
-    if codec == "utf-8-sig":
-        return data[3:].decode("utf-8", "replace")
-    return data.decode(codec, "replace")
+    return data.decode("utf-8" if codec == DAMAGED_UTF8 else codec, "replace")
+
+
+# choose_charset's answer for a UTF-8 page with a few invalid bytes (decoded with U+FFFD for them).
+DAMAGED_UTF8 = "utf-8-damaged"
+# Byte order marks and the codec that decodes (and drops) them; UTF-16 first is fine (no overlap).
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+# A page declared UTF-8 keeps that reading with up to this many invalid sequences, whatever else.
+_DECLARED_UTF8_GRACE = 8
 
 
 def choose_charset(data: bytes, content_type: str | None = None) -> str:
-    """The codec :func:`decode_html` decodes ``data`` with (``utf-8`` only for valid UTF-8)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
+    """The codec :func:`decode_html` decodes ``data`` with.
+
+    ``utf-8`` only for valid UTF-8 (callers may hand such bytes to the parser as they are);
+    :data:`DAMAGED_UTF8` for UTF-8 with a few invalid bytes; ``utf-8-sig`` or ``utf-16`` for a
+    page with a byte order mark; else a Python codec name.
+    """
+    for bom, bom_codec in _BOMS:
+        if data.startswith(bom):
+            return bom_codec
     try:
         data.decode("utf-8")
-        valid_utf8 = True
+        invalid, multibyte = 0, 1 if not data.isascii() else 0
     except UnicodeDecodeError:
-        valid_utf8 = False
+        invalid, multibyte = _utf8_evidence(data)
+    utf8 = "utf-8" if invalid == 0 else DAMAGED_UTF8
     declared: list[str] = []
     header = charset_from_content_type(content_type)
     if header:
@@ -168,18 +184,30 @@ def choose_charset(data: bytes, content_type: str | None = None) -> str:
             info = codecs.lookup(_codec_name(name))
         except LookupError:
             continue
-        if info.name == "utf-8":
-            if valid_utf8:
-                return "utf-8"
+        if info.name in ("utf-8", "utf-16", "utf-16-le", "utf-16-be"):
+            # UTF-16 without a byte order mark: read as UTF-8, as the WHATWG rules do for a meta tag.
+            if invalid <= max(multibyte, _DECLARED_UTF8_GRACE):
+                return utf8
             continue
-        if valid_utf8 and not data.isascii() and _single_byte(info.name):
-            return "utf-8"
+        if _single_byte(info.name) and multibyte and invalid * 8 <= multibyte:
+            return utf8
         try:
             data.decode(info.name)
         except UnicodeDecodeError:
             continue
         return info.name
-    return "utf-8" if valid_utf8 else "cp1258"
+    return utf8 if invalid <= multibyte else "cp1258"
+
+
+def _utf8_evidence(data: bytes) -> tuple[int, int]:
+    """(invalid UTF-8 sequences, valid multi-byte characters) in ``data``."""
+    text = data.decode("utf-8", "replace")
+    invalid = text.count("\ufffd") - data.count(b"\xef\xbf\xbd")  # minus the page's own U+FFFD
+    ascii_bytes = len(data) - len(data.translate(None, _ASCII))
+    return invalid, len(text) - ascii_bytes - invalid - data.count(b"\xef\xbf\xbd")
+
+
+_ASCII = bytes(range(128))
 
 
 def _single_byte(codec: str) -> bool:
