@@ -19,7 +19,7 @@ class Family:
     name: str
     adapter: str
     markers: tuple[re.Pattern[bytes], ...]  # any one found in the page's bytes says "this family"
-    article_url_pattern: str
+    article_url_pattern: str | list[dict[str, str]]  # as sources.yaml writes it (a dict names an id shape)
     pagination: str
     note: str = ""
 
@@ -36,15 +36,16 @@ FAMILIES: tuple[Family, ...] = (
            r"^/[^/]+-(?P<id>[0-9]{5,})\.html$", "query:page"),
     Family("java-platform", "javaplatform",
            _markers(r"ff8080815e5b41fb015e5b817a510004", r"/common/v[12]/"),
-           r"^/(?:[a-z0-9-]+/)+[0-9]{6}/[a-z0-9-]+-(?P<id>[0-9a-f]{7})/$", "query:page"),
+           [{"pattern": r"^/(?:[a-z0-9-]+/)*[a-z0-9-]+?/?(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])/[^/]+-"
+                        r"(?P<id>[0-9a-fA-F]{7})/?$", "id": "hex"}], "none"),
     Family("onecms", "onecms", _markers(r"\.1cdn\.vn/", r"sc-longform-header"),
            r"^/[^/]+-(?P<id>[0-9]{6,8})\.html$", "query:page"),
     Family("dotnetnuke", "hue", _markers(r"dnn_ctr[0-9]", r"DnnModule-", r"/Portals/_default/"),
            r"^/(?!video/|topic/|tim-kiem)(?:[a-z0-9-]+/){1,2}[a-z0-9-]+-(?P<id>[0-9]{4,})\.html$", "path:p",
            "the DotNetNuke news module is read as Huế's (adapter hue; SITES.md: its article page is unverified)"),
-    Family("bbg", "generic", _markers(r"-postid[0-9]+\.bbg"),
-           r"^/[^/]+-postid(?P<id>[0-9]+)\.bbg$", "query:page",
-           "Bắc Ninh's own CMS: its article markup has not been seen, so the generic adapter reads it"),
+    Family("bbg", "bbg", _markers(r"-postid[0-9]+\.bbg"),
+           r"^/(?:[^/]+/)*[^/]*-postid(?P<id>[0-9]+)\.bbg$", "none",
+           "Bắc Ninh's own CMS: its article markup has not been seen (articles are read by text anchors)"),
 )
 UNKNOWN = Family("unknown", "generic", (), r"^/[^/]+-(?P<id>[0-9]{4,})\.html$", "query:page",
                  "no known CMS family recognised: the generic adapter, and an article URL pattern to check by hand")

@@ -88,7 +88,8 @@ def start_pages(tree: LexborHTMLParser, base: str, host: str, family: Family) ->
     """The top-level sections of the page's menus, in menu order (same host, no article, none left out);
     subsections only when the menus have fewer than three top-level ones (their articles are filed under
     the sections too)."""
-    pattern = re.compile(family.article_url_pattern)
+    raw = family.article_url_pattern
+    pattern = re.compile(raw if isinstance(raw, str) else raw[0]["pattern"])
     found: list[str] = []
     for menu in tree.css(MENU):
         for link in menu.css("a[href]"):

@@ -1,0 +1,83 @@
+"""``crawler sources --suggest``: every saved home page gives a ready, valid sources.yaml entry of its family."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from crawler.config import Sources, parse_sources
+from crawler.parse.adapters.base import parse_listing_links
+from crawler.parse.families import FAMILIES, UNKNOWN, recognise
+from crawler.use.suggest import source_key, suggest
+
+REAL = Path(__file__).parent / "fixtures" / "real"
+# saved home page -> (URL it was served at, family, configured source of the same paper or None)
+HOMES = {
+    "baocantho-home-2026-05.html": ("https://baocantho.com.vn/", "vdoc", "baocantho"),
+    "baoangiang-home-2026-05.html": ("https://baoangiang.com.vn/", "vdoc", "baoangiang"),
+    "baodongkhoi-home-2026-05.html": ("https://dongkhoi.baovinhlong.vn/", "vdoc", "dongkhoi"),
+    "huengaynay-home-2026-05.html": ("https://huengaynay.vn/", "dotnetnuke", "hue"),
+    "baovephapluat-home-2026-05.html": ("https://baovephapluat.vn/", "dotnetnuke", None),
+    "baodongnai-home-2026-05.html": ("https://baodongnai.com.vn/", "java-platform", "baodongnai"),
+    "baokhanhhoa-home-2026-05.html": ("https://baokhanhhoa.vn/", "java-platform", "baokhanhhoa"),
+    "baobacninhtv-home-2026-05.html": ("https://baobacninhtv.vn/", "bbg", "baobacninh"),
+    "baotayninh-home-2026-05.html": ("https://baotayninh.vn/", "mediatech", "baotayninh"),
+    "baocaobang-home-2026-05.html": ("https://baocaobang.vn/", "mediatech", "baocaobang"),
+}
+
+
+def test_every_saved_home_page_is_listed_here() -> None:
+    assert {p.name for p in REAL.glob("*-home-*.html")} <= set(HOMES)
+
+
+@pytest.mark.parametrize("page", sorted(HOMES))
+def test_a_saved_home_page_gives_a_valid_entry_of_its_family(sources: Sources, page: str) -> None:
+    path = REAL / page
+    if not path.is_file():
+        pytest.skip(f"{page} is not among the saved pages")
+    url, family, configured = HOMES[page]
+    html = path.read_bytes()
+    assert recognise(html).name == family
+    suggestion = suggest(url, html)
+    assert suggestion.family.name == family
+    # The entry is YAML that the configuration accepts as it is, with the family's adapter.
+    data = yaml.safe_load(suggestion.entry)
+    source = parse_sources({"sources": data}).get(suggestion.key)
+    assert source.adapter == suggestion.family.adapter
+    assert source.start_pages[0] == url and len(source.start_pages) >= 5
+    # It says how many article links the page shows, and finds what the configured source finds.
+    assert f"{suggestion.article_links} article links" in suggestion.entry.splitlines()[0]
+    assert suggestion.article_links == len(parse_listing_links(source, html, url).article_urls) > 0
+    if configured is not None and configured in {s.key for s in sources}:
+        mine = parse_listing_links(sources.get(configured), html, url).article_urls
+        assert suggestion.article_links == len(mine)
+
+
+def test_a_page_of_no_known_family_gets_the_generic_adapter_and_a_note() -> None:
+    html = (b"<html><head><title>B\xc3\xa1o X</title></head><body><nav><a href='/thoi-su'>Th\xe1\xbb\x9di s\xe1\xbb\xb1</a>"
+            b"<a href='/kinh-te'>Kinh t\xe1\xba\xbf</a><a href='/video'>Video</a><a href='/xa-hoi'>X</a></nav>"
+            b"<a href='/gia-lua-tang-12345.html'>Gi\xc3\xa1 l\xc3\xbaa</a></body></html>")
+    suggestion = suggest("https://baox.vn/", html)
+    assert suggestion.family is UNKNOWN and suggestion.source.adapter == "generic"
+    assert "no known CMS family" in suggestion.entry
+    assert suggestion.source.start_pages == ("https://baox.vn/", "https://baox.vn/thoi-su", "https://baox.vn/kinh-te",
+                                             "https://baox.vn/xa-hoi")  # /video is left out
+    assert suggestion.article_links == 1
+
+
+def test_family_markers_do_not_overlap() -> None:
+    """Each saved page carries the markers of exactly one family."""
+    for page in HOMES:
+        path = REAL / page
+        if path.is_file():
+            html = path.read_bytes()
+            hits = [f.name for f in FAMILIES if any(m.search(html) for m in f.markers)]
+            assert len(hits) == 1, (page, hits)
+
+
+@pytest.mark.parametrize(("host", "key"), [("baotayninh.vn", "baotayninh"), ("www.baocantho.com.vn", "baocantho"),
+                                           ("phuyen.baodaklak.vn", "phuyen-baodaklak"), ("123.vn", "s-123")])
+def test_source_keys(host: str, key: str) -> None:
+    assert source_key(host) == key
