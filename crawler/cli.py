@@ -11,6 +11,8 @@ Exit codes (also in README.md):
 - 3 and 130: see :mod:`crawler.run` (``crawl``);
 - 5 (``replay``): completed with problems: some records were bad (unreadable, too large,
   an article id unfit for a file name) and were skipped, every other record was replayed;
+  (``replay --host H``): 2 when no response record of ``H`` was found, as for an unknown
+  ``--source``, after writing what the other ``--host`` hosts matched;
 - 75 (EX_TEMPFAIL): ``verify`` found the archive busy: a crawl is writing it (``--wait``
   waits for it instead).
 """
@@ -26,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from crawler import USER_AGENT, __version__, argtypes
 from crawler.config import Sources, load_sources
-from crawler.errors import ConfigError, CrawlerError, UnknownSourceError
+from crawler.errors import ArchiveError, ConfigError, CrawlerError, UnknownSourceError
 
 if TYPE_CHECKING:
     from crawler.health import Health
@@ -474,6 +476,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from crawler.replay import collection_files, warc_files
     from crawler.replay_engine import FileTask, ReplayConfig
     from crawler.replay_job import JobOptions, Outputs, ScaleExtraMissing, run_job
+    from crawler.store import atomic_write
     from crawler.urls import host_key
     from crawler.warc_read import fastwarc_available
 
@@ -489,6 +492,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 return EXIT_FAILED
     for key in args.source:
         sources.get(key)  # UnknownSourceError -> exit 2
+    hosts = {host_key(h): h for h in args.host}
+    if "" in hosts:
+        raise ConfigError(f"--host {hosts['']!r} is not a host name")
     if args.out is None and args.jsonl is None and args.parquet is None:
         print("crawler: nothing to write: give --out DIR, --jsonl PATH|- and/or --parquet DIR", file=sys.stderr)
         return EXIT_USAGE
@@ -513,7 +519,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         sources,
         source_key=args.source[0] if len(args.source) == 1 else None,
         only_sources=frozenset(args.source),
-        only_hosts=frozenset(host_key(h) for h in args.host),
+        only_hosts=frozenset(hosts),
         engine=args.reader,
         max_block=MAX_BODY_BYTES,
         max_decoded=MAX_DECODED_BYTES,
@@ -528,14 +534,17 @@ def cmd_replay(args: argparse.Namespace) -> int:
                          state=args.state, processes=processes, dask=args.dask, progress=progress)
     summary = run_job(options, config)
     report = summary.to_json()
+    report_json = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     if summary.state and Path(summary.state).is_dir():
-        (Path(summary.state) / "summary.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n",
-                                                         encoding="utf-8")
+        try:
+            atomic_write(Path(summary.state) / "summary.json", report_json, durable=False)
+        except OSError as err:
+            raise ArchiveError(f"cannot write {Path(summary.state) / 'summary.json'}: {err.strerror or err}") from err
     if args.summary is not None:
         try:
-            args.summary.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            atomic_write(args.summary, report_json, durable=False)
         except OSError as err:
-            print(f"crawler: cannot write {args.summary}: {err.strerror}", file=sys.stderr)
+            raise ArchiveError(f"cannot write {args.summary}: {err.strerror or err}") from err
     skipped = sum(summary.skipped_hosts.values())
     resumed = f" ({summary.files_resumed} done by an earlier run)" if summary.files_resumed else ""
     print(f"replay: {summary.files} WARC file(s){resumed}, {summary.records:,} response records, "
@@ -547,6 +556,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(f"  removed {summary.temporaries_removed} temporary file(s) left by killed runs", file=sys.stderr)
     if summary.restarted:
         print(f"  {summary.state}: state of another configuration dropped; started over", file=sys.stderr)
+    for note in summary.notes:
+        print(f"  {note}", file=sys.stderr)
     if summary.templates:
         print("  templates: " + ", ".join(f"{k} {v}" for k, v in summary.templates.most_common()), file=sys.stderr)
     for line in summary.failures[:20]:
@@ -555,8 +566,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(f"  bad record: {problem['file']} at offset {problem['offset']}: {problem['reason']}", file=sys.stderr)
     if len(summary.problems) > 20:
         print(f"  … {len(summary.problems) - 20} more bad records in {summary.state}/summary.json", file=sys.stderr)
+    unmatched = [given for key, given in hosts.items() if not summary.host_hits.get(key)]
+    for given in unmatched:
+        print(f"crawler: --host {given} matched no response record in the {summary.files} WARC file(s)",
+              file=sys.stderr)
     if summary.failures:
         return EXIT_FAILED
+    if unmatched:
+        return EXIT_USAGE
     return EXIT_PROBLEMS if summary.problems else EXIT_OK
 
 

@@ -135,6 +135,7 @@ class FileResult:
     not_article: int = 0  # responses of a source that are not article pages (URL pattern, or not HTTP 200)
     skipped_hosts: Counter[str] = field(default_factory=Counter)  # responses of hosts no source covers
     filtered: int = 0  # responses left out by --source / --host
+    host_hits: Counter[str] = field(default_factory=Counter)  # responses of each --host host (before --source)
     failures: list[str] = field(default_factory=list)  # extraction failures ("url: no field (reason)")
     problems: list[BadRecord] = field(default_factory=list)
     templates: Counter[str] = field(default_factory=Counter)
@@ -280,6 +281,8 @@ def _decide(head: RecordHead, config: ReplayConfig, resolver: _Sources,
         return None
     result.records += 1
     host = host_key(head.url)
+    if host in config.only_hosts:
+        result.host_hits[host] += 1
     source = resolver.for_url(head.url, host)
     if source is None:
         result.skipped_hosts[host or "(no host)"] += 1
