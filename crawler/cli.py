@@ -345,8 +345,7 @@ def read_sources(args: argparse.Namespace) -> Sources:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    import json
-
+    from crawler import jsonlines
     from crawler.adapters import get_adapter
     from crawler.extraction import parse_response
     from crawler.fetcher import FetchPolicy
@@ -377,7 +376,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
                   f"{source.article_url_pattern} on {', '.join(source.hosts)})", file=sys.stderr)
             return EXIT_FAILED
         if args.json:
-            print(json.dumps({"articles": list(listing.article_urls), "next": listing.next_url}, ensure_ascii=False))
+            print(jsonlines.dumps({"articles": list(listing.article_urls), "next": listing.next_url}))
         else:
             sys.stdout.write("".join(f"{url}\n" for url in listing.article_urls))
             if listing.next_url:
@@ -391,7 +390,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
         fields = {"source": result.source, "article_id": result.article_id, "url": result.url,
                   "template": result.rules.get("template"), "snapshot": render_snapshot(result),
                   "rules": dict(result.rules)}
-        print(json.dumps(fields, ensure_ascii=False))
+        print(jsonlines.dumps(fields))
         return EXIT_OK
     sys.stdout.write(render_snapshot(result) + "\n")
     return EXIT_OK
@@ -595,17 +594,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_failed(args: argparse.Namespace) -> int:
-    import json
-
+    from crawler import jsonlines
     from crawler.store import Store
 
     with Store(args.archive, readonly=True) as store:
         failed = store.failed(args.source)
     for item in failed:
         if args.json:
-            print(json.dumps({"source": item.source, "article_id": item.article_id, "url": item.url,
-                              "attempts": item.attempts, "retried": "on schedule" if item.failed else "next run",
-                              "next_try": item.next_try, "last_error": item.last_error}, ensure_ascii=False))
+            print(jsonlines.dumps({"source": item.source, "article_id": item.article_id, "url": item.url,
+                                   "attempts": item.attempts, "retried": "on schedule" if item.failed else "next run",
+                                   "next_try": item.next_try, "last_error": item.last_error}))
         else:
             when = f"next try {item.next_try}" if item.next_try else "tried again next run"
             print(f"{item.source}\t{item.article_id}\t{item.attempts} attempt(s), {when}\t{item.url}\t"
@@ -695,8 +693,7 @@ def _selection(args: argparse.Namespace) -> Selection:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    import json
-
+    from crawler import jsonlines
     from crawler.lock import ArchiveBusy
     from crawler.reading import check_sources, read_archive
     from crawler.search import MARK_END, MARK_START, search
@@ -710,8 +707,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         _error(err)
         return EXIT_BUSY
     if args.json:
-        print(json.dumps({"query": args.query, "ranked": "all" if hits.window is None else hits.window,
-                          "hits": [hit.as_dict() for hit in hits]}, ensure_ascii=False))
+        print(jsonlines.dumps({"query": args.query, "ranked": "all" if hits.window is None else hits.window,
+                               "hits": [hit.as_dict() for hit in hits]}))
         return EXIT_OK
     if hits.window is not None:
         print(f"more than {hits.window:,} articles match: the {hits.window:,} most recently archived were ranked "

@@ -23,7 +23,6 @@ alone: their payload is never decompressed beyond the WARC member, never parsed.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -31,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from crawler import jsonlines
 from crawler.adapters import Adapter, get_adapter
 from crawler.config import SourceConfig, Sources
 from crawler.errors import UnknownSourceError
@@ -334,8 +334,8 @@ def _extract(record: Record, source: SourceConfig, path: Path, sequence: int, re
         text=text,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         order=order,
-        json_head=json.dumps(_json_record(parsed, text, response.filename, response.offset, response.date),
-                             ensure_ascii=False)[:-1],
+        json_head=jsonlines.dumps(_json_record(parsed, text, response.filename, response.offset,
+                                               response.date))[:-1],
     ))
 
 

@@ -42,6 +42,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from crawler import jsonlines
 from crawler.archiver import Archive
 from crawler.config import Sources
 from crawler.crawl import Crawl, CrawlOptions, EventKind, Listener, SourceStats
@@ -73,7 +74,7 @@ class JsonFormatter(logging.Formatter):
         data = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(), "level": record.levelname.lower(),
                 "message": record.getMessage()}
         data.update(getattr(record, "fields", {}))
-        return json.dumps(data, ensure_ascii=False)
+        return jsonlines.dumps(data)  # one log record per line
 
 
 def setup_logging(*, quiet: bool, log_json: bool) -> None:
