@@ -162,7 +162,8 @@ def replay_journals(store: Store, *, keep: tuple[Path, ...] = ()) -> list[Recove
             continue
         rows: list[SnapshotRow] = []
         try:
-            lines = journal.read_text(encoding="utf-8", errors="replace").splitlines()
+            # "\n" only: splitlines() would also cut at U+2028 and U+0085 (raw in older journals).
+            lines = journal.read_text(encoding="utf-8", errors="replace").split("\n")
         except OSError as err:
             raise StorageError.from_os(err, "read", journal) from err
         for line in lines:

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import IO
 
 import crawler
+from crawler.archive import jsonlines
 from crawler.archive.catalog import CATALOG, Store
 from crawler.archive.cdxj import INDEX_DIR, INDEX_SUFFIX, index_warc, write_index
 from crawler.archive.indexing import warc_files
@@ -222,7 +223,7 @@ def _add_pages(package: zipfile.ZipFile, archive: Path, warcs: set[str], report:
     with Store(archive, readonly=True) as store, \
             package.open(_info(name, zipfile.ZIP_DEFLATED), "w", force_zip64=big) as entry:
         writer = _HashingWriter(entry)
-        writer.write((json.dumps(header, ensure_ascii=False) + "\n").encode("utf-8"))
+        writer.write((jsonlines.dumps(header) + "\n").encode("utf-8"))
         for row in store.latest_rows():
             if row.warc_file not in warcs:
                 continue
@@ -236,6 +237,6 @@ def _add_pages(package: zipfile.ZipFile, archive: Path, warcs: set[str], report:
                 raise ArchiveError(f"cannot read the snapshot {row.text_path}: {err.strerror or err}") from err
             page = {"id": f"{row.source}-{row.article_id}", "url": row.url, "ts": _iso(fetched),
                     "title": row.title, "text": text}
-            writer.write((json.dumps(page, ensure_ascii=False) + "\n").encode("utf-8"))
+            writer.write((jsonlines.dumps(page) + "\n").encode("utf-8"))
             report.pages += 1
     return _resource(name, writer)

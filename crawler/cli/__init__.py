@@ -11,6 +11,8 @@ Exit codes (also in README.md):
 - 3 and 130: see :mod:`crawler.crawl.run` (``crawl``);
 - 5 (``replay``): completed with problems: some records were bad (unreadable, too large,
   an article id unfit for a file name) and were skipped, every other record was replayed;
+  (``replay --host H``): 2 when no response record of ``H`` was found, as for an unknown
+  ``--source``, after writing what the other ``--host`` hosts matched;
 - 75 (EX_TEMPFAIL): ``verify`` found the archive busy: a crawl is writing it (``--wait``
   waits for it instead).
 """
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING
 from crawler import USER_AGENT, __version__
 from crawler.cli import argtypes
 from crawler.config import Sources, load_sources
-from crawler.errors import ConfigError, CrawlerError, UnknownSourceError
+from crawler.errors import ArchiveError, ConfigError, CrawlerError, UnknownSourceError
 
 if TYPE_CHECKING:
     from crawler.archive.reading import Selection
@@ -344,8 +346,8 @@ def read_sources(args: argparse.Namespace) -> Sources:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    import json
 
+    from crawler.archive import jsonlines
     from crawler.models import ExtractionFailure
     from crawler.net.fetcher import FetchPolicy
     from crawler.parse.adapters import get_adapter
@@ -376,7 +378,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
                   f"{source.article_url_pattern} on {', '.join(source.hosts)})", file=sys.stderr)
             return EXIT_FAILED
         if args.json:
-            print(json.dumps({"articles": list(listing.article_urls), "next": listing.next_url}, ensure_ascii=False))
+            print(jsonlines.dumps({"articles": list(listing.article_urls), "next": listing.next_url}))
         else:
             sys.stdout.write("".join(f"{url}\n" for url in listing.article_urls))
             if listing.next_url:
@@ -390,7 +392,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
         fields = {"source": result.source, "article_id": result.article_id, "url": result.url,
                   "template": result.rules.get("template"), "snapshot": render_snapshot(result),
                   "rules": dict(result.rules)}
-        print(json.dumps(fields, ensure_ascii=False))
+        print(jsonlines.dumps(fields))
         return EXIT_OK
     sys.stdout.write(render_snapshot(result) + "\n")
     return EXIT_OK
@@ -471,6 +473,7 @@ def cmd_mirror(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     import json
 
+    from crawler.archive.catalog import atomic_write
     from crawler.codings import MAX_BODY_BYTES, MAX_DECODED_BYTES
     from crawler.net.urls import host_key
     from crawler.replay.collection import fastwarc_available
@@ -490,6 +493,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 return EXIT_FAILED
     for key in args.source:
         sources.get(key)  # UnknownSourceError -> exit 2
+    hosts = {host_key(h): h for h in args.host}
+    if "" in hosts:
+        raise ConfigError(f"--host {hosts['']!r} is not a host name")
     if args.out is None and args.jsonl is None and args.parquet is None:
         print("crawler: nothing to write: give --out DIR, --jsonl PATH|- and/or --parquet DIR", file=sys.stderr)
         return EXIT_USAGE
@@ -514,7 +520,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         sources,
         source_key=args.source[0] if len(args.source) == 1 else None,
         only_sources=frozenset(args.source),
-        only_hosts=frozenset(host_key(h) for h in args.host),
+        only_hosts=frozenset(hosts),
         engine=args.reader,
         max_block=MAX_BODY_BYTES,
         max_decoded=MAX_DECODED_BYTES,
@@ -529,14 +535,17 @@ def cmd_replay(args: argparse.Namespace) -> int:
                          state=args.state, processes=processes, dask=args.dask, progress=progress)
     summary = run_job(options, config)
     report = summary.to_json()
+    report_json = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     if summary.state and Path(summary.state).is_dir():
-        (Path(summary.state) / "summary.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n",
-                                                         encoding="utf-8")
+        try:
+            atomic_write(Path(summary.state) / "summary.json", report_json, durable=False)
+        except OSError as err:
+            raise ArchiveError(f"cannot write {Path(summary.state) / 'summary.json'}: {err.strerror or err}") from err
     if args.summary is not None:
         try:
-            args.summary.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            atomic_write(args.summary, report_json, durable=False)
         except OSError as err:
-            print(f"crawler: cannot write {args.summary}: {err.strerror}", file=sys.stderr)
+            raise ArchiveError(f"cannot write {args.summary}: {err.strerror or err}") from err
     skipped = sum(summary.skipped_hosts.values())
     resumed = f" ({summary.files_resumed} done by an earlier run)" if summary.files_resumed else ""
     print(f"replay: {summary.files} WARC file(s){resumed}, {summary.records:,} response records, "
@@ -548,6 +557,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(f"  removed {summary.temporaries_removed} temporary file(s) left by killed runs", file=sys.stderr)
     if summary.restarted:
         print(f"  {summary.state}: state of another configuration dropped; started over", file=sys.stderr)
+    for note in summary.notes:
+        print(f"  {note}", file=sys.stderr)
     if summary.templates:
         print("  templates: " + ", ".join(f"{k} {v}" for k, v in summary.templates.most_common()), file=sys.stderr)
     for line in summary.failures[:20]:
@@ -556,8 +567,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(f"  bad record: {problem['file']} at offset {problem['offset']}: {problem['reason']}", file=sys.stderr)
     if len(summary.problems) > 20:
         print(f"  … {len(summary.problems) - 20} more bad records in {summary.state}/summary.json", file=sys.stderr)
+    unmatched = [given for key, given in hosts.items() if not summary.host_hits.get(key)]
+    for given in unmatched:
+        print(f"crawler: --host {given} matched no response record in the {summary.files} WARC file(s)",
+              file=sys.stderr)
     if summary.failures:
         return EXIT_FAILED
+    if unmatched:
+        return EXIT_USAGE
     return EXIT_PROBLEMS if summary.problems else EXIT_OK
 
 
@@ -579,17 +596,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_failed(args: argparse.Namespace) -> int:
-    import json
 
+    from crawler.archive import jsonlines
     from crawler.archive.catalog import Store
 
     with Store(args.archive, readonly=True) as store:
         failed = store.failed(args.source)
     for item in failed:
         if args.json:
-            print(json.dumps({"source": item.source, "article_id": item.article_id, "url": item.url,
-                              "attempts": item.attempts, "retried": "on schedule" if item.failed else "next run",
-                              "next_try": item.next_try, "last_error": item.last_error}, ensure_ascii=False))
+            print(jsonlines.dumps({"source": item.source, "article_id": item.article_id, "url": item.url,
+                                   "attempts": item.attempts, "retried": "on schedule" if item.failed else "next run",
+                                   "next_try": item.next_try, "last_error": item.last_error}))
         else:
             when = f"next try {item.next_try}" if item.next_try else "tried again next run"
             print(f"{item.source}\t{item.article_id}\t{item.attempts} attempt(s), {when}\t{item.url}\t"
@@ -679,8 +696,8 @@ def _selection(args: argparse.Namespace) -> Selection:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    import json
 
+    from crawler.archive import jsonlines
     from crawler.archive.lock import ArchiveBusy
     from crawler.archive.reading import check_sources, read_archive
     from crawler.use.search import MARK_END, MARK_START, search
@@ -694,8 +711,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         _error(err)
         return EXIT_BUSY
     if args.json:
-        print(json.dumps({"query": args.query, "ranked": "all" if hits.window is None else hits.window,
-                          "hits": [hit.as_dict() for hit in hits]}, ensure_ascii=False))
+        print(jsonlines.dumps({"query": args.query, "ranked": "all" if hits.window is None else hits.window,
+                               "hits": [hit.as_dict() for hit in hits]}))
         return EXIT_OK
     if hits.window is not None:
         print(f"more than {hits.window:,} articles match: the {hits.window:,} most recently archived were ranked "

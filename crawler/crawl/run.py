@@ -42,6 +42,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from crawler.archive import jsonlines
 from crawler.archive.catalog import atomic_write
 from crawler.archive.lock import ArchiveBusy
 from crawler.archive.warc import WARC_GZIP_LEVEL
@@ -73,7 +74,7 @@ class JsonFormatter(logging.Formatter):
         data = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(), "level": record.levelname.lower(),
                 "message": record.getMessage()}
         data.update(getattr(record, "fields", {}))
-        return json.dumps(data, ensure_ascii=False)
+        return jsonlines.dumps(data)  # one log record per line
 
 
 def setup_logging(*, quiet: bool, log_json: bool) -> None:

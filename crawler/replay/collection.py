@@ -131,7 +131,8 @@ def read_records(path: Path, *, want: Want | None = None, start: int = 0, end: i
 
     ``want(head)`` decides whether a record's block is read (default: all); a record not
     wanted is skipped without copying its block.  ``types`` (WARC-Type values, lower case)
-    leaves other records out before ``want`` sees them (FastWARC skips them in C).
+    leaves other records out before ``want`` sees them (their headers are still checked, so that
+    both readers report the same problems whatever ``types``).
     ``start`` must be a record (member) start.  ``engine``: ``"fastwarc"``, ``"python"``
     or ``"auto"`` (FastWARC when installed).
     """
@@ -150,7 +151,7 @@ def read_records(path: Path, *, want: Want | None = None, start: int = 0, end: i
         if kind == "empty":
             return
         if engine == "fastwarc":
-            resume = yield from _fastwarc_records(path, handle, kind, start, limit, want, max_block, types)
+            resume = yield from _fastwarc_records(path, handle, kind, start, limit, want, max_block)
             if resume is None:
                 return
             start = resume
@@ -203,12 +204,27 @@ def parse_head(data: bytes, offset: int) -> tuple[RecordHead, int]:
     return make_head(offset, version, tuple(fields)), end + sep
 
 
+# W3C-DTF as WARC 1.1 allows it (1.0: seconds; 1.1: up to nanoseconds), and a UTC offset some writers use.
+_WARC_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?)?)?(Z|[+-]\d{2}:?\d{2})?",
+                        re.ASCII)
+
+
 def _check_head(head: RecordHead) -> None:
-    """Problems both backends see the same way (FastWARC takes any header it can split)."""
+    """Problems both backends see the same way, in records of every type (FastWARC takes any header it can split).
+
+    The fields WARC makes mandatory and replay relies on: WARC-Type, WARC-Date (it orders the
+    versions), WARC-Target-URI of the record types about a URI.  A record of an unknown type
+    is not a problem (WARC readers skip them).
+    """
     if not head.rec_type:
         raise _Bad("record has no WARC-Type")
     if head.rec_type in ("response", "request", "revisit", "resource") and not head.url:
         raise _Bad(f"{head.rec_type} record has no WARC-Target-URI")
+    date = (head.get("WARC-Date") or "").strip()
+    if not date:
+        raise _Bad(f"{head.rec_type} record has no WARC-Date")
+    if not _WARC_DATE.fullmatch(date):
+        raise _Bad(f"{head.rec_type} record has a bad WARC-Date {date[:40]!r}")
 
 
 # -- the Python backend ----------------------------------------------------------------------------
@@ -564,22 +580,23 @@ def _zstd_dictionary(handle: IO[bytes], start: int) -> tuple[Any, int]:
 
 
 def _fastwarc_records(path: Path, handle: IO[bytes], kind: str, start: int, limit: float, want: Want,
-                      max_block: int, types: frozenset[str] | None
-                      ) -> Generator[Record | BadRecord, None, int | None]:
+                      max_block: int) -> Generator[Record | BadRecord, None, int | None]:
     """Records via FastWARC; returns None at the clean end, or the offset the Python reader takes over at.
 
     A record is handed out only after FastWARC has read the next header cleanly (a
     ``Content-Length`` too small shows only then); on any error the Python reader starts
     again at the record not yet handed out, reports and resynchronises.
     """
-    from fastwarc.warc import ArchiveIterator
+    from fastwarc.warc import ArchiveIterator, WarcRecordType
 
     if kind == "zstd" and _zstd_has_dictionary(handle):
         return start  # dictionaries are read by the Python backend
     size = handle.seek(0, 2)
     handle.seek(start)
     name = str(path)
-    records = iter(ArchiveIterator(handle, parse_http=False, record_types=_fastwarc_mask(types)))
+    # Every record, whatever ``types``: the header checks see records of every type, as in the Python
+    # reader (a mask would skip, unchecked, a revisit without WARC-Target-URI or a record without WARC-Type).
+    records = iter(ArchiveIterator(handle, parse_http=False, record_types=WarcRecordType.any_type))
     pending: Record | BadRecord | None = None
     pending_offset: int | None = None
     while True:
@@ -623,22 +640,6 @@ def _fastwarc_one(record: Any, offset: int, name: str, want: Want, max_block: in
     if len(block) != head.content_length:
         raise _Bad("short block")  # the Python reader reports it
     return Record(head, block)
-
-
-_FASTWARC_TYPES = ("warcinfo", "response", "resource", "request", "metadata", "revisit", "conversion",
-                   "continuation")
-
-
-def _fastwarc_mask(types: frozenset[str] | None) -> Any:
-    """FastWARC's record type mask for ``types``; records of no known type still reach the header check."""
-    from fastwarc.warc import WarcRecordType
-
-    if types is None or not types <= set(_FASTWARC_TYPES):
-        return WarcRecordType.any_type
-    mask = WarcRecordType.unknown
-    for name in types:
-        mask |= getattr(WarcRecordType, name)
-    return mask
 
 
 def _zstd_has_dictionary(handle: IO[bytes]) -> bool:

@@ -23,7 +23,6 @@ alone: their payload is never decompressed beyond the WARC member, never parsed.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -31,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from crawler.archive import jsonlines
 from crawler.archive.snapshots import SAFE_ID
 from crawler.config import SourceConfig, Sources
 from crawler.errors import UnknownSourceError
@@ -135,6 +135,7 @@ class FileResult:
     not_article: int = 0  # responses of a source that are not article pages (URL pattern, or not HTTP 200)
     skipped_hosts: Counter[str] = field(default_factory=Counter)  # responses of hosts no source covers
     filtered: int = 0  # responses left out by --source / --host
+    host_hits: Counter[str] = field(default_factory=Counter)  # responses of each --host host (before --source)
     failures: list[str] = field(default_factory=list)  # extraction failures ("url: no field (reason)")
     problems: list[BadRecord] = field(default_factory=list)
     templates: Counter[str] = field(default_factory=Counter)
@@ -280,6 +281,8 @@ def _decide(head: RecordHead, config: ReplayConfig, resolver: _Sources,
         return None
     result.records += 1
     host = host_key(head.url)
+    if host in config.only_hosts:
+        result.host_hits[host] += 1
     source = resolver.for_url(head.url, host)
     if source is None:
         result.skipped_hosts[host or "(no host)"] += 1
@@ -331,8 +334,8 @@ def _extract(record: Record, source: SourceConfig, path: Path, sequence: int, re
         text=text,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         order=order,
-        json_head=json.dumps(_json_record(parsed, text, response.filename, response.offset, response.date),
-                             ensure_ascii=False)[:-1],
+        json_head=jsonlines.dumps(_json_record(parsed, text, response.filename, response.offset,
+                                               response.date))[:-1],
     ))
 
 

@@ -28,7 +28,6 @@ import heapq
 import importlib
 import json
 import os
-import pickle
 import re
 import shutil
 import sys
@@ -38,6 +37,7 @@ import time
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -50,10 +50,14 @@ from crawler.replay.engine import ArticleRow, FileTask, ReplayConfig, replay_fil
 from crawler.replay.manifest import (
     SPILL,
     Manifest,
+    SpillDamaged,
+    check_directory,
     file_digest,
-    iter_pickled,
+    iter_items,
     read_spill_bucket,
+    spill_name,
     stat_input,
+    write_items,
     write_spill,
 )
 
@@ -117,6 +121,8 @@ class JobSummary:
     not_article: int = 0
     filtered: int = 0
     skipped_hosts: Counter[str] = field(default_factory=Counter)
+    host_hits: Counter[str] = field(default_factory=Counter)  # response records per --host given
+    notes: list[str] = field(default_factory=list)  # damaged state files, each redone
     failures: list[str] = field(default_factory=list)
     problems: list[dict[str, Any]] = field(default_factory=list)  # bad records: file, offset, reason
     templates: Counter[str] = field(default_factory=Counter)
@@ -138,6 +144,7 @@ class JobSummary:
         for name in ("records", "articles", "not_article", "filtered"):
             setattr(self, name, getattr(self, name) + int(counts.get(name, 0)))
         self.skipped_hosts.update(entry.get("skipped_hosts", {}))
+        self.host_hits.update(entry.get("host_hits", {}))
         self.templates.update(entry.get("templates", {}))
         self.rules.update(entry.get("rules", {}))
         self.failures.extend(entry.get("failures", []))
@@ -153,6 +160,7 @@ class JobSummary:
             "files": self.files, "files_resumed": self.files_resumed, "records": self.records,
             "articles": self.articles, "not_article": self.not_article,
             "filtered": self.filtered, "skipped_hosts": dict(self.skipped_hosts.most_common()),
+            "host_hits": dict(self.host_hits.most_common()), "state_notes": self.notes,
             "skipped_records": sum(self.skipped_hosts.values()),
             "extraction_failures": self.failures, "bad_records": self.problems,
             "templates": dict(self.templates.most_common()), "rules": dict(self.rules.most_common()),
@@ -187,11 +195,12 @@ def map_task(task: FileTask, config: ReplayConfig, spill_dir: str, buckets: int)
     split: list[list[ArticleRow]] = [[] for _ in range(buckets)]
     for row in result.rows:
         split[bucket_of(row.source, row.article_id, buckets)].append(row)
-    spill = f"{task.key}.pkl"
-    write_spill(Path(spill_dir) / spill, split)
+    spill = spill_name(task.key)
+    spill_digest = write_spill(Path(spill_dir) / spill, split)  # ArchiveError (disk full) ends the job
     return {
         "key": task.key, "path": task.path, "start": task.start, "end": task.end,
-        "size": size, "mtime_ns": mtime, "sha256": digest, "spill": spill,
+        "size": size, "mtime_ns": mtime, "sha256": digest, "spill": spill, "spill_sha256": spill_digest,
+        "host_hits": dict(result.host_hits),
         "counts": {"records": result.records, "articles": result.articles,
                    "not_article": result.not_article, "filtered": result.filtered, "bytes": result.bytes},
         "skipped_hosts": dict(result.skipped_hosts), "templates": dict(result.templates),
@@ -305,20 +314,18 @@ def _versions(rows: list[ArticleRow]) -> Iterator[tuple[ArticleRow, int]]:
 
 Item = tuple[tuple[str, str, int, int], str]  # (order, JSON line of the row with its version)
 PARQUET_BATCH = 2_000  # rows per Parquet row group
-RUN_CHUNK = 256  # items per pickle in a sorted run (fewer, larger pickles; still little memory)
 
 
 def _reduce(entries: list[dict[str, Any]], state: Path, outputs: Outputs, summary: JobSummary,
             stdout: IO[str]) -> None:
     """Versions per article, bucket by bucket; snapshot files at once, partition rows as sorted runs."""
-    parts_dir = state / "parts"
-    shutil.rmtree(parts_dir, ignore_errors=True)
+    parts_dir = _fresh_dir(state / "parts")
     partitioned = outputs.jsonl is not None or outputs.parquet is not None
-    spills = [state / SPILL / str(e["spill"]) for e in entries]
+    spills = [state / SPILL / spill_name(e["key"]) for e in entries]
     for bucket in range(BUCKETS):
         groups: dict[tuple[str, str], list[ArticleRow]] = defaultdict(list)
         for spill in spills:
-            for row in read_spill_bucket(spill, bucket):
+            for row in read_spill_bucket(spill, bucket, BUCKETS):
                 groups[(row.source, row.article_id)].append(row)
         per_part: dict[tuple[str, str], list[Item]] = defaultdict(list)
         for key in sorted(groups):
@@ -333,93 +340,117 @@ def _reduce(entries: list[dict[str, Any]], state: Path, outputs: Outputs, summar
         del groups
         for (source, month), items in per_part.items():
             items.sort(key=_order)
-            run = parts_dir / f"{source}={month}" / f"{bucket:03d}.pkl"
-            run.parent.mkdir(parents=True, exist_ok=True)
-            with open(run, "wb") as handle:
-                for start in range(0, len(items), RUN_CHUNK):
-                    pickle.dump(items[start : start + RUN_CHUNK], handle, protocol=pickle.HIGHEST_PROTOCOL)
+            run = parts_dir / f"{source}={month}" / f"{bucket:03d}.jsonl"
+            try:
+                run.parent.mkdir(parents=True, exist_ok=True)
+                with open(run, "xb") as handle:
+                    write_items(handle, items)
+            except OSError as exc:
+                raise ArchiveError(f"cannot write {run}: {exc.strerror or exc}") from exc
     if partitioned:
         _write_partitions(parts_dir, state, outputs, summary, stdout)
     shutil.rmtree(parts_dir, ignore_errors=True)
+
+
+def _fresh_dir(path: Path) -> Path:
+    """An empty directory at ``path`` (a symbolic link there is removed, never followed)."""
+    if path.is_symlink():
+        path.unlink()
+    shutil.rmtree(path, ignore_errors=True)
+    return path
 
 
 def _order(item: Item) -> tuple[str, str, int, int]:
     return item[0]
 
 
-def _run_items(path: Path) -> Iterator[Item]:
-    for chunk in iter_pickled(path):
-        yield from chunk
-
-
 def _write_partitions(parts_dir: Path, state: Path, outputs: Outputs, summary: JobSummary, stdout: IO[str]) -> None:
     """Each partition: a heap merge of its sorted runs, streamed to its files (memory: one row per run)."""
-    sorted_dir = state / "sorted"
-    shutil.rmtree(sorted_dir, ignore_errors=True)
+    sorted_dir = _fresh_dir(state / "sorted")
     stream = outputs.jsonl_stream
     if stream is not None:
-        sorted_dir.mkdir(parents=True)
+        try:
+            sorted_dir.mkdir(parents=True)
+        except OSError as exc:
+            raise ArchiveError(f"cannot create {sorted_dir}: {exc.strerror or exc}") from exc
     partitions = sorted(p for p in parts_dir.iterdir() if p.is_dir()) if parts_dir.is_dir() else []
     for part in partitions:
         source, month = part.name.split("=", 1)
         summary.partitions += 1
         where = Path(f"source={source}", f"month={month}")
         sinks: list[_Sink] = []
-        if outputs.jsonl_dir is not None:
-            sinks.append(_JsonlSink(outputs.jsonl_dir / where / "part-0.jsonl"))
-        if outputs.parquet is not None:
-            sinks.append(_ParquetSink(outputs.parquet / where / "part-0.parquet"))
-        if stream is not None:
-            sinks.append(_PickleSink(sorted_dir / f"{part.name}.pkl"))
-        runs = [_run_items(run) for run in sorted(part.glob("*.pkl"))]
         try:
+            if outputs.jsonl_dir is not None:
+                sinks.append(_JsonlSink(outputs.jsonl_dir / where / "part-0.jsonl"))
+            if outputs.parquet is not None:
+                sinks.append(_ParquetSink(outputs.parquet / where / "part-0.parquet"))
+            if stream is not None:
+                sinks.append(_RunSink(sorted_dir / f"{part.name}.jsonl"))
+            runs = [iter_items(run) for run in sorted(part.glob("*.jsonl"))]
             for item in heapq.merge(*runs, key=_order):
                 for sink in sinks:
                     sink.add(item)
             for sink in sinks:
                 sink.close()
-        except OSError as exc:
-            raise ArchiveError(f"cannot write the partition {where}: {exc}") from exc
         finally:
             for sink in sinks:
                 sink.discard()
     if stream is not None:
-        merged = heapq.merge(*(iter_pickled(p) for p in sorted(sorted_dir.glob("*.pkl"))), key=_order)
+        merged = heapq.merge(*(iter_items(p) for p in sorted(sorted_dir.glob("*.jsonl"))), key=_order)
         if stream == "-":
-            for _, line in merged:
-                stdout.write(line)
-            stdout.flush()
+            try:
+                for _, line in merged:
+                    stdout.write(line)
+                stdout.flush()
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                raise ArchiveError(f"cannot write the standard output: {exc.strerror or exc}") from exc
         else:
             sink = _JsonlSink(Path(stream))
             try:
                 for item in merged:
                     sink.add(item)
                 sink.close()
-            except OSError as exc:
-                raise ArchiveError(f"cannot write {stream}: {exc}") from exc
             finally:
                 sink.discard()
         shutil.rmtree(sorted_dir, ignore_errors=True)
 
 
 class _Sink:
-    """A file written under a temporary name (``.<name>.<pid>.tmp``) and renamed when complete."""
+    """A file written under a temporary name (``.<name>.<pid>.tmp``) and renamed when complete.
+
+    A write that fails (disk full) raises :class:`ArchiveError` naming the file and the cause.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         self.done = False
+        with self._failing():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.open()
+
+    def _failing(self) -> Any:
+        return _naming(self.tmp)
+
+    def open(self) -> None:
+        raise NotImplementedError
+
+    def write(self, item: Item) -> None:
+        raise NotImplementedError
 
     def add(self, item: Item) -> None:
-        raise NotImplementedError
+        with self._failing():
+            self.write(item)
 
     def finish(self) -> None:
         raise NotImplementedError
 
     def close(self) -> None:
-        self.finish()
-        os.replace(self.tmp, self.path)
+        with self._failing():
+            self.finish()
+            os.replace(self.tmp, self.path)
         self.done = True
 
     def discard(self) -> None:
@@ -431,25 +462,34 @@ class _Sink:
             self.tmp.unlink(missing_ok=True)
 
 
+@contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """OSError (disk full, no permission) -> ArchiveError naming ``path`` and the cause."""
+    try:
+        yield
+    except OSError as exc:
+        raise ArchiveError(f"cannot write {exc.filename or path}: {exc.strerror or exc}") from exc
+
+
 class _JsonlSink(_Sink):
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
+    def open(self) -> None:
         self.handle = open(self.tmp, "w", encoding="utf-8")  # noqa: SIM115 -- closed by finish()
 
-    def add(self, item: Item) -> None:
+    def write(self, item: Item) -> None:
         self.handle.write(item[1])
 
     def finish(self) -> None:
         self.handle.close()
 
 
-class _PickleSink(_Sink):
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
+class _RunSink(_Sink):
+    """A partition's items in order, for the merge into one stream (read back by ``iter_items``)."""
+
+    def open(self) -> None:
         self.handle = open(self.tmp, "wb")  # noqa: SIM115 -- closed by finish()
 
-    def add(self, item: Item) -> None:
-        pickle.dump(item, self.handle, protocol=pickle.HIGHEST_PROTOCOL)
+    def write(self, item: Item) -> None:
+        write_items(self.handle, (item,))
 
     def finish(self) -> None:
         self.handle.close()
@@ -458,15 +498,14 @@ class _PickleSink(_Sink):
 class _ParquetSink(_Sink):
     """Parquet in row groups of :data:`PARQUET_BATCH` rows (zstd); the columns are the JSONL fields."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
+    def open(self) -> None:
         pa, pq = _pyarrow()
         self.pa = pa
         self.schema = parquet_schema()
         self.writer = pq.ParquetWriter(str(self.tmp), self.schema, compression="zstd")
         self.batch: list[dict[str, Any]] = []
 
-    def add(self, item: Item) -> None:
+    def write(self, item: Item) -> None:
         self.batch.append(json.loads(item[1]))
         if len(self.batch) >= PARQUET_BATCH:
             self._flush()
@@ -489,7 +528,7 @@ def _write(path: Path, data: bytes) -> None:
     try:
         atomic_write(path, data, durable=False)
     except OSError as exc:
-        raise ArchiveError(f"cannot write {path}: {exc}") from exc
+        raise ArchiveError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def _pyarrow() -> tuple[Any, Any]:
@@ -573,6 +612,8 @@ def _run(options: JobOptions, config: ReplayConfig, state: Path) -> JobSummary:
         raise ArchiveError(f"cannot create the replay state directory {state}: {exc}") from exc
     with ArchiveLock(state):
         outputs = options.outputs
+        for directory in (state / SPILL, state / "parts", state / "sorted"):
+            check_directory(directory)
         for root in (outputs.out / "text" if outputs.out else None, outputs.jsonl_dir, outputs.parquet,
                      state / SPILL):
             if root is not None:
@@ -601,8 +642,15 @@ def _run(options: JobOptions, config: ReplayConfig, state: Path) -> JobSummary:
                 finished[str(entry["key"])] = entry
                 summary.add(entry, resumed=False)
                 progress.advance(entry)
+        summary.notes.extend(manifest.notes)
         ordered = [finished[t.key] for t in tasks if t.key in finished]
-        _reduce(ordered, state, outputs, summary, options.stdout or sys.stdout)
+        try:
+            _reduce(ordered, state, outputs, summary, options.stdout or sys.stdout)
+        except SpillDamaged as exc:
+            if exc.path.parent == state / SPILL and exc.path.name.endswith(".jsonl"):
+                manifest.forget(exc.path.name.removesuffix(".jsonl"))
+                raise ArchiveError(f"{exc}; removed it: rerun the same command to replay its input again") from None
+            raise ArchiveError(f"{exc}; rerun the same command") from None
     summary.seconds = time.monotonic() - started
     return summary
 

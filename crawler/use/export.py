@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any, Literal
 
 from crawler.archive.catalog import Store
+from crawler.archive.jsonlines import escape_bytes
 from crawler.archive.reading import Selection
 from crawler.errors import ArchiveError, ConfigError
 
@@ -175,7 +176,7 @@ def _json_dumps() -> Callable[[Any], bytes]:
 def write_jsonl(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSummary) -> None:
     dumps = _json_dumps()
     for row in rows:
-        out.write(dumps(row) + b"\n")
+        out.write(escape_bytes(dumps(row)) + b"\n")  # U+2028, U+2029, U+0085 escaped: one row per line
         _count(summary, row)
 
 
