@@ -65,7 +65,13 @@ class HostPolicy:
         self.failures = 0
 
     def failure(self, now: float, retry_after: float | None = None, *, reason: str = "") -> None:
-        """A request failed (after its retries); may defer the host (see the module docstring)."""
+        """A request failed (after its retries); may defer the host (see the module docstring).
+
+        Once the host is deferred its reason stays: requests still in flight then fail too, and
+        must not turn "5 requests in a row failed" (the threshold) into 6, 7, ...
+        """
+        if self.deferred is not None:
+            return
         self.failures += 1
         if retry_after is not None:
             if retry_after > self.max_wait:
@@ -75,7 +81,8 @@ class HostPolicy:
             self.next_start = max(self.next_start, now + retry_after)
         if self.failures >= self.threshold:
             last = f" (last: {reason})" if reason else ""
-            self.deferred = f"{self.failures} requests in a row failed{last}"
+            plural = "s" if self.failures != 1 else ""
+            self.deferred = f"{self.failures} request{plural} in a row failed{last}"
 
 
 class HostGate:
