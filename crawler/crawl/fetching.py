@@ -5,10 +5,17 @@ it and the host's :class:`~crawler.politeness.HostGate` and the global limiter l
 never raises for a page: the outcome is a :class:`Fetched` (the exchanges, or why there are
 none: a failure, robots.txt, a host given up for this run).  Exchanges of a failed redirect
 chain and robots.txt itself are handed to ``record`` so that they are archived too.
+
+Time budgets: each host may take ``Politeness.budget`` seconds of the run, counted from its
+first request, and no host goes past the run's deadline.  Everything a fetch waits for (the
+global cap, the host's turn, DNS, TLS, the exchange, the fetcher's retries and their
+``Retry-After``) is cancelled at that moment: the host is deferred (``HostPolicy.ran_out``),
+the URL stays in the frontier, and nothing half-fetched is recorded.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -45,13 +52,15 @@ class Politeness:
     respect_robots: bool
     threshold: int = 5
     max_wait: float = MAX_WAIT
+    budget: float | None = None  # seconds the host may take in this run (None: no budget of its own)
 
 
 class Fetching:
     """Robots, gates and the global cap for one run (one instance per :class:`~crawler.crawl.Crawl`)."""
 
     def __init__(self, fetcher: Fetcher, politeness: Callable[[SourceConfig], Politeness], record: Recorder, *,
-                 global_concurrency: int) -> None:
+                 global_concurrency: int, run_deadline: float = math.inf, run_budget: float | None = None) -> None:
+        """``run_deadline`` (trio time): when the run's budget of ``run_budget`` seconds ends."""
         self.fetcher = fetcher
         self.politeness = politeness
         self.record = record
@@ -61,15 +70,28 @@ class Fetching:
         self._robots: dict[str, Robots] = {}
         self._robots_lock: dict[str, trio.Lock] = {}
         self._limiter = trio.CapacityLimiter(max(1, global_concurrency))
+        self.run_deadline = run_deadline
+        self.run_budget = run_budget
 
     def gate(self, source: SourceConfig, url: str) -> HostGate:
         host = host_key(url)
         gate = self._gates.get(host)
         if gate is None:
             rules = self.politeness(source)
+            deadline, why = self.run_deadline, "the run's time budget ran out"
+            if self.run_budget is not None:
+                why = f"the run's time budget ({self.run_budget:g} s) ran out"
+            if rules.budget is not None and trio.current_time() + rules.budget < deadline:
+                deadline = trio.current_time() + rules.budget
+                why = f"its time budget of {rules.budget:g} s for this run ran out"
             gate = self._gates[host] = HostGate(host, concurrency=rules.concurrency, delay=rules.delay,
-                                                threshold=rules.threshold, max_wait=rules.max_wait)
+                                                threshold=rules.threshold, max_wait=rules.max_wait,
+                                                deadline=deadline, out_of_time=why)
         return gate
+
+    def out_of_time(self) -> list[str]:
+        """The hosts deferred because their time budget (or the run's) ran out."""
+        return [host for host, gate in self._gates.items() if gate.policy.ran_out]
 
     def deferred_hosts(self) -> dict[str, str]:
         return {host: gate.deferred for host, gate in self._gates.items() if gate.deferred is not None}
@@ -120,6 +142,14 @@ class Fetching:
     async def _get(self, source: SourceConfig, url: str, headers: dict[str, str] | None, *,
                    stopping: Callable[[], bool] | None) -> Fetched:
         gate = self.gate(source, url)
+        with trio.move_on_at(gate.policy.deadline):
+            return await self._get_in_time(source, url, headers, gate, stopping=stopping)
+        # The budget ran out while waiting or fetching: nothing is recorded, the URL stays for the next run.
+        gate.policy.expire()
+        return Fetched(None, gate.deferred or "", deferred=True)
+
+    async def _get_in_time(self, source: SourceConfig, url: str, headers: dict[str, str] | None, gate: HostGate, *,
+                           stopping: Callable[[], bool] | None) -> Fetched:
         try:
             async with self._limiter, gate:
                 if stopping is not None and stopping():

@@ -30,6 +30,7 @@ class SourceStats:
     extraction_failures: int = 0
     waiting: int = 0  # articles skipped: they failed before and wait for their next try
     deferred: dict[str, str] = field(default_factory=dict)  # host -> why it was given up for this run
+    out_of_time: list[str] = field(default_factory=list)  # of which: hosts whose time budget ran out
     failures: dict[str, str] = field(default_factory=dict)  # URL -> why (this run)
     templates: Counter[str] = field(default_factory=Counter)  # pages per adapter template
     images: int = 0  # images archived (crawler.crawl.images), revisits included
@@ -85,7 +86,8 @@ class SourceStats:
             "entry_points": self.entry_points, "entry_points_ok": self.entry_points_ok,
             "articles_tried": self.articles_tried, "articles_ok": self.articles_ok,
             "disallowed": self.disallowed, "extraction_failures": self.extraction_failures, "waiting": self.waiting,
-            "deferred": dict(sorted(self.deferred.items())), "collapsed": self.collapsed,
+            "deferred": dict(sorted(self.deferred.items())), "out_of_time": sorted(self.out_of_time),
+            "collapsed": self.collapsed,
             "unreachable": self.unreachable, "templates": dict(sorted(self.templates.items())),
             "failures": dict(sorted(self.failures.items())),
             "images": self.images, "image_bytes": self.image_bytes, "images_failed": self.images_failed,
