@@ -82,7 +82,7 @@ class Crawl:
         self.fetcher = fetcher
         self.options = options or CrawlOptions()
         self.listener: Listener = listener or (lambda kind, source, url: None)
-        self.stats = {s.key: SourceStats(s.key) for s in sources}
+        self.stats = {s.key: SourceStats(s.key, expect_articles=s.expect_articles) for s in sources}
         self._discovery_scopes: list[trio.CancelScope] = []
         self._run_scope = trio.CancelScope()
         self.stopping = False
