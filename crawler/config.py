@@ -36,6 +36,9 @@ MAX_SOURCES_FILE = 1 << 20  # bytes; a sources file is a few KiB
 # Bounds shared by sources.yaml and the command line's flags.
 MAX_HOST_CONCURRENCY = 64  # requests in flight per host (each one is a task per host of the source)
 MAX_TIMEOUT = 3600.0  # seconds per request
+MAX_BUDGET = 86400.0  # seconds: the longest time budget of a run or of one host in it (crawler.crawl.fetching)
+RUN_BUDGET = 720.0  # a run's time budget by default: 12 minutes, under a 15-minute cron period
+HOST_BUDGET = 540.0  # one host's share of it by default (the others go on meanwhile)
 MAX_LISTING_DEPTH = 1000
 
 
@@ -57,9 +60,10 @@ _ADAPTER_OPTIONS: dict[str, frozenset[str]] = {
 
 _SOURCE_KEYS = {
     "name", "adapter", "hosts", "base_url", "start_pages", "feeds", "sitemaps", "article_url_pattern",
-    "pagination", "listing_depth", "politeness", "options", "images", "archive",
+    "pagination", "listing_depth", "politeness", "options", "images", "archive", "expect_articles",
 }  # fmt: skip
-_POLITENESS_KEYS = {"concurrency", "delay", "respect_robots", "timeout"}
+_RUN_KEYS = {"run_budget"}  # settings of a run, not of a source: in 'defaults' only
+_POLITENESS_KEYS = {"concurrency", "delay", "respect_robots", "timeout", "host_budget"}
 _KEY_RE = re.compile(r"[a-z][a-z0-9_-]{0,39}")  # used with fullmatch: "s1\n" is not a key
 _LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
 _HOST_RE = re.compile(rf"(?P<host>{_LABEL}(?:\.{_LABEL})*\.?|\[(?P<ip6>[0-9a-f:.]+)\])(?::(?P<port>[0-9]{{1,5}}))?")
@@ -71,6 +75,7 @@ class Politeness:
     delay: float = 1.0  # minimum seconds between two requests to one host
     respect_robots: bool = True
     timeout: float = 30.0
+    host_budget: float = HOST_BUDGET  # seconds one host may take in a run before it is deferred to the next
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +105,9 @@ class SourceConfig:
     # A frozen archive (``archive: true``): a site that no longer publishes.  A crawl does not
     # expect it to grow, so "fetched nothing" is no alarm for it (crawler.crawl.stats).
     archive: bool = False
+    # A run whose start pages answer but list no article of the source (a parked domain, a redesign) ends
+    # with exit 4; false by default for a frozen archive (``archive: true``), which lists nothing new.
+    expect_articles: bool = True
 
     def covers(self, url: str) -> bool:
         key = host_key(url)  # "" for a URL whose host cannot be told apart from another's
@@ -174,6 +182,7 @@ class Sources:
     """All configured sources, in file order."""
 
     sources: tuple[SourceConfig, ...]
+    run_budget: float | None = None  # ``defaults: run_budget:`` (seconds); None: the built-in RUN_BUDGET
 
     @property
     def origins(self) -> Origins:
@@ -211,7 +220,7 @@ class Sources:
 
     def only(self, keys: list[str]) -> Sources:
         """The named sources, in the order given (an unknown key is an :class:`UnknownSourceError`)."""
-        return Sources(tuple(self.get(key) for key in keys))
+        return replace(self, sources=tuple(self.get(key) for key in keys))
 
     def with_origins(self, pairs: Mapping[str, str] | list[tuple[str, str]]) -> Sources:
         """Fetch some hosts from other origins (``{"baocantho.com.vn": "http://127.0.0.1:8001"}``).
@@ -227,7 +236,7 @@ class Sources:
             if parent is not None:
                 real[key] = f"{real[parent].split('://', 1)[0]}://{key}"
         origins = Origins.build(items, real)
-        return Sources(tuple(s.with_origins(origins) for s in self.sources))
+        return replace(self, sources=tuple(s.with_origins(origins) for s in self.sources))
 
 
 def _origin_of(base_url: str, host: str) -> str:
@@ -320,10 +329,15 @@ def parse_sources(data: object, *, origin: str = "sources.yaml") -> Sources:
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise ConfigError(f"{origin}: 'defaults' must be a mapping", key="defaults")
-    unknown_defaults = _names(set(defaults) - _SOURCE_KEYS)
+    unknown_defaults = _names(set(defaults) - _SOURCE_KEYS - _RUN_KEYS)
     if unknown_defaults:
-        raise ConfigError(f"{origin}: unknown setting in 'defaults' (known: {', '.join(sorted(_SOURCE_KEYS))})",
+        known = ", ".join(sorted(_SOURCE_KEYS | _RUN_KEYS))
+        raise ConfigError(f"{origin}: unknown setting in 'defaults' (known: {known})",
                           key=f"defaults.{unknown_defaults[0]}")
+    run_budget = defaults.get("run_budget")
+    if run_budget is not None and _budget_problem(run_budget) is not None:
+        raise ConfigError(f"{origin}: {_budget_problem(run_budget)}, got {run_budget!r}", key="defaults.run_budget")
+    defaults = {k: v for k, v in defaults.items() if k not in _RUN_KEYS}
     raw_sources = data.get("sources")
     if not isinstance(raw_sources, dict) or not raw_sources:
         raise ConfigError(f"{origin}: 'sources' must be a non-empty mapping of source key -> settings", key="sources")
@@ -335,7 +349,7 @@ def parse_sources(data: object, *, origin: str = "sources.yaml") -> Sources:
                 raise ConfigError(f"host {host!r} is already claimed by source {seen[host]!r}",
                                   source=source.key, key="hosts")
             seen[host] = source.key
-    return Sources(tuple(sources))
+    return Sources(tuple(sources), run_budget=None if run_budget is None else float(run_budget))
 
 
 def host_problem(host: str) -> str | None:
@@ -482,6 +496,9 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
     archive = merged.get("archive", False)
     if not isinstance(archive, bool):
         raise ConfigError(f"must be true or false, got {archive!r}", source=key, key="archive")
+    expect_articles = merged.get("expect_articles", not archive)
+    if not isinstance(expect_articles, bool):
+        raise ConfigError(f"must be true or false, got {expect_articles!r}", source=key, key="expect_articles")
     name = merged.get("name", key)
     if not isinstance(name, str) or not name.strip() or len(name) > 200 or not name.isprintable():
         # It goes into every WARC file's warcinfo record: one printable line.
@@ -504,6 +521,7 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
         options=MappingProxyType(dict(options)),
         images=images,
         archive=archive,
+        expect_articles=expect_articles,
     )
 
 
@@ -563,7 +581,16 @@ def _politeness_value(name: str, value: object) -> str | None:
         return "must be a number of seconds"
     if name == "delay":
         return None if 0 <= value <= MAX_DELAY else f"must be 0..{MAX_DELAY:g} seconds"
+    if name == "host_budget":
+        return _budget_problem(value)
     return None if 0 < value <= MAX_TIMEOUT else f"must be more than 0 and at most {MAX_TIMEOUT:g} seconds"
+
+
+def _budget_problem(value: object) -> str | None:
+    """Why ``value`` is no time budget (seconds, more than 0, at most :data:`MAX_BUDGET`), or None."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        return "must be a number of seconds"
+    return None if 0 < value <= MAX_BUDGET else f"must be more than 0 and at most {MAX_BUDGET:g} seconds"
 
 
 def _url_patterns(key: str, value: str | list[Any]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:

@@ -128,6 +128,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ignore-robots", action="store_true", help="do not fetch or obey robots.txt (mirror only!)")
     p.add_argument("--timeout", type=argtypes.timeout, default=30.0, metavar="S",
                    help=f"seconds per request, more than 0, at most {argtypes.MAX_TIMEOUT:g} (default 30)")
+    p.add_argument("--exchange-timeout", type=argtypes.budget, default=None, metavar="S",
+                   help="seconds one exchange may take in all, body included, whatever --timeout allows per read "
+                        "(default 300)")
+    p.add_argument("--run-budget", type=argtypes.budget, default=None, metavar="S",
+                   help="seconds the run may fetch; then every host is deferred to the next run "
+                        "(default: sources.yaml defaults.run_budget, else 720)")
+    p.add_argument("--host-budget", type=argtypes.budget, default=None, metavar="S",
+                   help="seconds one host may take in the run, from its first request; then it is deferred to "
+                        "the next run (default: its politeness.host_budget, else 540)")
     p.add_argument("--warc-size", type=argtypes.byte_size, default=1_000_000_000, metavar="BYTES",
                    help="rotate WARC files at this size: bytes, or 500M, 2G, 512MiB; at least 1 MiB (default 1G)")
     p.add_argument("--workers", type=argtypes.workers, default=None, metavar="N|auto",
@@ -430,8 +439,9 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
+    from crawler.config import RUN_BUDGET
     from crawler.crawl import CrawlOptions
-    from crawler.crawl.run import RunSettings, crawl_command
+    from crawler.crawl.run import EXCHANGE_TIMEOUT, RunSettings, crawl_command
     from crawler.crawl.worker_pool import auto_workers
 
     sources = read_sources(args)
@@ -442,13 +452,14 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         global_concurrency=args.concurrency, delay=args.delay, host_concurrency=args.host_concurrency,
         respect_robots=False if args.ignore_robots else None,
         images=True if args.images else None, images_per_article=args.images_per_article,
-        max_images=args.max_images,
+        max_images=args.max_images, host_budget=args.host_budget,
+        run_budget=args.run_budget or sources.run_budget or RUN_BUDGET,
     )
     delays = [s.politeness.delay if args.delay is None else args.delay for s in sources]
     options.workers = auto_workers(delays) if args.workers is None else args.workers
     settings = RunSettings(archive=args.archive, wait=args.wait, quiet=args.quiet, log_json=args.log_json,
                            progress=False if args.no_progress else None, timeout=args.timeout,
-                           warc_size=args.warc_size)
+                           warc_size=args.warc_size, exchange_timeout=args.exchange_timeout or EXCHANGE_TIMEOUT)
     return crawl_command(sources, options, settings)
 
 

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from crawler.config import MAX_HOST_CONCURRENCY, MAX_TIMEOUT, http_url_problem
+from crawler.config import MAX_BUDGET, MAX_HOST_CONCURRENCY, MAX_TIMEOUT, http_url_problem
 from crawler.net.politeness import MAX_DELAY
 from crawler.parse.normalize import VN_TZ
 
-__all__ = ["MAX_ARTICLES", "MAX_CONCURRENCY", "MAX_DELAY", "MAX_HOST_CONCURRENCY", "MAX_MIRROR_ARTICLES",
-           "MAX_TIMEOUT", "MAX_WARC_SIZE", "MIN_WARC_SIZE", "archive_dir", "byte_size", "concurrency", "date",
-           "delay", "host_concurrency", "http_url", "integer", "max_articles", "mirror_articles", "port",
+__all__ = ["MAX_ARTICLES", "MAX_BUDGET", "MAX_CONCURRENCY", "MAX_DELAY", "MAX_HOST_CONCURRENCY", "MAX_MIRROR_ARTICLES",
+           "MAX_TIMEOUT", "MAX_WARC_SIZE", "MIN_WARC_SIZE", "archive_dir", "budget", "byte_size", "concurrency",
+           "date", "delay", "host_concurrency", "http_url", "integer", "max_articles", "mirror_articles", "port",
            "seconds", "timeout", "until", "workers"]
 
 MIN_WARC_SIZE = 1 << 20  # 1 MiB: smaller files would hold a record or two each
@@ -122,6 +122,7 @@ def port(text: str) -> int:
 
 
 timeout = seconds(zero=False, high=MAX_TIMEOUT)
+budget = seconds(zero=False, high=MAX_BUDGET)
 delay = seconds(zero=True, high=MAX_DELAY)
 host_concurrency = integer(1, MAX_HOST_CONCURRENCY)
 concurrency = integer(1, MAX_CONCURRENCY)

@@ -43,7 +43,7 @@ class ArchiveJob:
     - ``article``: write, then parse, render and store the snapshot of ``expected_id`` given
       ``latest`` (:meth:`crawler.archive.catalog.Store.latest`); with an ``identical-payload-digest``
       ``revisit`` (``--refresh``) a final 200 whose payload has that digest is written as a revisit;
-    - ``snapshot``: store ``article`` / ``text`` parsed earlier (a page that named another id).
+    - ``snapshot``: store ``article`` / ``text`` parsed earlier (an article URL that redirected to another id).
     """
 
     kind: JobKind
@@ -70,7 +70,7 @@ class ArchiveReply:
     problem: str | None = None  # the page could not be read (decoding, too complex, unreadable WARC)
     extraction: ExtractionFailure | None = None
     written: WrittenSnapshot | None = None
-    pending: tuple[Article, str] | None = None  # the page names another article id than expected_id
+    pending: tuple[Article, str] | None = None  # the URL redirected to another article (its id, not expected_id)
     published: datetime | None = None
     template: str | None = None
     listing: ListingPage | None = None

@@ -40,7 +40,7 @@ from crawler.crawl.archive_jobs import ArchiveJob, ArchiveReply
 from crawler.discovery import XMLFormatError, parse_feed, parse_sitemap
 from crawler.errors import ArchiveError, StorageError
 from crawler.models import ExtractionFailure, FetchResult, WarcLocation
-from crawler.parse.extraction import Extraction, parse_listing_response, parse_response
+from crawler.parse.extraction import Extraction, id_mismatch, parse_listing_response, parse_response
 from crawler.parse.htmlguard import complexity_problem
 from crawler.parse.normalize import render_snapshot
 
@@ -168,9 +168,16 @@ class ArchiveWorker:
         parsed = parse_response(adapter, content, content_type, url)
         if isinstance(parsed, ExtractionFailure):
             return ArchiveReply(locations, digest=digest, extraction=parsed)
+        if parsed.article_id != job.expected_id and adapter.source.article_id(url) is None:
+            # Redirected to a URL that names no id: the requested URL's id is the one (parse_response held
+            # the page's id field to the final URL's when it names one).
+            mismatch = id_mismatch(parsed, job.expected_id)
+            assert mismatch is not None
+            return ArchiveReply(locations, digest=digest, extraction=mismatch)
         text = render_snapshot(parsed)
         template = parsed.rules.get("template")
         if parsed.article_id != job.expected_id:
+            # The URL redirected to another article's URL: stored under that id (the crawl settles both).
             return ArchiveReply(locations, digest=digest, pending=(parsed, text), published=parsed.published,
                                 template=template)
         written = self.snapshots.write(parsed, text, locations[-1], final.fetched_at, job.latest)

@@ -13,7 +13,7 @@ between fetches the page in full next time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -107,6 +107,7 @@ class Discovery:
             if listing is None:
                 return True
             tracker = PageTracker() if self.since is not None else None
+            self._count_listed(source, listing.article_urls)
             # Articles of this page not archived yet (queued now, earlier in this run, or pending).
             fresh = await self.offer(source, list(listing.article_urls), offer, tracker)
             page.commit()
@@ -150,9 +151,15 @@ class Discovery:
                     queued.add(child)
                     queue.append((child, "sitemap"))
             since = self.since
+            self._count_listed(source, [e.url for e in page.reply.entries])
             await self.offer(source, [e.url for e in page.reply.entries
                                       if since is None or e.published is None or e.published >= since], offer)
             page.commit()
+
+    def _count_listed(self, source: SourceConfig, urls: Iterable[str]) -> None:
+        """Count the article URLs of the source a page names (archived or not, recent or not): a run whose
+        pages name none is flagged (:attr:`~crawler.crawl.stats.SourceStats.unreachable`)."""
+        self.stats[source.key].listed += sum(source.article_id(source.real_url(u)) is not None for u in urls)
 
     # -- one page --------------------------------------------------------------------------------
 

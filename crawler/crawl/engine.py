@@ -13,12 +13,18 @@ Every URL settles: archived, failed (and retried on a schedule across runs), or 
 because its host was given up or the run stopped.  A storage failure ends the run at once
 with a :class:`~crawler.errors.StorageError`; anything else that goes wrong with one page
 fails that page only.
+
+A run has a time budget (``CrawlOptions.run_budget``) and each host one of its own
+(``host_budget``, or its source's ``politeness.host_budget``): when one runs out, the host is
+deferred (:mod:`crawler.crawl.fetching`) and its work stays for the next run; ``grace`` seconds
+after the run's budget whatever is still going is cancelled, as after a second signal.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +33,7 @@ import trio
 
 from crawler.archive.recovery import replay_journals
 from crawler.archive.snapshots import JOURNAL_DIR
-from crawler.config import SourceConfig, Sources
+from crawler.config import RUN_BUDGET, SourceConfig, Sources
 from crawler.crawl.archiver import Archive
 from crawler.crawl.archiving import Archiving, ArticleFetch, PageTracker
 from crawler.crawl.discovery import Discovery, Offer
@@ -62,6 +68,8 @@ class CrawlOptions:
     images_per_article: int = IMAGES_PER_ARTICLE
     max_images: int = IMAGES_PER_RUN
     deadline: float = JOB_DEADLINE  # seconds an archive worker may spend on one page
+    run_budget: float | None = RUN_BUDGET  # seconds the run may fetch (None: no budget)
+    host_budget: float | None = None  # seconds one host may take (None: its source's politeness.host_budget)
 
 
 class Crawl:
@@ -74,7 +82,8 @@ class Crawl:
         self.fetcher = fetcher
         self.options = options or CrawlOptions()
         self.listener: Listener = listener or (lambda kind, source, url: None)
-        self.stats = {s.key: SourceStats(s.key, archive=s.archive) for s in self.sources}
+        self.stats = {s.key: SourceStats(s.key, archive=s.archive, expect_articles=s.expect_articles)
+                      for s in self.sources}
         self._discovery_scopes: list[trio.CancelScope] = []
         self._run_scope = trio.CancelScope()
         self.stopping = False
@@ -103,7 +112,8 @@ class Crawl:
             concurrency=o.host_concurrency or source.politeness.concurrency,
             delay=source.politeness.delay if o.delay is None else o.delay,
             respect_robots=source.politeness.respect_robots if o.respect_robots is None else o.respect_robots,
-            threshold=o.breaker_threshold, max_wait=o.max_wait)
+            threshold=o.breaker_threshold, max_wait=o.max_wait,
+            budget=source.politeness.host_budget if o.host_budget is None else o.host_budget)
 
     async def run(self) -> dict[str, SourceStats]:
         archive, options = self.archive, self.options
@@ -112,8 +122,12 @@ class Crawl:
                                      warc_size=archive.warc_size, gzip_level=archive.gzip_level,
                                      deadline=options.deadline) as pool:
             archiving = Archiving(store, pool, self.stats, self.listener, since=options.since)
+            run_deadline = math.inf if options.run_budget is None else trio.current_time() + options.run_budget
+            # Past the budget, what still goes (archiving what was fetched) gets the grace a signal gives.
+            self._run_scope.deadline = min(self._run_scope.deadline, run_deadline + options.grace)
             fetching = self.fetching = Fetching(self.fetcher, self._politeness, archiving.record,
-                                                global_concurrency=options.global_concurrency)
+                                                global_concurrency=options.global_concurrency,
+                                                run_deadline=run_deadline, run_budget=options.run_budget)
             frontiers = {s.key: Frontier(s, store, self.stats[s.key], budget=options.max_articles,
                                          refresh=options.refresh, archived=archiving.archived) for s in self.sources}
             discovery = Discovery(fetching, archiving, store, self.stats, frontiers, self.listener,
@@ -128,10 +142,13 @@ class Crawl:
                     await self._run(archiving, fetching, discovery, images)
             finally:
                 archiving.flush()  # raises StorageError when the catalog cannot take it: journals stay
+                out_of_time = set(fetching.out_of_time())
                 for host, why in fetching.deferred_hosts().items():
                     for source in self.sources:
                         if host in source.hosts or host in source.aliases:
                             self.stats[source.key].deferred[host] = why
+                            if host in out_of_time:
+                                self.stats[source.key].out_of_time.append(host)
                 self.worker_deaths = pool.deaths
         # Every row is committed (or, for a job whose worker died, in its journal): settle the journals.
         if self.worker_deaths:

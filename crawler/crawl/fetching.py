@@ -5,11 +5,18 @@ it and the host's :class:`~crawler.net.politeness.HostGate` and the global limit
 never raises for a page: the outcome is a :class:`Fetched` (the exchanges, or why there are
 none: a failure, robots.txt, a host given up for this run).  Exchanges of a failed redirect
 chain and robots.txt itself are handed to ``record`` so that they are archived too.
+
+Time budgets: each host may take ``Politeness.budget`` seconds of the run, counted from its
+first request, and no host goes past the run's deadline.  Everything a fetch waits for (the
+global cap, the host's turn, DNS, TLS, the exchange, the fetcher's retries and their
+``Retry-After``) is cancelled at that moment: the host is deferred (``HostPolicy.ran_out``),
+the URL stays in the frontier, and nothing half-fetched is recorded.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -50,13 +57,15 @@ class Politeness:
     respect_robots: bool
     threshold: int = 5
     max_wait: float = MAX_WAIT
+    budget: float | None = None  # seconds the host may take in this run (None: no budget of its own)
 
 
 class Fetching:
     """Robots, gates and the global cap for one run (one instance per :class:`~crawler.crawl.Crawl`)."""
 
     def __init__(self, fetcher: Fetcher, politeness: Callable[[SourceConfig], Politeness], record: Recorder, *,
-                 global_concurrency: int) -> None:
+                 global_concurrency: int, run_deadline: float = math.inf, run_budget: float | None = None) -> None:
+        """``run_deadline`` (trio time): when the run's budget of ``run_budget`` seconds ends."""
         self.fetcher = fetcher
         self.politeness = politeness
         self.record = record
@@ -67,15 +76,28 @@ class Fetching:
         self._robots_lock: dict[str, trio.Lock] = {}
         self._limiter = trio.CapacityLimiter(max(1, global_concurrency))
         self.robots_deadline = ROBOTS_DEADLINE
+        self.run_deadline = run_deadline
+        self.run_budget = run_budget
 
     def gate(self, source: SourceConfig, url: str) -> HostGate:
         host = host_key(url)
         gate = self._gates.get(host)
         if gate is None:
             rules = self.politeness(source)
+            deadline, why = self.run_deadline, "the run's time budget ran out"
+            if self.run_budget is not None:
+                why = f"the run's time budget ({self.run_budget:g} s) ran out"
+            if rules.budget is not None and trio.current_time() + rules.budget < deadline:
+                deadline = trio.current_time() + rules.budget
+                why = f"its time budget of {rules.budget:g} s for this run ran out"
             gate = self._gates[host] = HostGate(host, concurrency=rules.concurrency, delay=rules.delay,
-                                                threshold=rules.threshold, max_wait=rules.max_wait)
+                                                threshold=rules.threshold, max_wait=rules.max_wait,
+                                                deadline=deadline, out_of_time=why)
         return gate
+
+    def out_of_time(self) -> list[str]:
+        """The hosts deferred because their time budget (or the run's) ran out."""
+        return [host for host, gate in self._gates.items() if gate.policy.ran_out]
 
     def deferred_hosts(self) -> dict[str, str]:
         return {host: gate.deferred for host, gate in self._gates.items() if gate.deferred is not None}
@@ -163,6 +185,16 @@ class Fetching:
                    stopping: Callable[[], bool] | None, max_redirects: int = 10,
                    allow: Callable[[str], bool] | None = None) -> Fetched:
         gate = self.gate(source, url)
+        with trio.move_on_at(gate.policy.deadline):
+            return await self._get_in_time(source, url, headers, gate, stopping=stopping,
+                                           max_redirects=max_redirects, allow=allow)
+        # The budget ran out while waiting or fetching: nothing is recorded, the URL stays for the next run.
+        gate.policy.expire()
+        return Fetched(None, gate.deferred or "", deferred=True)
+
+    async def _get_in_time(self, source: SourceConfig, url: str, headers: dict[str, str] | None, gate: HostGate, *,
+                           stopping: Callable[[], bool] | None, max_redirects: int,
+                           allow: Callable[[str], bool] | None) -> Fetched:
         try:
             async with self._limiter, gate:
                 if stopping is not None and stopping():
@@ -170,8 +202,8 @@ class Fetching:
                 started = trio.current_time()
                 try:
                     results = await self.fetcher.fetch_following(
-                        url, headers, allow=allow or source.covers, on_send=gate.send_hook, max_redirects=max_redirects,
-                        give_up=lambda: gate.deferred is not None)
+                        url, headers, allow=allow or source.covers, on_send=gate.send_hook,
+                        max_redirects=max_redirects, give_up=lambda: gate.deferred is not None)
                 except FetchError as err:
                     now = trio.current_time()
                     if isinstance(err, RedirectError) and err.hops:

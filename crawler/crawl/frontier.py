@@ -2,7 +2,8 @@
 
 Discovery offers URLs; :meth:`Frontier.admit` keeps those that are article URLs of the
 source (ids validated by :meth:`~crawler.config.SourceConfig.article_id`), not archived
-yet (unless ``--refresh``), not offered before in this run, not waiting for their next try
+yet (unless ``--refresh``; an old URL that redirected to an archived article counts as
+archived), not offered before in this run, not waiting for their next try
 after a failure (:meth:`crawler.archive.catalog.Store.fail`), and within ``--max-articles``.  The
 admitted ones are remembered in the catalog's frontier table (one transaction), so that a
 run that ends early leaves them for the next one.
@@ -31,6 +32,14 @@ class Frontier:
         self.offered = 0
         self.waiting = store.waiting(source.key)
 
+    def redirected(self, url: str) -> bool:
+        """Whether ``url`` was archived before under another id: it redirected to another article's URL.
+
+        Its response is remembered (``http_cache``, committed with the target's row) though its own id
+        has no snapshot: the next run does not fetch the old URL again.
+        """
+        return self.store.cached(url) is not None
+
     def budget_left(self) -> bool:
         return self.budget is None or self.offered < self.budget
 
@@ -47,7 +56,7 @@ class Frontier:
             article_id = source.article_id(url)  # None for other hosts, non-article URLs and invalid ids
             if article_id is None:
                 continue
-            archived = not resumed and self.archived(key, article_id)
+            archived = not resumed and (self.archived(key, article_id) or self.redirected(url))
             unarchived += not archived
             if article_id in self.seen or not self.budget_left():
                 continue

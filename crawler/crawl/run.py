@@ -14,6 +14,10 @@ Exit codes (also in README.md):
 - 130: stopped by SIGINT/SIGTERM; state is saved and the next run continues.
 
 When several apply, the first in this order wins: 1, 130, 3, 4.
+
+A host whose time budget ran out (or the run's) does not change the exit code: its work waits
+for the next run; one line on stderr says so, even with ``--quiet`` (a site slower than the cron
+period is something to know), and the stats file lists it under ``out_of_time``.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from crawler.errors import CrawlerError
 from crawler.net.fetcher import Fetcher, FetchPolicy
 
 EXIT_OK, EXIT_FAILED, EXIT_COLLAPSED, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 3, 4, 130
+EXCHANGE_TIMEOUT = 300.0  # seconds one exchange may take in all (--exchange-timeout)
 SHOWN_FAILURES = 5  # failed URLs printed per source at the end (all are in the stats file)
 log = logging.getLogger("crawler")
 
@@ -65,6 +70,7 @@ class RunSettings:
     log_json: bool = False
     progress: bool | None = None  # None: when stderr is a terminal
     timeout: float = 30.0
+    exchange_timeout: float = EXCHANGE_TIMEOUT
     warc_size: int = 1_000_000_000
     gzip_level: int = WARC_GZIP_LEVEL
 
@@ -165,6 +171,7 @@ class RunResult:
     stats_path: Path | None = None
     collapsed: list[str] = field(default_factory=list)
     unreachable: dict[str, str] = field(default_factory=dict)
+    out_of_time: dict[str, list[str]] = field(default_factory=dict)  # source -> hosts whose time budget ran out
 
 
 def run_crawl(archive: Archive, sources: Sources, options: CrawlOptions, settings: RunSettings,
@@ -175,7 +182,8 @@ def run_crawl(archive: Archive, sources: Sources, options: CrawlOptions, setting
     result = RunResult()
 
     async def main() -> None:
-        async with Fetcher(FetchPolicy(timeout=settings.timeout), origins=sources.origins) as fetcher:
+        policy = FetchPolicy(timeout=settings.timeout, total_timeout=settings.exchange_timeout)
+        async with Fetcher(policy, origins=sources.origins) as fetcher:
             crawl = Crawl(sources, archive, fetcher, options, listener=listener)
             result.stats = crawl.stats
             try:
@@ -202,12 +210,13 @@ def run_crawl(archive: Archive, sources: Sources, options: CrawlOptions, setting
     # A frozen archive (``archive: true``) is not expected to answer with anything new: no alarm for it.
     result.unreachable = {s.source: why for s in result.stats.values()
                           if not s.archive and (why := s.unreachable) is not None}
+    result.out_of_time = {s.source: sorted(s.out_of_time) for s in result.stats.values() if s.out_of_time}
     result.code = (EXIT_FAILED if result.error else EXIT_INTERRUPTED if result.interrupted
                    else EXIT_COLLAPSED if result.collapsed else EXIT_UNREACHABLE if result.unreachable else EXIT_OK)
     record = {
         "started": started.isoformat(), "finished": datetime.now(UTC).isoformat(), "seconds": round(elapsed, 3),
         "exit_code": result.code, "error": result.error, "interrupted": result.interrupted,
-        "collapsed": result.collapsed, "unreachable": result.unreachable,
+        "collapsed": result.collapsed, "unreachable": result.unreachable, "out_of_time": result.out_of_time,
         "options": {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(options).items()},
         "sources": {key: s.as_dict() for key, s in result.stats.items()},
         "recovered": [f"{item.path}: {item.what}" for item in archive.recovered],
@@ -250,6 +259,8 @@ def report(result: RunResult, settings: RunSettings) -> None:
             _emit(logging.ERROR, f"extraction collapsed for {key}", {"event": "collapsed", "source": key})
         for key, why in result.unreachable.items():
             _emit(logging.ERROR, f"{key} fetched nothing: {why}", {"event": "unreachable", "source": key})
+        for key, line in _out_of_time_lines(result):
+            _emit(logging.WARNING, line, {"event": "out-of-time", "source": key, "hosts": result.out_of_time[key]})
         return
     if not settings.quiet or code != EXIT_OK:
         out = sys.stderr if settings.quiet else sys.stdout
@@ -269,6 +280,19 @@ def report(result: RunResult, settings: RunSettings) -> None:
               f"(has the site changed its templates?)", file=sys.stderr)
     for key, why in result.unreachable.items():
         print(f"crawler: {key} fetched nothing: {why}", file=sys.stderr)
+    for key, line in _out_of_time_lines(result):
+        if key not in result.unreachable:  # that line named the budget already
+            print(f"crawler: {line}", file=sys.stderr)
+
+
+def _out_of_time_lines(result: RunResult) -> list[tuple[str, str]]:
+    """One line per source with hosts whose time budget ran out: which, why, and that the work waits."""
+    lines = []
+    for key, hosts in result.out_of_time.items():
+        stats = result.stats[key]
+        why = "; ".join(f"{host}: {stats.deferred.get(host, 'time budget ran out')}" for host in hosts)
+        lines.append((key, f"{key}: deferred to the next run, its unfetched pages kept ({why})"))
+    return lines
 
 
 def _emit(level: int, message: str, fields: dict[str, object]) -> None:

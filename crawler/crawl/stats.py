@@ -15,7 +15,9 @@ Listener = Callable[[EventKind, str, str], None]  # (kind, source, url)
 class SourceStats:
     source: str
     archive: bool = False  # a frozen archive (sources.yaml ``archive: true``): fetching nothing is no alarm
+    expect_articles: bool = True  # the source's start pages should list articles (false: a frozen archive)
     discovered: int = 0  # articles queued this run
+    listed: int = 0  # article URLs of the source that its listing pages, feeds and sitemaps named (archived or not)
     new: int = 0  # first snapshot of an article
     changed: int = 0  # --refresh: a new snapshot version
     unchanged: int = 0  # --refresh: fetched again, same payload (revisit record) or same text
@@ -31,6 +33,7 @@ class SourceStats:
     extraction_failures: int = 0
     waiting: int = 0  # articles skipped: they failed before and wait for their next try
     deferred: dict[str, str] = field(default_factory=dict)  # host -> why it was given up for this run
+    out_of_time: list[str] = field(default_factory=list)  # of which: hosts whose time budget ran out
     failures: dict[str, str] = field(default_factory=dict)  # URL -> why (this run)
     templates: Counter[str] = field(default_factory=Counter)  # pages per adapter template
     images: int = 0  # images archived (crawler.crawl.images), revisits included
@@ -47,7 +50,9 @@ class SourceStats:
 
     @property
     def unreachable(self) -> str | None:
-        """Why the source fetched nothing: none of its start pages, or no article it tried; else None."""
+        """Why the source fetched nothing: none of its start pages, or no article it tried, or (unless
+        ``expect_articles`` is off) start pages that answered but list no article while nothing was archived;
+        else None."""
         first = next(iter(self.failures.values()), None)
         deferred = next(iter(self.deferred.items()), None)
         why = f"{deferred[0]} {deferred[1]}" if deferred else first or "no answer"
@@ -57,7 +62,16 @@ class SourceStats:
             return f"none of the {self.articles_tried} articles it tried could be fetched ({why})"
         if self.deferred and not self.articles_ok and not self.entry_points_ok:
             return f"its hosts were given up ({why})"
+        if self.expect_articles and self.entry_points_ok and not self.listed and not self.archived:
+            # 200s that name nothing: a parked domain, a PDF home page, a redesign no pattern matches.
+            return (f"its {self.entry_points_ok} start pages, feeds or sitemaps answered but list no article of "
+                    f"the source (parked or redesigned?)")
         return None
+
+    @property
+    def archived(self) -> int:
+        """Articles archived this run: new, changed, or fetched again unchanged."""
+        return self.new + self.changed + self.unchanged
 
     def summary(self) -> str:
         extraction = f" ({self.extraction_failures} extraction)" if self.extraction_failures else ""
@@ -80,14 +94,14 @@ class SourceStats:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "source": self.source, "archive": self.archive, "discovered": self.discovered, "new": self.new,
-            "changed": self.changed,
-            "unchanged": self.unchanged, "listings": self.listings,
+            "source": self.source, "archive": self.archive, "discovered": self.discovered, "listed": self.listed,
+            "new": self.new, "changed": self.changed, "unchanged": self.unchanged, "listings": self.listings,
             "listings_not_modified": self.listings_not_modified, "feeds": self.feeds, "sitemaps": self.sitemaps,
             "entry_points": self.entry_points, "entry_points_ok": self.entry_points_ok,
             "articles_tried": self.articles_tried, "articles_ok": self.articles_ok,
             "disallowed": self.disallowed, "extraction_failures": self.extraction_failures, "waiting": self.waiting,
-            "deferred": dict(sorted(self.deferred.items())), "collapsed": self.collapsed,
+            "deferred": dict(sorted(self.deferred.items())), "out_of_time": sorted(self.out_of_time),
+            "collapsed": self.collapsed,
             "unreachable": self.unreachable, "templates": dict(sorted(self.templates.items())),
             "failures": dict(sorted(self.failures.items())),
             "images": self.images, "image_bytes": self.image_bytes, "images_failed": self.images_failed,

@@ -13,11 +13,16 @@ tests run on trio's MockClock.  Rules, per host:
   when it asks for a longer wait than ``max_wait`` (``Retry-After: 999999``, a date in year
   9999) or when ``threshold`` requests in a row failed (refused connections, timeouts, 5xx
   after retries, responses slower than ``slow_after`` seconds): every wait a run makes is
-  bounded, so a run always ends, and an unreachable site is given up in seconds, not minutes.
+  bounded, so a run always ends, and an unreachable site is given up in seconds, not minutes;
+- the host is deferred, too, at its ``deadline`` (its time budget for the run, or the run's):
+  no request starts after it, no wait reaches past it (a spacing or ``Retry-After`` that would
+  end later defers the host at once), and :class:`~crawler.crawl.fetching.Fetching` cancels the
+  exchange in flight at it (a server dripping its answer, a tarpit, slow DNS or TLS).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -45,6 +50,15 @@ class HostPolicy:
     next_start: float = 0.0
     failures: int = 0
     deferred: str | None = None  # why the host is given up for this run
+    deadline: float = math.inf  # the host's time budget for the run ends (trio time)
+    out_of_time: str = "its time budget for this run ran out"  # the reason given at the deadline
+    ran_out: bool = False  # deferred because the deadline came
+
+    def expire(self) -> None:
+        """The deadline came: defer the host (unless it already is, for another reason)."""
+        if self.deferred is None:
+            self.deferred = self.out_of_time
+            self.ran_out = True
 
     def __post_init__(self) -> None:
         self.delay = min(max(self.delay, 0.0), MAX_DELAY)
@@ -64,7 +78,13 @@ class HostPolicy:
         self.failures = 0
 
     def failure(self, now: float, retry_after: float | None = None, *, reason: str = "") -> None:
-        """A request failed (after its retries); may defer the host (see the module docstring)."""
+        """A request failed (after its retries); may defer the host (see the module docstring).
+
+        Once the host is deferred its reason stays: requests still in flight then fail too, and
+        must not turn "5 requests in a row failed" (the threshold) into 6, 7, ...
+        """
+        if self.deferred is not None:
+            return
         self.failures += 1
         if retry_after is not None:
             if retry_after > self.max_wait:
@@ -74,16 +94,19 @@ class HostPolicy:
             self.next_start = max(self.next_start, now + retry_after)
         if self.failures >= self.threshold:
             last = f" (last: {reason})" if reason else ""
-            self.deferred = f"{self.failures} requests in a row failed{last}"
+            plural = "s" if self.failures != 1 else ""
+            self.deferred = f"{self.failures} request{plural} in a row failed{last}"
 
 
 class HostGate:
     """Async context manager around one request to a host: concurrency, spacing, deferral."""
 
     def __init__(self, host: str, *, concurrency: int, delay: float, threshold: int = 5,
-                 max_wait: float = MAX_WAIT) -> None:
+                 max_wait: float = MAX_WAIT, deadline: float = math.inf, out_of_time: str | None = None) -> None:
         self.host = host
-        self.policy = HostPolicy(delay=delay, threshold=threshold, max_wait=max_wait)
+        self.policy = HostPolicy(delay=delay, threshold=threshold, max_wait=max_wait, deadline=deadline)
+        if out_of_time is not None:
+            self.policy.out_of_time = out_of_time
         self._slots = trio.Semaphore(max(1, concurrency))
         self._pace = trio.Lock()  # one waiter at a time: the spacing is re-checked after every wake-up
         self.concurrency = max(1, concurrency)
@@ -101,6 +124,8 @@ class HostGate:
         self.policy.failure(now, retry_after, reason=reason)
 
     def _check(self) -> None:
+        if self.policy.deferred is None and trio.current_time() >= self.policy.deadline:
+            self.policy.expire()
         if self.policy.deferred is not None:
             raise HostDeferred(self.host, self.policy.deferred)
 
@@ -117,6 +142,9 @@ class HostGate:
                 # Re-checked after each wake-up: a late-sent request may have pushed the time back.
                 while (ready := self.policy.ready_at()) > trio.current_time():
                     self._check()
+                    if ready >= self.policy.deadline:  # the turn comes after the budget: no point waiting
+                        self.policy.expire()
+                        self._check()
                     await trio.sleep_until(ready)
                 self._check()
                 self.policy.started(trio.current_time())

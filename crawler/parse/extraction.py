@@ -23,13 +23,36 @@ def parse_response(adapter: Adapter, content: bytes, content_type: str | None, u
     A page the parser would take too long over (:mod:`crawler.parse.htmlguard`) is a failure of the
     ``html`` field.  UTF-8 bodies are handed over as bytes (the HTML parser reads them natively);
     others as text.
+
+    The article id is the URL's (:meth:`~crawler.config.SourceConfig.article_id`, validated where the
+    URL entered): a page whose own id field (``#txtnewsid``, or whatever the adapter read) names
+    another id is a failure of the ``article_id`` field (:func:`id_mismatch`), never that other article.
     """
     problem = complexity_problem(content)
     if problem is not None:
         return ExtractionFailure(source=adapter.source.key, url=url, field="html", reason=problem)
     if choose_charset(content, content_type) == "utf-8":
-        return adapter.parse_article(content, url)
-    return adapter.parse_article(decode_html(content, content_type), url)
+        parsed = adapter.parse_article(content, url)
+    else:
+        parsed = adapter.parse_article(decode_html(content, content_type), url)
+    if isinstance(parsed, Article):
+        mismatch = id_mismatch(parsed, adapter.source.article_id(url))
+        if mismatch is not None:
+            return mismatch
+    return parsed
+
+
+def id_mismatch(article: Article, url_id: str | None) -> ExtractionFailure | None:
+    """A failure when ``article`` (parsed from a page) names another id than ``url_id``, its URL's; else None.
+
+    ``url_id`` None (a URL with no id of the source's shape) leaves the page's id alone: nothing contradicts it.
+    """
+    if url_id is None or article.article_id == url_id:
+        return None
+    rule = article.rules.get("article_id", "the page")
+    return ExtractionFailure(source=article.source, url=article.url, field="article_id", reason=(
+        f"id mismatch: the page names article {article.article_id} ({rule}) but its URL names {url_id}; "
+        f"not stored as another article"))
 
 
 def parse_listing_response(adapter: Adapter, content: bytes, content_type: str | None, url: str) -> ListingPage:
