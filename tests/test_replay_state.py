@@ -184,7 +184,7 @@ def test_a_spill_directory_that_is_a_symlink_is_refused(warcs: list[str], tmp_pa
 ])
 def test_spill_rows_are_validated(field: str, value: object, warcs: list[str], tmp_path: Path,
                                   capsys: pytest.CaptureFixture[str]) -> None:
-    from crawler.replay.manifest import ROW_FIELDS, read_spill_bucket, write_spill
+    from crawler.replay.spill import ROW_FIELDS, read_spill_bucket, write_spill
 
     assert replay(capsys, tmp_path, warcs)[0] == 0
     state = tmp_path / "state"
