@@ -45,11 +45,13 @@ def default_sources_path() -> Path:
     return local if local.is_file() else PACKAGED_SOURCES_FILE
 
 
-KNOWN_ADAPTERS = ("vdoc", "hue")
+KNOWN_ADAPTERS = ("vdoc", "hue", "mediatech", "onecms")
 # Per-adapter ``options:`` and the type each must have (README "Adding a VDOC-family source").
 _ADAPTER_OPTIONS: dict[str, frozenset[str]] = {
     "vdoc": frozenset({"selectors", "drop", "sapo_prefixes"}),
     "hue": frozenset({"sapo_prefixes"}),
+    "mediatech": frozenset({"selectors", "drop", "listing_skip"}),
+    "onecms": frozenset({"selectors", "drop", "listing_skip", "header_author_hidden"}),
 }
 
 _SOURCE_KEYS = {
@@ -483,8 +485,12 @@ def _check_options(key: str, adapter: str, options: dict[Any, Any]) -> None:
     if not isinstance(prefixes, list) or not all(isinstance(p, str) and p.strip() for p in prefixes):
         raise ConfigError(f"must be a list of non-empty strings, got {prefixes!r}", source=key,
                           key="options.sapo_prefixes")
-    if "drop" in options:
-        _check_selectors(key, "options.drop", options["drop"])
+    for name in ("drop", "listing_skip"):
+        if name in options:
+            _check_selectors(key, f"options.{name}", options[name])
+    if not isinstance(options.get("header_author_hidden", False), bool):
+        raise ConfigError(f"must be true or false, got {options['header_author_hidden']!r}", source=key,
+                          key="options.header_author_hidden")
     if "selectors" in options:
         from crawler.adapters.vdoc import DEFAULT_SELECTORS  # here: the adapters import this module
 

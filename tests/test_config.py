@@ -27,7 +27,10 @@ GOOD = {
 
 
 def test_shipped_sources(sources: Sources) -> None:
-    assert [s.key for s in sources] == ["baocantho", "hue", "baoangiang"]
+    assert [s.key for s in sources][:3] == ["baocantho", "hue", "baoangiang"]
+    assert {s.key for s in sources if s.adapter == "mediatech"} == {
+        "baotayninh", "baocaobang", "baohungyen", "baolangson", "baoquangninh"}
+    assert {s.key for s in sources if s.adapter == "onecms"} == {"baonghean", "baodanang", "baohaiphong"}
     hue = sources.get("hue")
     assert hue.hosts == ("huengaynay.vn", "baothuathienhue.vn")
     assert sources.for_url("https://www.baothuathienhue.vn/a/b-144988.html") is hue

@@ -13,10 +13,14 @@ from collections.abc import Callable
 
 from crawler.adapters.base import Adapter
 from crawler.adapters.hue import HueAdapter
+from crawler.adapters.mediatech import MediatechAdapter
+from crawler.adapters.onecms import OnecmsAdapter
 from crawler.adapters.vdoc import VdocAdapter
 from crawler.config import SourceConfig
 
-ADAPTERS: dict[str, Callable[[SourceConfig], Adapter]] = {"vdoc": VdocAdapter, "hue": HueAdapter}
+ADAPTERS: dict[str, Callable[[SourceConfig], Adapter]] = {
+    "vdoc": VdocAdapter, "hue": HueAdapter, "mediatech": MediatechAdapter, "onecms": OnecmsAdapter,
+}
 
 
 def get_adapter(source: SourceConfig) -> Adapter:
