@@ -59,7 +59,7 @@ def test_origins_keep_real_urls(sources: Sources) -> None:
 
 
 @pytest.mark.parametrize("item", [
-    ("baolongan.vn", "http://127.0.0.1:1"),  # no source has it: must not silently crawl the real site
+    ("baohaugiang.com.vn", "http://127.0.0.1:1"),  # no source has it (closed 2025): never crawl it live
     ("baocantho.com.vn", "http://127.0.0.1:1/path"),
     ("baocantho.com.vn", "ftp://127.0.0.1:1"),
     ("baocantho.com.vn", "http://127.0.0.1:99999"),
