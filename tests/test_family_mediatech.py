@@ -145,6 +145,11 @@ def test_synthetic_page_reads_every_part(sources: Sources) -> None:
     assert article.category_slugs == ("kinh-te", "nong-nghiep")
 
 
+def test_in_body_ads_are_chrome_but_underlined_text_is_not(sources: Sources) -> None:
+    body = '<p>Đoạn <ins>gạch chân</ins> một.</p><ins class="adsbygoogle">Quảng cáo</ins><p>Đoạn hai.</p>'
+    assert parse(sources, SYN_URL, page(body=body)).body == ("Đoạn gạch chân một.", "Đoạn hai.")
+
+
 def test_no_breadcrumb_prints_none_and_slugs_come_from_the_page_info(sources: Sources) -> None:
     article = parse(sources, SYN_URL, page(crumbs=""))
     assert article.breadcrumb == () and render_snapshot(article).startswith("01/12/2021 - 11:51\n\n")

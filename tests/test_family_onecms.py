@@ -164,12 +164,14 @@ def test_captions_in_the_family_s_three_layouts_and_chrome_lines(sources: Source
     <tr><td class="image_desc">Chú thích bảng.</td></tr></table>
     <figure><img src="/b.jpg" alt="x"><figcaption>  Chú thích hình. </figcaption></figure>
     <p><img src="/c.jpg"></p><p><em>Chú thích nghiêng.</em></p><p>Đoạn hai.</p>
-    <p>Copy Link</p><p>Chia sẻ Zalo</p><p>Theo dõi Báo Hải Phòng trên</p>"""
+    <p>Theo dõi tình hình trên địa bàn.</p><p>Nguồn: TTXVN</p>
+    <p>Copy Link</p><p>Chia sẻ Zalo</p><p>Theo dõi Báo Hải Phòng trên</p><p>Theo dõi trên Google News</p>"""
     out = blocks(sources, page(body=body))
-    assert out[4:9] == ["Đoạn một.", "Chú thích bảng.", "Chú thích hình.", "Chú thích nghiêng.", "Đoạn hai."]
+    assert out[4:11] == ["Đoạn một.", "Chú thích bảng.", "Chú thích hình.", "Chú thích nghiêng.", "Đoạn hai.",
+                         "Theo dõi tình hình trên địa bàn.", "Nguồn: TTXVN"]  # text, not labels
     assert "alt text" not in out and "Copy Link" not in out and "Chia sẻ Zalo" not in out
     assert out[-2:] == ["Minh Anh", "Chia sẻ bài viết"]
-    assert not any("Nguồn" in b or b == "kinh tế" for b in out)  # source box and tags are chrome
+    assert not any("suckhoedoisong" in b or b == "kinh tế" for b in out)  # source box and tags are chrome
 
 
 def test_canonical_from_meta_name_canonical(sources: Sources) -> None:

@@ -58,7 +58,7 @@ FIELDS = ("breadcrumb", "date", "title", "kicker", "sapo", "body", "byline")
 CHROME_LINES = re.compile(
     r"^(?:Copy Link|Link gốc|Link bài gốc|Link đã được copy|Đã copy thành công!?|Bút danh|Thông báo"
     r"|Chia sẻ (?:Facebook|Zalo|email|Twitter|X|LinkedIn)"
-    r"|Theo dõi(?: .{0,60})? trên(?: .{0,40})?"
+    r"|Theo dõi(?: .{1,60})? trên(?: (?:Google News|Google Tin tức|Zalo|Facebook|YouTube|TikTok))?"
     r"|Nguồn:? ?(?:[a-z0-9-]+\.)+[a-z]{2,}/?)$",
     re.IGNORECASE,
 )
