@@ -48,8 +48,9 @@ class MediatechAdapter(FamilyAdapter):
         "byline": ("div.author", "p.author", ".author"),
     }
     DROP = (
-        ".sapo", "ins.ads-zone-group", "ins.adsbygoogle", ".ads-zone-group", ".adsbygoogle", ".topics", ".relates", ".box-comments", ".social",
-        ".social-links", ".print_page", ".text_to_audio", ".related", ".tags", ".box-related",
+        ".sapo", "ins.ads-zone-group", "ins.adsbygoogle", ".ads-zone-group", ".adsbygoogle", ".topics", ".relates",
+        ".box-comments", ".social", ".social-links", ".print_page", ".text_to_audio", ".related", ".tags",
+        ".box-related",
     )  # fmt: skip
     LISTING_SKIP = (".card-short-video", ".video-shorts", ".block-video-shorts")
 
