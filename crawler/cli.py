@@ -435,7 +435,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if args.only:
         sources = sources.only(args.only)
     elif args.origin:  # pointed at other origins: the sources they serve, not the live sites of the rest
-        sources = Sources(tuple(s for s in sources if s.aliases))
+        sources = sources.remapped()
     options = CrawlOptions(
         max_articles=args.max_articles, since=args.since, refresh=args.refresh,
         global_concurrency=args.concurrency, delay=args.delay, host_concurrency=args.host_concurrency,

@@ -195,6 +195,10 @@ class Sources:
         """The named sources, in the order given (an unknown key is an :class:`UnknownSourceError`)."""
         return Sources(tuple(self.get(key) for key in keys))
 
+    def remapped(self) -> Sources:
+        """The sources one of whose hosts ``--origin`` serves from another origin (a mirror's sources)."""
+        return Sources(tuple(s for s in self.sources if s.aliases))
+
     def with_origins(self, pairs: Mapping[str, str] | list[tuple[str, str]]) -> Sources:
         """Fetch some hosts from other origins (``{"baocantho.com.vn": "http://127.0.0.1:8001"}``).
 

@@ -29,9 +29,9 @@ def run_demo(*, archive: Path, sources_path: Path | None, articles: int, seed: i
     with Mirror(articles=articles, seed=seed) as mirror:
         # Walk listings deep enough to reach every article the mirror has (20 per listing page).
         depth = max(5, articles // 20 + 2)
-        sources = load_sources(sources_path).with_origins(mirror.origins)
         # The sources the mirror serves (a source of a family the mirror does not model is not crawled live).
-        sources = Sources(tuple(replace(s, listing_depth=max(s.listing_depth, depth)) for s in sources if s.aliases))
+        sources = load_sources(sources_path).with_origins(mirror.origins).remapped()
+        sources = Sources(tuple(replace(s, listing_depth=max(s.listing_depth, depth)) for s in sources))
         print(f"mirror: {articles} generated articles per source (+ seeds) on "
               + ", ".join(f"{host} -> {url}" for host, url in mirror.origins.items()))
         options = CrawlOptions(delay=0.0, host_concurrency=4, global_concurrency=16, workers=auto_workers([0.0]))

@@ -31,6 +31,8 @@ def test_real_article_gives_the_hand_written_snapshot(sources: Sources) -> None:
     assert article.rules["family"] == article.rules["template"] == "mediatech"
     assert article.rules["sapo"] == "css:#content-detail p.sapo"  # the machine-cut div.sapo is never the lead
     assert article.images[0].url.endswith("/124461_khu-khuan1.jpg")
+    assert article.images[0].caption == "Biện pháp phòng dịch quan trọng nhất vẫn là 5K, đặc biệt là đeo khẩu trang, " \
+        "khử khuẩn. Ảnh: TTXVN"  # div.wp-caption > p.wp-caption-text
     assert parse(sources, URL, data.decode("utf-8")) == article  # bytes and str alike
 
 
