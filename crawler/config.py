@@ -48,7 +48,7 @@ def default_sources_path() -> Path:
     return local if local.is_file() else PACKAGED_SOURCES_FILE
 
 
-KNOWN_ADAPTERS = ("vdoc", "hue", "javaplatform", "bbg", "generic")
+KNOWN_ADAPTERS = ("vdoc", "hue", "mediatech", "onecms", "javaplatform", "bbg", "generic")
 # Per-adapter ``options:`` and the type each must have (README "Adding a VDOC-family source").
 _ADAPTER_OPTIONS: dict[str, frozenset[str]] = {
     "vdoc": frozenset({"selectors", "drop", "sapo_prefixes"}),
@@ -56,6 +56,8 @@ _ADAPTER_OPTIONS: dict[str, frozenset[str]] = {
     "javaplatform": frozenset(),
     "bbg": frozenset(),
     "generic": frozenset(),
+    "mediatech": frozenset({"selectors", "drop", "listing_skip"}),
+    "onecms": frozenset({"selectors", "drop", "listing_skip", "header_author_hidden"}),
 }
 
 _SOURCE_KEYS = {
@@ -216,7 +218,7 @@ class Sources:
         out, as ``crawler sources --check`` does)."""
         if not self.origins:
             return self
-        return Sources(tuple(s for s in self.sources if s.aliases))
+        return replace(self, sources=tuple(s for s in self.sources if s.aliases))
 
     def only(self, keys: list[str]) -> Sources:
         """The named sources, in the order given (an unknown key is an :class:`UnknownSourceError`)."""
@@ -555,8 +557,12 @@ def _check_options(key: str, adapter: str, options: dict[Any, Any]) -> None:
     if not isinstance(prefixes, list) or not all(isinstance(p, str) and p.strip() for p in prefixes):
         raise ConfigError(f"must be a list of non-empty strings, got {prefixes!r}", source=key,
                           key="options.sapo_prefixes")
-    if "drop" in options:
-        _check_selectors(key, "options.drop", options["drop"])
+    for name in ("drop", "listing_skip"):
+        if name in options:
+            _check_selectors(key, f"options.{name}", options[name])
+    if not isinstance(options.get("header_author_hidden", False), bool):
+        raise ConfigError(f"must be true or false, got {options['header_author_hidden']!r}", source=key,
+                          key="options.header_author_hidden")
     if "selectors" in options:
         selectors = options["selectors"]
         if not isinstance(selectors, dict):

@@ -102,11 +102,11 @@ def test_parse_prints_the_snapshot_of_a_saved_page(name: str, capsys: pytest.Cap
 
 
 def test_parse_refuses_a_host_no_source_covers(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["parse", "--url", "https://baolongan.vn/tin-a1.html", str(REAL / "baocantho-a80443.html")])
+    code = main(["parse", "--url", "https://baohaugiang.com.vn/tin-a1.html", str(REAL / "baocantho-a80443.html")])
     out, err = capsys.readouterr()
     assert code == 2
     assert out == ""
-    assert "baolongan.vn" in err and "no configured source" in err
+    assert "baohaugiang.com.vn" in err and "no configured source" in err
 
 
 def test_parse_of_a_listing_page_names_the_missing_field(mirror: Mirror, tmp_path: Path,
@@ -190,9 +190,9 @@ def test_fetch_failures_leave_the_archive_intact(mirror: Mirror, tmp_path: Path,
         out, err = capsys.readouterr()
         return code, out, err
 
-    code, out, err = fetch("https://baolongan.vn/tin-moi-a123.html", *origin_args(mirror))
+    code, out, err = fetch("https://baohaugiang.com.vn/tin-moi-a123.html", *origin_args(mirror))
     assert (code, out) == (2, "")
-    assert "baolongan.vn" in err
+    assert "baohaugiang.com.vn" in err
 
     code, out, err = fetch(ag + "/thoi-su/", *origin_args(mirror))
     assert (code, out) == (1, "")
@@ -314,7 +314,7 @@ def test_fetch_refresh_writes_revisits_or_a_new_version(tmp_path: Path, capsys: 
     ("https:///a", 2, "not an http(s) URL: 'https:///a'"),
     ("http://[::1/x-a1.html", 2, "not an http(s) URL"),
     ("https://baocantho.com.vn:99999/x-a1.html", 2, "not an http(s) URL"),
-    ("https://baolongan.vn/tin-a1.html", 2, "no configured source covers host 'baolongan.vn'"),
+    ("https://baohaugiang.com.vn/tin-a1.html", 2, "no configured source covers host 'baohaugiang.com.vn'"),
     ("https://baocantho.com.vn/thoi-su/", 1, "is not an article URL of baocantho"),
 ])
 def test_refused_fetch_creates_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str, code: int,

@@ -27,7 +27,10 @@ GOOD = {
 
 
 def test_shipped_sources(sources: Sources) -> None:
-    assert [s.key for s in sources][:3] == ["baocantho", "hue", "baoangiang"]  # the seeds first, then the provinces
+    assert [s.key for s in sources][:3] == ["baocantho", "hue", "baoangiang"]
+    assert {s.key for s in sources if s.adapter == "mediatech"} == {
+        "baotayninh", "baocaobang", "baohungyen", "baolangson", "baoquangninh"}
+    assert {s.key for s in sources if s.adapter == "onecms"} == {"baonghean", "baodanang", "baohaiphong"}
     hue = sources.get("hue")
     assert hue.hosts == ("huengaynay.vn", "baothuathienhue.vn")
     assert sources.for_url("https://www.baothuathienhue.vn/a/b-144988.html") is hue
@@ -56,7 +59,7 @@ def test_origins_keep_real_urls(sources: Sources) -> None:
 
 
 @pytest.mark.parametrize("item", [
-    ("baolongan.vn", "http://127.0.0.1:1"),  # no source has it: must not silently crawl the real site
+    ("baohaugiang.com.vn", "http://127.0.0.1:1"),  # no source has it (closed 2025): never crawl it live
     ("baocantho.com.vn", "http://127.0.0.1:1/path"),
     ("baocantho.com.vn", "ftp://127.0.0.1:1"),
     ("baocantho.com.vn", "http://127.0.0.1:99999"),
@@ -307,6 +310,7 @@ def test_http_urls_accepted(url: str) -> None:
 def test_default_sources_path_is_local_then_packaged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert default_sources_path() == PACKAGED_SOURCES_FILE
+    assert [s.key for s in load_sources()] == [s.key for s in load_sources(PACKAGED_SOURCES_FILE)]
     assert [s.key for s in load_sources()][:3] == ["baocantho", "hue", "baoangiang"]
     write(tmp_path, "sources:\n" + SOURCE_BLOCK)
     assert default_sources_path() == Path("sources.yaml")

@@ -61,7 +61,7 @@ def archived_texts(archive: Path) -> dict[tuple[str, str], str]:
 def test_first_crawl_archives_every_article_then_second_run_fetches_none(
     mirror: Mirror, sources: Sources, tmp_path: Path
 ) -> None:
-    local = sources.with_origins(mirror.origins)
+    local = sources.with_origins(mirror.origins).reachable()  # the sources the mirror serves
     stats, _ = crawl(local, tmp_path)
     texts = archived_texts(tmp_path)
     for source in local.reachable():  # the mirror's sources

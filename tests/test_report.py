@@ -159,6 +159,7 @@ def test_stats_table_and_json(crawled: tuple[Mirror, Path], capsys: pytest.Captu
     data = json.loads(capsys.readouterr().out)
     configured = {s.key for s in load_sources(ROOT / "sources.yaml")}  # every configured source, crawled or not
     assert data["days"] == 3 and {s["key"] for s in data["sources"]} == configured
+    assert {s["key"] for s in data["sources"] if s["articles"]} == set(m.sources)  # the others: none yet
 
 
 def test_readers_work_beside_a_crawl_and_refuse_bad_input(crawled: tuple[Mirror, Path], tmp_path: Path,

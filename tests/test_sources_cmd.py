@@ -82,8 +82,13 @@ def test_check_fetches_the_start_pages_from_the_mirror(tmp_path: Path, capsys: p
         code, out, err = run(capsys, "--check", "--delay", "0", "--json", *origin_args(m))
         assert code == 0, err
         data = json.loads(out)
-        checks = [c for s in data["sources"] for c in s["checks"]]
-        pages = sum(len(s["start_pages"]) + len(s["feeds"]) for s in data["sources"])
+        # --origin: the pages of the sources the mirror serves are checked there (not the others' real sites).
+        served = [s for s in data["sources"] if set(s["hosts"]) & set(m.origins)]
+        assert {s["key"] for s in served} == {"baocantho", "hue", "baoangiang"}
+        checks = [c for s in served for c in s["checks"]]
+        others = [c for s in data["sources"] if s not in served for c in s["checks"]]
+        assert all(c["detail"].startswith("not checked") for c in others)
+        pages = sum(len(s["start_pages"]) + len(s["feeds"]) for s in served)
         assert len(checks) == pages and all(c["ok"] for c in checks) and data["ok"] is True
         # The sources the mirror does not serve are not fetched (their hosts have no --origin).
         served = sum(len(s["start_pages"]) + len(s["feeds"]) for s in data["sources"] if s["key"] in m.sources)

@@ -125,6 +125,7 @@ def metadata(article: Article, *, sha256: str, location: WarcLocation, fetched_a
         "images": [{"url": image.url, "caption": image.caption} for image in article.images],
         "rules": dict(article.rules),
         "template": article.rules.get("template"),
+        "family": article.rules.get("family"),
         "text_path": text_path,
         "sha256": sha256,
         "warc_file": location.filename,

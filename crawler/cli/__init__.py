@@ -447,6 +447,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     sources = read_sources(args)
     if args.only:
         sources = sources.only(args.only)
+    elif args.origin:  # pointed at other origins: the sources they serve, not the live sites of the rest
+        sources = sources.reachable()
     options = CrawlOptions(
         max_articles=args.max_articles, since=args.since, refresh=args.refresh,
         global_concurrency=args.concurrency, delay=args.delay, host_concurrency=args.host_concurrency,

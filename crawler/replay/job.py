@@ -48,7 +48,14 @@ from crawler.archive.snapshots import snapshot_relpath
 from crawler.errors import ArchiveError, CrawlerError
 from crawler.replay.engine import ArticleRow, FileTask, ReplayConfig, replay_file
 from crawler.replay.manifest import SPILL, Manifest, check_directory, spill_name, stat_input
-from crawler.replay.spill import SpillDamaged, file_digest, iter_items, read_spill_bucket, write_items, write_spill
+from crawler.replay.spill import (
+    SpillDamaged,
+    file_digest,
+    iter_items,
+    read_spill_bucket,
+    write_items,
+    write_spill,
+)
 
 __all__ = ["BUCKETS", "JobOptions", "JobSummary", "Outputs", "ScaleExtraMissing", "cleanup_temporaries", "run_job"]
 

@@ -137,6 +137,8 @@ def _caption_container(node: LexborNode, open_ids: list[int]) -> int | None:
             classes = (parent.attributes.get("class") or "").split()
             if parent.tag == "p" and ("note" in classes or _has_only_image_then_text(parent)):
                 return parent.mem_id
+            if parent.tag == "div" and "wp-caption" in classes:  # WordPress-style <div class="wp-caption">
+                return parent.mem_id
         parent = parent.parent
         depth += 1
     return None

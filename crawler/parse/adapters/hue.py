@@ -40,7 +40,8 @@ adapter first recognises which template a page is in; ``rules["template"]`` says
 
 A page whose CMS markers say DNN (``dnn_ctr…`` ids, ``DnnModule``) but whose fields were
 found by the anchors is reported as ``anchors`` with ``rules["cms"] == "dnn"``: the sign
-that the modelled DNN article markup differs from the real one.
+that the modelled DNN article markup differs from the real one.  ``rules["family"]`` is the
+CMS family whose markers the page carries (``vdoc``, ``dnn``, or ``unknown``).
 """
 
 from __future__ import annotations
@@ -136,7 +137,8 @@ class HueAdapter:
         return last if isinstance(last, Article) else result
 
     def _parse_generic(self, tree: LexborHTMLParser, url: str, *, cms: str) -> Article | ExtractionFailure:
-        rules: dict[str, str] = {"cms": cms}
+        # The family whose markers the page carries (``unknown``: none), beside the template that read it.
+        rules: dict[str, str] = {"cms": cms, "family": cms}
         title_node = self._title_node(tree, rules)
         title = node_text(title_node)
         if not title:

@@ -17,11 +17,13 @@ from crawler.parse.adapters.bbg import BbgAdapter
 from crawler.parse.adapters.generic import GenericAdapter
 from crawler.parse.adapters.hue import HueAdapter
 from crawler.parse.adapters.javaplatform import JavaplatformAdapter
+from crawler.parse.adapters.mediatech import MediatechAdapter
+from crawler.parse.adapters.onecms import OnecmsAdapter
 from crawler.parse.adapters.vdoc import VdocAdapter
 
 ADAPTERS: dict[str, Callable[[SourceConfig], Adapter]] = {
-    "vdoc": VdocAdapter, "hue": HueAdapter, "javaplatform": JavaplatformAdapter, "bbg": BbgAdapter,
-    "generic": GenericAdapter,
+    "vdoc": VdocAdapter, "hue": HueAdapter, "mediatech": MediatechAdapter, "onecms": OnecmsAdapter,
+    "javaplatform": JavaplatformAdapter, "bbg": BbgAdapter, "generic": GenericAdapter,
 }
 
 

@@ -10,7 +10,7 @@ The default selector lists cover both; a site's ``options:`` in sources.yaml may
 its own selectors first (``selectors: {title: [...]}``), add chrome to drop
 (``drop: [...]``) and name its lead prefixes (``sapo_prefixes: ["(CT)"]``).
 
-Every article it returns says ``rules["template"] == "vdoc"``.  The Huế adapter hands
+Every article it returns says ``rules["family"] == rules["template"] == "vdoc"``.  The Huế adapter hands
 pages of Huế's VDOC era (2021-2022) to this one (:func:`is_vdoc_page`,
 :meth:`VdocAdapter.parse_tree`), so both sources read VDOC markup by the same rules.
 """
@@ -107,7 +107,7 @@ class VdocAdapter:
 
     def parse_tree(self, tree: LexborHTMLParser, url: str) -> Article | ExtractionFailure:
         """:meth:`parse_article` on a page parsed already."""
-        rules: dict[str, str] = {"template": "vdoc"}
+        rules: dict[str, str] = {"family": "vdoc", "template": "vdoc"}
 
         title_hit = first_css(tree, self.selectors["title"])
         title = node_text(title_hit[0]) if title_hit else ""
