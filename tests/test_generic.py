@@ -168,8 +168,13 @@ def test_generic_is_selectable_by_name(any_source: SourceConfig) -> None:
     assert isinstance(get_adapter(any_source), GenericAdapter)
 
 
-@pytest.mark.parametrize(("key", "url"), [("baocantho", "https://baocantho.com.vn/gia-lua-tang-manh-a215000.html"),
-                                          ("hue", "https://huengaynay.vn/kinh-te/gia-lua-tang-manh-165999.html")])
+@pytest.mark.parametrize(("key", "url"), [
+    ("baocantho", "https://baocantho.com.vn/gia-lua-tang-manh-a215000.html"),
+    ("hue", "https://huengaynay.vn/kinh-te/gia-lua-tang-manh-165999.html"),
+    ("baotayninh", "https://baotayninh.vn/gia-lua-tang-manh-146999.html"),
+    ("baonghean", "https://baonghean.vn/gia-lua-tang-manh-10299999.html"),
+    ("baodongnai", "https://baodongnai.com.vn/kinh-te/202612/gia-lua-tang-manh-0e36a0b/"),
+])
 def test_a_family_adapter_falls_back_to_the_generic_one_and_says_so(sources: Sources, key: str, url: str) -> None:
     """A redesign the family's selectors (and Huế's text anchors) miss: a shift of templates, not a collapse."""
     # The title deep in its own box, the date in another: too far for Huế's anchors (four levels up).
@@ -177,5 +182,6 @@ def test_a_family_adapter_falls_back_to_the_generic_one_and_says_so(sources: Sou
                  after='</div></div></div></div></div><div class="meta-line">Thứ Năm, 03/12/2026 14:05</div>')
     article = get_adapter(sources.get(key)).parse_article(html, url)
     assert isinstance(article, Article), article
-    assert article.rules["template"] == "generic"
+    assert (article.rules["template"], article.rules["family"]) == ("generic", sources.get(key).adapter)
+    assert "family_miss" in article.rules  # what the family's own rules missed
     assert render_snapshot(article).split("\n\n")[:3] == ["Kinh tế", "03/12/2026 - 14:05", "Giá lúa tăng mạnh"]

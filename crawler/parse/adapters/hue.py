@@ -71,7 +71,6 @@ from crawler.parse.adapters.base import (
     slugs_from_links,
 )
 from crawler.parse.adapters.blocks import extract_blocks
-from crawler.parse.adapters.generic import GenericAdapter
 from crawler.parse.adapters.vdoc import VdocAdapter, is_vdoc_page
 from crawler.parse.normalize import clean_line, find_vn_datetime
 
@@ -130,11 +129,7 @@ class HueAdapter:
         else:
             cms = "dnn" if tree.css_first(DNN_MARKERS) is not None else "unknown"
             result = self._parse_generic(tree, url, cms=cms)
-        if isinstance(result, Article):
-            return result
-        # Neither the selectors nor the text anchors: the generic adapter's density reading, if anything.
-        last = GenericAdapter(self.source).parse_tree(tree, url)
-        return last if isinstance(last, Article) else result
+        return result
 
     def _parse_generic(self, tree: LexborHTMLParser, url: str, *, cms: str) -> Article | ExtractionFailure:
         # The family whose markers the page carries (``unknown``: none), beside the template that read it.

@@ -5,13 +5,20 @@ adapter to its source. The contract adapters follow is :class:`crawler.parse.ada
 the base module knows none of its implementations. Adding an adapter: a module beside ``vdoc.py``,
 a line in :data:`ADAPTERS`, and its name in :data:`crawler.config.KNOWN_ADAPTERS` (which the
 configuration checks before any adapter is imported; a test keeps the two equal).
+
+Every family adapter is bound with the ``generic`` adapter behind it (:class:`WithGenericFallback`):
+a page its selectors and text anchors cannot read is read by content density and says
+``rules["template"] == "generic"`` (with the family kept in ``rules["family"]``), so a redesign shows
+as a shift of templates in the run summary and in ``crawler report``, not as a collapse.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from crawler.config import SourceConfig
+from crawler.models import Article, ExtractionFailure, ListingPage
 from crawler.parse.adapters.base import Adapter
 from crawler.parse.adapters.bbg import BbgAdapter
 from crawler.parse.adapters.generic import GenericAdapter
@@ -27,6 +34,29 @@ ADAPTERS: dict[str, Callable[[SourceConfig], Adapter]] = {
 }
 
 
+class WithGenericFallback:
+    """A family adapter, and the generic adapter for the pages it cannot read."""
+
+    def __init__(self, family: Adapter, source: SourceConfig) -> None:
+        self.family = family
+        self.source = source
+        self.generic = GenericAdapter(source)
+
+    def parse_listing(self, html: bytes | str, url: str) -> ListingPage:
+        return self.family.parse_listing(html, url)
+
+    def parse_article(self, html: bytes | str, url: str) -> Article | ExtractionFailure:
+        result = self.family.parse_article(html, url)
+        if isinstance(result, Article):
+            return result
+        fallback = self.generic.parse_article(html, url)
+        if not isinstance(fallback, Article):
+            return result
+        rules = {**fallback.rules, "family": self.source.adapter, "family_miss": f"{result.field}: {result.reason}"}
+        return replace(fallback, rules=rules)
+
+
 def get_adapter(source: SourceConfig) -> Adapter:
-    """The adapter named by ``source.adapter``, bound to the source."""
-    return ADAPTERS[source.adapter](source)
+    """The adapter named by ``source.adapter``, bound to the source (with the generic one behind it)."""
+    adapter = ADAPTERS[source.adapter](source)
+    return adapter if source.adapter == "generic" else WithGenericFallback(adapter, source)

@@ -43,7 +43,6 @@ from crawler.parse.adapters.base import (
     split_byline,
 )
 from crawler.parse.adapters.blocks import extract_blocks
-from crawler.parse.adapters.generic import GenericAdapter
 from crawler.parse.normalize import clean_line, find_vn_datetime
 
 # One entry per field of crawler.config.SELECTOR_FIELDS (a test keeps the two equal).
@@ -97,13 +96,7 @@ class VdocAdapter:
         return parse_listing_links(self.source, html, url)
 
     def parse_article(self, html: bytes | str, url: str) -> Article | ExtractionFailure:
-        """The VDOC rules; a page they cannot read goes to the generic adapter (template ``generic``)."""
-        tree = parse_html(html)
-        result = self.parse_tree(tree, url)
-        if isinstance(result, Article):
-            return result
-        fallback = GenericAdapter(self.source).parse_tree(tree, url)
-        return fallback if isinstance(fallback, Article) else result
+        return self.parse_tree(parse_html(html), url)
 
     def parse_tree(self, tree: LexborHTMLParser, url: str) -> Article | ExtractionFailure:
         """:meth:`parse_article` on a page parsed already."""
