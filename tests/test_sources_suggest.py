@@ -81,3 +81,18 @@ def test_family_markers_do_not_overlap() -> None:
                                            ("phuyen.baodaklak.vn", "phuyen-baodaklak"), ("123.vn", "s-123")])
 def test_source_keys(host: str, key: str) -> None:
     assert source_key(host) == key
+
+
+def test_a_fetched_home_page_of_the_mirror_gives_its_family_and_articles() -> None:
+    from crawler.mirror import Mirror
+    from crawler.use.suggest import fetch_home
+
+    with Mirror(articles=6, seed=2) as mirror:
+        url, html = fetch_home("https://baothuathienhue.vn/", list(mirror.origins.items()), timeout=10)
+        ids = mirror.article_ids("hue")
+    suggestion = suggest(url, html, also=("baothuathienhue.vn",))
+    assert url == "https://huengaynay.vn/"  # the old host redirects to the new one, as on the real site
+    assert suggestion.family.name == "dotnetnuke"
+    assert suggestion.article_links > 0 and suggestion.source.hosts == ("huengaynay.vn", "baothuathienhue.vn")
+    listed = {suggestion.source.article_id(u) for u in parse_listing_links(suggestion.source, html, url).article_urls}
+    assert listed <= set(ids) | {None}

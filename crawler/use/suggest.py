@@ -15,10 +15,14 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import trio
 import yaml
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.config import SourceConfig, parse_sources
+from crawler.errors import FetchError
+from crawler.net.fetcher import Fetcher, FetchPolicy
+from crawler.net.origins import Origins
 from crawler.net.urls import absolute, host_key
 from crawler.parse.adapters.base import base_href, parse_listing_links
 from crawler.parse.families import Family, recognise
@@ -55,8 +59,28 @@ def source_key(host: str) -> str:
     return key if key[0].isalpha() else f"s-{key}"
 
 
-def suggest(url: str, html: bytes) -> Suggestion:
-    """The sources.yaml entry for the paper whose home page ``html`` was served at ``url``."""
+def fetch_home(url: str, pairs: list[tuple[str, str]] | None = None, *, timeout: float = 30.0) -> tuple[str, bytes]:
+    """The home page at ``url`` (redirects followed, to any http(s) host the address checks allow): its final
+    URL and its body, de-chunked and content-decoded.  ``pairs``: ``--origin HOST=URL`` remappings (a mirror).
+    Raises :class:`~crawler.errors.FetchError` (an HTTP status other than 200 included)."""
+    real = {host_key(host): f"https://{host_key(host)}" for host, _ in pairs or []}
+    origins = Origins.build(pairs or [], real)
+
+    async def get() -> tuple[str, bytes]:
+        policy = FetchPolicy(timeout=timeout, retries=1, backoff_base=0.2)
+        async with Fetcher(policy, origins=origins) as fetcher:
+            hops = await fetcher.fetch_following(url)
+        final = hops[-1]  # URLs name the real hosts, whatever origin served them
+        if final.status != 200:
+            raise FetchError(f"HTTP {final.status} {final.reason}".strip(), url=final.url)
+        return final.url, final.content
+
+    return trio.run(get)
+
+
+def suggest(url: str, html: bytes, *, also: tuple[str, ...] = ()) -> Suggestion:
+    """The sources.yaml entry for the paper whose home page ``html`` was served at ``url``; ``also``: other
+    hosts of the paper (the host a fetch was redirected from: an absorbed paper's old host)."""
     parts = urlsplit(url)
     host = host_key(parts.hostname or "")
     family = recognise(html)
@@ -68,7 +92,7 @@ def suggest(url: str, html: bytes) -> Suggestion:
     block: dict[str, object] = {
         "name": " ".join(title.split())[:120],
         "adapter": family.adapter,
-        "hosts": [host],
+        "hosts": [host, *(h for h in dict.fromkeys(host_key(a) for a in also) if h and h != host)],
         "base_url": f"{parts.scheme}://{parts.netloc}/",
         "start_pages": ["/", *start_pages(tree, base, host, family)],
         "feeds": feeds(tree, base, host),
