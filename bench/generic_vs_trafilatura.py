@@ -4,7 +4,8 @@ For each page in ``tests/fixtures/real/`` that has a hand-written ``.expected.tx
 page, not made by any extractor), both extractors' outputs are reduced to FORMAT.md's canonical
 block list and compared with the expected one as multisets of blocks: precision (blocks out that
 are expected), recall (expected blocks out), F1. Also: whether the snapshot is byte-identical, and
-the time per page (median of ``--rounds``, one process). trafilatura gets the decoded page and its
+the time per page (median of ``--rounds``, one process), also for the family adapter the shipped
+``sources.yaml`` gives the page's host (parse + render, bytes in). trafilatura gets the decoded page and its
 URL (``trafilatura.extract(html, url=url)``: its default text output, one block per line).
 trafilatura's text has no breadcrumb, date line or share label, so a second F1 ("content") compares
 both with the expected blocks less those three (every page here has a breadcrumb).
@@ -26,6 +27,7 @@ from benchlib import median
 
 from crawler.config import load_sources
 from crawler.models import Article
+from crawler.parse.adapters import get_adapter
 from crawler.parse.adapters.generic import GenericAdapter
 from crawler.parse.normalize import canonical_blocks, decode_html, render_snapshot
 
@@ -84,12 +86,15 @@ def main(argv: list[str] | None = None) -> int:
         config = Path(tmp) / "sources.yaml"
         config.write_text(SOURCES, encoding="utf-8")
         adapter = GenericAdapter(load_sources(config).get("any"))
+    shipped = load_sources(ROOT / "sources.yaml")
     rows = []
+    family_rows = []
     totals = {"generic": [0.0, 0.0, 0.0], "trafilatura": [0.0, 0.0, 0.0]}
     for name, url, html, expected in pages():
         want = canonical_blocks(expected)
         text = decode_html(html)
-        ours_times, theirs_times = [], []
+        ours_times, theirs_times, family_times = [], [], []
+        family = get_adapter(shipped.for_url(url))
         snapshot, extracted = "", ""
         for _ in range(args.rounds):
             start = time.perf_counter()
@@ -99,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             extracted = trafilatura.extract(text, url=url) or ""
             theirs_times.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            read = family.parse_article(html, url)
+            family_snapshot = render_snapshot(read) if isinstance(read, Article) else ""
+            family_times.append(time.perf_counter() - start)
         ours = scores(canonical_blocks(snapshot), want)
         theirs = scores(canonical_blocks(extracted), want)
         content = want[2:-1]  # less breadcrumb, date line and "Chia sẻ bài viết"
@@ -110,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
             totals[key] = [a + b for a, b in zip(totals[key], figures, strict=True)]
         rows.append((name, ours, snapshot == expected, median(ours_times), theirs, median(theirs_times),
                      ours_content, theirs_content))
+        template = read.rules.get("template", "?") if isinstance(read, Article) else "failed"
+        family_rows.append((name, shipped.for_url(url).adapter, template, family_snapshot == expected,
+                            median(family_times), median(theirs_times)))
     print("| page | generic P / R / F1 | exact | content F1 | ms | trafilatura P / R / F1 | content F1 | ms |")
     print("|---|---|---|---|---|---|---|---|")
     for name, ours, exact, ours_s, theirs, theirs_s, ours_c, theirs_c in rows:
@@ -121,6 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| **mean of {n}** | {mean['generic'][0]:.2f} / {mean['generic'][1]:.2f} / {mean['generic'][2]:.2f} | "
           f"{sum(r[2] for r in rows)}/{n} | {mean['content'][0]:.2f} | | {mean['trafilatura'][0]:.2f} / "
           f"{mean['trafilatura'][1]:.2f} / {mean['trafilatura'][2]:.2f} | {mean['content'][1]:.2f} | |")
+    print()
+    print("| page | family adapter | template | exact | ms | trafilatura ms | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for name, family_name, template, exact, family_s, theirs_s in family_rows:
+        print(f"| {name} | {family_name} | {template} | {'yes' if exact else 'no'} | {family_s * 1000:.2f} | "
+              f"{theirs_s * 1000:.2f} | {theirs_s / family_s:.1f}x |")
     return 0
 
 
