@@ -56,10 +56,10 @@ def title_node(tree: LexborHTMLParser) -> tuple[LexborNode, str] | None:
     return None
 
 
-def date_near(title: LexborNode) -> datetime | None:
-    """The first date with a time in the title's container, widening up to four levels."""
+def date_near(title: LexborNode, levels: int = 4) -> datetime | None:
+    """The first date with a time in the title's container, widening up to ``levels`` levels."""
     node: LexborNode | None = title.parent
-    for _ in range(4):
+    for _ in range(levels):
         if node is None:
             break
         for text_node in node.traverse(include_text=True):

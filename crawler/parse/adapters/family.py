@@ -33,6 +33,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from crawler.config import SourceConfig
 from crawler.models import Article, ExtractionFailure, ListingPage
 from crawler.net.urls import absolute, url_path, valid_article_id
+from crawler.parse.adapters.anchors import date_near, following
 from crawler.parse.adapters.base import (
     BYLINE_RE,
     base_href,
@@ -50,7 +51,7 @@ from crawler.parse.adapters.base import (
     slugs_from_links,
 )
 from crawler.parse.adapters.blocks import extract_blocks
-from crawler.parse.normalize import VN_TZ, clean_line, find_vn_datetime
+from crawler.parse.normalize import VN_TZ, clean_line
 
 FIELDS = ("breadcrumb", "date", "title", "kicker", "sapo", "body", "byline")
 
@@ -227,7 +228,7 @@ class FamilyAdapter:
     def _date(self, tree: LexborHTMLParser, title: LexborNode | None, rules: dict[str, str]) -> datetime | None:
         hit = find_date(tree, self.selectors["date"]) or self.more_dates(tree)
         if hit is None and title is not None:
-            near = _date_near(title)
+            near = date_near(title, levels=3)
             if near is not None:
                 hit = near, "text:date-pattern near the title"
         if hit is None:
@@ -245,7 +246,7 @@ class FamilyAdapter:
         if title is None:
             return False, None
         best: tuple[int, LexborNode | None] = (0, None)
-        for node in _following(title):
+        for node in following(title):
             if not node.is_element_node or node.tag in ("p", "h1", "script", "style"):
                 continue
             count = sum(1 for child in node.iter() if child.tag == "p")
@@ -363,32 +364,3 @@ def id_in_text(tree: LexborHTMLParser, selector: str) -> str | None:
     node = tree.css_first(selector)
     return valid_article_id(node_text(node)) if node is not None else None
 
-
-def _following(start: LexborNode) -> list[LexborNode]:
-    """Elements after ``start`` in document order (its following siblings and theirs, up to the body)."""
-    found: list[LexborNode] = []
-    node: LexborNode | None = start
-    while node is not None and node.tag not in ("body", "html"):
-        sibling = node.next
-        while sibling is not None:
-            if sibling.is_element_node:
-                found.append(sibling)
-                found.extend(d for d in sibling.traverse() if d.is_element_node and d is not sibling)
-            sibling = sibling.next
-        node = node.parent
-    return found
-
-
-def _date_near(title: LexborNode) -> datetime | None:
-    """The first date in the title's container, widening up to three levels."""
-    node: LexborNode | None = title.parent
-    for _ in range(3):
-        if node is None:
-            break
-        for text_node in node.traverse(include_text=True):
-            if text_node.tag == "-text":
-                found = find_vn_datetime(text_node.text_content or "")
-                if found is not None:
-                    return found
-        node = node.parent
-    return None

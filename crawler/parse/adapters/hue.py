@@ -48,13 +48,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.config import SourceConfig
 from crawler.models import Article, ExtractionFailure, ListingPage
 from crawler.net.urls import url_path, valid_article_id
+from crawler.parse.adapters.anchors import date_near, following
 from crawler.parse.adapters.base import (
     BYLINE_RE,
     base_href,
@@ -142,7 +142,7 @@ class HueAdapter:
 
         date_hit = find_date(tree, DATE)
         if date_hit is None:
-            near = _date_near(title_node)
+            near = date_near(title_node)
             if near is None:
                 return failure(self.source, url, "date", "no DD/MM/YYYY - HH:MM date near the title")
             date_hit = (near, "text:date-pattern near the title")
@@ -244,7 +244,7 @@ class HueAdapter:
             return hit[0]
         # Text anchor: the element after the title with the most direct <p> children.
         best: tuple[int, LexborNode | None] = (0, None)
-        for node in _following(title):
+        for node in following(title):
             if not node.is_element_node or node.tag in ("p", "h1", "script", "style"):
                 continue
             count = sum(1 for child in _children(node) if child.tag == "p")
@@ -314,20 +314,6 @@ def _children(node: LexborNode) -> list[LexborNode]:
     return out
 
 
-def _following(start: LexborNode) -> list[LexborNode]:
-    """Elements after ``start`` in document order (its following siblings and theirs, up to the body)."""
-    found: list[LexborNode] = []
-    node: LexborNode | None = start
-    while node is not None and node.tag not in ("body", "html"):
-        sibling = node.next
-        while sibling is not None:
-            if sibling.is_element_node:
-                found.append(sibling)
-                found.extend(d for d in sibling.traverse() if d.is_element_node and d is not sibling)
-            sibling = sibling.next
-        node = node.parent
-    return found
-
 
 def _preceding_links(title: LexborNode) -> list[LexborNode]:
     """``<a href>`` elements before the title in document order."""
@@ -343,23 +329,9 @@ def _preceding_links(title: LexborNode) -> list[LexborNode]:
     return links
 
 
-def _date_near(title: LexborNode) -> datetime | None:
-    """The first date in the title's container, widening up to four levels."""
-    node: LexborNode | None = title.parent
-    for _ in range(4):
-        if node is None:
-            break
-        for text_node in node.traverse(include_text=True):
-            if text_node.tag == "-text":
-                found = find_vn_datetime(text_node.text_content or "")
-                if found is not None:
-                    return found
-        node = node.parent
-    return None
-
 
 def _lead_between(title: LexborNode, body: LexborNode, pattern: re.Pattern[str]) -> str | None:
-    for node in _following(title):
+    for node in following(title):
         if node.mem_id == body.mem_id:
             break
         text = node_text(node)
