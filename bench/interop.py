@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import html
 import http.server
 import json
 import os
+import random
 import shutil
 import socket
 import sqlite3
@@ -43,6 +45,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,7 +57,7 @@ from crawler.codings import decode_content  # noqa: E402
 from crawler.mirror import Mirror  # noqa: E402
 
 TOOLS = ("pywb==2.10.0", "wacz==0.6.0", "cdxj-indexer==1.5.0")
-NPM = ("replaywebpage@2.4.6", "playwright-core@1.65.1")
+NPM = ("replaywebpage@2.5.3", "playwright-core@1.65.1")
 CHROMIUM = Path("/usr/bin/chromium")
 
 
@@ -106,7 +109,10 @@ def node_tools(cache: Path) -> tuple[Path, Path]:
     """(the unpacked replaywebpage package, node_modules with playwright-core)."""
     npm = cache / "npm"
     package = npm / "package"
-    if not (package / "ui.js").exists() or not (npm / "node_modules" / "playwright-core").exists():
+    version = NPM[0].split("@")[1]
+    manifest = package / "package.json"
+    installed = json.loads(manifest.read_text())["version"] if manifest.exists() else ""
+    if installed != version or not (npm / "node_modules" / "playwright-core").exists():
         shutil.rmtree(npm, ignore_errors=True)
         npm.mkdir(parents=True)
         # npm pack fetches the published tarball only: no dependency resolution (which fails here).
@@ -131,17 +137,32 @@ def chromium() -> Path:
 # -- the archive ---------------------------------------------------------------------------------
 
 
-def build_archive(archive: Path, articles: int, images: bool, timer: Timer) -> dict[str, object]:
+def build_archive(archive: Path, articles: int, images: bool, timer: Timer, changed: int,
+                  new: int) -> dict[str, object]:
+    """demo twice (304s), crawl --refresh [--images] (listings 304, articles identical-payload revisits),
+    then the sites change (``changed`` articles revised and ``new`` published per source) and a last crawl."""
     with timer.step("demo run 1"):
         crawler("demo", "--archive", str(archive), "--articles", str(articles))
     with timer.step("demo run 2 (conditional requests: 304 revisits)"):
         crawler("demo", "--archive", str(archive), "--articles", str(articles))
     step = "crawl --refresh (identical-payload revisits)" + (" --images" if images else "")
-    with timer.step(step), Mirror(articles=articles, seed=1) as mirror:
+    extra = ["--images"] if images else []
+    with Mirror(articles=articles, seed=1) as mirror:
         origins = [f"--origin={host}={url}" for host, url in mirror.origins.items()]
-        extra = ["--images"] if images else []
-        crawler("crawl", "--archive", str(archive), "--refresh", "--delay", "0", "--host-concurrency", "4",
-                "--no-progress", "--quiet", *extra, *origins)
+        common = ["--delay", "0", "--host-concurrency", "4", "--no-progress", "--quiet", *extra, *origins]
+        with timer.step(step):
+            crawler("crawl", "--archive", str(archive), "--refresh", *common)
+        rng = random.Random(7)
+        for source in mirror.sources:
+            for article_id in rng.sample(mirror.article_ids(source), min(changed, len(mirror.article_ids(source)))):
+                try:
+                    mirror.revise(source, article_id)
+                except (KeyError, ValueError):
+                    pass
+            mirror.add_articles(source, new)
+        time.sleep(1.1)  # the next captures are in another second than the 304s
+        with timer.step(f"crawl after {changed} articles changed and {new} appeared per source"):
+            crawler("crawl", "--archive", str(archive), "--refresh", *common)
     runs = sorted((archive / "runs").glob("*.json"))
     return json.loads(runs[-1].read_text(encoding="utf-8")) if runs else {}
 
@@ -166,9 +187,21 @@ def our_index(archive: Path) -> dict[tuple[str, str, str, str, str], dict[str, s
 # -- pywb ----------------------------------------------------------------------------------------
 
 
-def start_pywb(bin_dir: Path, work: Path, archive: Path) -> tuple[subprocess.Popen[bytes], str]:
+UNPACKED: dict[str, object] = {}
+
+
+def start_pywb(bin_dir: Path, work: Path, archive: Path, wacz: Path | None = None
+               ) -> tuple[subprocess.Popen[bytes], str]:
     home = work / "pywb"
     home.mkdir(exist_ok=True)
+    if wacz is not None:
+        shutil.rmtree(home / "collections", ignore_errors=True)
+        run([str(bin_dir / "wb-manager"), "init", "wacz"], cwd=home, capture_output=True)
+        added = run([str(bin_dir / "wb-manager"), "add", "--unpack-wacz", "wacz", str(wacz)], cwd=home,
+                    capture_output=True)
+        UNPACKED.update(files=sorted(p.name for p in (home / "collections" / "wacz" / "indexes").iterdir()),
+                        lines=len((home / "collections" / "wacz" / "indexes" / "index.cdxj").read_text().splitlines()),
+                        said=(added.stdout + added.stderr).strip().splitlines()[-3:])
     (home / "config.yaml").write_text(
         "collections:\n  archive:\n"
         f"    index_paths: {archive.resolve() / 'indexes'}/\n"
@@ -177,7 +210,7 @@ def start_pywb(bin_dir: Path, work: Path, archive: Path) -> tuple[subprocess.Pop
     log = open(home / "wayback.log", "wb")  # noqa: SIM115 -- lives as long as the server
     server = subprocess.Popen([str(bin_dir / "wayback"), "-b", "127.0.0.1", "-p", str(port)], cwd=home,
                               stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/archive"
+    base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -293,6 +326,8 @@ def check_rwp(work: Path, wacz: Path, package: Path, node_modules: Path, pages: 
     shutil.rmtree(profile, ignore_errors=True)
     checks = [{"url": p["url"], "ts": p["rwp_ts"], "kind": p["kind"],
                "image_urls": p.get("image_urls") if images else None} for p in pages]
+    for check in checks:  # one check per (URL, time): a page may be checked at several times
+        check["key"] = f"{check['ts']} {check['url']}"
     spec = {"base": f"http://127.0.0.1:{server.server_address[1]}", "chromium": str(chromium()),
             "node_modules": str(node_modules), "profile": str(profile), "timeout_ms": 45000, "checks": checks}
     spec_path = work / "rwp-checks.json"
@@ -304,21 +339,75 @@ def check_rwp(work: Path, wacz: Path, package: Path, node_modules: Path, pages: 
         server.shutdown()
     seen = json.loads(out.strip().splitlines()[-1])
     failures = []
-    by_url = {str(p["url"]): p for p in pages}
+    by_key = {f"{p['rwp_ts']} {p['url']}": p for p in pages}
     for result in seen["results"]:
-        page = by_url[result["url"]]
-        title = str(page["title"])
+        page = by_key[f"{result['ts']} {result['url']}"]
+        title = str(page.get("title") or "")
         shown = f"{result.get('title', '')} {result.get('h1', '')}"
         ok = not result.get("error") and title.split(" - ")[0][:40] in shown and result.get("text", 0) > 0
+        result["blank"] = bool(result.get("error")) or not result.get("text")
+        if page.get("sha256"):
+            result["right_version"] = (result.get("payload") or {}).get("sha256") == page["sha256"]
+            ok = ok and result["right_version"]
         if images and page.get("image_urls"):
             ok = ok and result.get("article_images_shown", 0) >= len(page["image_urls"])  # type: ignore[arg-type]
         if not ok:
             failures.append(f"{result['kind']} {result['url']} at {result['ts']}: {json.dumps(result)[:400]}")
     return {"checked": len(seen["results"]), "seconds": seen["seconds"], "failures": failures,
+            "right_version": sum(1 for r in seen["results"] if r.get("right_version")),
+            "blank": sum(1 for r in seen["results"] if r.get("blank")),
+            "images": sum(int(r.get("images", 0)) for r in seen["results"]),
+            "images_loaded": sum(int(r.get("loaded", 0)) for r in seen["results"]),
             "reloaded": [r["url"] for r in seen["results"] if r.get("reloaded")], "results": seen["results"]}
 
 
 # -- what to check --------------------------------------------------------------------------------
+
+
+def captures_to_check(archive: Path, theirs: dict[tuple[str, str, str, str, str], dict[str, str]]
+                      ) -> list[dict[str, object]]:
+    """Every capture of every HTML page (cdxj-indexer's index: 304s included), with the record whose payload
+    it must show: its own for a 200, for a revisit the latest earlier 200 of the URL with its digest."""
+    responses: dict[str, list[tuple[str, dict[str, str]]]] = {}
+    revisits: list[tuple[str, dict[str, str]]] = []
+    for (_key, stamp, _f, _o, _l), fields in sorted(theirs.items(), key=lambda item: item[0][1]):
+        if fields.get("mime") == "text/html" and fields.get("status") == "200":
+            responses.setdefault(fields["url"], []).append((stamp, fields))
+        elif fields.get("mime") == "warc/revisit":
+            revisits.append((stamp, fields))
+    later: dict[str, str] = {url: caps[-1][0] for url, caps in responses.items()}
+    out: list[dict[str, object]] = []
+    for url, caps in responses.items():
+        for stamp, fields in caps:
+            out.append({"url": url, "ts": stamp, "kind": "200", "file": fields["filename"],
+                        "offset": fields["offset"], "changed_later": later[url] > stamp})
+    for stamp, fields in revisits:
+        url = fields["url"]
+        found = [f for s, f in responses.get(url, []) if s <= stamp and f.get("digest") == fields.get("digest")]
+        if not found:
+            continue
+        out.append({"url": url, "ts": stamp, "kind": "304" if fields.get("status") == "304" else "identical",
+                    "file": found[-1]["filename"], "offset": found[-1]["offset"],
+                    "changed_later": later[url] > stamp})
+    return out
+
+
+def check_pywb_captures(base: str, archive: Path, captures: list[dict[str, object]]) -> dict[str, object]:
+    """pywb at every capture time: the right version (``id_`` payload equal to the expected record's), blank."""
+    right, blank, wrong = 0, 0, []
+    for cap in captures:
+        status, headers, body = get(f"{base}/{cap['ts']}id_/{cap['url']}")
+        content = decode_content(body, headers.get("content-encoding"))
+        expected = read_response_at(archive / "warc" / str(cap["file"]), int(str(cap["offset"]))).content
+        if status != 200 or not content:
+            blank += 1
+        if status == 200 and content == expected:
+            right += 1
+        else:
+            wrong.append(f"{cap['kind']} {cap['ts']} {cap['url']}: status {status}, {len(content)} bytes")
+    by_kind = {k: sum(1 for c in captures if c["kind"] == k) for k in ("200", "304", "identical")}
+    return {"captures": len(captures), "by_kind": by_kind, "right_version": right, "blank": blank,
+            "changed_later": sum(1 for c in captures if c["changed_later"]), "failures": wrong}
 
 
 def pages_to_check(archive: Path, theirs: dict[tuple[str, str, str, str, str], dict[str, str]]
@@ -367,7 +456,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=20, help="generated articles per source (default 20)")
     parser.add_argument("--images", action="store_true", help="crawl --refresh --images, and check images load")
-    parser.add_argument("--rwp-sample", type=int, default=8, help="articles and as many listings in ReplayWeb.page")
+    parser.add_argument("--rwp-sample", type=int, default=24,
+                        help="captures checked in ReplayWeb.page, at random (half: revisits of pages changed later)")
+    parser.add_argument("--seed", type=int, default=None, help="the sample's random seed (default: a new one, printed)")
+    parser.add_argument("--changed", type=int, default=4, help="articles revised per source before the last crawl")
+    parser.add_argument("--new", type=int, default=3, help="articles published per source before the last crawl")
     parser.add_argument("--work", type=Path, default=ROOT / ".interop" / "work")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     args = parser.parse_args()
@@ -380,14 +473,19 @@ def main() -> int:
     report: dict[str, object] = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "articles": args.articles}
     with timer.step("tools (venv: pywb, wacz, cdxj-indexer; npm: replaywebpage, playwright-core; chromium)"):
         bin_dir = python_tools(cache)
-        package, node_modules = node_tools(cache)
+        package_dir, node_modules = node_tools(cache)
         chromium()
-    run_stats = build_archive(archive, args.articles, args.images, timer)
-    report["refresh_run"] = {k: {f: v.get(f) for f in ("unchanged", "images", "image_bytes")}
-                             for k, v in dict(run_stats.get("sources", {})).items()}  # type: ignore[union-attr]
+    run_stats = build_archive(archive, args.articles, args.images, timer, args.changed, args.new)
+    sources: dict[str, dict[str, object]] = run_stats.get("sources", {})  # type: ignore[assignment]
+    report["last_run"] = {k: {f: v.get(f) for f in ("new", "unchanged", "images", "image_bytes")}
+                          for k, v in sources.items()}
     wacz = work / "archive.wacz"
     with timer.step("crawler wacz"):
         crawler("wacz", "--archive", str(archive), "-o", str(wacz))
+    with zipfile.ZipFile(wacz) as package:
+        report["wacz"] = {"bytes": wacz.stat().st_size, "files": sorted(n for n in package.namelist()
+                                                                         if not n.startswith("archive/")),
+                          "extra_pages": len(package.read("pages/extraPages.jsonl").splitlines()) - 1}
     with timer.step("wacz validate"):
         validated = subprocess.run([str(bin_dir / "wacz"), "validate", "-f", str(wacz)], capture_output=True, text=True)
         report["wacz_validate"] = {"exit": validated.returncode, "said": validated.stdout.strip().splitlines()[-1:]}
@@ -400,26 +498,35 @@ def main() -> int:
         report["cdxj_indexer"] = {
             "their_lines": len(theirs), "our_lines": len(ours), "their_304_revisits": len(not_modified),
             "equal_but_304s": set(theirs) - not_modified == set(ours),
-            "only_theirs_not_304": len(set(theirs) - not_modified - set(ours)),
-            "only_ours": len(set(ours) - set(theirs)),
             "json_differs": sum(1 for k in ours if k in theirs and ours[k] != theirs[k])}
-    articles, listings = pages_to_check(archive, theirs)
-    listing_titles(archive, listings)
-    server, base = start_pywb(bin_dir, work, archive)
+    captures = captures_to_check(archive, theirs)
+    server, base = start_pywb(bin_dir, work, archive, wacz)
+    report["pywb_unpack_wacz"] = dict(UNPACKED)
     try:
-        with timer.step(f"pywb: {len(articles)} articles and {len(listings)} listing pages, id_ and framed"):
-            report["pywb"] = {"articles": check_pywb(base, archive, articles),
-                              "listings": check_pywb(base, archive, listings),
-                              "listings_asked_at_a_304": sum(1 for p in listings if p["revisited"])}
+        with timer.step(f"pywb: {len(captures)} captures, from the unpacked WACZ and from the archive"):
+            report["pywb"] = {"wacz": check_pywb_captures(f"{base}/wacz", archive, captures),
+                              "archive": check_pywb_captures(f"{base}/archive", archive, captures)}
     finally:
         server.terminate()
         server.wait(timeout=10)
-    sample = articles[: args.rwp_sample] + [p for p in listings if p["revisited"]][: args.rwp_sample]
-    with timer.step(f"ReplayWeb.page: {len(sample)} pages in headless Chromium"):
-        report["replaywebpage"] = check_rwp(work, wacz, package, node_modules, sample, args.images)
+    seed = args.seed if args.seed is not None else random.randrange(1 << 30)
+    rng = random.Random(seed)
+    revisited = [c for c in captures if c["kind"] != "200"]
+    tricky = [c for c in revisited if c["changed_later"]]
+    sample = rng.sample(tricky, min(len(tricky), args.rwp_sample // 2))
+    rest = [c for c in captures if c not in sample]
+    sample += rng.sample(rest, min(len(rest), args.rwp_sample - len(sample)))
+    for cap in sample:
+        expected = read_response_at(archive / "warc" / str(cap["file"]), int(str(cap["offset"]))).content
+        cap.update(rwp_ts=cap["ts"], sha256=hashlib.sha256(expected).hexdigest(), title="")
+    report["rwp_sample"] = {"seed": seed, "size": len(sample), "at_a_revisit_of_a_page_changed_later": len(
+        [c for c in sample if c["kind"] != "200" and c["changed_later"]])}
+    with timer.step(f"ReplayWeb.page: {len(sample)} captures in headless Chromium"):
+        report["replaywebpage"] = check_rwp(work, wacz, package_dir, node_modules, sample, False)
     report["seconds"] = timer.times
-    failures = list(report["pywb"]["articles"]["failures"]) + list(report["pywb"]["listings"]["failures"])  # type: ignore[index]
+    failures = list(report["pywb"]["wacz"]["failures"])  # type: ignore[index]
     failures += list(report["replaywebpage"]["failures"])  # type: ignore[index]
+    report["pywb"]["archive"]["failures"] = report["pywb"]["archive"]["failures"][:10]  # type: ignore[index]
     ok = (not failures and report["wacz_validate"]["exit"] == 0  # type: ignore[index]
           and report["cdxj_indexer"]["equal_but_304s"])  # type: ignore[index]
     report["ok"] = ok

@@ -72,6 +72,20 @@ for (const check of spec.checks) {
     }
     Object.assign(result, seen || { title: "", text: 0, images: 0, loaded: 0 });
     result.frame = frame ? frame.url() : null;
+    if (frame) {
+      // The payload ReplayWeb.page serves for this URL at this time, unrewritten (id_): its sha256 tells
+      // which version was shown.
+      const raw = frame.url().replace(/\/(\d+)mp_\//, `/${check.ts}id_/`);
+      result.payload = await frame.evaluate(async (u) => {
+        try {
+          const r = await fetch(u);
+          const b = await r.arrayBuffer();
+          const h = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", b)))
+            .map((x) => x.toString(16).padStart(2, "0")).join("");
+          return { status: r.status, bytes: b.byteLength, sha256: h };
+        } catch (e) { return { error: String(e) }; }
+      }, raw);
+    }
   } catch (e) {
     result.error = String(e);
   }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -50,6 +51,22 @@ def their_index(paths: list[Path]) -> list[str]:
 
 def our_index(archive: Path) -> list[str]:
     return [line for path in sorted((archive / "indexes").glob("*.cdxj")) for line in read_index(path)]
+
+
+def wacz_index_of(archive: Path) -> list[str]:
+    """What a WACZ of the whole archive indexes: our lines, and each 304 revisit with its original's status."""
+    lines = our_index(archive)
+    for line in their_index(warcs(archive)):
+        if '"status": "304"' in line:
+            lines.append(line.replace('"status": "304"', '"status": "200"'))
+    return sorted(lines)
+
+
+def read_wacz_index(package: zipfile.ZipFile) -> list[str]:
+    names = package.namelist()
+    data = package.read("indexes/index.cdx") if "indexes/index.cdx" in names else \
+        gzip.decompress(package.read("indexes/index.cdx.gz"))
+    return data.decode("utf-8").splitlines()
 
 
 def warcs(archive: Path) -> list[Path]:
@@ -264,8 +281,8 @@ def test_wacz_is_valid_and_holds_every_article_with_its_text(crawled: Path, tmp_
             assert resource["bytes"] == len(data)
         digest = json.loads(package.read("datapackage-digest.json"))
         assert digest["hash"] == "sha256:" + hashlib.sha256(package.read("datapackage.json")).hexdigest()
-        index = package.read("indexes/index.cdxj").decode("utf-8").splitlines()
-        assert index == sorted(our_index(crawled))
+        index = read_wacz_index(package)
+        assert index == wacz_index_of(crawled)
         header, *pages = [json.loads(line) for line in package.read("pages/pages.jsonl").decode("utf-8").splitlines()]
     assert header["format"] == "json-pages-1.0" and header["hasText"] is True
     import sqlite3
@@ -375,7 +392,7 @@ def test_an_archive_from_before_indexes(crawled: Path, tmp_path: Path, capsys: p
     assert "had no index yet" in capsys.readouterr().err
     assert not (archive / "indexes").exists()
     with zipfile.ZipFile(tmp_path / "old.wacz") as package:
-        assert package.read("indexes/index.cdxj").decode("utf-8").splitlines() == sorted(our_index(crawled))
+        assert read_wacz_index(package) == wacz_index_of(crawled)
     assert any("crawler index" in p for p in verify(archive).problems)
     assert main(["index", "--archive", str(archive)]) == 0
     assert verify(archive).ok
@@ -391,3 +408,194 @@ def test_a_crash_between_close_and_index_is_repaired_at_the_next_start(crawled: 
     (done,) = recover_warcs(archive / "warc")
     assert "wrote the index" in done.what and lost.is_file()
     assert verify(archive).ok
+
+
+# -- 304 revisits in replay (docs/decisions/0014-not-modified-in-replay.md) ----------------------------
+
+
+def wacz_files(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as package:
+        return {name: package.read(name) for name in package.namelist()}
+
+
+def lines_of(data: bytes) -> list[tuple[str, str, dict[str, str]]]:
+    out = []
+    for line in data.decode("utf-8").splitlines():
+        key, stamp, fields = line.split(" ", 2)
+        out.append((key, stamp, json.loads(fields)))
+    return out
+
+
+def test_wacz_resolves_every_304_for_both_tools(crawled: Path, tmp_path: Path) -> None:
+    """Every 304 revisit: a revisit line with the original's status (ReplayWeb.page resolves it) and an alias,
+    the original's line at the revisit's time (pywb, which replays a 304 revisit as an empty page)."""
+    out = tmp_path / "a.wacz"
+    assert main(["wacz", "--archive", str(crawled), "-o", str(out)]) == 0
+    files = wacz_files(out)
+    with zipfile.ZipFile(out) as package:
+        index = lines_of("\n".join(read_wacz_index(package)).encode("utf-8"))
+    aliases = lines_of(gzip.decompress(files["indexes/aliases.cdx.gz"]))
+    not_modified = [index_key(line) for line in their_index(warcs(crawled)) if '"status": "304"' in line]
+    assert not_modified
+    by_place = {(k, s, f["filename"], f["offset"], f["length"]): f for k, s, f in index}
+    alias_at = {(k, s): f for k, s, f in aliases}
+    assert len(aliases) == len(not_modified)
+    assert all(f.get("status") != "304" for _, _, f in index)
+    for place in not_modified:
+        line = by_place[place]
+        assert line["mime"] == "warc/revisit" and line["status"] == "200"
+        original = alias_at[place[:2]]
+        assert original["mime"] == "text/html" or original["mime"].startswith("application/")
+        assert original["digest"] == line["digest"] and original["url"] == line["url"]
+        # The alias is a line of the index: a capture before the revisit, same URL, same payload.
+        (orig_stamp,) = [s for k, s, f in index if k == place[0] and f == original]
+        assert orig_stamp <= place[1]  # (a quick test crawl: often the same second)
+        # pywb takes the first of two lines at one time: the alias sorts before the revisit line.
+        assert f"{place[0]} {place[1]} {json.dumps(original)}" < f"{place[0]} {place[1]} {json.dumps(line)}"
+
+
+def test_revisits_refer_to_whole_seconds(crawled: Path) -> None:
+    """ReplayWeb.page looks a revisit's original up as the first capture at or after WARC-Refers-To-Date:
+    with a fraction of a second it would skip the original (indexed at the whole second) for a later version."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    dates: dict[str, set[str]] = {}
+    refers = []
+    for path in warcs(crawled):
+        with open(path, "rb") as handle:
+            for record in ArchiveIterator(handle):
+                url = record.rec_headers.get_header("WARC-Target-URI")
+                if record.rec_type == "response":
+                    dates.setdefault(url, set()).add(record.rec_headers.get_header("WARC-Date").split(".")[0])
+                elif record.rec_type == "revisit":
+                    refers.append((url, record.rec_headers.get_header("WARC-Refers-To-Date")))
+    assert refers
+    for url, date in refers:
+        assert "." not in date and date.endswith("Z")
+        assert date[:-1] in dates[url]
+
+
+@pytest.mark.parametrize("group, kept, aliased", [
+    # a 304 whose original is the capture before it
+    (["k 20260101000000 {url} text/html 200 A 1", "k 20260102000000 {url} warc/revisit 304 A 2"],
+     ["k 20260101000000 {url} text/html 200 A 1", "k 20260102000000 {url} warc/revisit 200 A 2"],
+     ["k 20260102000000 {url} text/html 200 A 1"]),
+    # the page changed after the 304: the alias is still the confirmed version, not the next one
+    (["k 20260101000000 {url} text/html 200 A 1", "k 20260102000000 {url} warc/revisit 304 A 2",
+      "k 20260103000000 {url} text/html 200 B 3"],
+     ["k 20260101000000 {url} text/html 200 A 1", "k 20260102000000 {url} warc/revisit 200 A 2",
+      "k 20260103000000 {url} text/html 200 B 3"],
+     ["k 20260102000000 {url} text/html 200 A 1"]),
+    # two versions before: the one with the revisit's digest
+    (["k 20260101000000 {url} text/html 200 A 1", "k 20260102000000 {url} text/html 200 B 2",
+      "k 20260103000000 {url} warc/revisit 304 A 3"],
+     ["k 20260101000000 {url} text/html 200 A 1", "k 20260102000000 {url} text/html 200 B 2",
+      "k 20260103000000 {url} warc/revisit 200 A 3"],
+     ["k 20260103000000 {url} text/html 200 A 1"]),
+    # the original is not in the package (a slice): no line, as before
+    (["k 20260102000000 {url} warc/revisit 304 A 2", "k 20260103000000 {url} text/html 200 B 3"],
+     ["k 20260103000000 {url} text/html 200 B 3"], []),
+    # an archive from before 304s carried the digest: the latest 200 before it
+    (["k 20260101000000 {url} text/html 200 A 1", "k 20260102000000 {url} text/html 200 B 2",
+      "k 20260103000000 {url} warc/revisit 304 - 3"],
+     ["k 20260101000000 {url} text/html 200 A 1", "k 20260102000000 {url} text/html 200 B 2",
+      "k 20260103000000 {url} warc/revisit 200 B 3"],
+     ["k 20260103000000 {url} text/html 200 B 2"]),
+    # an identical-payload revisit and a 404 are not originals; a feed's 304
+    (["k 20260101000000 {url} application/rss+xml 200 A 1", "k 20260102000000 {url} warc/revisit 200 A 2",
+      "k 20260103000000 {url} text/html 404 C 3", "k 20260104000000 {url} warc/revisit 304 A 4"],
+     ["k 20260101000000 {url} application/rss+xml 200 A 1", "k 20260102000000 {url} warc/revisit 200 A 2",
+      "k 20260103000000 {url} text/html 404 C 3", "k 20260104000000 {url} warc/revisit 200 A 4"],
+     ["k 20260104000000 {url} application/rss+xml 200 A 1"]),
+])
+def test_not_modified_lines_are_resolved_within_one_url(group: list[str], kept: list[str], aliased: list[str]) -> None:
+    from crawler.archive.wacz import resolve_not_modified
+
+    def line(short: str) -> str:
+        key, stamp, _url, mime, status, digest, offset = short.split(" ")
+        fields = {"url": "https://a.vn/", "mime": mime, "status": status}
+        if digest != "-":
+            fields["digest"] = "sha1:" + digest
+        fields |= {"length": "10", "offset": offset, "filename": "f.warc.gz"}
+        return f"{key} {stamp} {json.dumps(fields)}\n"
+
+    got_kept, got_aliases = resolve_not_modified([line(s) for s in group])
+    assert got_kept == sorted(line(s) for s in kept)
+    assert got_aliases == sorted(line(s) for s in aliased)
+
+
+# -- index names and the block index (pywb's importer, py-wacz, Browsertrix) ----------------------------
+
+PYWB_IMPORTS = r".+\.cdx(\.gz)?$"  # pywb 2.10 manager.py: the index files `wb-manager add --unpack-wacz` takes
+
+
+@pytest.mark.parametrize("threshold", [10**9, 2_000, 1])
+def test_wacz_index_is_named_for_every_tool_and_block_indexed_when_large(
+        crawled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threshold: int) -> None:
+    import re
+
+    import crawler.archive.wacz
+
+    monkeypatch.setattr(crawler.archive.wacz, "BLOCK_INDEX_AFTER", threshold)
+    monkeypatch.setattr(crawler.archive.wacz, "BLOCK_LINES", 7)
+    out = tmp_path / "a.wacz"
+    assert main(["wacz", "--archive", str(crawled), "-o", str(out)]) == 0
+    files = wacz_files(out)
+    indexes = sorted(n for n in files if n.startswith("indexes/"))
+    expected = wacz_index_of(crawled)
+    if threshold > 10**6:
+        assert indexes == ["indexes/aliases.cdx.gz", "indexes/index.cdx"]
+        assert files["indexes/index.cdx"].decode("utf-8").splitlines() == expected
+    else:
+        assert indexes == ["indexes/aliases.cdx.gz", "indexes/index.cdx.gz", "indexes/index.idx"]
+        data = files["indexes/index.cdx.gz"]
+        assert gzip.decompress(data).decode("utf-8").splitlines() == expected  # pywb's importer reads it whole
+        meta, *blocks = files["indexes/index.idx"].decode("utf-8").splitlines()
+        assert meta.startswith("!meta 0 ") and json.loads(meta[8:])["format"] == "cdxj-gzip-1.0"
+        assert len(blocks) == -(-len(expected) // 7)
+        offset = 0
+        for number, block in enumerate(blocks):
+            prefix, _, info = block.partition(" {")
+            fields = json.loads("{" + info)
+            assert fields["offset"] == offset and fields["filename"] == "index.cdx.gz"
+            member = data[offset:offset + fields["length"]]
+            assert fields["digest"] == "sha256:" + hashlib.sha256(member).hexdigest()
+            lines = gzip.decompress(member).decode("utf-8").splitlines()  # one member, read by its range
+            assert lines == expected[number * 7:(number + 1) * 7]
+            assert prefix == " ".join(lines[0].split(" ", 2)[:2])
+            offset += fields["length"]
+        assert offset == len(data)
+        with zipfile.ZipFile(out) as package:  # stored: a reader fetches a member by its byte range
+            assert package.getinfo("indexes/index.cdx.gz").compress_type == zipfile.ZIP_STORED
+    # pywb's importer takes the index and the aliases; ReplayWeb.page reads .cdx/.cdxj/.idx, not aliases.cdx.gz
+    assert {n for n in indexes if re.match(PYWB_IMPORTS, n)} >= {"indexes/aliases.cdx.gz"}
+    assert any(re.match(PYWB_IMPORTS, n) and "index.cdx" in n for n in indexes)
+    assert not any(n.endswith((".cdx", ".cdxj", ".idx")) and "aliases" in n for n in indexes)
+    if importlib.util.find_spec("wacz") is not None:
+        result = wacz_validate(out)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_wacz_lists_listing_pages_with_their_titles(crawled: Path, tmp_path: Path) -> None:
+    out = tmp_path / "a.wacz"
+    assert main(["wacz", "--archive", str(crawled), "-o", str(out)]) == 0
+    files = wacz_files(out)
+    articles = [json.loads(line) for line in files["pages/pages.jsonl"].decode("utf-8").splitlines()[1:]]
+    header, *extra = [json.loads(line) for line in files["pages/extraPages.jsonl"].decode("utf-8").splitlines()]
+    assert header["format"] == "json-pages-1.0" and header["hasText"] is False
+    import sqlite3
+
+    with sqlite3.connect(crawled / "catalog.sqlite") as db:
+        article_urls = {row[0] for row in db.execute("SELECT url FROM snapshots")}
+    urls = {page["url"] for page in extra}
+    assert not urls & article_urls and not {p["url"] for p in articles} & urls
+    # every home page of the mirror's sources, and section pages with their pagination
+    assert {"https://baoangiang.com.vn/", "https://huengaynay.vn/"} <= urls
+    assert any("?p=2" in url or "/page/2" in url or "trang-2" in url for url in urls), sorted(urls)[:20]
+    with zipfile.ZipFile(out) as package:
+        index = "\n".join(read_wacz_index(package))
+    for page in extra:
+        assert page["title"] and page["title"] != page["url"], page
+        assert "text" not in page
+        stamp = page["ts"].replace("-", "").replace(":", "").replace("T", "").rstrip("Z")
+        assert f' {stamp} {{"url": {json.dumps(page["url"])}, "mime": "text/html", "status": "200"' in index

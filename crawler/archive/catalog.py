@@ -438,6 +438,14 @@ class Store:
         except sqlite3.Error as err:
             raise StorageError(f"cannot read the catalog {self.archive / CATALOG}: {err}") from err
 
+    def article_urls(self) -> Iterator[str]:
+        """The URL of every archived article version, row by row (``crawler wacz`` tells articles from listings)."""
+        try:
+            for (url,) in self.db.execute("SELECT DISTINCT url FROM snapshots"):
+                yield str(url)
+        except sqlite3.Error as err:
+            raise StorageError(f"cannot read the catalog {self.archive / CATALOG}: {err}") from err
+
     def known_text_paths(self) -> set[str]:
         return {str(row[0]) for row in self._read("SELECT text_path FROM snapshots")}
 

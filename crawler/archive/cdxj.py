@@ -373,8 +373,12 @@ def _http_head(block: bytes) -> tuple[str | None, str | None]:
     return status, content_type
 
 
-def entry_of(record: bytes, offset: int, length: int) -> CdxEntry | None:
-    """The index entry of one whole record (WARC head and block), or None when it gets no line."""
+def entry_of(record: bytes, offset: int, length: int, *, not_modified: bool = False) -> CdxEntry | None:
+    """The index entry of one whole record (WARC head and block), or None when it gets no line.
+
+    ``not_modified``: give a ``server-not-modified`` revisit its line too, as ``cdxj-indexer`` writes it
+    (status ``304``); :mod:`crawler.archive.wacz` resolves those lines (docs/decisions/0014-not-modified-in-replay.md).
+    """
     head_end = record.find(b"\r\n\r\n")
     if not record.startswith(b"WARC/") or head_end < 0:
         raise ArchiveError(f"no WARC record at offset {offset}")
@@ -385,7 +389,7 @@ def entry_of(record: bytes, offset: int, length: int) -> CdxEntry | None:
     content_type = fields.get("content-type")
     if kind in ("resource", "metadata") and content_type == "application/warc-fields":
         return None
-    if kind == "revisit" and fields.get("warc-profile") == SERVER_NOT_MODIFIED:
+    if kind == "revisit" and fields.get("warc-profile") == SERVER_NOT_MODIFIED and not not_modified:
         return None  # replay tools would show the 304 as an empty page (module docstring)
     url = fields.get("warc-target-uri", "")
     if url.startswith("<") and url.endswith(">"):
@@ -449,8 +453,10 @@ def _plain_records(path: Path) -> Iterator[tuple[int, int, bytes]]:
             offset += 2
 
 
-def index_warc(path: Path) -> list[CdxEntry]:
+def index_warc(path: Path, *, not_modified: bool = False) -> list[CdxEntry]:
     """The index entries of a WARC file (``.warc.gz`` one record per gzip member, or ``.warc``), in file order.
+
+    ``not_modified``: with the lines of ``server-not-modified`` revisits (:func:`entry_of`).
 
     Raises :class:`~crawler.errors.ArchiveError` for a file that cannot be read to its end.
     """
@@ -459,7 +465,7 @@ def index_warc(path: Path) -> list[CdxEntry]:
             gzipped = handle.read(2) == b"\x1f\x8b"
         records = _gzip_members(_chunks(path)) if gzipped else _plain_records(path)
         return [entry for offset, length, data in records
-                if (entry := entry_of(data, offset, length)) is not None]
+                if (entry := entry_of(data, offset, length, not_modified=not_modified)) is not None]
     except zlib.error as exc:
         raise ArchiveError(f"{path}: damaged gzip data: {exc}") from exc
     except OSError as exc:

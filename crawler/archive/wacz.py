@@ -5,10 +5,16 @@ file (docs/decisions/0009-wacz-writer.md: our own writer over :mod:`zipfile`, no
 
 - ``archive/<name>.warc.gz``: the WARC files of the slice, stored (not compressed again:
   replay tools read records by offset);
-- ``indexes/index.cdxj``: the per-file CDXJ indexes of those files (:mod:`crawler.archive.cdxj`)
-  merged in key order;
+- ``indexes/index.cdx``: the index of those files (the lines :mod:`crawler.archive.cdxj` writes, read
+  again from the WARC files with their ``server-not-modified`` revisits, merged in key order),
+  named as pywb's importer and py-wacz expect; past :data:`BLOCK_INDEX_AFTER` bytes it is
+  ``indexes/index.cdx.gz`` (gzip members of :data:`BLOCK_LINES` lines) with ``indexes/index.idx``
+  (one line per member), the compressed, block-indexed form ReplayWeb.page reads by ranges;
+- ``indexes/aliases.cdx.gz``: for each 304 revisit, its original's line at the revisit's time (for
+  pywb; ReplayWeb.page resolves the revisit line itself): docs/decisions/0014-not-modified-in-replay.md;
 - ``pages/pages.jsonl``: one entry per article (its latest version): URL, capture time, title
-  and the snapshot's text, which ReplayWeb.page searches;
+  and the snapshot's text, which ReplayWeb.page searches; ``pages/extraPages.jsonl``: the other
+  HTML pages (home pages, sections, their pagination) at their latest capture, with their title;
 - ``datapackage.json`` (every file's sha256 and size) and ``datapackage-digest.json`` (the
   sha256 of ``datapackage.json``).
 
@@ -22,10 +28,14 @@ articles captured in the range.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import heapq
+import html
+import itertools
 import json
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -41,12 +51,14 @@ from crawler.archive.catalog import CATALOG, Store
 from crawler.archive.cdxj import INDEX_DIR, INDEX_SUFFIX, index_warc, write_index
 from crawler.archive.indexing import warc_files
 from crawler.archive.lock import ArchiveLock
-from crawler.archive.warc import read_warcinfo
+from crawler.archive.warc import read_response_at, read_warcinfo
 from crawler.errors import ArchiveError, StorageError
 
 WACZ_VERSION = "1.1.1"
 CHUNK = 1 << 20
 ZIP64_AFTER = 1 << 30  # entries whose size is not known in advance get ZIP64 fields in packages past this
+BLOCK_INDEX_AFTER = 50_000  # bytes of index lines above which the index is compressed and block-indexed
+BLOCK_LINES = 3000  # index lines per gzip member of indexes/index.cdx.gz (as py-wacz)
 
 
 @dataclass(slots=True)
@@ -55,7 +67,9 @@ class WaczReport:
     warcs: int = 0
     warc_bytes: int = 0
     index_lines: int = 0
+    aliases: int = 0  # lines of indexes/aliases.cdx.gz (304 revisits, for pywb)
     pages: int = 0
+    extra_pages: int = 0
     indexed_now: list[str] = field(default_factory=list)  # WARC files whose index was missing
 
 
@@ -150,9 +164,11 @@ def write_wacz(archive: Path, output: Path, *, sources: list[str] | None = None,
             big = sum(w.stat().st_size for w, _ in chosen) > ZIP64_AFTER
             with zipfile.ZipFile(tmp, "w", allowZip64=True) as package:
                 resources = [_add_warc(package, warc, report) for warc, _ in chosen]
-                resources.append(_add_index(package, [i for _, i in chosen], report, big))
+                index_resources, listings = _add_index(package, [w for w, _ in chosen], Path(scratch), report, big)
+                resources += index_resources
                 resources.append(_add_pages(package, archive, {w.name for w, _ in chosen}, report, big, low, high,
-                                            title))
+                                            title, listings))
+                resources.append(_add_extra_pages(package, archive, listings, report, big, low, high))
                 datapackage = {
                     "profile": "data-package",
                     "resources": resources,
@@ -200,30 +216,156 @@ def _add_warc(package: zipfile.ZipFile, warc: Path, report: WaczReport) -> dict[
     return _resource(name, writer)
 
 
-def _add_index(package: zipfile.ZipFile, indexes: list[Path], report: WaczReport, big: bool) -> dict[str, object]:
-    name = "indexes/index.cdxj"
-    with ExitStack() as stack, package.open(_info(name, zipfile.ZIP_DEFLATED), "w", force_zip64=big) as entry:
-        handles = [stack.enter_context(open(p, encoding="utf-8")) for p in indexes]
+def _add_index(package: zipfile.ZipFile, warcs: list[Path], scratch: Path, report: WaczReport,
+               big: bool) -> tuple[list[dict[str, object]], dict[str, tuple[str, str, str]]]:
+    """The package's index files (see the module docstring); returns their resources and the listing
+    pages found on the way (URL -> (timestamp, WARC file, offset) of its latest HTML capture)."""
+    full = scratch / "full"
+    per_file = [write_index(full, warc.name, index_warc(warc, not_modified=True)) for warc in warcs]
+    main_path, aliases_path = scratch / "main.cdxj", scratch / "aliases.cdxj"
+    listings: dict[str, tuple[str, str, str]] = {}
+    with ExitStack() as stack:
+        handles = [stack.enter_context(open(p, encoding="utf-8")) for p in per_file]
+        main = stack.enter_context(open(main_path, "w", encoding="utf-8", newline="\n"))
+        aliases = stack.enter_context(open(aliases_path, "w", encoding="utf-8", newline="\n"))
+        merged = heapq.merge(*(_lines(p, h) for p, h in zip(per_file, handles, strict=True)))
+        for group in _groups(merged):
+            kept, group_aliases = resolve_not_modified(group)
+            for line in kept:
+                main.write(line)
+                report.index_lines += 1
+                _note_listing(line, listings)
+            aliases.writelines(group_aliases)
+            report.aliases += len(group_aliases)
+    resources = []
+    if main_path.stat().st_size > BLOCK_INDEX_AFTER:
+        resources += _add_block_index(package, main_path, big)
+    else:
+        resources.append(_add_file(package, "indexes/index.cdx", main_path, big, zipfile.ZIP_DEFLATED))
+    if report.aliases:
+        resources.append(_add_gzipped(package, "indexes/aliases.cdx.gz", aliases_path, big))
+    return resources, listings
+
+
+def _groups(lines: Iterator[str]) -> Iterator[list[str]]:
+    """Runs of lines with the same SURT key (every capture of one URL, in time order)."""
+    group: list[str] = []
+    key = None
+    for line in lines:
+        this = line.split(" ", 1)[0]
+        if this != key and group:
+            yield group
+            group = []
+        key = this
+        group.append(line)
+    if group:
+        yield group
+
+
+def resolve_not_modified(group: list[str]) -> tuple[list[str], list[str]]:
+    """(index lines, alias lines) of one URL's captures, its ``server-not-modified`` lines resolved.
+
+    A 304 line (``mime`` ``warc/revisit``, ``status`` ``304``) whose original is in the group (the
+    latest earlier ``200`` capture of the same URL with the revisit's payload digest) becomes a
+    revisit line with the original's status, which ReplayWeb.page resolves to the original payload,
+    and gives an alias line: the original's line at the revisit's time, which pywb replays (it
+    replays a 304 revisit as an empty page). A 304 line whose original is not in the package (a
+    slice, an archive from before payload digests) is left out, as before.
+    (docs/decisions/0014-not-modified-in-replay.md)
+    """
+    kept: list[str] = []
+    aliases: list[str] = []
+    originals: list[tuple[str, dict[str, str]]] = []  # (timestamp, fields) of 200 captures so far
+    for line in group:
+        key, stamp, data = line.split(" ", 2)
+        fields = json.loads(data)
+        if fields.get("mime") == "warc/revisit" and fields.get("status") == "304":
+            digest = fields.get("digest")
+            found = next((f for s, f in reversed(originals) if s <= stamp and f.get("url") == fields.get("url")
+                          and (digest is None or f.get("digest") == digest)), None)
+            if found is None:
+                continue
+            fields["status"] = found["status"]
+            if digest is None and "digest" in found:  # an archive from before 304s kept the original's digest
+                fields["digest"] = found["digest"]
+                fields = {k: fields[k] for k in _FIELD_ORDER if k in fields} | fields
+            kept.append(f"{key} {stamp} {json.dumps(fields)}\n")
+            aliases.append(f"{key} {stamp} {json.dumps(found)}\n")
+            continue
+        if fields.get("mime") != "warc/revisit" and fields.get("status") == "200":
+            originals.append((stamp, fields))
+        kept.append(line)
+    return sorted(kept), sorted(aliases)
+
+
+_FIELD_ORDER = ("url", "mime", "status", "digest", "length", "offset", "filename")
+_HTML = ("text/html", "application/xhtml+xml")
+
+
+def _note_listing(line: str, listings: dict[str, tuple[str, str, str]]) -> None:
+    _key, stamp, data = line.split(" ", 2)
+    fields = json.loads(data)
+    if fields.get("mime") in _HTML and fields.get("status") == "200":
+        listings[fields["url"]] = (stamp, fields["filename"], fields["offset"])
+
+
+def _add_file(package: zipfile.ZipFile, name: str, path: Path, big: bool, compress: int) -> dict[str, object]:
+    with open(path, "rb") as source, package.open(_info(name, compress), "w", force_zip64=big) as entry:
         writer = _HashingWriter(entry)
-        buffer: list[str] = []
-        for line in heapq.merge(*(_lines(p, h) for p, h in zip(indexes, handles, strict=True))):
-            buffer.append(line)
-            report.index_lines += 1
-            if len(buffer) >= 1024:
-                writer.write("".join(buffer).encode("utf-8"))
-                buffer.clear()
-        writer.write("".join(buffer).encode("utf-8"))
+        while chunk := source.read(CHUNK):
+            writer.write(chunk)
     return _resource(name, writer)
 
 
+def _add_gzipped(package: zipfile.ZipFile, name: str, path: Path, big: bool) -> dict[str, object]:
+    with open(path, "rb") as source, package.open(_info(name, zipfile.ZIP_STORED), "w", force_zip64=big) as entry:
+        writer = _HashingWriter(entry)
+        with gzip.GzipFile(None, "wb", fileobj=writer, mtime=0) as out:  # type: ignore[call-overload]
+            while chunk := source.read(CHUNK):
+                out.write(chunk)
+    return _resource(name, writer)
+
+
+def _add_block_index(package: zipfile.ZipFile, path: Path, big: bool) -> list[dict[str, object]]:
+    """``indexes/index.cdx.gz`` (the lines in gzip members of :data:`BLOCK_LINES` lines, stored so that a
+    reader fetches one member by its range) and ``indexes/index.idx`` (the first line's key and time of
+    each member, its offset and length): the compressed, block-indexed form Browsertrix and py-wacz write."""
+    name = "indexes/index.cdx.gz"
+    blocks: list[str] = []
+    with open(path, encoding="utf-8") as source, \
+            package.open(_info(name, zipfile.ZIP_STORED), "w", force_zip64=big) as entry:
+        writer = _HashingWriter(entry)
+        while True:
+            lines = list(itertools.islice(source, BLOCK_LINES))
+            if not lines:
+                break
+            data = gzip.compress("".join(lines).encode("utf-8"), mtime=0)
+            key, stamp, _ = lines[0].split(" ", 2)
+            blocks.append(f"{key} {stamp} " + json.dumps({
+                "offset": writer.size, "length": len(data),
+                "digest": "sha256:" + hashlib.sha256(data).hexdigest(), "filename": "index.cdx.gz"}) + "\n")
+            writer.write(data)
+    gz = _resource(name, writer)
+    idx_name = "indexes/index.idx"
+    meta = "!meta 0 " + json.dumps({"format": "cdxj-gzip-1.0", "filename": "index.cdx.gz"}) + "\n"
+    with package.open(_info(idx_name, zipfile.ZIP_DEFLATED), "w", force_zip64=big) as entry:
+        idx = _HashingWriter(entry)
+        idx.write((meta + "".join(blocks)).encode("utf-8"))
+    return [gz, _resource(idx_name, idx)]
+
+
 def _add_pages(package: zipfile.ZipFile, archive: Path, warcs: set[str], report: WaczReport, big: bool,
-               low: str | None, high: str | None, title: str | None) -> dict[str, object]:
+               low: str | None, high: str | None, title: str | None,
+               listings: dict[str, tuple[str, str, str]]) -> dict[str, object]:
+    """``pages/pages.jsonl``: the articles, with their text; their URLs are taken out of ``listings``."""
     name = "pages/pages.jsonl"
     header = {"format": "json-pages-1.0", "id": "pages", "title": title or "Articles", "hasText": True}
     with Store(archive, readonly=True) as store, \
             package.open(_info(name, zipfile.ZIP_DEFLATED), "w", force_zip64=big) as entry:
         writer = _HashingWriter(entry)
         writer.write((jsonlines.dumps(header) + "\n").encode("utf-8"))
+        for url in store.article_urls():
+            listings.pop(url, None)
         for row in store.latest_rows():
             if row.warc_file not in warcs:
                 continue
@@ -239,4 +381,39 @@ def _add_pages(package: zipfile.ZipFile, archive: Path, warcs: set[str], report:
                     "title": row.title, "text": text}
             writer.write((jsonlines.dumps(page) + "\n").encode("utf-8"))
             report.pages += 1
+    return _resource(name, writer)
+
+
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+
+
+def _title_at(path: Path, offset: int) -> str:
+    """The ``<title>`` of the HTML response recorded at ``offset`` (empty when it has none)."""
+    try:
+        content = read_response_at(path, offset).content
+    except (ArchiveError, ValueError):
+        return ""
+    found = _TITLE.search(content[:200_000])
+    if found is None:
+        return ""
+    return " ".join(html.unescape(found.group(1).decode("utf-8", "replace")).split())
+
+
+def _add_extra_pages(package: zipfile.ZipFile, archive: Path, listings: dict[str, tuple[str, str, str]],
+                     report: WaczReport, big: bool, low: str | None, high: str | None) -> dict[str, object]:
+    """``pages/extraPages.jsonl``: the HTML pages that are not articles (home pages, sections, their
+    pagination), each at its latest capture in the package, with its title (no text)."""
+    name = "pages/extraPages.jsonl"
+    header = {"format": "json-pages-1.0", "id": "extra-pages", "title": "Listing pages", "hasText": False}
+    with package.open(_info(name, zipfile.ZIP_DEFLATED), "w", force_zip64=big) as entry:
+        writer = _HashingWriter(entry)
+        writer.write((jsonlines.dumps(header) + "\n").encode("utf-8"))
+        for url, (stamp, filename, offset) in sorted(listings.items()):
+            if (low is not None and stamp < low) or (high is not None and stamp > high):
+                continue
+            moment = datetime.strptime(stamp, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+            page = {"id": hashlib.sha256(f"{stamp} {url}".encode()).hexdigest()[:24], "url": url,
+                    "ts": _iso(moment), "title": _title_at(archive / "warc" / filename, int(offset)) or url}
+            writer.write((jsonlines.dumps(page) + "\n").encode("utf-8"))  # a title may hold U+2028
+            report.extra_pages += 1
     return _resource(name, writer)

@@ -360,7 +360,7 @@ class WarcWriter:
             ("WARC-Warcinfo-ID", self._warcinfo_id),
             ("WARC-Profile", _REVISIT_PROFILES[profile]),
             ("WARC-Refers-To-Target-URI", _field(refers_to_uri)),
-            ("WARC-Refers-To-Date", _field(refers_to_date)),
+            ("WARC-Refers-To-Date", _field(whole_seconds(refers_to_date))),
         ]
         if refers_to_record_id:
             fields.append(("WARC-Refers-To", _field(refers_to_record_id)))
@@ -400,6 +400,17 @@ class WarcWriter:
         noted, self._index = self._index, []
         if self.index_dir is not None:
             write_index(self.index_dir, final.name, (CdxEntry(*item) for item in noted))
+
+
+def whole_seconds(warc_date: str) -> str:
+    """``2026-05-16T10:00:00.123456Z`` -> ``2026-05-16T10:00:00Z``: a revisit's ``WARC-Refers-To-Date``.
+
+    Index lines have whole seconds; ReplayWeb.page finds a revisit's original as the first capture
+    at or after that date, so a fraction would skip the original and pick the next version
+    (docs/decisions/0014-not-modified-in-replay.md).
+    """
+    head, dot, rest = warc_date.partition(".")
+    return head + "Z" if dot and rest.endswith("Z") and rest[:-1].isdigit() else warc_date
 
 
 def _rename_exclusive(source: Path, target: Path) -> None:
