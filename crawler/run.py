@@ -49,6 +49,7 @@ from crawler.errors import CrawlerError
 from crawler.fetcher import Fetcher, FetchPolicy
 from crawler.lock import ArchiveBusy
 from crawler.store import atomic_write
+from crawler.terminal import printable
 from crawler.warc import WARC_GZIP_LEVEL
 
 EXIT_OK, EXIT_FAILED, EXIT_COLLAPSED, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 3, 4, 130
@@ -254,7 +255,7 @@ def report(result: RunResult, settings: RunSettings) -> None:
             print(source_stats.summary(), file=out)
             failures = list(source_stats.failures.items())
             for url, why in failures[:SHOWN_FAILURES]:
-                print(f"  failed: {url}: {why}", file=out)
+                print(f"  failed: {printable(url)}: {printable(why)}", file=out)
             if len(failures) > SHOWN_FAILURES:
                 print(f"  … and {len(failures) - SHOWN_FAILURES} more failed URLs{where}", file=out)
     if result.error:
