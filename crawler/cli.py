@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from crawler import USER_AGENT, __version__, argtypes
 from crawler.config import Sources, load_sources
 from crawler.errors import ConfigError, CrawlerError, UnknownSourceError
+from crawler.lock import ArchiveBusy
 from crawler.terminal import PrintableStream, printable, raw
 
 if TYPE_CHECKING:
@@ -62,6 +63,9 @@ def _main(argv: Sequence[str] | None) -> int:
     except (ConfigError, UnknownSourceError) as err:
         _error(err)
         return EXIT_USAGE
+    except ArchiveBusy as err:  # whichever command met the lock: "try again later" (EX_TEMPFAIL)
+        _error(err if "try again" in str(err) else f"{err}; try again later")
+        return EXIT_BUSY
     except CrawlerError as err:
         _error(err)
         return EXIT_FAILED

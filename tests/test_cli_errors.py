@@ -364,3 +364,26 @@ def test_another_users_archive(small_archive: Path, mode: int) -> None:
         assert sorted(os.listdir(archive)) == sorted(os.listdir(small_archive))  # no -wal/-shm left behind
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.mark.parametrize("command", [
+    ["fetch", "https://baocantho.com.vn/x-a1.html", "--origin=baocantho.com.vn=http://127.0.0.1:9"],
+    ["fetch", "https://baocantho.com.vn/x-a1.html", "--refresh"],
+    ["index"],
+    ["verify"],
+    ["wacz", "-o", "{tmp}/x.wacz"],
+])
+def test_every_command_meeting_a_running_crawl_exits_75_in_one_line(
+        tmp_path: Path, command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    from crawler.archiver import Archive
+    from crawler.config import load_sources
+    from crawler.lock import ArchiveLock
+
+    archive = tmp_path / "archive"
+    with Archive(archive, load_sources()):
+        pass
+    with ArchiveLock(archive):  # a crawl writing the archive
+        code = main([*(part.replace("{tmp}", str(tmp_path)) for part in command), "--archive", str(archive)])
+    err = capsys.readouterr().err
+    assert code == 75, err
+    assert_one_line(err, "crawler: ", f"(pid {os.getpid()})", "try again")
