@@ -12,6 +12,7 @@ import math
 import os
 import re
 import stat
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from functools import cache
@@ -557,9 +558,11 @@ def _url_patterns(key: str, value: str | list[Any]) -> tuple[str, ...]:
     for n, pattern in enumerate(patterns):
         where = "article_url_pattern" if isinstance(value, str) else f"article_url_pattern[{n}]"
         try:
-            compiled = re.compile(pattern)
-        except re.error as err:
-            raise ConfigError(f"invalid regular expression: {err}", source=key, key=where) from err
+            with warnings.catch_warnings():  # "possible nested set" and the like: not for the operator's terminal
+                warnings.simplefilter("ignore")
+                compiled = re.compile(pattern)
+        except (re.error, OverflowError, RecursionError) as err:  # OverflowError: a repeat count {99999999999}
+            raise ConfigError(f"invalid regular expression: {err}", source=key, key=where) from None
         if "id" not in compiled.groupindex:
             raise ConfigError("needs a named group (?P<id>...) for the article id", source=key, key=where)
     return tuple(patterns)
