@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import trio
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -49,7 +50,7 @@ from crawler.errors import CrawlerError
 from crawler.fetcher import Fetcher, FetchPolicy
 from crawler.lock import ArchiveBusy
 from crawler.store import atomic_write
-from crawler.terminal import printable
+from crawler.terminal import printable, raw
 from crawler.warc import WARC_GZIP_LEVEL
 
 EXIT_OK, EXIT_FAILED, EXIT_COLLAPSED, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 3, 4, 130
@@ -104,7 +105,8 @@ class Reporter:
                 TextColumn("{task.description:<12} articles"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("[red]{task.fields[failed]} failed[/red]"), TextColumn("{task.fields[listings]} pages"),
                 TaskProgressColumn(), TextColumn("{task.fields[rate]}"),
-                TimeRemainingColumn(), TimeElapsedColumn(), transient=False)
+                TimeRemainingColumn(), TimeElapsedColumn(), transient=False,
+                console=Console(file=raw(sys.stdout)))  # rich's own escape sequences: not through printable()
             for source in sources:
                 self.tasks[source.key] = self.progress.add_task(source.key, total=0, failed=0, listings=0, rate="")
                 self.totals[source.key] = 0

@@ -116,3 +116,21 @@ def test_no_command_prints_a_control_from_crawled_data(hostile_site: Path, tmp_p
     with pytest.raises(SystemExit):  # a usage error quotes the argument: escaped too
         main(["parse", *config, str(bad_page), "--url", f"http://127.0.0.1:{port}/x\x1b[2J\udcff-a80443.html"])
     _clean(capsys, "parse --url")
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_displays_keep_their_own_escape_sequences(monkeypatch: pytest.MonkeyPatch) -> None:
+    """rich styles a terminal with escape sequences: its consoles write past the filter (values are escaped)."""
+    from crawler.config import load_sources
+    from crawler.run import Reporter
+
+    tty = _Tty()
+    monkeypatch.setattr("sys.stdout", PrintableStream(tty))
+    reporter = Reporter(load_sources(), progress=True, quiet=False)
+    assert reporter.progress is not None
+    reporter.progress.console.print("[red]x[/red]")
+    assert "\x1b[" in tty.getvalue()  # a colour, as rich wrote it
