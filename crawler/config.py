@@ -12,6 +12,7 @@ import math
 import os
 import re
 import stat
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from functools import cache
@@ -30,6 +31,7 @@ from crawler.net.urls import ID_PREFIX, ID_SHAPES, absolute, host_key, valid_art
 
 # The built-in configuration, shipped inside the package (the repository's top-level
 # sources.yaml is a symbolic link to it).
+MAX_YAML_NODES = 50_000  # values in sources.yaml once aliases are expanded (the shipped one: ~300)
 PACKAGED_SOURCES_FILE = Path(__file__).resolve().parent / "data" / "sources.yaml"
 MAX_SOURCES_FILE = 1 << 20  # bytes; a sources file is a few KiB
 
@@ -259,6 +261,12 @@ class _StrictLoader(yaml.SafeLoader):
     Keys brought in by a ``<<`` merge may be overridden, as YAML intends.
     """
 
+    def compose_document(self) -> yaml.Node | None:
+        node: yaml.Node | None = super().compose_document()
+        if node is not None:
+            _check_expansion(node)
+        return node
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[object, int] = {}
         for key_node, _value in node.value:
@@ -275,9 +283,36 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
+class _TooManyNodes(yaml.YAMLError):
+    def __init__(self, line: int) -> None:
+        super().__init__(f"more than {MAX_YAML_NODES:,} values, aliases expanded (a sources file has a few hundred)")
+        self.line = line
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a document whose aliases expand to more than MAX_YAML_NODES nodes (billion laughs).
+
+    An alias shares its anchor's node, so the composed document stays small, but everything that
+    walks the values (validation, messages that quote one) sees every copy.  The count stops at the
+    limit, so this costs at most MAX_YAML_NODES steps, cycles included.
+    """
+    count, stack = 0, [root]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > MAX_YAML_NODES:
+            raise _TooManyNodes(node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.append(key)
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
 def _yaml_problem(err: yaml.YAMLError, text: str) -> str:
     """A YAML error on one line: ``line L, column C: problem (context)``."""
-    if isinstance(err, _DuplicateKey):
+    if isinstance(err, (_DuplicateKey, _TooManyNodes)):
         return f"line {err.line}: {err}"
     if isinstance(err, yaml.reader.ReaderError):
         line = text.count("\n", 0, err.position) + 1
@@ -632,9 +667,11 @@ def _url_patterns(key: str, value: str | list[Any]) -> tuple[tuple[str, ...], tu
             raise ConfigError("must be a regular expression or a non-empty list of them", source=key,
                               key="article_url_pattern")
         try:
-            compiled = re.compile(entry)
-        except re.error as err:
-            raise ConfigError(f"invalid regular expression: {err}", source=key, key=where) from err
+            with warnings.catch_warnings():  # "possible nested set" and the like: not for the operator's terminal
+                warnings.simplefilter("ignore")
+                compiled = re.compile(entry)
+        except (re.error, OverflowError, RecursionError) as err:  # OverflowError: a repeat count {99999999999}
+            raise ConfigError(f"invalid regular expression: {err}", source=key, key=where) from None
         if "id" not in compiled.groupindex:
             raise ConfigError("needs a named group (?P<id>...) for the article id", source=key, key=where)
         patterns.append(entry)

@@ -23,6 +23,9 @@ class CrawlerError(Exception):
     """Base of every error this package raises on purpose."""
 
 
+MAX_MESSAGE = 600  # characters of a configuration error's message
+
+
 class ConfigError(CrawlerError):
     """A configuration file is invalid; the message names the source and the key."""
 
@@ -34,6 +37,8 @@ class ConfigError(CrawlerError):
                 where += f", key {key!r}"
         elif key is not None:
             where = f"key {key!r}"
+        if len(message) > MAX_MESSAGE:  # a value quoted from the file can be huge: never print all of it
+            message = f"{message[:MAX_MESSAGE // 2]} … ({len(message):,} characters) … {message[-MAX_MESSAGE // 4:]}"
         super().__init__(f"{where}: {message}" if where else message)
         self.source = source
         self.key = key

@@ -364,3 +364,81 @@ def test_another_users_archive(small_archive: Path, mode: int) -> None:
         assert sorted(os.listdir(archive)) == sorted(os.listdir(small_archive))  # no -wal/-shm left behind
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.mark.parametrize("command", [
+    ["fetch", "https://baocantho.com.vn/x-a1.html", "--origin=baocantho.com.vn=http://127.0.0.1:9"],
+    ["fetch", "https://baocantho.com.vn/x-a1.html", "--refresh"],
+    ["index"],
+    ["verify"],
+    ["wacz", "-o", "{tmp}/x.wacz"],
+])
+def test_every_command_meeting_a_running_crawl_exits_75_in_one_line(
+        tmp_path: Path, command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    from crawler.archive.lock import ArchiveLock
+    from crawler.config import load_sources
+    from crawler.crawl.archiver import Archive
+
+    archive = tmp_path / "archive"
+    with Archive(archive, load_sources()):
+        pass
+    with ArchiveLock(archive):  # a crawl writing the archive
+        code = main([*(part.replace("{tmp}", str(tmp_path)) for part in command), "--archive", str(archive)])
+    err = capsys.readouterr().err
+    assert code == 75, err
+    assert_one_line(err, "crawler: ", f"(pid {os.getpid()})", "try again")
+
+
+# -- user input that used to end in a traceback -------------------------------------------------------
+
+@pytest.mark.parametrize("command", [["search", "tin"], ["export", "-o", "{tmp}/x.jsonl"]])
+@pytest.mark.parametrize(("flag", "value"), [
+    ("--until", "9999-12-31"), ("--until", "9999-12-31T23:59:59-12:00"), ("--since", "0001-01-01"),
+    ("--since", "0001-01-01T00:00:00+14:00"), ("--until", "0001-01-01"),
+])
+def test_dates_at_the_ends_of_the_calendar_are_usage_errors(tmp_path: Path, command: list[str], flag: str,
+                                                              value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    args = [part.replace("{tmp}", str(tmp_path)) for part in command]
+    with pytest.raises(SystemExit) as exc:
+        main([*args, "--archive", str(tmp_path), flag, value])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and f"argument {flag}: date out of range" in err
+
+
+@pytest.mark.parametrize("pattern", [r"-a(?P<id>\\d{99999999999})", r"(?P<id>a{1,99999999999999999999})",
+                                     r"(?P<id>x){4294967296}", "(?P<id>" + "(" * 5_000 + "x" + ")" * 5_000 + ")",
+                                     r"(?P<id>[[x]\\d+)(?P<id>y)"])
+@pytest.mark.parametrize("as_list", [False, True])
+def test_a_regex_in_sources_yaml_that_python_cannot_compile_is_one_line(tmp_path: Path, pattern: str,
+                                                                         as_list: bool) -> None:
+    value = f'["-a(?P<id>\\\\d+)", "{pattern}"]' if as_list else f'"{pattern}"'
+    config = tmp_path / "sources.yaml"
+    config.write_text("sources:\n  s1:\n    adapter: vdoc\n    hosts: [s.vn]\n    base_url: https://s.vn/\n"
+                      f"    article_url_pattern: {value}\n", encoding="utf-8")
+    result = run_cli("sources", "--sources", str(config))
+    assert result.returncode == 2, result.stderr[-500:]
+    assert_one_line(result.stderr, "article_url_pattern", "invalid regular expression")
+
+
+def test_file_names_and_arguments_that_are_not_utf8(tmp_path: Path) -> None:
+    odd = os.fsdecode(b"\xff\xfe-\x1b[2J")
+    page = tmp_path / f"{odd}.html"
+    page.write_bytes((Path(__file__).parent / "fixtures" / "real" / "baocantho-a80443.html").read_bytes())
+    env_args: list[tuple[list[str], int]] = [
+        (["parse", str(page), "--url", "https://baocantho.com.vn/chong-mu-loa-a80443.html"], 0),
+        (["parse", str(tmp_path / f"missing{odd}.html"), "--url", "https://baocantho.com.vn/x-a1.html"], 1),
+        (["sources", "--sources", str(tmp_path / f"{odd}.yaml")], 2),
+        (["search", odd, "--archive", str(tmp_path / odd)], 1),
+        (["verify", "--archive", str(tmp_path / odd)], 1),
+        (["export", "--archive", str(tmp_path / odd), "-o", str(tmp_path / f"{odd}.jsonl")], 1),
+        (["failed", "--archive", str(tmp_path / odd), "--source", odd], 1),
+    ]
+    for args, code in env_args:
+        result = subprocess.run([sys.executable, "-m", "crawler", *args], capture_output=True, timeout=60,
+                                check=False)
+        err = result.stderr.decode("utf-8")  # what crawler prints is UTF-8 text, whatever the arguments
+        assert "Traceback" not in err and "\x1b" not in err, (args, err)
+        assert result.returncode == code or (code and result.returncode in (1, 2)), (args, err)
+        if code:
+            assert len(err.strip().splitlines()) == 1, (args, err)

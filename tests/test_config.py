@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -328,3 +331,48 @@ def test_the_selector_fields_a_source_may_set_are_the_fields_the_adapters_read()
     from crawler.parse.adapters.vdoc import DEFAULT_SELECTORS
 
     assert tuple(DEFAULT_SELECTORS) == SELECTOR_FIELDS
+def _laughs(levels: int, width: int = 9) -> str:
+    lines = ["a0: &a0 [lol]"]
+    for i in range(1, levels):
+        lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("where", [
+    "top: {laughs}\nsources: {{}}\n",  # at the top level (an unknown key: its value is quoted)
+    "sources:\n  s1:\n    name: {laughs}\n",  # a value that is validated and quoted
+    "sources:\n  s1:\n    hosts: {laughs}\n",
+    "defaults:\n  politeness: {laughs}\nsources: {{}}\n",
+    "sources:\n  s1:\n    selectors: {{title: {laughs}}}\n",
+    "sources:\n  {laughs}: 1\n",  # as a key
+])
+@pytest.mark.parametrize("levels", [6, 10])
+def test_a_yaml_alias_bomb_is_refused_at_once_in_one_line(tmp_path: Path, where: str, levels: int) -> None:
+    anchors = _laughs(levels)
+    flow = "{" + ", ".join(line.replace(": &", ": &") for line in anchors.splitlines()) + "}"
+    path = write(tmp_path, where.format(laughs=flow))
+    assert path.stat().st_size < 1000
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "crawler", "sources", "--sources", str(path)],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert time.perf_counter() - start < 5  # the interpreter's start included; the check itself is ms
+    assert result.returncode == 2, result.stderr[:500]
+    assert len(result.stderr.splitlines()) == 1 and len(result.stderr) < 1000, result.stderr[:500]
+    assert "Traceback" not in result.stderr
+
+
+def test_a_huge_value_is_never_quoted_whole(tmp_path: Path) -> None:
+    path = write(tmp_path, "sources:\n  s1:\n    adapter: vdoc\n    hosts: [s.vn]\n    base_url: https://s.vn/\n"
+                 "    article_url_pattern: '-a(?P<id>\\d+)'\n    name: '" + "x" * 900_000 + "'\n")
+    with pytest.raises(ConfigError) as info:
+        load_sources(path)
+    assert len(str(info.value)) < 1000 and "900,0" in str(info.value)
+
+
+def test_shared_anchors_within_bounds_still_load(tmp_path: Path) -> None:
+    block = ("&pol {delay: 1, respect_robots: false}")
+    path = write(tmp_path, "sources:\n" + "".join(
+        f"  s{i}:\n    adapter: vdoc\n    hosts: [s{i}.vn]\n    base_url: https://s{i}.vn/\n"
+        f"    article_url_pattern: '-a(?P<id>\\d+)'\n    politeness: {block if i == 0 else '*pol'}\n"
+        for i in range(50)))
+    assert len(load_sources(path)) == 50

@@ -4,6 +4,7 @@ opened in headless Chromium when the machine has it (Debian's ``chromium``)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import struct
 import subprocess
@@ -186,3 +187,49 @@ def test_ages_in_the_table() -> None:
     assert _ago((now - timedelta(minutes=5)).isoformat(), now) == "5 min ago"
     assert _ago((now - timedelta(hours=3)).isoformat(), now) == "3 h ago"
     assert _ago((now - timedelta(days=9)).isoformat(), now) == "9 days ago"
+
+
+HOSTILE_KEYS = ['x"><img src=x onerror=alert(1)>', "a b'c", "</script><script>alert(2)</script>", "k&amp;#",
+                "\u202eevil", "-->\n<!--"]
+
+
+def _strict_json(text: str) -> object:
+    def refuse(name: str) -> object:
+        raise ValueError(name)
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("bad_number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_hostile_keys_and_bad_numbers_from_a_received_archive(tmp_path: Path, bad_number: str) -> None:
+    from tests.test_search import row
+
+    now = datetime.now(UTC)
+    with Store(tmp_path) as store:
+        store.commit([row(str(n), f"t{n}", None, ["x"], source=key, published=now.isoformat(timespec="seconds"))
+                      for n, key in enumerate(HOSTILE_KEYS, 1)])
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    stamp = now.strftime("%Y%m%dT%H%M%S")
+    good = {"started": now.isoformat(), "seconds": 12.5, "exit_code": 0,
+            "sources": {key: {"new": 1, "changed": 0, "extraction_failures": 0, "failures": {}}
+                        for key in HOSTILE_KEYS}}
+    (runs / f"{stamp}000001Z.json").write_text(json.dumps(good), encoding="utf-8")
+    bad = json.dumps(good).replace('"seconds": 12.5', f'"seconds": {bad_number}').replace('"new": 1', '"new": 1e999')
+    (runs / f"{stamp}000002Z.json").write_text(bad, encoding="utf-8")
+    out = tmp_path / "r.html"
+    assert main(["report", "--archive", str(tmp_path), "-o", str(out)]) == 0
+    page = out.read_text(encoding="utf-8").rsplit("</head><body>", 1)[1]  # after the vendored libraries
+    ids = re.findall(r'\b(?:id|data-target)="([^"]*)"', page)
+    assert ids and all(re.fullmatch(r"[A-Za-z0-9_.-]+", i) for i in ids), [i for i in ids if "<" in i or " " in i]
+    assert len(set(re.findall(r'\bid="([^"]*)"', page))) == len(re.findall(r'\bid="([^"]*)"', page))  # unique
+    hrefs = re.findall(r'href="#([^"]*)"', page)
+    assert hrefs and all(f'id="{h}"' in page for h in hrefs)
+    assert "<img" not in page and "alert(2)</script>" not in page
+    assert page.count("</script>") == page.count("<script")
+    specs = re.findall(r'<script type="application/json" class="spec"[^>]*>(.*?)</script>', page, re.DOTALL)
+    configured = len(load_sources(ROOT / "sources.yaml"))  # the configured sources are listed too
+    assert len(specs) == 1 + (len(HOSTILE_KEYS) + configured) * len(CHART_KINDS)
+    parsed = [_strict_json(spec) for spec in specs]  # every chart's data is valid JSON: none is blanked
+    durations = next(p for p in parsed if isinstance(p, dict) and "seconds" in json.dumps(p))
+    assert len(durations["data"]["values"]) == 1  # type: ignore[index]  # the good run; the bad one is skipped
+    assert "could not be read" in page and f"{stamp}000002Z.json" in page

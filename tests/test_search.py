@@ -9,7 +9,8 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from crawler.archive.recovery import replay_journals
 from crawler.archive.snapshots import JOURNAL_DIR, SnapshotRow
 from crawler.cli import main
 from crawler.mirror import Mirror
-from crawler.use.search import fold, prepare_query, search
+from crawler.use.search import MAX_QUERY_TERMS, fold, prepare_query, search
 from tests.conftest import origin_args
 
 
@@ -284,3 +285,53 @@ def test_a_common_query_ranks_the_most_recent_matches_unless_rank_all(tmp_path: 
         only = search(s, "lua", Selection(sources=("baocantho",)), limit=2)
         assert ids(only) == [("1", 1)] and only.window is None
         assert len(search(s, "lua", limit=5)) == 5
+
+
+# -- the query's own cost is bounded ----------------------------------------------------------------
+
+LONG_TOKENS = [
+    ")" * 100_000 + "a",  # the old token regex backtracked over the closing parentheses: 24 s
+    "(" * 50_000 + "x" + ")" * 50_000 + "-",
+    "*" * 100_000 + "a)",
+    "title:" + "a-" * 50_000,
+    '"' + "a " * 50_000,
+    "x" * 100_000,
+]
+
+
+@pytest.mark.parametrize("query", [
+    *LONG_TOKENS,
+    " ".join(f"a{i}*" for i in range(2_000)),  # 2,000 prefix terms: 71-104 s on 4,502 articles
+    " OR ".join(f"w{i}" for i in range(MAX_QUERY_TERMS + 1)),
+    " ".join(["tin"] * (MAX_QUERY_TERMS + 1)),
+    "NEAR(" + " ".join(f"a{i}" for i in range(100)) + ")",
+])
+def test_a_query_too_long_or_with_too_many_terms_is_refused_at_once(
+        store: Store, query: str, capsys: pytest.CaptureFixture[str]) -> None:
+    started = time.perf_counter()
+    assert main(["search", query, "--archive", str(store.archive)]) == 2
+    assert time.perf_counter() - started < 1
+    err = capsys.readouterr().err
+    assert err.startswith("crawler: ") and err.count("\n") == 1 and "Traceback" not in err and len(err) < 300
+
+
+@pytest.mark.parametrize("shape", [lambda n: ")" * n + "a", lambda n: "(" * n + "a-" + ")" * n,
+                                   lambda n: "*" * n + "-", lambda n: "^title:" + ")" * n + "x"])
+def test_rewriting_a_query_is_linear(shape: Callable[[int], str]) -> None:
+    from crawler.use import search as search_module
+
+    def per_call(query: str) -> float:
+        calls, start = 0, time.perf_counter()
+        while (elapsed := time.perf_counter() - start) < 0.02 or calls == 0:
+            search_module._token_parts(query)
+            calls += 1
+        return elapsed / calls
+
+    small, big = shape(50_000), shape(200_000)
+    ratio = min(per_call(big) for _ in range(3)) / min(per_call(small) for _ in range(3))
+    assert ratio < 10, f"4x the token took {ratio:.1f}x the time (quadratic: 16x)"
+
+
+def test_queries_at_the_limits_still_run(store: Store) -> None:
+    assert ids(search(store, " OR ".join(["tin"] * MAX_QUERY_TERMS))) == [("1", 1)]
+    assert ids(search(store, "((((title:tin*))))")) == [("1", 1)]

@@ -13,8 +13,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import _brotli  # type: ignore[import-not-found]
+import brotli
+import orjson
 import pytest
 
+import crawler
 from crawler.archive.catalog import BACKOFF, MAX_ATTEMPTS, CacheEntry, Store, atomic_write
 from crawler.archive.recovery import replay_journals
 from crawler.archive.snapshots import SnapshotWriter, snapshot_relpath
@@ -265,10 +269,25 @@ def test_a_wal_that_cannot_be_read_is_refused_not_ignored() -> None:
             return
         if shutil.which("setpriv") is None:
             pytest.skip("as root, this needs setpriv to run as nobody")
-        probe = ("import sys; from pathlib import Path; from crawler.archive.catalog import Store; "
-                 "Store(Path(sys.argv[1]), readonly=True)")
-        result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
-                                 probe, str(archive)], capture_output=True, text=True, check=False)
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        # nobody may not reach this checkout or its virtual environment (a clone in a mode-700 home):
+        # the code the probe needs is copied beside the archive, run by the real interpreter.
+        interpreter = os.path.realpath(sys.executable)
+        if subprocess.run([*nobody, interpreter, "-c", "pass"], capture_output=True, check=False).returncode:
+            pytest.skip(f"nobody cannot run the interpreter {interpreter}")
+        lib = base / "lib"
+        for module in (crawler, brotli, _brotli, orjson):  # what crawler.archive.catalog imports, outside the stdlib
+            source = Path(str(module.__file__))
+            if source.name == "__init__.py":
+                shutil.copytree(source.parent, lib / source.parent.name)
+            else:
+                lib.mkdir(exist_ok=True)
+                shutil.copy2(source, lib / source.name)
+        subprocess.run(["chmod", "-R", "a+rX", str(lib)], check=True)
+        probe = ("import sys; sys.path.insert(0, sys.argv[2]); from pathlib import Path; "
+                 "from crawler.archive.catalog import Store; Store(Path(sys.argv[1]), readonly=True)")
+        result = subprocess.run([*nobody, interpreter, "-s", "-E", "-c", probe, str(archive), str(lib)],
+                                capture_output=True, text=True, check=False, cwd=base)
         assert result.returncode != 0 and "-wal file holds changes" in result.stderr, result.stderr
     finally:
         if archive.exists():

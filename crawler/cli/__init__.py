@@ -27,9 +27,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crawler import USER_AGENT, __version__
+from crawler.archive.lock import ArchiveBusy
 from crawler.cli import argtypes
 from crawler.config import Sources, load_sources
 from crawler.errors import ArchiveError, ConfigError, CrawlerError, UnknownSourceError
+from crawler.terminal import PrintableStream, printable, raw
 
 if TYPE_CHECKING:
     from crawler.archive.reading import Selection
@@ -41,6 +43,19 @@ SOURCES_HELP = "sources file (default: ./sources.yaml if present, else the built
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; all it prints goes through :func:`crawler.terminal.printable`."""
+    saved = sys.stdout, sys.stderr
+    if sys.stdout is not None:
+        sys.stdout = PrintableStream(sys.stdout)
+    if sys.stderr is not None:
+        sys.stderr = PrintableStream(sys.stderr)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:
@@ -51,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UnknownSourceError) as err:
         _error(err)
         return EXIT_USAGE
+    except ArchiveBusy as err:  # whichever command met the lock: "try again later" (EX_TEMPFAIL)
+        _error(err if "try again" in str(err) else f"{err}; try again later")
+        return EXIT_BUSY
     except CrawlerError as err:
         _error(err)
         return EXIT_FAILED
@@ -389,9 +407,9 @@ def cmd_parse(args: argparse.Namespace) -> int:
         if args.json:
             print(jsonlines.dumps({"articles": list(listing.article_urls), "next": listing.next_url}))
         else:
-            sys.stdout.write("".join(f"{url}\n" for url in listing.article_urls))
+            sys.stdout.write("".join(f"{printable(url)}\n" for url in listing.article_urls))
             if listing.next_url:
-                print(f"next: {listing.next_url}", file=sys.stderr)
+                print(f"next: {printable(listing.next_url)}", file=sys.stderr)
         return EXIT_OK
     result = parse_response(adapter, data, None, args.url)
     if isinstance(result, ExtractionFailure):
@@ -622,8 +640,8 @@ def cmd_failed(args: argparse.Namespace) -> int:
                                    "next_try": item.next_try, "last_error": item.last_error}))
         else:
             when = f"next try {item.next_try}" if item.next_try else "tried again next run"
-            print(f"{item.source}\t{item.article_id}\t{item.attempts} attempt(s), {when}\t{item.url}\t"
-                  f"{item.last_error}")
+            print(f"{printable(item.source)}\t{printable(item.article_id)}\t{item.attempts} attempt(s), {when}\t"
+                  f"{printable(item.url)}\t{printable(item.last_error)}")
     if not args.json:
         print(f"failed: {len(failed)} article(s) not archived after failing", file=sys.stderr)
     return EXIT_OK
@@ -736,14 +754,17 @@ def cmd_search(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.markup import escape
 
-    console = Console(highlight=False, soft_wrap=True)
+    def shown(value: object) -> str:
+        return escape(printable(value))
+
+    console = Console(file=raw(sys.stdout), highlight=False, soft_wrap=True)
     for n, hit in enumerate(hits, 1):
         version = f" v{hit.version}" if hit.version > 1 else ""
-        console.print(f"[bold]{n}. {escape(hit.title)}[/bold]  [dim]{hit.source} {hit.article_id}{version} "
-                      f"{hit.published[:16].replace('T', ' ')}[/dim]")
-        console.print(f"   {escape(hit.url)}")
-        console.print(f"   {escape(str(args.archive / hit.text_path))}")
-        marked = escape(hit.snippet)
+        console.print(f"[bold]{n}. {shown(hit.title)}[/bold]  [dim]{shown(hit.source)} {shown(hit.article_id)}"
+                      f"{version} {shown(hit.published[:16].replace('T', ' '))}[/dim]")
+        console.print(f"   {shown(hit.url)}")
+        console.print(f"   {shown(args.archive / hit.text_path)}")
+        marked = shown(hit.snippet)
         if console.is_terminal:  # elsewhere the « » marks stay
             marked = marked.replace(MARK_START, "[bold yellow]").replace(MARK_END, "[/bold yellow]")
         console.print(f"   {marked}")
@@ -800,7 +821,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
         print("\n\n".join(render(item) for item in data))
     if args.check:
         for check in failed:
-            print(f"crawler: {check.source}: {check.url}: {check.detail}", file=sys.stderr)
+            print(f"crawler: {check.source}: {printable(check.url)}: {printable(check.detail)}", file=sys.stderr)
         tried = [c for c in checks if c.checked]
         pages = f"; {len(tried) - len(failed)} of {len(tried)} start pages and feeds answered" if tried else ""
         print(f"sources: {len(data)} source(s) valid{pages}", file=sys.stderr)

@@ -9,12 +9,14 @@ import argparse
 import math
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from crawler.config import MAX_BUDGET, MAX_HOST_CONCURRENCY, MAX_TIMEOUT, http_url_problem
 from crawler.net.politeness import MAX_DELAY
 from crawler.parse.normalize import VN_TZ
+
+_DAY = timedelta(days=1)
 
 __all__ = ["MAX_ARTICLES", "MAX_BUDGET", "MAX_CONCURRENCY", "MAX_DELAY", "MAX_HOST_CONCURRENCY", "MAX_MIRROR_ARTICLES",
            "MAX_TIMEOUT", "MAX_WARC_SIZE", "MIN_WARC_SIZE", "archive_dir", "budget", "byte_size", "concurrency",
@@ -93,7 +95,13 @@ def date(text: str) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise _fail(f"not a date (YYYY-MM-DD or ISO 8601): {text!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=VN_TZ)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=VN_TZ)
+    try:  # compared in Vietnamese time and in UTC; --until adds up to a day
+        for moment in (parsed - _DAY, parsed + _DAY):
+            moment.astimezone(VN_TZ).astimezone(UTC)
+    except OverflowError:
+        raise _fail(f"date out of range (years 0002..9998): {text!r}") from None
+    return parsed
 
 
 def workers(text: str) -> int | None:
@@ -133,7 +141,5 @@ mirror_articles = integer(1, MAX_MIRROR_ARTICLES)
 def until(text: str) -> datetime:
     """``--until``: the end of a day (``YYYY-MM-DD``: up to and including that day) or an ISO 8601 time
     (up to and including that second); returned as the first moment excluded."""
-    from datetime import timedelta
-
     parsed = date(text)
-    return parsed + (timedelta(days=1) if len(text.strip()) == 10 else timedelta(seconds=1))
+    return parsed + (_DAY if len(text.strip()) == 10 else timedelta(seconds=1))

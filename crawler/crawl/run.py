@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import trio
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -55,6 +56,7 @@ from crawler.crawl import Crawl, CrawlOptions, EventKind, Listener, SourceStats
 from crawler.crawl.archiver import Archive
 from crawler.errors import CrawlerError
 from crawler.net.fetcher import Fetcher, FetchPolicy
+from crawler.terminal import printable, raw
 
 EXIT_OK, EXIT_FAILED, EXIT_COLLAPSED, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 3, 4, 130
 EXCHANGE_TIMEOUT = 300.0  # seconds one exchange may take in all (--exchange-timeout)
@@ -110,7 +112,8 @@ class Reporter:
                 TextColumn("{task.description:<12} articles"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("[red]{task.fields[failed]} failed[/red]"), TextColumn("{task.fields[listings]} pages"),
                 TaskProgressColumn(), TextColumn("{task.fields[rate]}"),
-                TimeRemainingColumn(), TimeElapsedColumn(), transient=False)
+                TimeRemainingColumn(), TimeElapsedColumn(), transient=False,
+                console=Console(file=raw(sys.stdout)))  # rich's own escape sequences: not through printable()
             for source in sources:
                 self.tasks[source.key] = self.progress.add_task(source.key, total=0, failed=0, listings=0, rate="")
                 self.totals[source.key] = 0
@@ -268,7 +271,7 @@ def report(result: RunResult, settings: RunSettings) -> None:
             print(source_stats.summary(), file=out)
             failures = list(source_stats.failures.items())
             for url, why in failures[:SHOWN_FAILURES]:
-                print(f"  failed: {url}: {why}", file=out)
+                print(f"  failed: {printable(url)}: {printable(why)}", file=out)
             if len(failures) > SHOWN_FAILURES:
                 print(f"  … and {len(failures) - SHOWN_FAILURES} more failed URLs{where}", file=out)
     if result.error:

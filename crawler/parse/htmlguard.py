@@ -1,31 +1,36 @@
-"""Refuse pages the HTML parser would take too long over, before parsing them (pure, cheap).
+"""Refuse pages the HTML parser would take too long over, before parsing them (pure, linear).
 
 lexbor, like every HTML5 tree builder, does work per start tag in proportion to the stack of
 open elements (``<div>`` x 100,000: 28 s; the select/option rules likewise) and per attribute
-in proportion to the element's attributes so far (one element with 200,000 attributes: 159 s).
-Measured figures and the design: docs/decisions/0006-crawl-pipeline.md.  Two limits are
-checked on the raw bytes, so that such a page is a failure of that page:
+in proportion to the element's attributes so far (one element with 200,000 attributes: 159 s;
+800 elements of 1,000 distinct attributes each, 3.9 MB: 5.9 s; of 250 each: 1.0 s).
+Measured figures and the design: docs/decisions/0011-crawl-pipeline.md.  Checked on the raw
+bytes, so that such a page is a failure of that page:
 
 - size: more than :data:`MAX_PARSE_BYTES` is not parsed (real pages are < 0.5 MB);
-- nesting: a page with at most :data:`DEEP_CHECK_TAGS` ``<`` costs at most ~0.3 s however it
-  nests; pages with more are tokenised (a regular expression; scripts, styles and comments
-  skipped) and refused when the stack of open elements could pass :data:`MAX_DEPTH`, or when
-  they have more than :data:`MAX_TAGS` tags.
+- tags: more than :data:`MAX_TAGS` ``<`` are not parsed (real pages have up to ~10,000);
+- attributes: an element with more than :data:`MAX_ATTRIBUTES` attributes (real elements have
+  a few dozen at most);
+- nesting: the stack of open elements could pass :data:`MAX_DEPTH`.
 
-Attributes cannot be bounded this cheaply (quoted values may hold ``<`` and ``>``); in a crawl
-every page is parsed in an archive worker that is killed when a job passes its deadline
-(:mod:`crawler.crawl.worker_pool`).  The same bytes always get the same verdict here, so a crawl and a
-replay of its WARC agree.
+The last two are found by one pass of a tokenizer that follows the HTML tokenizer's tag,
+attribute (quoted and unquoted values), comment and raw-text states, so an unclosed tag or
+quote, or an unclosed comment, is read the way the parser reads it (to the end of the page).
+Every step of the pass consumes what it matched and none looks further than that, so the pass
+is linear in the page's size whatever the input (a page of 60,000 unclosed ``<a `` used to
+take the previous regular expression 500 s).  The same bytes always get the same verdict here,
+so a crawl and a replay of its WARC agree.
 """
 
 from __future__ import annotations
 
 import re
+from itertools import islice
 
 MAX_PARSE_BYTES = 4 * 1024 * 1024
-DEEP_CHECK_TAGS = 8_000
 MAX_TAGS = 60_000  # real pages have up to ~10,000
 MAX_DEPTH = 2_000
+MAX_ATTRIBUTES = 256
 
 # Tags whose end tag is optional and which the tree builder closes by itself (no stack growth).
 _SELF_CLOSING_KIN = frozenset({
@@ -39,41 +44,77 @@ _VOID = frozenset({
 # ``<x/>`` closes itself only in SVG and MathML; in HTML the slash is ignored (``<div/>`` opens a div).
 _FOREIGN_SELF_CLOSING = frozenset({b"path", b"circle", b"rect", b"line", b"polyline", b"polygon", b"ellipse",
                                    b"use", b"stop", b"mspace", b"none", b"mprescripts"})
-_TOKEN = re.compile(
-    rb"<!--.*?(?:-->|\Z)|<(?:script|style|textarea|title|xmp|noembed|noframes)\b.*?(?:</(?:script|style|textarea"
-    rb"|title|xmp|noembed|noframes)\s*>|\Z)|<(/?)([A-Za-z][^\s/>]*)([^>]*)>",
-    re.DOTALL | re.IGNORECASE,
+_FOREIGN_ROOTS = frozenset({b"svg", b"math"})
+# Elements whose content the tokenizer reads as text up to their end tag (outside SVG and MathML).
+_RAW_TEXT = frozenset({b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes"})
+_RAW_TEXT_END = {name: re.compile(rb"</" + name + rb"[\t\n\f\r />]", re.IGNORECASE) for name in _RAW_TEXT}
+
+# One attribute, as the tokenizer's "before attribute name" .. "attribute value" states read it:
+# separators (whitespace and '/'), a name (its first character may be '=', quotes and '<' are part
+# of it), then an optional '=' and a value: quoted (to the closing quote, or the end of the page)
+# or unquoted (to whitespace or '>').  Possessive quantifiers: nothing is ever tried twice.
+_ATTRIBUTE = (
+    rb"[\t\n\f\r /]*+[^\t\n\f\r />][^\t\n\f\r />=]*+[\t\n\f\r ]*+"
+    rb"""(?:=[\t\n\f\r ]*+(?:"[^"]*+"?|'[^']*+'?|[^\t\n\f\r >]*+))?+"""
+)
+_ONE_ATTRIBUTE = re.compile(_ATTRIBUTE)
+_MARKUP = re.compile(
+    rb"<!--(?:-?>|.*?(?:--!?>|\Z))"  # a comment (to the end of the page if unclosed)
+    rb"|<(?:[!?]|/(?![A-Za-z]))[^>]*+(?:>|\Z)"  # doctype, bogus comment, '</>'
+    rb"|<(/?)([A-Za-z][^\t\n\f\r />]*+)((?:" + _ATTRIBUTE + rb")*+)([\t\n\f\r /]*+)(?:>|\Z)",  # a tag
+    re.DOTALL,
 )
 
 
 def complexity_problem(html: bytes | str) -> str | None:
-    """Why a page must not be parsed (too big, nesting too deep), or None."""
+    """Why a page must not be parsed (too big, too many tags or attributes, nesting too deep), or None."""
     data = html.encode("utf-8", "surrogatepass") if isinstance(html, str) else html
     if len(data) > MAX_PARSE_BYTES:
         return f"page of {len(data)} bytes is larger than the {MAX_PARSE_BYTES} bytes we parse"
     tags = data.count(b"<")
-    if tags <= DEEP_CHECK_TAGS:
-        return None
     if tags > MAX_TAGS:
         return f"page has {tags} '<' (at most {MAX_TAGS} are parsed)"
-    return _depth_problem(data)
+    return _structure_problem(data)
 
 
-def _depth_problem(data: bytes) -> str | None:
-    depth = deepest = 0
-    for match in _TOKEN.finditer(data):
+def _structure_problem(data: bytes) -> str | None:
+    """Elements nested too deep or with too many attributes, found in one linear pass."""
+    depth = deepest = foreign = 0
+    # An attribute takes at least two bytes (a separator or a closing quote, and a name).
+    long_attributes = 2 * MAX_ATTRIBUTES
+    pos = 0
+    while (match := _MARKUP.search(data, pos)) is not None:
+        pos = match.end()
         name = match.group(2)
         if name is None:
-            continue  # a comment or a raw-text element: no stack growth
+            continue  # a comment, doctype or bogus comment: no stack growth
+        start, end = match.span(3)
+        if end - start > long_attributes:
+            attributes = _ONE_ATTRIBUTE.finditer(data, start, end)
+            if sum(1 for _ in islice(attributes, MAX_ATTRIBUTES + 1)) > MAX_ATTRIBUTES:
+                return f"an element has more than {MAX_ATTRIBUTES} attributes (at byte {match.start()})"
         name = name.lower()
+        closing = bool(match.group(1))
+        self_closing = match.group(4).endswith(b"/")
+        if name in _FOREIGN_ROOTS and not self_closing:
+            foreign = max(0, foreign - 1) if closing else foreign + 1
+        if closing:
+            if name not in _VOID and name not in _SELF_CLOSING_KIN:
+                depth = max(0, depth - 1)
+            continue
+        if name in _RAW_TEXT and not foreign:
+            end_tag = _RAW_TEXT_END[name].search(data, pos)
+            pos = len(data) if end_tag is None else end_tag.start()
+            continue  # its content is text: no stack growth
+        if name == b"plaintext":
+            break  # the rest of the page is text
         if name in _VOID or name in _SELF_CLOSING_KIN:
             continue
-        if match.group(1):
-            depth = max(0, depth - 1)
-        elif not (name in _FOREIGN_SELF_CLOSING and match.group(3).endswith(b"/")):
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > MAX_DEPTH:
-                    return f"elements nest more than {MAX_DEPTH} deep (at byte {match.start()})"
+        if name in _FOREIGN_SELF_CLOSING and self_closing:
+            continue
+        depth += 1
+        if depth > deepest:
+            deepest = depth
+            if deepest > MAX_DEPTH:
+                return f"elements nest more than {MAX_DEPTH} deep (at byte {match.start()})"
     return None

@@ -700,11 +700,13 @@ class _Progress:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+        from crawler.terminal import raw
+
         self._progress = Progress(
             TextColumn("replay"), BarColumn(),
             TextColumn("{task.fields[files]} files · {task.fields[records]} records · {task.fields[rate]} records/s"),
             TextColumn("ETA"), TimeRemainingColumn(),
-            console=Console(file=sys.stderr), transient=False,
+            console=Console(file=raw(sys.stderr)), transient=False,  # its escape sequences: not through printable()
         )
         self._progress.__enter__()
         self._task = self._progress.add_task("replay", total=max(self.total_bytes, 1), completed=self.done_bytes,

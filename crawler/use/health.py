@@ -9,6 +9,7 @@ archived a page), not publication dates.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -152,13 +153,25 @@ def read_runs(directory: Path, since_day: str) -> tuple[list[tuple[str, dict[str
         if not name.endswith(".json") or name.startswith(".") or name[:8] < first:
             continue
         try:
-            record = json.loads((directory / name).read_text(encoding="utf-8"))
+            record = json.loads((directory / name).read_text(encoding="utf-8"), parse_constant=_no_constant,
+                                parse_float=_finite_float)
             started = str(record["started"])
         except (OSError, ValueError, KeyError, TypeError) as err:
             unreadable.append(f"{name}: {err}")
             continue
         runs.append((started, record))
     return runs, unreadable
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number a run file holds")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:40]} is out of range")
+    return value
 
 
 def _run(started: str, record: dict[str, Any], figures: dict[str, Any] | None) -> Run:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -38,8 +39,26 @@ def vega_scripts() -> str:
 
 
 def _json(value: object) -> str:
-    """JSON safe inside an HTML ``<script>`` element (no ``</script>`` can appear)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    """JSON safe inside an HTML ``<script>`` element (no ``</script>`` or ``<!--`` can appear) and valid for
+    ``JSON.parse`` (a NaN or infinity from a damaged run file becomes null: that point is not drawn)."""
+    return json.dumps(_finite(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False).replace(
+        "<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def id_part(key: str) -> str:
+    """A source key from the archive as part of an element id: only ``[A-Za-z0-9_-]`` (others as ``.XX.``),
+    so it is the same text in HTML, in a URL fragment and in a CSS selector; configured keys are unchanged."""
+    return re.sub(r"[^A-Za-z0-9_-]", lambda m: f".{ord(m.group()):x}.", key)
 
 
 Window = tuple[int, int]  # the charts' time axis: first day 00:00 and the day after the last, ms since 1970 (UTC)
@@ -134,8 +153,9 @@ def durations_spec(health: Health) -> dict[str, Any]:
 def _chart(chart_id: str, spec: dict[str, Any], title: str, note: str = "") -> str:
     note_html = f'<p class="note">{html.escape(note)}</p>' if note else ""
     return (f'<figure><figcaption>{html.escape(title)}</figcaption>{note_html}'
-            f'<div class="chart" id="{chart_id}"></div>'
-            f'<script type="application/json" class="spec" data-target="{chart_id}">{_json(spec)}</script></figure>')
+            f'<div class="chart" id="{html.escape(chart_id)}"></div>'
+            f'<script type="application/json" class="spec" data-target="{html.escape(chart_id)}">{_json(spec)}'
+            f'</script></figure>')
 
 
 def _source_section(source: SourceHealth, health: Health) -> str:
@@ -153,7 +173,7 @@ def _source_section(source: SourceHealth, health: Health) -> str:
                    f"</table></details>") if source.failed_count else "<p>No permanently failed URL.</p>"
     days = f"the last {health.days} days"
     return f"""
-<section class="source" id="source-{e(source.key)}">
+<section class="source" id="source-{e(id_part(source.key))}">
 <h2>{e(source.name)} <small>({e(source.key)})</small></h2>
 <ul class="figures">
 <li><b>{source.articles}</b> articles ({source.versions} snapshot versions)</li>
@@ -162,13 +182,13 @@ def _source_section(source: SourceHealth, health: Health) -> str:
 <li>frontier: <b>{source.frontier_waiting}</b> discovered, not yet fetched; <b>{source.frontier_retrying}</b> to retry
 next run; <b>{source.failed_count}</b> permanently failed (retried on a slow schedule)</li>
 </ul>
-{_chart(f"chart-{source.key}-daily", charts["daily"], f"Articles archived per day, {days}",
+{_chart(f"chart-{id_part(source.key)}-daily", charts["daily"], f"Articles archived per day, {days}",
         "" if source.per_day else "No article archived in this window.")}
-{_chart(f"chart-{source.key}-runs", charts["runs"], "Failed URLs and extraction failures per run",
+{_chart(f"chart-{id_part(source.key)}-runs", charts["runs"], "Failed URLs and extraction failures per run",
         "" if source.runs else "No run in this window.")}
-{_chart(f"chart-{source.key}-templates", charts["templates"], "Share of pages per adapter template",
+{_chart(f"chart-{id_part(source.key)}-templates", charts["templates"], "Share of pages per adapter template",
         "A shift between templates (e.g. dnn to anchors) is the first sign of a site redesign.")}
-{_chart(f"chart-{source.key}-rules", charts["rules"], "Share of pages per extraction rule, per field",
+{_chart(f"chart-{id_part(source.key)}-rules", charts["rules"], "Share of pages per extraction rule, per field",
         "A shift from a field's primary rule to fallbacks comes before extraction failures.")}
 {failed_html}
 </section>"""
@@ -188,7 +208,7 @@ td{word-break:break-all}nav a{margin-right:1em}.figures li{margin:.2em 0}
 def render(health: Health) -> str:
     """The whole report as one HTML document (UTF-8, no external resource)."""
     e = html.escape
-    nav = " ".join(f'<a href="#source-{e(s.key)}">{e(s.name)}</a>' for s in health.sources)
+    nav = " ".join(f'<a href="#source-{e(id_part(s.key))}">{e(s.name)}</a>' for s in health.sources)
     runs = health.runs
     failed_runs = sum(1 for r in runs if r.exit_code not in (0, None))
     unreadable = "".join(f"<li>{e(u)}</li>" for u in health.unreadable_runs)
@@ -216,8 +236,10 @@ def render(health: Health) -> str:
   var specs = document.querySelectorAll("script.spec");
   specs.forEach(function (element) {{
     var target = document.getElementById(element.dataset.target);
-    vegaEmbed(target, JSON.parse(element.textContent), {{mode: "vega-lite", renderer: "svg", actions: false}})
-      .catch(function (error) {{ target.textContent = "chart error: " + error; }});
+    try {{  // one bad chart must not stop the others
+      vegaEmbed(target, JSON.parse(element.textContent), {{mode: "vega-lite", renderer: "svg", actions: false}})
+        .catch(function (error) {{ target.textContent = "chart error: " + error; }});
+    }} catch (error) {{ target.textContent = "chart error: " + error; }}
   }});
 }})();
 </script>

@@ -20,12 +20,16 @@ import re
 import sqlite3
 import unicodedata
 from dataclasses import asdict, dataclass
+from itertools import islice
 
 from crawler.archive.catalog import CATALOG, Store
 from crawler.archive.reading import Selection
 from crawler.errors import ConfigError, StorageError
 
 MAX_LIMIT = 10_000
+# A query's cost grows with its terms (each prefix term expands to every word it begins); people type a few.
+MAX_QUERY_CHARS = 1_000
+MAX_QUERY_TERMS = 32
 # A query matching more snapshots than this ranks the most recently archived ones (see search()).
 RANK_WINDOW = 10_000
 # bm25 weights of the indexed columns (title, sapo, body): a word in the title counts most.
@@ -36,7 +40,7 @@ _COLUMNS = ("title", "sapo", "body")
 _OPERATORS = {"AND", "OR", "NOT"}
 _TOKEN = re.compile(r'"(?:[^"]|"")*"?|\S+')
 # A query token: opening parentheses, an initial-token caret, a column filter, the word, a prefix star, closing.
-_PARTS = re.compile(r"^(\(*)(\^?)((?:title|sapo|body|\{[a-z ]*\}):)?(.*?)(\*?)(\)*)$", re.IGNORECASE | re.DOTALL)
+_COLUMN = re.compile(r"(?:title|sapo|body|\{[a-z ]*\}):", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
 
 
@@ -81,6 +85,7 @@ def prepare_query(query: str) -> str:
     ``title:word``); a word with punctuation FTS5 would refuse (``COVID-19``, ``tin-tức``) is
     quoted as a phrase, and ``đ`` is folded as in the index.
     """
+    check_query_size(query)
     query = fold_d(query)
     if "NEAR(" in query:
         return query  # NEAR groups have their own punctuation: as typed
@@ -89,13 +94,37 @@ def prepare_query(query: str) -> str:
         if token.startswith('"') or token in _OPERATORS:
             out.append(token)
             continue
-        match = _PARTS.match(token)
-        assert match is not None  # every group may be empty
-        opening, caret, column, word, star, closing = match.groups()
+        opening, caret, column, word, star, closing = _token_parts(token)
         if word and not _WORD.fullmatch(word):
             word = '"' + word.replace('"', '""') + '"'
         out.append(f"{opening}{caret}{column or ''}{word}{star}{closing}")
     return " ".join(out)
+
+
+def check_query_size(query: str) -> None:
+    """Refuse a query longer than MAX_QUERY_CHARS or with more than MAX_QUERY_TERMS words (exit 2)."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise SearchQueryError(f"search query of {len(query):,} characters is too long (at most {MAX_QUERY_CHARS:,})")
+    words = (m for m in _WORD.finditer(query) if m.group() not in _OPERATORS and m.group() != "NEAR")
+    terms = sum(1 for _ in islice(words, MAX_QUERY_TERMS + 1))
+    if terms > MAX_QUERY_TERMS:
+        raise SearchQueryError(f"search query has more than {MAX_QUERY_TERMS} words (each costs a pass over "
+                               f"the index)")
+
+
+def _token_parts(token: str) -> tuple[str, str, str, str, str, str]:
+    """``((^title:word*))`` -> ``("((", "^", "title:", "word", "*", "))")``, in one pass over the token."""
+    word = token.lstrip("(")
+    opening = token[:len(token) - len(word)]
+    caret = "^" if word.startswith("^") else ""
+    word = word[len(caret):]
+    column_match = _COLUMN.match(word)
+    column = column_match.group() if column_match else ""
+    word = word[len(column):]
+    inner = word.rstrip(")")
+    closing = word[len(inner):]
+    star = "*" if inner.endswith("*") else ""
+    return opening, caret, column, inner[:len(inner) - len(star)], star, closing
 
 
 def query_terms(query: str) -> list[tuple[str, bool]]:
@@ -103,7 +132,7 @@ def query_terms(query: str) -> list[tuple[str, bool]]:
     terms: list[tuple[str, bool]] = []
     for match in re.finditer(r"(\w+)(\*?)", query):
         word = match.group(1)
-        if word in _OPERATORS or word == "NEAR" or (word.lower() in _COLUMNS and query[match.end():].startswith(":")):
+        if word in _OPERATORS or word == "NEAR" or (word.lower() in _COLUMNS and query.startswith(":", match.end())):
             continue
         for part in _WORD.findall(fold(word)):
             terms.append((part, bool(match.group(2))))

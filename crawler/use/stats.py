@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timedelta
 from statistics import median
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from crawler.terminal import printable, raw
 from crawler.use.health import Health, SourceHealth
 
 
@@ -44,7 +47,8 @@ def table(health: Health) -> Table:
     now = datetime.fromisoformat(health.generated)
     last_day = now.date().isoformat()
     week = (now - timedelta(days=6)).date().isoformat()
-    grid = Table(title=f"{health.archive}: {len(health.runs)} runs in {health.days} days", title_justify="left")
+    title = f"{escape(printable(health.archive))}: {len(health.runs)} runs in {health.days} days"
+    grid = Table(title=title, title_justify="left")
     for name, justify in (("source", "left"), ("articles", "right"), ("new today", "right"),
                           ("new 7 d", "right"), ("last article", "left"), ("last run new/failed/extr.", "left"),
                           ("frontier wait/retry/failed", "left"), ("templates (last day)", "left")):
@@ -58,18 +62,18 @@ def table(health: Health) -> Table:
             run_text = f"{run.new} / {run.failed} / {run.extraction_failures} ({_ago(run.started, now)})"
             if style:
                 run_text = f"[{style}]{run_text}[/{style}]"
-        grid.add_row(source.key, f"{source.articles:,}", str(source.archived_since(last_day)),
+        grid.add_row(escape(printable(source.key)), f"{source.articles:,}", str(source.archived_since(last_day)),
                      str(source.archived_since(week)), _ago(last["fetched_at"], now) if last else "never",
                      run_text, f"{source.frontier_waiting} / {source.frontier_retrying} / {source.failed_count}",
-                     _latest_templates(source))
+                     escape(printable(_latest_templates(source))))
     return grid
 
 
 def print_stats(health: Health, console: Console | None = None) -> None:
     if console is None:
-        console = Console()
+        console = Console(file=raw(sys.stdout))
         if not console.is_terminal:  # a pipe or a file: room for the table, not 80 columns
-            console = Console(width=160)
+            console = Console(file=raw(sys.stdout), width=160)
     console.print(table(health))
     durations = [r.seconds for r in health.runs]
     if durations:
@@ -77,4 +81,4 @@ def print_stats(health: Health, console: Console | None = None) -> None:
         console.print(f"runs: median {median(durations):.1f} s, longest {max(durations):.1f} s, "
                       f"{failed} with a non-zero exit code")
     for note in health.unreadable_runs:
-        console.print(f"[yellow]unreadable run file: {note}[/yellow]")
+        console.print(f"[yellow]unreadable run file: {escape(printable(note))}[/yellow]")

@@ -1,0 +1,58 @@
+"""Text on its way to a terminal: control characters made visible, never obeyed (pure).
+
+Titles, URLs, HTTP reason phrases, error texts and source keys come from crawled pages or from a
+received archive; printed as they are, an ESC could move the cursor, rewrite earlier lines, set
+the window title or hide text, a carriage return could overwrite a line, and a bidi control could
+reorder what is shown.  :func:`printable` is the one place that neutralises them: each C0 and C1
+control (ESC, CR, BEL, DEL, U+0085 ...), bidi control (U+200E/F, U+061C, U+202A..E, U+2066..9),
+line or paragraph separator (U+2028/9) and lone surrogate (from undecodable bytes in a file name)
+is written as its ``\\uXXXX`` escape.  That form is also a valid JSON string escape for the same
+character, so JSON printed through it reads back unchanged.  ``\\n`` and ``\\t`` are kept only
+where the caller says they are layout.
+
+:class:`PrintableStream` applies it to everything written to ``sys.stdout`` and ``sys.stderr``
+by ``crawler`` (installed by :func:`crawler.cli.main`); rich consoles, which style with escape
+sequences of their own, print to :func:`raw` and pass each value through :func:`printable`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import IO, Any
+
+_CONTROLS = (
+    "\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 but \t and \n, DEL, C1
+    "\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"  # bidi controls, line/paragraph separators
+    "\ud800-\udfff"  # lone surrogates (undecodable bytes kept by surrogateescape)
+)
+_UNSAFE_IN_LINE = re.compile(f"[\t\n{_CONTROLS}]")
+_UNSAFE_IN_TEXT = re.compile(f"[{_CONTROLS}]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def printable(value: object, *, layout: bool = False) -> str:
+    """``value`` as text safe to print: controls as ``\\uXXXX``; ``layout``: keep ``\\n`` and ``\\t``."""
+    text = value if isinstance(value, str) else str(value)
+    return (_UNSAFE_IN_TEXT if layout else _UNSAFE_IN_LINE).sub(_escape, text)
+
+
+class PrintableStream:
+    """A text stream that writes through :func:`printable` (layout kept) to the stream it wraps."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.raw = stream
+
+    def write(self, text: str) -> int:
+        self.raw.write(printable(text, layout=True))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:  # flush, fileno, isatty, buffer, encoding ...
+        return getattr(self.raw, name)
+
+
+def raw(stream: IO[str]) -> IO[str]:
+    """The stream a :class:`PrintableStream` wraps (for rich, which writes escape sequences of its own)."""
+    return stream.raw if isinstance(stream, PrintableStream) else stream

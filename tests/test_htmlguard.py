@@ -1,0 +1,133 @@
+"""The HTML guard: linear in the page whatever its shape, and it refuses what lexbor is slow on.
+
+The guard runs before every parse (crawl, ``fetch``, ``parse``, ``replay``), so its own cost must
+not grow faster than the page: a page of 60,000 unclosed ``<a `` took its previous regular
+expression 500 s.  Linearity is measured as the time ratio for four times the size (linear: ~4, quadratic: ~16;
+best of several interleaved runs, at sizes where a quadratic guard takes far more than 10 s).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from selectolax.lexbor import LexborHTMLParser
+
+from crawler.cli import main
+from crawler.parse.htmlguard import MAX_ATTRIBUTES, MAX_DEPTH, MAX_PARSE_BYTES, MAX_TAGS, complexity_problem
+from tests.conftest import FIXTURES
+
+
+def _distinct(prefix: bytes, n: int, filler: bytes = b"") -> bytes:
+    return b"".join(prefix % i + filler for i in range(n))
+
+
+# n is the number of repeated units; every shape stays under both caps (size, '<' count) at 2n.
+SHAPES: dict[str, Callable[[int], bytes]] = {
+    "unclosed <a ": lambda n: b"<body>" + (b"<a " + b"x" * 55) * n,
+    "unclosed <a with distinct names": lambda n: b"<body>" + _distinct(b"<a x%d ", n, b"y" * 48),
+    "unclosed end tags": lambda n: b"<body>" + (b"</a x" + b" y" * 25) * n,
+    "unclosed quote": lambda n: b"<body>" + b'<a x="' + (b"<b c " + b"y" * 50) * n,
+    "unclosed single quotes": lambda n: b"<body>" + (b"<a x='" + b"y" * 52) * n,
+    "unclosed comment": lambda n: b"<body><!--" + (b"<a " + b"y" * 55) * n,
+    "many comments": lambda n: b"<body>" + (b"<!--a " + b"-" * 50) * n,
+    "unclosed bogus comments": lambda n: b"<body>" + (b"<!x " + b"y" * 50) * n,
+    "unclosed processing instructions": lambda n: b"<body>" + (b"<?x " + b"y" * 50) * n,
+    "unclosed script": lambda n: b"<body><script>" + (b"<a " + b"y" * 55) * n,
+    "deep nesting": lambda n: b"<body>" + b"<div>" * (n // 30) + b"<i>" * n + b"y" * (50 * n),
+    "long attribute list": lambda n: b"<body>" + b"<i " + _distinct(b"a%d=\"x\" ", 7 * n, b"") + b">",
+    "attributes on many elements": lambda n: b"<body>" + _distinct(b"<i a b c d e f g h %d>", n, b"y" * 30),
+    "text with '<'": lambda n: b"<body>" + (b"< a 3 " + b"y" * 50) * n,
+}
+SMALL = 12_000  # x4 = 48,000 '<' at most, under MAX_TAGS; a quadratic guard takes minutes here
+
+
+def _per_call(data: bytes) -> float:
+    """Seconds per guard call, the call repeated for at least 20 ms (timer resolution)."""
+    calls, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < 0.02 or calls == 0:
+        complexity_problem(data)
+        calls += 1
+    return elapsed / calls
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_guard_is_linear_in_the_page(shape: str) -> None:
+    small, big = SHAPES[shape](SMALL), SHAPES[shape](4 * SMALL)
+    assert len(big) <= MAX_PARSE_BYTES and big.count(b"<") <= MAX_TAGS, "the shape must reach the scan"
+    assert len(big) >= 3.8 * len(small)
+    rounds = [(_per_call(small), _per_call(big)) for _ in range(5)]  # interleaved: the machine's load drifts
+    ratio = min(b for _, b in rounds) / min(s for s, _ in rounds)
+    assert ratio < 10, f"{shape}: 4x the page took {ratio:.1f}x the time (quadratic: 16x)"
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_what_the_guard_lets_through_lexbor_parses_quickly(shape: str) -> None:
+    """At the largest size the guard reads, a page it passes parses in well under the worker deadline."""
+    n = 4 * SMALL
+    while len(SHAPES[shape](n)) < 0.9 * MAX_PARSE_BYTES and SHAPES[shape](2 * n).count(b"<") <= MAX_TAGS:
+        n *= 2
+    data = SHAPES[shape](n)[:MAX_PARSE_BYTES]
+    if complexity_problem(data) is not None:
+        return  # refused: lexbor never sees it
+    start = time.perf_counter()
+    assert LexborHTMLParser(data).body is not None
+    assert time.perf_counter() - start < 3
+
+
+@pytest.mark.parametrize("count", [MAX_ATTRIBUTES + 1, 5 * MAX_ATTRIBUTES, 60_000])
+@pytest.mark.parametrize("shape", [
+    b"<a %s>",  # a closed start tag
+    b"<a %s",  # unclosed: the parser reads it to the end of the page as one tag
+    b"</a %s>",  # an end tag's attributes are read (and dropped) all the same
+    b"<svg><path %s/>",
+])
+def test_an_element_with_too_many_attributes_is_refused(shape: bytes, count: int) -> None:
+    attributes = b" ".join(b"x%d='v'" % i if i % 2 else b"y%d" % i for i in range(count))
+    problem = complexity_problem(b"<body>" + shape.replace(b"%s", attributes) + b" <p>after")
+    assert problem is not None and "attributes" in problem
+
+
+@pytest.mark.parametrize("page", [
+    # quoted values hold '<', '>', spaces and '=': one attribute each
+    b"<a " + b" ".join(b'd%d="a > b < c = d e f g"' % i for i in range(MAX_ATTRIBUTES)) + b">",
+    b"<a data-x='" + b"<b c d> " * 10_000 + b"'>text</a>",
+    # an unclosed quote swallows the rest of the page as one value
+    b'<a x="' + b"<b " * 20_000,
+    # a comment holds anything
+    b"<!--" + b"<a " * 20_000 + b"-->",
+    b"<script>" + b"document.write('<div a b c d>');" * 3_000 + b"</script>",
+    # an unquoted value holds quotes
+    b"<a x=a\"b y='c " + b"z" * 10_000 + b">",
+])
+def test_what_is_inside_a_value_a_comment_or_a_script_is_not_counted(page: bytes) -> None:
+    assert complexity_problem(b"<body>" + page + b"<p>after") is None
+
+
+@pytest.mark.parametrize("page", [
+    b"<div>" * (MAX_DEPTH + 1),
+    b"<svg>" + b"<g>" * (MAX_DEPTH + 1),
+    b"<svg><style>" + b"<g>" * (MAX_DEPTH + 1),  # in SVG, <style> holds elements, not text
+    b"<script></script>" + b"<span>" * (MAX_DEPTH + 1),
+    b"<!-- a -->" * 3 + b"<b>" * (MAX_DEPTH + 1),
+])
+def test_deep_nesting_is_refused_however_few_tags(page: bytes) -> None:
+    problem = complexity_problem(b"<body>" + page)
+    assert problem is not None and "nest" in problem
+
+
+@pytest.mark.parametrize("path", sorted((FIXTURES / "real").glob("*.html")), ids=lambda p: p.name)
+def test_real_pages_pass(path: Path) -> None:
+    assert complexity_problem(path.read_bytes()) is None
+
+
+def test_parse_refuses_an_unclosed_tag_bomb_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    page = tmp_path / "bomb.html"
+    page.write_bytes(SHAPES["unclosed <a "](59_000))
+    start = time.perf_counter()
+    code = main(["parse", str(page), "--url", "https://baocantho.com.vn/x-a1.html"])
+    assert time.perf_counter() - start < 5
+    assert code == 1
+    assert "attributes" in capsys.readouterr().err
