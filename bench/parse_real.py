@@ -176,8 +176,10 @@ def per_page(pages: Sequence[Page], repeat: int) -> None:
     print("|---|---:|---:|---:|---:|")
     for page in pages:
         ours = median([time_ours([page], repeat)[0] / repeat for _ in range(5)])
-        theirs = median([time_trafilatura([page], max(1, repeat // 10))[0] / max(1, repeat // 10) for _ in range(5)])
-        print(f"| {page.name} | {len(page.content):,} | {ours * 1000:.3f} | {theirs * 1000:.3f} | {theirs / ours:.1f}x |")
+        few = max(1, repeat // 10)
+        theirs = median([time_trafilatura([page], few)[0] / few for _ in range(5)])
+        print(f"| {page.name} | {len(page.content):,} | {ours * 1000:.3f} | {theirs * 1000:.3f} | "
+              f"{theirs / ours:.1f}x |")
     print()
 
 
@@ -219,7 +221,8 @@ def main() -> int:
         if args.profile:
             for label, pages in sets.items():
                 profile(pages, args.repeat if label == "real" else 1)
-    print("summary: " + ", ".join(f"{label} {ratio:.1f}x (target {TARGETS[label]:.0f}x)" for label, ratio in ratios.items()))
+    print("summary: " + ", ".join(f"{label} {ratio:.1f}x (target {TARGETS[label]:.0f}x)"
+                                  for label, ratio in ratios.items()))
     return 0
 
 
