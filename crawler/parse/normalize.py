@@ -86,6 +86,8 @@ def find_vn_datetime(text: str) -> datetime | None:
     When both kinds occur the first wins, and when they share the date the date-first
     reading (the sites' own order) does.
     """
+    if "/" not in text:
+        return None  # both forms hold D/M/YYYY: most lines (body paragraphs) are answered here
     date_first, time_first = _DATE_LINE.search(text), _TIME_FIRST.search(text)
     if date_first is not None and (time_first is None or time_first.end() > date_first.start()):
         match = date_first
@@ -166,11 +168,7 @@ def choose_charset(data: bytes, content_type: str | None = None) -> str:
     for bom, bom_codec in _BOMS:
         if data.startswith(bom):
             return bom_codec
-    try:
-        data.decode("utf-8")
-        invalid, multibyte = 0, 1 if not data.isascii() else 0
-    except UnicodeDecodeError:
-        invalid, multibyte = _utf8_evidence(data)
+    invalid, multibyte = _utf8_counts(data)
     utf8 = "utf-8" if invalid == 0 else DAMAGED_UTF8
     declared: list[str] = []
     header = charset_from_content_type(content_type)
@@ -197,6 +195,31 @@ def choose_charset(data: bytes, content_type: str | None = None) -> str:
             continue
         return info.name
     return utf8 if invalid <= multibyte else "cp1258"
+
+
+def _utf8_counts(data: bytes) -> tuple[int, int]:
+    """(invalid UTF-8 sequences, multi-byte characters: 1 for any when all are valid) in ``data``.
+
+    The last answer is remembered with the bytes object it was for: the same body is asked about
+    twice per page (:func:`crawler.parse.extraction.parse_response`, then the adapter's
+    ``parse_html``), and validating a page's UTF-8 is a pass over all of it.  Holding the object
+    keeps its identity from being taken by another while it is remembered; only ``bytes`` (immutable).
+    """
+    global _last_counts
+    last = _last_counts
+    if last[0] is data:
+        return last[1]
+    try:
+        data.decode("utf-8")
+        counts = (0, 1 if not data.isascii() else 0)
+    except UnicodeDecodeError:
+        counts = _utf8_evidence(data)
+    if type(data) is bytes:
+        _last_counts = (data, counts)
+    return counts
+
+
+_last_counts: tuple[bytes | None, tuple[int, int]] = (None, (0, 0))
 
 
 def _utf8_evidence(data: bytes) -> tuple[int, int]:

@@ -73,34 +73,33 @@ def extract_blocks(
                     out.images[image_index] = Image(image.url, text)
                     out.caption_indexes.add(index)
 
-    # Iterative pre-order walk with explicit "leave" markers.
-    stack: list[tuple[LexborNode, bool]] = [(root, False)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        node, leaving = pop()
+    def leave(node: LexborNode) -> None:
+        if node.tag in BLOCK_TAGS:
+            flush()
+        mem_id = node.mem_id
+        if open_ids and open_ids[-1] == mem_id:
+            open_ids.pop()
+        if pending:  # leaving a caption container without a caption: forget the pending image
+            pending[:] = [p for p in pending if p[1] != mem_id]
+
+    # Iterative pre-order walk over child/next links (no lists of children, no recursion): ``inside``
+    # holds the elements entered and not yet left, root first.
+    inside: list[LexborNode] = []
+    node: LexborNode | None = root
+    append = line.append
+    while node is not None:
         tag = node.tag or ""
-        if leaving:
-            if tag in BLOCK_TAGS:
-                flush()
-            mem_id = node.mem_id
-            if open_ids and open_ids[-1] == mem_id:
-                open_ids.pop()
-            if pending:  # leaving a caption container without a caption: forget the pending image
-                pending[:] = [p for p in pending if p[1] != mem_id]
-            continue
         if tag == "-text":
             text = node.text_content
             if text and (line or not text.isspace()):  # white space before any text never counts
-                line.append(text)
-            continue
-        if tag[:1] in ("-", "!") or tag in SKIP_TAGS:
-            continue  # comments, doctype, scripts, forms...
-        if skip is not None and node is not root and skip(node):
-            continue
-        if tag == "br":
+                append(text)
+        elif tag[:1] in ("-", "!") or tag in SKIP_TAGS:
+            pass  # comments, doctype, scripts, forms...
+        elif skip is not None and inside and skip(node):
+            pass
+        elif tag == "br":
             flush()
-            continue
-        if tag == "img":
+        elif tag == "img":
             src = _image_source(node)
             src = absolute(base_url, src) if src and base_url else src
             if src:
@@ -108,12 +107,26 @@ def extract_blocks(
                 container = _caption_container(node, open_ids)
                 if container is not None:
                     pending.append((len(out.images) - 1, container))
-            continue
-        if tag in BLOCK_TAGS:
-            flush()
-        open_ids.append(node.mem_id)
-        push((node, True))
-        stack.extend([(child, False) for child in reversed(list(node.iter(include_text=True)))])
+        else:
+            if tag in BLOCK_TAGS:
+                flush()
+            open_ids.append(node.mem_id)
+            child = node.child
+            if child is not None:
+                inside.append(node)
+                node = child
+                continue
+            leave(node)
+        if not inside:
+            break  # the root itself was text, skipped or empty
+        following = node.next
+        while following is None:
+            node = inside.pop()
+            leave(node)
+            if not inside:
+                break
+            following = node.next
+        node = following
     flush()
     return out
 

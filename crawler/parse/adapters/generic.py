@@ -100,13 +100,15 @@ class GenericAdapter:
         rules["article_id"] = "url:article_url_pattern"
         ld = _news_object(json_ld(tree))
         order = {node.mem_id: i for i, node in enumerate(tree.css("*"))}
+        marked = _marked(tree)
+        dated = _dated(marked)
 
         title_node, title, rules["title"] = _title(tree, ld)
         if not title:
             return failure(self.source, url, "title", "no <h1>, no JSON-LD headline and no og:title")
         title_at = order.get(title_node.mem_id, 0) if title_node is not None else 0
 
-        date = _date(tree, ld, order, title_at)
+        date = _date(tree, ld, order, title_at, dated)
         if date is None:
             return failure(self.source, url, "date", "no date with a time near the title, in JSON-LD or metas")
         published, rules["date"] = date
@@ -115,9 +117,10 @@ class GenericAdapter:
         if body_node is None:
             return failure(self.source, url, "body", "no element holds paragraphs of text")
         rules["body"] = "density:" + _describe(body_node)
-        sapo, sapo_nodes = _sapo(tree, ld, body_node, rules)
-        author, author_nodes = _header_author(tree, ld)
-        skip_ids = {n.mem_id for n in (title_node, *_date_nodes(tree), *sapo_nodes, *author_nodes) if n is not None}
+        sapo, sapo_nodes = _sapo(tree, ld, body_node, rules, marked)
+        author, author_nodes = _header_author(tree, ld, marked)
+        skip_ids = {n.mem_id for n in (title_node, *(d[0] for d in dated), *sapo_nodes, *author_nodes)
+                    if n is not None}
         body = extract_blocks(body_node, base_url=base_href(tree, url),
                               skip=lambda n: n.mem_id in skip_ids or _is_chrome(n))
         blocks = list(body.blocks)
@@ -127,7 +130,7 @@ class GenericAdapter:
         blocks = [b for b in blocks if not CHROME_LINE.match(b) and b != title and find_vn_datetime(b) != published
                   and any(c.isalnum() for c in b)]
 
-        kicker = _kicker(tree, title_node, rules)
+        kicker = _kicker(tree, title_node, rules, marked)
         blocks = _drop_lead_copies(blocks, sapo, captions)
         if sapo is not None and blocks and blocks[0] == sapo:
             del blocks[0]  # FORMAT.md: a lead equal to the first body paragraph is printed once
@@ -205,30 +208,41 @@ def _title(tree: LexborHTMLParser, ld: dict[str, object]) -> tuple[LexborNode | 
     return None, "", "none"
 
 
-def _date_nodes(tree: LexborHTMLParser) -> list[LexborNode]:
-    """Elements that look like a date line: ``<time>`` or a date/time class or id, innermost first."""
+def _marked(tree: LexborHTMLParser) -> list[tuple[LexborNode, int]]:
+    """Every ``<time>`` and every element with a class or id, in document order, with its :func:`_flags`."""
     found = []
     for node in tree.css("time, [class], [id]"):
-        marks = f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
-        if node.tag == "time" or DATE_MARK.search(marks):
-            text = node.text(deep=True, separator=" ") or ""
-            if len(text) < 120 and find_vn_datetime(clean_line(text)) is not None:
-                found.append(node)
+        attrs = node.attributes
+        found.append((node, _flags(f"{attrs.get('class') or ''} {attrs.get('id') or ''}")))
     return found
 
 
+def _dated(marked: list[tuple[LexborNode, int]]) -> list[tuple[LexborNode, datetime]]:
+    """:func:`_date_nodes` with the date each one holds."""
+    found = []
+    for node, flags in marked:
+        if flags & _DATE or node.tag == "time":
+            text = node.text(deep=True, separator=" ") or ""
+            if len(text) < 120 and (value := find_vn_datetime(clean_line(text))) is not None:
+                found.append((node, value))
+    return found
+
+
+def _date_nodes(tree: LexborHTMLParser) -> list[LexborNode]:
+    """Elements that look like a date line: ``<time>`` or a date/time class or id, innermost first."""
+    return [node for node, _ in _dated(_marked(tree))]
+
+
 def _date(tree: LexborHTMLParser, ld: dict[str, object], order: dict[int, int],
-          title_at: int) -> tuple[datetime, str] | None:
+          title_at: int, dated: list[tuple[LexborNode, datetime]] | None = None) -> tuple[datetime, str] | None:
     """The date line: the date element nearest the title (before or after it: a header's "today" and the
     teasers' dates are farther), the one that agrees with the stated date when the page states one."""
     stated = _stated_date(tree, ld)
     candidates = []
-    for node in _date_nodes(tree):
+    for node, value in _dated(_marked(tree)) if dated is None else dated:
         if _in_chrome(node) or _in_link(node):
             continue
-        value = find_vn_datetime(clean_line(node.text(deep=True, separator=" ") or ""))
-        if value is not None:
-            candidates.append((abs(order.get(node.mem_id, 0) - title_at), value, node))
+        candidates.append((abs(order.get(node.mem_id, 0) - title_at), value, node))
     candidates.sort(key=lambda c: c[0])
     if stated is not None:
         for _, value, node in candidates:
@@ -280,14 +294,42 @@ def _stated_date(tree: LexborHTMLParser, ld: dict[str, object]) -> tuple[datetim
 
 
 def _marks(node: LexborNode) -> str:
-    return f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
+    attrs = node.attributes
+    return f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+
+
+# What the class/id words of an element say, as bits (:func:`_flags`): each is one regular expression's
+# answer, asked once per distinct class/id string (they repeat within a page and across a site's pages).
+_CHROME, _FURNITURE, _DATE, _SAPO, _KICKER, _AUTHOR = 1, 2, 4, 8, 16, 32
+_FLAG_RULES = ((_CHROME, CHROME), (_FURNITURE, FURNITURE), (_DATE, DATE_MARK), (_SAPO, SAPO_MARK),
+               (_KICKER, KICKER_MARK), (_AUTHOR, AUTHOR_MARK))
+_FLAGS: dict[str, int] = {" ": 0}
+_FLAGS_KEPT = 20_000  # distinct class/id strings remembered (then forgotten all at once: bounded memory)
+
+
+def _flags(marks: str) -> int:
+    """The bits of :data:`_FLAG_RULES` whose expression ``marks`` (an element's ``"class id"``) matches."""
+    flags = _FLAGS.get(marks)
+    if flags is None:
+        flags = 0
+        for bit, rule in _FLAG_RULES:
+            if rule.search(marks) is not None:
+                flags |= bit
+        if len(_FLAGS) >= _FLAGS_KEPT:
+            _FLAGS.clear()
+        _FLAGS[marks] = flags
+    return flags
+
+
+def _node_flags(node: LexborNode) -> int:
+    attrs = node.attributes
+    if not attrs:
+        return 0
+    return _flags(f"{attrs.get('class') or ''} {attrs.get('id') or ''}")
 
 
 def _is_chrome(node: LexborNode) -> bool:
-    if node.tag in CHROME_TAGS:
-        return True
-    marks = _marks(node)
-    return bool(marks.strip()) and CHROME.search(marks) is not None
+    return node.tag in CHROME_TAGS or bool(_node_flags(node) & _CHROME)
 
 
 def _in_chrome(node: LexborNode, depth: int = 6) -> bool:
@@ -297,7 +339,7 @@ def _in_chrome(node: LexborNode, depth: int = 6) -> bool:
     while parent is not None and level < depth:
         if parent.tag in ("header", "nav", "footer", "aside"):
             return True
-        if level < 3 and FURNITURE.search(_marks(parent)) is not None:
+        if level < 3 and _node_flags(parent) & _FURNITURE:
             return True
         parent = parent.parent
         level += 1
@@ -311,18 +353,31 @@ def _own_text_length(node: LexborNode) -> tuple[int, int]:
     return len(text), linked
 
 
+_PARAGRAPHS = ",".join(PARAGRAPH_TAGS)
+_INNER_PARAGRAPHS = ",".join(PARAGRAPH_TAGS[:3])
+
+
 def _densest(tree: LexborHTMLParser) -> LexborNode | None:
     scores: dict[int, float] = {}
     nodes: dict[int, LexborNode] = {}
     links: dict[int, int] = {}
     lengths: dict[int, int] = {}
-    for para in tree.css(",".join(PARAGRAPH_TAGS)):
-        if any(inner.mem_id != para.mem_id for inner in para.css(",".join(PARAGRAPH_TAGS[:3]))):
-            continue  # an outer cell or quote: its paragraphs count themselves
-        length, linked = _own_text_length(para)
+    # Elements that hold a p, td or pre below them: an outer cell or quote, whose paragraphs count themselves.
+    holders: set[int] = set()
+    for inner in tree.css(_INNER_PARAGRAPHS):
+        parent = inner.parent
+        while parent is not None and (key := parent.mem_id) not in holders:
+            holders.add(key)
+            parent = parent.parent
+    for para in tree.css(_PARAGRAPHS):
+        if para.mem_id in holders:
+            continue
+        text = para.text(deep=True, separator=" ") or ""
+        length = len(clean_line(text))
         if length < 25 or _in_chrome(para, depth=4):
             continue
-        score = 1.0 + min(length / 100.0, 3.0) + para_commas(para)
+        linked = sum(len(clean_line(a.text(deep=True) or "")) for a in para.css("a"))
+        score = 1.0 + min(length / 100.0, 3.0) + min(text.count(",") / 5.0, 2.0)  # para_commas
         ancestor = para.parent
         for weight in (1.0, 0.5, 0.34):
             if ancestor is None or ancestor.tag in ("html", "body"):
@@ -349,13 +404,17 @@ def _describe(node: LexborNode) -> str:
     return f"{node.tag}" + (f"#{ident}" if ident else "") + "".join(f".{c}" for c in classes[:2])
 
 
-def _sapo(tree: LexborHTMLParser, ld: dict[str, object], body: LexborNode,
-          rules: dict[str, str]) -> tuple[str | None, list[LexborNode]]:
+_SAPO_TAGS = frozenset({"p", "div", "h2", "span"})
+
+
+def _sapo(tree: LexborHTMLParser, ld: dict[str, object], body: LexborNode, rules: dict[str, str],
+          flagged: list[tuple[LexborNode, int]] | None = None) -> tuple[str | None, list[LexborNode]]:
     """The lead (an element marked as one: the full one, a machine-cut copy stops mid-word), and the
     marked elements (printed once, as the lead, not again in the body)."""
     marked = []
-    for node in tree.css("p, div, h2, span"):
-        if SAPO_MARK.search(_marks(node)) and not _in_chrome(node) and not _is_chrome(node):
+    for node, flags in _marked(tree) if flagged is None else flagged:
+        if (flags & _SAPO and node.tag in _SAPO_TAGS and not _in_chrome(node)
+                and not (flags & _CHROME or node.tag in CHROME_TAGS)):
             text = node_text(node)
             if 30 <= len(text) <= 1500:
                 marked.append((node, text))
@@ -373,9 +432,10 @@ def _sapo(tree: LexborHTMLParser, ld: dict[str, object], body: LexborNode,
     return None, []
 
 
-def _kicker(tree: LexborHTMLParser, title: LexborNode | None, rules: dict[str, str]) -> str | None:
-    for node in tree.css("[class], [id]"):
-        if KICKER_MARK.search(_marks(node)) and (text := node_text(node)):
+def _kicker(tree: LexborHTMLParser, title: LexborNode | None, rules: dict[str, str],
+            flagged: list[tuple[LexborNode, int]] | None = None) -> str | None:
+    for node, flags in _marked(tree) if flagged is None else flagged:
+        if flags & _KICKER and (text := node_text(node)):
             rules["kicker"] = f"css:{_describe(node)}"
             return text
     return None
@@ -396,14 +456,14 @@ def _drop_lead_copies(blocks: list[str], sapo: str | None, captions: set[str]) -
     return out
 
 
-def _header_author(tree: LexborHTMLParser, ld: dict[str, object]) -> tuple[str | None, list[LexborNode]]:
+def _header_author(tree: LexborHTMLParser, ld: dict[str, object], flagged: list[tuple[LexborNode, int]] | None = None
+                   ) -> tuple[str | None, list[LexborNode]]:
     """The author the page shows with the article (not a CMS, a login or the paper's name), and the
     elements that show it (printed once, as the byline)."""
     site = _fold(meta_content(tree, "og:site_name") or "")
     nodes, names = [], []
-    for node in tree.css("[class], [id]"):
-        marks = _marks(node)
-        if AUTHOR_MARK.search(marks) and not _in_chrome(node) and not CHROME.search(marks):
+    for node, flags in _marked(tree) if flagged is None else flagged:
+        if flags & _AUTHOR and not flags & _CHROME and not _in_chrome(node):
             lines = [line.strip(" •·|-–—:") for line in extract_blocks(node).blocks]
             text = "\n".join(line for line in lines if line)
             if text and len(text) <= 80 and not CHROME_LINE.match(text):

@@ -1,0 +1,95 @@
+"""Issue 22: skipping records of unrelated hosts in replay, with and without the files' CDXJ index, vs parsing.
+
+    .venv/bin/python bench/replay_skip.py [--records 4000] [--rounds 5] [--dir bench/out/replay-skip]
+
+One run, alternating rounds, medians:
+
+- **parse rate**: ``parse_response`` + ``render_snapshot`` of the collection's article pages, in memory
+  (``bench/replay_scale.py``'s parse-only ceiling);
+- **skip, no index**: ``replay_file`` of every ``.warc.gz`` / ``.warc`` file of a
+  ``bench/make_collection.py`` collection with no source configured (every record is of an unrelated
+  host): each gzip member is inflated to find the next;
+- **skip, with index**: the same files copied into ``<dir>/indexed/warc/`` with their CDXJ indexes in
+  ``<dir>/indexed/indexes/`` (``crawler.archive.cdxj.index_warc``): records are skipped on their index
+  line, unread.
+
+Targets: skipping >= 50x the parse rate with an index, >= 20x without (records/s against articles/s,
+and the same in CPU time per record).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from benchlib import header, median
+from make_collection import make
+from replay_scale import load_pages, parse_only
+
+from crawler.archive.cdxj import INDEX_DIR, index_warc, write_index
+from crawler.config import Sources
+from crawler.replay.engine import FileTask, ReplayConfig, index_of, replay_file
+
+
+def skip(files: list[Path]) -> tuple[float, float, int]:
+    """(records/s, CPU ms per record, records) of replay_file with no source configured."""
+    config = ReplayConfig(Sources(()))
+    times, started, n = os.times(), time.perf_counter(), 0
+    for path in files:
+        n += replay_file(FileTask(str(path)), config).records
+    wall, after = time.perf_counter() - started, os.times()
+    return n / wall, (after.user + after.system - times.user - times.system) * 1000 / n, n
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=4000)
+    parser.add_argument("--per-file", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--dir", type=Path, default=Path("bench/out/replay-skip"))
+    args = parser.parse_args()
+    print(header("replay: skipping unrelated records with and without the CDXJ index (bench/replay_skip.py)"))
+    collection = args.dir / f"collection-{args.records}"
+    make(collection, args.records, args.per_file, 1)
+    files = sorted(p for p in collection.iterdir() if p.name.endswith((".warc.gz", ".warc")))
+    indexed_dir = args.dir / "indexed" / "warc"
+    indexed = []
+    for path in files:
+        target = indexed_dir / path.name
+        if not target.exists() or index_of(target) is None:
+            indexed_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, target)
+            write_index(indexed_dir.parent / INDEX_DIR, target.name, index_warc(target))
+        indexed.append(target)
+    pages = load_pages(files, 1500)
+    print(f"# {len(files)} files ({sum(p.stat().st_size for p in files) / 2**20:.0f} MiB, .warc.gz and .warc), "
+          f"{len(pages)} article pages for the parse rate; {args.rounds} rounds")
+    runs: dict[str, list[tuple[float, float]]] = {"parse": [], "skip, no index": [], "skip, with index": []}
+    for round_no in range(args.rounds):
+        order = list(runs) if round_no % 2 == 0 else list(reversed(runs))
+        for name in order:
+            if name == "parse":
+                runs[name].append(parse_only(pages))
+            else:
+                rate, ms, _ = skip(files if name == "skip, no index" else indexed)
+                runs[name].append((rate, ms))
+        print(f"  round {round_no + 1}: " + ", ".join(f"{k} {v[-1][0]:,.0f}/s" for k, v in runs.items()), flush=True)
+    rate = {k: median([r[0] for r in v]) for k, v in runs.items()}
+    cpu = {k: median([r[1] for r in v]) for k, v in runs.items()}
+    print("\n| what | per s (median) | CPU ms each |\n|---|---:|---:|")
+    for name in runs:
+        print(f"| {name} | {rate[name]:,.0f} | {cpu[name]:.4f} |")
+    print("\n| goal | wall | CPU | verdict |\n|---|---:|---:|---|")
+    for name, target in (("skip, with index", 50.0), ("skip, no index", 20.0)):
+        wall, by_cpu = rate[name] / rate["parse"], cpu["parse"] / cpu[name]
+        print(f"| {name} >= {target:.0f}x the parse rate | {wall:.1f}x | {by_cpu:.1f}x | "
+              f"{'PASS' if wall >= target else 'FAIL'} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
