@@ -185,3 +185,12 @@ def test_a_family_adapter_falls_back_to_the_generic_one_and_says_so(sources: Sou
     assert (article.rules["template"], article.rules["family"]) == ("generic", sources.get(key).adapter)
     assert "family_miss" in article.rules  # what the family's own rules missed
     assert render_snapshot(article).split("\n\n")[:3] == ["Kinh tế", "03/12/2026 - 14:05", "Giá lúa tăng mạnh"]
+
+
+def test_a_lone_line_that_looks_like_a_byline_stays_the_body(any_source: SourceConfig) -> None:
+    """An article is never left without a body because its one line reads like a byline (fuzzing found it)."""
+    page = ("<html><head><title>T</title></head><body><h1>Tiêu đề bài</h1><div class='date'>03/12/2026 14:05</div>"
+            "<div class='story'><p>Bài và ảnh: MINH ANH, một dòng duy nhất còn lại của bài.</p></div></body></html>")
+    article = GenericAdapter(any_source).parse_article(page, "https://example.vn/tieu-de-123456.html")
+    assert isinstance(article, Article), article
+    assert article.body and article.byline is None

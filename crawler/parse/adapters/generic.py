@@ -139,8 +139,8 @@ class GenericAdapter:
             return failure(self.source, url, "body", "the densest element has no text besides title and lead")
 
         byline: str | None = None
-        if blocks and (BYLINE_RE.match(blocks[-1]) or _same_name(blocks[-1], author)):
-            byline = blocks.pop()
+        if len(blocks) > 1 and (BYLINE_RE.match(blocks[-1]) or _same_name(blocks[-1], author)):
+            byline = blocks.pop()  # never the only block: an article has a body
             rules["byline"] = "text:last-line"
         if author and not (byline and _same_name(byline, author)) and not any(_same_name(b, author)
                                                                              for b in blocks[-2:]):
