@@ -379,7 +379,7 @@ def test_second_run_records_304s_as_server_not_modified_revisits(tmp_path: Path)
         mark = len(m.request_log)
         assert crawl(m, tmp_path) == 0
         not_modified = {f"https://{e.real_host}{e.path}" for e in m.request_log[mark:] if e.status == 304}
-    # WARC-Refers-To-Date: the original's WARC-Date in whole seconds (decision 0013)
+    # WARC-Refers-To-Date: the original's WARC-Date in whole seconds (decision 0014)
     responses = {(f["WARC-Target-URI"], f["WARC-Date"].split(".")[0].rstrip("Z") + "Z")
                  for t, f, s in warc_records(first) if t == "response" and s == 200}
     second = new_warcs(tmp_path, set(first))
