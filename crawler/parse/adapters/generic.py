@@ -9,8 +9,8 @@ What it reads, in order of trust (``rules`` names the one that answered for each
   a lead marked ``sapo``/``lead``/``summary``/``desc``;
 - **the main text by content density**: every paragraph's own text (links left out) scores its
   parent fully and its grandparent and great-grandparent in part; the element with the highest
-  score, weighed by how little of its text is links, is the body.  Inside it, chrome (share bars,
-  related lists, tags, comments, source boxes: :data:`CHROME`) is skipped.
+  score, weighed by how little of its text is links, is the body (:mod:`.density`).  Inside it,
+  chrome (share bars, related lists, tags, comments, source boxes: :mod:`.marks`) is skipped.
 
 The snapshot follows FORMAT.md as the family adapters do: the date line is always
 ``DD/MM/YYYY - HH:MM``; a lead equal to the first body paragraph is printed once; a machine-cut
@@ -46,21 +46,23 @@ from crawler.parse.adapters.base import (
     slugs_from_links,
 )
 from crawler.parse.adapters.blocks import extract_blocks
+from crawler.parse.adapters.density import densest
+from crawler.parse.adapters.marks import (
+    AUTHOR_BIT,
+    CHROME_BIT,
+    CHROME_TAGS,
+    DATE_BIT,
+    KICKER_BIT,
+    SAPO_BIT,
+    describe,
+    flags_of,
+    in_chrome,
+    in_link,
+    is_chrome,
+)
 from crawler.parse.normalize import VN_TZ, clean_line, find_vn_datetime
 
 TEMPLATE = "generic"
-# Class or id words of page chrome inside an article column (matched as whole words of the attribute).
-CHROME = re.compile(
-    r"(?:^|[\s_-])(?:share|sharing|social|related|relate|lienquan|tinlienquan|tags?|keywords?|comments?|"
-    r"breadcrumbs?|banner|ads|adv|advert|advertisement|sidebar|menu|nav|footer|print|rating|poll|"
-    r"subscribe|newsletter|widget|readmore|more-news|other-news|box-news|author-page|source|nguon|"
-    r"audio|text_to_audio|toolbar|hidden|d-none|oneads|zone)(?:$|[\s_-])",
-    re.IGNORECASE,
-)
-# Class words of page furniture around (not inside) an article: a date or lead there is not the article's.
-FURNITURE = re.compile(r"(?:^|[\s_-])(?:menu|nav|navbar|header-top|top-bar|topbar|footer|sidebar)(?:$|[\s_-])",
-                       re.IGNORECASE)
-CHROME_TAGS = frozenset({"nav", "aside", "footer", "header", "form", "button", "ins"})
 # Lines that are chrome wherever they sit (FORMAT.md: source boxes, share-button labels, placeholders).
 CHROME_LINE = re.compile(
     r"^(?:Nguồn\s*:?.{0,80}|Link gốc.*|Link bài gốc.*|Copy Link|Sao chép liên kết|Chia sẻ Facebook|"
@@ -68,12 +70,6 @@ CHROME_LINE = re.compile(
     r"Xem thêm|Đọc thêm|Bình luận|Gửi bình luận|Trở về đầu trang)$",
     re.IGNORECASE,
 )
-DATE_MARK = re.compile(r"date|time|publish|posted|ngay|thoigian", re.IGNORECASE)
-SAPO_MARK = re.compile(r"(?:^|[\s_-])(?:sapo|lead|summary|desc|description|intro|excerpt|chapeau|tomtat)"
-                       r"(?:$|[\s_-])", re.IGNORECASE)
-KICKER_MARK = re.compile(r"kicker|supertitle|super-title|pre-title|overtitle", re.IGNORECASE)
-AUTHOR_MARK = re.compile(r"(?:^|[\s_-])(?:author|tacgia|byline|writer)(?:$|[\s_-])", re.IGNORECASE)
-PARAGRAPH_TAGS = ("p", "td", "pre", "blockquote", "li", "h2", "h3", "h4")
 # A byline-like last line: a name or a credit, short, no sentence punctuation inside.
 SHORT_CREDIT = re.compile(r"^(?:Theo\s+\S.{0,60}|[^.!?…]{2,60})$")
 SENTENCE_END = ("." , "!", "?", "…", "”", '"', ")", ":")
@@ -113,16 +109,16 @@ class GenericAdapter:
             return failure(self.source, url, "date", "no date with a time near the title, in JSON-LD or metas")
         published, rules["date"] = date
 
-        body_node = _densest(tree)
+        body_node = densest(tree)
         if body_node is None:
             return failure(self.source, url, "body", "no element holds paragraphs of text")
-        rules["body"] = "density:" + _describe(body_node)
+        rules["body"] = "density:" + describe(body_node)
         sapo, sapo_nodes = _sapo(tree, ld, body_node, rules, marked)
         author, author_nodes = _header_author(tree, ld, marked)
         skip_ids = {n.mem_id for n in (title_node, *(d[0] for d in dated), *sapo_nodes, *author_nodes)
                     if n is not None}
         body = extract_blocks(body_node, base_url=base_href(tree, url),
-                              skip=lambda n: n.mem_id in skip_ids or _is_chrome(n))
+                              skip=lambda n: n.mem_id in skip_ids or is_chrome(n))
         blocks = list(body.blocks)
         if cut_at_share_label(blocks):
             rules["end"] = "text:share-label"
@@ -209,11 +205,11 @@ def _title(tree: LexborHTMLParser, ld: dict[str, object]) -> tuple[LexborNode | 
 
 
 def _marked(tree: LexborHTMLParser) -> list[tuple[LexborNode, int]]:
-    """Every ``<time>`` and every element with a class or id, in document order, with its :func:`_flags`."""
+    """Every ``<time>`` and every element with a class or id, in document order, with its :func:`~crawler.parse.adapters.marks.flags_of`."""
     found = []
     for node in tree.css("time, [class], [id]"):
         attrs = node.attributes
-        found.append((node, _flags(f"{attrs.get('class') or ''} {attrs.get('id') or ''}")))
+        found.append((node, flags_of(f"{attrs.get('class') or ''} {attrs.get('id') or ''}")))
     return found
 
 
@@ -221,7 +217,7 @@ def _dated(marked: list[tuple[LexborNode, int]]) -> list[tuple[LexborNode, datet
     """:func:`_date_nodes` with the date each one holds."""
     found = []
     for node, flags in marked:
-        if flags & _DATE or node.tag == "time":
+        if flags & DATE_BIT or node.tag == "time":
             text = node.text(deep=True, separator=" ") or ""
             if len(text) < 120 and (value := find_vn_datetime(clean_line(text))) is not None:
                 found.append((node, value))
@@ -240,16 +236,16 @@ def _date(tree: LexborHTMLParser, ld: dict[str, object], order: dict[int, int],
     stated = _stated_date(tree, ld)
     candidates = []
     for node, value in _dated(_marked(tree)) if dated is None else dated:
-        if _in_chrome(node) or _in_link(node):
+        if in_chrome(node) or in_link(node):
             continue
         candidates.append((abs(order.get(node.mem_id, 0) - title_at), value, node))
     candidates.sort(key=lambda c: c[0])
     if stated is not None:
         for _, value, node in candidates:
             if value.date() == stated[0].date():
-                return value, f"css:{_describe(node)} (= {stated[1]})"
+                return value, f"css:{describe(node)} (= {stated[1]})"
     if candidates:
-        return candidates[0][1], f"css:{_describe(candidates[0][2])} (nearest the title)"
+        return candidates[0][1], f"css:{describe(candidates[0][2])} (nearest the title)"
     if stated is not None:
         return stated
     return _date_by_text(tree, order, title_at)
@@ -260,25 +256,13 @@ def _date_by_text(tree: LexborHTMLParser, order: dict[int, int], title_at: int) 
     best: tuple[int, datetime, LexborNode] | None = None
     for node in tree.css("span, div, p, time, em, i, small, td, li"):
         distance = abs(order.get(node.mem_id, 0) - title_at)
-        if distance > 60 or (best is not None and distance >= best[0]) or _in_chrome(node) or _in_link(node):
+        if distance > 60 or (best is not None and distance >= best[0]) or in_chrome(node) or in_link(node):
             continue
         text = clean_line(node.text(deep=True, separator=" ") or "")
         value = find_vn_datetime(text) if len(text) < 80 else None
         if value is not None:
             best = (distance, value, node)
-    return (best[1], f"text:{_describe(best[2])} (a date near the title)") if best is not None else None
-
-
-def _in_link(node: LexborNode) -> bool:
-    """Inside a link, or beside one in a teaser (a date of another article)."""
-    parent: LexborNode | None = node
-    for _ in range(3):
-        if parent is None:
-            return False
-        if parent.tag == "a":
-            return True
-        parent = parent.parent
-    return False
+    return (best[1], f"text:{describe(best[2])} (a date near the title)") if best is not None else None
 
 
 def _stated_date(tree: LexborHTMLParser, ld: dict[str, object]) -> tuple[datetime, str] | None:
@@ -293,117 +277,6 @@ def _stated_date(tree: LexborHTMLParser, ld: dict[str, object]) -> tuple[datetim
     return None
 
 
-def _marks(node: LexborNode) -> str:
-    attrs = node.attributes
-    return f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
-
-
-# What the class/id words of an element say, as bits (:func:`_flags`): each is one regular expression's
-# answer, asked once per distinct class/id string (they repeat within a page and across a site's pages).
-_CHROME, _FURNITURE, _DATE, _SAPO, _KICKER, _AUTHOR = 1, 2, 4, 8, 16, 32
-_FLAG_RULES = ((_CHROME, CHROME), (_FURNITURE, FURNITURE), (_DATE, DATE_MARK), (_SAPO, SAPO_MARK),
-               (_KICKER, KICKER_MARK), (_AUTHOR, AUTHOR_MARK))
-_FLAGS: dict[str, int] = {" ": 0}
-_FLAGS_KEPT = 20_000  # distinct class/id strings remembered (then forgotten all at once: bounded memory)
-
-
-def _flags(marks: str) -> int:
-    """The bits of :data:`_FLAG_RULES` whose expression ``marks`` (an element's ``"class id"``) matches."""
-    flags = _FLAGS.get(marks)
-    if flags is None:
-        flags = 0
-        for bit, rule in _FLAG_RULES:
-            if rule.search(marks) is not None:
-                flags |= bit
-        if len(_FLAGS) >= _FLAGS_KEPT:
-            _FLAGS.clear()
-        _FLAGS[marks] = flags
-    return flags
-
-
-def _node_flags(node: LexborNode) -> int:
-    attrs = node.attributes
-    if not attrs:
-        return 0
-    return _flags(f"{attrs.get('class') or ''} {attrs.get('id') or ''}")
-
-
-def _is_chrome(node: LexborNode) -> bool:
-    return node.tag in CHROME_TAGS or bool(_node_flags(node) & _CHROME)
-
-
-def _in_chrome(node: LexborNode, depth: int = 6) -> bool:
-    """Inside page furniture: a header, menu or footer element, or a menu/header class close above."""
-    parent = node.parent
-    level = 0
-    while parent is not None and level < depth:
-        if parent.tag in ("header", "nav", "footer", "aside"):
-            return True
-        if level < 3 and _node_flags(parent) & _FURNITURE:
-            return True
-        parent = parent.parent
-        level += 1
-    return False
-
-
-def _own_text_length(node: LexborNode) -> tuple[int, int]:
-    """Characters of a paragraph's text, and of those inside links."""
-    text = clean_line(node.text(deep=True, separator=" ") or "")
-    linked = sum(len(clean_line(a.text(deep=True) or "")) for a in node.css("a"))
-    return len(text), linked
-
-
-_PARAGRAPHS = ",".join(PARAGRAPH_TAGS)
-_INNER_PARAGRAPHS = ",".join(PARAGRAPH_TAGS[:3])
-
-
-def _densest(tree: LexborHTMLParser) -> LexborNode | None:
-    scores: dict[int, float] = {}
-    nodes: dict[int, LexborNode] = {}
-    links: dict[int, int] = {}
-    lengths: dict[int, int] = {}
-    # Elements that hold a p, td or pre below them: an outer cell or quote, whose paragraphs count themselves.
-    holders: set[int] = set()
-    for inner in tree.css(_INNER_PARAGRAPHS):
-        parent = inner.parent
-        while parent is not None and (key := parent.mem_id) not in holders:
-            holders.add(key)
-            parent = parent.parent
-    for para in tree.css(_PARAGRAPHS):
-        if para.mem_id in holders:
-            continue
-        text = para.text(deep=True, separator=" ") or ""
-        length = len(clean_line(text))
-        if length < 25 or _in_chrome(para, depth=4):
-            continue
-        linked = sum(len(clean_line(a.text(deep=True) or "")) for a in para.css("a"))
-        score = 1.0 + min(length / 100.0, 3.0) + min(text.count(",") / 5.0, 2.0)  # para_commas
-        ancestor = para.parent
-        for weight in (1.0, 0.5, 0.34):
-            if ancestor is None or ancestor.tag in ("html", "body"):
-                break
-            key = ancestor.mem_id
-            nodes[key] = ancestor
-            scores[key] = scores.get(key, 0.0) + score * weight
-            links[key] = links.get(key, 0) + linked
-            lengths[key] = lengths.get(key, 0) + length
-            ancestor = ancestor.parent
-    if not scores:
-        return None
-    best = max(scores, key=lambda k: scores[k] * (1.0 - links[k] / max(lengths[k], 1)))
-    return nodes[best]
-
-
-def para_commas(node: LexborNode) -> float:
-    return min((node.text(deep=True) or "").count(",") / 5.0, 2.0)
-
-
-def _describe(node: LexborNode) -> str:
-    ident = node.attributes.get("id")
-    classes = (node.attributes.get("class") or "").split()
-    return f"{node.tag}" + (f"#{ident}" if ident else "") + "".join(f".{c}" for c in classes[:2])
-
-
 _SAPO_TAGS = frozenset({"p", "div", "h2", "span"})
 
 
@@ -413,15 +286,15 @@ def _sapo(tree: LexborHTMLParser, ld: dict[str, object], body: LexborNode, rules
     marked elements (printed once, as the lead, not again in the body)."""
     marked = []
     for node, flags in _marked(tree) if flagged is None else flagged:
-        if (flags & _SAPO and node.tag in _SAPO_TAGS and not _in_chrome(node)
-                and not (flags & _CHROME or node.tag in CHROME_TAGS)):
+        if (flags & SAPO_BIT and node.tag in _SAPO_TAGS and not in_chrome(node)
+                and not (flags & CHROME_BIT or node.tag in CHROME_TAGS)):
             text = node_text(node)
             if 30 <= len(text) <= 1500:
                 marked.append((node, text))
     if marked:
         ended = [m for m in marked if m[1].endswith(SENTENCE_END)]
         node, text = (ended or marked)[0]
-        rules["sapo"] = f"css:{_describe(node)}"
+        rules["sapo"] = f"css:{describe(node)}"
         return text, [m[0] for m in marked]
     description = clean_line(str(ld.get("description") or meta_content(tree, "og:description", "description") or ""))
     if len(description) >= 30 and not description.endswith(("...", "…")):
@@ -435,8 +308,8 @@ def _sapo(tree: LexborHTMLParser, ld: dict[str, object], body: LexborNode, rules
 def _kicker(tree: LexborHTMLParser, title: LexborNode | None, rules: dict[str, str],
             flagged: list[tuple[LexborNode, int]] | None = None) -> str | None:
     for node, flags in _marked(tree) if flagged is None else flagged:
-        if flags & _KICKER and (text := node_text(node)):
-            rules["kicker"] = f"css:{_describe(node)}"
+        if flags & KICKER_BIT and (text := node_text(node)):
+            rules["kicker"] = f"css:{describe(node)}"
             return text
     return None
 
@@ -463,7 +336,7 @@ def _header_author(tree: LexborHTMLParser, ld: dict[str, object], flagged: list[
     site = _fold(meta_content(tree, "og:site_name") or "")
     nodes, names = [], []
     for node, flags in _marked(tree) if flagged is None else flagged:
-        if flags & _AUTHOR and not flags & _CHROME and not _in_chrome(node):
+        if flags & AUTHOR_BIT and not flags & CHROME_BIT and not in_chrome(node):
             lines = [line.strip(" •·|-–—:") for line in extract_blocks(node).blocks]
             text = "\n".join(line for line in lines if line)
             if text and len(text) <= 80 and not CHROME_LINE.match(text):
@@ -512,12 +385,12 @@ def _breadcrumb(tree: LexborHTMLParser, ld: dict[str, object], title: str, rules
         if crumbs and crumbs[-1] == title:
             crumbs = crumbs[:-1]
         if crumbs:
-            rules["breadcrumb"] = f"css:{_describe(node)}"
+            rules["breadcrumb"] = f"css:{describe(node)}"
             return crumbs, [n for n in links if n.tag == "a"]
     nearest: tuple[int, LexborNode, list[LexborNode]] | None = None
     for node in tree.css('h1, h2, h3, h4, [class*="cate"]'):
         at = order.get(node.mem_id, 0)
-        if at >= title_at or _in_chrome(node) or (nearest is not None and at <= nearest[0]):
+        if at >= title_at or in_chrome(node) or (nearest is not None and at <= nearest[0]):
             continue
         links = node.css("a")
         texts = [node_text(a) for a in links]
@@ -527,7 +400,7 @@ def _breadcrumb(tree: LexborHTMLParser, ld: dict[str, object], title: str, rules
     if nearest is not None and title_at - nearest[0] < 400:
         crumbs = _crumbs(node_text(a) for a in nearest[2])
         if crumbs:
-            rules["breadcrumb"] = f"layout:{_describe(nearest[1])} (section links before the title)"
+            rules["breadcrumb"] = f"layout:{describe(nearest[1])} (section links before the title)"
             return crumbs, nearest[2]
     for item in json_ld(tree):
         elements = item.get("itemListElement")
