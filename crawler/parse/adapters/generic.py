@@ -205,7 +205,7 @@ def _title(tree: LexborHTMLParser, ld: dict[str, object]) -> tuple[LexborNode | 
 
 
 def _marked(tree: LexborHTMLParser) -> list[tuple[LexborNode, int]]:
-    """Every ``<time>`` and every element with a class or id, in document order, with its :func:`~crawler.parse.adapters.marks.flags_of`."""
+    """Every ``<time>`` and every element with a class or id, in document order, with its flags (:mod:`.marks`)."""
     found = []
     for node in tree.css("time, [class], [id]"):
         attrs = node.attributes
