@@ -1,0 +1,132 @@
+"""WARC records as replay reads them: the header (checked), the record, a bad stretch, and their constants.
+
+Part of the collection reader (:mod:`crawler.replay.collection`): both backends
+(:mod:`crawler.replay.python_reader`, :mod:`crawler.replay.fastwarc_reader`) parse and check a record's
+WARC header here, so they report the same problems for the same bytes.  Pure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+Engine = Literal["auto", "fastwarc", "python"]
+MAX_HEAD = 64 * 1024  # a WARC header longer than this is not a WARC header
+GZIP_MAGIC = b"\x1f\x8b\x08"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+WARC_VERSION = re.compile(rb"WARC/1\.\d+\r?\n")
+READ_SIZE = 1 << 16
+
+
+@dataclass(frozen=True, slots=True)
+class RecordHead:
+    """A record's WARC header: what is known before its block is read (made by :func:`make_head`)."""
+
+    offset: int  # where the record starts: its gzip/zstd member, or its ``WARC/`` line
+    version: str  # "WARC/1.0", "WARC/1.1"
+    fields: tuple[tuple[str, str], ...]
+    content_length: int
+    rec_type: str  # WARC-Type, lower case
+    url: str  # WARC-Target-URI ("" when absent)
+
+    def get(self, name: str) -> str | None:
+        lname = name.lower()
+        for key, value in self.fields:
+            if key.lower() == lname:
+                return value
+        return None
+
+
+def make_head(offset: int, version: str, fields: tuple[tuple[str, str], ...]) -> RecordHead:
+    """Raises :class:`BadBytes` without a usable Content-Length."""
+    length = rec_type = url = None
+    for key, value in fields:
+        lkey = key.lower()
+        if lkey == "content-length" and length is None:
+            length = value
+        elif lkey == "warc-type" and rec_type is None:
+            rec_type = value
+        elif lkey == "warc-target-uri" and url is None:
+            url = value
+    if length is None:
+        raise BadBytes("WARC header has no Content-Length")
+    length = length.strip()
+    if not length.isascii() or not length.isdigit() or len(length) > 18:
+        raise BadBytes(f"bad Content-Length {length[:30]!r}")
+    return RecordHead(offset, version, fields, int(length), (rec_type or "").strip().lower(),
+                      (url or "").strip().strip("<>"))
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    head: RecordHead
+    block: bytes  # the whole block (for a response: HTTP head + body as stored)
+
+
+@dataclass(frozen=True, slots=True)
+class BadRecord:
+    """A stretch of a file that is not a readable record, and why; reading went on after it."""
+
+    file: str
+    offset: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file} at offset {self.offset}: {self.reason}"
+Want = Callable[[RecordHead], bool]
+
+
+class BadBytes(Exception):
+    """The data at a record start is not a readable record; the message says why."""
+
+
+def parse_head(data: bytes, offset: int) -> tuple[RecordHead, int]:
+    """The WARC header at the start of ``data``: (head, length of the header with its blank line)."""
+    match = WARC_VERSION.match(data)
+    if match is None:
+        raise BadBytes(f"not a WARC record (starts with {data[:20]!r})")
+    end = data.find(b"\r\n\r\n", match.end() - 2)
+    sep = 4
+    lf_end = data.find(b"\n\n", match.end() - 1)
+    if lf_end >= 0 and (end < 0 or lf_end < end):
+        end, sep = lf_end, 2
+    if end < 0:
+        raise BadBytes("WARC header has no end" if len(data) < MAX_HEAD
+                       else f"WARC header longer than {MAX_HEAD} bytes")
+    version = match.group(0).rstrip().decode("ascii")
+    fields: list[tuple[str, str]] = []
+    for raw in data[match.end() : end].split(b"\n"):
+        line = raw.rstrip(b"\r").decode("utf-8", "replace")
+        if line[:1] in (" ", "\t") and fields:  # a folded continuation line
+            name, value = fields[-1]
+            fields[-1] = (name, f"{value} {line.strip()}")
+            continue
+        name, sep_colon, value = line.partition(":")
+        if sep_colon and name.strip():
+            fields.append((name.strip(), value.strip()))
+    return make_head(offset, version, tuple(fields)), end + sep
+
+
+# W3C-DTF as WARC 1.1 allows it (1.0: seconds; 1.1: up to nanoseconds), and a UTC offset some writers use.
+_WARC_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?)?)?(Z|[+-]\d{2}:?\d{2})?",
+                        re.ASCII)
+
+
+def check_head(head: RecordHead) -> None:
+    """Problems both backends see the same way, in records of every type (FastWARC takes any header it can split).
+
+    The fields WARC makes mandatory and replay relies on: WARC-Type, WARC-Date (it orders the
+    versions), WARC-Target-URI of the record types about a URI.  A record of an unknown type
+    is not a problem (WARC readers skip them).
+    """
+    if not head.rec_type:
+        raise BadBytes("record has no WARC-Type")
+    if head.rec_type in ("response", "request", "revisit", "resource") and not head.url:
+        raise BadBytes(f"{head.rec_type} record has no WARC-Target-URI")
+    date = (head.get("WARC-Date") or "").strip()
+    if not date:
+        raise BadBytes(f"{head.rec_type} record has no WARC-Date")
+    if not _WARC_DATE.fullmatch(date):
+        raise BadBytes(f"{head.rec_type} record has a bad WARC-Date {date[:40]!r}")
