@@ -34,7 +34,7 @@ import httpcore2
 import httpx2
 import trio
 
-from crawler.errors import PermanentFetchError
+from crawler.errors import PermanentFetchError, describe_exception
 
 __all__ = [
     "AddressRefusedError",
@@ -61,6 +61,12 @@ class AddressRefusedError(PermanentFetchError):
 
 class _Refused(Exception):
     """Raised inside the connection pool; :class:`CheckedTransport` turns it into an error with the URL."""
+
+
+def _named(exc: BaseException) -> str:
+    """``Class: message`` (a bare OSError's message can be empty: "cannot connect ()" named nothing)."""
+    text = describe_exception(exc)
+    return text if text.startswith(type(exc).__name__) else f"{type(exc).__name__}: {text}"
 
 
 def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -145,7 +151,7 @@ class CheckedBackend(httpcore2.AsyncNetworkBackend):
         try:
             addresses = list(await self._resolve(host, port))
         except OSError as exc:  # socket.gaierror: unknown name, no network, ...
-            raise httpcore2.ConnectError(f"cannot resolve {host}: {exc}") from exc
+            raise httpcore2.ConnectError(f"cannot resolve {host}: {_named(exc)}") from exc
         if not addresses:
             raise httpcore2.ConnectError(f"cannot resolve {host}: no address")
         for address in addresses:
@@ -176,7 +182,7 @@ class CheckedBackend(httpcore2.AsyncNetworkBackend):
             try:
                 stream = await connect(address)
             except Exception as exc:  # any failure of one address: try the next
-                errors.append(f"{address}: {exc}")
+                errors.append(f"{address}: {_named(exc)}")
                 failed.set()
                 return
             if winner is None:

@@ -309,7 +309,7 @@ class _Client(httpx2.AsyncClient):
         try:
             return super()._build_redirect_request(request, response)
         except (ValueError, TypeError, UnicodeError) as exc:
-            raise httpx2.RemoteProtocolError(f"unusable Location: {exc}", request=request) from None
+            raise httpx2.RemoteProtocolError(f"unusable Location: {_name(exc)}", request=request) from None
 
 
 class Fetcher:
@@ -488,7 +488,7 @@ class Fetcher:
             real_host = host_header(url) if wire is not None else None
             target = httpx2.URL(wire or url)  # parsed once: httpx2 checks every character in Python
         except (httpx2.InvalidURL, TypeError, ValueError, UnicodeDecodeError) as exc:
-            raise PermanentFetchError(f"invalid URL: {exc}", url=url) from exc
+            raise PermanentFetchError(f"invalid URL: {_name(exc)}", url=url) from exc
         if target.scheme not in ("http", "https") or not target.host:
             raise PermanentFetchError("not an http(s) URL", url=url)
         client = self._client(target, real_host)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import brotli
+import httpcore2
 import httpx2
 import pytest
 import trio
@@ -32,6 +33,7 @@ from crawler.archiver import Archive
 from crawler.cli import main
 from crawler.codings import binary_kind
 from crawler.config import load_sources
+from crawler.connect import CheckedBackend, Resolver
 from crawler.errors import PermanentFetchError, TransientFetchError, describe_exception
 from crawler.fetcher import Fetcher, FetchPolicy
 from crawler.store import CacheEntry
@@ -581,3 +583,33 @@ def test_describe_exception_looks_through_an_empty_wrapper() -> None:
     except httpx2.ReadError as outer:
         text = describe_exception(outer)
     assert "ReadError" in text and "Connection reset by peer" in text
+
+
+
+async def _two_addresses(host: str, port: int) -> list[str]:
+    return ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"]
+
+
+async def _resolve_fails(host: str, port: int) -> list[str]:
+    raise OSError()  # no message at all
+
+
+async def _connect_fails(host: str, port: int, **kwargs: object) -> object:
+    raise OSError()
+
+
+@pytest.mark.parametrize("resolver, expected", [
+    (_two_addresses, "93.184.216.34: OSError; 2606:2800:220:1:248:1893:25c8:1946: OSError"),
+    (_resolve_fails, "cannot resolve example.org: OSError"),
+])
+def test_connection_failures_without_a_message_are_named(resolver: Resolver, expected: str) -> None:
+    backend = CheckedBackend(resolver=resolver)
+    backend._inner.connect_tcp = _connect_fails  # type: ignore[method-assign,assignment]
+
+    async def go() -> None:
+        with pytest.raises(httpcore2.ConnectError) as caught:
+            await backend.connect_tcp("example.org", 80)
+        assert expected in str(caught.value), str(caught.value)
+        assert "()" not in str(caught.value)
+
+    trio.run(go)
