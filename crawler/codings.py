@@ -11,8 +11,8 @@ import zlib
 
 import brotli
 
-__all__ = ["MAX_BODY_BYTES", "MAX_DECODED_BYTES", "ContentDecodingError", "TooLargeError", "dechunk", "decode_content",
-           "decode_prefix"]
+__all__ = ["MAX_BODY_BYTES", "MAX_DECODED_BYTES", "ContentDecodingError", "TooLargeError", "binary_kind", "dechunk",
+           "decode_content", "decode_prefix"]
 
 # Decoded bodies larger than this are refused, live or replayed (a gzip bomb guard).
 MAX_DECODED_BYTES = 100 * 1024 * 1024
@@ -210,3 +210,58 @@ def _unbrotli_prefix(data: bytes, size: int) -> bytes:
     except brotli.error as exc:
         raise ContentDecodingError(f"undecodable br body: {exc}") from None
     return bytes(out)
+
+
+# Signatures of formats that are never HTML, at the start of a body (WHATWG MIME sniffing, §7).
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "PDF"),
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF87a", "GIF image"),
+    (b"GIF89a", "GIF image"),
+    (b"BM", "BMP image"),
+    (b"\x00\x00\x01\x00", "icon"),
+    (b"PK\x03\x04", "ZIP archive (or office document)"),
+    (b"\x1f\x8b\x08", "gzip"),
+    (b"(\xb5/\xfd", "zstd"),
+    (b"BZh", "bzip2"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip archive"),
+    (b"Rar!\x1a\x07", "RAR archive"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x1a\x45\xdf\xa3", "WebM/Matroska video"),
+    (b"OggS\x00", "Ogg media"),
+    (b"ID3", "MP3 audio"),
+    (b"wOFF", "WOFF font"),
+    (b"wOF2", "WOFF2 font"),
+    (b"MZ", "Windows executable"),
+    (b"\x7fELF", "ELF executable"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "MS Office document"),
+)
+# Bytes no text document has (WHATWG's "binary data byte"): C0 controls but TAB, LF, FF, CR and ESC.
+_BINARY_BYTES = frozenset(range(0x09)) | {0x0B} | frozenset(range(0x0E, 0x1B)) | frozenset(range(0x1C, 0x20))
+_SNIFF_BYTES = 1024
+
+
+def binary_kind(content: bytes) -> str | None:
+    """What ``content`` is when it cannot be an HTML (or any text) document, else None.
+
+    A known signature at the start (PDF, images, archives, compressed data...), or a WHATWG
+    "binary data byte" in the first kilobyte.  Text with a UTF-8 or UTF-16 byte-order mark, or
+    UTF-16 without one (every other byte zero), is text.
+    """
+    head = content.lstrip(b"\t\n\x0c\r ")[:_SNIFF_BYTES]
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[:3] == b"\xef\xbb\xbf":
+        return None  # a byte-order mark: text (UTF-16 has zero bytes)
+    if head[:4] == b"RIFF" and head[8:12] in (b"WEBP", b"AVI ", b"WAVE"):
+        return {b"WEBP": "WebP image", b"AVI ": "AVI video", b"WAVE": "WAV audio"}[head[8:12]]
+    if head[4:8] == b"ftyp":
+        return "MP4/HEIF media"
+    for signature, kind in _SIGNATURES:
+        if head.startswith(signature):
+            return kind
+    if any(byte in _BINARY_BYTES for byte in head):
+        even, odd = head[0::2], head[1::2]
+        if len(head) >= 4 and (even.count(0) == len(even) or odd.count(0) == len(odd)):
+            return None  # UTF-16 without a byte-order mark
+        return "binary data"
+    return None

@@ -94,3 +94,25 @@ class StorageError(ArchiveError):
 
 class MirrorError(CrawlerError):
     """The offline mirror cannot start or serve."""
+
+
+def describe_exception(exc: BaseException) -> str:
+    """A reason that always names something: ``exc``'s message, or its class when the message is empty.
+
+    An empty wrapper (``httpx2.ConnectError("")`` around the real ``OSError``) is described by
+    the first exception in its cause chain that has a message, after the wrapper's class name.
+    """
+    if isinstance(exc, OSError) and exc.errno is not None and not str(exc.strerror or "").strip():
+        return f"{type(exc).__name__} (errno {exc.errno})"  # str() would be "[Errno 111] "
+    message = str(exc).strip()
+    if message:
+        return message
+    seen: set[int] = {id(exc)}
+    inner = exc.__cause__ or exc.__context__
+    while inner is not None and id(inner) not in seen:
+        seen.add(id(inner))
+        text = str(inner).strip()
+        if text:
+            return f"{type(exc).__name__}: {type(inner).__name__}: {text}"
+        inner = inner.__cause__ or inner.__context__
+    return type(exc).__name__

@@ -27,6 +27,7 @@ from urllib.parse import quote
 from crawler.archive.snapshots import SnapshotRow, make_parent
 from crawler.errors import StorageError
 from crawler.models import FetchResult, WarcLocation
+from crawler.net.validators import sendable_validator
 
 CATALOG = "catalog.sqlite"
 SCHEMA_VERSION = 3
@@ -121,18 +122,27 @@ class CacheEntry:
     warc_date: str
 
     def conditional_headers(self) -> dict[str, str]:
-        """``If-None-Match`` / ``If-Modified-Since`` from the remembered validators."""
+        """``If-None-Match`` / ``If-Modified-Since`` from the remembered validators.
+
+        Checked again here (:func:`~crawler.net.validators.sendable_validator`): a catalog written by
+        an older version may hold any value a server sent.  An unusable one is left out.
+        """
         headers: dict[str, str] = {}
-        if self.etag:
-            headers["If-None-Match"] = self.etag
-        if self.last_modified:
-            headers["If-Modified-Since"] = self.last_modified
+        etag = sendable_validator("etag", self.etag)
+        if etag:
+            headers["If-None-Match"] = etag
+        last_modified = sendable_validator("last-modified", self.last_modified)
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
         return headers
 
     @classmethod
     def of_response(cls, url: str, final: FetchResult, digest: str, location: WarcLocation) -> CacheEntry:
         """What to remember of a 200 response to ``url`` recorded at ``location`` with payload ``digest``."""
-        return cls(url=url, etag=final.header("etag"), last_modified=final.header("last-modified"),
+        # Only validators that may be sent back are remembered (non-ASCII, control characters,
+        # overlong values or a Last-Modified that is no date: the next request is unconditional).
+        return cls(url=url, etag=sendable_validator("etag", final.header("etag")),
+                   last_modified=sendable_validator("last-modified", final.header("last-modified")),
                    status=final.status, payload_digest=digest, warc_file=location.filename,
                    warc_offset=location.offset,
                    warc_date=final.fetched_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))

@@ -68,6 +68,7 @@ class ArchiveReply:
     digest: str | None = None  # payload digest of the final response
     revisit: bool = False  # the final response went in as a revisit record
     problem: str | None = None  # the page could not be read (decoding, too complex, unreadable WARC)
+    transient: bool = False  # ... and that problem may go away (a damaged transfer, bytes that are not HTML)
     extraction: ExtractionFailure | None = None
     written: WrittenSnapshot | None = None
     pending: tuple[Article, str] | None = None  # the URL redirected to another article (its id, not expected_id)

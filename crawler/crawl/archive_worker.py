@@ -34,7 +34,7 @@ from pathlib import Path
 from crawler.archive.cdxj import INDEX_DIR
 from crawler.archive.snapshots import SnapshotWriter
 from crawler.archive.warc import WARC_GZIP_LEVEL, WarcWriter, payload_digest, read_response_at
-from crawler.codings import ContentDecodingError
+from crawler.codings import ContentDecodingError, TooLargeError, binary_kind
 from crawler.config import SourceConfig
 from crawler.crawl.archive_jobs import ArchiveJob, ArchiveReply
 from crawler.discovery import XMLFormatError, parse_feed, parse_sitemap
@@ -132,7 +132,9 @@ class ArchiveWorker:
         try:
             content = final.content
         except ContentDecodingError as err:
-            return ArchiveReply(done, digest=digest, problem=str(err))
+            # A damaged or truncated coded body is a transfer accident: tried again on the normal schedule
+            # (a body that decodes to too much is not: it will do so again).
+            return ArchiveReply(done, digest=digest, problem=str(err), transient=not isinstance(err, TooLargeError))
         return self._parse(job, final, content, final.header("content-type"), done, digest=digest)
 
     def _reread(self, where: WarcLocation) -> tuple[bytes, str | None]:
@@ -158,6 +160,14 @@ class ArchiveWorker:
                 return ArchiveReply(locations, digest=digest, revisit=revisit, problem=f"{job.kind}: {err}")
             return ArchiveReply(locations, digest=digest, revisit=revisit, entries=tuple(sitemap.urls),
                                 children=tuple(sitemap.sitemaps))
+        binary = binary_kind(content)
+        if binary is not None:
+            # Not HTML whatever the Content-Type says: a cache or CDN accident (gzip bytes without their
+            # Content-Encoding, an image stored under a page's key) far more often than a page that became
+            # a PDF.  Transient: the frontier tries it again a few runs, then on the slow schedule.
+            served = (content_type or "no Content-Type").split(";", 1)[0].strip()
+            return ArchiveReply(locations, digest=digest, revisit=revisit, transient=True,
+                                problem=f"not HTML: {binary} bytes served as {served}")
         adapter = self.extraction.adapter(job.source, job.extra_host)
         if job.kind == "listing":
             problem = complexity_problem(content)

@@ -192,8 +192,10 @@ class Archiving:
         if reply.died or reply.problem is not None:
             # A page that outlasts the archive worker's deadline, or cannot be decoded: it will do so again.
             # A crash may be the machine's (out of memory): tried again on the normal schedule.
+            # A damaged transfer or bytes that are not HTML (reply.transient) may be gone next run.
             crashed = reply.died and not reply.overran
-            self.fail(fetched, reply.problem or "the archive worker failed", permanent=not crashed)
+            self.fail(fetched, reply.problem or "the archive worker failed",
+                      permanent=not crashed and not reply.transient)
             return
         if final.status != 200:
             self.fail(fetched, f"HTTP {final.status} {final.reason}".strip(),

@@ -42,6 +42,7 @@ class Fetched:
     permanent: bool = False  # the failure will not go away by itself (4xx, too large, bad redirect)
     deferred: bool = False  # the host was given up for this run (the URL was not asked for)
     disallowed: bool = False
+    status: int | None = None  # the HTTP status of a failed fetch, when the server answered one
 
 
 # robots.txt gets this long, retries included, before the host counts as unreachable for the run.
@@ -128,6 +129,8 @@ class Fetching:
         if fetched.results is not None:
             await self.record(source, fetched.results)
         if fetched.results is None:
+            if fetched.status is not None and 400 <= fetched.status < 500:
+                return self._allow_all  # a 4xx is "unavailable" whatever its body (one in a coding we refuse)
             return self._unreachable(source, url, fetched.why)
         final = fetched.results[-1]
         if 400 <= final.status < 500 or final.status == 204:
@@ -212,7 +215,7 @@ class Fetching:
                         gate.policy.success(now, now - started)  # the host answered
                     else:
                         gate.failure(now, getattr(err, "retry_after", None), reason=str(err))
-                    return Fetched(None, str(err), permanent=isinstance(err, PermanentFetchError))
+                    return Fetched(None, str(err), permanent=isinstance(err, PermanentFetchError), status=err.status)
                 now = trio.current_time()
                 gate.policy.success(now, now - started)
         except HostDeferred as err:

@@ -13,6 +13,13 @@ certificate check) and the ``Host`` header stay the URL's host.
 IP literals are not checked: they only come from configuration (the offline mirror at
 ``127.0.0.1:PORT``).  ``allow_private=True`` (``FetchPolicy.allow_private_addresses``) keeps
 the resolution but skips the check.  See docs/decisions/0006-address-checks.md.
+
+A kept-alive connection is also guarded against desynchronisation: when a response ends and the
+server has already sent more bytes (a second, unsolicited response; bytes past the body's
+Content-Length; the body of a 204 or 304, which has none), those bytes would be read as the
+answer to the next request on that connection.  Such a connection is closed instead of going
+back to the pool (:class:`_DesyncGuard`); bytes that arrive later, on an idle connection, make
+httpcore close it before reuse.
 """
 
 from __future__ import annotations
@@ -20,13 +27,14 @@ from __future__ import annotations
 import ipaddress
 import math
 import ssl
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
 
+import h11
 import httpcore2
 import httpx2
 import trio
 
-from crawler.errors import PermanentFetchError
+from crawler.errors import PermanentFetchError, describe_exception
 
 __all__ = [
     "AddressRefusedError",
@@ -53,6 +61,12 @@ class AddressRefusedError(PermanentFetchError):
 
 class _Refused(Exception):
     """Raised inside the connection pool; :class:`CheckedTransport` turns it into an error with the URL."""
+
+
+def _named(exc: BaseException) -> str:
+    """``Class: message`` (a bare OSError's message can be empty: "cannot connect ()" named nothing)."""
+    text = describe_exception(exc)
+    return text if text.startswith(type(exc).__name__) else f"{type(exc).__name__}: {text}"
 
 
 def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -137,7 +151,7 @@ class CheckedBackend(httpcore2.AsyncNetworkBackend):
         try:
             addresses = list(await self._resolve(host, port))
         except OSError as exc:  # socket.gaierror: unknown name, no network, ...
-            raise httpcore2.ConnectError(f"cannot resolve {host}: {exc}") from exc
+            raise httpcore2.ConnectError(f"cannot resolve {host}: {_named(exc)}") from exc
         if not addresses:
             raise httpcore2.ConnectError(f"cannot resolve {host}: no address")
         for address in addresses:
@@ -168,7 +182,7 @@ class CheckedBackend(httpcore2.AsyncNetworkBackend):
             try:
                 stream = await connect(address)
             except Exception as exc:  # any failure of one address: try the next
-                errors.append(f"{address}: {exc}")
+                errors.append(f"{address}: {_named(exc)}")
                 failed.set()
                 return
             if winner is None:
@@ -213,7 +227,7 @@ class CheckedTransport(httpx2.AsyncHTTPTransport):
         if not isinstance(getattr(self, "_pool", None), httpcore2.AsyncConnectionPool):
             raise RuntimeError(
                 "httpx2.AsyncHTTPTransport no longer keeps its pool in _pool; update crawler.net.connect")
-        self._pool = httpcore2.AsyncConnectionPool(
+        self._pool = _GuardedPool(
             ssl_context=verify,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
@@ -229,3 +243,81 @@ class CheckedTransport(httpx2.AsyncHTTPTransport):
             return await super().handle_async_request(request)
         except _Refused as exc:
             raise AddressRefusedError(str(exc), url=str(request.url)) from None
+
+
+def _has_leftover_bytes(connection: httpcore2.AsyncConnectionInterface) -> bool:
+    """Whether the HTTP/1.1 connection under ``connection`` holds bytes its last response did not use.
+
+    httpcore keeps the h11 state machine private; if its layout changes, an HTTP/1.1 connection
+    counts as having leftover bytes (it is closed after each response: slower, never desynchronised).
+    """
+    inner = getattr(connection, "_connection", None)
+    if not isinstance(inner, httpcore2.AsyncHTTP11Connection):
+        return False  # not connected, or HTTP/2 (framed: nothing can be left over)
+    state = getattr(inner, "_h11_state", None)
+    if not isinstance(state, h11.Connection):
+        return True
+    data, closed = state.trailing_data
+    return bool(data) or closed
+
+
+class _DesyncGuard:
+    """A response body stream that closes its connection, once the response is done, if bytes are left over."""
+
+    def __init__(self, stream: AsyncIterable[bytes], connection: httpcore2.AsyncConnectionInterface) -> None:
+        self._stream = stream
+        self._connection = connection
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        close = getattr(self._stream, "aclose", None)
+        if close is not None:
+            await close()  # the connection goes back to idle (or is closed by httpcore)
+        if _has_leftover_bytes(self._connection) and not self._connection.is_closed():
+            await self._connection.aclose()  # the pool drops a closed connection
+
+
+class _GuardedConnection(httpcore2.AsyncConnectionInterface):
+    """One pooled connection (delegated to httpcore's) whose responses are :class:`_DesyncGuard`-ed."""
+
+    def __init__(self, connection: httpcore2.AsyncConnectionInterface) -> None:
+        self._inner = connection
+
+    async def handle_async_request(self, request: httpcore2.Request) -> httpcore2.Response:
+        response = await self._inner.handle_async_request(request)
+        response.stream = _DesyncGuard(response.stream, self._inner)  # type: ignore[arg-type]
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    def can_handle_request(self, origin: httpcore2.Origin) -> bool:
+        return self._inner.can_handle_request(origin)
+
+    def is_available(self) -> bool:
+        return self._inner.is_available()
+
+    def has_expired(self) -> bool:
+        return self._inner.has_expired()
+
+    def is_idle(self) -> bool:
+        return self._inner.is_idle()
+
+    def is_closed(self) -> bool:
+        return self._inner.is_closed()
+
+    def info(self) -> str:
+        return self._inner.info()
+
+    def __repr__(self) -> str:
+        return f"<guarded {self._inner!r}>"
+
+
+class _GuardedPool(httpcore2.AsyncConnectionPool):
+    """httpcore's pool, each of its connections wrapped in a :class:`_GuardedConnection`."""
+
+    def create_connection(self, origin: httpcore2.Origin) -> httpcore2.AsyncConnectionInterface:
+        return _GuardedConnection(super().create_connection(origin))

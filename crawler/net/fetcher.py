@@ -8,10 +8,16 @@ imports httpx2 and tenacity (with :mod:`crawler.net.connect`, the connection lay
 refuses host names that resolve to non-public addresses before anything is sent); every httpx2
 exception is mapped onto :mod:`crawler.errors` (transient vs permanent).  Redirects are not followed by the client:
 :meth:`Fetcher.fetch_following` follows them one hop at a time so each hop is archived.
+
+What a server sends is not trusted to come back: cookies are not kept (no ``Cookie`` header is
+ever sent; see :func:`_no_cookies`), a request header value that is not plain visible ASCII is
+dropped when it is an optional ``If-*`` validator and refused otherwise, and a response in a
+content coding we did not offer is not returned (:class:`UnrequestedCoding`).
 """
 
 from __future__ import annotations
 
+import http.cookiejar
 import ipaddress
 import ssl
 import weakref
@@ -35,11 +41,12 @@ from tenacity import (
 
 import crawler
 from crawler.codings import MAX_BODY_BYTES
-from crawler.errors import PermanentFetchError, TransientFetchError
+from crawler.errors import PermanentFetchError, TransientFetchError, describe_exception
 from crawler.models import FetchResult
 from crawler.net.connect import CheckedBackend, CheckedTransport, Resolver
 from crawler.net.origins import NO_ORIGINS, Origins, host_header
 from crawler.net.urls import absolute, has_credentials, host_key
+from crawler.net.validators import header_value_problem
 
 __all__ = ["DEFAULT_POLICY", "FetchPolicy", "Fetcher", "RedirectError"]
 
@@ -48,8 +55,9 @@ ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 ACCEPT_LANGUAGE = "vi,en;q=0.5"
 # Set explicitly: httpx's default depends on which optional decoders happen to import.
 # Not "br": warcio 1.8 cannot decode br with brotli 1.2, so `warcio check` and other tools would
-# fail on our WARCs.  We still decode br when a server sends it anyway.
+# fail on our WARCs.  A response in any coding not offered here is refused (UnrequestedCoding).
 ACCEPT_ENCODING = "gzip, deflate"
+OFFERED_CODINGS = frozenset({"gzip", "x-gzip", "deflate", "identity"})
 _LIMITS = httpx2.Limits(max_connections=8, max_keepalive_connections=4)
 
 
@@ -94,6 +102,16 @@ class RedirectError(PermanentFetchError):
 
 class ConnectionRefused(TransientFetchError):
     """The host refused the connection (nothing listens there)."""
+
+
+class UnrequestedCoding(TransientFetchError):
+    """A response in a content coding we did not offer (``br``, ``zstd``, ``compress``, or a stack with one).
+
+    Not archived: other WARC readers fail on such a record (``warcio check`` crashes on ``br``),
+    and a server that ignores ``Accept-Encoding`` is misconfigured, often only for a while (one
+    CDN node).  Transient, so the article is tried again by later runs (the frontier puts it on
+    the slow schedule after a few), but not retried within the run: the same node answers.
+    """
 
 
 class ExchangeTooSlow(TransientFetchError):
@@ -149,6 +167,57 @@ def _text(value: bytes) -> str:
         return value.decode("utf-8")
     except UnicodeDecodeError:
         return value.decode("latin-1")
+
+
+def _name(exc: BaseException) -> str:
+    """``Class: message`` of ``exc``; never an empty message (see :func:`describe_exception`)."""
+    text = describe_exception(exc)
+    name = type(exc).__name__
+    return text if text.startswith(name) else f"{name}: {text}"
+
+
+def _certificate_reason(exc: BaseException) -> str:
+    """The certificate error behind ``exc``, named even when its message is empty."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            detail = getattr(seen, "verify_message", None) or describe_exception(seen)
+            return detail if detail.startswith(type(seen).__name__) else f"{type(seen).__name__}: {detail}"
+        seen = seen.__cause__ or seen.__context__
+    return _name(exc)
+
+
+def _unrequested_codings(values: list[str]) -> list[str]:
+    """The content codings in ``values`` (every Content-Encoding header) that we did not offer."""
+    codings = [c.strip().lower() for value in values for c in value.split(",")]
+    return [c for c in codings if c and c not in OFFERED_CODINGS]
+
+
+def _request_headers(url: str, headers: Mapping[str, str] | None) -> Mapping[str, str] | None:
+    """``headers`` fit to send: an ``If-*`` header whose value is not plain visible ASCII is dropped
+    (the request is then unconditional); any other such header refuses the request."""
+    if not headers:
+        return headers
+    checked: dict[str, str] = {}
+    for name, value in headers.items():
+        problem = header_value_problem(value) if isinstance(value, str) else f"{type(value).__name__}, not text"
+        if problem is None:
+            checked[name] = value
+        elif not name.lower().startswith("if-"):
+            raise PermanentFetchError(f"cannot send request: header {name} has an unusable value ({problem})",
+                                      url=url)
+    return checked
+
+
+def _no_cookies() -> http.cookiejar.CookieJar:
+    """A cookie jar that keeps nothing: no cookie a site sets is ever sent back.
+
+    Dropped, not bounded: the crawler reads public pages and needs no session, a cookie sent back
+    would be archived in every request record (48 KB from a site setting 16 cookies of 3 KB), and
+    it would let a site tie our requests together.  A site that insists (sets a cookie and
+    redirects to the same URL) ends as a redirect loop, with that reason.
+    """
+    return http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
 
 
 def _is_certificate_error(exc: BaseException) -> bool:
@@ -241,7 +310,7 @@ class _Client(httpx2.AsyncClient):
         try:
             return super()._build_redirect_request(request, response)
         except (ValueError, TypeError, UnicodeError) as exc:
-            raise httpx2.RemoteProtocolError(f"unusable Location: {exc}", request=request) from None
+            raise httpx2.RemoteProtocolError(f"unusable Location: {_name(exc)}", request=request) from None
 
 
 class Fetcher:
@@ -313,6 +382,7 @@ class Fetcher:
             client = _Client(
                 verify=self._ssl or True,
                 headers=headers,
+                cookies=_no_cookies(),
                 timeout=httpx2.Timeout(self.policy.timeout),
                 limits=_LIMITS,
                 follow_redirects=False,
@@ -349,8 +419,8 @@ class Fetcher:
 
     def _retryable_now(self, exc: BaseException) -> bool:
         """Whether ``exc`` may be retried now: not an exchange that used its whole deadline, not a
-        ``Retry-After`` longer than we wait."""
-        if isinstance(exc, ExchangeTooSlow):
+        coding we did not offer, not a ``Retry-After`` longer than we wait."""
+        if isinstance(exc, (ExchangeTooSlow, UnrequestedCoding)):
             return False
         retry_after = getattr(exc, "retry_after", None)
         return retry_after is None or retry_after <= self.policy.max_retry_after
@@ -369,6 +439,7 @@ class Fetcher:
         """
         if self._closed:
             raise RuntimeError("Fetcher is closed")
+        headers = _request_headers(url, headers)
         # The first attempt runs outside tenacity (most requests succeed at once and its machinery
         # costs per call); after a retryable failure tenacity takes over, that failure replayed
         # as its first attempt so that its waits and attempt counts are the usual ones.
@@ -435,7 +506,7 @@ class Fetcher:
             real_host = host_header(url) if wire is not None else None
             target = httpx2.URL(wire or url)  # parsed once: httpx2 checks every character in Python
         except (httpx2.InvalidURL, TypeError, ValueError, UnicodeDecodeError) as exc:
-            raise PermanentFetchError(f"invalid URL: {exc}", url=url) from exc
+            raise PermanentFetchError(f"invalid URL: {_name(exc)}", url=url) from exc
         if target.scheme not in ("http", "https") or not target.host:
             raise PermanentFetchError("not an http(s) URL", url=url)
         client = self._client(target, real_host)
@@ -444,25 +515,33 @@ class Fetcher:
             trio.fail_after(self.policy.total_timeout) if self.policy.total_timeout else nullcontext()
         )
         try:
+            # Built apart from sending: a header httpx2 cannot encode is this URL's failure, not a crash.
+            request = client.build_request("GET", target, headers=headers, extensions=_trace(on_send))
+        except (httpx2.InvalidURL, httpx2.LocalProtocolError, ValueError, TypeError) as exc:
+            raise PermanentFetchError(f"cannot send request ({_name(exc)})", url=url) from exc
+        try:
             with deadline:
-                async with client.stream("GET", target, headers=headers, extensions=_trace(on_send)) as response:
+                response = await client.send(request, stream=True)
+                try:
                     return await self._read(url, response, fetched_at)
+                finally:
+                    await response.aclose()
         except trio.TooSlowError:
             raise ExchangeTooSlow(f"no complete response within {self.policy.total_timeout} s", url=url) from None
         except httpx2.TimeoutException as exc:
-            raise TransientFetchError(f"timed out ({type(exc).__name__}: {exc})", url=url) from exc
+            raise TransientFetchError(f"timed out ({_name(exc)})", url=url) from exc
         except (httpx2.InvalidURL, httpx2.UnsupportedProtocol, httpx2.LocalProtocolError) as exc:
-            raise PermanentFetchError(f"cannot send request ({type(exc).__name__}: {exc})", url=url) from exc
+            raise PermanentFetchError(f"cannot send request ({_name(exc)})", url=url) from exc
         except httpx2.ConnectError as exc:
             if _is_certificate_error(exc):
-                raise PermanentFetchError(f"TLS certificate rejected: {exc}", url=url) from exc
+                raise PermanentFetchError(f"TLS certificate rejected: {_certificate_reason(exc)}", url=url) from exc
             if _was_refused(exc):
-                raise ConnectionRefused(f"cannot connect ({exc})", url=url) from exc
-            raise TransientFetchError(f"cannot connect ({exc})", url=url) from exc
+                raise ConnectionRefused(f"cannot connect ({_name(exc)})", url=url) from exc
+            raise TransientFetchError(f"cannot connect ({_name(exc)})", url=url) from exc
         except httpx2.HTTPError as exc:  # remote protocol errors, disconnects, proxy errors, ...
-            raise TransientFetchError(f"{type(exc).__name__}: {exc}", url=url) from exc
+            raise TransientFetchError(_name(exc), url=url) from exc
         except (httpx2.StreamError, httpx2.CookieConflict) as exc:
-            raise PermanentFetchError(f"{type(exc).__name__}: {exc}", url=url) from exc
+            raise PermanentFetchError(_name(exc), url=url) from exc
 
     async def _read(self, url: str, response: httpx2.Response, fetched_at: datetime) -> FetchResult:
         status = response.status_code
@@ -474,6 +553,11 @@ class Fetcher:
             if retry_after is not None and retry_after > self.policy.max_retry_after:
                 message += f" (Retry-After {retry_after:.0f} s is longer than we wait)"
             raise TransientFetchError(message, url=url, status=status, retry_after=retry_after)
+        unrequested = _unrequested_codings(response.headers.get_list("content-encoding"))
+        if unrequested:  # whatever the status: even an empty record in such a coding breaks warcio
+            raise UnrequestedCoding(
+                f"Content-Encoding {', '.join(unrequested)} was not offered (we ask for {ACCEPT_ENCODING}); "
+                "not archived", url=url, status=status)
         peer_ip = _peer_ip(response)  # before the body: the connection may close after it
         if peer_ip and not self.policy.allow_private_addresses and _refused_address(response.url.host, peer_ip):
             await response.aclose()
