@@ -87,7 +87,10 @@ def view(site: Site, source: str, path: str, page: int) -> View | None:
         newest = site._heads(source, everything, (page - 1) * size, size)
         sections: list[tuple[Category, Sequence[Headline]]] = []
         if page == 1:
-            sections = [(leaf, site._heads(source, frozenset([n]), 0, SECTION_SIZE))
+            # OneCMS's boxes hold two each: with four, the boxes would hold every article of ``?page=2``
+            # and a crawler (rightly) takes a page listing nothing new for a home page without pagination.
+            box = 2 if source == "baonghean" else SECTION_SIZE
+            sections = [(leaf, site._heads(source, frozenset([n]), 0, box))
                         for n, leaf in enumerate(info.leaves)]
         total = _catalog(site, source).total(everything)
         more = source == "baonghean" and page * size < total
