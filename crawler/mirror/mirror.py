@@ -13,10 +13,10 @@ import threading
 from collections.abc import Iterable
 from types import TracebackType
 
+from crawler.mirror import family_site, hue_extra
 from crawler.mirror.catalog import SEED
-from crawler.mirror import family_site
-from crawler.mirror.faults import FaultSpec, SpecPolicy
 from crawler.mirror.family_sources import FAMILY_SOURCES
+from crawler.mirror.faults import FaultSpec, SpecPolicy
 from crawler.mirror.images import IMAGE_HOSTS
 from crawler.mirror.server import MirrorServer, RequestLogEntry
 from crawler.mirror.site import PER_PAGE, Site
@@ -146,6 +146,9 @@ class Mirror:
             return found.ids()
         if path == "/":
             return self.site.home_ids(source)
+        if source == "hue" and path.strip("/") in hue_extra.SECTIONS:
+            indices = hue_extra.section_indices(self.site, path.strip("/"), (page - 1) * PER_PAGE, PER_PAGE)
+            return [catalog.article_id(i) for i in indices]
         segments = path.strip("/").split("/")
         if not 1 <= len(segments) <= 2:
             raise KeyError(path)

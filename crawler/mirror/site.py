@@ -45,7 +45,7 @@ from dataclasses import replace
 from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
-from crawler.mirror import family_site, feeds, listings
+from crawler.mirror import family_site, feeds, hue_extra, listings
 from crawler.mirror.catalog import SEED, Catalog
 from crawler.mirror.chrome import CT_HIDDEN
 from crawler.mirror.family_sources import FAMILY_HOSTS, FAMILY_SOURCES
@@ -394,6 +394,9 @@ class Site:
             return self._home("hue")
         if path == "/amp.aspx":
             return self._amp(query)
+        extra = hue_extra.render(self, path)  # the site map, its feeds, /goc-anh-hue and /e-magazine
+        if extra is not None:
+            return extra
         if path.startswith(_HUE_PLAIN):
             return self._finish(listings.simple_page("Huế", f"Trang {path} của {HUE_NEW_HOST}"), HTML, EPOCH)
         match = _HUE_ARTICLE.fullmatch(path)
