@@ -24,19 +24,35 @@ listing's end lists nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import Protocol
 
 from crawler.mirror import listings
 from crawler.mirror import templates_family as tf
+from crawler.mirror import templates_onecms as tfo
 from crawler.mirror.catalog import Catalog
-from crawler.mirror.generator import Headline
+from crawler.mirror.generator import Generator, Headline
 from crawler.mirror.responses import HTML, Page
-from crawler.mirror.spec import Category
+from crawler.mirror.sources import VN_TZ
+from crawler.mirror.spec import ArticleSpec, Category
 
-if TYPE_CHECKING:
-    from crawler.mirror.site import Site
+EPOCH = datetime(2024, 1, 1, tzinfo=VN_TZ)  # Last-Modified of pages that list nothing (as crawler.mirror.site)
+
+
+class Site(Protocol):
+    """What these pages need of :class:`crawler.mirror.site.Site` (which imports this module)."""
+
+    catalogs: dict[str, Catalog]
+    generator: Generator
+    redesigned: frozenset[str]
+
+    def _heads(self, source: str, leaves: frozenset[int], offset: int, limit: int) -> list[Headline]: ...
+    def _spec(self, source: str, index: int) -> ArticleSpec: ...
+    def _feed(self, link: str, heads: list[Headline]) -> Page: ...
+    def _listing_page(self, text: str, heads: Iterable[Headline]) -> Page: ...
+    def _everything(self, source: str) -> frozenset[int]: ...
 
 PER_PAGE = 20
 SECTION_SIZE = 4
@@ -116,8 +132,6 @@ def _page_number(query: dict[str, list[str]]) -> int | None:
 
 def render(site: Site, source: str, path: str, query: dict[str, list[str]]) -> Page:
     """The page of ``path`` on the source's host."""
-    from crawler.mirror.site import EPOCH, not_found, redirect  # the caller's module: no import cycle at load
-
     info = _catalog(site, source).info
     origin = f"https://{info.hosts[0]}"
     plain = {"baotayninh": tf.TN_PLAIN, "baodongnai": tf.DN_PLAIN, "baonghean": tf.NA_PLAIN}[source]
@@ -145,7 +159,7 @@ def render(site: Site, source: str, path: str, query: dict[str, list[str]]) -> P
     elif source == "baodongnai":
         text = tf.javaplatform_listing(found.title, path, found.newest, found.sections)
     else:
-        text = tf.onecms_listing(found.title, found.canonical, found.newest, found.sections, found.next_url)
+        text = tfo.onecms_listing(found.title, found.canonical, found.newest, found.sections, found.next_url)
     heads = [*found.newest, *(h for _leaf, hs in found.sections for h in hs)]
     return site._listing_page(text, heads)
 
@@ -169,8 +183,18 @@ def article_page(site: Site, source: str, article_id: str, path: str) -> Page | 
     elif spec.template == "javaplatform":
         text = tf.render_javaplatform(spec)
     else:
-        text = tf.render_onecms(spec)
+        text = tfo.render_onecms(spec)
     return Page(200, text.encode("utf-8"), HTML, head.published)
+
+
+def not_found() -> Page:
+    return Page(404, listings.simple_page("404", "Không tìm thấy trang").encode("utf-8"))
+
+
+def redirect(location: str) -> Page:
+    """A permanent redirect (``Location`` on a real host; the site rewrites it like the body)."""
+    return Page(301, listings.simple_page("301", f"Moved to {location}").encode("utf-8"), HTML, None,
+                (("Location", location),))
 
 
 __all__ = ["View", "article_page", "render", "view"]

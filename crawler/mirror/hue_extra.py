@@ -14,15 +14,13 @@ articles there too (about one in four and one in six) on ``/goc-anh-hue`` and ``
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
+from crawler.mirror import listings
 from crawler.mirror.catalog import mix
+from crawler.mirror.family_site import EPOCH, Site
 from crawler.mirror.html_body import attr, esc
 from crawler.mirror.responses import HTML, Page
 from crawler.mirror.sources import HUE, HUE_NEW_HOST
-
-if TYPE_CHECKING:
-    from crawler.mirror.site import Site
 
 HUE_NEW = f"https://{HUE_NEW_HOST}"
 SECTIONS = {"goc-anh-hue": ("Góc ảnh Huế", 4), "e-magazine": ("E-magazine", 6)}  # slug -> (name, one in N)
@@ -59,8 +57,6 @@ def section_indices(site: Site, slug: str, offset: int, limit: int) -> list[int]
 
 def render(site: Site, path: str) -> Page | None:
     """The page of ``path`` if it is one of this module's, else None."""
-    from crawler.mirror import listings
-    from crawler.mirror.site import EPOCH
 
     if path == "/so-do-website":
         return Page(200, site_map().encode("utf-8"), HTML, EPOCH)
