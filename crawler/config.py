@@ -65,7 +65,10 @@ _ADAPTER_OPTIONS: dict[str, frozenset[str]] = {
 _SOURCE_KEYS = {
     "name", "adapter", "hosts", "base_url", "start_pages", "feeds", "sitemaps", "article_url_pattern",
     "pagination", "listing_depth", "politeness", "options", "images", "archive", "expect_articles",
+    "feed_index", "feed_link_pattern",
 }  # fmt: skip
+# A feed index's links that are feeds, by default: a path with an "rss" segment or ending ".rss" / "/rss.xml".
+DEFAULT_FEED_LINK_PATTERN = r"(?:^|/)rss(?:/|\.xml$|$)|\.rss$"
 _RUN_KEYS = {"run_budget"}  # settings of a run, not of a source: in 'defaults' only
 _POLITENESS_KEYS = {"concurrency", "delay", "respect_robots", "timeout", "host_budget"}
 _KEY_RE = re.compile(r"[a-z][a-z0-9_-]{0,39}")  # used with fullmatch: "s1\n" is not a key
@@ -112,6 +115,10 @@ class SourceConfig:
     # A run whose start pages answer but list no article of the source (a parked domain, a redesign) ends
     # with exit 4; false by default for a frozen archive (``archive: true``), which lists nothing new.
     expect_articles: bool = True
+    # Pages that list the site's feeds (Huế's human site map /so-do-website): each run reads them, and
+    # their links on the source's hosts whose path (?query) matches ``feed_link_pattern`` are read as feeds.
+    feed_index: tuple[str, ...] = ()
+    feed_link_pattern: str = DEFAULT_FEED_LINK_PATTERN
 
     def covers(self, url: str) -> bool:
         key = host_key(url)  # "" for a URL whose host cannot be told apart from another's
@@ -536,6 +543,15 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
     expect_articles = merged.get("expect_articles", not archive)
     if not isinstance(expect_articles, bool):
         raise ConfigError(f"must be true or false, got {expect_articles!r}", source=key, key="expect_articles")
+    feed_pattern = merged.get("feed_link_pattern", DEFAULT_FEED_LINK_PATTERN)
+    if not isinstance(feed_pattern, str) or not feed_pattern or len(feed_pattern) > 500:
+        raise ConfigError("must be a regular expression (a non-empty string)", source=key, key="feed_link_pattern")
+    try:
+        re.compile(feed_pattern)
+    except re.error as err:
+        raise ConfigError(f"not a valid regular expression: {err}", source=key, key="feed_link_pattern") from None
+    if isinstance(merged.get("feed_index"), str):  # one page: "feed_index: /so-do-website"
+        merged = {**merged, "feed_index": [merged["feed_index"]]}
     name = merged.get("name", key)
     if not isinstance(name, str) or not name.strip() or len(name) > 200 or not name.isprintable():
         # It goes into every WARC file's warcinfo record: one printable line.
@@ -559,6 +575,8 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
         images=images,
         archive=archive,
         expect_articles=expect_articles,
+        feed_index=url_list("feed_index"),
+        feed_link_pattern=feed_pattern,
     )
 
 

@@ -527,7 +527,7 @@ def _free_port_block(n: int = 4) -> int:
 
 
 def test_mirror_command_serves_until_interrupted(tmp_path: Path) -> None:
-    port = _free_port_block(7)
+    port = _free_port_block(10)
     # Started as a script's background job would be: SIGINT inherited as ignored, which Python keeps
     # unless the command handles SIGINT itself (as it must: Ctrl-C, or a test's SIGINT, stops it).
     proc = subprocess.Popen([sys.executable, "-m", "crawler", "mirror", "--port", str(port), "--articles", "5"],
@@ -535,14 +535,15 @@ def test_mirror_command_serves_until_interrupted(tmp_path: Path) -> None:
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(7)]
+        lines = [proc.stdout.readline() for _ in range(10)]
         origins = dict(line.rstrip("\n").split("\t") for line in lines)
         paste = [proc.stdout.readline() for _ in range(2)]
-        # The four portals, then their image hosts (crawl --images).
+        # The four portals, their image hosts (crawl --images), then one paper per other CMS family.
         assert origins == {host: f"http://127.0.0.1:{port + n}" for n, host in
                            enumerate(("baocantho.com.vn", "baoangiang.com.vn", "baothuathienhue.vn",
                                       "huengaynay.vn", "images.baoangiang.com.vn", "file.huengaynay.vn",
-                                      "file.baothuathienhue.vn"))}
+                                      "file.baothuathienhue.vn", "baotayninh.vn", "baodongnai.com.vn",
+                                      "baonghean.vn"))}
         with httpx2.Client(timeout=5) as client:
             home = client.get(origins["baoangiang.com.vn"] + "/")
             assert home.status_code == 200 and origins["baoangiang.com.vn"] in home.text
@@ -569,16 +570,18 @@ def test_demo_twice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--archive", str(archive), "--articles", "10"]) == 0
     out, err = capsys.readouterr()
     total = len(list((archive / "text").rglob("*.txt")))
-    assert total == 10 + 11 + 11  # baoangiang has no seed article; baocantho and hue have one
+    assert total == 6 * 10 + 2  # six sources (one per CMS family too); baocantho and hue have a seed article
     assert f"{total} new snapshots this run, {total} in all" in out
     assert ", 0 differ, 0 articles missing" in out
     assert f"{total} byte-identical, 0 differing, 0 not replayed" in out
+    # Every family, read by its own template (a shift to anchors/generic would show here).
+    assert "baotayninh: 10 mediatech" in out and "baodongnai: 10 javaplatform" in out and "baonghean: 10 onecms" in out
     assert err == ""
 
     assert main(["demo", "--archive", str(archive), "--articles", "10"]) == 0
     out, err = capsys.readouterr()
     assert f"0 new snapshots this run, {total} in all" in out
-    assert re.findall(r"^\w+: (\d+) new", out, re.M) == ["0", "0", "0"]
+    assert re.findall(r"^\w+: (\d+) new", out, re.M) == ["0"] * 6
     assert ", 0 differ, " in out and f"{total} byte-identical, 0 differing" in out
     assert err == ""
     # Each demo run leaves its stats file, as `crawler crawl` does; the second one saw 304s only.

@@ -486,10 +486,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 def cmd_mirror(args: argparse.Namespace) -> int:
     from crawler.errors import MirrorError
     from crawler.mirror import serve
+    from crawler.mirror.family_sources import FAMILY_HOSTS
     from crawler.mirror.images import IMAGE_HOSTS
     from crawler.mirror.sources import HOSTS
 
-    hosts = len(HOSTS) + len(IMAGE_HOSTS)
+    hosts = len(HOSTS) + len(IMAGE_HOSTS) + len(FAMILY_HOSTS)
     if args.port is not None and args.port + hosts - 1 > 65535:
         args.parser.error(f"argument --port: the mirror listens on {hosts} consecutive ports from --port, "
                           f"so it must be at most {65536 - hosts}, got {args.port}")

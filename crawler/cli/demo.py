@@ -26,7 +26,7 @@ from crawler.replay.simple import ReplayStats, replay, warc_files, write_outputs
 
 def run_demo(*, archive: Path, sources_path: Path | None, articles: int, seed: int) -> int:
     started = time.monotonic()
-    with Mirror(articles=articles, seed=seed) as mirror:
+    with Mirror(articles=articles, seed=seed, families=True) as mirror:  # every CMS family
         # Walk listings deep enough to reach every article the mirror has (20 per listing page).
         depth = max(5, articles // 20 + 2)
         sources = load_sources(sources_path).with_origins(mirror.origins).reachable()  # the mirror's sources
@@ -74,6 +74,9 @@ def run_demo(*, archive: Path, sources_path: Path | None, articles: int, seed: i
           f"{len(warc_files(archive))} WARC files, {failures} failures, {crawl_seconds:.1f} s")
     print(f"check: {total - len(wrong) - len(missing_articles)} snapshots equal the mirror's expected text, "
           f"{len(wrong)} differ, {len(missing_articles)} articles missing")
+    print("templates: " + "; ".join(
+        f"{key}: " + ", ".join(f"{count} {name}" for name, count in sorted(s.templates.items()))
+        for key, s in stats.items() if s.templates))
     print(f"replay: {replay_stats.articles} articles re-extracted from the WARCs offline, "
           f"{len(replayed) - len(differing)} byte-identical, {len(differing)} differing, "
           f"{len(not_replayed)} not replayed")

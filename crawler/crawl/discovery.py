@@ -21,14 +21,17 @@ from typing import Literal
 import trio
 
 from crawler.archive.catalog import CacheEntry, Store
+from crawler.codings import ContentDecodingError
 from crawler.config import SourceConfig
 from crawler.crawl.archive_jobs import ArchiveReply
 from crawler.crawl.archiving import Archiving, PageTracker
 from crawler.crawl.fetching import Fetching
 from crawler.crawl.frontier import Frontier
 from crawler.crawl.stats import Listener, SourceStats
+from crawler.discovery.feed_index import feed_links
 from crawler.models import FetchResult
 from crawler.net.urls import origin
+from crawler.parse.normalize import decode_html
 
 MAX_SITEMAPS = 50  # sitemap files read per source per run (indexes can be huge)
 Offer = tuple[str, PageTracker | None]
@@ -129,6 +132,8 @@ class Discovery:
     async def read_feeds(self, source: SourceConfig, offer: trio.MemorySendChannel[Offer]) -> None:
         """Feeds, configured sitemaps, sitemaps named in robots.txt and the sitemaps their indexes name."""
         queue: list[tuple[str, PageKind]] = [(u, "feed") for u in source.feeds]
+        for index in source.feed_index:  # pages that list feeds (Huế's site map): their feed links
+            queue += [(u, "feed") for u in await self.read_feed_index(source, index)]
         queue += [(u, "sitemap") for u in source.sitemaps]
         for site in dict.fromkeys(origin(u) for u in (source.base_url, *source.start_pages)):
             robots = await self.fetching.robots_for(source, site + "/")  # cached per host for the run
@@ -155,6 +160,31 @@ class Discovery:
             await self.offer(source, [e.url for e in page.reply.entries
                                       if since is None or e.published is None or e.published >= since], offer)
             page.commit()
+
+    async def read_feed_index(self, source: SourceConfig, url: str) -> list[str]:
+        """The feeds a feed index page links (the page is recorded in the WARC; a failure is the run's)."""
+        stats = self.stats[source.key]
+        stats.entry_points += 1
+        fetched = await self.fetching.fetch(source, url)
+        if fetched.results is None:
+            if fetched.disallowed:
+                stats.disallowed += 1
+            if not fetched.deferred:
+                stats.failures[url] = f"feed index: {fetched.why}"
+            return []
+        await self.archiving.record(source, fetched.results)
+        final = fetched.results[-1]
+        if final.status != 200:
+            stats.failures[url] = f"feed index: HTTP {final.status}"
+            return []
+        try:
+            html = decode_html(final.content, final.header("content-type"))
+        except ContentDecodingError as err:
+            stats.failures[url] = f"feed index: {err}"
+            return []
+        stats.entry_points_ok += 1
+        self.listener("listing", source.key, url)
+        return feed_links(html, source.real_url(final.url), source.feed_link_pattern, source.covers, source.real_url)
 
     def _count_listed(self, source: SourceConfig, urls: Iterable[str]) -> None:
         """Count the article URLs of the source a page names (archived or not, recent or not): a run whose

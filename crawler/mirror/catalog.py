@@ -22,6 +22,11 @@ from functools import lru_cache
 from crawler.mirror.sources import HUE_NEW_HOST, HUE_OLD_HOST, SourceInfo
 
 SEED = -1
+# Hex ids (the Java platform: 7 hex digits that look random, e.g. 0e36a0a, cb73be6): the decimal id
+# n of the usual formula, scrambled by n * HEX_MULT mod 16**7 (odd, so invertible: HEX_INV undoes it).
+HEX_SPACE = 16**7
+HEX_MULT = 0x9E3779B
+HEX_INV = pow(HEX_MULT, -1, HEX_SPACE)
 
 
 def mix(*parts: object) -> int:
@@ -67,15 +72,22 @@ class Catalog:
             assert self.seed_id is not None
             return self.seed_id
         info = self.info
-        return str(info.id_base + info.id_stride * index + mix(self.seed, info.key, index, "id") % info.id_stride)
+        n = info.id_base + info.id_stride * index + mix(self.seed, info.key, index, "id") % info.id_stride
+        return f"{n * HEX_MULT % HEX_SPACE:07x}" if info.id_hex else str(n)
 
     def index_of(self, article_id: str) -> int | None:
         """The index of an id this source serves now, else None."""
         if article_id == self.seed_id:
             return SEED
-        if not article_id.isdigit():
+        if self.info.id_hex:
+            if len(article_id) != 7 or not all(c in "0123456789abcdef" for c in article_id):
+                return None
+            number = int(article_id, 16) * HEX_INV % HEX_SPACE
+        elif not article_id.isdigit():
             return None
-        index = (int(article_id) - self.info.id_base) // self.info.id_stride
+        else:
+            number = int(article_id)
+        index = (number - self.info.id_base) // self.info.id_stride
         if 0 <= index < self._count and self.article_id(index) == article_id:
             return index
         return None

@@ -21,6 +21,7 @@ from functools import lru_cache
 
 from crawler.mirror import text_bank as tb
 from crawler.mirror.catalog import SEED, Catalog
+from crawler.mirror.family_sources import FAMILY_TEMPLATE
 from crawler.mirror.seeds import seed_spec
 from crawler.mirror.spec import (
     ArticleSpec,
@@ -42,13 +43,17 @@ from crawler.mirror.spec import (
 # Lead prefixes: "(CTO) - " on Cần Thơ's 2026 home page ("(CT) - " in 2021), "TTH.VN - " in Huế's 2022
 # sample, "HNN.VN - " on Huế ngày nay (2025-).
 SAPO_PREFIX: dict[Template, str] = {"baocantho": "(CTO) - ", "baoangiang": "", "hue-vdoc": "TTH.VN - ",
-                                    "hue-a": "TTH.VN - ", "hue-dnn": "HNN.VN - "}
+                                    "hue-a": "TTH.VN - ", "hue-dnn": "HNN.VN - ",
+                                    "mediatech": "", "javaplatform": "", "onecms": ""}
 FIGURE_LAYOUTS: dict[Template, tuple[FigureLayout, ...]] = {
     "baocantho": ("ct-table", "note", "note"),
     "baoangiang": ("note",),
     "hue-vdoc": ("hue-table", "note"),
     "hue-a": ("hue-table",),
     "hue-dnn": ("hue-table",),  # the DNN news module: the image in a table row, the caption in the next
+    "mediatech": ("wp-caption",),  # div.wp-caption > img + p.wp-caption-text (baotayninh 88701)
+    "javaplatform": ("jp-table",),  # the old CMS's table: image row, caption row (phuyen 64112)
+    "onecms": ("hue-table",),  # table.image with td.image_desc (baodanang 3102163)
 }
 PARA_STYLES: tuple[ParaStyle, ...] = ("plain", "plain", "plain", "nbsp", "inline", "newline")
 HEADING_STYLES: dict[Template, tuple[HeadingStyle, ...]] = {
@@ -57,6 +62,9 @@ HEADING_STYLES: dict[Template, tuple[HeadingStyle, ...]] = {
     "hue-vdoc": ("strong",),
     "hue-a": ("strong",),
     "hue-dnn": ("strong", "h2", "h3"),
+    "mediatech": ("strong",),
+    "javaplatform": ("strong",),
+    "onecms": ("strong", "h2"),
 }
 
 
@@ -78,6 +86,12 @@ def _image_base(template: Template, when: datetime) -> str:
         return f"https://baocantho.com.vn/image/fckeditor/upload/{day}/images/"
     if template == "baoangiang":
         return f"https://images.baoangiang.com.vn/image/fckeditor/upload/{day}/images/"
+    if template == "mediatech":  # as on the 2026 home page
+        return f"https://media.baotayninh.vn/upload/image/{when:%Y%m}/medium/"
+    if template == "javaplatform":  # the platform's file store, on the paper's own host
+        return f"https://baodongnai.com.vn/file/e7837c02876411cd0187645a2551379f/{when:%m%Y}/"
+    if template == "onecms":
+        return f"https://bna.1cdn.vn/{when:%Y/%m/%d}/"
     if template == "hue-dnn":  # as on the 2026 home page
         return f"https://file.huengaynay.vn/data/0/images/{when:%Y/%m/%d}/upload_{when:%H%M}/"
     if template == "hue-vdoc":  # VDOC paths, already on the new file host (SITES.md)
@@ -112,6 +126,9 @@ class Generator:
         self.article = lru_cache(maxsize=512)(self._article)
 
     def template(self, source: str, index: int) -> Template:
+        family: Template | None = FAMILY_TEMPLATE.get(source)  # type: ignore[assignment]
+        if family is not None:
+            return family
         if source != "hue":
             return "baocantho" if source == "baocantho" else "baoangiang"
         era = self.catalogs[source].era(index)
@@ -124,6 +141,10 @@ class Generator:
         """
         if template in ("baocantho", "baoangiang", "hue-vdoc"):
             return f"/{slug}-a{article_id}.html"
+        if template in ("mediatech", "onecms"):
+            return f"/{slug}-{article_id}.html"
+        if template == "javaplatform":
+            raise ValueError("a Java-platform path needs the month: see Generator._headline")
         return f"{category.path}{slug}-{article_id}.html"
 
     def _headline(self, source: str, index: int) -> Headline:
@@ -146,7 +167,10 @@ class Generator:
         article_id = catalog.article_id(index)
         category = info.leaves[catalog.leaf(index)]
         host = catalog.host(index)
-        path = self.path(template, category, slugify(title), article_id)
+        if template == "javaplatform":  # /<cate>[/<sub>]/<YYYYMM>/<slug>-<7 hex>/
+            path = f"{category.path}{catalog.published(index):%Y%m}/{slugify(title).strip('-')}-{article_id}/"
+        else:
+            path = self.path(template, category, slugify(title), article_id)
         dnn = self.path("hue-dnn", category, slugify(title), article_id) if source == "hue" else None
         return Headline(index, article_id, f"https://{host}{path}", host, path, template, dnn, category,
                         catalog.published(index), title, sapo)
@@ -159,6 +183,8 @@ class Generator:
         rng = random.Random(f"{self.seed}:{source}:{index}:body")
         template = head.template
         kicker = rng.choice(tb.KICKERS) if rng.random() < 0.2 else None
+        if template in ("mediatech", "javaplatform", "onecms"):
+            kicker = None  # the families' pages seen show none (a category label is not a kicker)
         body = self._body(rng, template, info.places, info.date_style, _image_base(template, head.published))
         byline = self._byline(rng, template)
         related = tuple(
@@ -228,6 +254,13 @@ class Generator:
     def _byline(self, rng: random.Random, template: Template) -> tuple[str, ...]:
         if rng.random() < 0.12:
             return ()
+        if template in ("mediatech", "javaplatform", "onecms"):  # one line, as on the real pages
+            name, wire = tb.short_name(rng), rng.choice(tb.WIRE_SOURCES)
+            if template == "mediatech":  # "Tạ Nguyên/Báo Tin tức"
+                return rng.choice([(name,), (f"{name}/{wire}",)])
+            if template == "javaplatform":  # "Theo DTO"
+                return rng.choice([(name.upper(),), (f"Theo {wire}",)])
+            return (name,)  # OneCMS: the header's author
         if template.startswith("hue"):
             name, other = tb.short_name(rng), tb.short_name(rng)
             return rng.choice([(f"Bài, ảnh: {name}",), (f"Bài: {name}",), (f"Tin, ảnh: {name}",),

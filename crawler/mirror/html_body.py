@@ -14,6 +14,8 @@ Figure layouts:
 ``note``      newer VDOC: ``<p class="note ignore"><img><br>caption</p>``
 ``hue-table`` Huế old site: ``<table class="image">`` with the caption in ``td.image_desc``
 ``figure``    Huế ngày nay (DNN): ``<figure><img><figcaption>caption</figcaption></figure>``
+``wp-caption`` Mediatech: ``<div class="wp-caption"><img><p class="wp-caption-text"><span>caption``
+``jp-table``  the Java platform: a table, the image in one row, the caption ``<p><span>`` in the next
 
 An article of an older era served under its DotNetNuke URL keeps the markup of its body
 (the CMS migrated the stored HTML), so any layout can meet any page template.
@@ -94,6 +96,17 @@ def _figure(el: Figure, title_raw: str) -> str:
             '<table class="image center" align="center" border="0" cellpadding="3" cellspacing="0"><tbody>'
             f'<tr><td><img src="{attr(el.image)}" alt="{alt}" width="640"></td></tr>{cap_row}</tbody></table>'
         )
+    if el.layout == "wp-caption":  # Mediatech (baotayninh 88701): WordPress-style caption box
+        text = f'<p class="wp-caption-text"><span>{cap}</span></p>' if cap is not None else ""
+        return (f'<div class="wp-caption aligncenter"><img class="" src="{attr(el.image)}" alt="" width="599" '
+                f'height="399" srcset="" sizes="">{text}</div>')
+    if el.layout == "jp-table":  # the Java platform's migrated bodies (phuyen 64112): image row, caption row
+        cap_row = ('<tr><td> <p style="TEXT-ALIGN: justify; MARGIN: 0in 0in 10pt" class="MsoNormal"><span style="'
+                   f'FONT-FAMILY: Tahoma; COLOR: blue; FONT-SIZE: 10pt">{cap}\n<o:p></o:p></span></p></td></tr>'
+                   if cap is not None else "")
+        return ('<table style="WIDTH: 22.23%" border="0" cellspacing="1" cellpadding="1" align="center"><tbody>'
+                f'<tr><td><img border="0" alt="" align="center" src="{attr(el.image)}" width="360"></td></tr>'
+                f"{cap_row}</tbody></table>")
     figcap = f"<figcaption>{cap}</figcaption>" if cap is not None else ""
     return f'<figure class="img-wrap"><img src="{attr(el.image)}" alt="{alt}" loading="lazy">{figcap}</figure>'
 

@@ -13,7 +13,9 @@ import threading
 from collections.abc import Iterable
 from types import TracebackType
 
+from crawler.mirror import family_site, hue_extra
 from crawler.mirror.catalog import SEED
+from crawler.mirror.family_sources import FAMILY_SOURCES
 from crawler.mirror.faults import FaultSpec, SpecPolicy
 from crawler.mirror.images import IMAGE_HOSTS
 from crawler.mirror.server import MirrorServer, RequestLogEntry
@@ -31,14 +33,18 @@ class Mirror:
     second of its category-path era, the rest and every later one DotNetNuke's); ``robots`` maps a real host name to the
     robots.txt text to serve instead of the default.  Article pages of the sources in
     ``redesigned`` are served in a new template that no adapter knows (listings and
-    feeds unchanged): the way a site redesign looks to the crawler.
+    feeds unchanged): the way a site redesign looks to the crawler.  With ``families`` the mirror
+    also serves one paper of each other CMS family (Mediatech ``baotayninh.vn``, the Java platform
+    ``baodongnai.com.vn``, OneCMS ``baonghean.vn``: :mod:`crawler.mirror.family_sources`), each on
+    a port of its own after the four hosts and the image hosts.
     """
 
     def __init__(self, articles: int = 60, seed: int = 1, robots: dict[str, str] | None = None,
-                 redesigned: Iterable[str] = (), faults: str | FaultSpec | None = None) -> None:
+                 redesigned: Iterable[str] = (), faults: str | FaultSpec | None = None,
+                 families: bool = False) -> None:
         if articles < 0:
             raise ValueError("articles must be >= 0")
-        self.site = Site(articles, seed, robots, redesigned=redesigned)
+        self.site = Site(articles, seed, robots, redesigned=redesigned, families=families)
         spec = FaultSpec.parse(faults) if isinstance(faults, str) else faults
         # ``faults``: see crawler.mirror.faults (e.g. "transient=0.2"); ``self.faults.injected`` counts them.
         self.faults: SpecPolicy | None = SpecPolicy(spec, self._page_html) if spec is not None else None
@@ -56,7 +62,7 @@ class Mirror:
             if self._server is not None:
                 return
             server = MirrorServer(self.site, self.request_log, self.faults)
-            ports = server.start(HOSTS + IMAGE_HOSTS, base_port)
+            ports = server.start(HOSTS + IMAGE_HOSTS + self.site.family_hosts, base_port)
             self.origins = {host: f"http://127.0.0.1:{port}" for host, port in ports.items()}
             self.site.set_origins(self.origins)
             self._server = server
@@ -84,7 +90,7 @@ class Mirror:
 
     @property
     def sources(self) -> tuple[str, ...]:
-        return tuple(SOURCES)
+        return tuple(self.site.catalogs)
 
     def article_ids(self, source: str) -> list[str]:
         """Every article id the mirror serves for ``source``, oldest first (seed article included)."""
@@ -133,8 +139,16 @@ class Mirror:
         catalog = self.site.catalogs[source]
         if page < 1:
             raise ValueError("page counts from 1")
+        if source in FAMILY_SOURCES:
+            found = family_site.view(self.site, source, path, page)
+            if found is None:
+                raise KeyError(path)
+            return found.ids()
         if path == "/":
             return self.site.home_ids(source)
+        if source == "hue" and path.strip("/") in hue_extra.SECTIONS:
+            indices = hue_extra.section_indices(self.site, path.strip("/"), (page - 1) * PER_PAGE, PER_PAGE)
+            return [catalog.article_id(i) for i in indices]
         segments = path.strip("/").split("/")
         if not 1 <= len(segments) <= 2:
             raise KeyError(path)
@@ -160,15 +174,15 @@ class Mirror:
         self.site.publish(source, n)
 
 
-def serve(port: int | None, articles: int, seed: int, faults: str | None = None) -> None:
+def serve(port: int | None, articles: int, seed: int, faults: str | None = None, families: bool = True) -> None:
     """Run a mirror in the foreground (``crawler mirror``): print the origins, serve until Ctrl-C.
 
     Prints one ``host<TAB>origin`` line per host, then a blank line and the same as an
     ``--origin HOST=URL ...`` argument list to paste after ``crawler fetch|crawl|replay|parse``.
-    With ``port`` the four hosts listen on ``port`` .. ``port + 3`` (in the order
-    printed); without, on free ports.
+    With ``port`` the hosts listen on consecutive ports from ``port`` (in the order
+    printed); without, on free ports.  ``families``: the family papers too (see :class:`Mirror`).
     """
-    mirror = Mirror(articles=articles, seed=seed, faults=faults)
+    mirror = Mirror(articles=articles, seed=seed, faults=faults, families=families)
     mirror.start(port)
     # SIGTERM stops it as cleanly as Ctrl-C; SIGINT is handled explicitly too, as `crawler crawl` does:
     # started from a script in the background, a process inherits SIGINT ignored, and Python then

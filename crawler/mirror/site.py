@@ -45,9 +45,10 @@ from dataclasses import replace
 from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
-from crawler.mirror import feeds, listings
+from crawler.mirror import family_site, feeds, hue_extra, listings
 from crawler.mirror.catalog import SEED, Catalog
 from crawler.mirror.chrome import CT_HIDDEN
+from crawler.mirror.family_sources import FAMILY_HOSTS, FAMILY_SOURCES
 from crawler.mirror.generator import Generator, Headline
 from crawler.mirror.images import IMAGE_HOSTS, image_page, is_image_target
 from crawler.mirror.responses import HTML, RSS, TEXT, XML, Page
@@ -72,26 +73,33 @@ _VDOC_PLAIN = ("/video/", "/xem-bao/", "/su-kien/", "/tim-kiem", "/news/", "/khm
                "/gui-bai.html", "/dat-bao.html", "/cong-luan-quan-tam-", "/lien-he-quang-cao.html",
                "/lich-cup-dien.html", "/da-phuong-tien/", "/anh/", "/podcast", "/infographic", "/emagazine/")
 _HUE_PLAIN = ("/video", "/topic/", "/tim-kiem", "/so-do-website", "/xem-bao", "/gui-bai", "/dai-hoi-dang")
-_HOST_URL = re.compile("https://(" + "|".join(re.escape(h) for h in HOSTS + IMAGE_HOSTS) + ")(?![A-Za-z0-9.-])")
+_HOST_URL = re.compile("https://(" + "|".join(re.escape(h) for h in HOSTS + IMAGE_HOSTS + FAMILY_HOSTS)
+                       + ")(?![A-Za-z0-9.-])")
 
 
 class Site:
     """All four hosts: catalogs, generator, page cache and origin rewriting."""
 
     def __init__(self, articles: int, seed: int, robots: dict[str, str] | None = None, cache_pages: int = 512,
-                 redesigned: Iterable[str] = ()) -> None:
+                 redesigned: Iterable[str] = (), families: bool = False) -> None:
         self.catalogs = {
             key: Catalog(info, seed, articles, seed_spec(key).article_id if info.seed_leaf is not None else None)
             for key, info in SOURCES.items()
         }
+        # With ``families``: one paper per other CMS family as well (crawler.mirror.family_sources).
+        self.family_hosts: tuple[str, ...] = FAMILY_HOSTS if families else ()
+        if families:
+            self.catalogs.update({key: Catalog(info, seed, articles) for key, info in FAMILY_SOURCES.items()})
+        self.host_source = {**HOST_SOURCE, **{h: key for key, info in FAMILY_SOURCES.items() for h in info.hosts
+                                               if families}}
         self.generator = Generator(self.catalogs, seed)
         self.robots = dict(robots or {})
         self.redesigned = frozenset(redesigned)
-        unknown = self.redesigned - set(SOURCES)
+        unknown = self.redesigned - set(self.catalogs)
         if unknown:
             raise ValueError(f"no such source to redesign: {sorted(unknown)}")
         self.revisions: dict[tuple[str, str], int] = {}
-        self.origins: dict[str, str] = {h: f"https://{h}" for h in HOSTS + IMAGE_HOSTS}
+        self.origins: dict[str, str] = {h: f"https://{h}" for h in HOSTS + IMAGE_HOSTS + self.family_hosts}
         self._cache: OrderedDict[tuple[str, str, int, bool], Page] = OrderedDict()
         self._cache_size = cache_pages
         self._lock = threading.Lock()
@@ -181,11 +189,15 @@ class Site:
     def _render(self, host: str, target: str) -> Page:
         if host in IMAGE_HOSTS:  # the file hosts: images only (no robots.txt: everything allowed)
             return image_page(target) if is_image_target(target) else not_found()
-        source = HOST_SOURCE.get(host)
+        source = self.host_source.get(host)
         if source is None:
             return not_found()
         parts = urlsplit(target)
         path, query = parts.path or "/", parse_qs(parts.query)
+        if source in FAMILY_SOURCES:
+            if path == "/robots.txt":
+                return self._finish(feeds.robots(host, self.robots), TEXT, EPOCH)
+            return family_site.render(self, source, path, query)
         if path.startswith("/image/fckeditor/") and is_image_target(path):  # Cần Thơ keeps images on its host
             return image_page(path)
         if path == "/robots.txt":
@@ -239,7 +251,7 @@ class Site:
         return self._finish(feeds.sitemap(heads, news=False), XML, max((h.published for h in heads), default=EPOCH))
 
     def _everything(self, source: str) -> frozenset[int]:
-        return frozenset(range(len(SOURCES[source].leaves)))
+        return frozenset(range(len(self.catalogs[source].info.leaves)))
 
     def _heads(self, source: str, leaves: frozenset[int], offset: int, limit: int) -> list[Headline]:
         return [self.generator.headline(source, i) for i in self.catalogs[source].listing(leaves, offset, limit)]
@@ -268,6 +280,9 @@ class Site:
 
     def home_ids(self, source: str) -> list[str]:
         """The article ids a source's home page links, in page order, once each."""
+        if source in FAMILY_SOURCES:
+            found = family_site.view(self, source, "/", 1)
+            return found.ids() if found is not None else []
         view = self.home_view(source)
         if source == "hue":
             heads = [*view.newest, *(h for _url, h in view.extra)]
@@ -379,6 +394,9 @@ class Site:
             return self._home("hue")
         if path == "/amp.aspx":
             return self._amp(query)
+        extra = hue_extra.render(self, path)  # the site map, its feeds, /goc-anh-hue and /e-magazine
+        if extra is not None:
+            return extra
         if path.startswith(_HUE_PLAIN):
             return self._finish(listings.simple_page("Huế", f"Trang {path} của {HUE_NEW_HOST}"), HTML, EPOCH)
         match = _HUE_ARTICLE.fullmatch(path)

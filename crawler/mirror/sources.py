@@ -41,6 +41,7 @@ class SourceInfo:
     date_style: str  # "dash" (26-3) or "slash" (9/3)
     seed_leaf: int | None  # index into leaves of the seed article, None = no seed
     slash: bool = True  # category URLs end in "/" (VDOC: /thoi-su/); DNN's have none (/kinh-te)
+    id_hex: bool = False  # ids are 7 hex digits (the Java platform), see Catalog.article_id
 
     def tops(self) -> dict[str, str]:
         """Top-level category slug -> name, in menu order."""

@@ -25,13 +25,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-FigureLayout = Literal["ct-table", "note", "hue-table", "figure"]
+FigureLayout = Literal["ct-table", "note", "hue-table", "figure", "wp-caption", "jp-table"]
 HeadingStyle = Literal["strong", "h2", "h3"]
 NoiseKind = Literal["ad", "comment", "script", "empty"]
 ParaStyle = Literal["plain", "nbsp", "inline", "nfd", "newline"]
 # "hue-vdoc": Huế's VDOC era (baothuathienhue.vn/<slug>-a<ID>.html); "hue-a": the 2022-2024 category-path
 # pages of baothuathienhue.vn (markup a guess); "hue-dnn": DotNetNuke on huengaynay.vn (2025-).
-Template = Literal["baocantho", "baoangiang", "hue-vdoc", "hue-a", "hue-dnn"]
+# "mediatech", "javaplatform", "onecms": one paper of each CMS family (crawler.mirror.family_sources).
+Template = Literal["baocantho", "baoangiang", "hue-vdoc", "hue-a", "hue-dnn", "mediatech", "javaplatform", "onecms"]
 
 
 @dataclass(frozen=True, slots=True)
