@@ -61,7 +61,8 @@ def hostile_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     """
     lift = tmp_path / "guard-lifted"
     lift.mkdir()
-    (lift / "sitecustomize.py").write_text("import crawler.parse.htmlguard\ncrawler.parse.htmlguard.MAX_ATTRIBUTES = 10**9\n",
+    (lift / "sitecustomize.py").write_text("import crawler.parse.htmlguard\n"
+                                          "crawler.parse.htmlguard.MAX_ATTRIBUTES = 10**9\n",
                                            encoding="utf-8")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(lift), os.environ.get("PYTHONPATH")])))
     with serving(_Site) as port:
