@@ -30,6 +30,8 @@ from crawler.models import FetchResult, WarcLocation
 
 CATALOG = "catalog.sqlite"
 SCHEMA_VERSION = 3
+# How a reader refuses a directory without a catalog (the hint names the option to give).
+NOT_AN_ARCHIVE = "not an archive (give --archive the directory a crawl or `crawler demo` wrote)"
 JOURNALS_SCHEMA = 2  # the first schema whose writers journal their rows (older archives need reconcile())
 MAX_ATTEMPTS = 3  # runs in which an article may fail transiently before it is retried on the slow schedule
 # After a permanent failure (or MAX_ATTEMPTS transient ones) an article is tried again after these
@@ -271,7 +273,7 @@ class Store:
         try:
             if readonly:
                 if not path.is_file():
-                    raise StorageError(f"{archive}: no {CATALOG} (not an archive?)", path=str(path))
+                    raise StorageError(f"{archive}: no {CATALOG}: {NOT_AN_ARCHIVE}", path=str(path))
                 self.db = _connect_readonly(path, live=live)
                 try:
                     self.db.execute("SELECT 1 FROM snapshots LIMIT 1").fetchall()

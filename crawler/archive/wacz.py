@@ -47,7 +47,7 @@ from typing import IO
 
 import crawler
 from crawler.archive import jsonlines
-from crawler.archive.catalog import CATALOG, Store
+from crawler.archive.catalog import CATALOG, NOT_AN_ARCHIVE, Store
 from crawler.archive.cdxj import INDEX_DIR, INDEX_SUFFIX, index_warc, write_index
 from crawler.archive.indexing import warc_files
 from crawler.archive.lock import ArchiveLock
@@ -144,7 +144,7 @@ def write_wacz(archive: Path, output: Path, *, sources: list[str] | None = None,
     :class:`~crawler.archive.lock.ArchiveBusy`.
     """
     if not (archive / CATALOG).is_file():
-        raise ArchiveError(f"{archive}: no {CATALOG} (not an archive?)")
+        raise ArchiveError(f"{archive}: no {CATALOG}: {NOT_AN_ARCHIVE}")
     report = WaczReport(output)
     low = _timestamp(since) if since is not None else None
     high = _timestamp(until) if until is not None else None

@@ -38,6 +38,11 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 75
 EXIT_PROBLEMS = 5  # replay completed, but some records were bad (see cmd_replay)
 SOURCES_HELP = "sources file (default: ./sources.yaml if present, else the built-in configuration)"
+ARCHIVE_HELP = ("archive directory (default: $CRAWLER_ARCHIVE, else ./archive, else ./archive/demo when only "
+                "`crawler demo` made one)")
+ARCHIVE_ENV = "CRAWLER_ARCHIVE"
+# The commands that read an existing archive: without --archive they look for one (default_archive).
+READERS = frozenset({"search", "export", "stats", "report", "failed", "verify", "index", "wacz", "replay"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # argparse would print the top-level usage; the subcommand's is the useful one.
         args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
+        if getattr(args, "archive", ...) is None:
+            args.archive = default_archive(args.command, replay_inputs=bool(getattr(args, "warcs", None)))
         return int(args.func(args))
     except (ConfigError, UnknownSourceError) as err:
         _error(err)
@@ -65,6 +72,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def default_archive(command: str, *, replay_inputs: bool = False, quiet: bool = False) -> Path:
+    """The archive a command means when no ``--archive`` is given (README, "Which archive").
+
+    ``$CRAWLER_ARCHIVE`` when set; else ``./archive``; a command that reads an archive takes
+    ``./archive/demo`` instead when ``./archive`` holds none and the demo's does (said on stderr), and
+    refuses in one line naming ``--archive`` when neither holds one.
+    """
+    from crawler.archive.catalog import CATALOG
+
+    env = os.environ.get(ARCHIVE_ENV, "").strip()
+    if env:
+        try:
+            chosen = argtypes.archive_dir(env)
+        except argparse.ArgumentTypeError as err:
+            raise ConfigError(f"${ARCHIVE_ENV}: {err}") from None
+        if command in READERS and not replay_inputs and not (chosen / CATALOG).is_file():
+            raise ArchiveError(f"${ARCHIVE_ENV}={env} holds no {CATALOG}: not an archive (unset it, or give "
+                               f"--archive DIR)")
+        return chosen
+    archive = Path("archive")
+    if command not in READERS or replay_inputs or (archive / CATALOG).is_file():
+        return archive
+    demo = archive / "demo"
+    if (demo / CATALOG).is_file():
+        if not quiet:
+                print(f"crawler: reading {demo} (the demo's archive; --archive DIR for another)", file=sys.stderr)
+        return demo
+    raise ArchiveError(f"no archive in ./archive (no {CATALOG} there, nor in ./archive/demo): give --archive DIR, "
+                       f"set {ARCHIVE_ENV}, or run `crawler demo` to make one")
+
+
 def _error(err: object) -> None:
     print("crawler: " + " ".join(str(err).splitlines()), file=sys.stderr)
 
@@ -81,8 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--origin", action="append", default=[], metavar="HOST=URL",
                        help="serve HOST from another origin, e.g. baocantho.com.vn=http://127.0.0.1:8080")
         if archive:
-            p.add_argument("--archive", type=argtypes.archive_dir, default=Path("archive"),
-                           help="archive directory (default: archive)")
+            p.add_argument("--archive", type=argtypes.archive_dir, default=None, help=ARCHIVE_HELP)
 
     p = sub.add_parser("parse", help="print the snapshot of a saved page, or with --listing its article URLs "
                                      "(no network)")
@@ -152,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("failed", help="list the articles that failed, why, and when they are tried again")
-    p.add_argument("--archive", type=Path, default=Path("archive"), help="archive directory (default: archive)")
+    p.add_argument("--archive", type=argtypes.archive_dir, default=None, help=ARCHIVE_HELP)
     p.add_argument("--source", default=None, metavar="KEY", help="only this source")
     p.add_argument("--json", action="store_true", help="one JSON object per article")
     p.set_defaults(func=cmd_failed)
@@ -180,8 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Check the archive without writing to it. Exit 0: no problem; 1: problems "
                                    "(printed) or the archive cannot be read; 75: a crawl is writing the archive "
                                    "(try again, or --wait).")
-    p.add_argument("--archive", type=argtypes.archive_dir, default=Path("archive"),
-                   help="archive directory (default: archive)")
+    p.add_argument("--archive", type=argtypes.archive_dir, default=None, help=ARCHIVE_HELP)
     p.add_argument("--quick", action="store_true",
                    help="skip the WARC digest check and the index's lines (offsets are still read, indexes looked for)")
     p.add_argument("--wait", action="store_true", help="wait for a crawl writing the archive to finish")
@@ -195,8 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cdxj", dest="steps", action="append_const", const="cdxj", help="only the CDXJ indexes")
     p.add_argument("--search", dest="steps", action="append_const", const="search",
                    help="only the full-text search index")
-    p.add_argument("--archive", type=argtypes.archive_dir, default=Path("archive"),
-                   help="archive directory (default: archive)")
+    p.add_argument("--archive", type=argtypes.archive_dir, default=None, help=ARCHIVE_HELP)
     p.add_argument("--wait", action="store_true", help="wait for a crawl writing the archive to finish")
     p.set_defaults(func=cmd_index)
 
@@ -204,8 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Write a WACZ 1.1.1 package: the WARC files, their merged CDXJ index, "
                                    "pages/pages.jsonl (every article with its text) and datapackage.json.")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.wacz", help="the package to write")
-    p.add_argument("--archive", type=argtypes.archive_dir, default=None,
-                   help="archive directory (default: archive, or archive/demo after `crawler demo`)")
+    p.add_argument("--archive", type=argtypes.archive_dir, default=None, help=ARCHIVE_HELP)
     p.add_argument("--source", action="append", default=[], metavar="KEY", help="only this source (repeatable)")
     p.add_argument("--since", type=argtypes.date, default=None, metavar="DATE",
                    help="only WARC files with a capture at or after DATE (YYYY-MM-DD or ISO 8601)")
@@ -253,8 +287,7 @@ def add_reader_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     """The commands for people who use the archive: export, search, index, sources, stats, report."""
 
     def reading(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--archive", type=argtypes.archive_dir, default=Path("archive"),
-                       help="archive directory (default: archive)")
+        p.add_argument("--archive", type=argtypes.archive_dir, default=None, help=ARCHIVE_HELP)
         p.add_argument("--wait", action="store_true",
                        help="wait for a crawl writing the archive to finish (default: read beside it)")
 
@@ -651,16 +684,10 @@ def cmd_index(args: argparse.Namespace) -> int:
 def cmd_wacz(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from crawler.archive.catalog import CATALOG
     from crawler.archive.lock import ArchiveBusy
     from crawler.archive.wacz import write_wacz
 
     archive = args.archive
-    if archive is None:
-        archive = Path("archive")
-        if not (archive / CATALOG).is_file() and (archive / "demo" / CATALOG).is_file():
-            archive = archive / "demo"
-            print(f"crawler: packaging {archive} (the demo's archive; --archive DIR for another)", file=sys.stderr)
     until = None
     if args.until is not None:
         try:
@@ -693,9 +720,25 @@ def cmd_wacz(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    import shlex
+
     from crawler.cli.demo import run_demo
 
-    return run_demo(archive=args.archive, sources_path=args.sources, articles=args.articles, seed=args.seed)
+    code = run_demo(archive=args.archive, sources_path=args.sources, articles=args.articles, seed=args.seed)
+    if code == EXIT_OK:
+        try:
+            found = default_archive("search", quiet=True)
+        except CrawlerError:
+            found = None
+        where = "" if found is not None and found.resolve() == args.archive.resolve() \
+            else f" --archive {shlex.quote(str(args.archive))}"
+        steps = [(f"crawler search{where} 'Cần Thơ'", "full-text search, best first"),
+                 (f"crawler stats{where}", "each paper's figures on the terminal"),
+                 (f"crawler report{where} -o report.html", "the same as one HTML page with charts")]
+        width = max(len(command) for command, _ in steps)
+        for n, (command, what) in enumerate(steps):
+            print(f"{'next:' if n == 0 else '':5} {command:{width}}  # {what}")
+    return code
 
 
 
