@@ -316,14 +316,18 @@ def add_reader_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     from crawler.use.search import MAX_LIMIT, RANK_WINDOW
 
     p = sub.add_parser("search", help="full-text search over titles, sapos and bodies",
-                       description="Search the archive's full-text index (SQLite FTS5): words match without "
-                                   "diacritics ('tin tuc' finds 'tin tức'); \"a phrase\", prefix*, AND, OR, NOT, "
-                                   "parentheses, title:word. Best matches (bm25) first.")
+                       description="Search the archive's full-text index (SQLite FTS5). Words typed without "
+                                   "diacritics match every writing ('tin tuc' finds 'tin tức'); typed with them, "
+                                   "those diacritics ('Cần Thơ' is not 'cán thổ'). \"a phrase\", prefix*, AND, OR, "
+                                   "NOT or -word (also alone), parentheses, title:word. Words typed together rank "
+                                   "as a phrase ('da nang' puts 'Đà Nẵng' first), then bm25.")
     p.add_argument("query", help="what to look for (quote it for the shell)")
     reading(p)
     selecting(p, versions="also match older versions of changed articles (default: the latest only)")
     p.add_argument("--limit", type=argtypes.integer(1, MAX_LIMIT), default=20, metavar="N",
                    help=f"at most N hits, 1..{MAX_LIMIT} (default 20)")
+    p.add_argument("--offset", type=argtypes.integer(0, 10_000_000), default=0, metavar="N",
+                   help="skip the N best hits (paging: the count of all matches goes to stderr)")
     p.add_argument("--rank-all", action="store_true",
                    help=f"rank every match (default: a query matching more than {RANK_WINDOW:,} articles ranks the "
                         f"{RANK_WINDOW:,} most recently archived, which keeps it fast)")
@@ -762,25 +766,35 @@ def cmd_search(args: argparse.Namespace) -> int:
     try:
         with read_archive(args.archive, wait=args.wait) as store:
             check_sources(store, selection.sources, args.sources)
-            hits = search(store, args.query, selection, args.limit, rank_all=args.rank_all)
+            hits = search(store, args.query, selection, args.limit, rank_all=args.rank_all, offset=args.offset)
     except ArchiveBusy as err:
         _error(err)
         return EXIT_BUSY
     if args.json:
         print(jsonlines.dumps({"query": args.query, "ranked": "all" if hits.window is None else hits.window,
+                               "total": hits.total, "offset": hits.offset,
+                               "readings": {typed: reading for typed, reading in hits.readings},
                                "hits": [hit.as_dict() for hit in hits]}))
         return EXIT_OK
     if hits.window is not None:
         print(f"more than {hits.window:,} articles match: the {hits.window:,} most recently archived were ranked "
               f"(--rank-all ranks every match)", file=sys.stderr)
+    for typed, reading in hits.readings:
+        print(f"{typed!r}: {reading!r} first (the archive's most common writing; type diacritics to choose)",
+              file=sys.stderr)
     if not hits:
-        print(f"no match for {args.query!r}", file=sys.stderr)
+        print(f"no match for {args.query!r}" if not hits.total else
+              f"{hits.total:,} match(es) for {args.query!r}, none from --offset {hits.offset}", file=sys.stderr)
         return EXIT_OK
-    from rich.console import Console
+    last = hits.offset + len(hits)
+    more = f" (--offset {last} for the next)" if last < hits.total else ""
+    print(f"{hits.offset + 1}-{last} of {hits.total:,} match(es){more}", file=sys.stderr)
     from rich.markup import escape
 
-    console = Console(highlight=False, soft_wrap=True)
-    for n, hit in enumerate(hits, 1):
+    from crawler.use.terminal import console as terminal_console
+
+    console = terminal_console(highlight=False, soft_wrap=True)
+    for n, hit in enumerate(hits, hits.offset + 1):
         version = f" v{hit.version}" if hit.version > 1 else ""
         console.print(f"[bold]{n}. {escape(hit.title)}[/bold]  [dim]{hit.source} {hit.article_id}{version} "
                       f"{hit.published[:16].replace('T', ' ')}[/dim]")

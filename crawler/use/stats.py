@@ -8,6 +8,7 @@ from statistics import median
 from rich.console import Console
 from rich.table import Table
 
+from crawler.use import terminal
 from crawler.use.health import Health, SourceHealth
 
 
@@ -67,9 +68,9 @@ def table(health: Health) -> Table:
 
 def print_stats(health: Health, console: Console | None = None) -> None:
     if console is None:
-        console = Console()
+        console = terminal.console()
         if not console.is_terminal:  # a pipe or a file: room for the table, not 80 columns
-            console = Console(width=160)
+            console = terminal.console(width=160)
     console.print(table(health))
     durations = [r.seconds for r in health.runs]
     if durations:
