@@ -163,6 +163,7 @@ class LatestRow:
     text_path: str
     warc_file: str
     fetched_at: str
+    published: str  # ISO 8601, Vietnamese time
 
 
 @dataclass(frozen=True, slots=True)
@@ -445,7 +446,7 @@ class Store:
         """The newest version of every article, by source and article id, read row by row (``crawler wacz``)."""
         try:
             cursor = self.db.execute(
-                "SELECT source, article_id, url, title, text_path, warc_file, fetched_at FROM snapshots s "
+                "SELECT source, article_id, url, title, text_path, warc_file, fetched_at, published FROM snapshots s "
                 "WHERE version = (SELECT MAX(version) FROM snapshots s2 WHERE s2.source=s.source "
                 "AND s2.article_id=s.article_id) ORDER BY source, article_id")
             for row in cursor:

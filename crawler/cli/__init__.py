@@ -242,8 +242,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--archive", type=argtypes.archive_dir, default=None, help=ARCHIVE_HELP)
     p.add_argument("--source", action="append", default=[], metavar="KEY", help="only this source (repeatable)")
     p.add_argument("--since", type=argtypes.date, default=None, metavar="DATE",
-                   help="only WARC files with a capture at or after DATE (YYYY-MM-DD or ISO 8601)")
-    p.add_argument("--until", default=None, metavar="DATE",
+                   help="only articles published at or after DATE (YYYY-MM-DD or ISO 8601; Vietnamese time), as "
+                        "for export and search: the WARC files that hold them")
+    p.add_argument("--until", type=argtypes.until, default=None, metavar="DATE",
+                   help="only articles published up to and including DATE")
+    p.add_argument("--captured-since", type=argtypes.date, default=None, metavar="DATE",
+                   help="only WARC files with a capture at or after DATE (capture time; Vietnamese time if no zone)")
+    p.add_argument("--captured-until", default=None, metavar="DATE",
                    help="only WARC files with a capture at or before DATE (a day counts whole)")
     p.add_argument("--title", default=None, help="the package's title")
     p.add_argument("--sources", type=Path, default=None, help=SOURCES_HELP)
@@ -693,14 +698,16 @@ def cmd_wacz(args: argparse.Namespace) -> int:
 
     archive = args.archive
     until = None
-    if args.until is not None:
+    if args.captured_until is not None:
         try:
-            day = argtypes.date(args.until)
+            day = argtypes.date(args.captured_until)
         except argparse.ArgumentTypeError as err:
-            args.parser.error(f"argument --until: {err}")
+            args.parser.error(f"argument --captured-until: {err}")
         # A day (YYYY-MM-DD) counts up to its end.
-        until = day + timedelta(days=1, microseconds=-1) if len(args.until.strip()) == 10 else day
-    if args.since is not None and until is not None and until < args.since:
+        until = day + timedelta(days=1, microseconds=-1) if len(args.captured_until.strip()) == 10 else day
+    if args.captured_since is not None and until is not None and until < args.captured_since:
+        args.parser.error("--captured-until is before --captured-since")
+    if args.since is not None and args.until is not None and args.until <= args.since:
         args.parser.error("--until is before --since")
     if not args.output.name.endswith(".wacz"):
         args.parser.error(f"argument -o/--output: a .wacz file name, got {str(args.output)!r}")
@@ -709,8 +716,8 @@ def cmd_wacz(args: argparse.Namespace) -> int:
     if args.source:
         read_sources(args).only(args.source)  # an unknown source: exit 2
     try:
-        report = write_wacz(archive, args.output, sources=args.source or None, since=args.since, until=until,
-                            title=args.title)
+        report = write_wacz(archive, args.output, sources=args.source or None, since=args.captured_since,
+                            until=until, title=args.title, published_since=args.since, published_until=args.until)
     except ArchiveBusy as err:
         print(f"crawler: {err}", file=sys.stderr)
         return EXIT_BUSY
