@@ -245,8 +245,8 @@ _SNIFF_BYTES = 1024
 def binary_kind(content: bytes) -> str | None:
     """What ``content`` is when it cannot be an HTML (or any text) document, else None.
 
-    A known signature at the start (PDF, images, archives, compressed data...), or a WHATWG
-    "binary data byte" in the first kilobyte.  Text with a UTF-8 or UTF-16 byte-order mark, or
+    A known signature at the start (PDF, images, archives, compressed data...), or WHATWG "binary data
+    bytes" in the first kilobyte: two NULs, or more than one byte in fifty (a stray control is text).  Text with a UTF-8 or UTF-16 byte-order mark, or
     UTF-16 without one (every other byte zero), is text.
     """
     head = content.lstrip(b"\t\n\x0c\r ")[:_SNIFF_BYTES]
@@ -259,9 +259,13 @@ def binary_kind(content: bytes) -> str | None:
     for signature, kind in _SIGNATURES:
         if head.startswith(signature):
             return kind
-    if any(byte in _BINARY_BYTES for byte in head):
+    controls = sum(1 for byte in head if byte in _BINARY_BYTES)
+    if controls:
         even, odd = head[0::2], head[1::2]
         if len(head) >= 4 and (even.count(0) == len(even) or odd.count(0) == len(odd)):
             return None  # UTF-16 without a byte-order mark
-        return "binary data"
+        # Binary formats are full of such bytes (random data: one in eight); a page with a stray BEL or
+        # backspace pasted into its title is still a page, and is archived.
+        if head.count(0) >= 2 or controls * 50 > len(head):
+            return "binary data"
     return None

@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from typing import IO, Any
 
+from rich.console import Console
+
 _CONTROLS = (
     "\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 but \t and \n, DEL, C1
     "\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"  # bidi controls, line/paragraph separators
@@ -56,3 +58,21 @@ class PrintableStream:
 def raw(stream: IO[str]) -> IO[str]:
     """The stream a :class:`PrintableStream` wraps (for rich, which writes escape sequences of its own)."""
     return stream.raw if isinstance(stream, PrintableStream) else stream
+
+
+class PipeConsole(Console):
+    """A rich console whose closed output is a :class:`BrokenPipeError`, not rich's ``exit 1``.
+
+    A reader that went away (``crawler search x | head -1``) is the reader's choice, not a failure:
+    :func:`crawler.cli.main` turns the :class:`BrokenPipeError` into exit 0 without a message (as
+    ``export -o - | head`` does).
+    """
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
+def pipe_console(**options: Any) -> Console:
+    """A rich console for a reading command's output (``search``, ``stats``): see :class:`PipeConsole`."""
+    return PipeConsole(**options)

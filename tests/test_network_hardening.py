@@ -613,3 +613,18 @@ def test_connection_failures_without_a_message_are_named(resolver: Resolver, exp
         assert "()" not in str(caught.value)
 
     trio.run(go)
+
+
+def test_a_page_with_a_stray_control_byte_is_still_a_page() -> None:
+    """A BEL or backspace pasted into a title (the terminal test's hostile page) is text: the page is archived;
+    bytes that are mostly controls, or hold NULs, are not."""
+    import random
+
+    from crawler.codings import binary_kind
+
+    page = "<!doctype html><html><head><title>Chống \x1b]0;x\x07\x1b[2J\x08 mù lòa</title></head>".encode()
+    assert binary_kind(page + b"<body>" + "Đoạn văn. ".encode() * 100) is None
+    rng = random.Random(7)
+    noise = bytes(rng.randrange(256) for _ in range(1024))
+    assert binary_kind(b"garbage:" + noise) == "binary data"
+    assert binary_kind(b"<html>\x00\x00" + b"x" * 1000) == "binary data"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.archive.catalog import Store
+from crawler.archive.catalog import SCHEMA_VERSION, Store
 from crawler.archive.lock import ArchiveLock
 from crawler.archive.reading import Selection, read_archive
 from crawler.archive.recovery import replay_journals
@@ -145,7 +145,21 @@ def test_malformed_metadata_does_not_fail_the_commit(tmp_path: Path) -> None:
 
 def make_schema_2(archive: Path) -> None:
     with contextlib.closing(sqlite3.connect(archive / "catalog.sqlite")) as db:
-        db.executescript("DROP TRIGGER snapshots_search; DROP TABLE search; PRAGMA user_version = 2;")
+        db.executescript("DROP TRIGGER snapshots_search; DROP TABLE search; DROP TRIGGER snapshots_search_exact; "
+                         "DROP TABLE search_exact; PRAGMA user_version = 2;")
+
+
+def test_an_archive_of_schema_3_gets_its_exact_index(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with Store(tmp_path) as s:
+        s.commit([row("1", "Cần Thơ", None, ["mưa"]), row("2", "Cán thổ", None, ["mưa"])])
+    with contextlib.closing(sqlite3.connect(tmp_path / "catalog.sqlite")) as db:
+        db.executescript("DROP TRIGGER snapshots_search_exact; DROP TABLE search_exact; PRAGMA user_version = 3;")
+    assert main(["search", "Cần", "--archive", str(tmp_path)]) == 1  # read-only: cannot build it
+    assert "crawler index" in capsys.readouterr().err
+    with Store(tmp_path) as s:
+        assert s.upgraded_from == 3
+        assert ids(search(s, "Cần")) == [("1", 1)]
+        assert sorted(ids(search(s, "can"))) == [("1", 1), ("2", 1)]
 
 
 def test_an_archive_of_schema_2_gets_its_index_when_opened_for_writing(tmp_path: Path,
@@ -159,7 +173,7 @@ def test_an_archive_of_schema_2_gets_its_index_when_opened_for_writing(tmp_path:
         assert s.upgraded_from == 2
         assert ids(search(s, "mua")) == [("1", 1)]
     with contextlib.closing(sqlite3.connect(tmp_path / "catalog.sqlite")) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     # A row added afterwards is indexed by the trigger the migration created.
     with Store(tmp_path) as s:
         s.commit([row("2", "Hai", None, ["mưa nữa"])])
@@ -335,3 +349,114 @@ def test_rewriting_a_query_is_linear(shape: Callable[[int], str]) -> None:
 def test_queries_at_the_limits_still_run(store: Store) -> None:
     assert ids(search(store, " OR ".join(["tin"] * MAX_QUERY_TERMS))) == [("1", 1)]
     assert ids(search(store, "((((title:tin*))))")) == [("1", 1)]
+
+
+# -- Vietnamese words: what was typed is respected ------------------------------------------------------------
+
+
+@pytest.fixture()
+def words(tmp_path: Path) -> Iterator[Store]:
+    with Store(tmp_path / "w") as s:
+        s.commit([
+            row("c1", "Thành phố Cần Thơ mở rộng đường", None, ["Người dân Cần Thơ phấn khởi."]),
+            row("c2", "Cán bộ thơ ca", None, ["Cán bộ viết thơ, chăm chỉ."]),  # cán and thơ, no cần
+            row("c3", "Cần thêm thơ", None, ["cần thơ mới"]),  # cần thơ, lower case, as a phrase
+            row("d1", "Đà Nẵng đón khách", None, ["Du lịch Đà Nẵng tăng."]),
+            row("d2", "Giá lúa", None, ["Nông dân đã nâng chất lượng lúa."]),  # đã nâng: folds to da nang
+            row("d3", "Cầu Rồng", None, ["Cầu ở thành phố Đà Nẵng."]),
+            row("h1", "Thanh Hoá mưa lớn", None, ["Tỉnh Thanh Hoá."]),  # old tone placement
+            row("h2", "Thanh Hóa nắng", None, ["Tỉnh Thanh Hóa."]),  # new tone placement
+            row("q1", "Quý khách", None, ["quý"]),
+        ])
+        yield s
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("Cần Thơ", {"c1", "c3"}),  # diacritics typed: those diacritics (not cán ... thơ)
+    ("cần thơ", {"c1", "c3"}),  # case does not matter
+    ('"Cần Thơ"', {"c1", "c3"}),  # a phrase typed with diacritics
+    ("can tho", {"c1", "c2", "c3"}),  # without: every writing
+    ('"can tho"', {"c1", "c3"}),  # a phrase without diacritics: every writing of the phrase
+    ("title:cần", {"c1", "c3"}),  # not "Cán bộ"
+    ("title:can", {"c1", "c2", "c3"}),
+    ("cán", {"c2"}),
+    ("Thanh Hóa", {"h1", "h2"}),  # either tone placement of oa/oe/uy is the same word
+    ("Thanh Hoá", {"h1", "h2"}),
+    ("-thơ", {"d1", "d2", "d3", "h1", "h2", "q1"}),  # unary NOT, alone
+    ("NOT tho", {"d1", "d2", "d3", "h1", "h2", "q1"}),
+    ("can NOT Cần", {"c2"}),
+    ("can -thơ", set()),
+    ("(Đà OR cán) -khách", {"c2", "d3"}),
+])
+def test_typed_diacritics_are_respected(words: Store, query: str, expected: set[str]) -> None:
+    hits = search(words, query, limit=50)
+    assert {h.article_id for h in hits} == expected
+    assert hits.total == len(expected)
+
+
+@pytest.mark.parametrize(("query", "first"), [
+    ("can tho", {"c1", "c3"}),  # the phrase before the words apart
+    ("Cần Thơ", {"c1", "c3"}),
+    ("da nang", {"d1", "d3"}),  # Đà Nẵng (the archive's common writing) before đã nâng
+    ("thanh pho can tho", {"c1"}),
+])
+def test_words_typed_together_rank_as_a_phrase(words: Store, query: str, first: set[str]) -> None:
+    hits = search(words, query, limit=50)
+    assert {h.article_id for h in hits[:len(first)]} == first, [h.article_id for h in hits]
+
+
+def test_da_nang_says_which_writing_it_put_first(words: Store) -> None:
+    hits = search(words, "da nang")
+    assert [h.article_id for h in hits][-1] == "d2"
+    assert hits.readings == (("da nang", "đà nẵng"),)
+    assert search(words, "Đà Nẵng").readings == ()  # typed with diacritics: nothing to choose
+
+
+def test_total_and_offset_page_through_every_match(words: Store) -> None:
+    everything = [h.article_id for h in search(words, "can OR nang OR thanh", limit=50)]
+    assert len(everything) == 8
+    pages = [search(words, "can OR nang OR thanh", limit=3, offset=n) for n in (0, 3, 6, 9)]
+    assert [h.article_id for page in pages for h in page] == everything
+    assert {page.total for page in pages} == {8} and len(pages[-1]) == 0
+
+
+@pytest.mark.parametrize("query", ["tin tuc AND", "OR lua", "(lua", "lua)", '"unterminated', "-", "title:"])
+def test_bad_queries_name_the_problem(words: Store, query: str) -> None:
+    from crawler.use.search import SearchQueryError
+
+    with pytest.raises(SearchQueryError, match="bad search query"):
+        search(words, query)
+
+
+def test_the_cli_prints_the_count_and_the_next_offset(words: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["search", "can OR nang", "--archive", str(words.archive), "--limit", "2"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("1. ") and "\n2. " in out
+    assert "1-2 of 7 match(es) (--offset 2 for the next)" in err  # Cần, Cán, Nẵng, nâng, nắng
+    assert main(["search", "can OR nang", "--archive", str(words.archive), "--limit", "2", "--offset", "4"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("5. ") and "5-6 of 7 match(es) (--offset 6 for the next)" in err
+    assert main(["search", "da nang", "--archive", str(words.archive), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["total"] == 3 and data["readings"] == {"da nang": "đà nẵng"}
+
+
+def test_a_closed_pipe_ends_quietly_with_exit_0(words: Store) -> None:
+    import os
+    import subprocess
+    import sys
+
+    with Store(words.archive) as s:  # many hits: more output than a pipe holds
+        s.commit([row(str(n), f"Cần Thơ {n}", None, ["Cần Thơ " * 50]) for n in range(400)])
+    crawler = Path(sys.executable).with_name("crawler")
+    for argv in (["search", "can tho", "--limit", "400"], ["search", "can tho", "--limit", "400", "--json"], ["stats"],
+                 ["failed"]):
+        read, write = os.pipe()
+        with subprocess.Popen([str(crawler), *argv, "--archive", str(words.archive)], stdout=write,
+                              stderr=subprocess.PIPE) as proc:
+            os.close(write)
+            os.read(read, 10)
+            os.close(read)  # the reader goes away (`| head -c 10`)
+            _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, (argv, err)
+        assert b"Traceback" not in err and b"Broken pipe" not in err, err

@@ -316,8 +316,41 @@ def test_wacz_slices(crawled: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
                  "--until", "2999-12-31"]) == 0
 
 
+def test_wacz_since_until_mean_publication_as_export_does(crawled: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """--since/--until: the publication date, as in export and search (issue 21: it was the capture date, and
+    the README's `--since 2026-01-01` packed articles of 2022); the capture date is --captured-since/-until."""
+    from crawler.archive.catalog import Store
+
+    with Store(crawled, readonly=True) as store:
+        published = sorted(str(r[0])[:10] for r in store.db.execute("SELECT published FROM snapshots"))
+    assert published[0][:4] != published[-1][:4]  # articles of several years
+    middle = published[len(published) // 2]
+    for argv, keep in ((["--since", middle], lambda day: day >= middle),
+                       (["--until", middle], lambda day: day <= middle),
+                       (["--since", middle, "--until", middle], lambda day: day == middle)):
+        out = tmp_path / "slice.wacz"
+        assert main(["wacz", "--archive", str(crawled), "-o", str(out), *argv]) == 0
+        capsys.readouterr()
+        with zipfile.ZipFile(out) as package:
+            pages = [json.loads(line) for line in package.read("pages/pages.jsonl").decode().splitlines()[1:]]
+        with Store(crawled, readonly=True) as store:
+            days = {f"{r[0]}-{r[1]}": str(r[2])[:10] for r in store.db.execute(
+                "SELECT source, article_id, published FROM snapshots")}
+        assert pages and all(keep(days[page["id"]]) for page in pages), argv
+        assert len(pages) == sum(1 for day in days.values() if keep(day)), argv
+    # Capture time: every article of this archive was captured today, whatever its publication date.
+    assert main(["wacz", "--archive", str(crawled), "-o", str(tmp_path / "c.wacz"), "--captured-since",
+                 "2000-01-01", "--captured-until", "2999-12-31"]) == 0
+    assert main(["wacz", "--archive", str(crawled), "-o", str(tmp_path / "c.wacz"), "--captured-until",
+                 "2000-01-01"]) == 1
+    assert "no WARC file in the slice" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("args, message", [
     (["-o", "x.zip"], "a .wacz file name"),
+    (["-o", "x.wacz", "--captured-until", "yesterday"], "not a date"),
+    (["-o", "x.wacz", "--captured-since", "2026-02-01", "--captured-until", "2026-01-01"], "before --captured-since"),
     (["-o", "x.wacz", "--until", "yesterday"], "not a date"),
     (["-o", "x.wacz", "--since", "2026-02-01", "--until", "2026-01-01"], "before --since"),
     (["-o", "x.wacz", "--source", "nosuch"], "no source named"),

@@ -30,7 +30,9 @@ from crawler.models import FetchResult, WarcLocation
 from crawler.net.validators import sendable_validator
 
 CATALOG = "catalog.sqlite"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+# How a reader refuses a directory without a catalog (the hint names the option to give).
+NOT_AN_ARCHIVE = "not an archive (give --archive the directory a crawl or `crawler demo` wrote)"
 JOURNALS_SCHEMA = 2  # the first schema whose writers journal their rows (older archives need reconcile())
 MAX_ATTEMPTS = 3  # runs in which an article may fail transiently before it is retried on the slow schedule
 # After a permanent failure (or MAX_ATTEMPTS transient ones) an article is tried again after these
@@ -89,12 +91,18 @@ CREATE TABLE IF NOT EXISTS frontier (
 _FOLD = "replace(replace(replace(replace({}, 'đ', 'd'), 'Đ', 'D'), 'ð', 'd'), 'Ð', 'D')"
 
 
-def search_values(row: str, meta: str) -> str:
-    """SQL expressions of the indexed columns of a snapshot row (``row``: its title; ``meta``: its metadata)."""
+# The exact index (schema 4) keeps diacritics (a query typed with them matches them: "Cần Thơ" is not "cán thổ");
+# the eth some sites write for đ is written as đ there.
+_ETH = "replace(replace({}, 'ð', 'đ'), 'Ð', 'Đ')"
+
+
+def search_values(row: str, meta: str, *, exact: bool = False) -> str:
+    """SQL expressions of the indexed columns of a snapshot row (``row``: its title; ``meta``: its metadata),
+    folded for the ``search`` table, or with diacritics for ``search_exact`` (``exact``)."""
     valid = f"json_valid({meta})"  # a malformed metadata string must not fail the insert of its row
     sapo = f"CASE WHEN {valid} THEN json_extract({meta}, '$.sapo') END"
     body = f"CASE WHEN {valid} THEN (SELECT group_concat(value, char(10)) FROM json_each({meta}, '$.body')) END"
-    return ", ".join(_FOLD.format(expr) for expr in (row, sapo, body))
+    return ", ".join((_ETH if exact else _FOLD).format(expr) for expr in (row, sapo, body))
 
 
 SEARCH_SCHEMA = f"""
@@ -102,6 +110,12 @@ CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(title, sapo, body, content=
     tokenize='unicode61 remove_diacritics 2');
 CREATE TRIGGER IF NOT EXISTS snapshots_search AFTER INSERT ON snapshots BEGIN
     INSERT INTO search (rowid, title, sapo, body) VALUES (new.rowid, {search_values("new.title", "new.meta")});
+END;
+CREATE VIRTUAL TABLE IF NOT EXISTS search_exact USING fts5(title, sapo, body, content='',
+    tokenize='unicode61 remove_diacritics 0');
+CREATE TRIGGER IF NOT EXISTS snapshots_search_exact AFTER INSERT ON snapshots BEGIN
+    INSERT INTO search_exact (rowid, title, sapo, body)
+        VALUES (new.rowid, {search_values("new.title", "new.meta", exact=True)});
 END;
 """
 _SNAPSHOT_COLUMNS = ("source, article_id, version, url, published, title, text_path, meta_path, sha256, warc_file, "
@@ -159,6 +173,7 @@ class LatestRow:
     text_path: str
     warc_file: str
     fetched_at: str
+    published: str  # ISO 8601, Vietnamese time
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +296,7 @@ class Store:
         try:
             if readonly:
                 if not path.is_file():
-                    raise StorageError(f"{archive}: no {CATALOG} (not an archive?)", path=str(path))
+                    raise StorageError(f"{archive}: no {CATALOG}: {NOT_AN_ARCHIVE}", path=str(path))
                 self.db = _connect_readonly(path, live=live)
                 try:
                     self.db.execute("SELECT 1 FROM snapshots LIMIT 1").fetchall()
@@ -316,8 +331,8 @@ class Store:
             if "snapshots" in existing and version < SCHEMA_VERSION:
                 self.upgraded_from = version
             self.db.executescript(SCHEMA)
-            if version < 3 or "search" not in existing:
-                # An archive of schema 2 or older: index what it holds (nothing when new).  The index and the
+            if version < 4 or "search" not in existing or "search_exact" not in existing:
+                # An archive of schema 3 or older: index what it holds (nothing when new).  The index and the
                 # version number are committed together: a crash in between builds it again next time.
                 self.db.executescript(SEARCH_SCHEMA)
                 self.index_all()
@@ -325,9 +340,10 @@ class Store:
 
     def index_all(self) -> None:
         """(Re)build the full-text index from every snapshot row (within the caller's transaction)."""
-        self.db.execute("INSERT INTO search (search) VALUES ('delete-all')")
-        self.db.execute(f"INSERT INTO search (rowid, title, sapo, body) SELECT rowid, "
-                        f"{search_values('title', 'meta')} FROM snapshots")
+        for table, exact in (("search", False), ("search_exact", True)):
+            self.db.execute(f"INSERT INTO {table} ({table}) VALUES ('delete-all')")
+            self.db.execute(f"INSERT INTO {table} (rowid, title, sapo, body) SELECT rowid, "
+                            f"{search_values('title', 'meta', exact=exact)} FROM snapshots")
 
     def rebuild_search_index(self) -> int:
         """Build the search index again from every snapshot row (one transaction); returns the rows indexed."""
@@ -440,7 +456,7 @@ class Store:
         """The newest version of every article, by source and article id, read row by row (``crawler wacz``)."""
         try:
             cursor = self.db.execute(
-                "SELECT source, article_id, url, title, text_path, warc_file, fetched_at FROM snapshots s "
+                "SELECT source, article_id, url, title, text_path, warc_file, fetched_at, published FROM snapshots s "
                 "WHERE version = (SELECT MAX(version) FROM snapshots s2 WHERE s2.source=s.source "
                 "AND s2.article_id=s.article_id) ORDER BY source, article_id")
             for row in cursor:

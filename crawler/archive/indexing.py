@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.archive.catalog import CATALOG, Store
+from crawler.archive.catalog import CATALOG, NOT_AN_ARCHIVE, Store
 from crawler.archive.cdxj import INDEX_DIR, INDEX_SUFFIX, index_warc, write_index
 from crawler.archive.lock import ArchiveLock
 from crawler.archive.recovery import recover_warcs
@@ -117,7 +117,7 @@ def rebuild(archive: Path, *, wait: bool = False, only: list[str] | None = None)
     except OSError as err:
         raise ArchiveError(f"cannot read archive {archive}: {err.strerror}") from err
     if not (archive / CATALOG).is_file() and not (archive / "warc").is_dir():
-        raise ArchiveError(f"{archive}: neither {CATALOG} nor warc/ (not an archive?)")
+        raise ArchiveError(f"{archive}: neither {CATALOG} nor warc/: {NOT_AN_ARCHIVE}")
     known = [step.name for step in STEPS]
     for name in only or []:
         if name not in known:

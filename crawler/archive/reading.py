@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from crawler.archive.catalog import CATALOG, Store
+from crawler.archive.catalog import CATALOG, NOT_AN_ARCHIVE, Store
 from crawler.archive.lock import ArchiveBusy, ArchiveLock
 from crawler.errors import ArchiveError, ConfigError, StorageError
 from crawler.parse.normalize import VN_TZ
@@ -36,13 +36,13 @@ def check_archive(archive: Path) -> None:
     try:
         os.listdir(archive)
     except FileNotFoundError:
-        raise ArchiveError(f"{archive}: no such archive directory") from None
+        raise ArchiveError(f"{archive}: no such archive directory (give --archive an existing one)") from None
     except NotADirectoryError:
         raise ArchiveError(f"{archive} is not a directory") from None
     except OSError as err:
         raise ArchiveError(f"cannot read archive {archive}: {err.strerror}") from err
     if not (archive / CATALOG).is_file():
-        raise ArchiveError(f"{archive}: no {CATALOG} (not an archive?)")
+        raise ArchiveError(f"{archive}: no {CATALOG}: {NOT_AN_ARCHIVE}")
 
 
 @contextmanager

@@ -26,7 +26,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.archive.catalog import CATALOG, Store
+from crawler.archive.catalog import CATALOG, NOT_AN_ARCHIVE, Store
 from crawler.archive.cdxj import INDEX_DIR, INDEX_SUFFIX, check_index
 from crawler.archive.lock import ArchiveLock
 from crawler.archive.warc import check_file, read_response_at
@@ -57,7 +57,7 @@ def verify(archive: Path, *, check_digests: bool = True, wait: bool = False) -> 
     except OSError as err:
         raise ArchiveError(f"cannot read archive {archive}: {err.strerror}") from err
     if not (archive / CATALOG).is_file():
-        report.problems.append(f"{archive}: no {CATALOG} (not an archive?)")
+        report.problems.append(f"{archive}: no {CATALOG}: {NOT_AN_ARCHIVE}")
         return report
     with ArchiveLock(archive, shared=True, wait=wait):
         _verify_locked(archive, report, check_digests=check_digests)

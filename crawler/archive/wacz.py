@@ -20,10 +20,11 @@ file (docs/decisions/0009-wacz-writer.md: our own writer over :mod:`zipfile`, no
 
 Nothing is held whole in memory: WARC files are copied in chunks, the indexes merged line by
 line, the catalog read row by row, and digests computed as the bytes go into the ZIP.  A slice
-(``--source``, ``--since``, ``--until``) is cut at WARC-file granularity: a file is in when its
-source is selected and one of its captures falls in the date range (every capture of a file
-then replays, its revisits' originals included when they are in the file); pages are the
-articles captured in the range.
+(``--source``; ``--since``/``--until``: publication date; ``--captured-since``/``--captured-until``: capture
+time) is cut at WARC-file granularity: a file is in when its source is selected, it holds an article
+published in the range, and one of its captures falls in the capture range (every capture of a file then
+replays, its revisits' originals included when they are in the file); pages are the articles in both ranges.
+Slicing by record (rewriting WARC files) is not done yet.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from typing import IO
 
 import crawler
 from crawler.archive import jsonlines
-from crawler.archive.catalog import CATALOG, Store
+from crawler.archive.catalog import CATALOG, NOT_AN_ARCHIVE, Store
 from crawler.archive.cdxj import INDEX_DIR, INDEX_SUFFIX, index_warc, write_index
 from crawler.archive.indexing import warc_files
 from crawler.archive.lock import ArchiveLock
@@ -130,6 +131,25 @@ def _in_range(index: Path, since: str | None, until: str | None) -> bool:
     return False
 
 
+def _published_in(published: str, since: datetime | None, until: datetime | None) -> bool:
+    """Whether an ISO 8601 publication date (Vietnamese time, as the catalog has it) is in ``[since, until)``."""
+    if since is None and until is None:
+        return True
+    try:
+        moment = datetime.fromisoformat(published)
+    except ValueError:
+        return False
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (since is None or moment >= since) and (until is None or moment < until)
+
+
+def _published_files(archive: Path, since: datetime | None, until: datetime | None) -> set[str]:
+    """The WARC files holding the latest version of an article published in ``[since, until)``."""
+    with Store(archive, readonly=True) as store:
+        return {row.warc_file for row in store.latest_rows() if _published_in(row.published, since, until)}
+
+
 def _lines(path: Path, handle: IO[str]) -> Iterator[str]:
     for line in handle:
         if line.strip():
@@ -137,14 +157,18 @@ def _lines(path: Path, handle: IO[str]) -> Iterator[str]:
 
 
 def write_wacz(archive: Path, output: Path, *, sources: list[str] | None = None, since: datetime | None = None,
-               until: datetime | None = None, title: str | None = None) -> WaczReport:
+               until: datetime | None = None, title: str | None = None, published_since: datetime | None = None,
+               published_until: datetime | None = None) -> WaczReport:
     """Write ``output`` (a new file, replaced atomically) from ``archive``; see the module docstring.
+
+    ``since``/``until``: capture time; ``published_since``/``published_until`` (``until``: the first moment
+    left out): publication date -- the WARC files holding an article published then, whose pages are listed.
 
     Holds the archive's lock in shared mode: a crawl writing the archive makes it raise
     :class:`~crawler.archive.lock.ArchiveBusy`.
     """
     if not (archive / CATALOG).is_file():
-        raise ArchiveError(f"{archive}: no {CATALOG} (not an archive?)")
+        raise ArchiveError(f"{archive}: no {CATALOG}: {NOT_AN_ARCHIVE}")
     report = WaczReport(output)
     low = _timestamp(since) if since is not None else None
     high = _timestamp(until) if until is not None else None
@@ -152,22 +176,27 @@ def write_wacz(archive: Path, output: Path, *, sources: list[str] | None = None,
     try:
         with ArchiveLock(archive, shared=True), tempfile.TemporaryDirectory(prefix="crawler-wacz-") as scratch:
             chosen: list[tuple[Path, Path]] = []
+            published = None if published_since is None and published_until is None else \
+                _published_files(archive, published_since, published_until)
             for warc in warc_files(archive):
                 if sources and _source_of(warc) not in sources:
+                    continue
+                if published is not None and warc.name not in published:
                     continue
                 index = _index_file(archive, warc, Path(scratch), report)
                 if _in_range(index, low, high):
                     chosen.append((warc, index))
             if not chosen:
                 raise ArchiveError(f"{archive}: no WARC file in the slice (sources {sources or 'all'}, "
-                                   f"since {since or '-'}, until {until or '-'})")
+                                   f"captured since {since or '-'}, until {until or '-'}; published since "
+                                   f"{published_since or '-'}, before {published_until or '-'})")
             big = sum(w.stat().st_size for w, _ in chosen) > ZIP64_AFTER
             with zipfile.ZipFile(tmp, "w", allowZip64=True) as package:
                 resources = [_add_warc(package, warc, report) for warc, _ in chosen]
                 index_resources, listings = _add_index(package, [w for w, _ in chosen], Path(scratch), report, big)
                 resources += index_resources
                 resources.append(_add_pages(package, archive, {w.name for w, _ in chosen}, report, big, low, high,
-                                            title, listings))
+                                            title, listings, (published_since, published_until)))
                 resources.append(_add_extra_pages(package, archive, listings, report, big, low, high))
                 datapackage = {
                     "profile": "data-package",
@@ -356,7 +385,8 @@ def _add_block_index(package: zipfile.ZipFile, path: Path, big: bool) -> list[di
 
 def _add_pages(package: zipfile.ZipFile, archive: Path, warcs: set[str], report: WaczReport, big: bool,
                low: str | None, high: str | None, title: str | None,
-               listings: dict[str, tuple[str, str, str]]) -> dict[str, object]:
+               listings: dict[str, tuple[str, str, str]],
+               published: tuple[datetime | None, datetime | None] = (None, None)) -> dict[str, object]:
     """``pages/pages.jsonl``: the articles, with their text; their URLs are taken out of ``listings``."""
     name = "pages/pages.jsonl"
     header = {"format": "json-pages-1.0", "id": "pages", "title": title or "Articles", "hasText": True}
@@ -372,6 +402,8 @@ def _add_pages(package: zipfile.ZipFile, archive: Path, warcs: set[str], report:
             fetched = datetime.fromisoformat(row.fetched_at)
             stamp = _timestamp(fetched)
             if (low is not None and stamp < low) or (high is not None and stamp > high):
+                continue
+            if not _published_in(row.published, *published):
                 continue
             try:
                 text = (archive / row.text_path).read_text(encoding="utf-8")

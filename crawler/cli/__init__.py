@@ -31,7 +31,7 @@ from crawler.archive.lock import ArchiveBusy
 from crawler.cli import argtypes
 from crawler.config import Sources, load_sources
 from crawler.errors import ArchiveError, ConfigError, CrawlerError, UnknownSourceError
-from crawler.terminal import PrintableStream, printable, raw
+from crawler.terminal import PrintableStream, pipe_console, printable, raw
 
 if TYPE_CHECKING:
     from crawler.archive.reading import Selection
@@ -40,6 +40,11 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 75
 EXIT_PROBLEMS = 5  # replay completed, but some records were bad (see cmd_replay)
 SOURCES_HELP = "sources file (default: ./sources.yaml if present, else the built-in configuration)"
+ARCHIVE_HELP = ("archive directory (default: $CRAWLER_ARCHIVE, else ./archive, else ./archive/demo when only "
+                "`crawler demo` made one)")
+ARCHIVE_ENV = "CRAWLER_ARCHIVE"
+# The commands that read an existing archive: without --archive they look for one (default_archive).
+READERS = frozenset({"search", "export", "stats", "report", "failed", "verify", "index", "wacz", "replay"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -62,6 +67,8 @@ def _main(argv: Sequence[str] | None) -> int:
         # argparse would print the top-level usage; the subcommand's is the useful one.
         args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
+        if getattr(args, "archive", ...) is None:
+            args.archive = default_archive(args.command, replay_inputs=bool(getattr(args, "warcs", None)))
         return int(args.func(args))
     except (ConfigError, UnknownSourceError) as err:
         _error(err)
@@ -83,6 +90,37 @@ def _main(argv: Sequence[str] | None) -> int:
         return 130
 
 
+def default_archive(command: str, *, replay_inputs: bool = False, quiet: bool = False) -> Path:
+    """The archive a command means when no ``--archive`` is given (README, "Which archive").
+
+    ``$CRAWLER_ARCHIVE`` when set; else ``./archive``; a command that reads an archive takes
+    ``./archive/demo`` instead when ``./archive`` holds none and the demo's does (said on stderr), and
+    refuses in one line naming ``--archive`` when neither holds one.
+    """
+    from crawler.archive.catalog import CATALOG
+
+    env = os.environ.get(ARCHIVE_ENV, "").strip()
+    if env:
+        try:
+            chosen = argtypes.archive_dir(env)
+        except argparse.ArgumentTypeError as err:
+            raise ConfigError(f"${ARCHIVE_ENV}: {err}") from None
+        if command in READERS and not replay_inputs and not (chosen / CATALOG).is_file():
+            raise ArchiveError(f"${ARCHIVE_ENV}={env} holds no {CATALOG}: not an archive (unset it, or give "
+                               f"--archive DIR)")
+        return chosen
+    archive = Path("archive")
+    if command not in READERS or replay_inputs or (archive / CATALOG).is_file():
+        return archive
+    demo = archive / "demo"
+    if (demo / CATALOG).is_file():
+        if not quiet:
+                print(f"crawler: reading {demo} (the demo's archive; --archive DIR for another)", file=sys.stderr)
+        return demo
+    raise ArchiveError(f"no archive in ./archive (no {CATALOG} there, nor in ./archive/demo): give --archive DIR, "
+                       f"set {ARCHIVE_ENV}, or run `crawler demo` to make one")
+
+
 def _error(err: object) -> None:
     print("crawler: " + " ".join(str(err).splitlines()), file=sys.stderr)
 
@@ -99,8 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--origin", action="append", default=[], metavar="HOST=URL",
                        help="serve HOST from another origin, e.g. baocantho.com.vn=http://127.0.0.1:8080")
         if archive:
-            p.add_argument("--archive", type=argtypes.archive_dir, default=Path("archive"),
-                           help="archive directory (default: archive)")
+            p.add_argument("--archive", type=argtypes.archive_dir, default=None, help=ARCHIVE_HELP)
 
     p = sub.add_parser("parse", help="print the snapshot of a saved page, or with --listing its article URLs "
                                      "(no network)")
@@ -170,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("failed", help="list the articles that failed, why, and when they are tried again")
-    p.add_argument("--archive", type=Path, default=Path("archive"), help="archive directory (default: archive)")
+    p.add_argument("--archive", type=argtypes.archive_dir, default=None, help=ARCHIVE_HELP)
     p.add_argument("--source", default=None, metavar="KEY", help="only this source")
     p.add_argument("--json", action="store_true", help="one JSON object per article")
     p.set_defaults(func=cmd_failed)
@@ -198,8 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Check the archive without writing to it. Exit 0: no problem; 1: problems "
                                    "(printed) or the archive cannot be read; 75: a crawl is writing the archive "
                                    "(try again, or --wait).")
-    p.add_argument("--archive", type=argtypes.archive_dir, default=Path("archive"),
-                   help="archive directory (default: archive)")
+    p.add_argument("--archive", type=argtypes.archive_dir, default=None, help=ARCHIVE_HELP)
     p.add_argument("--quick", action="store_true",
                    help="skip the WARC digest check and the index's lines (offsets are still read, indexes looked for)")
     p.add_argument("--wait", action="store_true", help="wait for a crawl writing the archive to finish")
@@ -213,8 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cdxj", dest="steps", action="append_const", const="cdxj", help="only the CDXJ indexes")
     p.add_argument("--search", dest="steps", action="append_const", const="search",
                    help="only the full-text search index")
-    p.add_argument("--archive", type=argtypes.archive_dir, default=Path("archive"),
-                   help="archive directory (default: archive)")
+    p.add_argument("--archive", type=argtypes.archive_dir, default=None, help=ARCHIVE_HELP)
     p.add_argument("--wait", action="store_true", help="wait for a crawl writing the archive to finish")
     p.set_defaults(func=cmd_index)
 
@@ -222,12 +257,16 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Write a WACZ 1.1.1 package: the WARC files, their merged CDXJ index, "
                                    "pages/pages.jsonl (every article with its text) and datapackage.json.")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.wacz", help="the package to write")
-    p.add_argument("--archive", type=argtypes.archive_dir, default=None,
-                   help="archive directory (default: archive, or archive/demo after `crawler demo`)")
+    p.add_argument("--archive", type=argtypes.archive_dir, default=None, help=ARCHIVE_HELP)
     p.add_argument("--source", action="append", default=[], metavar="KEY", help="only this source (repeatable)")
     p.add_argument("--since", type=argtypes.date, default=None, metavar="DATE",
-                   help="only WARC files with a capture at or after DATE (YYYY-MM-DD or ISO 8601)")
-    p.add_argument("--until", default=None, metavar="DATE",
+                   help="only articles published at or after DATE (YYYY-MM-DD or ISO 8601; Vietnamese time), as "
+                        "for export and search: the WARC files that hold them")
+    p.add_argument("--until", type=argtypes.until, default=None, metavar="DATE",
+                   help="only articles published up to and including DATE")
+    p.add_argument("--captured-since", type=argtypes.date, default=None, metavar="DATE",
+                   help="only WARC files with a capture at or after DATE (capture time; Vietnamese time if no zone)")
+    p.add_argument("--captured-until", default=None, metavar="DATE",
                    help="only WARC files with a capture at or before DATE (a day counts whole)")
     p.add_argument("--title", default=None, help="the package's title")
     p.add_argument("--sources", type=Path, default=None, help=SOURCES_HELP)
@@ -271,8 +310,7 @@ def add_reader_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     """The commands for people who use the archive: export, search, index, sources, stats, report."""
 
     def reading(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--archive", type=argtypes.archive_dir, default=Path("archive"),
-                       help="archive directory (default: archive)")
+        p.add_argument("--archive", type=argtypes.archive_dir, default=None, help=ARCHIVE_HELP)
         p.add_argument("--wait", action="store_true",
                        help="wait for a crawl writing the archive to finish (default: read beside it)")
 
@@ -301,14 +339,18 @@ def add_reader_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     from crawler.use.search import MAX_LIMIT, RANK_WINDOW
 
     p = sub.add_parser("search", help="full-text search over titles, sapos and bodies",
-                       description="Search the archive's full-text index (SQLite FTS5): words match without "
-                                   "diacritics ('tin tuc' finds 'tin tức'); \"a phrase\", prefix*, AND, OR, NOT, "
-                                   "parentheses, title:word. Best matches (bm25) first.")
+                       description="Search the archive's full-text index (SQLite FTS5). Words typed without "
+                                   "diacritics match every writing ('tin tuc' finds 'tin tức'); typed with them, "
+                                   "those diacritics ('Cần Thơ' is not 'cán thổ'). \"a phrase\", prefix*, AND, OR, "
+                                   "NOT or -word (also alone), parentheses, title:word. Words typed together rank "
+                                   "as a phrase ('da nang' puts 'Đà Nẵng' first), then bm25.")
     p.add_argument("query", help="what to look for (quote it for the shell)")
     reading(p)
     selecting(p, versions="also match older versions of changed articles (default: the latest only)")
     p.add_argument("--limit", type=argtypes.integer(1, MAX_LIMIT), default=20, metavar="N",
                    help=f"at most N hits, 1..{MAX_LIMIT} (default 20)")
+    p.add_argument("--offset", type=argtypes.integer(0, 10_000_000), default=0, metavar="N",
+                   help="skip the N best hits (paging: the count of all matches goes to stderr)")
     p.add_argument("--rank-all", action="store_true",
                    help=f"rank every match (default: a query matching more than {RANK_WINDOW:,} articles ranks the "
                         f"{RANK_WINDOW:,} most recently archived, which keeps it fast)")
@@ -670,25 +712,21 @@ def cmd_index(args: argparse.Namespace) -> int:
 def cmd_wacz(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from crawler.archive.catalog import CATALOG
     from crawler.archive.lock import ArchiveBusy
     from crawler.archive.wacz import write_wacz
 
     archive = args.archive
-    if archive is None:
-        archive = Path("archive")
-        if not (archive / CATALOG).is_file() and (archive / "demo" / CATALOG).is_file():
-            archive = archive / "demo"
-            print(f"crawler: packaging {archive} (the demo's archive; --archive DIR for another)", file=sys.stderr)
     until = None
-    if args.until is not None:
+    if args.captured_until is not None:
         try:
-            day = argtypes.date(args.until)
+            day = argtypes.date(args.captured_until)
         except argparse.ArgumentTypeError as err:
-            args.parser.error(f"argument --until: {err}")
+            args.parser.error(f"argument --captured-until: {err}")
         # A day (YYYY-MM-DD) counts up to its end.
-        until = day + timedelta(days=1, microseconds=-1) if len(args.until.strip()) == 10 else day
-    if args.since is not None and until is not None and until < args.since:
+        until = day + timedelta(days=1, microseconds=-1) if len(args.captured_until.strip()) == 10 else day
+    if args.captured_since is not None and until is not None and until < args.captured_since:
+        args.parser.error("--captured-until is before --captured-since")
+    if args.since is not None and args.until is not None and args.until <= args.since:
         args.parser.error("--until is before --since")
     if not args.output.name.endswith(".wacz"):
         args.parser.error(f"argument -o/--output: a .wacz file name, got {str(args.output)!r}")
@@ -697,8 +735,8 @@ def cmd_wacz(args: argparse.Namespace) -> int:
     if args.source:
         read_sources(args).only(args.source)  # an unknown source: exit 2
     try:
-        report = write_wacz(archive, args.output, sources=args.source or None, since=args.since, until=until,
-                            title=args.title)
+        report = write_wacz(archive, args.output, sources=args.source or None, since=args.captured_since,
+                            until=until, title=args.title, published_since=args.since, published_until=args.until)
     except ArchiveBusy as err:
         print(f"crawler: {err}", file=sys.stderr)
         return EXIT_BUSY
@@ -712,9 +750,25 @@ def cmd_wacz(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    import shlex
+
     from crawler.cli.demo import run_demo
 
-    return run_demo(archive=args.archive, sources_path=args.sources, articles=args.articles, seed=args.seed)
+    code = run_demo(archive=args.archive, sources_path=args.sources, articles=args.articles, seed=args.seed)
+    if code == EXIT_OK:
+        try:
+            found = default_archive("search", quiet=True)
+        except CrawlerError:
+            found = None
+        where = "" if found is not None and found.resolve() == args.archive.resolve() \
+            else f" --archive {shlex.quote(str(args.archive))}"
+        steps = [(f"crawler search{where} 'Cần Thơ'", "full-text search, best first"),
+                 (f"crawler stats{where}", "each paper's figures on the terminal"),
+                 (f"crawler report{where} -o report.html", "the same as one HTML page with charts")]
+        width = max(len(command) for command, _ in steps)
+        for n, (command, what) in enumerate(steps):
+            print(f"{'next:' if n == 0 else '':5} {command:{width}}  # {what}")
+    return code
 
 
 
@@ -738,28 +792,36 @@ def cmd_search(args: argparse.Namespace) -> int:
     try:
         with read_archive(args.archive, wait=args.wait) as store:
             check_sources(store, selection.sources, args.sources)
-            hits = search(store, args.query, selection, args.limit, rank_all=args.rank_all)
+            hits = search(store, args.query, selection, args.limit, rank_all=args.rank_all, offset=args.offset)
     except ArchiveBusy as err:
         _error(err)
         return EXIT_BUSY
     if args.json:
         print(jsonlines.dumps({"query": args.query, "ranked": "all" if hits.window is None else hits.window,
+                               "total": hits.total, "offset": hits.offset,
+                               "readings": {typed: reading for typed, reading in hits.readings},
                                "hits": [hit.as_dict() for hit in hits]}))
         return EXIT_OK
     if hits.window is not None:
         print(f"more than {hits.window:,} articles match: the {hits.window:,} most recently archived were ranked "
               f"(--rank-all ranks every match)", file=sys.stderr)
+    for typed, reading in hits.readings:
+        print(f"{typed!r}: {reading!r} first (the archive's most common writing; type diacritics to choose)",
+              file=sys.stderr)
     if not hits:
-        print(f"no match for {args.query!r}", file=sys.stderr)
+        print(f"no match for {args.query!r}" if not hits.total else
+              f"{hits.total:,} match(es) for {args.query!r}, none from --offset {hits.offset}", file=sys.stderr)
         return EXIT_OK
-    from rich.console import Console
+    last = hits.offset + len(hits)
+    more = f" (--offset {last} for the next)" if last < hits.total else ""
+    print(f"{hits.offset + 1}-{last} of {hits.total:,} match(es){more}", file=sys.stderr)
     from rich.markup import escape
 
     def shown(value: object) -> str:
         return escape(printable(value))
 
-    console = Console(file=raw(sys.stdout), highlight=False, soft_wrap=True)
-    for n, hit in enumerate(hits, 1):
+    console = pipe_console(file=raw(sys.stdout), highlight=False, soft_wrap=True)
+    for n, hit in enumerate(hits, hits.offset + 1):
         version = f" v{hit.version}" if hit.version > 1 else ""
         console.print(f"[bold]{n}. {shown(hit.title)}[/bold]  [dim]{shown(hit.source)} {shown(hit.article_id)}"
                       f"{version} {shown(hit.published[:16].replace('T', ' '))}[/dim]")

@@ -31,8 +31,8 @@ def run_demo(*, archive: Path, sources_path: Path | None, articles: int, seed: i
         depth = max(5, articles // 20 + 2)
         sources = load_sources(sources_path).with_origins(mirror.origins).reachable()  # the mirror's sources
         sources = Sources(tuple(replace(s, listing_depth=max(s.listing_depth, depth)) for s in sources))
-        print(f"mirror: {articles} generated articles per source (+ seeds) on "
-              + ", ".join(f"{host} -> {url}" for host, url in mirror.origins.items()))
+        print(f"mirror: {len(sources)} papers, {articles} generated articles each (+ seeds), on local ports "
+              f"for this run")
         options = CrawlOptions(delay=0.0, host_concurrency=4, global_concurrency=16, workers=auto_workers([0.0]))
 
         settings = RunSettings(archive=archive, timeout=10, progress=False)

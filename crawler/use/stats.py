@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from crawler.terminal import printable, raw
+from crawler.terminal import pipe_console, printable, raw
 from crawler.use.health import Health, SourceHealth
 
 
@@ -71,9 +71,9 @@ def table(health: Health) -> Table:
 
 def print_stats(health: Health, console: Console | None = None) -> None:
     if console is None:
-        console = Console(file=raw(sys.stdout))
+        console = pipe_console(file=raw(sys.stdout))
         if not console.is_terminal:  # a pipe or a file: room for the table, not 80 columns
-            console = Console(file=raw(sys.stdout), width=160)
+            console = pipe_console(file=raw(sys.stdout), width=160)
     console.print(table(health))
     durations = [r.seconds for r in health.runs]
     if durations:
