@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from crawler import USER_AGENT, __version__, argtypes
 from crawler.config import Sources, load_sources
 from crawler.errors import ConfigError, CrawlerError, UnknownSourceError
+from crawler.outputs import check_output, check_output_dir, write_atomic
 
 if TYPE_CHECKING:
     from crawler.health import Health
@@ -43,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra:
         # argparse would print the top-level usage; the subcommand's is the useful one.
         args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command in _TERM_CLEANS:
+        _interrupt_on_sigterm()
     try:
         return int(args.func(args))
     except (ConfigError, UnknownSourceError) as err:
@@ -60,6 +63,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("crawler: interrupted", file=sys.stderr)
         return 130
+
+
+# Commands whose SIGTERM unwinds like Ctrl-C, removing their temporary files (crawl has its own handling).
+_TERM_CLEANS = frozenset({"export", "wacz", "report", "index", "replay", "stats", "search", "verify"})
+
+
+def _interrupt_on_sigterm() -> None:
+    import signal
+
+    parent = os.getpid()
+
+    def interrupt(signum: int, frame: object) -> None:
+        if os.getpid() != parent:  # a forked child: die as SIGTERM would have
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _error(err: object) -> None:
@@ -264,6 +286,9 @@ def add_reader_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
                    help="output file (written whole, then renamed), or - for standard output (JSONL, CSV)")
     p.add_argument("--format", choices=["jsonl", "csv", "parquet"], default=None,
                    help="default: from the output's suffix (.jsonl, .csv, .parquet)")
+    p.add_argument("--csv-raw", action="store_true",
+                   help="CSV cells exactly as archived (default: a cell starting with =, +, -, @, a tab or a line "
+                        "break, also after blanks, gets a leading ' so that spreadsheets do not run it)")
     reading(p)
     selecting(p, versions="one row per version of each article (default: the latest version only)")
     p.set_defaults(func=cmd_export)
@@ -494,6 +519,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.processes is not None and args.processes < 1:
         raise ConfigError(f"--processes must be at least 1, got {args.processes}")
+    _check_replay_outputs(args)
     paths: list[Path] = []
     for given in args.warcs:
         if given.is_dir():
@@ -528,14 +554,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
                          state=args.state, processes=processes, dask=args.dask, progress=progress)
     summary = run_job(options, config)
     report = summary.to_json()
-    if summary.state and Path(summary.state).is_dir():
-        (Path(summary.state) / "summary.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n",
-                                                         encoding="utf-8")
-    if args.summary is not None:
+    data = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    unwritten = False
+    for where in ([Path(summary.state) / "summary.json"] if summary.state and Path(summary.state).is_dir() else []) \
+            + ([args.summary] if args.summary is not None else []):
         try:
-            args.summary.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        except OSError as err:
-            print(f"crawler: cannot write {args.summary}: {err.strerror}", file=sys.stderr)
+            write_atomic(where, data, durable=False, mkdir=False)
+        except CrawlerError as err:
+            _error(err)
+            unwritten = True
     skipped = sum(summary.skipped_hosts.values())
     resumed = f" ({summary.files_resumed} done by an earlier run)" if summary.files_resumed else ""
     print(f"replay: {summary.files} WARC file(s){resumed}, {summary.records:,} response records, "
@@ -555,9 +582,27 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(f"  bad record: {problem['file']} at offset {problem['offset']}: {problem['reason']}", file=sys.stderr)
     if len(summary.problems) > 20:
         print(f"  … {len(summary.problems) - 20} more bad records in {summary.state}/summary.json", file=sys.stderr)
-    if summary.failures:
+    if summary.failures or unwritten:
         return EXIT_FAILED
     return EXIT_PROBLEMS if summary.problems else EXIT_OK
+
+
+def _check_replay_outputs(args: argparse.Namespace) -> None:
+    """Replay's outputs: never an archive's own files, nor a FIFO or device (exit 2, naming the path)."""
+    if args.out is not None:
+        check_output_dir(args.out, "--out", refuse_archive=True)
+    if args.jsonl is not None and args.jsonl != "-":
+        jsonl = Path(args.jsonl)
+        if args.jsonl.endswith("/") or jsonl.is_dir():
+            check_output_dir(jsonl, "--jsonl")
+        else:
+            check_output(jsonl, "--jsonl")
+    if args.parquet is not None:
+        check_output_dir(args.parquet, "--parquet")
+    if args.state is not None:
+        check_output_dir(args.state, "--state", refuse_archive=True)
+    if args.summary is not None:
+        check_output(args.summary, "--summary")
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -642,8 +687,7 @@ def cmd_wacz(args: argparse.Namespace) -> int:
         args.parser.error("--until is before --since")
     if not args.output.name.endswith(".wacz"):
         args.parser.error(f"argument -o/--output: a .wacz file name, got {str(args.output)!r}")
-    if args.output.is_dir():
-        args.parser.error(f"argument -o/--output: {args.output} is a directory")
+    check_output(args.output, "-o")
     if args.source:
         read_sources(args).only(args.source)  # an unknown source: exit 2
     try:
@@ -727,14 +771,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     from crawler.reading import check_sources, read_archive
 
     fmt = format_for(args.output, args.format)
-    if args.output != "-" and Path(args.output).is_dir():
-        raise ConfigError(f"-o {args.output}: is a directory (give a file name)")
+    if args.output != "-":
+        check_output(Path(args.output), "-o")
     selection = _selection(args)
     clock = time.monotonic()
     try:
         with read_archive(args.archive, wait=args.wait) as store:
             check_sources(store, selection.sources, args.sources)
-            summary = export(store, selection, fmt, args.output)
+            summary = export(store, selection, fmt, args.output, csv_raw=args.csv_raw)
     except ArchiveBusy as err:
         _error(err)
         return EXIT_BUSY
@@ -790,8 +834,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from crawler.report import render
     from crawler.store import atomic_write
 
-    if args.output.is_dir():
-        raise ConfigError(f"-o {args.output}: is a directory (give a file name)")
+    check_output(args.output, "-o")
     try:
         health = _health(args)
     except ArchiveBusy as err:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.errors import ArchiveError
+from crawler.outputs import replacing
 
 MANIFEST = "manifest.jsonl"
 SPILL = "spill"
@@ -138,9 +139,7 @@ class Manifest:
 
 def write_spill(path: Path, buckets: Iterable[list[Any]]) -> None:
     """Pickle each bucket in turn, then an index of where each starts; written atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
+    with replacing(path, durable=True, mkdir=True, wrap=False) as handle:
         index = []
         for rows in buckets:
             index.append(handle.tell())
@@ -148,9 +147,6 @@ def write_spill(path: Path, buckets: Iterable[list[Any]]) -> None:
         where = handle.tell()
         pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
         handle.write(where.to_bytes(8, "little"))
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def read_spill_bucket(path: Path, bucket: int) -> list[Any]:
