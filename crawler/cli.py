@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,8 +44,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra:
         # argparse would print the top-level usage; the subcommand's is the useful one.
         args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    if args.command in _TERM_CLEANS:
-        _interrupt_on_sigterm()
+    restore = _interrupt_on_sigterm() if args.command in _TERM_CLEANS else None
+    try:
+        return _run(args)
+    finally:
+        if restore is not None:
+            restore()
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args))
     except (ConfigError, UnknownSourceError) as err:
@@ -69,7 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 _TERM_CLEANS = frozenset({"export", "wacz", "report", "index", "replay", "stats", "search", "verify"})
 
 
-def _interrupt_on_sigterm() -> None:
+def _interrupt_on_sigterm() -> Callable[[], None] | None:
+    """SIGTERM raises KeyboardInterrupt (writers then remove their temporaries); returns what restores the
+    handler before, or None when it could not be set (not the main thread)."""
     import signal
 
     parent = os.getpid()
@@ -81,7 +90,15 @@ def _interrupt_on_sigterm() -> None:
             return
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        before = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (main() called from a thread): the default stays
+        return None
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, before)
+
+    return restore
 
 
 def _error(err: object) -> None:
