@@ -246,7 +246,8 @@ def binary_kind(content: bytes) -> str | None:
     """What ``content`` is when it cannot be an HTML (or any text) document, else None.
 
     A known signature at the start (PDF, images, archives, compressed data...), or WHATWG "binary data
-    bytes" in the first kilobyte: two NULs, or more than one byte in fifty (a stray control is text).  Text with a UTF-8 or UTF-16 byte-order mark, or
+    bytes" in the first kilobyte: two NULs, or more than one byte in fifty (a stray control is text).
+    Text with a UTF-8 or UTF-16 byte-order mark, or
     UTF-16 without one (every other byte zero), is text.
     """
     head = content.lstrip(b"\t\n\x0c\r ")[:_SNIFF_BYTES]

@@ -20,6 +20,7 @@ import pytest
 
 import crawler
 from crawler.archive.catalog import BACKOFF, MAX_ATTEMPTS, CacheEntry, Store, atomic_write
+from crawler.archive.outputs import sweep_temporaries
 from crawler.archive.recovery import replay_journals
 from crawler.archive.snapshots import SnapshotWriter, snapshot_relpath
 from crawler.errors import ArchiveError
@@ -171,7 +172,8 @@ def test_atomic_write_never_writes_through_a_planted_link(tmp_path: Path) -> Non
     atomic_write(target, b"new")
     assert target.read_bytes() == b"new" and not target.is_symlink()
     assert victim.read_bytes() == b"precious"
-    assert not tmp.exists() and not tmp.is_symlink()
+    # The temporary had another, unpredictable name: the planted link is not ours and is left as it was.
+    assert tmp.is_symlink() and sorted(p.name for p in target.parent.iterdir()) == [tmp.name, "file.txt"]
 
     # A link at the final name is replaced itself, never written through.
     link = target.parent / "link.txt"
@@ -185,8 +187,11 @@ def test_atomic_write_replaces_a_stale_temporary(tmp_path: Path) -> None:
     target = tmp_path / "x.json"
     stale = tmp_path / f".x.json.{os.getpid()}.tmp"
     stale.write_bytes(b"left by a killed process with the same pid")
-    atomic_write(target, b"{}")
-    assert target.read_bytes() == b"{}" and not stale.exists()
+    atomic_write(target, b"{}")  # its temporary has another name: no clash
+    assert target.read_bytes() == b"{}" and stale.exists()
+    dead = tmp_path / ".x.json.crawler-999999999-abcdefgh.tmp"  # a pid no process has
+    dead.write_bytes(b"left by a killed process")
+    assert sweep_temporaries(tmp_path) == [dead] and stale.exists()  # ours (alive) is kept
 
 
 def _written_archive(tmp_path: Path) -> Path:

@@ -15,7 +15,6 @@ the cause ("database or disk is full"), which ends a crawl with a clear message.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+from crawler.archive.outputs import write_atomic
 from crawler.archive.snapshots import SnapshotRow, make_parent
 from crawler.errors import StorageError
 from crawler.models import FetchResult, WarcLocation
@@ -194,53 +194,16 @@ def next_try_after(failures: int, now: datetime) -> datetime:
     return now + BACKOFF[min(max(failures, 1), len(BACKOFF)) - 1]
 
 
-# A new file only, never through a symbolic link planted under the temporary's name.
-_TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-
-
-def _create_temporary(tmp: Path) -> int:
-    """Create ``tmp`` exclusively; a stale one (a killed process of the same pid, or a planted link) is
-    removed and the creation tried once more."""
-    for attempt in range(3):
-        try:
-            return os.open(tmp, _TMP_FLAGS, 0o644)
-        except FileNotFoundError:  # the directory went away since we made it
-            if attempt:
-                raise
-            tmp.parent.mkdir(parents=True, exist_ok=True)
-        except FileExistsError:
-            if attempt == 2:
-                raise
-            tmp.unlink()  # removes a link itself, not its target
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
 def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same directory, then rename.
 
     A crash (even ``kill -9``) leaves the old file or the new one, never a mix.  ``durable``
     also fsyncs before the rename, for power loss.  The rename replaces a symbolic link at
-    ``path`` itself, never the file it points to.
+    ``path`` itself, never the file it points to.  One writer for every file (:mod:`crawler.archive.outputs`);
+    its errors stay :class:`OSError`.
     """
     make_parent(path)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
-    fd = _create_temporary(tmp)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            if durable:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, data, durable=durable, mkdir=True, wrap=False)
 
 
 def _open_checked(uri: str) -> sqlite3.Connection:

@@ -22,7 +22,6 @@ gets no line, so that replay tools show the capture it refers to instead of an e
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import struct
@@ -32,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
+from crawler.archive.outputs import write_atomic
 from crawler.errors import ArchiveError, StorageError
 
 INDEX_DIR = "indexes"
@@ -325,14 +325,9 @@ def write_index(directory: Path, warc_name: str, entries: Iterable[CdxEntry]) ->
     """Write ``<directory>/<warc_name>.cdxj`` (sorted), through a temporary file and a rename."""
     lines = index_lines(entries, warc_name)
     path = directory / (warc_name + INDEX_SUFFIX)
-    tmp = directory / f".{path.name}.{os.getpid()}.tmp"
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
-            handle.writelines(line + "\n" for line in lines)
-        os.replace(tmp, path)
+        write_atomic(path, "".join(line + "\n" for line in lines).encode("utf-8"), durable=False, wrap=False)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise StorageError.from_os(exc, "write the index", path) from exc
     return path
 

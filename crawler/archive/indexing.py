@@ -20,7 +20,7 @@ from pathlib import Path
 from crawler.archive.catalog import CATALOG, NOT_AN_ARCHIVE, Store
 from crawler.archive.cdxj import INDEX_DIR, INDEX_SUFFIX, index_warc, write_index
 from crawler.archive.lock import ArchiveLock
-from crawler.archive.recovery import recover_warcs
+from crawler.archive.recovery import recover_warcs, sweep_archive
 from crawler.errors import ArchiveError
 
 
@@ -124,7 +124,8 @@ def rebuild(archive: Path, *, wait: bool = False, only: list[str] | None = None)
             raise ArchiveError(f"no index step named {name!r} (known: {', '.join(known)})")
     report = IndexReport()
     with ArchiveLock(archive, wait=wait):
-        report.recovered = [f"{item.path}: {item.what}" for item in recover_warcs(archive / "warc")]
+        report.recovered = [f"{item.path}: {item.what}"
+                            for item in sweep_archive(archive) + recover_warcs(archive / "warc")]
         for step in STEPS:
             if only and step.name not in only:
                 continue

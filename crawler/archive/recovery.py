@@ -12,7 +12,9 @@ A run killed with ``kill -9`` can leave (in the order the archive workers write)
    is removed (the article is fetched again); the journal is then deleted;
 3. from archives written before journals (schema 1, one ``.json`` per snapshot), once, when
    the catalog is upgraded: snapshot files without a row are rolled forward from their
-   ``.json`` or moved to ``orphans/``, and temporary ``.*.tmp`` files are removed.
+   ``.json`` or moved to ``orphans/``, and temporary ``.*.tmp`` files are removed;
+4. temporary files of any writer (:mod:`crawler.archive.outputs`): those of dead processes are removed
+   at every open (:func:`sweep_archive`).
 
 Nothing already archived is deleted: only bytes after the last complete record of a
 ``.open`` file (a record that was never acknowledged) are cut.
@@ -31,6 +33,7 @@ from pathlib import Path
 
 from crawler.archive.catalog import Store
 from crawler.archive.cdxj import INDEX_DIR, index_warc, write_index
+from crawler.archive.outputs import inside_archive, sweep_temporaries, warc_relpath
 from crawler.archive.snapshots import JOURNAL_DIR, SnapshotRow
 from crawler.errors import ArchiveError, StorageError
 
@@ -173,12 +176,17 @@ def replay_journals(store: Store, *, keep: tuple[Path, ...] = ()) -> list[Recove
                 continue  # a line cut short by the crash: its snapshot file was never written
             if store.has_article_version(row.source, row.article_id, row.version):
                 continue
-            text = store.archive / row.text_path
+            try:  # a path outside the archive is neither read nor removed
+                text = inside_archive(store.archive, row.text_path, "snapshot file")
+                inside_archive(store.archive, warc_relpath(row.warc_file), "WARC file")
+            except ArchiveError as err:
+                done.append(Recovered(journal, f"ignored a journal line: {err}"))
+                continue
             problem = _check_journalled(store.archive, row, text)
             if problem is None:
                 rows.append(row)
                 done.append(Recovered(text, "added the catalog row a crash left out"))
-            elif text.is_file():
+            elif text.is_file() and not text.is_symlink():
                 text.unlink()
                 done.append(Recovered(text, f"removed a snapshot a crash cut short ({problem}); "
                                             f"its article is fetched again"))
@@ -188,6 +196,8 @@ def replay_journals(store: Store, *, keep: tuple[Path, ...] = ()) -> list[Recove
 
 
 def _check_journalled(archive: Path, row: SnapshotRow, text: Path) -> str | None:
+    if text.is_symlink():
+        return "a link"
     try:
         data = text.read_bytes()
     except OSError:
@@ -198,6 +208,19 @@ def _check_journalled(archive: Path, row: SnapshotRow, text: Path) -> str | None
     if not warc.is_file() or row.warc_offset >= warc.stat().st_size:
         return "its WARC record is missing"
     return None
+
+
+def sweep_archive(archive: Path) -> list[Recovered]:
+    """Remove the temporary files that killed processes (``kill -9``) left in the archive: those of a
+    live process (another user's ``crawler index``...) are kept (:func:`crawler.archive.outputs.sweep_temporaries`)."""
+    done = [Recovered(path, "removed the temporary file of an interrupted write")
+            for path in sweep_temporaries(archive)]
+    # Not text/ (walking it costs with every run): snapshots are created in place (O_EXCL), not renamed.
+    for name in ("warc", "indexes", "runs", "journal"):
+        if (archive / name).is_dir():
+            done += [Recovered(path, "removed the temporary file of an interrupted write")
+                     for path in sweep_temporaries(archive / name)]
+    return done
 
 
 def reconcile(store: Store) -> list[Recovered]:

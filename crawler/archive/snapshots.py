@@ -33,6 +33,7 @@ import orjson
 
 from crawler import EXTRACTOR_VERSION
 from crawler.archive.jsonlines import escape_bytes
+from crawler.archive.outputs import write_atomic
 from crawler.errors import ArchiveError, StorageError
 from crawler.models import Article, WarcLocation, pickled_by_fields
 
@@ -162,9 +163,8 @@ def write_new_file(path: Path, data: bytes) -> None:
     except FileExistsError:
         if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
             return
-        from crawler.archive.catalog import atomic_write  # a leftover with other content: replace it whole
-
-        atomic_write(path, data, durable=False)
+        # A leftover with other content: replace it whole (the one writer, crawler.archive.outputs).
+        write_atomic(path, data, durable=False, mkdir=False, wrap=False)
         return
     try:
         try:

@@ -29,6 +29,7 @@ from pathlib import Path
 from crawler.archive.catalog import CATALOG, NOT_AN_ARCHIVE, Store
 from crawler.archive.cdxj import INDEX_DIR, INDEX_SUFFIX, check_index
 from crawler.archive.lock import ArchiveLock
+from crawler.archive.outputs import inside_archive, read_inside, warc_relpath
 from crawler.archive.warc import check_file, read_response_at
 from crawler.errors import ArchiveError
 from crawler.parse.normalize import SHARE_LABEL, canonical_blocks
@@ -119,11 +120,11 @@ def _verify_locked(archive: Path, report: Report, *, check_digests: bool) -> Non
 
 def _check_row(archive: Path, row: dict[str, object]) -> list[str]:
     name = f"{row['source']}/{row['article_id']} v{row['version']}"
-    text_path = archive / str(row["text_path"])
-    meta_path = archive / str(row["meta_path"])
     problems: list[str] = []
     try:
-        data = text_path.read_bytes()
+        data = read_inside(archive, str(row["text_path"]), "snapshot file")
+    except ArchiveError as err:
+        return [f"{name}: {err}"]
     except OSError as err:
         return [f"{name}: snapshot {row['text_path']} unreadable: {err.strerror or err}"]
     if hashlib.sha256(data).hexdigest() != row["sha256"]:
@@ -133,15 +134,23 @@ def _check_row(archive: Path, row: dict[str, object]) -> list[str]:
     if canonical_blocks(text) != blocks or blocks[-1] != SHARE_LABEL:
         problems.append(f"{name}: {row['text_path']} is not in the canonical snapshot format")
     try:  # in the catalog; archives of schema 1 kept it in a .json file beside the text
-        meta = json.loads(str(row["meta"])) if row.get("meta") else json.loads(meta_path.read_text(encoding="utf-8"))
+        meta = json.loads(str(row["meta"])) if row.get("meta") else \
+            json.loads(read_inside(archive, str(row["meta_path"]), "metadata file"))
+    except ArchiveError as err:
+        problems.append(f"{name}: {err}")
+        meta = {}
     except (OSError, ValueError) as err:
         problems.append(f"{name}: metadata {row['meta_path'] or '(catalog)'} unreadable: {err}")
         meta = {}
     for key in ("sha256", "warc_file", "warc_offset", "text_path", "url"):
         if meta and meta.get(key) != row[key]:
             problems.append(f"{name}: metadata {key} {meta.get(key)!r} differs from the catalog's {row[key]!r}")
-    warc = archive / "warc" / str(row["warc_file"])
-    if not warc.is_file():
+    try:
+        warc = inside_archive(archive, warc_relpath(str(row["warc_file"])), "WARC file")
+    except ArchiveError as err:
+        problems.append(f"{name}: {err}")
+        return problems
+    if not warc.is_file() or warc.is_symlink():
         if not warc.with_name(warc.name + ".open").is_file():
             problems.append(f"{name}: WARC file {row['warc_file']} is missing")
             return problems

@@ -37,6 +37,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -52,8 +53,9 @@ from crawler.archive.catalog import CATALOG, NOT_AN_ARCHIVE, Store
 from crawler.archive.cdxj import INDEX_DIR, INDEX_SUFFIX, index_warc, write_index
 from crawler.archive.indexing import warc_files
 from crawler.archive.lock import ArchiveLock
+from crawler.archive.outputs import pid_alive, read_inside, replacing, sweep_temporaries
 from crawler.archive.warc import read_response_at, read_warcinfo
-from crawler.errors import ArchiveError, StorageError
+from crawler.errors import ArchiveError
 
 WACZ_VERSION = "1.1.1"
 CHUNK = 1 << 20
@@ -172,26 +174,29 @@ def write_wacz(archive: Path, output: Path, *, sources: list[str] | None = None,
     report = WaczReport(output)
     low = _timestamp(since) if since is not None else None
     high = _timestamp(until) if until is not None else None
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    try:
-        with ArchiveLock(archive, shared=True), tempfile.TemporaryDirectory(prefix="crawler-wacz-") as scratch:
-            chosen: list[tuple[Path, Path]] = []
-            published = None if published_since is None and published_until is None else \
-                _published_files(archive, published_since, published_until)
-            for warc in warc_files(archive):
-                if sources and _source_of(warc) not in sources:
-                    continue
-                if published is not None and warc.name not in published:
-                    continue
-                index = _index_file(archive, warc, Path(scratch), report)
-                if _in_range(index, low, high):
-                    chosen.append((warc, index))
-            if not chosen:
-                raise ArchiveError(f"{archive}: no WARC file in the slice (sources {sources or 'all'}, "
-                                   f"captured since {since or '-'}, until {until or '-'}; published since "
-                                   f"{published_since or '-'}, before {published_until or '-'})")
-            big = sum(w.stat().st_size for w, _ in chosen) > ZIP64_AFTER
-            with zipfile.ZipFile(tmp, "w", allowZip64=True) as package:
+    with ArchiveLock(archive, shared=True), tempfile.TemporaryDirectory(prefix=f"crawler-wacz-{os.getpid()}-") \
+            as scratch:
+        sweep_scratch()
+        chosen: list[tuple[Path, Path]] = []
+        published = None if published_since is None and published_until is None else \
+            _published_files(archive, published_since, published_until)
+        for warc in warc_files(archive):
+            if sources and _source_of(warc) not in sources:
+                continue
+            if published is not None and warc.name not in published:
+                continue
+            check_entry_name(warc.name)
+            index = _index_file(archive, warc, Path(scratch), report)
+            if _in_range(index, low, high):
+                chosen.append((warc, index))
+        if not chosen:
+            raise ArchiveError(f"{archive}: no WARC file in the slice (sources {sources or 'all'}, "
+                               f"captured since {since or '-'}, until {until or '-'}; published since "
+                               f"{published_since or '-'}, before {published_until or '-'})")
+        big = sum(w.stat().st_size for w, _ in chosen) > ZIP64_AFTER
+        sweep_temporaries(output.parent)
+        with replacing(output) as handle:  # a new, unpredictable temporary, renamed over output
+            with zipfile.ZipFile(handle, "w", allowZip64=True) as package:
                 resources = [_add_warc(package, warc, report) for warc, _ in chosen]
                 index_resources, listings = _add_index(package, [w for w, _ in chosen], Path(scratch), report, big)
                 resources += index_resources
@@ -211,14 +216,71 @@ def write_wacz(archive: Path, output: Path, *, sources: list[str] | None = None,
                 digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
                 package.writestr(_info("datapackage-digest.json", zipfile.ZIP_DEFLATED),
                                  json.dumps(digest, indent=2).encode("utf-8"))
-        os.replace(tmp, output)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise StorageError.from_os(exc, "write", output) from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+            handle.flush()
+            check_package(Path(handle.name), output)
     return report
+
+
+# What a WACZ validator accepts as a resource (Frictionless: a name of [-a-z0-9._/], lowercased here),
+# and what a replay tool finds under archive/.
+ENTRY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.warc(?:\.gz)?$")
+REQUIRED = ("datapackage.json", "datapackage-digest.json", "pages/pages.jsonl")
+INDEXES = (("indexes/index.cdx",), ("indexes/index.cdx.gz", "indexes/index.idx"))  # one of (decision 0014)
+
+
+def check_entry_name(name: str) -> None:
+    """Refuse a WARC file whose name a WACZ cannot hold (a validator rejects it, a replay tool may not find it)."""
+    if not ENTRY_NAME.match(name) or len(name) > 200:
+        raise ArchiveError(f"warc/{name!r}: a file name a WACZ package cannot hold (letters, digits, '.', '_', "
+                           f"'-', ending .warc or .warc.gz): rename the file, then `crawler index`")
+
+
+def check_package(path: Path, output: Path) -> None:
+    """Check the package just written, before it replaces ``output``: every entry listed in
+    datapackage.json with its size and a name a validator accepts, nothing missing or extra."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            entries = {info.filename: info for info in package.infolist()}
+            listed = json.loads(package.read("datapackage.json"))["resources"]
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as err:
+        raise ArchiveError(f"{output}: the package written is not valid ({err}); nothing was replaced") from err
+    problems = [f"{name} missing" for name in REQUIRED if name not in entries]
+    if not any(all(name in entries for name in names) for names in INDEXES):
+        problems.append("no index (indexes/index.cdx, or indexes/index.cdx.gz with indexes/index.idx)")
+    paths = set()
+    for item in listed:
+        where = str(item.get("path", ""))
+        paths.add(where)
+        info = entries.get(where)
+        if info is None:
+            problems.append(f"{where!r} listed but not in the package")
+        elif info.file_size != item.get("bytes"):
+            problems.append(f"{where!r}: {info.file_size} bytes, listed as {item.get('bytes')}")
+        if not re.fullmatch(r"[-a-z0-9._/]+", str(item.get("name", ""))):
+            problems.append(f"resource name {item.get('name')!r} is not valid")
+        if where.startswith("archive/") and not ENTRY_NAME.match(where.removeprefix("archive/")):
+            problems.append(f"entry name {where!r} is not valid")
+    extra = set(entries) - paths - {"datapackage.json", "datapackage-digest.json"}
+    problems += [f"{name!r} in the package but not listed" for name in sorted(extra)]
+    if problems:
+        raise ArchiveError(f"{output}: the package would not be valid ({'; '.join(problems[:5])}); nothing was "
+                           f"replaced")
+
+
+def sweep_scratch() -> int:
+    """Remove the scratch directories of ``crawler wacz`` runs that were killed (their pid is gone)."""
+    removed = 0
+    root = Path(tempfile.gettempdir())
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return 0
+    for name in names:
+        match = re.match(r"^crawler-wacz-(\d+)-", name)
+        if match and not pid_alive(int(match.group(1))):
+            shutil.rmtree(root / name, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def _info(name: str, compress: int) -> zipfile.ZipInfo:
@@ -406,9 +468,10 @@ def _add_pages(package: zipfile.ZipFile, archive: Path, warcs: set[str], report:
             if not _published_in(row.published, *published):
                 continue
             try:
-                text = (archive / row.text_path).read_text(encoding="utf-8")
-            except OSError as err:
-                raise ArchiveError(f"cannot read the snapshot {row.text_path}: {err.strerror or err}") from err
+                text = read_inside(archive, row.text_path, "snapshot file").decode("utf-8")
+            except (OSError, ValueError) as err:
+                raise ArchiveError(f"cannot read the snapshot {row.text_path}: {getattr(err, 'strerror', None) or err}"
+                                   ) from err
             page = {"id": f"{row.source}-{row.article_id}", "url": row.url, "ts": _iso(fetched),
                     "title": row.title, "text": text}
             writer.write((jsonlines.dumps(page) + "\n").encode("utf-8"))

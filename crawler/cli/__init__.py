@@ -22,12 +22,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crawler import USER_AGENT, __version__
 from crawler.archive.lock import ArchiveBusy
+from crawler.archive.outputs import check_output, check_output_dir, write_atomic
 from crawler.cli import argtypes
 from crawler.config import Sources, load_sources
 from crawler.errors import ArchiveError, ConfigError, CrawlerError, UnknownSourceError
@@ -66,6 +67,15 @@ def _main(argv: Sequence[str] | None) -> int:
     if extra:
         # argparse would print the top-level usage; the subcommand's is the useful one.
         args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    restore = _interrupt_on_sigterm() if args.command in _TERM_CLEANS else None
+    try:
+        return _run(args)
+    finally:
+        if restore is not None:
+            restore()
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         if getattr(args, "archive", ...) is None:
             args.archive = default_archive(args.command, replay_inputs=bool(getattr(args, "warcs", None)))
@@ -119,6 +129,35 @@ def default_archive(command: str, *, replay_inputs: bool = False, quiet: bool = 
         return demo
     raise ArchiveError(f"no archive in ./archive (no {CATALOG} there, nor in ./archive/demo): give --archive DIR, "
                        f"set {ARCHIVE_ENV}, or run `crawler demo` to make one")
+
+
+# Commands whose SIGTERM unwinds like Ctrl-C, removing their temporary files (crawl has its own handling).
+_TERM_CLEANS = frozenset({"export", "wacz", "report", "index", "replay", "stats", "search", "verify"})
+
+
+def _interrupt_on_sigterm() -> Callable[[], None] | None:
+    """SIGTERM raises KeyboardInterrupt (writers then remove their temporaries); returns what restores the
+    handler before, or None when it could not be set (not the main thread)."""
+    import signal
+
+    parent = os.getpid()
+
+    def interrupt(signum: int, frame: object) -> None:
+        if os.getpid() != parent:  # a forked child: die as SIGTERM would have
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise KeyboardInterrupt
+
+    try:
+        before = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (main() called from a thread): the default stays
+        return None
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, before)
+
+    return restore
 
 
 def _error(err: object) -> None:
@@ -332,6 +371,9 @@ def add_reader_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
                    help="output file (written whole, then renamed), or - for standard output (JSONL, CSV)")
     p.add_argument("--format", choices=["jsonl", "csv", "parquet"], default=None,
                    help="default: from the output's suffix (.jsonl, .csv, .parquet)")
+    p.add_argument("--csv-raw", action="store_true",
+                   help="CSV cells exactly as archived (default: a cell starting with =, +, -, @, a tab or a line "
+                        "break, also after blanks, gets a leading ' so that spreadsheets do not run it)")
     reading(p)
     selecting(p, versions="one row per version of each article (default: the latest version only)")
     p.set_defaults(func=cmd_export)
@@ -547,7 +589,6 @@ def cmd_mirror(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     import json
 
-    from crawler.archive.catalog import atomic_write
     from crawler.codings import MAX_BODY_BYTES, MAX_DECODED_BYTES
     from crawler.net.urls import host_key
     from crawler.replay.collection import fastwarc_available
@@ -575,6 +616,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.processes is not None and args.processes < 1:
         raise ConfigError(f"--processes must be at least 1, got {args.processes}")
+    _check_replay_outputs(args)
     paths: list[Path] = []
     for given in args.warcs:
         if given.is_dir():
@@ -609,17 +651,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
                          state=args.state, processes=processes, dask=args.dask, progress=progress)
     summary = run_job(options, config)
     report = summary.to_json()
-    report_json = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    if summary.state and Path(summary.state).is_dir():
+    data = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    unwritten = False
+    for where in ([Path(summary.state) / "summary.json"] if summary.state and Path(summary.state).is_dir() else []) \
+            + ([args.summary] if args.summary is not None else []):
         try:
-            atomic_write(Path(summary.state) / "summary.json", report_json, durable=False)
-        except OSError as err:
-            raise ArchiveError(f"cannot write {Path(summary.state) / 'summary.json'}: {err.strerror or err}") from err
-    if args.summary is not None:
-        try:
-            atomic_write(args.summary, report_json, durable=False)
-        except OSError as err:
-            raise ArchiveError(f"cannot write {args.summary}: {err.strerror or err}") from err
+            write_atomic(where, data, durable=False, mkdir=False)
+        except CrawlerError as err:
+            _error(err)
+            unwritten = True
     skipped = sum(summary.skipped_hosts.values())
     resumed = f" ({summary.files_resumed} done by an earlier run)" if summary.files_resumed else ""
     print(f"replay: {summary.files} WARC file(s){resumed}, {summary.records:,} response records, "
@@ -645,11 +685,29 @@ def cmd_replay(args: argparse.Namespace) -> int:
     for given in unmatched:
         print(f"crawler: --host {given} matched no response record in the {summary.files} WARC file(s)",
               file=sys.stderr)
-    if summary.failures:
+    if summary.failures or unwritten:
         return EXIT_FAILED
     if unmatched:
         return EXIT_USAGE
     return EXIT_PROBLEMS if summary.problems else EXIT_OK
+
+
+def _check_replay_outputs(args: argparse.Namespace) -> None:
+    """Replay's outputs: never an archive's own files, nor a FIFO or device (exit 2, naming the path)."""
+    if args.out is not None:
+        check_output_dir(args.out, "--out", refuse_archive=True)
+    if args.jsonl is not None and args.jsonl != "-":
+        jsonl = Path(args.jsonl)
+        if args.jsonl.endswith("/") or jsonl.is_dir():
+            check_output_dir(jsonl, "--jsonl")
+        else:
+            check_output(jsonl, "--jsonl")
+    if args.parquet is not None:
+        check_output_dir(args.parquet, "--parquet")
+    if args.state is not None:
+        check_output_dir(args.state, "--state", refuse_archive=True)
+    if args.summary is not None:
+        check_output(args.summary, "--summary")
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -730,8 +788,7 @@ def cmd_wacz(args: argparse.Namespace) -> int:
         args.parser.error("--until is before --since")
     if not args.output.name.endswith(".wacz"):
         args.parser.error(f"argument -o/--output: a .wacz file name, got {str(args.output)!r}")
-    if args.output.is_dir():
-        args.parser.error(f"argument -o/--output: {args.output} is a directory")
+    check_output(args.output, "-o")
     if args.source:
         read_sources(args).only(args.source)  # an unknown source: exit 2
     try:
@@ -842,14 +899,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     from crawler.use.export import export, format_for
 
     fmt = format_for(args.output, args.format)
-    if args.output != "-" and Path(args.output).is_dir():
-        raise ConfigError(f"-o {args.output}: is a directory (give a file name)")
+    if args.output != "-":
+        check_output(Path(args.output), "-o")
     selection = _selection(args)
     clock = time.monotonic()
     try:
         with read_archive(args.archive, wait=args.wait) as store:
             check_sources(store, selection.sources, args.sources)
-            summary = export(store, selection, fmt, args.output)
+            summary = export(store, selection, fmt, args.output, csv_raw=args.csv_raw)
     except ArchiveBusy as err:
         _error(err)
         return EXIT_BUSY
@@ -905,8 +962,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from crawler.archive.lock import ArchiveBusy
     from crawler.use.report import render
 
-    if args.output.is_dir():
-        raise ConfigError(f"-o {args.output}: is a directory (give a file name)")
+    check_output(args.output, "-o")
     try:
         health = _health(args)
     except ArchiveBusy as err:

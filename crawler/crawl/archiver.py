@@ -14,7 +14,7 @@ from typing import Literal
 
 from crawler.archive.catalog import JOURNALS_SCHEMA, CacheEntry, Store
 from crawler.archive.lock import ArchiveLock
-from crawler.archive.recovery import Recovered, reconcile, recover_warcs, replay_journals
+from crawler.archive.recovery import Recovered, reconcile, recover_warcs, replay_journals, sweep_archive
 from crawler.archive.snapshots import WrittenSnapshot
 from crawler.archive.warc import WARC_GZIP_LEVEL
 from crawler.config import SourceConfig, Sources
@@ -67,7 +67,8 @@ class Archive:
                     raise ArchiveError(f"{root / name} is not a directory (the archive keeps its {name} files there)")
             self.store = Store(root)
             try:
-                self.recovered: list[Recovered] = recover_warcs(root / "warc") + replay_journals(self.store)
+                self.recovered: list[Recovered] = (sweep_archive(root) + recover_warcs(root / "warc")
+                                                   + replay_journals(self.store))
                 if self.store.upgraded_from is not None and self.store.upgraded_from < JOURNALS_SCHEMA:
                     self.recovered += reconcile(self.store)  # once: archives written before journals
             except OSError as err:  # e.g. a full disk while closing a killed run's WARC

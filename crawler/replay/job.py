@@ -28,7 +28,6 @@ import heapq
 import importlib
 import json
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -44,6 +43,7 @@ from typing import IO, Any
 
 from crawler.archive.catalog import atomic_write
 from crawler.archive.lock import ArchiveLock
+from crawler.archive.outputs import replacing, sweep_temporaries
 from crawler.archive.snapshots import snapshot_relpath
 from crawler.errors import ArchiveError, CrawlerError
 from crawler.replay.engine import ArticleRow, FileTask, ReplayConfig, replay_file
@@ -61,7 +61,6 @@ __all__ = ["BUCKETS", "JobOptions", "JobSummary", "Outputs", "ScaleExtraMissing"
 
 BUCKETS = 64  # reduce memory ~ articles / BUCKETS
 MAX_POOL_RESTARTS = 3
-_TEMP = re.compile(r"^\..+\.(\d+)\.tmp$")  # crawler.archive.catalog.atomic_write's temporary names
 TEST_DELAY_ENV = "CRAWLER_REPLAY_TEST_DELAY"  # seconds a map task sleeps first: lets tests kill mid-job
 
 
@@ -309,7 +308,8 @@ def _versions(rows: list[ArticleRow]) -> Iterator[tuple[ArticleRow, int]]:
 
 
 Item = tuple[tuple[str, str, int, int], str]  # (order, JSON line of the row with its version)
-PARQUET_BATCH = 2_000  # rows per Parquet row group
+PARQUET_BATCH = 2_000  # rows per Parquet row group, at most
+PARQUET_GROUP_BYTES = 32 << 20  # characters of rows per Parquet row group, about (long articles: fewer rows)
 
 
 def _reduce(entries: list[dict[str, Any]], state: Path, outputs: Outputs, summary: JobSummary,
@@ -414,24 +414,24 @@ def _write_partitions(parts_dir: Path, state: Path, outputs: Outputs, summary: J
 
 
 class _Sink:
-    """A file written under a temporary name (``.<name>.<pid>.tmp``) and renamed when complete.
-
-    A write that fails (disk full) raises :class:`ArchiveError` naming the file and the cause.
+    """A file written under a new, unpredictable temporary name (:func:`crawler.archive.outputs.replacing`)
+    and renamed over ``path`` when complete; a sink discarded (an error, an interruption) leaves ``path`` as
+    it was.  A write that fails (disk full) raises :class:`ArchiveError` naming the file and the cause.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         self.done = False
         with self._failing():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            self._replacing = replacing(path, mkdir=True, wrap=False)
+            self.handle = self._replacing.__enter__()
             self.open()
 
     def _failing(self) -> Any:
-        return _naming(self.tmp)
+        return _naming(self.path)
 
     def open(self) -> None:
-        raise NotImplementedError
+        pass
 
     def write(self, item: Item) -> None:
         raise NotImplementedError
@@ -441,21 +441,25 @@ class _Sink:
             self.write(item)
 
     def finish(self) -> None:
-        raise NotImplementedError
+        pass
 
     def close(self) -> None:
         with self._failing():
             self.finish()
-            os.replace(self.tmp, self.path)
-        self.done = True
+            self.done = True
+            self._replacing.__exit__(None, None, None)
 
     def discard(self) -> None:
         if not self.done:
+            self.done = True
             try:
                 self.finish()
             except Exception:
                 pass
-            self.tmp.unlink(missing_ok=True)
+            try:
+                self._replacing.__exit__(ArchiveError, ArchiveError("discarded"), None)
+            except ArchiveError:
+                pass
 
 
 @contextmanager
@@ -464,46 +468,37 @@ def _naming(path: Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        raise ArchiveError(f"cannot write {exc.filename or path}: {exc.strerror or exc}") from exc
+        raise ArchiveError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 class _JsonlSink(_Sink):
-    def open(self) -> None:
-        self.handle = open(self.tmp, "w", encoding="utf-8")  # noqa: SIM115 -- closed by finish()
-
     def write(self, item: Item) -> None:
-        self.handle.write(item[1])
-
-    def finish(self) -> None:
-        self.handle.close()
+        self.handle.write(item[1].encode("utf-8"))
 
 
 class _RunSink(_Sink):
     """A partition's items in order, for the merge into one stream (read back by ``iter_items``)."""
 
-    def open(self) -> None:
-        self.handle = open(self.tmp, "wb")  # noqa: SIM115 -- closed by finish()
-
     def write(self, item: Item) -> None:
         write_items(self.handle, (item,))
 
-    def finish(self) -> None:
-        self.handle.close()
-
 
 class _ParquetSink(_Sink):
-    """Parquet in row groups of :data:`PARQUET_BATCH` rows (zstd); the columns are the JSONL fields."""
+    """Parquet in row groups of at most :data:`PARQUET_BATCH` rows and about :data:`PARQUET_GROUP_BYTES` of
+    JSON (zstd): memory stays bounded however long the articles; the columns are the JSONL fields."""
 
     def open(self) -> None:
         pa, pq = _pyarrow()
         self.pa = pa
         self.schema = parquet_schema()
-        self.writer = pq.ParquetWriter(str(self.tmp), self.schema, compression="zstd")
+        self.writer = pq.ParquetWriter(self.handle, self.schema, compression="zstd")
         self.batch: list[dict[str, Any]] = []
+        self.bytes = 0
 
     def write(self, item: Item) -> None:
         self.batch.append(json.loads(item[1]))
-        if len(self.batch) >= PARQUET_BATCH:
+        self.bytes += len(item[1])
+        if len(self.batch) >= PARQUET_BATCH or self.bytes >= PARQUET_GROUP_BYTES:
             self._flush()
 
     def _flush(self) -> None:
@@ -512,6 +507,7 @@ class _ParquetSink(_Sink):
             columns["rules"] = [sorted(r["rules"].items()) for r in self.batch]
             self.writer.write_table(self.pa.Table.from_pydict(columns, schema=self.schema))
             self.batch = []
+            self.bytes = 0
 
     def finish(self) -> None:
         if self.writer is not None:
@@ -552,35 +548,12 @@ def parquet_schema() -> Any:
 # -- the job ------------------------------------------------------------------------------------------
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def cleanup_temporaries(root: Path) -> int:
-    """Remove ``.<name>.<pid>.tmp`` files under ``root`` whose process is gone; returns how many.
+    """Remove the temporary files under ``root`` whose process is gone (``outputs.sweep_temporaries``).
 
     Only this machine's processes can be checked: run it when no other machine writes ``root``.
     """
-    if not root.is_dir():
-        return 0
-    removed = 0
-    for dirpath, _, names in os.walk(root):
-        for name in names:
-            match = _TEMP.match(name)
-            if match is None or int(match.group(1)) == os.getpid() or _alive(int(match.group(1))):
-                continue
-            try:
-                os.unlink(os.path.join(dirpath, name))
-                removed += 1
-            except FileNotFoundError:
-                pass
-    return removed
+    return len(sweep_temporaries(root, recursive=True)) if root.is_dir() else 0
 
 
 def run_job(options: JobOptions, config: ReplayConfig) -> JobSummary:

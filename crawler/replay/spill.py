@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from crawler.archive.outputs import replacing
 from crawler.archive.snapshots import SAFE_ID
 from crawler.errors import ArchiveError
 from crawler.replay.engine import ArticleRow
@@ -156,15 +157,10 @@ def write_spill(path: Path, buckets: Iterable[list[Any]]) -> str:
     The file: a header line, one line per bucket (a JSON list of rows, see :func:`encode_row`),
     an index line (where each bucket's line starts), and the index's offset (16 hex digits).
     """
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ArchiveError(f"cannot create {path.parent}: {exc.strerror or exc}") from exc
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     digest = hashlib.sha256()
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-        with open(fd, "wb") as handle:
+        # A new, unpredictable temporary beside the file, renamed over it (crawler.archive.outputs).
+        with replacing(path, durable=True, mkdir=True, wrap=False) as handle:
             def put(data: bytes) -> None:
                 handle.write(data)
                 digest.update(data)
@@ -178,13 +174,8 @@ def write_spill(path: Path, buckets: Iterable[list[Any]]) -> str:
             where = handle.tell()
             put(dumps({"index": index}) + b"\n")
             put(f"{where:016x}\n".encode("ascii"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ArchiveError(f"cannot write {tmp if exc.filename is None else exc.filename}: "
-                           f"{exc.strerror or exc}") from exc
+        raise ArchiveError(f"cannot write {path}: {exc.strerror or exc}") from exc
     return digest.hexdigest()
 
 

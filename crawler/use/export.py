@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Literal
 
 from crawler.archive.catalog import Store
 from crawler.archive.jsonlines import escape_bytes
+from crawler.archive.outputs import read_inside, replacing
 from crawler.archive.reading import Selection
 from crawler.errors import ArchiveError, ConfigError
 
@@ -33,7 +35,8 @@ Format = Literal["jsonl", "csv", "parquet"]
 FORMATS: tuple[Format, ...] = ("jsonl", "csv", "parquet")
 SUFFIXES: dict[str, Format] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 BATCH = 500  # catalog rows read at a time
-PARQUET_ROWS = 2000  # rows per Parquet row group
+PARQUET_ROWS = 2000  # rows per Parquet row group, at most
+PARQUET_GROUP_BYTES = 32 << 20  # text per Parquet row group, about: long articles make smaller groups
 
 # (name, Parquet type, description) -- the order of the columns in every format.
 COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -118,18 +121,6 @@ def iter_rows(store: Store, selection: Selection, *, batch: int = BATCH) -> Iter
             yield _row(root, found[rowid])
 
 
-def _inside(archive: str, relative: str, what: str) -> str:
-    """``archive/relative``, refusing a catalog path that leaves the archive (string operations: per row)."""
-    if not relative or relative.startswith("/") or "\0" in relative or ".." in relative.split("/"):
-        raise ArchiveError(f"the catalog names a {what} outside the archive: {relative!r}")
-    return f"{archive}/{relative}"
-
-
-def _read(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
-
-
 def _row(archive: str, values: tuple[Any, ...]) -> dict[str, Any]:
     (_, source, article_id, version, url, published, title, text_path, meta_path, sha256, warc_file, warc_offset,
      fetched_at, extractor_version, meta_json) = values
@@ -138,10 +129,10 @@ def _row(archive: str, values: tuple[Any, ...]) -> dict[str, Any]:
         if meta_json:
             meta = _loads(meta_json)
         elif meta_path:  # an archive of schema 1 whose .json could not be read when the catalog was upgraded
-            meta = _loads(_read(_inside(archive, meta_path, "metadata file")))
+            meta = _loads(read_inside(archive, meta_path, "metadata file"))
         else:
             meta = {}
-        text = _read(_inside(archive, text_path, "snapshot file")).decode("utf-8")
+        text = read_inside(archive, text_path, "snapshot file").decode("utf-8")
     except (OSError, ValueError) as err:
         raise ArchiveError(f"{name}: cannot read its snapshot or metadata: {err} (`crawler verify` checks the "
                            f"archive)") from err
@@ -180,9 +171,21 @@ def write_jsonl(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportS
         _count(summary, row)
 
 
-def write_csv(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSummary) -> None:
+# OWASP "CSV injection": a cell a spreadsheet would read as a formula (after any leading blanks).
+_FORMULA = re.compile(r"^[\s\x00-\x1f\x7f\u00a0\u2000-\u200b\u3000\ufeff]*[=+\-@\t\r\n\uff1d\uff0b\uff0d\uff20]")
+
+
+def neutralise(value: str) -> str:
+    """``value`` as a spreadsheet shows it but never runs it: a leading ``'`` before a would-be formula."""
+    return "'" + value if _FORMULA.match(value) else value
+
+
+def write_csv(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSummary, *, raw: bool = False) -> None:
     """RFC 4180: a header, CRLF line ends, every text field quoted (quotes doubled; line breaks kept inside
     the quotes), numbers bare; lists and mappings as JSON text, null as an empty field.
+
+    A text field a spreadsheet would take for a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or
+    a line break, also after leading blanks) gets a leading ``'`` (OWASP's advice), unless ``raw``.
 
     Written by hand: the csv module scans every character of every field to decide on quoting, which
     made CSV the slowest format (BENCHMARKS.md §6); quoting every text field needs no scan.
@@ -198,6 +201,8 @@ def write_csv(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSum
             if value is None:
                 fields.append("")
             elif isinstance(value, str):
+                if not raw:
+                    value = neutralise(value)
                 fields.append('"' + value.replace('"', '""') + '"')
             else:
                 fields.append(str(value))
@@ -222,23 +227,29 @@ def parquet_schema() -> Any:
 
 
 def write_parquet(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSummary) -> None:
-    """Parquet (zstd), one row group per :data:`PARQUET_ROWS` rows."""
+    """Parquet (zstd), a row group per :data:`PARQUET_ROWS` rows or :data:`PARQUET_GROUP_BYTES` of text, whichever
+    comes first: memory stays flat however long the articles."""
     pa, pq = pyarrow_modules()
     schema = parquet_schema()
     with pq.ParquetWriter(out, schema, compression="zstd") as writer:
         batch: list[dict[str, Any]] = []
+        size = 0
 
         def flush() -> None:
             columns = {name: [r[name] for r in batch] for name in NAMES}
             columns["rules"] = [sorted(r["rules"].items()) for r in batch]
-            writer.write_table(pa.Table.from_pydict(columns, schema=schema))
+            table = pa.Table.from_pydict(columns, schema=schema)
+            del columns
             batch.clear()
+            writer.write_table(table)
 
         for row in rows:
             batch.append(row)
+            size += len(row["text"]) + len(row["sapo"] or "") + 512
             _count(summary, row)
-            if len(batch) >= PARQUET_ROWS:
+            if len(batch) >= PARQUET_ROWS or size >= PARQUET_GROUP_BYTES:
                 flush()
+                size = 0
         if batch or not summary.rows:
             flush()
 
@@ -251,21 +262,26 @@ def _count(summary: ExportSummary, row: dict[str, Any]) -> None:
     summary.rows += 1
 
 
-def export(store: Store, selection: Selection, fmt: Format, output: str) -> ExportSummary:
-    """Write the selected rows of ``store`` to ``output`` (a file, written whole then renamed; or ``-``)."""
+def export(store: Store, selection: Selection, fmt: Format, output: str, *, csv_raw: bool = False) -> ExportSummary:
+    """Write the selected rows of ``store`` to ``output`` (a file, written whole then renamed; or ``-``).
+
+    ``csv_raw``: CSV cells exactly as archived (no ``'`` before a would-be formula, :func:`write_csv`)."""
     if fmt == "parquet":
         pyarrow_modules()  # the message before any work
     summary = ExportSummary()
+    writer = WRITERS[fmt]
+    if fmt == "csv" and csv_raw:
+        writer = partial(write_csv, raw=True)
     rows = iter_rows(store, selection)
     if output == "-":
         if fmt == "parquet":
             raise ConfigError("Parquet cannot stream to standard output (its index is written last): give -o FILE")
         stdout = sys.stdout.buffer
-        WRITERS[fmt](rows, stdout, summary)
+        writer(rows, stdout, summary)
         stdout.flush()
     else:
-        with _Replacing(Path(output)) as handle:
-            WRITERS[fmt](rows, handle, summary)
+        with replacing(Path(output)) as handle:
+            writer(rows, handle, summary)
     if selection.all_versions:
         summary.articles = _distinct_articles(store, selection)
     else:
@@ -277,39 +293,3 @@ def _distinct_articles(store: Store, selection: Selection) -> int:
     where, args = selection.where("s")
     return int(store.db.execute(f"SELECT count(*) FROM (SELECT DISTINCT s.source, s.article_id FROM snapshots s "
                                 f"WHERE {where})", args).fetchone()[0])
-
-
-class _Replacing:
-    """A new file written beside ``path`` and renamed over it when complete; removed on any error."""
-
-    def __init__(self, path: Path) -> None:
-        if path.is_dir():
-            raise ConfigError(f"-o {path}: is a directory (give a file name)")
-        self.path = path
-        self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        self.handle: IO[bytes] | None = None
-
-    def __enter__(self) -> IO[bytes]:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        try:
-            try:
-                fd = os.open(self.tmp, flags, 0o644)
-            except FileExistsError:  # left by a killed export of the same pid
-                self.tmp.unlink()
-                fd = os.open(self.tmp, flags, 0o644)
-        except OSError as err:
-            raise ArchiveError(f"cannot write {self.path}: {err.strerror}") from err
-        self.handle = os.fdopen(fd, "wb", buffering=1 << 20)
-        return self.handle
-
-    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        assert self.handle is not None
-        try:
-            self.handle.close()
-            if exc_type is None:
-                os.replace(self.tmp, self.path)
-        except OSError as err:
-            self.tmp.unlink(missing_ok=True)
-            raise ArchiveError(f"cannot write {self.path}: {err.strerror}") from err
-        if exc_type is not None:
-            self.tmp.unlink(missing_ok=True)
