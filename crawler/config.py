@@ -63,6 +63,7 @@ _ADAPTER_OPTIONS: dict[str, frozenset[str]] = {
 _SOURCE_KEYS = {
     "name", "adapter", "hosts", "base_url", "start_pages", "feeds", "sitemaps", "article_url_pattern",
     "pagination", "listing_depth", "politeness", "options", "images", "archive", "expect_articles",
+    "requisites",
 }  # fmt: skip
 _RUN_KEYS = {"run_budget"}  # settings of a run, not of a source: in 'defaults' only
 _POLITENESS_KEYS = {"concurrency", "delay", "respect_robots", "timeout", "host_budget"}
@@ -101,6 +102,7 @@ class SourceConfig:
     origins: Origins = NO_ORIGINS
     aliases: tuple[str, ...] = ()
     images: bool = False  # archive the images of each article (crawler.crawl.images)
+    requisites: bool = False  # archive each page's stylesheets, fonts and images (crawler.crawl.requisites)
     # Per pattern of ``article_url_patterns``: the shape of its ids and their prefix
     # (crawler.net.urls.ID_SHAPES); empty: every pattern gives plain decimal ids.
     article_id_shapes: tuple[tuple[str, str], ...] = ()
@@ -495,6 +497,9 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
     images = merged.get("images", False)
     if not isinstance(images, bool):
         raise ConfigError(f"must be true or false, got {images!r}", source=key, key="images")
+    requisites = merged.get("requisites", False)
+    if not isinstance(requisites, bool):
+        raise ConfigError(f"must be true or false, got {requisites!r}", source=key, key="requisites")
     archive = merged.get("archive", False)
     if not isinstance(archive, bool):
         raise ConfigError(f"must be true or false, got {archive!r}", source=key, key="archive")
@@ -522,6 +527,7 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
         politeness=_parse_politeness(key, defaults.get("politeness"), block.get("politeness")),
         options=MappingProxyType(dict(options)),
         images=images,
+        requisites=requisites,
         archive=archive,
         expect_articles=expect_articles,
     )
