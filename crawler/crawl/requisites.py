@@ -32,12 +32,12 @@ import trio
 
 from crawler.archive.catalog import CacheEntry, Store
 from crawler.archive.warc import read_response_at
+from crawler.codings import ContentDecodingError
 from crawler.config import SourceConfig
 from crawler.crawl.archive_jobs import Revisit
 from crawler.crawl.archiving import Archiving
 from crawler.crawl.fetching import Fetching
 from crawler.crawl.stats import SourceStats
-from crawler.codings import ContentDecodingError
 from crawler.errors import ArchiveError
 from crawler.models import FetchResult, WarcLocation
 from crawler.net.urls import host_key

@@ -49,7 +49,7 @@ def html_requisites(html: bytes | str, url: str) -> list[str]:
         if tag == "link":
             rel = (attrs.get("rel") or "").lower().split()
             media = (attrs.get("media") or "all").lower()
-            if ("stylesheet" in rel and "alternate" not in rel and "print" != media.strip()) or "icon" in rel:
+            if ("stylesheet" in rel and "alternate" not in rel and media.strip() != "print") or "icon" in rel:
                 hrefs.append(attrs.get("href") or "")
         elif tag == "img":
             src = attrs.get("src") or ""
