@@ -324,7 +324,7 @@ def check_rwp(work: Path, wacz: Path, package: Path, node_modules: Path, pages: 
     threading.Thread(target=server.serve_forever, daemon=True).start()
     profile = work / "chromium-profile"
     shutil.rmtree(profile, ignore_errors=True)
-    checks = [{"url": p["url"], "ts": p["rwp_ts"], "kind": p["kind"],
+    checks = [{"url": p["url"], "ts": p["rwp_ts"], "kind": p["kind"], "screenshot": p.get("screenshot"),
                "image_urls": p.get("image_urls") if images else None} for p in pages]
     for check in checks:  # one check per (URL, time): a page may be checked at several times
         check["key"] = f"{check['ts']} {check['url']}"
@@ -358,6 +358,8 @@ def check_rwp(work: Path, wacz: Path, package: Path, node_modules: Path, pages: 
             "blank": sum(1 for r in seen["results"] if r.get("blank")),
             "images": sum(int(r.get("images", 0)) for r in seen["results"]),
             "images_loaded": sum(int(r.get("loaded", 0)) for r in seen["results"]),
+            "stylesheets": sum(int(r.get("stylesheets", 0)) for r in seen["results"]),
+            "stylesheets_loaded": sum(int(r.get("stylesheets_loaded", 0)) for r in seen["results"]),
             "reloaded": [r["url"] for r in seen["results"] if r.get("reloaded")], "results": seen["results"]}
 
 

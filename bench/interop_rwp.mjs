@@ -62,6 +62,11 @@ for (const check of spec.checks) {
               images: imgs.length,
               loaded: imgs.filter((i) => i.complete && i.naturalWidth > 0).length,
               article_images_shown: shown.length,
+              // Stylesheets the page links and how many loaded with rules (issue 20 item 5).
+              stylesheets: document.querySelectorAll('link[rel~="stylesheet"]').length,
+              stylesheets_loaded: Array.from(document.styleSheets).filter((s) => {
+                try { return s.href && s.cssRules.length > 0; } catch (e) { return false; }
+              }).length,
             };
           }, (check.image_urls || []).map((u) => u.replace(/^https?:\/\//, "")));
           const imagesOk = !check.image_urls || seen.article_images_shown >= check.image_urls.length;
@@ -86,6 +91,7 @@ for (const check of spec.checks) {
         } catch (e) { return { error: String(e) }; }
       }, raw);
     }
+    if (check.screenshot) await page.screenshot({ path: check.screenshot, fullPage: false });
   } catch (e) {
     result.error = String(e);
   }

@@ -65,7 +65,7 @@ _ADAPTER_OPTIONS: dict[str, frozenset[str]] = {
 _SOURCE_KEYS = {
     "name", "adapter", "hosts", "base_url", "start_pages", "feeds", "sitemaps", "article_url_pattern",
     "pagination", "listing_depth", "politeness", "options", "images", "archive", "expect_articles",
-    "feed_index", "feed_link_pattern",
+    "feed_index", "feed_link_pattern", "requisites",
 }  # fmt: skip
 # A feed index's links that are feeds, by default: a path with an "rss" segment or ending ".rss" / "/rss.xml".
 DEFAULT_FEED_LINK_PATTERN = r"(?:^|/)rss(?:/|\.xml$|$)|\.rss$"
@@ -106,6 +106,7 @@ class SourceConfig:
     origins: Origins = NO_ORIGINS
     aliases: tuple[str, ...] = ()
     images: bool = False  # archive the images of each article (crawler.crawl.images)
+    requisites: bool = False  # archive each page's stylesheets, fonts and images (crawler.crawl.requisites)
     # Per pattern of ``article_url_patterns``: the shape of its ids and their prefix
     # (crawler.net.urls.ID_SHAPES); empty: every pattern gives plain decimal ids.
     article_id_shapes: tuple[tuple[str, str], ...] = ()
@@ -537,6 +538,9 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
     images = merged.get("images", False)
     if not isinstance(images, bool):
         raise ConfigError(f"must be true or false, got {images!r}", source=key, key="images")
+    requisites = merged.get("requisites", False)
+    if not isinstance(requisites, bool):
+        raise ConfigError(f"must be true or false, got {requisites!r}", source=key, key="requisites")
     archive = merged.get("archive", False)
     if not isinstance(archive, bool):
         raise ConfigError(f"must be true or false, got {archive!r}", source=key, key="archive")
@@ -573,6 +577,7 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
         politeness=_parse_politeness(key, defaults.get("politeness"), block.get("politeness")),
         options=MappingProxyType(dict(options)),
         images=images,
+        requisites=requisites,
         archive=archive,
         expect_articles=expect_articles,
         feed_index=url_list("feed_index"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import importlib.util
+import io
 import json
 import shutil
 import subprocess
@@ -66,7 +67,8 @@ def read_wacz_index(package: zipfile.ZipFile) -> list[str]:
     names = package.namelist()
     data = package.read("indexes/index.cdx") if "indexes/index.cdx" in names else \
         gzip.decompress(package.read("indexes/index.cdx.gz"))
-    return data.decode("utf-8").splitlines()
+    # Without the URL aliases' lines (decision 0015: tested on their own).
+    return [line for line in data.decode("utf-8").splitlines() if '"filename": "aliases.warc.gz"' not in line]
 
 
 def warcs(archive: Path) -> list[Path]:
@@ -271,7 +273,8 @@ def test_wacz_is_valid_and_holds_every_article_with_its_text(crawled: Path, tmp_
     with zipfile.ZipFile(out) as package:
         names = package.namelist()
         stored = sorted(n for n in names if n.startswith("archive/"))
-        assert stored == sorted(f"archive/{p.name}" for p in warcs(crawled))
+        # The archive's WARC files, and the URL aliases made for the package (decision 0015).
+        assert stored == sorted([*(f"archive/{p.name}" for p in warcs(crawled)), "archive/aliases.warc.gz"])
         assert all(package.getinfo(n).compress_type == zipfile.ZIP_STORED for n in names if n.startswith("archive/"))
         datapackage = json.loads(package.read("datapackage.json"))
         assert datapackage["wacz_version"] == "1.1.1"
@@ -282,7 +285,7 @@ def test_wacz_is_valid_and_holds_every_article_with_its_text(crawled: Path, tmp_
         digest = json.loads(package.read("datapackage-digest.json"))
         assert digest["hash"] == "sha256:" + hashlib.sha256(package.read("datapackage.json")).hexdigest()
         index = read_wacz_index(package)
-        assert index == wacz_index_of(crawled)
+        assert index == wacz_index_of(crawled)  # without the aliases' lines (read_wacz_index)
         header, *pages = [json.loads(line) for line in package.read("pages/pages.jsonl").decode("utf-8").splitlines()]
     assert header["format"] == "json-pages-1.0" and header["hasText"] is True
     import sqlite3
@@ -307,7 +310,7 @@ def test_wacz_slices(crawled: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
     with zipfile.ZipFile(out) as package:
         files = [n for n in package.namelist() if n.startswith("archive/")]
         pages = package.read("pages/pages.jsonl").decode("utf-8").splitlines()[1:]
-    assert files and all(name.startswith("archive/hue-") for name in files)
+    assert files and all(name.startswith(("archive/hue-", "archive/aliases.warc.gz")) for name in files)
     assert pages and all("huengaynay.vn" in line or "baothuathienhue.vn" in line for line in pages)
     assert main(["wacz", "--archive", str(crawled), "-o", str(tmp_path / "old.wacz"), "--until", "2000-01-01"]) == 1
     assert "no WARC file in the slice" in capsys.readouterr().err
@@ -575,7 +578,9 @@ def test_wacz_index_is_named_for_every_tool_and_block_indexed_when_large(
     assert main(["wacz", "--archive", str(crawled), "-o", str(out)]) == 0
     files = wacz_files(out)
     indexes = sorted(n for n in files if n.startswith("indexes/"))
-    expected = wacz_index_of(crawled)
+    whole = files.get("indexes/index.cdx") or gzip.decompress(files["indexes/index.cdx.gz"])
+    url_aliases = [line for line in whole.decode("utf-8").splitlines() if '"filename": "aliases.warc.gz"' in line]
+    expected = sorted(wacz_index_of(crawled) + url_aliases)  # the aliases' lines (0015) merged in key order
     if threshold > 10**6:
         assert indexes == ["indexes/aliases.cdx.gz", "indexes/index.cdx"]
         assert files["indexes/index.cdx"].decode("utf-8").splitlines() == expected
@@ -632,3 +637,38 @@ def test_wacz_lists_listing_pages_with_their_titles(crawled: Path, tmp_path: Pat
         assert "text" not in page
         stamp = page["ts"].replace("-", "").replace(":", "").replace("T", "").rstrip("Z")
         assert f' {stamp} {{"url": {json.dumps(page["url"])}, "mime": "text/html", "status": "200"' in index
+
+
+def test_wacz_resolves_every_linked_url_shape_of_an_archived_article(crawled: Path, tmp_path: Path) -> None:
+    """Decision 0015: a URL of an archived article that an archived page links, or its path on the source's
+    other host, gets an alias revisit record (in archive/aliases.warc.gz) referring to the article's capture."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    from crawler.config import load_sources
+
+    out = tmp_path / "archive.wacz"
+    assert main(["wacz", "--archive", str(crawled), "-o", str(out)]) == 0
+    with zipfile.ZipFile(out) as package:
+        names = package.namelist()
+        index = package.read("indexes/index.cdx.gz") if "indexes/index.cdx.gz" in names else None
+        text = gzip.decompress(index).decode() if index is not None else package.read("indexes/index.cdx").decode()
+        aliases = package.read("archive/aliases.warc.gz")
+    lines = [json.loads(line.split(" ", 2)[2]) for line in text.splitlines() if line.strip()]
+    captured = {f["url"] for f in lines if f["filename"] != "aliases.warc.gz"}
+    alias_lines = [f for f in lines if f["filename"] == "aliases.warc.gz"]
+    assert alias_lines
+    sources = load_sources(None)
+    records = list(ArchiveIterator(io.BytesIO(aliases)))
+    assert records[0].rec_type == "warcinfo"
+    for record in records[1:]:
+        assert record.rec_type == "revisit"
+        alias = record.rec_headers.get_header("WARC-Target-URI")
+        target = record.rec_headers.get_header("WARC-Refers-To-Target-URI")
+        assert alias not in captured and target in captured
+        source = sources.for_url(alias)
+        assert source.article_id(alias) == source.article_id(target) is not None  # one article, two shapes
+        assert "identical-payload" not in record.rec_headers.get_header("WARC-Profile")
+    shapes = {f["url"] for f in alias_lines}
+    assert any("amp.aspx?newid=" in u for u in shapes)  # the AMP copies the article pages link
+    assert any(u.startswith("https://huengaynay.vn/") and "-a" not in u.rsplit("/", 1)[-1] for u in shapes) or \
+        any(u.startswith("https://baothuathienhue.vn/") for u in shapes)  # the other host / era

@@ -235,6 +235,7 @@ class _Inside:
 
     def check(self, archive: str, relative: str, what: str) -> str:
         _rule(relative, what)
+        archive = os.path.abspath(archive)  # a relative one means another directory after a chdir
         root = self.roots.get(archive)
         if root is None:
             root = self.roots[archive] = os.path.realpath(archive)

@@ -49,12 +49,15 @@ from typing import IO
 
 import crawler
 from crawler.archive import jsonlines
+from crawler.archive.aliases import FILENAME as alias_warc_name
+from crawler.archive.aliases import Captures, write_aliases
 from crawler.archive.catalog import CATALOG, NOT_AN_ARCHIVE, Store
 from crawler.archive.cdxj import INDEX_DIR, INDEX_SUFFIX, index_warc, write_index
 from crawler.archive.indexing import warc_files
 from crawler.archive.lock import ArchiveLock
 from crawler.archive.outputs import pid_alive, read_inside, replacing, sweep_temporaries
 from crawler.archive.warc import read_response_at, read_warcinfo
+from crawler.config import Sources, load_sources
 from crawler.errors import ArchiveError
 
 WACZ_VERSION = "1.1.1"
@@ -71,6 +74,7 @@ class WaczReport:
     warc_bytes: int = 0
     index_lines: int = 0
     aliases: int = 0  # lines of indexes/aliases.cdx.gz (304 revisits, for pywb)
+    url_aliases: int = 0  # other URLs of archived articles, in archive/aliases.warc.gz (decision 0015)
     pages: int = 0
     extra_pages: int = 0
     indexed_now: list[str] = field(default_factory=list)  # WARC files whose index was missing
@@ -160,7 +164,7 @@ def _lines(path: Path, handle: IO[str]) -> Iterator[str]:
 
 def write_wacz(archive: Path, output: Path, *, sources: list[str] | None = None, since: datetime | None = None,
                until: datetime | None = None, title: str | None = None, published_since: datetime | None = None,
-               published_until: datetime | None = None) -> WaczReport:
+               published_until: datetime | None = None, config: Sources | None = None) -> WaczReport:
     """Write ``output`` (a new file, replaced atomically) from ``archive``; see the module docstring.
 
     ``since``/``until``: capture time; ``published_since``/``published_until`` (``until``: the first moment
@@ -198,7 +202,8 @@ def write_wacz(archive: Path, output: Path, *, sources: list[str] | None = None,
         with replacing(output) as handle:  # a new, unpredictable temporary, renamed over output
             with zipfile.ZipFile(handle, "w", allowZip64=True) as package:
                 resources = [_add_warc(package, warc, report) for warc, _ in chosen]
-                index_resources, listings = _add_index(package, [w for w, _ in chosen], Path(scratch), report, big)
+                index_resources, listings = _add_index(package, [w for w, _ in chosen], Path(scratch), report, big,
+                                                       config if config is not None else load_sources())
                 resources += index_resources
                 resources.append(_add_pages(package, archive, {w.name for w, _ in chosen}, report, big, low, high,
                                             title, listings, (published_since, published_until)))
@@ -308,18 +313,36 @@ def _add_warc(package: zipfile.ZipFile, warc: Path, report: WaczReport) -> dict[
 
 
 def _add_index(package: zipfile.ZipFile, warcs: list[Path], scratch: Path, report: WaczReport,
-               big: bool) -> tuple[list[dict[str, object]], dict[str, tuple[str, str, str]]]:
-    """The package's index files (see the module docstring); returns their resources and the listing
-    pages found on the way (URL -> (timestamp, WARC file, offset) of its latest HTML capture)."""
+               big: bool, config: Sources) -> tuple[list[dict[str, object]], dict[str, tuple[str, str, str]]]:
+    """The package's index files and ``archive/aliases.warc.gz`` (see the module docstring); returns their
+    resources and the listing pages found on the way (URL -> (timestamp, WARC file, offset) of its latest
+    HTML capture)."""
     full = scratch / "full"
     per_file = [write_index(full, warc.name, index_warc(warc, not_modified=True)) for warc in warcs]
     main_path, aliases_path = scratch / "main.cdxj", scratch / "aliases.cdxj"
     listings: dict[str, tuple[str, str, str]] = {}
+    resources = []
+    # URL aliases of archived articles (docs/decisions/0015-url-aliases-in-replay.md): a first pass.
+    captures = Captures(config)
+    for path in per_file:
+        with open(path, encoding="utf-8") as handle:
+            for line in _lines(path, handle):
+                _key, stamp, data = line.split(" ", 2)
+                captures.note(stamp, json.loads(data))
+    warc_dir = warcs[0].parent if warcs else scratch
+    url_aliases = captures.aliases(warc_dir)
+    alias_lines: list[str] = []
+    if url_aliases:
+        alias_warc = scratch / alias_warc_name
+        with open(alias_warc, "wb") as out:
+            alias_lines = write_aliases(out, captures, url_aliases, datetime.now(UTC))
+        report.url_aliases = len(url_aliases)
+        resources.append(_add_file(package, f"archive/{alias_warc_name}", alias_warc, big, zipfile.ZIP_STORED))
     with ExitStack() as stack:
         handles = [stack.enter_context(open(p, encoding="utf-8")) for p in per_file]
         main = stack.enter_context(open(main_path, "w", encoding="utf-8", newline="\n"))
         aliases = stack.enter_context(open(aliases_path, "w", encoding="utf-8", newline="\n"))
-        merged = heapq.merge(*(_lines(p, h) for p, h in zip(per_file, handles, strict=True)))
+        merged = heapq.merge(*(_lines(p, h) for p, h in zip(per_file, handles, strict=True)), iter(alias_lines))
         for group in _groups(merged):
             kept, group_aliases = resolve_not_modified(group)
             for line in kept:
@@ -328,7 +351,6 @@ def _add_index(package: zipfile.ZipFile, warcs: list[Path], scratch: Path, repor
                 _note_listing(line, listings)
             aliases.writelines(group_aliases)
             report.aliases += len(group_aliases)
-    resources = []
     if main_path.stat().st_size > BLOCK_INDEX_AFTER:
         resources += _add_block_index(package, main_path, big)
     else:

@@ -243,6 +243,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="at most N images of one article, 1..1000 (default 20)")
     p.add_argument("--max-images", type=argtypes.integer(1, 10_000_000), default=10_000, metavar="N",
                    help="at most N images in the run, 1..10,000,000 (default 10,000)")
+    p.add_argument("--requisites", action="store_true",
+                   help="also archive each page's stylesheets, fonts and images from the site's own hosts (WARC "
+                        "only; as `requisites: true` does for a source)")
+    p.add_argument("--requisites-per-page", type=argtypes.integer(1, 10_000), default=60, metavar="N",
+                   help="at most N requisites of one page, 1..10,000 (default 60)")
+    p.add_argument("--requisite-page-bytes", type=argtypes.byte_size, default=10_000_000, metavar="BYTES",
+                   help="at most this many bytes of requisites for one page (default 10M)")
+    p.add_argument("--max-requisites", type=argtypes.integer(1, 10_000_000), default=10_000, metavar="N",
+                   help="at most N requisites in the run, 1..10,000,000 (default 10,000)")
+    p.add_argument("--max-requisite-bytes", type=argtypes.byte_size, default=1_000_000_000, metavar="BYTES",
+                   help="at most this many bytes of requisites in the run (default 1G)")
     p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("failed", help="list the articles that failed, why, and when they are tried again")
@@ -557,6 +568,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         respect_robots=False if args.ignore_robots else None,
         images=True if args.images else None, images_per_article=args.images_per_article,
         max_images=args.max_images, host_budget=args.host_budget,
+        requisites=True if args.requisites else None, requisites_per_page=args.requisites_per_page,
+        requisite_page_bytes=args.requisite_page_bytes, max_requisites=args.max_requisites,
+        max_requisite_bytes=args.max_requisite_bytes,
         run_budget=args.run_budget or sources.run_budget or RUN_BUDGET,
     )
     delays = [s.politeness.delay if args.delay is None else args.delay for s in sources]

@@ -33,7 +33,9 @@ def run_demo(*, archive: Path, sources_path: Path | None, articles: int, seed: i
         sources = Sources(tuple(replace(s, listing_depth=max(s.listing_depth, depth)) for s in sources))
         print(f"mirror: {len(sources)} papers, {articles} generated articles each (+ seeds), on local ports "
               f"for this run")
-        options = CrawlOptions(delay=0.0, host_concurrency=4, global_concurrency=16, workers=auto_workers([0.0]))
+        # Page requisites too (stylesheets, fonts, images): the demo's WACZ replays styled.
+        options = CrawlOptions(delay=0.0, host_concurrency=4, global_concurrency=16, workers=auto_workers([0.0]),
+                               requisites=True)
 
         settings = RunSettings(archive=archive, timeout=10, progress=False)
         with Archive(archive, sources) as arch:  # the run's stats file goes to runs/, as for `crawler crawl`

@@ -79,6 +79,9 @@ class Archiving:
         self._busy: dict[tuple[str, str], trio.Event] = {}  # (source, article id) being archived
         # crawler.crawl.images: told of each article settled (source, id, metadata JSON or None)
         self.images: Callable[[SourceConfig, str, str | None], None] | None = None
+        # crawler.crawl.requisites: told of each page archived (source, its final response, and for a 304
+        # where the page it confirmed is recorded)
+        self.requisites: Callable[[SourceConfig, FetchResult, WarcLocation | None], None] | None = None
 
     # -- the catalog, in batches ---------------------------------------------------------------
 
@@ -156,7 +159,13 @@ class Archiving:
             # WARC 1.1: a server-not-modified revisit's payload is the original's (its digest is written).
             revisit = Revisit("server-not-modified", cached.url, cached.warc_date, payload_digest=cached.payload_digest,
                               reread=WarcLocation(cached.warc_file, cached.warc_offset))
-        return await self._submit(ArchiveJob(kind, source.key, tuple(results), revisit=revisit))
+        reply = await self._submit(ArchiveJob(kind, source.key, tuple(results), revisit=revisit))
+        if self.requisites is not None and kind == "listing" and reply.problem is None:
+            if final.status == 200:
+                self.requisites(source, final, None)
+            elif revisit is not None:  # a 304: the page as recorded before names them
+                self.requisites(source, final, revisit.reread)
+        return reply
 
     async def article(self, fetched: ArticleFetch) -> None:
         """Archive one fetched article and settle it (archived, unchanged or failed)."""
@@ -188,6 +197,8 @@ class Archiving:
             self._track(fetched, True)
             if self.images is not None:
                 self.images(source, article_id, None)
+            if self.requisites is not None:
+                self.requisites(source, final, None)
             return
         if reply.died or reply.problem is not None:
             # A page that outlasts the archive worker's deadline, or cannot be decoded: it will do so again.
@@ -236,6 +247,8 @@ class Archiving:
         self.listener("archived", key, fetched.url)
         if self.images is not None:
             self.images(source, written.article_id, written.row.meta if written.row is not None else None)
+        if self.requisites is not None:
+            self.requisites(source, final, None)
         self._track(fetched, self.since is None or (reply.published is not None and reply.published >= self.since))
 
     def fail(self, fetched: ArticleFetch, why: str, *, permanent: bool) -> None:

@@ -42,6 +42,11 @@ from crawler.crawl.frontier import Frontier
 from crawler.crawl.images import PER_ARTICLE as IMAGES_PER_ARTICLE
 from crawler.crawl.images import PER_RUN as IMAGES_PER_RUN
 from crawler.crawl.images import Images
+from crawler.crawl.requisites import PAGE_BYTES as REQUISITES_PAGE_BYTES
+from crawler.crawl.requisites import PER_PAGE as REQUISITES_PER_PAGE
+from crawler.crawl.requisites import PER_RUN as REQUISITES_PER_RUN
+from crawler.crawl.requisites import RUN_BYTES as REQUISITES_RUN_BYTES
+from crawler.crawl.requisites import Requisites
 from crawler.crawl.stats import Listener, SourceStats
 from crawler.crawl.worker_pool import JOB_DEADLINE, open_archive_pool
 from crawler.errors import StorageError
@@ -67,6 +72,11 @@ class CrawlOptions:
     images: bool | None = None  # archive articles' images: None = as each source says (crawler.crawl.images)
     images_per_article: int = IMAGES_PER_ARTICLE
     max_images: int = IMAGES_PER_RUN
+    requisites: bool | None = None  # archive pages' stylesheets, fonts, images: None = as each source says
+    requisites_per_page: int = REQUISITES_PER_PAGE
+    requisite_page_bytes: int = REQUISITES_PAGE_BYTES
+    max_requisites: int = REQUISITES_PER_RUN
+    max_requisite_bytes: int = REQUISITES_RUN_BYTES
     deadline: float = JOB_DEADLINE  # seconds an archive worker may spend on one page
     run_budget: float | None = RUN_BUDGET  # seconds the run may fetch (None: no budget)
     host_budget: float | None = None  # seconds one host may take (None: its source's politeness.host_budget)
@@ -136,10 +146,15 @@ class Crawl:
                             refresh=options.refresh, stopping=lambda: self.stopping,
                             per_article=options.images_per_article, per_run=options.max_images)
             archiving.images = images.offer if images.enabled else None
+            requisites = Requisites(self.sources, fetching, archiving, store, self.stats, force=options.requisites,
+                                    stopping=lambda: self.stopping, per_page=options.requisites_per_page,
+                                    page_bytes=options.requisite_page_bytes, per_run=options.max_requisites,
+                                    run_bytes=options.max_requisite_bytes, seen=images.seen)
+            archiving.requisites = requisites.offer if requisites.enabled else None
             self._pool_stop = pool.stop
             try:
                 with self._run_scope:
-                    await self._run(archiving, fetching, discovery, images)
+                    await self._run(archiving, fetching, discovery, images, requisites)
             finally:
                 archiving.flush()  # raises StorageError when the catalog cannot take it: journals stay
                 out_of_time = set(fetching.out_of_time())
@@ -159,14 +174,16 @@ class Crawl:
         return self.stats
 
     async def _run(self, archiving: Archiving, fetching: Fetching, discovery: Discovery,
-                   images: Images) -> None:
+                   images: Images, requisites: Requisites) -> None:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(archiving.flusher)
             nursery.start_soon(images.run)
+            nursery.start_soon(requisites.run)
             async with trio.open_nursery() as sources:
                 for source in self.sources:
                     sources.start_soon(self._crawl_source, source, fetching, discovery, archiving)
-            await images.drain()  # every article is settled: their images, then the end
+            await requisites.drain()  # every page is settled: their requisites, their images, then the end
+            await images.drain()
             nursery.cancel_scope.cancel()  # the flusher
 
     async def _crawl_source(self, source: SourceConfig, fetching: Fetching, discovery: Discovery,

@@ -53,7 +53,7 @@ class Images:
         self.per_article = per_article
         self.per_run = per_run
         self.queued = 0
-        self._seen: set[str] = set()
+        self.seen: set[str] = set()  # shared with crawler.crawl.requisites: one fetch per URL and run
         self._scopes: dict[str, SourceConfig] = {}
         # Unbounded, but never more than per_run entries: offer() is called from the archive step, which
         # must not wait for a politeness delay.
@@ -78,12 +78,12 @@ class Images:
             return
         for image in images[: self.per_article]:
             url = image.get("url") if isinstance(image, dict) else None
-            if not isinstance(url, str) or url in self._seen or not self._allowed(source, url):
+            if not isinstance(url, str) or url in self.seen or not self._allowed(source, url):
                 continue
             if self.queued >= self.per_run:
                 self.stats[source.key].images_capped += 1
                 continue
-            self._seen.add(url)
+            self.seen.add(url)
             if not self.refresh and self.store.cached(url) is not None:
                 continue  # archived by an earlier run: once per archive
             self.queued += 1

@@ -40,6 +40,11 @@ class SourceStats:
     image_bytes: int = 0
     images_failed: int = 0
     images_capped: int = 0  # images not fetched: the run's cap was reached
+    requisites: int = 0  # page requisites archived (crawler.crawl.requisites), revisits included
+    requisites_not_modified: int = 0  # of which: answered 304
+    requisite_bytes: int = 0
+    requisites_failed: int = 0
+    requisites_capped: int = 0  # not fetched: a page's or the run's cap was reached
 
     @property
     def collapsed(self) -> bool:
@@ -87,6 +92,10 @@ class SourceStats:
         if self.images or self.images_failed or self.images_capped:
             images = f"; images: {self.images} ({self.image_bytes:,} bytes), {self.images_failed} failed"
             images += f", {self.images_capped} over the run's cap" if self.images_capped else ""
+        if self.requisites or self.requisites_failed or self.requisites_capped:
+            images += (f"; requisites: {self.requisites} ({self.requisites_not_modified} not modified, "
+                       f"{self.requisite_bytes:,} bytes), {self.requisites_failed} failed")
+            images += f", {self.requisites_capped} over a cap" if self.requisites_capped else ""
         return (f"{self.source}: {self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
                 f"{len(self.failures)} failed{extraction}{extra}; pages: {self.listings} listings "
                 f"({self.listings_not_modified} not modified), {self.feeds} feeds, {self.sitemaps} sitemaps"
@@ -105,5 +114,7 @@ class SourceStats:
             "unreachable": self.unreachable, "templates": dict(sorted(self.templates.items())),
             "failures": dict(sorted(self.failures.items())),
             "images": self.images, "image_bytes": self.image_bytes, "images_failed": self.images_failed,
-            "images_capped": self.images_capped,
+            "images_capped": self.images_capped, "requisites": self.requisites,
+            "requisites_not_modified": self.requisites_not_modified, "requisite_bytes": self.requisite_bytes,
+            "requisites_failed": self.requisites_failed, "requisites_capped": self.requisites_capped,
         }

@@ -55,6 +55,7 @@ from crawler.mirror.responses import HTML, RSS, TEXT, XML, Page
 from crawler.mirror.seeds import seed_page, seed_spec
 from crawler.mirror.sources import HOST_SOURCE, HOSTS, HUE_NEW_HOST, HUE_OLD_HOST, SOURCES, VN_TZ
 from crawler.mirror.spec import ArticleSpec, Para
+from crawler.mirror.static import is_static_target, static_page
 from crawler.mirror.templates_hue import amp_page, render_hue_a, render_hue_dnn
 from crawler.mirror.templates_vdoc import render_angiang, render_cantho, render_hue_vdoc, render_redesigned
 
@@ -187,6 +188,8 @@ class Site:
         return Page(200, text.encode("utf-8"), content_type, last_modified)
 
     def _render(self, host: str, target: str) -> Page:
+        if is_static_target(target):  # stylesheets, their fonts and images, on every host (crawler.mirror.static)
+            return static_page(host, target)
         if host in IMAGE_HOSTS:  # the file hosts: images only (no robots.txt: everything allowed)
             return image_page(target) if is_image_target(target) else not_found()
         source = self.host_source.get(host)

@@ -107,6 +107,7 @@ def render_hue_a(spec: ArticleSpec) -> str:
 <meta name="description" content="{attr(spec.sapo or '')}">
 <link rel="canonical" href="{attr(spec.url)}">
 <link rel="amphtml" href="{origin}/amp.aspx?newid={spec.article_id}">
+<link rel="stylesheet" href="{origin}/Content/css/style.css">
 <meta property="og:type" content="article"><meta property="og:url" content="{attr(spec.url)}">
 <meta property="og:title" content="{attr(spec.title)}"><meta property="og:image" content="{attr(image)}">
 </head>

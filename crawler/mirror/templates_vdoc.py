@@ -225,7 +225,7 @@ def render_angiang(spec: ArticleSpec) -> str:
 <meta name="Description" content="{description}" />
 <meta name="robots" content="index,follow" />
 <base href="https://images.baoangiang.com.vn/static/templates/version1/homepage/" />
-<link rel="canonical" href="{attr(url)}" />
+<link rel="canonical" href="{attr(url)}" /><link href="css/bootstrap.min.css" rel="stylesheet">
 <script language="javascript" type="text/javascript">
 	var DOMAIN = "{AG}/";
 	var strAction = "detail";
