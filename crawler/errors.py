@@ -116,3 +116,12 @@ def describe_exception(exc: BaseException) -> str:
             return f"{type(exc).__name__}: {type(inner).__name__}: {text}"
         inner = inner.__cause__ or inner.__context__
     return type(exc).__name__
+
+
+def internal_error(exc: BaseException) -> str:
+    """``internal error: TypeError: message``, or ``internal error: TypeError`` for an empty message (never a
+    dangling colon): the reason recorded for a bug met while archiving one page."""
+    message = describe_exception(exc)
+    name = type(exc).__name__
+    return f"internal error: {name}" if message == name else f"internal error: {name}: {message}"
+

@@ -628,3 +628,14 @@ def test_a_page_with_a_stray_control_byte_is_still_a_page() -> None:
     noise = bytes(rng.randrange(256) for _ in range(1024))
     assert binary_kind(b"garbage:" + noise) == "binary data"
     assert binary_kind(b"<html>\x00\x00" + b"x" * 1000) == "binary data"
+
+
+@pytest.mark.parametrize(("exc", "reason"), [
+    (RuntimeError(""), "internal error: RuntimeError"),
+    (KeyError("x"), "internal error: KeyError: 'x'"),
+    (ValueError("bad value"), "internal error: ValueError: bad value"),
+])
+def test_an_internal_error_reason_never_ends_in_a_dangling_colon(exc: BaseException, reason: str) -> None:
+    from crawler.errors import internal_error
+
+    assert internal_error(exc) == reason

@@ -38,7 +38,7 @@ from crawler.codings import ContentDecodingError, TooLargeError, binary_kind
 from crawler.config import SourceConfig
 from crawler.crawl.archive_jobs import ArchiveJob, ArchiveReply
 from crawler.discovery import XMLFormatError, parse_feed, parse_sitemap
-from crawler.errors import ArchiveError, StorageError
+from crawler.errors import ArchiveError, StorageError, internal_error
 from crawler.models import ExtractionFailure, FetchResult, WarcLocation
 from crawler.parse.extraction import Extraction, id_mismatch, parse_listing_response, parse_response
 from crawler.parse.htmlguard import complexity_problem
@@ -100,7 +100,7 @@ class ArchiveWorker:
         except Exception as err:  # a bug or a page no code path expected: that page fails, not the run
             where = job.hops[-1].url if job.hops else job.source
             print(f"crawler worker: internal error on {where}:\n{traceback.format_exc()}", file=sys.stderr)
-            return ArchiveReply(problem=f"internal error: {type(err).__name__}: {err}")
+            return ArchiveReply(problem=internal_error(err))
 
     def _handle(self, job: ArchiveJob) -> ArchiveReply:
         if job.kind == "snapshot":

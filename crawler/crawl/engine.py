@@ -49,7 +49,7 @@ from crawler.crawl.requisites import RUN_BYTES as REQUISITES_RUN_BYTES
 from crawler.crawl.requisites import Requisites
 from crawler.crawl.stats import Listener, SourceStats
 from crawler.crawl.worker_pool import JOB_DEADLINE, open_archive_pool
-from crawler.errors import StorageError
+from crawler.errors import StorageError, internal_error
 from crawler.net.fetcher import Fetcher
 from crawler.net.politeness import MAX_WAIT
 
@@ -249,7 +249,7 @@ class Crawl:
             raise  # the archive cannot be written: the run ends
         except Exception as err:  # a bug on one page must not keep the others, or the run, from ending
             log.exception("archiving %s failed", item.url)
-            archiving.fail(item, f"internal error: {type(err).__name__}: {err}", permanent=False)
+            archiving.fail(item, internal_error(err), permanent=False)
 
 
 def _settle(tracker: PageTracker | None, recent: bool) -> None:
