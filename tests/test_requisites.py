@@ -153,3 +153,17 @@ def test_bad_requisite_flags_are_usage_errors(flag: list[str], capsys: pytest.Ca
         main(["crawl", "--requisites", *flag])
     assert exc.value.code == 2
     assert flag[0] in capsys.readouterr().err
+
+
+def test_the_mirror_serves_a_portals_own_pictures() -> None:
+    """Logos, icons and thumbnails the pages link (a `--requisites` crawl asks for them): images, not 404s."""
+    import urllib.request
+
+    from crawler.mirror import Mirror
+
+    with Mirror(articles=2, seed=1) as mirror:
+        origin = mirror.origins["baocantho.com.vn"]
+        for path in ("/image/news/2025/20250901/thumbnail/510x286/213057.webp", "/file/e7/logo.png?width=636",
+                     "/image/tth/icon-rss.svg"):
+            with urllib.request.urlopen(origin + path, timeout=10) as response:
+                assert response.status == 200 and response.headers["Content-Type"].startswith("image/")

@@ -55,7 +55,7 @@ from crawler.mirror.responses import HTML, RSS, TEXT, XML, Page
 from crawler.mirror.seeds import seed_page, seed_spec
 from crawler.mirror.sources import HOST_SOURCE, HOSTS, HUE_NEW_HOST, HUE_OLD_HOST, SOURCES, VN_TZ
 from crawler.mirror.spec import ArticleSpec, Para
-from crawler.mirror.static import is_static_target, static_page
+from crawler.mirror.static import is_site_image, is_static_target, static_page
 from crawler.mirror.templates_hue import amp_page, render_hue_a, render_hue_dnn
 from crawler.mirror.templates_vdoc import render_angiang, render_cantho, render_hue_vdoc, render_redesigned
 
@@ -192,6 +192,8 @@ class Site:
             return static_page(host, target)
         if host in IMAGE_HOSTS:  # the file hosts: images only (no robots.txt: everything allowed)
             return image_page(target) if is_image_target(target) else not_found()
+        if is_site_image(target):  # a portal's own logos, icons and thumbnails (page requisites)
+            return image_page(target)
         source = self.host_source.get(host)
         if source is None:
             return not_found()

@@ -24,6 +24,9 @@ _CSS_PATH = re.compile(r"^/[A-Za-z0-9_./-]+\.css$")
 _FONT_PATH = re.compile(r"^/[A-Za-z0-9_./-]+\.woff2?$")
 _BACKGROUND_PATH = re.compile(r"^/[A-Za-z0-9_./-]*/images/bg-[a-z-]+\.png$")
 _LAST_MODIFIED = datetime(2024, 1, 1, tzinfo=UTC)
+# The portals' own pictures (logos, icons, thumbnails: /image/news/…/213057.webp, /file/<hex>/logo.png): the
+# pages and stylesheets link them, so ``--requisites`` asks for them; served as generated images.
+_SITE_IMAGE = re.compile(r"^/[A-Za-z0-9_./%-]+\.(?:png|jpe?g|gif|webp|svg|ico)$", re.IGNORECASE)
 
 _STYLESHEET = """@charset "utf-8";
 /* {host}: the mirror's stylesheet */
@@ -46,6 +49,11 @@ def is_static_target(target: str) -> bool:
     """Whether a request target names a stylesheet or a font of the mirror."""
     path = target.split("?", 1)[0]
     return any(p.match(path) is not None for p in (_CSS_PATH, _FONT_PATH, _BACKGROUND_PATH))
+
+
+def is_site_image(target: str) -> bool:
+    """Whether a request target names a picture of a portal's own host (a logo, an icon, a thumbnail)."""
+    return _SITE_IMAGE.match(target.split("?", 1)[0]) is not None
 
 
 def static_page(host: str, target: str) -> Page:
