@@ -54,11 +54,11 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def _writers(tmp: Path) -> dict[str, Callable[[Path], None]]:
     from crawler.archive.catalog import atomic_write
     from crawler.archive.cdxj import write_index
-    from crawler.replay.job import _JsonlSink
+    from crawler.replay.sinks import JsonlSink
     from crawler.replay.spill import write_spill
 
     def jsonl(path: Path) -> None:
-        sink = _JsonlSink(path)
+        sink = JsonlSink(path)
         sink.add((("a", "1", 1, 0), '{"x": 1}\n'))
         sink.close()
 

@@ -607,7 +607,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from crawler.net.urls import host_key
     from crawler.replay.collection import fastwarc_available
     from crawler.replay.engine import FileTask, ReplayConfig
-    from crawler.replay.job import JobOptions, Outputs, ScaleExtraMissing, run_job
+    from crawler.replay.job import run_job
+    from crawler.replay.job_options import JobOptions, Outputs, ScaleExtraMissing
     from crawler.replay.simple import collection_files, warc_files
 
     sources = read_sources(args)
