@@ -858,7 +858,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     from crawler.archive import jsonlines
     from crawler.archive.lock import ArchiveBusy
     from crawler.archive.reading import check_sources, read_archive
-    from crawler.use.search import MARK_END, MARK_START, search
+    from crawler.use.search import search
+    from crawler.use.snippets import MARK_END, MARK_START
 
     selection = _selection(args)
     try:
