@@ -391,7 +391,7 @@ def test_an_invalid_package_is_not_written(crawled: Path, tmp_path: Path, capsys
     import crawler.archive.wacz
 
     monkeypatch.setattr(crawler.archive.wacz, "check_entry_name", lambda name: None)
-    monkeypatch.setattr(crawler.archive.wacz, "_resource", lambda path, writer: {"name": "Bad Name", "path": path,
+    monkeypatch.setattr(crawler.archive.wacz, "resource", lambda path, writer: {"name": "Bad Name", "path": path,
                                                                          "hash": writer.digest, "bytes": writer.size})
     package = tmp_path / "p.wacz"
     package.write_bytes(b"old")
