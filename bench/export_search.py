@@ -36,7 +36,8 @@ from make_archive import make
 from crawler.archive.catalog import Store
 from crawler.archive.reading import Selection, read_archive
 from crawler.archive.snapshots import SnapshotRow
-from crawler.use.search import RANK_WINDOW, prepare_query, search
+from crawler.use.query import prepare_query
+from crawler.use.search import RANK_WINDOW, search
 
 REPO = Path(__file__).resolve().parent.parent
 CRAWLER = [sys.executable, "-m", "crawler"]

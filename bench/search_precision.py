@@ -26,7 +26,9 @@ from pathlib import Path
 from crawler.archive.catalog import Store
 from crawler.archive.snapshots import SnapshotRow
 from crawler.mirror import Mirror
-from crawler.use.search import WEIGHTS, prepare_query, search, tone_placements
+from crawler.use.folding import tone_placements
+from crawler.use.query import prepare_query
+from crawler.use.search import WEIGHTS, search
 
 # (typed query, the writing the user means) -- fixed before the first run.
 QUERIES: list[tuple[str, str]] = [

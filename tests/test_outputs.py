@@ -54,11 +54,11 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def _writers(tmp: Path) -> dict[str, Callable[[Path], None]]:
     from crawler.archive.catalog import atomic_write
     from crawler.archive.cdxj import write_index
-    from crawler.replay.job import _JsonlSink
+    from crawler.replay.sinks import JsonlSink
     from crawler.replay.spill import write_spill
 
     def jsonl(path: Path) -> None:
-        sink = _JsonlSink(path)
+        sink = JsonlSink(path)
         sink.add((("a", "1", 1, 0), '{"x": 1}\n'))
         sink.close()
 
@@ -391,7 +391,7 @@ def test_an_invalid_package_is_not_written(crawled: Path, tmp_path: Path, capsys
     import crawler.archive.wacz
 
     monkeypatch.setattr(crawler.archive.wacz, "check_entry_name", lambda name: None)
-    monkeypatch.setattr(crawler.archive.wacz, "_resource", lambda path, writer: {"name": "Bad Name", "path": path,
+    monkeypatch.setattr(crawler.archive.wacz, "resource", lambda path, writer: {"name": "Bad Name", "path": path,
                                                                          "hash": writer.digest, "bytes": writer.size})
     package = tmp_path / "p.wacz"
     package.write_bytes(b"old")

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from crawler.cli import main
-from crawler.replay.job import TEST_DELAY_ENV
+from crawler.replay.job_map import TEST_DELAY_ENV
 
 from .replay_samples import collection, gz, http_response, record, write
 
@@ -295,7 +295,8 @@ def test_a_state_of_another_configuration_is_dropped(coll: dict[str, object], tm
 def test_progress_on_a_terminal(coll: dict[str, object], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from crawler.config import load_sources
     from crawler.replay.engine import FileTask, ReplayConfig
-    from crawler.replay.job import JobOptions, Outputs, run_job
+    from crawler.replay.job import run_job
+    from crawler.replay.job_options import JobOptions, Outputs
 
     options = JobOptions([FileTask(f) for f in files_of(coll)], Outputs(out=tmp_path / "o"), processes=1,
                          progress=True)

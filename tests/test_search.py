@@ -22,7 +22,9 @@ from crawler.archive.recovery import replay_journals
 from crawler.archive.snapshots import JOURNAL_DIR, SnapshotRow
 from crawler.cli import main
 from crawler.mirror import Mirror
-from crawler.use.search import MAX_QUERY_TERMS, fold, prepare_query, search
+from crawler.use.folding import fold
+from crawler.use.query import MAX_QUERY_TERMS, prepare_query
+from crawler.use.search import search
 from tests.conftest import origin_args
 
 
@@ -332,12 +334,12 @@ def test_a_query_too_long_or_with_too_many_terms_is_refused_at_once(
 @pytest.mark.parametrize("shape", [lambda n: ")" * n + "a", lambda n: "(" * n + "a-" + ")" * n,
                                    lambda n: "*" * n + "-", lambda n: "^title:" + ")" * n + "x"])
 def test_rewriting_a_query_is_linear(shape: Callable[[int], str]) -> None:
-    from crawler.use import search as search_module
+    from crawler.use import query as query_module
 
     def per_call(query: str) -> float:
         calls, start = 0, time.perf_counter()
         while (elapsed := time.perf_counter() - start) < 0.02 or calls == 0:
-            search_module._token_parts(query)
+            query_module._token_parts(query)
             calls += 1
         return elapsed / calls
 
@@ -422,7 +424,7 @@ def test_total_and_offset_page_through_every_match(words: Store) -> None:
 
 @pytest.mark.parametrize("query", ["tin tuc AND", "OR lua", "(lua", "lua)", '"unterminated', "-", "title:"])
 def test_bad_queries_name_the_problem(words: Store, query: str) -> None:
-    from crawler.use.search import SearchQueryError
+    from crawler.use.query import SearchQueryError
 
     with pytest.raises(SearchQueryError, match="bad search query"):
         search(words, query)

@@ -545,7 +545,7 @@ def test_revisits_refer_to_whole_seconds(crawled: Path) -> None:
      ["k 20260104000000 {url} application/rss+xml 200 A 1"]),
 ])
 def test_not_modified_lines_are_resolved_within_one_url(group: list[str], kept: list[str], aliased: list[str]) -> None:
-    from crawler.archive.wacz import resolve_not_modified
+    from crawler.archive.wacz_index import resolve_not_modified
 
     def line(short: str) -> str:
         key, stamp, _url, mime, status, digest, offset = short.split(" ")
@@ -570,10 +570,10 @@ def test_wacz_index_is_named_for_every_tool_and_block_indexed_when_large(
         crawled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threshold: int) -> None:
     import re
 
-    import crawler.archive.wacz
+    import crawler.archive.wacz_index
 
-    monkeypatch.setattr(crawler.archive.wacz, "BLOCK_INDEX_AFTER", threshold)
-    monkeypatch.setattr(crawler.archive.wacz, "BLOCK_LINES", 7)
+    monkeypatch.setattr(crawler.archive.wacz_index, "BLOCK_INDEX_AFTER", threshold)
+    monkeypatch.setattr(crawler.archive.wacz_index, "BLOCK_LINES", 7)
     out = tmp_path / "a.wacz"
     assert main(["wacz", "--archive", str(crawled), "-o", str(out)]) == 0
     files = wacz_files(out)

@@ -4,7 +4,8 @@ Owns: writing WARC records (:mod:`.warc`, the only warcio writer), CDXJ index li
 (:mod:`.cdxj`), the catalog (:mod:`.catalog`, the only sqlite3 user), snapshot files and their
 journal (:mod:`.snapshots`), the archive lock (:mod:`.lock`), crash recovery (:mod:`.recovery`),
 ``crawler verify`` (:mod:`.verify`), ``crawler index`` (:mod:`.indexing`), WACZ packages
-(:mod:`.wacz`), and opening an archive to read beside a crawl (:mod:`.reading`).
+(:mod:`.wacz`; its index, pages and entries: :mod:`.wacz_index`, :mod:`.wacz_pages`,
+:mod:`.wacz_entries`), and opening an archive to read beside a crawl (:mod:`.reading`).
 May import: :mod:`crawler.discovery`, :mod:`crawler.parse` (the snapshot rules, to verify them),
 :mod:`crawler.config`, :mod:`crawler.net`, the base. Never the crawl, replay or the commands above.
 Offers: :class:`~crawler.archive.catalog.Store`, :class:`~crawler.archive.warc.WarcWriter`,

@@ -87,7 +87,7 @@ CREATE TABLE IF NOT EXISTS frontier (
 # second copy of the text (snippets are made from the row's metadata).  Every snapshot row is indexed by a
 # trigger in the transaction that inserts it, whatever inserts it (a crawl's batch, fetch, recovery).
 # unicode61 folds diacritics but not đ (a letter of its own), nor the Icelandic eth some sites write for it
-# (baocantho.com.vn: "Ðầu tư", U+00D0): folded here, and in queries (crawler.use.search.fold_d).
+# (baocantho.com.vn: "Ðầu tư", U+00D0): folded here, and in queries (crawler.use.folding.fold_d).
 _FOLD = "replace(replace(replace(replace({}, 'đ', 'd'), 'Đ', 'D'), 'ð', 'd'), 'Ð', 'D')"
 
 

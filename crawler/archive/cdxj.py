@@ -5,7 +5,7 @@ record it writes as a :class:`CdxEntry` (offset, length and the few header value
 has: no re-reading), and on closing a file hands them to :func:`write_index`, which writes
 ``indexes/<WARC file name>.cdxj`` (sorted, atomically).  :func:`index_warc` derives the same
 entries by reading a WARC file (recovery of a killed run's file, ``crawler index``,
-``crawler verify``); :mod:`crawler.archive.indexing` runs the rebuild and :mod:`crawler.archive.wacz` merges
+``crawler verify``); :mod:`crawler.archive.indexing` runs the rebuild and :mod:`crawler.archive.wacz_index` merges
 the per-file indexes into a package's one index.
 
 A line is ``<SURT key> <14-digit timestamp> <JSON>``, the JSON holding ``url``, ``mime``,
@@ -372,7 +372,8 @@ def entry_of(record: bytes, offset: int, length: int, *, not_modified: bool = Fa
     """The index entry of one whole record (WARC head and block), or None when it gets no line.
 
     ``not_modified``: give a ``server-not-modified`` revisit its line too, as ``cdxj-indexer`` writes it
-    (status ``304``); :mod:`crawler.archive.wacz` resolves those lines (docs/decisions/0014-not-modified-in-replay.md).
+    (status ``304``); :mod:`crawler.archive.wacz_index` resolves those lines
+    (docs/decisions/0014-not-modified-in-replay.md).
     """
     head_end = record.find(b"\r\n\r\n")
     if not record.startswith(b"WARC/") or head_end < 0:

@@ -25,86 +25,38 @@ time) is cut at WARC-file granularity: a file is in when its source is selected,
 published in the range, and one of its captures falls in the capture range (every capture of a file then
 replays, its revisits' originals included when they are in the file); pages are the articles in both ranges.
 Slicing by record (rewriting WARC files) is not done yet.
+
+This module chooses the slice and writes the package (its WARC files, datapackage.json, the check of
+the result, the sweep of killed runs' scratch); its parts are the index (:mod:`.wacz_index`), the pages
+(:mod:`.wacz_pages`) and the entries' hashing and records (:mod:`.wacz_entries`).
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import heapq
-import html
-import itertools
 import json
 import os
 import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
 
 import crawler
-from crawler.archive import jsonlines
-from crawler.archive.aliases import FILENAME as alias_warc_name
-from crawler.archive.aliases import Captures, write_aliases
 from crawler.archive.catalog import CATALOG, NOT_AN_ARCHIVE, Store
 from crawler.archive.cdxj import INDEX_DIR, INDEX_SUFFIX, index_warc, write_index
 from crawler.archive.indexing import warc_files
 from crawler.archive.lock import ArchiveLock
-from crawler.archive.outputs import pid_alive, read_inside, replacing, sweep_temporaries
-from crawler.archive.warc import read_response_at, read_warcinfo
+from crawler.archive.outputs import pid_alive, replacing, sweep_temporaries
+from crawler.archive.wacz_entries import CHUNK, ZIP64_AFTER, HashingWriter, WaczReport, entry_info, resource, timestamp
+from crawler.archive.wacz_index import add_index
+from crawler.archive.wacz_pages import add_extra_pages, add_pages, published_in
+from crawler.archive.warc import read_warcinfo
 from crawler.config import Sources, load_sources
 from crawler.errors import ArchiveError
 
 WACZ_VERSION = "1.1.1"
-CHUNK = 1 << 20
-ZIP64_AFTER = 1 << 30  # entries whose size is not known in advance get ZIP64 fields in packages past this
-BLOCK_INDEX_AFTER = 50_000  # bytes of index lines above which the index is compressed and block-indexed
-BLOCK_LINES = 3000  # index lines per gzip member of indexes/index.cdx.gz (as py-wacz)
-
-
-@dataclass(slots=True)
-class WaczReport:
-    path: Path
-    warcs: int = 0
-    warc_bytes: int = 0
-    index_lines: int = 0
-    aliases: int = 0  # lines of indexes/aliases.cdx.gz (304 revisits, for pywb)
-    url_aliases: int = 0  # other URLs of archived articles, in archive/aliases.warc.gz (decision 0015)
-    pages: int = 0
-    extra_pages: int = 0
-    indexed_now: list[str] = field(default_factory=list)  # WARC files whose index was missing
-
-
-class _HashingWriter:
-    """A file-like writer that passes bytes on and keeps their sha256 and count."""
-
-    def __init__(self, out: IO[bytes]) -> None:
-        self.out = out
-        self.sha = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: bytes) -> int:
-        self.sha.update(data)
-        self.size += len(data)
-        self.out.write(data)
-        return len(data)
-
-    @property
-    def digest(self) -> str:
-        return "sha256:" + self.sha.hexdigest()
-
-
-def _timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%d%H%M%S")
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _source_of(warc: Path) -> str:
@@ -137,29 +89,10 @@ def _in_range(index: Path, since: str | None, until: str | None) -> bool:
     return False
 
 
-def _published_in(published: str, since: datetime | None, until: datetime | None) -> bool:
-    """Whether an ISO 8601 publication date (Vietnamese time, as the catalog has it) is in ``[since, until)``."""
-    if since is None and until is None:
-        return True
-    try:
-        moment = datetime.fromisoformat(published)
-    except ValueError:
-        return False
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (since is None or moment >= since) and (until is None or moment < until)
-
-
 def _published_files(archive: Path, since: datetime | None, until: datetime | None) -> set[str]:
     """The WARC files holding the latest version of an article published in ``[since, until)``."""
     with Store(archive, readonly=True) as store:
-        return {row.warc_file for row in store.latest_rows() if _published_in(row.published, since, until)}
-
-
-def _lines(path: Path, handle: IO[str]) -> Iterator[str]:
-    for line in handle:
-        if line.strip():
-            yield line if line.endswith("\n") else line + "\n"
+        return {row.warc_file for row in store.latest_rows() if published_in(row.published, since, until)}
 
 
 def write_wacz(archive: Path, output: Path, *, sources: list[str] | None = None, since: datetime | None = None,
@@ -176,8 +109,8 @@ def write_wacz(archive: Path, output: Path, *, sources: list[str] | None = None,
     if not (archive / CATALOG).is_file():
         raise ArchiveError(f"{archive}: no {CATALOG}: {NOT_AN_ARCHIVE}")
     report = WaczReport(output)
-    low = _timestamp(since) if since is not None else None
-    high = _timestamp(until) if until is not None else None
+    low = timestamp(since) if since is not None else None
+    high = timestamp(until) if until is not None else None
     with ArchiveLock(archive, shared=True), tempfile.TemporaryDirectory(prefix=f"crawler-wacz-{os.getpid()}-") \
             as scratch:
         sweep_scratch()
@@ -202,12 +135,12 @@ def write_wacz(archive: Path, output: Path, *, sources: list[str] | None = None,
         with replacing(output) as handle:  # a new, unpredictable temporary, renamed over output
             with zipfile.ZipFile(handle, "w", allowZip64=True) as package:
                 resources = [_add_warc(package, warc, report) for warc, _ in chosen]
-                index_resources, listings = _add_index(package, [w for w, _ in chosen], Path(scratch), report, big,
+                index_resources, listings = add_index(package, [w for w, _ in chosen], Path(scratch), report, big,
                                                        config if config is not None else load_sources())
                 resources += index_resources
-                resources.append(_add_pages(package, archive, {w.name for w, _ in chosen}, report, big, low, high,
+                resources.append(add_pages(package, archive, {w.name for w, _ in chosen}, report, big, low, high,
                                             title, listings, (published_since, published_until)))
-                resources.append(_add_extra_pages(package, archive, listings, report, big, low, high))
+                resources.append(add_extra_pages(package, archive, listings, report, big, low, high))
                 datapackage = {
                     "profile": "data-package",
                     "resources": resources,
@@ -217,9 +150,9 @@ def write_wacz(archive: Path, output: Path, *, sources: list[str] | None = None,
                     "software": f"crawler {crawler.__version__}",
                 }
                 data = json.dumps(datapackage, indent=2, ensure_ascii=False).encode("utf-8")
-                package.writestr(_info("datapackage.json", zipfile.ZIP_DEFLATED), data)
+                package.writestr(entry_info("datapackage.json", zipfile.ZIP_DEFLATED), data)
                 digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
-                package.writestr(_info("datapackage-digest.json", zipfile.ZIP_DEFLATED),
+                package.writestr(entry_info("datapackage-digest.json", zipfile.ZIP_DEFLATED),
                                  json.dumps(digest, indent=2).encode("utf-8"))
             handle.flush()
             check_package(Path(handle.name), output)
@@ -288,249 +221,16 @@ def sweep_scratch() -> int:
     return removed
 
 
-def _info(name: str, compress: int) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, datetime.now(UTC).timetuple()[:6])
-    info.compress_type = compress
-    info.external_attr = 0o644 << 16
-    return info
-
-
-def _resource(path: str, writer: _HashingWriter) -> dict[str, object]:
-    return {"name": os.path.basename(path).lower(), "path": path, "hash": writer.digest, "bytes": writer.size}
-
-
 def _add_warc(package: zipfile.ZipFile, warc: Path, report: WaczReport) -> dict[str, object]:
     name = f"archive/{warc.name}"
     size = warc.stat().st_size
-    with open(warc, "rb") as source, package.open(_info(name, zipfile.ZIP_STORED), "w",
+    with open(warc, "rb") as source, package.open(entry_info(name, zipfile.ZIP_STORED), "w",
                                                   force_zip64=size > ZIP64_AFTER) as entry:
-        writer = _HashingWriter(entry)
+        writer = HashingWriter(entry)
         while chunk := source.read(CHUNK):
             writer.write(chunk)
     report.warcs += 1
     report.warc_bytes += writer.size
-    return _resource(name, writer)
+    return resource(name, writer)
 
 
-def _add_index(package: zipfile.ZipFile, warcs: list[Path], scratch: Path, report: WaczReport,
-               big: bool, config: Sources) -> tuple[list[dict[str, object]], dict[str, tuple[str, str, str]]]:
-    """The package's index files and ``archive/aliases.warc.gz`` (see the module docstring); returns their
-    resources and the listing pages found on the way (URL -> (timestamp, WARC file, offset) of its latest
-    HTML capture)."""
-    full = scratch / "full"
-    per_file = [write_index(full, warc.name, index_warc(warc, not_modified=True)) for warc in warcs]
-    main_path, aliases_path = scratch / "main.cdxj", scratch / "aliases.cdxj"
-    listings: dict[str, tuple[str, str, str]] = {}
-    resources = []
-    # URL aliases of archived articles (docs/decisions/0015-url-aliases-in-replay.md): a first pass.
-    captures = Captures(config)
-    for path in per_file:
-        with open(path, encoding="utf-8") as handle:
-            for line in _lines(path, handle):
-                _key, stamp, data = line.split(" ", 2)
-                captures.note(stamp, json.loads(data))
-    warc_dir = warcs[0].parent if warcs else scratch
-    url_aliases = captures.aliases(warc_dir)
-    alias_lines: list[str] = []
-    if url_aliases:
-        alias_warc = scratch / alias_warc_name
-        with open(alias_warc, "wb") as out:
-            alias_lines = write_aliases(out, captures, url_aliases, datetime.now(UTC))
-        report.url_aliases = len(url_aliases)
-        resources.append(_add_file(package, f"archive/{alias_warc_name}", alias_warc, big, zipfile.ZIP_STORED))
-    with ExitStack() as stack:
-        handles = [stack.enter_context(open(p, encoding="utf-8")) for p in per_file]
-        main = stack.enter_context(open(main_path, "w", encoding="utf-8", newline="\n"))
-        aliases = stack.enter_context(open(aliases_path, "w", encoding="utf-8", newline="\n"))
-        merged = heapq.merge(*(_lines(p, h) for p, h in zip(per_file, handles, strict=True)), iter(alias_lines))
-        for group in _groups(merged):
-            kept, group_aliases = resolve_not_modified(group)
-            for line in kept:
-                main.write(line)
-                report.index_lines += 1
-                _note_listing(line, listings)
-            aliases.writelines(group_aliases)
-            report.aliases += len(group_aliases)
-    if main_path.stat().st_size > BLOCK_INDEX_AFTER:
-        resources += _add_block_index(package, main_path, big)
-    else:
-        resources.append(_add_file(package, "indexes/index.cdx", main_path, big, zipfile.ZIP_DEFLATED))
-    if report.aliases:
-        resources.append(_add_gzipped(package, "indexes/aliases.cdx.gz", aliases_path, big))
-    return resources, listings
-
-
-def _groups(lines: Iterator[str]) -> Iterator[list[str]]:
-    """Runs of lines with the same SURT key (every capture of one URL, in time order)."""
-    group: list[str] = []
-    key = None
-    for line in lines:
-        this = line.split(" ", 1)[0]
-        if this != key and group:
-            yield group
-            group = []
-        key = this
-        group.append(line)
-    if group:
-        yield group
-
-
-def resolve_not_modified(group: list[str]) -> tuple[list[str], list[str]]:
-    """(index lines, alias lines) of one URL's captures, its ``server-not-modified`` lines resolved.
-
-    A 304 line (``mime`` ``warc/revisit``, ``status`` ``304``) whose original is in the group (the
-    latest earlier ``200`` capture of the same URL with the revisit's payload digest) becomes a
-    revisit line with the original's status, which ReplayWeb.page resolves to the original payload,
-    and gives an alias line: the original's line at the revisit's time, which pywb replays (it
-    replays a 304 revisit as an empty page). A 304 line whose original is not in the package (a
-    slice, an archive from before payload digests) is left out, as before.
-    (docs/decisions/0014-not-modified-in-replay.md)
-    """
-    kept: list[str] = []
-    aliases: list[str] = []
-    originals: list[tuple[str, dict[str, str]]] = []  # (timestamp, fields) of 200 captures so far
-    for line in group:
-        key, stamp, data = line.split(" ", 2)
-        fields = json.loads(data)
-        if fields.get("mime") == "warc/revisit" and fields.get("status") == "304":
-            digest = fields.get("digest")
-            found = next((f for s, f in reversed(originals) if s <= stamp and f.get("url") == fields.get("url")
-                          and (digest is None or f.get("digest") == digest)), None)
-            if found is None:
-                continue
-            fields["status"] = found["status"]
-            if digest is None and "digest" in found:  # an archive from before 304s kept the original's digest
-                fields["digest"] = found["digest"]
-                fields = {k: fields[k] for k in _FIELD_ORDER if k in fields} | fields
-            kept.append(f"{key} {stamp} {json.dumps(fields)}\n")
-            aliases.append(f"{key} {stamp} {json.dumps(found)}\n")
-            continue
-        if fields.get("mime") != "warc/revisit" and fields.get("status") == "200":
-            originals.append((stamp, fields))
-        kept.append(line)
-    return sorted(kept), sorted(aliases)
-
-
-_FIELD_ORDER = ("url", "mime", "status", "digest", "length", "offset", "filename")
-_HTML = ("text/html", "application/xhtml+xml")
-
-
-def _note_listing(line: str, listings: dict[str, tuple[str, str, str]]) -> None:
-    _key, stamp, data = line.split(" ", 2)
-    fields = json.loads(data)
-    if fields.get("mime") in _HTML and fields.get("status") == "200":
-        listings[fields["url"]] = (stamp, fields["filename"], fields["offset"])
-
-
-def _add_file(package: zipfile.ZipFile, name: str, path: Path, big: bool, compress: int) -> dict[str, object]:
-    with open(path, "rb") as source, package.open(_info(name, compress), "w", force_zip64=big) as entry:
-        writer = _HashingWriter(entry)
-        while chunk := source.read(CHUNK):
-            writer.write(chunk)
-    return _resource(name, writer)
-
-
-def _add_gzipped(package: zipfile.ZipFile, name: str, path: Path, big: bool) -> dict[str, object]:
-    with open(path, "rb") as source, package.open(_info(name, zipfile.ZIP_STORED), "w", force_zip64=big) as entry:
-        writer = _HashingWriter(entry)
-        with gzip.GzipFile(None, "wb", fileobj=writer, mtime=0) as out:  # type: ignore[call-overload]
-            while chunk := source.read(CHUNK):
-                out.write(chunk)
-    return _resource(name, writer)
-
-
-def _add_block_index(package: zipfile.ZipFile, path: Path, big: bool) -> list[dict[str, object]]:
-    """``indexes/index.cdx.gz`` (the lines in gzip members of :data:`BLOCK_LINES` lines, stored so that a
-    reader fetches one member by its range) and ``indexes/index.idx`` (the first line's key and time of
-    each member, its offset and length): the compressed, block-indexed form Browsertrix and py-wacz write."""
-    name = "indexes/index.cdx.gz"
-    blocks: list[str] = []
-    with open(path, encoding="utf-8") as source, \
-            package.open(_info(name, zipfile.ZIP_STORED), "w", force_zip64=big) as entry:
-        writer = _HashingWriter(entry)
-        while True:
-            lines = list(itertools.islice(source, BLOCK_LINES))
-            if not lines:
-                break
-            data = gzip.compress("".join(lines).encode("utf-8"), mtime=0)
-            key, stamp, _ = lines[0].split(" ", 2)
-            blocks.append(f"{key} {stamp} " + json.dumps({
-                "offset": writer.size, "length": len(data),
-                "digest": "sha256:" + hashlib.sha256(data).hexdigest(), "filename": "index.cdx.gz"}) + "\n")
-            writer.write(data)
-    gz = _resource(name, writer)
-    idx_name = "indexes/index.idx"
-    meta = "!meta 0 " + json.dumps({"format": "cdxj-gzip-1.0", "filename": "index.cdx.gz"}) + "\n"
-    with package.open(_info(idx_name, zipfile.ZIP_DEFLATED), "w", force_zip64=big) as entry:
-        idx = _HashingWriter(entry)
-        idx.write((meta + "".join(blocks)).encode("utf-8"))
-    return [gz, _resource(idx_name, idx)]
-
-
-def _add_pages(package: zipfile.ZipFile, archive: Path, warcs: set[str], report: WaczReport, big: bool,
-               low: str | None, high: str | None, title: str | None,
-               listings: dict[str, tuple[str, str, str]],
-               published: tuple[datetime | None, datetime | None] = (None, None)) -> dict[str, object]:
-    """``pages/pages.jsonl``: the articles, with their text; their URLs are taken out of ``listings``."""
-    name = "pages/pages.jsonl"
-    header = {"format": "json-pages-1.0", "id": "pages", "title": title or "Articles", "hasText": True}
-    with Store(archive, readonly=True) as store, \
-            package.open(_info(name, zipfile.ZIP_DEFLATED), "w", force_zip64=big) as entry:
-        writer = _HashingWriter(entry)
-        writer.write((jsonlines.dumps(header) + "\n").encode("utf-8"))
-        for url in store.article_urls():
-            listings.pop(url, None)
-        for row in store.latest_rows():
-            if row.warc_file not in warcs:
-                continue
-            fetched = datetime.fromisoformat(row.fetched_at)
-            stamp = _timestamp(fetched)
-            if (low is not None and stamp < low) or (high is not None and stamp > high):
-                continue
-            if not _published_in(row.published, *published):
-                continue
-            try:
-                text = read_inside(archive, row.text_path, "snapshot file").decode("utf-8")
-            except (OSError, ValueError) as err:
-                raise ArchiveError(f"cannot read the snapshot {row.text_path}: {getattr(err, 'strerror', None) or err}"
-                                   ) from err
-            page = {"id": f"{row.source}-{row.article_id}", "url": row.url, "ts": _iso(fetched),
-                    "title": row.title, "text": text}
-            writer.write((jsonlines.dumps(page) + "\n").encode("utf-8"))
-            report.pages += 1
-    return _resource(name, writer)
-
-
-_TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
-
-
-def _title_at(path: Path, offset: int) -> str:
-    """The ``<title>`` of the HTML response recorded at ``offset`` (empty when it has none)."""
-    try:
-        content = read_response_at(path, offset).content
-    except (ArchiveError, ValueError):
-        return ""
-    found = _TITLE.search(content[:200_000])
-    if found is None:
-        return ""
-    return " ".join(html.unescape(found.group(1).decode("utf-8", "replace")).split())
-
-
-def _add_extra_pages(package: zipfile.ZipFile, archive: Path, listings: dict[str, tuple[str, str, str]],
-                     report: WaczReport, big: bool, low: str | None, high: str | None) -> dict[str, object]:
-    """``pages/extraPages.jsonl``: the HTML pages that are not articles (home pages, sections, their
-    pagination), each at its latest capture in the package, with its title (no text)."""
-    name = "pages/extraPages.jsonl"
-    header = {"format": "json-pages-1.0", "id": "extra-pages", "title": "Listing pages", "hasText": False}
-    with package.open(_info(name, zipfile.ZIP_DEFLATED), "w", force_zip64=big) as entry:
-        writer = _HashingWriter(entry)
-        writer.write((jsonlines.dumps(header) + "\n").encode("utf-8"))
-        for url, (stamp, filename, offset) in sorted(listings.items()):
-            if (low is not None and stamp < low) or (high is not None and stamp > high):
-                continue
-            moment = datetime.strptime(stamp, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
-            page = {"id": hashlib.sha256(f"{stamp} {url}".encode()).hexdigest()[:24], "url": url,
-                    "ts": _iso(moment), "title": _title_at(archive / "warc" / filename, int(offset)) or url}
-            writer.write((jsonlines.dumps(page) + "\n").encode("utf-8"))  # a title may hold U+2028
-            report.extra_pages += 1
-    return _resource(name, writer)

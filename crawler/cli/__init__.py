@@ -607,7 +607,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from crawler.net.urls import host_key
     from crawler.replay.collection import fastwarc_available
     from crawler.replay.engine import FileTask, ReplayConfig
-    from crawler.replay.job import JobOptions, Outputs, ScaleExtraMissing, run_job
+    from crawler.replay.job import run_job
+    from crawler.replay.job_options import JobOptions, Outputs, ScaleExtraMissing
     from crawler.replay.simple import collection_files, warc_files
 
     sources = read_sources(args)
@@ -857,7 +858,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     from crawler.archive import jsonlines
     from crawler.archive.lock import ArchiveBusy
     from crawler.archive.reading import check_sources, read_archive
-    from crawler.use.search import MARK_END, MARK_START, search
+    from crawler.use.search import search
+    from crawler.use.snippets import MARK_END, MARK_START
 
     selection = _selection(args)
     try:

@@ -2,7 +2,8 @@
 
 Owns: reading whole WARC collections, damaged files included, under caps (:mod:`.collection`),
 the unit of work, one WARC file (or a byte range) -> its extraction results (:mod:`.engine`),
-a resumable job over many files on one process, a pool or Dask (:mod:`.job`), the job's state
+a resumable job over many files on one process, a pool or Dask (:mod:`.job`: its options
+:mod:`.job_options`, map :mod:`.job_map`, reduce :mod:`.job_reduce`, output files :mod:`.sinks`), the job's state
 (:mod:`.manifest`), and the in-memory replay that ``crawler demo`` uses (:mod:`.simple`).
 May import: :mod:`crawler.archive`, :mod:`crawler.parse`, :mod:`crawler.config`, the base; not
 the crawl (the two are independent: a test of the layering keeps them apart).

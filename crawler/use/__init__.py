@@ -1,6 +1,7 @@
 """What people do with an archive: export, search, the report and stats, and the sources' view.
 
-Owns: ``crawler export`` (:mod:`.export`), ``crawler search`` (:mod:`.search`), the health figures
+Owns: ``crawler export`` (:mod:`.export`), ``crawler search`` (:mod:`.search`; its query language
+:mod:`.query`, word folding :mod:`.folding`, snippets :mod:`.snippets`), the health figures
 (:mod:`.health`) drawn by ``crawler report`` (:mod:`.report`) and printed by ``crawler stats``
 (:mod:`.stats`), and ``crawler sources`` (:mod:`.sources`).
 May import: :mod:`crawler.archive` (read side: :func:`~crawler.archive.reading.read_archive`),
