@@ -56,7 +56,7 @@ from crawler.archive.cdxj import INDEX_DIR, INDEX_SUFFIX, index_warc, write_inde
 from crawler.archive.indexing import warc_files
 from crawler.archive.lock import ArchiveLock
 from crawler.archive.outputs import pid_alive, read_inside, replacing, sweep_temporaries
-from crawler.archive.warc import read_response_at, read_warcinfo
+from crawler.archive.warc_reading import read_response_at, read_warcinfo
 from crawler.config import Sources, load_sources
 from crawler.errors import ArchiveError
 
