@@ -52,7 +52,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.archive.warc import read_response_at  # noqa: E402
+from crawler.archive.warc_reading import read_response_at  # noqa: E402
 from crawler.codings import decode_content  # noqa: E402
 from crawler.mirror import Mirror  # noqa: E402
 

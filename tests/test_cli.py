@@ -28,7 +28,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from crawler import __version__
-from crawler.archive.warc import check_file, read_response_at
+from crawler.archive.warc_reading import check_file, read_response_at
 from crawler.cli import main
 from crawler.mirror import Mirror
 from tests.conftest import snapshot_meta

@@ -14,11 +14,10 @@ from crawler.config import (
     PACKAGED_SOURCES_FILE,
     Sources,
     default_sources_path,
-    host_problem,
-    http_url_problem,
     load_sources,
     parse_sources,
 )
+from crawler.config.checks import host_problem, http_url_problem
 from crawler.errors import ConfigError, UnknownSourceError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -327,7 +326,7 @@ def test_the_repository_sources_file_is_the_packaged_one() -> None:
 
 
 def test_the_selector_fields_a_source_may_set_are_the_fields_the_adapters_read() -> None:
-    from crawler.config import SELECTOR_FIELDS
+    from crawler.config.checks import SELECTOR_FIELDS
     from crawler.parse.adapters.vdoc import DEFAULT_SELECTORS
 
     assert tuple(DEFAULT_SELECTORS) == SELECTOR_FIELDS

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.archive.warc import check_file
+from crawler.archive.warc_reading import check_file
 from crawler.cli import main
 from crawler.config import SourceConfig, Sources
 from crawler.mirror import Mirror

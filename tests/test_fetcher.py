@@ -23,7 +23,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from crawler import USER_AGENT
-from crawler.archive.warc import WarcWriter, check_file, iter_responses
+from crawler.archive.warc import WarcWriter
+from crawler.archive.warc_reading import check_file, iter_responses
 from crawler.codings import MAX_DECODED_BYTES, ContentDecodingError, decode_content
 from crawler.errors import FetchError, PermanentFetchError, TransientFetchError
 from crawler.models import FetchResult

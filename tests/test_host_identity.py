@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.cli import main
-from crawler.config import host_problem, parse_sources
+from crawler.config import parse_sources
+from crawler.config.checks import host_problem
 from crawler.errors import ConfigError
 from crawler.net.urls import host_key
 

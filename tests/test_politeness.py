@@ -9,8 +9,7 @@ import trio
 import trio.lowlevel
 import trio.testing
 
-from crawler.config import MAX_DELAY
-from crawler.net.politeness import HostDeferred, HostGate, HostPolicy
+from crawler.net.politeness import MAX_DELAY, HostDeferred, HostGate, HostPolicy
 
 
 def test_policy_spacing_retry_after_and_deferral() -> None:

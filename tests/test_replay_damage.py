@@ -285,7 +285,8 @@ def test_readers_agree_on_every_damaged_file(pages: list[Page], tmp_path: Path) 
 
 @pytest.mark.parametrize("gzip_records", [True, False])
 def test_readers_give_warcio_payloads(gzip_records: bool, tmp_path: Path) -> None:
-    from crawler.archive.warc import WarcWriter, iter_responses
+    from crawler.archive.warc import WarcWriter
+    from crawler.archive.warc_reading import iter_responses
 
     from .warc_samples import fetch_result, write_foreign_warc
 
@@ -305,7 +306,7 @@ def test_readers_give_warcio_payloads(gzip_records: bool, tmp_path: Path) -> Non
 
 
 def test_warcio_reader_caps_bombs_too(tmp_path: Path) -> None:
-    from crawler.archive.warc import iter_responses
+    from crawler.archive.warc_reading import iter_responses
     from crawler.errors import ArchiveError
 
     bomb = gzip_gzip_bomb(1)

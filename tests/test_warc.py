@@ -1,4 +1,4 @@
-"""crawler.archive.warc: the writer (records, digests, gzip members, rotation) and the reader for replay."""
+"""crawler.archive.warc, the writer (records, digests, gzip members, rotation), and .warc_reading, the reader."""
 
 from __future__ import annotations
 
@@ -17,16 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.archive.warc import (
-    ContentDecodingError,
-    WarcWriter,
-    check_file,
-    dechunk,
-    decode_content,
-    iter_responses,
-    read_response_at,
-    read_warcinfo,
-)
+from crawler.archive.warc import WarcWriter
+from crawler.archive.warc_reading import check_file, iter_responses, read_response_at, read_warcinfo
+from crawler.codings import ContentDecodingError, dechunk, decode_content
 from crawler.errors import ArchiveError
 
 from .warc_samples import (

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import crawler
 from crawler.archive.cdxj import surt
-from crawler.archive.warc import read_response_at
+from crawler.archive.warc_reading import read_response_at
 from crawler.config import Sources
 from crawler.errors import ArchiveError, UnknownSourceError
 from crawler.net.urls import absolute

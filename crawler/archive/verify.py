@@ -30,7 +30,7 @@ from crawler.archive.catalog import CATALOG, NOT_AN_ARCHIVE, Store
 from crawler.archive.cdxj import INDEX_DIR, INDEX_SUFFIX, check_index
 from crawler.archive.lock import ArchiveLock
 from crawler.archive.outputs import inside_archive, read_inside, warc_relpath
-from crawler.archive.warc import check_file, read_response_at
+from crawler.archive.warc_reading import check_file, read_response_at
 from crawler.errors import ArchiveError
 from crawler.parse.normalize import SHARE_LABEL, canonical_blocks
 

@@ -52,7 +52,7 @@ from crawler.archive.outputs import pid_alive, replacing, sweep_temporaries
 from crawler.archive.wacz_entries import CHUNK, ZIP64_AFTER, HashingWriter, WaczReport, entry_info, resource, timestamp
 from crawler.archive.wacz_index import add_index
 from crawler.archive.wacz_pages import add_extra_pages, add_pages, published_in
-from crawler.archive.warc import read_warcinfo
+from crawler.archive.warc_reading import read_warcinfo
 from crawler.config import Sources, load_sources
 from crawler.errors import ArchiveError
 

@@ -18,7 +18,7 @@ from crawler.archive import jsonlines
 from crawler.archive.catalog import Store
 from crawler.archive.outputs import read_inside
 from crawler.archive.wacz_entries import HashingWriter, WaczReport, entry_info, iso, resource, timestamp
-from crawler.archive.warc import read_response_at
+from crawler.archive.warc_reading import read_response_at
 from crawler.errors import ArchiveError
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from crawler.config import MAX_BUDGET, MAX_HOST_CONCURRENCY, MAX_TIMEOUT, http_url_problem
+from crawler.config.checks import MAX_BUDGET, MAX_HOST_CONCURRENCY, MAX_TIMEOUT, http_url_problem
 from crawler.net.politeness import MAX_DELAY
 from crawler.parse.normalize import VN_TZ
 

@@ -33,7 +33,8 @@ from pathlib import Path
 
 from crawler.archive.cdxj import INDEX_DIR
 from crawler.archive.snapshots import SnapshotWriter
-from crawler.archive.warc import WARC_GZIP_LEVEL, WarcWriter, payload_digest, read_response_at
+from crawler.archive.warc import WARC_GZIP_LEVEL, WarcWriter, payload_digest
+from crawler.archive.warc_reading import read_response_at
 from crawler.codings import ContentDecodingError, TooLargeError, binary_kind
 from crawler.config import SourceConfig
 from crawler.crawl.archive_jobs import ArchiveJob, ArchiveReply

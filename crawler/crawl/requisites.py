@@ -31,7 +31,7 @@ from pathlib import Path
 import trio
 
 from crawler.archive.catalog import CacheEntry, Store
-from crawler.archive.warc import read_response_at
+from crawler.archive.warc_reading import read_response_at
 from crawler.codings import ContentDecodingError
 from crawler.config import SourceConfig
 from crawler.crawl.archive_jobs import Revisit

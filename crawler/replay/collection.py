@@ -16,7 +16,7 @@ four times warcio on this project's files) when it is installed, and a pure-Pyth
 without saying where, so the Python reader takes over from the last record FastWARC read whole, and
 reports and resynchronises; a record FastWARC read is handed out only once the next one has been read
 cleanly.  :func:`to_response` turns a response record into the
-:class:`~crawler.archive.warc.WarcResponse` replay parses (HTTP head, de-chunking, content decoding,
+:class:`~crawler.archive.warc_reading.WarcResponse` replay parses (HTTP head, de-chunking, content decoding,
 all capped as the fetcher caps live responses).  See docs/decisions/0007-replay-engine.md.
 """
 
@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from crawler.archive.warc import MAX_BLOCK_BYTES, WarcResponse, decode_record_body
+from crawler.archive.warc_reading import MAX_BLOCK_BYTES, WarcResponse, decode_record_body
 from crawler.codings import MAX_DECODED_BYTES, TooLargeError
 from crawler.replay.fastwarc_reader import fastwarc_available, fastwarc_records
 from crawler.replay.python_reader import python_records

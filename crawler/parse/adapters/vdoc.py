@@ -45,7 +45,7 @@ from crawler.parse.adapters.base import (
 from crawler.parse.adapters.blocks import extract_blocks
 from crawler.parse.normalize import clean_line, find_vn_datetime
 
-# One entry per field of crawler.config.SELECTOR_FIELDS (a test keeps the two equal).
+# One entry per field of crawler.config.checks.SELECTOR_FIELDS (a test keeps the two equal).
 DEFAULT_SELECTORS: Mapping[str, Sequence[str]] = {
     "breadcrumb": ("div.titlecate h1", "ul.breadcrumb", ".mybreadcrumb .breadcrumb", "div.breadcrumb"),
     "date": ("span.pubdate", "div.pubdate", ".detail-date-share .pubdate", ".pubdate"),

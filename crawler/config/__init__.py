@@ -3,17 +3,17 @@
 Precedence, lowest first: built-in defaults < the file's ``defaults:`` block <
 a source's own block < command-line flags (applied by the CLI with
 :func:`dataclasses.replace`).  Every validation error names the source and key.
+
+This package owns the records (:class:`SourceConfig`, :class:`Sources`) and their loading
+(:func:`load_sources`, :func:`parse_sources`); beside it, :mod:`.yaml_file` reads the file safely
+(the strict YAML loader) and :mod:`.checks` checks one value (hosts, URLs, selectors, options,
+politeness, budgets, URL patterns).
 """
 
 from __future__ import annotations
 
-import ipaddress
-import math
-import os
 import re
-import stat
-import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from pathlib import Path
@@ -21,24 +21,24 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import yaml
-from selectolax.lexbor import LexborHTMLParser
-
+from crawler.config.checks import (
+    budget_problem,
+    check_options,
+    host_problem,
+    http_url_problem,
+    key_names,
+    parse_url_patterns,
+    politeness_problem,
+)
+from crawler.config.yaml_file import read_sources_file
 from crawler.errors import ConfigError, UnknownSourceError
 from crawler.net.origins import NO_ORIGINS, Origins
-from crawler.net.politeness import MAX_DELAY
-from crawler.net.urls import ID_PREFIX, ID_SHAPES, absolute, host_key, valid_article_id
+from crawler.net.urls import absolute, host_key, valid_article_id
 
 # The built-in configuration, shipped inside the package (the repository's top-level
-# sources.yaml is a symbolic link to it).
-MAX_YAML_NODES = 50_000  # values in sources.yaml once aliases are expanded (the shipped one: ~300)
-PACKAGED_SOURCES_FILE = Path(__file__).resolve().parent / "data" / "sources.yaml"
-MAX_SOURCES_FILE = 1 << 20  # bytes; a sources file is a few KiB
+# sources.yaml is a symbolic link to it): crawler/data/sources.yaml.
+PACKAGED_SOURCES_FILE = Path(__file__).resolve().parent.parent / "data" / "sources.yaml"
 
-# Bounds shared by sources.yaml and the command line's flags.
-MAX_HOST_CONCURRENCY = 64  # requests in flight per host (each one is a task per host of the source)
-MAX_TIMEOUT = 3600.0  # seconds per request
-MAX_BUDGET = 86400.0  # seconds: the longest time budget of a run or of one host in it (crawler.crawl.fetching)
 RUN_BUDGET = 720.0  # a run's time budget by default: 12 minutes, under a 15-minute cron period
 HOST_BUDGET = 540.0  # one host's share of it by default (the others go on meanwhile)
 MAX_LISTING_DEPTH = 1000
@@ -51,16 +51,6 @@ def default_sources_path() -> Path:
 
 
 KNOWN_ADAPTERS = ("vdoc", "hue", "mediatech", "onecms", "javaplatform", "bbg", "generic")
-# Per-adapter ``options:`` and the type each must have (README "Adding a VDOC-family source").
-_ADAPTER_OPTIONS: dict[str, frozenset[str]] = {
-    "vdoc": frozenset({"selectors", "drop", "sapo_prefixes"}),
-    "hue": frozenset({"sapo_prefixes"}),
-    "javaplatform": frozenset(),
-    "bbg": frozenset(),
-    "generic": frozenset(),
-    "mediatech": frozenset({"selectors", "drop", "listing_skip"}),
-    "onecms": frozenset({"selectors", "drop", "listing_skip", "header_author_hidden"}),
-}
 
 _SOURCE_KEYS = {
     "name", "adapter", "hosts", "base_url", "start_pages", "feeds", "sitemaps", "article_url_pattern",
@@ -72,8 +62,6 @@ DEFAULT_FEED_LINK_PATTERN = r"(?:^|/)rss(?:/|\.xml$|$)|\.rss$"
 _RUN_KEYS = {"run_budget"}  # settings of a run, not of a source: in 'defaults' only
 _POLITENESS_KEYS = {"concurrency", "delay", "respect_robots", "timeout", "host_budget"}
 _KEY_RE = re.compile(r"[a-z][a-z0-9_-]{0,39}")  # used with fullmatch: "s1\n" is not a key
-_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
-_HOST_RE = re.compile(rf"(?P<host>{_LABEL}(?:\.{_LABEL})*\.?|\[(?P<ip6>[0-9a-f:.]+)\])(?::(?P<port>[0-9]{{1,5}}))?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,132 +244,29 @@ def _origin_of(base_url: str, host: str) -> str:
     return f"{urlsplit(base_url).scheme}://{host}"
 
 
-class _DuplicateKey(yaml.YAMLError):
-    def __init__(self, key: object, line: int, first_line: int) -> None:
-        super().__init__(f"duplicate key {key!r} (first at line {first_line})")
-        self.line = line
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, except that a key given twice in one mapping is an error.
-
-    (Plain YAML keeps the last value silently: a source pasted twice would lose its first block.)
-    Keys brought in by a ``<<`` merge may be overridden, as YAML intends.
-    """
-
-    def compose_document(self) -> yaml.Node | None:
-        node: yaml.Node | None = super().compose_document()
-        if node is not None:
-            _check_expansion(node)
-        return node
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[object, int] = {}
-        for key_node, _value in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
-            try:
-                if key in seen:
-                    raise _DuplicateKey(key, line, seen[key])
-                seen[key] = line
-            except TypeError:  # unhashable: the base class reports it
-                continue
-        return super().construct_mapping(node, deep)
-
-
-class _TooManyNodes(yaml.YAMLError):
-    def __init__(self, line: int) -> None:
-        super().__init__(f"more than {MAX_YAML_NODES:,} values, aliases expanded (a sources file has a few hundred)")
-        self.line = line
-
-
-def _check_expansion(root: yaml.Node) -> None:
-    """Refuse a document whose aliases expand to more than MAX_YAML_NODES nodes (billion laughs).
-
-    An alias shares its anchor's node, so the composed document stays small, but everything that
-    walks the values (validation, messages that quote one) sees every copy.  The count stops at the
-    limit, so this costs at most MAX_YAML_NODES steps, cycles included.
-    """
-    count, stack = 0, [root]
-    while stack:
-        node = stack.pop()
-        count += 1
-        if count > MAX_YAML_NODES:
-            raise _TooManyNodes(node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                stack.append(key)
-                stack.append(value)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-
-
-def _yaml_problem(err: yaml.YAMLError, text: str) -> str:
-    """A YAML error on one line: ``line L, column C: problem (context)``."""
-    if isinstance(err, (_DuplicateKey, _TooManyNodes)):
-        return f"line {err.line}: {err}"
-    if isinstance(err, yaml.reader.ReaderError):
-        line = text.count("\n", 0, err.position) + 1
-        return f"line {line}: character {err.character!r} is not allowed in YAML"
-    if isinstance(err, yaml.MarkedYAMLError):
-        mark = err.problem_mark or err.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        context = f" ({err.context})" if err.context else ""
-        return f"{where}{err.problem or 'invalid'}{context}"
-    return " ".join(str(err).split())
-
-
 def load_sources(path: Path | None = None) -> Sources:
     """Read and validate a sources file (``./sources.yaml`` or the packaged one when ``path`` is None)."""
     path = path or default_sources_path()
-    try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise ConfigError(f"sources file {path} is not a regular file")
-        if info.st_size > MAX_SOURCES_FILE:
-            raise ConfigError(f"sources file {path} is larger than {MAX_SOURCES_FILE} bytes")
-        raw = path.read_bytes()
-    except OSError as err:
-        raise ConfigError(f"cannot read sources file {path}: {err.strerror or err}") from err
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = raw.count(b"\n", 0, err.start) + 1
-        raise ConfigError(f"{path}, line {line}: not UTF-8 text (byte {raw[err.start]:#04x} at offset "
-                          f"{err.start})") from None
-    try:
-        data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass: plain data only
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path} is not valid YAML: {_yaml_problem(err, text)}") from None
-    except RecursionError:
-        raise ConfigError(f"{path} is not valid YAML: nested too deeply") from None
-    return parse_sources(data, origin=str(path))
-
-
-def _names(keys: Iterable[object]) -> list[str]:
-    """Sorted display names of mapping keys of any type (YAML keys can be numbers, null, ...)."""
-    return sorted(str(k) for k in keys)
+    return parse_sources(read_sources_file(path), origin=str(path))
 
 
 def parse_sources(data: object, *, origin: str = "sources.yaml") -> Sources:
     if not isinstance(data, dict):
         raise ConfigError(f"{origin}: the top level must be a mapping with a 'sources' key")
-    unknown_top = _names(set(data) - {"defaults", "sources"})
+    unknown_top = key_names(set(data) - {"defaults", "sources"})
     if unknown_top:
         raise ConfigError(f"{origin}: unknown top-level key(s) {unknown_top}", key=unknown_top[0])
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise ConfigError(f"{origin}: 'defaults' must be a mapping", key="defaults")
-    unknown_defaults = _names(set(defaults) - _SOURCE_KEYS - _RUN_KEYS)
+    unknown_defaults = key_names(set(defaults) - _SOURCE_KEYS - _RUN_KEYS)
     if unknown_defaults:
         known = ", ".join(sorted(_SOURCE_KEYS | _RUN_KEYS))
         raise ConfigError(f"{origin}: unknown setting in 'defaults' (known: {known})",
                           key=f"defaults.{unknown_defaults[0]}")
     run_budget = defaults.get("run_budget")
-    if run_budget is not None and _budget_problem(run_budget) is not None:
-        raise ConfigError(f"{origin}: {_budget_problem(run_budget)}, got {run_budget!r}", key="defaults.run_budget")
+    if run_budget is not None and budget_problem(run_budget) is not None:
+        raise ConfigError(f"{origin}: {budget_problem(run_budget)}, got {run_budget!r}", key="defaults.run_budget")
     defaults = {k: v for k, v in defaults.items() if k not in _RUN_KEYS}
     raw_sources = data.get("sources")
     if not isinstance(raw_sources, dict) or not raw_sources:
@@ -397,76 +282,13 @@ def parse_sources(data: object, *, origin: str = "sources.yaml") -> Sources:
     return Sources(tuple(sources), run_budget=None if run_budget is None else float(run_budget))
 
 
-def host_problem(host: str) -> str | None:
-    """Why ``host`` (``name[:port]``, ``a.b.c.d[:port]`` or ``[v6][:port]``) is not a host, or None."""
-    if host != host.strip() or not host:
-        return "empty or surrounded by spaces"
-    match = _HOST_RE.fullmatch(host.lower())
-    if match is None:
-        if host.count(":") > 1 and "[" not in host:
-            return "an IPv6 address needs brackets, e.g. [::1]:8080"
-        return "not a host name (letters, digits, '-', '.'), an IPv4 address or a bracketed IPv6 address"
-    if match.group("ip6") is not None:
-        try:
-            ipaddress.IPv6Address(match.group("ip6"))
-        except ValueError:
-            return "not a valid IPv6 address"
-    elif len(match.group("host")) > 253:
-        return "longer than 253 characters"
-    port = match.group("port")
-    if port is not None and not 1 <= int(port) <= 65535:
-        return f"port {port} is not in 1..65535"
-    return _identity_problem(host)
-
-
-def _identity_problem(host: str) -> str | None:
-    """Why a well-formed ``host`` still names no host the crawler can tell apart (an empty host key)."""
-    name = host.lower()
-    if name.startswith("["):
-        address = ipaddress.IPv6Address(name[1:].partition("]")[0])
-        if address.ipv4_mapped is not None:
-            return f"an IPv4-mapped IPv6 address: write the IPv4 address {address.ipv4_mapped} instead"
-        return None
-    name = name.partition(":")[0]
-    if host_key(host):
-        return None
-    labels = name.removesuffix(".").split(".")
-    if all(re.fullmatch(r"[0-9]+|0x[0-9a-f]*", label) for label in labels):
-        return "a numeric host that is no dotted-quad IPv4 address (resolvers read it as one): write it as a.b.c.d"
-    if re.fullmatch(r"[0-9]+|0x[0-9a-f]*", labels[-1]):
-        return "a name whose last label is a number (resolvers read it as an IPv4 address)"
-    return "not a host the crawler can identify (see crawler.net.urls.host_key)"
-
-
-def http_url_problem(url: str) -> str | None:
-    """Why ``url`` is not an absolute http(s) URL with a valid host (and port), or None."""
-    if any(ord(c) < 0x21 or c == "\x7f" for c in url):
-        return "it contains spaces or control characters"
-    try:
-        url.encode("utf-8")
-    except UnicodeEncodeError:  # bytes that were not UTF-8 on the command line
-        return "it is not valid UTF-8 text"
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 -- raises ValueError for a bad port
-    except ValueError as err:
-        return str(err)
-    if parts.scheme.lower() not in ("http", "https"):
-        return "no http:// or https:// scheme"
-    if not parts.netloc or not parts.hostname:
-        return "no host"
-    netloc = parts.netloc.rpartition("@")[2]
-    problem = host_problem(netloc)
-    return f"host {netloc!r}: {problem}" if problem else None
-
-
 def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -> SourceConfig:
     key = str(key_raw)
     if not isinstance(key_raw, str) or not _KEY_RE.fullmatch(key):
         raise ConfigError("a source key is lower-case letters, digits, '-' or '_' (at most 40)", source=key)
     if not isinstance(block, dict):
         raise ConfigError("must be a mapping of settings", source=key)
-    unknown = _names(set(block) - _SOURCE_KEYS)
+    unknown = key_names(set(block) - _SOURCE_KEYS)
     if unknown:
         raise ConfigError(f"unknown setting (known: {', '.join(sorted(_SOURCE_KEYS))})", source=key, key=unknown[0])
     merged: dict[str, Any] = {k: v for k, v in defaults.items() if k != "politeness"}
@@ -522,7 +344,7 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
         # The canonical form links get (non-ASCII and '|' percent-encoded...): one URL, one form.
         return tuple(absolute(url, url) or url for url in urls)
 
-    patterns, shapes = _url_patterns(key, need("article_url_pattern", (str, list)))
+    patterns, shapes = parse_url_patterns(key, need("article_url_pattern", (str, list)))
     pagination = merged.get("pagination", "query:p")
     if not isinstance(pagination, str) or not re.fullmatch(r"(query|path):[a-z]+|none", pagination):
         raise ConfigError("must be 'query:<name>' (?p=N), 'path:<name>' (/p/N) or 'none' (not known: the first "
@@ -534,7 +356,7 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
     options = merged.get("options") or {}
     if not isinstance(options, dict):
         raise ConfigError("must be a mapping", source=key, key="options")
-    _check_options(key, adapter, options)
+    check_options(key, adapter, options)
     images = merged.get("images", False)
     if not isinstance(images, bool):
         raise ConfigError(f"must be true or false, got {images!r}", source=key, key="images")
@@ -585,130 +407,6 @@ def _parse_source(key_raw: object, block: object, defaults: Mapping[str, Any]) -
     )
 
 
-_PROBE = LexborHTMLParser("<p></p>")
-
-
-def _check_selectors(key: str, option: str, value: object) -> None:
-    """A list of CSS selectors that lexbor can parse (``h1[`` would fail on the first page, not here)."""
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"must be a list of CSS selectors, got {value!r}", source=key, key=option)
-    for selector in [*value, ", ".join(value)] if value else []:
-        try:
-            _PROBE.css(selector)
-        except Exception:  # selectolax raises its own SelectolaxError (a ValueError subclass in some versions)
-            raise ConfigError(f"invalid CSS selector {selector!r}", source=key, key=option) from None
-
-
-# The article fields whose CSS selectors a source may set (``options.selectors.<field>``); the
-# adapters' built-in selectors (e.g. ``crawler.parse.adapters.vdoc.DEFAULT_SELECTORS``) use the same names.
-SELECTOR_FIELDS = ("breadcrumb", "date", "title", "kicker", "sapo", "body", "byline")
-
-
-def _check_options(key: str, adapter: str, options: dict[Any, Any]) -> None:
-    """Each option the adapter reads, with the type it reads it as; unknown options are typos."""
-    known = _ADAPTER_OPTIONS[adapter]
-    unknown = _names(set(options) - known)
-    if unknown:
-        raise ConfigError(f"unknown option for adapter {adapter!r} (known: {', '.join(sorted(known))})",
-                          source=key, key=f"options.{unknown[0]}")
-    prefixes = options.get("sapo_prefixes", [])
-    if not isinstance(prefixes, list) or not all(isinstance(p, str) and p.strip() for p in prefixes):
-        raise ConfigError(f"must be a list of non-empty strings, got {prefixes!r}", source=key,
-                          key="options.sapo_prefixes")
-    for name in ("drop", "listing_skip"):
-        if name in options:
-            _check_selectors(key, f"options.{name}", options[name])
-    if not isinstance(options.get("header_author_hidden", False), bool):
-        raise ConfigError(f"must be true or false, got {options['header_author_hidden']!r}", source=key,
-                          key="options.header_author_hidden")
-    if "selectors" in options:
-        selectors = options["selectors"]
-        if not isinstance(selectors, dict):
-            raise ConfigError(f"must be a mapping of field -> list of CSS selectors, got {selectors!r}",
-                              source=key, key="options.selectors")
-        fields_unknown = _names(set(selectors) - set(SELECTOR_FIELDS))
-        if fields_unknown:
-            raise ConfigError(f"unknown field (known: {', '.join(SELECTOR_FIELDS)})", source=key,
-                              key=f"options.selectors.{fields_unknown[0]}")
-        for name, value in selectors.items():
-            _check_selectors(key, f"options.selectors.{name}", value)
-
-
-def _politeness_value(name: str, value: object) -> str | None:
-    """Why ``value`` is not valid for politeness setting ``name``, or None."""
-    if name == "respect_robots":
-        return None if isinstance(value, bool) else "must be true or false"
-    if name == "concurrency":
-        ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_HOST_CONCURRENCY
-        return None if ok else f"must be an integer 1..{MAX_HOST_CONCURRENCY}"
-    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
-        return "must be a number of seconds"
-    if name == "delay":
-        return None if 0 <= value <= MAX_DELAY else f"must be 0..{MAX_DELAY:g} seconds"
-    if name == "host_budget":
-        return _budget_problem(value)
-    return None if 0 < value <= MAX_TIMEOUT else f"must be more than 0 and at most {MAX_TIMEOUT:g} seconds"
-
-
-def _budget_problem(value: object) -> str | None:
-    """Why ``value`` is no time budget (seconds, more than 0, at most :data:`MAX_BUDGET`), or None."""
-    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
-        return "must be a number of seconds"
-    return None if 0 < value <= MAX_BUDGET else f"must be more than 0 and at most {MAX_BUDGET:g} seconds"
-
-
-def _url_patterns(key: str, value: str | list[Any]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-    """``article_url_pattern``: one regex or a non-empty list of them, each with a group ``id``.
-
-    An entry may be a mapping ``{pattern: REGEX, id: decimal|hex, prefix: LETTERS}`` (the shape of
-    its ids, :data:`crawler.net.urls.ID_SHAPES`).  Two patterns whose ids have different shapes must
-    have different prefixes: they are two numberings, and an all-digit hex id would otherwise be
-    read as the decimal id of another article.
-    """
-    entries = [value] if isinstance(value, str) else value
-    if not entries:
-        raise ConfigError("must be a regular expression or a non-empty list of them", source=key,
-                          key="article_url_pattern")
-    patterns: list[str] = []
-    shapes: list[tuple[str, str]] = []
-    for n, entry in enumerate(entries):
-        where = "article_url_pattern" if isinstance(value, str) else f"article_url_pattern[{n}]"
-        shape, prefix = "decimal", ""
-        if isinstance(entry, dict):
-            unknown = _names(set(entry) - {"pattern", "id", "prefix"})
-            if unknown:
-                raise ConfigError("unknown setting (known: id, pattern, prefix)", source=key,
-                                  key=f"{where}.{unknown[0]}")
-            shape, prefix, entry = entry.get("id", "decimal"), entry.get("prefix", ""), entry.get("pattern")
-            if shape not in ID_SHAPES:
-                raise ConfigError(f"must be one of {', '.join(ID_SHAPES)}, got {shape!r}", source=key,
-                                  key=f"{where}.id")
-            if prefix != "" and not (isinstance(prefix, str) and ID_PREFIX.fullmatch(prefix)):
-                raise ConfigError(f"must be 1 to 12 lower-case ASCII letters, got {prefix!r}", source=key,
-                                  key=f"{where}.prefix")
-        if not isinstance(entry, str) or not entry:
-            raise ConfigError("must be a regular expression or a non-empty list of them", source=key,
-                              key="article_url_pattern")
-        try:
-            with warnings.catch_warnings():  # "possible nested set" and the like: not for the operator's terminal
-                warnings.simplefilter("ignore")
-                compiled = re.compile(entry)
-        except (re.error, OverflowError, RecursionError) as err:  # OverflowError: a repeat count {99999999999}
-            raise ConfigError(f"invalid regular expression: {err}", source=key, key=where) from None
-        if "id" not in compiled.groupindex:
-            raise ConfigError("needs a named group (?P<id>...) for the article id", source=key, key=where)
-        patterns.append(entry)
-        shapes.append((shape, prefix))
-    by_prefix: dict[str, str] = {}
-    for n, (shape, prefix) in enumerate(shapes):
-        other = by_prefix.setdefault(prefix, shape)
-        if other != shape:
-            raise ConfigError(f"{shape} and {other} ids with the same prefix {prefix!r} could collide: give one of "
-                              f"the two numberings its own 'prefix'", source=key, key=f"article_url_pattern[{n}]")
-    plain = all(shape == ("decimal", "") for shape in shapes)
-    return tuple(patterns), () if plain else tuple(shapes)
-
-
 def _parse_politeness(key: str, *layers: object) -> Politeness:
     politeness = Politeness()
     for layer in layers:
@@ -716,12 +414,12 @@ def _parse_politeness(key: str, *layers: object) -> Politeness:
             continue
         if not isinstance(layer, dict):
             raise ConfigError("must be a mapping", source=key, key="politeness")
-        unknown = _names(set(layer) - _POLITENESS_KEYS)
+        unknown = key_names(set(layer) - _POLITENESS_KEYS)
         if unknown:
             raise ConfigError(f"unknown setting (known: {', '.join(sorted(_POLITENESS_KEYS))})",
                               source=key, key=f"politeness.{unknown[0]}")
         for name, value in layer.items():
-            problem = _politeness_value(name, value)
+            problem = politeness_problem(name, value)
             if problem is not None:
                 raise ConfigError(f"{problem}, got {value!r}", source=key, key=f"politeness.{name}")
             expected = type(getattr(politeness, name))
