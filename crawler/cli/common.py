@@ -80,10 +80,16 @@ def add_reading_options(p: argparse.ArgumentParser) -> None:
 
 def read_sources(args: argparse.Namespace) -> Sources:
     sources = load_sources(args.sources)
+    pairs = origin_pairs(args)
+    return sources.with_origins(pairs) if pairs else sources
+
+
+def origin_pairs(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """The ``--origin HOST=URL`` remappings given (a malformed one: :class:`ConfigError`, exit 2)."""
     pairs: list[tuple[str, str]] = []
     for item in getattr(args, "origin", []):
         host, sep, url = item.partition("=")
         if not sep or not host.strip() or not url.startswith(("http://", "https://")):
             raise ConfigError(f"--origin wants HOST=URL (e.g. baocantho.com.vn=http://127.0.0.1:8001), got {item!r}")
         pairs.append((host, url))
-    return sources.with_origins(pairs) if pairs else sources
+    return pairs
