@@ -1,0 +1,91 @@
+"""``crawler report`` and ``crawler stats``: the archive's health (per source: articles per day, failures,
+runs, templates), as one HTML file or on the terminal.
+
+Part of the command line (:mod:`crawler.cli`); the figures are :mod:`crawler.use.health`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from crawler.archive.outputs import check_output
+from crawler.cli import argtypes
+from crawler.cli.common import EXIT_BUSY, EXIT_FAILED, EXIT_OK, SOURCES_HELP, add_reading_options, print_error
+from crawler.config import load_sources
+
+if TYPE_CHECKING:
+    from crawler.use.health import Health
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The commands of the archive's health: report, stats."""
+    p = sub.add_parser("report", help="the archive's health as one self-contained HTML file with charts",
+                       description="Per source: articles archived per day, failures per run, run durations, the last "
+                                   "article, the frontier and permanently failed URLs, the share of pages per "
+                                   "template and per extraction rule. One HTML file, no network needed to open it.")
+    p.add_argument("-o", "--output", type=Path, default=Path("report.html"), metavar="FILE",
+                   help="where to write it (default: report.html)")
+    add_reading_options(p)
+    p.add_argument("--days", type=argtypes.integer(1, 3660), default=30, metavar="N",
+                   help="days the charts cover, 1..3660 (default 30)")
+    p.add_argument("--sources", type=Path, default=None, help=SOURCES_HELP + " (for the newspapers' names)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("stats", help="the report's figures as a table on the terminal")
+    add_reading_options(p)
+    p.add_argument("--days", type=argtypes.integer(1, 3660), default=30, metavar="N",
+                   help="days of runs and charts considered, 1..3660 (default 30)")
+    p.add_argument("--sources", type=Path, default=None, help=SOURCES_HELP + " (for the newspapers' names)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.set_defaults(func=cmd_stats)
+
+
+def _health(args: argparse.Namespace) -> Health:
+    from crawler.archive.reading import read_archive
+    from crawler.use.health import collect
+
+    names = {source.key: source.name for source in load_sources(args.sources)}
+    with read_archive(args.archive, wait=args.wait) as store:
+        return collect(store, days=args.days, names=names)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from crawler.archive.catalog import atomic_write
+    from crawler.archive.lock import ArchiveBusy
+    from crawler.use.report import render
+
+    check_output(args.output, "-o")
+    try:
+        health = _health(args)
+    except ArchiveBusy as err:
+        print_error(err)
+        return EXIT_BUSY
+    try:
+        atomic_write(args.output, render(health).encode("utf-8"), durable=False)
+    except OSError as err:
+        print_error(f"cannot write {args.output}: {err.strerror or err}")
+        return EXIT_FAILED
+    print(f"report: {args.output} ({len(health.sources)} sources, {len(health.runs)} runs in {args.days} days)",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    import json
+
+    from crawler.archive.lock import ArchiveBusy
+    from crawler.use.stats import print_stats
+
+    try:
+        health = _health(args)
+    except ArchiveBusy as err:
+        print_error(err)
+        return EXIT_BUSY
+    if args.json:
+        print(json.dumps(health.as_dict(), ensure_ascii=False, indent=1))
+    else:
+        print_stats(health)
+    return EXIT_OK
