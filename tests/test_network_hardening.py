@@ -36,7 +36,8 @@ from crawler.config import load_sources
 from crawler.crawl.archiver import Archive
 from crawler.errors import PermanentFetchError, TransientFetchError, describe_exception
 from crawler.net.connect import CheckedBackend, Resolver
-from crawler.net.fetcher import Fetcher, FetchPolicy
+from crawler.net.fetch_policy import FetchPolicy
+from crawler.net.fetcher import Fetcher
 from crawler.net.validators import MAX_VALIDATOR_LENGTH, header_value_problem, sendable_validator
 
 from .conftest import FIXTURES, one_source_config, serving

@@ -22,7 +22,8 @@ from crawler.crawl.archive_jobs import ArchiveJob, Revisit
 from crawler.crawl.archive_worker import ArchiveWorker
 from crawler.errors import ArchiveError, FetchError, StorageError
 from crawler.models import ExtractionFailure
-from crawler.net.fetcher import Fetcher, RedirectError
+from crawler.net.fetcher import Fetcher
+from crawler.net.redirects import RedirectError
 
 DEFAULT_WARC_SIZE = 1_000_000_000
 ARCHIVE_DIRS = ("warc", "text", "runs", "orphans", "journal")
