@@ -29,7 +29,7 @@ import trio
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.archive.catalog import CacheEntry
+from crawler.archive.crawl_state import CacheEntry
 from crawler.cli import main
 from crawler.codings import binary_kind
 from crawler.config import load_sources

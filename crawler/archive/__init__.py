@@ -1,7 +1,8 @@
 """The archive on disk: WARC files, their CDXJ indexes, snapshots, the catalog, and what checks them.
 
 Owns: writing WARC records (:mod:`.warc`, the only warcio writer), CDXJ index lines
-(:mod:`.cdxj`), the catalog (:mod:`.catalog`, the only sqlite3 user), snapshot files and their
+(:mod:`.cdxj`), the catalog (:mod:`.catalog`, the only sqlite3 user; its schema in
+:mod:`.catalog_schema`, its crawl-state rows in :mod:`.crawl_state`), snapshot files and their
 journal (:mod:`.snapshots`), the archive lock (:mod:`.lock`), crash recovery (:mod:`.recovery`),
 ``crawler verify`` (:mod:`.verify`), ``crawler index`` (:mod:`.indexing`), WACZ packages
 (:mod:`.wacz`), and opening an archive to read beside a crawl (:mod:`.reading`).

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from crawler.archive.catalog import JOURNALS_SCHEMA, CacheEntry, Store
+from crawler.archive.catalog import Store
+from crawler.archive.catalog_schema import JOURNALS_SCHEMA
+from crawler.archive.crawl_state import CacheEntry
 from crawler.archive.lock import ArchiveLock
 from crawler.archive.recovery import Recovered, reconcile, recover_warcs, replay_journals, sweep_archive
 from crawler.archive.snapshots import WrittenSnapshot

@@ -1,6 +1,6 @@
 """Full-text search over the archive (``crawler search``, ``crawler index``).
 
-Where it sits: the index is the catalog's ``search`` table (SQLite FTS5, :mod:`crawler.archive.catalog`),
+Where it sits: the index is the catalog's ``search`` table (SQLite FTS5, :mod:`crawler.archive.catalog_schema`),
 filled by a trigger in the transaction that inserts each snapshot row, so it is current after
 every crawl batch, ``fetch`` and crash recovery; ``crawler index --search`` makes it again from the rows
 (:meth:`crawler.archive.catalog.Store.rebuild_search_index`).
@@ -69,7 +69,7 @@ class Hit:
 
 
 def fold_d(text: str) -> str:
-    """``đ`` (and the eth some sites write for it) as ``d``, as the index has them (crawler.archive.catalog)."""
+    """``đ`` (and the eth some sites write for it) as ``d``, as the index has them (crawler.archive.catalog_schema)."""
     # str.replace runs at memory speed; str.translate with a mapping looks every character up.
     return text.replace("đ", "d").replace("Đ", "D").replace("ð", "d").replace("Ð", "D")
 
