@@ -29,7 +29,8 @@ import httpx2
 import trio
 from benchlib import free_ports, header, median, wait_for_port
 
-from crawler.net.fetcher import _LIMITS, Fetcher, FetchPolicy
+from crawler.net.fetch_policy import FetchPolicy
+from crawler.net.fetcher import _LIMITS, Fetcher
 
 SERVER = r"""
 import asyncio, sys

@@ -21,7 +21,7 @@ import httpx2
 import trio
 
 import crawler
-from crawler.net.fetcher import ACCEPT, ACCEPT_ENCODING, ACCEPT_LANGUAGE
+from crawler.net.fetch_policy import ACCEPT, ACCEPT_ENCODING, ACCEPT_LANGUAGE
 
 
 async def fetch_all(urls: list[str], host_concurrency: int, concurrency: int, limit_seconds: float

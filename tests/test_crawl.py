@@ -17,7 +17,8 @@ from crawler.config import Sources
 from crawler.crawl import Crawl, CrawlOptions, SourceStats
 from crawler.crawl.archiver import Archive
 from crawler.mirror import Mirror
-from crawler.net.fetcher import Fetcher, FetchPolicy
+from crawler.net.fetch_policy import FetchPolicy
+from crawler.net.fetcher import Fetcher
 from crawler.net.urls import host_key
 
 from .conftest import origin_args, snapshot_meta

@@ -28,7 +28,9 @@ from crawler.archive.warc_reading import check_file, iter_responses
 from crawler.codings import MAX_DECODED_BYTES, ContentDecodingError, decode_content
 from crawler.errors import FetchError, PermanentFetchError, TransientFetchError
 from crawler.models import FetchResult
-from crawler.net.fetcher import DEFAULT_POLICY, Fetcher, FetchPolicy, RedirectError, UnrequestedCoding, _retry_after
+from crawler.net.fetch_policy import DEFAULT_POLICY, FetchPolicy, UnrequestedCoding, parse_retry_after
+from crawler.net.fetcher import Fetcher
+from crawler.net.redirects import RedirectError
 from crawler.net.urls import host_key
 
 from .test_urls import NASTY, connects_to, key_of
@@ -519,12 +521,12 @@ def test_retry_after_http_date() -> None:
 
 def test_parse_retry_after() -> None:
     now = datetime(2024, 1, 1, tzinfo=UTC)
-    assert _retry_after("120", now) == 120
-    assert _retry_after(" 7 ", now) == 7
-    assert _retry_after("Mon, 01 Jan 2024 00:01:00 GMT", now) == 60
-    assert _retry_after("Sun, 31 Dec 2023 00:00:00 GMT", now) == 0
-    assert _retry_after("soon", now) is None
-    assert _retry_after(None, now) is None
+    assert parse_retry_after("120", now) == 120
+    assert parse_retry_after(" 7 ", now) == 7
+    assert parse_retry_after("Mon, 01 Jan 2024 00:01:00 GMT", now) == 60
+    assert parse_retry_after("Sun, 31 Dec 2023 00:00:00 GMT", now) == 0
+    assert parse_retry_after("soon", now) is None
+    assert parse_retry_after(None, now) is None
 
 
 def test_declared_oversize_is_refused_before_reading() -> None:

@@ -29,14 +29,15 @@ import trio
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.archive.catalog import CacheEntry
+from crawler.archive.crawl_state import CacheEntry
 from crawler.cli import main
 from crawler.codings import binary_kind
 from crawler.config import load_sources
 from crawler.crawl.archiver import Archive
 from crawler.errors import PermanentFetchError, TransientFetchError, describe_exception
 from crawler.net.connect import CheckedBackend, Resolver
-from crawler.net.fetcher import Fetcher, FetchPolicy
+from crawler.net.fetch_policy import FetchPolicy
+from crawler.net.fetcher import Fetcher
 from crawler.net.validators import MAX_VALIDATOR_LENGTH, header_value_problem, sendable_validator
 
 from .conftest import FIXTURES, one_source_config, serving

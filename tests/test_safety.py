@@ -29,7 +29,9 @@ from crawler.errors import PermanentFetchError, TransientFetchError
 from crawler.mirror import Mirror
 from crawler.models import FetchResult
 from crawler.net.connect import AddressRefusedError, CheckedBackend, CheckedTransport, is_public_address
-from crawler.net.fetcher import Fetcher, FetchPolicy, RedirectError
+from crawler.net.fetch_policy import FetchPolicy
+from crawler.net.fetcher import Fetcher
+from crawler.net.redirects import RedirectError
 from crawler.net.urls import host_key
 
 from .conftest import origin_args, send_html, serving

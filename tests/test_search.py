@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.archive.catalog import SCHEMA_VERSION, Store
+from crawler.archive.catalog import Store
+from crawler.archive.catalog_schema import SCHEMA_VERSION
 from crawler.archive.lock import ArchiveLock
 from crawler.archive.reading import Selection, read_archive
 from crawler.archive.recovery import replay_journals

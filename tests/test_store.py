@@ -19,7 +19,8 @@ import orjson
 import pytest
 
 import crawler
-from crawler.archive.catalog import BACKOFF, MAX_ATTEMPTS, CacheEntry, Store, atomic_write
+from crawler.archive.catalog import Store, atomic_write
+from crawler.archive.crawl_state import BACKOFF, MAX_ATTEMPTS, CacheEntry
 from crawler.archive.outputs import sweep_temporaries
 from crawler.archive.recovery import replay_journals
 from crawler.archive.snapshots import SnapshotWriter, snapshot_relpath

@@ -18,8 +18,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.archive.cdxj import check_index, index_warc, read_index, surt
+from crawler.archive.cdxj import check_index, index_warc, read_index
 from crawler.archive.recovery import recover_warcs
+from crawler.archive.surt_keys import surt
 from crawler.archive.verify import verify
 from crawler.archive.warc import WarcWriter
 from crawler.cli import main

@@ -21,7 +21,8 @@ from crawler.crawl import Crawl, CrawlOptions
 from crawler.crawl.archiver import Archive
 from crawler.crawl.worker_pool import auto_workers
 from crawler.mirror import Mirror
-from crawler.net.fetcher import Fetcher, FetchPolicy
+from crawler.net.fetch_policy import FetchPolicy
+from crawler.net.fetcher import Fetcher
 
 from .conftest import FIXTURES, one_source_config, origin_args, send_html, serving
 

@@ -28,7 +28,7 @@ from typing import IO
 from urllib.parse import urlsplit, urlunsplit
 
 import crawler
-from crawler.archive.cdxj import surt
+from crawler.archive.surt_keys import surt
 from crawler.archive.warc_reading import read_response_at
 from crawler.config import Sources
 from crawler.errors import ArchiveError, UnknownSourceError

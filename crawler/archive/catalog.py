@@ -5,8 +5,11 @@ Tables: ``snapshots`` (one row per version of an article's snapshot, its metadat
 articles), ``walks`` (whether a listing chain was walked to its end), ``frontier``
 (articles discovered but not archived, and articles that failed, with when to try again).
 ``search`` (a full-text index of every snapshot's title, sapo and body, :mod:`crawler.use.search`).
-The schema is documented in README.md ("The catalog").  Snapshot files are written by
-:mod:`crawler.archive.snapshots`; their rows are committed here in batches.
+The schema is documented in README.md ("The catalog") and kept in :mod:`crawler.archive.catalog_schema`
+(tables, version, the search index); the crawl state's rows and failure schedule are values of
+:mod:`crawler.archive.crawl_state`.  This module is :class:`Store`, which opens, migrates, reads and
+writes the database.  Snapshot files are written by :mod:`crawler.archive.snapshots`; their rows
+are committed here in batches.
 
 Every database error becomes a :class:`~crawler.errors.StorageError` naming the catalog and
 the cause ("database or disk is full"), which ends a crawl with a clear message.
@@ -19,147 +22,21 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from crawler.archive.catalog_schema import SCHEMA, SCHEMA_VERSION, SEARCH_SCHEMA, search_values
+from crawler.archive.crawl_state import MAX_ATTEMPTS, CacheEntry, FailedArticle, next_try_after
 from crawler.archive.outputs import write_atomic
 from crawler.archive.snapshots import SnapshotRow, make_parent
 from crawler.errors import StorageError
-from crawler.models import FetchResult, WarcLocation
-from crawler.net.validators import sendable_validator
 
 CATALOG = "catalog.sqlite"
-SCHEMA_VERSION = 4
 # How a reader refuses a directory without a catalog (the hint names the option to give).
 NOT_AN_ARCHIVE = "not an archive (give --archive the directory a crawl or `crawler demo` wrote)"
-JOURNALS_SCHEMA = 2  # the first schema whose writers journal their rows (older archives need reconcile())
-MAX_ATTEMPTS = 3  # runs in which an article may fail transiently before it is retried on the slow schedule
-# After a permanent failure (or MAX_ATTEMPTS transient ones) an article is tried again after these
-# waits, the last one repeating: a page that failed is not downloaded every 15 minutes forever.
-BACKOFF = (timedelta(hours=1), timedelta(hours=6), timedelta(days=1), timedelta(weeks=1))
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS snapshots (
-    source TEXT NOT NULL,
-    article_id TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    url TEXT NOT NULL,
-    published TEXT NOT NULL,
-    title TEXT NOT NULL,
-    text_path TEXT NOT NULL,
-    meta_path TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    warc_file TEXT NOT NULL,
-    warc_offset INTEGER NOT NULL,
-    fetched_at TEXT NOT NULL,
-    extractor_version TEXT NOT NULL,
-    meta TEXT,
-    PRIMARY KEY (source, article_id, version)
-);
-CREATE TABLE IF NOT EXISTS http_cache (
-    url TEXT PRIMARY KEY,
-    etag TEXT,
-    last_modified TEXT,
-    status INTEGER NOT NULL,
-    payload_digest TEXT NOT NULL,
-    warc_file TEXT NOT NULL,
-    warc_offset INTEGER NOT NULL,
-    warc_date TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS walks (
-    start_url TEXT PRIMARY KEY,
-    complete INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS frontier (
-    source TEXT NOT NULL,
-    article_id TEXT NOT NULL,
-    url TEXT NOT NULL,
-    discovered_at TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    failed INTEGER NOT NULL DEFAULT 0,
-    next_try TEXT,
-    last_error TEXT,
-    PRIMARY KEY (source, article_id)
-);
-"""
-# The full-text index (schema 3; queried by crawler.use.search).  Contentless: it holds the index only, not a
-# second copy of the text (snippets are made from the row's metadata).  Every snapshot row is indexed by a
-# trigger in the transaction that inserts it, whatever inserts it (a crawl's batch, fetch, recovery).
-# unicode61 folds diacritics but not đ (a letter of its own), nor the Icelandic eth some sites write for it
-# (baocantho.com.vn: "Ðầu tư", U+00D0): folded here, and in queries (crawler.use.folding.fold_d).
-_FOLD = "replace(replace(replace(replace({}, 'đ', 'd'), 'Đ', 'D'), 'ð', 'd'), 'Ð', 'D')"
-
-
-# The exact index (schema 4) keeps diacritics (a query typed with them matches them: "Cần Thơ" is not "cán thổ");
-# the eth some sites write for đ is written as đ there.
-_ETH = "replace(replace({}, 'ð', 'đ'), 'Ð', 'Đ')"
-
-
-def search_values(row: str, meta: str, *, exact: bool = False) -> str:
-    """SQL expressions of the indexed columns of a snapshot row (``row``: its title; ``meta``: its metadata),
-    folded for the ``search`` table, or with diacritics for ``search_exact`` (``exact``)."""
-    valid = f"json_valid({meta})"  # a malformed metadata string must not fail the insert of its row
-    sapo = f"CASE WHEN {valid} THEN json_extract({meta}, '$.sapo') END"
-    body = f"CASE WHEN {valid} THEN (SELECT group_concat(value, char(10)) FROM json_each({meta}, '$.body')) END"
-    return ", ".join((_ETH if exact else _FOLD).format(expr) for expr in (row, sapo, body))
-
-
-SEARCH_SCHEMA = f"""
-CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(title, sapo, body, content='',
-    tokenize='unicode61 remove_diacritics 2');
-CREATE TRIGGER IF NOT EXISTS snapshots_search AFTER INSERT ON snapshots BEGIN
-    INSERT INTO search (rowid, title, sapo, body) VALUES (new.rowid, {search_values("new.title", "new.meta")});
-END;
-CREATE VIRTUAL TABLE IF NOT EXISTS search_exact USING fts5(title, sapo, body, content='',
-    tokenize='unicode61 remove_diacritics 0');
-CREATE TRIGGER IF NOT EXISTS snapshots_search_exact AFTER INSERT ON snapshots BEGIN
-    INSERT INTO search_exact (rowid, title, sapo, body)
-        VALUES (new.rowid, {search_values("new.title", "new.meta", exact=True)});
-END;
-"""
 _SNAPSHOT_COLUMNS = ("source, article_id, version, url, published, title, text_path, meta_path, sha256, warc_file, "
                      "warc_offset, fetched_at, extractor_version, meta")
-
-
-@dataclass(frozen=True, slots=True)
-class CacheEntry:
-    """What the crawl state remembers of a URL's last full response."""
-
-    url: str
-    etag: str | None
-    last_modified: str | None
-    status: int
-    payload_digest: str
-    warc_file: str
-    warc_offset: int
-    warc_date: str
-
-    def conditional_headers(self) -> dict[str, str]:
-        """``If-None-Match`` / ``If-Modified-Since`` from the remembered validators.
-
-        Checked again here (:func:`~crawler.net.validators.sendable_validator`): a catalog written by
-        an older version may hold any value a server sent.  An unusable one is left out.
-        """
-        headers: dict[str, str] = {}
-        etag = sendable_validator("etag", self.etag)
-        if etag:
-            headers["If-None-Match"] = etag
-        last_modified = sendable_validator("last-modified", self.last_modified)
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
-        return headers
-
-    @classmethod
-    def of_response(cls, url: str, final: FetchResult, digest: str, location: WarcLocation) -> CacheEntry:
-        """What to remember of a 200 response to ``url`` recorded at ``location`` with payload ``digest``."""
-        # Only validators that may be sent back are remembered (non-ASCII, control characters,
-        # overlong values or a Last-Modified that is no date: the next request is unconditional).
-        return cls(url=url, etag=sendable_validator("etag", final.header("etag")),
-                   last_modified=sendable_validator("last-modified", final.header("last-modified")),
-                   status=final.status, payload_digest=digest, warc_file=location.filename,
-                   warc_offset=location.offset,
-                   warc_date=final.fetched_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,24 +51,6 @@ class LatestRow:
     warc_file: str
     fetched_at: str
     published: str  # ISO 8601, Vietnamese time
-
-
-@dataclass(frozen=True, slots=True)
-class FailedArticle:
-    """An article that failed, and when it is tried again (``crawler failed``)."""
-
-    source: str
-    article_id: str
-    url: str
-    attempts: int
-    failed: bool  # on the slow schedule (permanent failure, or MAX_ATTEMPTS transient ones)
-    next_try: str | None
-    last_error: str | None
-
-
-def next_try_after(failures: int, now: datetime) -> datetime:
-    """When an article on the slow schedule is tried again after its ``failures``-th failure there."""
-    return now + BACKOFF[min(max(failures, 1), len(BACKOFF)) - 1]
 
 
 def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:

@@ -43,7 +43,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
     from crawler.archive import jsonlines
     from crawler.models import ExtractionFailure
-    from crawler.net.fetcher import FetchPolicy
+    from crawler.net.fetch_policy import FetchPolicy
     from crawler.parse.adapters import get_adapter
     from crawler.parse.extraction import parse_listing_response, parse_response
     from crawler.parse.htmlguard import complexity_problem
@@ -96,7 +96,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     import trio  # here: the commands that do not fetch start faster without it
 
     from crawler.crawl.archiver import Archive, archive_article
-    from crawler.net.fetcher import Fetcher, FetchPolicy
+    from crawler.net.fetch_policy import FetchPolicy
+    from crawler.net.fetcher import Fetcher
 
     sources = read_sources(args)
     source = sources.for_url(args.url)

@@ -91,7 +91,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     """``--suggest URL PAGE`` / ``--suggest URL --fetch``: the entry, and exit 1 when the page links no article."""
     from urllib.parse import urlsplit
 
-    from crawler.net.fetcher import FetchPolicy
+    from crawler.net.fetch_policy import FetchPolicy
     from crawler.net.urls import host_key
     from crawler.parse.htmlguard import complexity_problem
     from crawler.use.suggest import fetch_home, suggest

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from crawler.archive.catalog import JOURNALS_SCHEMA, CacheEntry, Store
+from crawler.archive.catalog import Store
+from crawler.archive.catalog_schema import JOURNALS_SCHEMA
+from crawler.archive.crawl_state import CacheEntry
 from crawler.archive.lock import ArchiveLock
 from crawler.archive.recovery import Recovered, reconcile, recover_warcs, replay_journals, sweep_archive
 from crawler.archive.snapshots import WrittenSnapshot
@@ -22,7 +24,8 @@ from crawler.crawl.archive_jobs import ArchiveJob, Revisit
 from crawler.crawl.archive_worker import ArchiveWorker
 from crawler.errors import ArchiveError, FetchError, StorageError
 from crawler.models import ExtractionFailure
-from crawler.net.fetcher import Fetcher, RedirectError
+from crawler.net.fetcher import Fetcher
+from crawler.net.redirects import RedirectError
 
 DEFAULT_WARC_SIZE = 1_000_000_000
 ARCHIVE_DIRS = ("warc", "text", "runs", "orphans", "journal")

@@ -18,7 +18,8 @@ from datetime import datetime
 
 import trio
 
-from crawler.archive.catalog import CacheEntry, Store
+from crawler.archive.catalog import Store
+from crawler.archive.crawl_state import CacheEntry
 from crawler.archive.snapshots import SnapshotRow
 from crawler.config import SourceConfig
 from crawler.crawl.archive_jobs import ArchiveJob, ArchiveReply, JobKind, Revisit

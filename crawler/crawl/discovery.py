@@ -20,7 +20,8 @@ from typing import Literal
 
 import trio
 
-from crawler.archive.catalog import CacheEntry, Store
+from crawler.archive.catalog import Store
+from crawler.archive.crawl_state import CacheEntry
 from crawler.codings import ContentDecodingError
 from crawler.config import SourceConfig
 from crawler.crawl.archive_jobs import ArchiveReply

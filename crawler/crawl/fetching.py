@@ -27,8 +27,9 @@ from crawler.codings import ContentDecodingError, decode_prefix
 from crawler.config import SourceConfig
 from crawler.errors import FetchError, PermanentFetchError
 from crawler.models import FetchResult
-from crawler.net.fetcher import Fetcher, RedirectError
+from crawler.net.fetcher import Fetcher
 from crawler.net.politeness import MAX_DELAY, MAX_WAIT, HostDeferred, HostGate
+from crawler.net.redirects import RedirectError
 from crawler.net.robots import ROBOTS_MAX_BYTES, ROBOTS_MAX_REDIRECTS, Robots, agent_token
 from crawler.net.urls import host_key, origin
 

@@ -24,7 +24,8 @@ from dataclasses import replace
 
 import trio
 
-from crawler.archive.catalog import CacheEntry, Store
+from crawler.archive.catalog import Store
+from crawler.archive.crawl_state import CacheEntry
 from crawler.config import SourceConfig
 from crawler.crawl.archive_jobs import Revisit
 from crawler.crawl.archiving import Archiving

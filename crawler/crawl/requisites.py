@@ -30,7 +30,8 @@ from pathlib import Path
 
 import trio
 
-from crawler.archive.catalog import CacheEntry, Store
+from crawler.archive.catalog import Store
+from crawler.archive.crawl_state import CacheEntry
 from crawler.archive.warc_reading import read_response_at
 from crawler.codings import ContentDecodingError
 from crawler.config import SourceConfig

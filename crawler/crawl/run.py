@@ -55,7 +55,8 @@ from crawler.config import Sources
 from crawler.crawl import Crawl, CrawlOptions, EventKind, Listener, SourceStats
 from crawler.crawl.archiver import Archive
 from crawler.errors import CrawlerError
-from crawler.net.fetcher import Fetcher, FetchPolicy
+from crawler.net.fetch_policy import FetchPolicy
+from crawler.net.fetcher import Fetcher
 from crawler.terminal import printable, raw
 
 EXIT_OK, EXIT_FAILED, EXIT_COLLAPSED, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 3, 4, 130

@@ -3,31 +3,28 @@
 In the flow ``scheduler ─▶ fetcher ─▶ warc``, the scheduler asks for a URL when politeness
 allows it; :class:`Fetcher` performs one GET (retrying transient failures of that single
 request with back-off), and hands back the exchange as it went over the wire so that the
-WARC writer can archive it before anything parses it.  This is the only module that
-imports httpx2 and tenacity (with :mod:`crawler.net.connect`, the connection layer below it, which
-refuses host names that resolve to non-public addresses before anything is sent); every httpx2
+WARC writer can archive it before anything parses it.  This module (with :mod:`crawler.net.wire`,
+the exchange's bytes, and :mod:`crawler.net.connect`, the connection layer below it, which
+refuses host names that resolve to non-public addresses before anything is sent) is the only one that
+imports httpx2 and tenacity; every httpx2
 exception is mapped onto :mod:`crawler.errors` (transient vs permanent).  Redirects are not followed by the client:
-:meth:`Fetcher.fetch_following` follows them one hop at a time so each hop is archived.
+:meth:`Fetcher.fetch_following` (:mod:`crawler.net.redirects`) follows them one hop at a time so each hop is archived.
+The request policy and the errors of a fetch are in :mod:`crawler.net.fetch_policy`.
 
 What a server sends is not trusted to come back: cookies are not kept (no ``Cookie`` header is
 ever sent; see :func:`_no_cookies`), a request header value that is not plain visible ASCII is
 dropped when it is an optional ``If-*`` validator and refused otherwise, and a response in a
-content coding we did not offer is not returned (:class:`UnrequestedCoding`).
+content coding we did not offer is not returned (:class:`~crawler.net.fetch_policy.UnrequestedCoding`).
 """
 
 from __future__ import annotations
 
 import http.cookiejar
-import ipaddress
 import ssl
-import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager, aclosing, nullcontext, suppress
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from types import TracebackType
-from urllib.parse import urldefrag, urljoin, urlsplit
 
 import httpx2
 import trio
@@ -39,174 +36,34 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-import crawler
-from crawler.codings import MAX_BODY_BYTES
-from crawler.errors import PermanentFetchError, TransientFetchError, describe_exception
+from crawler.errors import PermanentFetchError, TransientFetchError
 from crawler.models import FetchResult
 from crawler.net.connect import CheckedBackend, CheckedTransport, Resolver
+from crawler.net.fetch_policy import (
+    ACCEPT,
+    ACCEPT_ENCODING,
+    ACCEPT_LANGUAGE,
+    DEFAULT_POLICY,
+    ConnectionRefused,
+    ExchangeTooSlow,
+    FetchPolicy,
+    UnrequestedCoding,
+    certificate_reason,
+    checked_request_headers,
+    exception_name,
+    is_certificate_error,
+    parse_retry_after,
+    unrequested_codings,
+    was_refused,
+)
 from crawler.net.origins import NO_ORIGINS, Origins, host_header
-from crawler.net.urls import absolute, has_credentials, host_key
-from crawler.net.validators import header_value_problem
+from crawler.net.redirects import FollowsRedirects
+from crawler.net.urls import host_key
+from crawler.net.wire import header_text, is_refused_address, peer_ip_of, request_head, response_head
 
-__all__ = ["DEFAULT_POLICY", "FetchPolicy", "Fetcher", "RedirectError"]
+__all__ = ["Fetcher"]
 
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-ACCEPT_LANGUAGE = "vi,en;q=0.5"
-# Set explicitly: httpx's default depends on which optional decoders happen to import.
-# Not "br": warcio 1.8 cannot decode br with brotli 1.2, so `warcio check` and other tools would
-# fail on our WARCs.  A response in any coding not offered here is refused (UnrequestedCoding).
-ACCEPT_ENCODING = "gzip, deflate"
-OFFERED_CODINGS = frozenset({"gzip", "x-gzip", "deflate", "identity"})
 _LIMITS = httpx2.Limits(max_connections=8, max_keepalive_connections=4)
-
-
-@dataclass(frozen=True, slots=True)
-class FetchPolicy:
-    """Limits and retry behaviour of a :class:`Fetcher` (one policy per crawl, or per source)."""
-
-    timeout: float = 30.0  # per request phase (connect/read/write/pool)
-    max_bytes: int = MAX_BODY_BYTES  # cap on the wire body; larger -> PermanentFetchError
-    retries: int = 3  # attempts after the first, for transient failures
-    backoff_base: float = 0.5  # exponential back-off with jitter
-    backoff_max: float = 30.0
-    max_retry_after: float = 120.0  # a longer Retry-After is returned to the caller, not waited for
-    user_agent: str = crawler.USER_AGENT
-    # Whole exchange, body included: a server dripping one byte per `timeout` cannot hold a task forever.
-    total_timeout: float | None = 300.0
-    # A host *name* that resolves to a loopback, private or link-local address is refused before
-    # connecting (SSRF, DNS rebinding; crawler.net.connect).  IP literals are allowed: they only come
-    # from configuration (the mirror).
-    allow_private_addresses: bool = False
-
-    def __post_init__(self) -> None:
-        if self.retries < 0 or self.max_bytes < 0:
-            raise ValueError("retries and max_bytes must not be negative")
-        if self.timeout <= 0 or (self.total_timeout is not None and self.total_timeout <= 0):
-            raise ValueError("timeouts must be positive")
-
-
-DEFAULT_POLICY = FetchPolicy()
-
-
-class RedirectError(PermanentFetchError):
-    """A redirect chain that cannot be followed (loop, too long, disallowed or bad Location).
-
-    ``hops`` holds the responses fetched before giving up, so that they can still be archived.
-    """
-
-    def __init__(self, message: str, *, url: str, hops: tuple[FetchResult, ...]) -> None:
-        super().__init__(message, url=url, status=hops[-1].status if hops else None)
-        self.hops = hops
-
-
-class ConnectionRefused(TransientFetchError):
-    """The host refused the connection (nothing listens there)."""
-
-
-class UnrequestedCoding(TransientFetchError):
-    """A response in a content coding we did not offer (``br``, ``zstd``, ``compress``, or a stack with one).
-
-    Not archived: other WARC readers fail on such a record (``warcio check`` crashes on ``br``),
-    and a server that ignores ``Accept-Encoding`` is misconfigured, often only for a while (one
-    CDN node).  Transient, so the article is tried again by later runs (the frontier puts it on
-    the slow schedule after a few), but not retried within the run: the same node answers.
-    """
-
-
-class ExchangeTooSlow(TransientFetchError):
-    """No complete response within ``total_timeout`` (a server dripping its answer).
-
-    Not retried within the run: each attempt would cost the whole deadline again, so a few such
-    URLs could hold a run for hours. The page is tried again by a later run (the frontier's
-    schedule), and the failure counts towards giving the host up.
-    """
-
-
-def _was_refused(exc: BaseException) -> bool:
-    """Whether every connection attempt behind ``exc`` was refused (trio groups one error per address)."""
-    seen: set[int] = set()
-    todo: list[BaseException] = [exc]
-    refused = False
-    while todo:
-        error = todo.pop()
-        if id(error) in seen:
-            continue
-        seen.add(id(error))
-        if isinstance(error, BaseExceptionGroup):
-            todo.extend(error.exceptions)
-        elif isinstance(error, ConnectionRefusedError):
-            refused = True
-        elif isinstance(error, OSError) and error.errno is not None:
-            return False  # another cause (unreachable network, timeout...): retried as usual
-        for linked in (error.__cause__, error.__context__):
-            if linked is not None:
-                todo.append(linked)
-    return refused
-
-
-def _retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP-date), or None."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
-def _text(value: bytes) -> str:
-    # Header bytes are mostly ASCII; some servers send UTF-8 (e.g. a Vietnamese Location).
-    try:
-        return value.decode("utf-8")
-    except UnicodeDecodeError:
-        return value.decode("latin-1")
-
-
-def _name(exc: BaseException) -> str:
-    """``Class: message`` of ``exc``; never an empty message (see :func:`describe_exception`)."""
-    text = describe_exception(exc)
-    name = type(exc).__name__
-    return text if text.startswith(name) else f"{name}: {text}"
-
-
-def _certificate_reason(exc: BaseException) -> str:
-    """The certificate error behind ``exc``, named even when its message is empty."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            detail = getattr(seen, "verify_message", None) or describe_exception(seen)
-            return detail if detail.startswith(type(seen).__name__) else f"{type(seen).__name__}: {detail}"
-        seen = seen.__cause__ or seen.__context__
-    return _name(exc)
-
-
-def _unrequested_codings(values: list[str]) -> list[str]:
-    """The content codings in ``values`` (every Content-Encoding header) that we did not offer."""
-    codings = [c.strip().lower() for value in values for c in value.split(",")]
-    return [c for c in codings if c and c not in OFFERED_CODINGS]
-
-
-def _request_headers(url: str, headers: Mapping[str, str] | None) -> Mapping[str, str] | None:
-    """``headers`` fit to send: an ``If-*`` header whose value is not plain visible ASCII is dropped
-    (the request is then unconditional); any other such header refuses the request."""
-    if not headers:
-        return headers
-    checked: dict[str, str] = {}
-    for name, value in headers.items():
-        problem = header_value_problem(value) if isinstance(value, str) else f"{type(value).__name__}, not text"
-        if problem is None:
-            checked[name] = value
-        elif not name.lower().startswith("if-"):
-            raise PermanentFetchError(f"cannot send request: header {name} has an unusable value ({problem})",
-                                      url=url)
-    return checked
 
 
 def _no_cookies() -> http.cookiejar.CookieJar:
@@ -218,70 +75,6 @@ def _no_cookies() -> http.cookiejar.CookieJar:
     redirects to the same URL) ends as a redirect loop, with that reason.
     """
     return http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-
-
-def _is_certificate_error(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-# The peer address of each open connection (a getpeername() per response otherwise); weak keys, so
-# an entry goes with its connection and a new connection is always asked afresh.
-_PEERS: weakref.WeakKeyDictionary[object, str | None] = weakref.WeakKeyDictionary()
-
-
-def _peer_ip(response: httpx2.Response) -> str | None:
-    stream = response.extensions.get("network_stream")
-    if stream is None:
-        return None
-    try:
-        return _PEERS[stream]
-    except (KeyError, TypeError):
-        pass
-    try:
-        addr = stream.get_extra_info("server_addr")
-    except (OSError, AttributeError, AssertionError):
-        return None
-    peer = addr[0] if isinstance(addr, tuple) and addr and isinstance(addr[0], str) else None
-    with suppress(TypeError):  # a stream type without weak references: not cached
-        _PEERS[stream] = peer
-    return peer
-
-
-def _request_head(request: httpx2.Request) -> bytes:
-    lines = [request.method.encode("ascii") + b" " + request.url.raw_path + b" HTTP/1.1"]
-    lines += [name + b": " + value for name, value in request.headers.raw]
-    return b"\r\n".join(lines) + b"\r\n\r\n"
-
-
-def _response_head(response: httpx2.Response) -> bytes:
-    version = response.extensions.get("http_version", b"HTTP/1.1")
-    reason = response.extensions.get("reason_phrase", response.reason_phrase.encode("ascii"))
-    lines = [b"%s %d %s" % (version, response.status_code, reason)]
-    lines += [name + b": " + value for name, value in response.headers.raw]
-    return b"\r\n".join(lines) + b"\r\n\r\n"
-
-
-def _refused_address(host: str, peer_ip: str) -> bool:
-    """True when a host name led to a loopback, private, link-local or otherwise non-global address.
-
-    A second line behind :mod:`crawler.net.connect` (which refuses before connecting), for transports
-    that do not go through it (``transport_factory``).
-    """
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        return False  # an IP literal: it came from configuration
-    except ValueError:
-        pass
-    try:
-        address = ipaddress.ip_address(peer_ip.split("%", 1)[0])
-    except ValueError:
-        return True
-    return not address.is_global
 
 
 def _trace(on_send: Callable[[], None] | None) -> dict[str, object]:
@@ -310,10 +103,10 @@ class _Client(httpx2.AsyncClient):
         try:
             return super()._build_redirect_request(request, response)
         except (ValueError, TypeError, UnicodeError) as exc:
-            raise httpx2.RemoteProtocolError(f"unusable Location: {_name(exc)}", request=request) from None
+            raise httpx2.RemoteProtocolError(f"unusable Location: {exception_name(exc)}", request=request) from None
 
 
-class Fetcher:
+class Fetcher(FollowsRedirects):
     """Async HTTP client for the crawl (use under trio, as ``async with Fetcher(policy) as f``).
 
     One small httpx2 client per origin (scheme, host, port), created on first use: one big
@@ -439,7 +232,7 @@ class Fetcher:
         """
         if self._closed:
             raise RuntimeError("Fetcher is closed")
-        headers = _request_headers(url, headers)
+        headers = checked_request_headers(url, headers)
         # The first attempt runs outside tenacity (most requests succeed at once and its machinery
         # costs per call); after a retryable failure tenacity takes over, that failure replayed
         # as its first attempt so that its waits and attempt counts are the usual ones.
@@ -506,7 +299,7 @@ class Fetcher:
             real_host = host_header(url) if wire is not None else None
             target = httpx2.URL(wire or url)  # parsed once: httpx2 checks every character in Python
         except (httpx2.InvalidURL, TypeError, ValueError, UnicodeDecodeError) as exc:
-            raise PermanentFetchError(f"invalid URL: {_name(exc)}", url=url) from exc
+            raise PermanentFetchError(f"invalid URL: {exception_name(exc)}", url=url) from exc
         if target.scheme not in ("http", "https") or not target.host:
             raise PermanentFetchError("not an http(s) URL", url=url)
         client = self._client(target, real_host)
@@ -518,7 +311,7 @@ class Fetcher:
             # Built apart from sending: a header httpx2 cannot encode is this URL's failure, not a crash.
             request = client.build_request("GET", target, headers=headers, extensions=_trace(on_send))
         except (httpx2.InvalidURL, httpx2.LocalProtocolError, ValueError, TypeError) as exc:
-            raise PermanentFetchError(f"cannot send request ({_name(exc)})", url=url) from exc
+            raise PermanentFetchError(f"cannot send request ({exception_name(exc)})", url=url) from exc
         try:
             with deadline:
                 response = await client.send(request, stream=True)
@@ -529,37 +322,37 @@ class Fetcher:
         except trio.TooSlowError:
             raise ExchangeTooSlow(f"no complete response within {self.policy.total_timeout} s", url=url) from None
         except httpx2.TimeoutException as exc:
-            raise TransientFetchError(f"timed out ({_name(exc)})", url=url) from exc
+            raise TransientFetchError(f"timed out ({exception_name(exc)})", url=url) from exc
         except (httpx2.InvalidURL, httpx2.UnsupportedProtocol, httpx2.LocalProtocolError) as exc:
-            raise PermanentFetchError(f"cannot send request ({_name(exc)})", url=url) from exc
+            raise PermanentFetchError(f"cannot send request ({exception_name(exc)})", url=url) from exc
         except httpx2.ConnectError as exc:
-            if _is_certificate_error(exc):
-                raise PermanentFetchError(f"TLS certificate rejected: {_certificate_reason(exc)}", url=url) from exc
-            if _was_refused(exc):
-                raise ConnectionRefused(f"cannot connect ({_name(exc)})", url=url) from exc
-            raise TransientFetchError(f"cannot connect ({_name(exc)})", url=url) from exc
+            if is_certificate_error(exc):
+                raise PermanentFetchError(f"TLS certificate rejected: {certificate_reason(exc)}", url=url) from exc
+            if was_refused(exc):
+                raise ConnectionRefused(f"cannot connect ({exception_name(exc)})", url=url) from exc
+            raise TransientFetchError(f"cannot connect ({exception_name(exc)})", url=url) from exc
         except httpx2.HTTPError as exc:  # remote protocol errors, disconnects, proxy errors, ...
-            raise TransientFetchError(_name(exc), url=url) from exc
+            raise TransientFetchError(exception_name(exc), url=url) from exc
         except (httpx2.StreamError, httpx2.CookieConflict) as exc:
-            raise PermanentFetchError(_name(exc), url=url) from exc
+            raise PermanentFetchError(exception_name(exc), url=url) from exc
 
     async def _read(self, url: str, response: httpx2.Response, fetched_at: datetime) -> FetchResult:
         status = response.status_code
         if status >= 500 or status == 429:
             retry_after = None
             if status in (429, 503):
-                retry_after = _retry_after(response.headers.get("retry-after"), datetime.now(UTC))
+                retry_after = parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC))
             message = f"HTTP {status} {response.reason_phrase}".rstrip()
             if retry_after is not None and retry_after > self.policy.max_retry_after:
                 message += f" (Retry-After {retry_after:.0f} s is longer than we wait)"
             raise TransientFetchError(message, url=url, status=status, retry_after=retry_after)
-        unrequested = _unrequested_codings(response.headers.get_list("content-encoding"))
+        unrequested = unrequested_codings(response.headers.get_list("content-encoding"))
         if unrequested:  # whatever the status: even an empty record in such a coding breaks warcio
             raise UnrequestedCoding(
                 f"Content-Encoding {', '.join(unrequested)} was not offered (we ask for {ACCEPT_ENCODING}); "
                 "not archived", url=url, status=status)
-        peer_ip = _peer_ip(response)  # before the body: the connection may close after it
-        if peer_ip and not self.policy.allow_private_addresses and _refused_address(response.url.host, peer_ip):
+        peer_ip = peer_ip_of(response)  # before the body: the connection may close after it
+        if peer_ip and not self.policy.allow_private_addresses and is_refused_address(response.url.host, peer_ip):
             await response.aclose()
             raise PermanentFetchError(
                 f"host {response.url.host} resolves to the non-public address {peer_ip}; refused", url=url
@@ -576,9 +369,9 @@ class Fetcher:
             status=status,
             reason=response.reason_phrase,
             http_version=response.http_version,
-            request_head=_request_head(response.request),
-            response_head=_response_head(response),
-            headers=tuple((_text(k), _text(v)) for k, v in response.headers.raw),
+            request_head=request_head(response.request),
+            response_head=response_head(response),
+            headers=tuple((header_text(k), header_text(v)) for k, v in response.headers.raw),
             body=body,
             peer_ip=peer_ip,
             fetched_at=fetched_at,
@@ -612,60 +405,3 @@ class Fetcher:
                 async for _ in raw:
                     pass
         raise PermanentFetchError(f"body exceeds {limit} bytes", url=url, status=response.status_code)
-
-    # -- redirect chains --------------------------------------------------------
-
-    async def fetch_following(
-        self,
-        url: str,
-        headers: Mapping[str, str] | None = None,
-        *,
-        max_redirects: int = 10,
-        allow: Callable[[str], bool] = lambda u: True,
-        on_send: Callable[[], None] | None = None,
-        give_up: Callable[[], bool] | None = None,
-    ) -> list[FetchResult]:
-        """Fetch ``url`` and follow 301/302/303/307/308 redirects; returns every hop, in order.
-
-        ``allow`` vets each Location (resolved against the URL that sent it, fragment
-        dropped) before it is fetched; the string it vets is the one fetched, so a host check
-        there (``SourceConfig.covers``) sees the host connected to.  Conditional headers
-        (``If-*``) go with the first request only.  A loop, more than ``max_redirects``
-        redirects, a disallowed or non-http(s) Location, or one with credentials (``user@``)
-        raise :class:`RedirectError` (a :class:`PermanentFetchError`)
-        carrying the hops fetched so far.
-        """
-        hops: list[FetchResult] = []
-        seen = {urldefrag(url).url}
-        current, hop_headers = url, headers
-        while True:
-            result = await self.fetch(current, hop_headers, on_send=on_send, give_up=give_up)
-            hops.append(result)
-            location = result.header("location")
-            if result.status not in REDIRECT_STATUSES or not location:
-                return hops
-            try:
-                raw = urldefrag(urljoin(current, location.strip())).url
-                parts = urlsplit(raw)
-            except ValueError:
-                raise RedirectError(f"unusable redirect Location {location!r}", url=url, hops=tuple(hops)) from None
-            if parts.scheme not in ("http", "https"):
-                raise RedirectError(f"redirect to a non-http URL {raw!r}", url=url, hops=tuple(hops))
-            if has_credentials(raw):  # the rule links follow too (crawler.net.urls.absolute)
-                raise RedirectError(f"redirect to a URL with credentials {raw!r}", url=url, hops=tuple(hops))
-            # The canonical form links get (spaces, controls, non-ASCII percent-encoded); a mirror's
-            # Location may name its own address: the real URL is what we follow.
-            canonical = absolute(current, location)
-            if canonical is None:
-                raise RedirectError(f"redirect to {raw!r} not allowed (not a usable URL)", url=url, hops=tuple(hops))
-            target = self.origins.real(canonical)
-            if target in seen:
-                raise RedirectError(f"redirect loop at {target}", url=url, hops=tuple(hops))
-            if len(hops) > max_redirects:
-                raise RedirectError(f"more than {max_redirects} redirects (next: {target})", url=url, hops=tuple(hops))
-            if not allow(target):
-                raise RedirectError(f"redirect to {target} not allowed", url=url, hops=tuple(hops))
-            seen.add(target)
-            current = target
-            if headers:
-                hop_headers = {k: v for k, v in headers.items() if not k.lower().startswith("if-")}

@@ -19,7 +19,7 @@ WORD = re.compile(r"\w+")
 
 
 def fold_d(text: str) -> str:
-    """``đ`` (and the eth some sites write for it) as ``d``, as the index has them (crawler.archive.catalog)."""
+    """``đ`` (and the eth some sites write for it) as ``d``, as the index has them (crawler.archive.catalog_schema)."""
     # str.replace runs at memory speed; str.translate with a mapping looks every character up.
     return text.replace("đ", "d").replace("Đ", "D").replace("ð", "d").replace("Ð", "D")
 

@@ -17,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from crawler.archive.catalog import FailedArticle, Store
+from crawler.archive.catalog import Store
+from crawler.archive.crawl_state import FailedArticle
 
 # The extraction rules shown over time: the fields whose selectors have fallbacks.
 RULE_FIELDS = ("title", "date", "body", "sapo", "byline")

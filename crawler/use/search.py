@@ -1,6 +1,6 @@
 """Full-text search over the archive (``crawler search``, ``crawler index``).
 
-Where it sits: the index is the catalog's ``search`` table (SQLite FTS5, :mod:`crawler.archive.catalog`),
+Where it sits: the index is the catalog's ``search`` table (SQLite FTS5, :mod:`crawler.archive.catalog_schema`),
 filled by a trigger in the transaction that inserts each snapshot row, so it is current after
 every crawl batch, ``fetch`` and crash recovery; ``crawler index --search`` makes it again from the rows
 (:meth:`crawler.archive.catalog.Store.rebuild_search_index`).

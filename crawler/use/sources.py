@@ -15,7 +15,8 @@ import trio
 
 from crawler.config import Politeness, SourceConfig, Sources
 from crawler.errors import FetchError
-from crawler.net.fetcher import Fetcher, FetchPolicy
+from crawler.net.fetch_policy import FetchPolicy
+from crawler.net.fetcher import Fetcher
 from crawler.net.urls import host_key
 
 

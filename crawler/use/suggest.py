@@ -21,7 +21,8 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.config import SourceConfig, parse_sources
 from crawler.errors import FetchError
-from crawler.net.fetcher import Fetcher, FetchPolicy
+from crawler.net.fetch_policy import FetchPolicy
+from crawler.net.fetcher import Fetcher
 from crawler.net.origins import Origins
 from crawler.net.urls import absolute, host_key
 from crawler.parse.adapters.base import base_href, parse_listing_links

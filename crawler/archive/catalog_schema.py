@@ -1,0 +1,93 @@
+"""The catalog's schema: its tables, its version numbers and its full-text search index.
+
+Part of the catalog (:mod:`crawler.archive.catalog`, whose :class:`~crawler.archive.catalog.Store`
+creates and migrates these): the tables (:data:`SCHEMA`, documented in README.md "The catalog"),
+the schema version kept in ``PRAGMA user_version``, and the FTS5 ``search`` / ``search_exact``
+tables with the triggers that index each snapshot row (:data:`SEARCH_SCHEMA`, :func:`search_values`;
+queried by :mod:`crawler.use.search`).  SQL text only: nothing here opens a database.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 4
+JOURNALS_SCHEMA = 2  # the first schema whose writers journal their rows (older archives need reconcile())
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS snapshots (
+    source TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    published TEXT NOT NULL,
+    title TEXT NOT NULL,
+    text_path TEXT NOT NULL,
+    meta_path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    warc_file TEXT NOT NULL,
+    warc_offset INTEGER NOT NULL,
+    fetched_at TEXT NOT NULL,
+    extractor_version TEXT NOT NULL,
+    meta TEXT,
+    PRIMARY KEY (source, article_id, version)
+);
+CREATE TABLE IF NOT EXISTS http_cache (
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT,
+    status INTEGER NOT NULL,
+    payload_digest TEXT NOT NULL,
+    warc_file TEXT NOT NULL,
+    warc_offset INTEGER NOT NULL,
+    warc_date TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS walks (
+    start_url TEXT PRIMARY KEY,
+    complete INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS frontier (
+    source TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    discovered_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    next_try TEXT,
+    last_error TEXT,
+    PRIMARY KEY (source, article_id)
+);
+"""
+
+
+# The full-text index (schema 3; queried by crawler.use.search).  Contentless: it holds the index only, not a
+# second copy of the text (snippets are made from the row's metadata).  Every snapshot row is indexed by a
+# trigger in the transaction that inserts it, whatever inserts it (a crawl's batch, fetch, recovery).
+# unicode61 folds diacritics but not đ (a letter of its own), nor the Icelandic eth some sites write for it
+# (baocantho.com.vn: "Ðầu tư", U+00D0): folded here, and in queries (crawler.use.folding.fold_d).
+_FOLD = "replace(replace(replace(replace({}, 'đ', 'd'), 'Đ', 'D'), 'ð', 'd'), 'Ð', 'D')"
+
+
+# The exact index (schema 4) keeps diacritics (a query typed with them matches them: "Cần Thơ" is not "cán thổ");
+# the eth some sites write for đ is written as đ there.
+_ETH = "replace(replace({}, 'ð', 'đ'), 'Ð', 'Đ')"
+
+
+def search_values(row: str, meta: str, *, exact: bool = False) -> str:
+    """SQL expressions of the indexed columns of a snapshot row (``row``: its title; ``meta``: its metadata),
+    folded for the ``search`` table, or with diacritics for ``search_exact`` (``exact``)."""
+    valid = f"json_valid({meta})"  # a malformed metadata string must not fail the insert of its row
+    sapo = f"CASE WHEN {valid} THEN json_extract({meta}, '$.sapo') END"
+    body = f"CASE WHEN {valid} THEN (SELECT group_concat(value, char(10)) FROM json_each({meta}, '$.body')) END"
+    return ", ".join((_ETH if exact else _FOLD).format(expr) for expr in (row, sapo, body))
+SEARCH_SCHEMA = f"""
+CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(title, sapo, body, content='',
+    tokenize='unicode61 remove_diacritics 2');
+CREATE TRIGGER IF NOT EXISTS snapshots_search AFTER INSERT ON snapshots BEGIN
+    INSERT INTO search (rowid, title, sapo, body) VALUES (new.rowid, {search_values("new.title", "new.meta")});
+END;
+CREATE VIRTUAL TABLE IF NOT EXISTS search_exact USING fts5(title, sapo, body, content='',
+    tokenize='unicode61 remove_diacritics 0');
+CREATE TRIGGER IF NOT EXISTS snapshots_search_exact AFTER INSERT ON snapshots BEGIN
+    INSERT INTO search_exact (rowid, title, sapo, body)
+        VALUES (new.rowid, {search_values("new.title", "new.meta", exact=True)});
+END;
+"""
