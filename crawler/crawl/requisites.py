@@ -196,6 +196,9 @@ class Requisites:
         if job.page.bytes >= self.page_bytes or self.fetched_bytes >= self.run_bytes:
             stats.requisites_capped += 1
             return
+        if self.fetching.fetcher.refusal(url) is not None:  # a mirror run: a host no --origin serves
+            stats.requisites_unserved += 1  # not a failure of the site: it is never asked
+            return
         cached = self.store.cached(url)
         headers = cached.conditional_headers() if cached is not None else {}
         fetched = await self.fetching.fetch(self._scope(source, url), url, headers, stopping=self.stopping)

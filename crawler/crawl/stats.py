@@ -45,6 +45,7 @@ class SourceStats:
     requisite_bytes: int = 0
     requisites_failed: int = 0
     requisites_capped: int = 0  # not fetched: a page's or the run's cap was reached
+    requisites_unserved: int = 0  # not fetched: a host no --origin serves (a mirror run; never asked for)
 
     @property
     def collapsed(self) -> bool:
@@ -96,6 +97,7 @@ class SourceStats:
             images += (f"; requisites: {self.requisites} ({self.requisites_not_modified} not modified, "
                        f"{self.requisite_bytes:,} bytes), {self.requisites_failed} failed")
             images += f", {self.requisites_capped} over a cap" if self.requisites_capped else ""
+            images += f", {self.requisites_unserved} on hosts no --origin serves" if self.requisites_unserved else ""
         return (f"{self.source}: {self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
                 f"{len(self.failures)} failed{extraction}{extra}; pages: {self.listings} listings "
                 f"({self.listings_not_modified} not modified), {self.feeds} feeds, {self.sitemaps} sitemaps"
@@ -117,4 +119,5 @@ class SourceStats:
             "images_capped": self.images_capped, "requisites": self.requisites,
             "requisites_not_modified": self.requisites_not_modified, "requisite_bytes": self.requisite_bytes,
             "requisites_failed": self.requisites_failed, "requisites_capped": self.requisites_capped,
+            "requisites_unserved": self.requisites_unserved,
         }
