@@ -159,6 +159,23 @@ def breadcrumb_from_links(links: Iterable[LexborNode]) -> tuple[str, ...]:
     return tuple(items)
 
 
+def breadcrumb_by_selectors(tree: LexborHTMLParser, selectors: Iterable[str],
+                            rules: dict[str, str]) -> tuple[tuple[str, ...], list[LexborNode]]:
+    """The breadcrumb of the first selector whose element has link texts, and those links (for slugs);
+    the rule that found it goes to ``rules["breadcrumb"]``."""
+    links: list[LexborNode] = []
+    for selector in selectors:
+        node = tree.css_first(selector)
+        if node is None:
+            continue
+        links = node.css("a")
+        crumbs = breadcrumb_from_links(links)
+        if crumbs:
+            rules["breadcrumb"] = f"css:{selector} a"
+            return crumbs, links
+    return (), links
+
+
 def cut_at_share_label(blocks: list[str]) -> bool:
     """The share label ends the article wherever a template puts it: drop it and what follows.
 

@@ -37,7 +37,7 @@ from crawler.parse.adapters.anchors import date_near, following
 from crawler.parse.adapters.base import (
     BYLINE_RE,
     base_href,
-    breadcrumb_from_links,
+    breadcrumb_by_selectors,
     canonical_url,
     cut_at_share_label,
     failure,
@@ -306,17 +306,7 @@ class FamilyAdapter:
         return f"{header}\n{ending}"
 
     def _breadcrumb(self, tree: LexborHTMLParser, rules: dict[str, str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        crumbs: tuple[str, ...] = ()
-        links: list[LexborNode] = []
-        for selector in self.selectors["breadcrumb"]:
-            node = tree.css_first(selector)
-            if node is None:
-                continue
-            links = node.css("a")
-            crumbs = breadcrumb_from_links(links)
-            if crumbs:
-                rules["breadcrumb"] = f"css:{selector} a"
-                break
+        crumbs, links = breadcrumb_by_selectors(tree, self.selectors["breadcrumb"], rules)
         slugs = slugs_from_links(links) if crumbs else ()
         if slugs:
             rules["category_slugs"] = "breadcrumb links"

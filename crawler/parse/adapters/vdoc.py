@@ -29,7 +29,7 @@ from crawler.net.urls import url_path, valid_article_id
 from crawler.parse.adapters.base import (
     BYLINE_RE,
     base_href,
-    breadcrumb_from_links,
+    breadcrumb_by_selectors,
     canonical_url,
     cut_at_share_label,
     failure,
@@ -211,17 +211,7 @@ class VdocAdapter:
         return from_url, "url:article_url_pattern"
 
     def _breadcrumb(self, tree: LexborHTMLParser, rules: dict[str, str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        crumbs: tuple[str, ...] = ()
-        links: list[LexborNode] = []
-        for selector in self.selectors["breadcrumb"]:
-            node = tree.css_first(selector)
-            if node is None:
-                continue
-            links = node.css("a")
-            crumbs = breadcrumb_from_links(links)
-            if crumbs:
-                rules["breadcrumb"] = f"css:{selector} a"
-                break
+        crumbs, links = breadcrumb_by_selectors(tree, self.selectors["breadcrumb"], rules)
         slugs = tuple(
             value
             for value in (
