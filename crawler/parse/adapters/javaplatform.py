@@ -51,7 +51,7 @@ from crawler.parse.adapters.anchors import (
     title_node,
 )
 from crawler.parse.adapters.base import (
-    breadcrumb_from_links,
+    breadcrumb_by_selectors,
     canonical_url,
     failure,
     find_date,
@@ -195,15 +195,9 @@ class JavaplatformAdapter:
 
     def _breadcrumb(self, tree: LexborHTMLParser, url: str,
                     rules: dict[str, str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        for selector in BREADCRUMB:
-            node = tree.css_first(selector)
-            if node is None:
-                continue
-            links = node.css("a")
-            crumbs = breadcrumb_from_links(links)
-            if crumbs:
-                rules["breadcrumb"] = f"css:{selector} a"
-                return crumbs, slugs_from_links(links) or category_slugs_of(url)
+        crumbs, links = breadcrumb_by_selectors(tree, BREADCRUMB, rules)
+        if crumbs:
+            return crumbs, slugs_from_links(links) or category_slugs_of(url)
         # The page's own record of its category (``#page_info #cate_title``, ``#cate_url``).
         title = node_text(tree.css_first("#page_info #cate_title"))
         if title:
