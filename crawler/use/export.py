@@ -21,6 +21,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Literal
@@ -45,8 +46,8 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("version", "int32", "1, or 2, 3, ... for later changed texts (--all-versions)"),
     ("url", "string", "the URL it was fetched from"),
     ("canonical_url", "string", "the page's canonical URL"),
-    ("published", "string", "ISO 8601, +07:00"),
-    ("fetched_at", "string", "ISO 8601, UTC"),
+    ("published", "timestamp[us, tz=+07:00]", "ISO 8601 with its offset (+07:00); in Parquet a timestamp"),
+    ("fetched_at", "timestamp[us, tz=UTC]", "ISO 8601, UTC; in Parquet a timestamp"),
     ("breadcrumb", "list<string>", "the page's breadcrumb, outermost first"),
     ("category_slugs", "list<string>", "the article's categories as URL slugs"),
     ("kicker", "string", "the line above the title, or null"),
@@ -214,7 +215,38 @@ def pyarrow_modules() -> tuple[Any, Any]:
     try:
         return importlib.import_module("pyarrow"), importlib.import_module("pyarrow.parquet")
     except ImportError:
-        raise ExportExtraMissing("--format parquet needs pyarrow: pip install 'crawler[export]'") from None
+        raise ExportExtraMissing("--format parquet needs pyarrow, a dependency of crawler that is missing here: "
+                                 "pip install pyarrow (or reinstall crawler)") from None
+
+
+# The time columns in Parquet: microseconds (a Python datetime's precision), the instant kept exactly.  The
+# catalog writes `published` with the page's offset (+07:00, Vietnamese time) and `fetched_at` in UTC; a value
+# written without an offset is taken in that zone; a value that is not ISO 8601 at all becomes null.
+TIME_ZONES: dict[str, timezone] = {"published": timezone(timedelta(hours=7)), "fetched_at": UTC}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+
+
+def _micros(value: object, zone: timezone) -> int | None:
+    """``value`` (ISO 8601 text) as microseconds since 1970 UTC; naive in ``zone``; None when not a date."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return (moment - _EPOCH) // _MICRO
+
+
+def timestamp_array(pa: Any, values: list[Any], kind: Any, zone: timezone) -> Any:
+    """An Arrow timestamp array of ISO 8601 texts: Arrow's own parser (C++) for the usual rows, each value in
+    Python (:func:`_micros`) when one of them is not what it reads (no offset, empty, not a date)."""
+    try:
+        return pa.array(values, pa.string()).cast(kind)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pa.array([_micros(v, zone) for v in values], pa.int64()).cast(kind)
 
 
 def parquet_schema() -> Any:
@@ -222,7 +254,9 @@ def parquet_schema() -> Any:
     text = pa.string()
     types = {"string": text, "int32": pa.int32(), "int64": pa.int64(), "list<string>": pa.list_(text),
              "list<struct<url: string, caption: string>>": pa.list_(pa.struct([("url", text), ("caption", text)])),
-             "map<string, string>": pa.map_(text, text)}
+             "map<string, string>": pa.map_(text, text),
+             "timestamp[us, tz=+07:00]": pa.timestamp("us", tz="+07:00"), "timestamp[us, tz=UTC]": pa.timestamp(
+                 "us", tz="UTC")}
     return pa.schema([pa.field(name, types[kind], nullable=True) for name, kind, _ in COLUMNS])
 
 
@@ -238,6 +272,8 @@ def write_parquet(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: Expor
         def flush() -> None:
             columns = {name: [r[name] for r in batch] for name in NAMES}
             columns["rules"] = [sorted(r["rules"].items()) for r in batch]
+            for name, zone in TIME_ZONES.items():
+                columns[name] = timestamp_array(pa, columns[name], schema.field(name).type, zone)
             table = pa.Table.from_pydict(columns, schema=schema)
             del columns
             batch.clear()
