@@ -314,3 +314,29 @@ def test_an_output_directory_that_does_not_exist(crawled: tuple[Mirror, Path], t
     _, archive = crawled
     code, _, err = export(archive, capsys, "-o", str(tmp_path / "no" / "such" / "a.jsonl"))
     assert code == 1 and err.startswith("crawler: cannot write ") and "No such file or directory" in err
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+@pytest.mark.parametrize("group_rows", [1, 2000])
+def test_a_snapshot_that_is_not_utf8_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch, fmt: str, group_rows: int) -> None:
+    """Parquet takes the texts as bytes (Arrow checks the UTF-8): a bad file still names its article, with
+    earlier row groups already handed to the writer's thread, and leaves no output."""
+    import crawler.use.export
+
+    monkeypatch.setattr(crawler.use.export, "PARQUET_ROWS", group_rows)
+    archive = tmp_path / "a"
+    rows = []
+    for n in range(1, 6):
+        rel = f"text/hue/2024/05/{n}.txt"
+        (archive / rel).parent.mkdir(parents=True, exist_ok=True)
+        (archive / rel).write_bytes("bài viết".encode() if n != 4 else b"b\xe0i vi\xe9t")  # Latin-1 in n=4
+        rows.append(SnapshotRow("hue", str(n), 1, f"https://huengaynay.vn/a-{n}.html", f"2024-05-0{n}T10:00:00+07:00",
+                                "T", rel, "0" * 64, "w.warc.gz", n, "2024-05-02T03:00:00+00:00", "1", "{}"))
+    with Store(archive) as s:
+        s.commit(rows)
+    out = tmp_path / "out" / f"a.{fmt}"
+    out.parent.mkdir()
+    code, _, err = export(archive, capsys, "-o", str(out))
+    assert code == 1 and "hue/4 v1" in err and "utf-8" in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not list(out.parent.iterdir())

@@ -19,6 +19,7 @@ import importlib
 import json
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -104,8 +105,12 @@ def format_for(path: str, given: str | None) -> Format:
     return found
 
 
-def iter_rows(store: Store, selection: Selection, *, batch: int = BATCH) -> Iterator[dict[str, Any]]:
-    """Every selected snapshot as an export row, in export order (see the module docstring)."""
+def iter_rows(store: Store, selection: Selection, *, batch: int = BATCH,
+              text_bytes: bool = False) -> Iterator[dict[str, Any]]:
+    """Every selected snapshot as an export row, in export order (see the module docstring).
+
+    ``text_bytes``: the snapshot's text as its UTF-8 bytes, not decoded (Parquet: Arrow checks the UTF-8 itself,
+    and a str would be encoded back to UTF-8 for it -- a third of the Parquet export's time)."""
     where, args = selection.where("s")
     root = str(store.archive)
     # Sorting keys only (SQLite's sorter spills to a temporary file past its memory), then the rows
@@ -119,10 +124,10 @@ def iter_rows(store: Store, selection: Selection, *, batch: int = BATCH) -> Iter
         found = {int(r[0]): r for r in store.db.execute(
             f"SELECT {_ROW_COLUMNS} FROM snapshots WHERE rowid IN ({','.join('?' * len(chunk))})", chunk)}
         for rowid in chunk:
-            yield _row(root, found[rowid])
+            yield _row(root, found[rowid], text_bytes)
 
 
-def _row(archive: str, values: tuple[Any, ...]) -> dict[str, Any]:
+def _row(archive: str, values: tuple[Any, ...], text_bytes: bool = False) -> dict[str, Any]:
     (_, source, article_id, version, url, published, title, text_path, meta_path, sha256, warc_file, warc_offset,
      fetched_at, extractor_version, meta_json) = values
     name = f"{source}/{article_id} v{version}"
@@ -133,10 +138,10 @@ def _row(archive: str, values: tuple[Any, ...]) -> dict[str, Any]:
             meta = _loads(read_inside(archive, meta_path, "metadata file"))
         else:
             meta = {}
-        text = read_inside(archive, text_path, "snapshot file").decode("utf-8")
+        data = read_inside(archive, text_path, "snapshot file")
+        text: str | bytes = data if text_bytes else data.decode("utf-8")
     except (OSError, ValueError) as err:
-        raise ArchiveError(f"{name}: cannot read its snapshot or metadata: {err} (`crawler verify` checks the "
-                           f"archive)") from err
+        raise _unreadable(name, err) from err
     if not isinstance(meta, dict):
         raise ArchiveError(f"{name}: its metadata is not a JSON object")
     rules = meta.get("rules") or {}
@@ -150,6 +155,10 @@ def _row(archive: str, values: tuple[Any, ...]) -> dict[str, Any]:
         "template": meta.get("template", rules.get("template")), "rules": rules, "text_path": text_path,
         "warc_file": warc_file, "warc_offset": warc_offset, "sha256": sha256, "extractor_version": extractor_version,
     }
+
+
+def _unreadable(name: str, err: Exception) -> ArchiveError:
+    return ArchiveError(f"{name}: cannot read its snapshot or metadata: {err} (`crawler verify` checks the archive)")
 
 
 # -- writers ----------------------------------------------------------------------------------------------
@@ -260,34 +269,90 @@ def parquet_schema() -> Any:
     return pa.schema([pa.field(name, types[kind], nullable=True) for name, kind, _ in COLUMNS])
 
 
+# Dictionary encoding where values repeat; the texts, URLs and ids are unique per row and a dictionary for them
+# is built and then dropped by the writer (half of the write time, BENCHMARKS.md).
+_DICTIONARY = ["source", "breadcrumb", "category_slugs", "kicker", "byline", "template", "rules", "warc_file",
+               "extractor_version"]
+
+
+def _arrow_table(pa: Any, schema: Any, batch: list[dict[str, Any]]) -> Any:
+    columns: dict[str, Any] = {name: [r[name] for r in batch] for name in NAMES}
+    columns["rules"] = [sorted(r["rules"].items()) for r in batch]
+    for name, zone in TIME_ZONES.items():
+        columns[name] = timestamp_array(pa, columns[name], schema.field(name).type, zone)
+    try:
+        columns["text"] = pa.array(columns["text"], pa.string())  # UTF-8 bytes, checked by Arrow
+    except pa.ArrowInvalid:
+        for r in batch:  # name the article, as the other formats do
+            try:
+                r["text"].decode("utf-8") if isinstance(r["text"], bytes) else r["text"]
+            except UnicodeDecodeError as err:
+                raise _unreadable(f"{r['source']}/{r['article_id']} v{r['version']}", err) from err
+        raise
+    return pa.Table.from_pydict(columns, schema=schema)
+
+
+class _Background:
+    """Writes each row group in a thread (Arrow's encoding and zstd run without the GIL) while the next one is
+    read: one table in the writer and one batch being built, at most -- memory stays bounded."""
+
+    def __init__(self, writer: Any) -> None:
+        self.writer = writer
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def _write(self, table: Any) -> None:
+        try:
+            self.writer.write_table(table)
+        except BaseException as err:  # raised in the reading thread by wait()
+            self.error = err
+
+    def wait(self) -> None:
+        self.stop()
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def stop(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+
+    def write(self, table: Any) -> None:
+        self.wait()
+        self.thread = threading.Thread(target=self._write, args=(table,), name="parquet-writer", daemon=True)
+        self.thread.start()
+
+
 def write_parquet(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSummary) -> None:
     """Parquet (zstd), a row group per :data:`PARQUET_ROWS` rows or :data:`PARQUET_GROUP_BYTES` of text, whichever
-    comes first: memory stays flat however long the articles."""
+    comes first: memory stays flat however long the articles.  ``rows`` may carry the text as UTF-8 bytes."""
     pa, pq = pyarrow_modules()
     schema = parquet_schema()
-    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+    with pq.ParquetWriter(out, schema, compression="zstd", use_dictionary=_DICTIONARY) as writer:
+        background = _Background(writer)
         batch: list[dict[str, Any]] = []
         size = 0
 
         def flush() -> None:
-            columns = {name: [r[name] for r in batch] for name in NAMES}
-            columns["rules"] = [sorted(r["rules"].items()) for r in batch]
-            for name, zone in TIME_ZONES.items():
-                columns[name] = timestamp_array(pa, columns[name], schema.field(name).type, zone)
-            table = pa.Table.from_pydict(columns, schema=schema)
-            del columns
+            table = _arrow_table(pa, schema, batch)
             batch.clear()
-            writer.write_table(table)
+            background.write(table)
 
-        for row in rows:
-            batch.append(row)
-            size += len(row["text"]) + len(row["sapo"] or "") + 512
-            _count(summary, row)
-            if len(batch) >= PARQUET_ROWS or size >= PARQUET_GROUP_BYTES:
+        try:
+            for row in rows:
+                batch.append(row)
+                size += len(row["text"]) + len(row["sapo"] or "") + 512
+                _count(summary, row)
+                if len(batch) >= PARQUET_ROWS or size >= PARQUET_GROUP_BYTES:
+                    flush()
+                    size = 0
+            if batch or not summary.rows:
                 flush()
-                size = 0
-        if batch or not summary.rows:
-            flush()
+        except BaseException:
+            background.stop()  # the first error stands; the writer is closed after its thread ends
+            raise
+        background.wait()
 
 
 WRITERS: dict[Format, Callable[[Iterator[dict[str, Any]], IO[bytes], ExportSummary], None]] = {
@@ -308,7 +373,7 @@ def export(store: Store, selection: Selection, fmt: Format, output: str, *, csv_
     writer = WRITERS[fmt]
     if fmt == "csv" and csv_raw:
         writer = partial(write_csv, raw=True)
-    rows = iter_rows(store, selection)
+    rows = iter_rows(store, selection, text_bytes=fmt == "parquet")
     if output == "-":
         if fmt == "parquet":
             raise ConfigError("Parquet cannot stream to standard output (its index is written last): give -o FILE")
