@@ -66,6 +66,9 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("extractor_version", "string", "the crawler version that extracted it"),
 )
 NAMES = tuple(name for name, _, _ in COLUMNS)
+# With --dedup, after the others (crawler.use.dedup): null for an original and for an article too short to judge.
+DEDUP_COLUMN = ("duplicate_of", "string", "with --dedup: the URL of the earliest article this one nearly repeats")
+DEDUP_NAMES = (*NAMES, DEDUP_COLUMN[0])
 _NESTED = frozenset({"breadcrumb", "category_slugs", "images", "rules"})
 # The metadata without its body (the text comes from the snapshot file), as UTF-8 bytes: parsing half as much
 # JSON, with no str made on the way, halves what a row costs (BENCHMARKS.md §6).  A malformed string is kept
@@ -91,6 +94,7 @@ class ExportExtraMissing(ArchiveError):
 class ExportSummary:
     rows: int = 0
     articles: int = 0
+    duplicates: int = 0  # rows marked with duplicate_of (--dedup)
 
 
 def format_for(path: str, given: str | None) -> Format:
@@ -190,7 +194,8 @@ def neutralise(value: str) -> str:
     return "'" + value if _FORMULA.match(value) else value
 
 
-def write_csv(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSummary, *, raw: bool = False) -> None:
+def write_csv(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSummary, *, raw: bool = False,
+              names: tuple[str, ...] = NAMES) -> None:
     """RFC 4180: a header, CRLF line ends, every text field quoted (quotes doubled; line breaks kept inside
     the quotes), numbers bare; lists and mappings as JSON text, null as an empty field.
 
@@ -201,10 +206,10 @@ def write_csv(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSum
     made CSV the slowest format (BENCHMARKS.md §6); quoting every text field needs no scan.
     """
     dumps = _json_dumps()
-    out.write(",".join(NAMES).encode("ascii") + b"\r\n")
+    out.write(",".join(names).encode("ascii") + b"\r\n")
     for row in rows:
         fields = []
-        for name in NAMES:
+        for name in names:
             value = row[name]
             if name in _NESTED:
                 value = dumps(value).decode("utf-8")
@@ -258,7 +263,7 @@ def timestamp_array(pa: Any, values: list[Any], kind: Any, zone: timezone) -> An
         return pa.array([_micros(v, zone) for v in values], pa.int64()).cast(kind)
 
 
-def parquet_schema() -> Any:
+def parquet_schema(dedup: bool = False) -> Any:
     pa, _ = pyarrow_modules()
     text = pa.string()
     types = {"string": text, "int32": pa.int32(), "int64": pa.int64(), "list<string>": pa.list_(text),
@@ -266,7 +271,8 @@ def parquet_schema() -> Any:
              "map<string, string>": pa.map_(text, text),
              "timestamp[us, tz=+07:00]": pa.timestamp("us", tz="+07:00"), "timestamp[us, tz=UTC]": pa.timestamp(
                  "us", tz="UTC")}
-    return pa.schema([pa.field(name, types[kind], nullable=True) for name, kind, _ in COLUMNS])
+    columns = (*COLUMNS, DEDUP_COLUMN) if dedup else COLUMNS
+    return pa.schema([pa.field(name, types[kind], nullable=True) for name, kind, _ in columns])
 
 
 # Dictionary encoding where values repeat; the texts, URLs and ids are unique per row and a dictionary for them
@@ -276,7 +282,7 @@ _DICTIONARY = ["source", "breadcrumb", "category_slugs", "kicker", "byline", "te
 
 
 def _arrow_table(pa: Any, schema: Any, batch: list[dict[str, Any]]) -> Any:
-    columns: dict[str, Any] = {name: [r[name] for r in batch] for name in NAMES}
+    columns: dict[str, Any] = {name: [r[name] for r in batch] for name in schema.names}
     columns["rules"] = [sorted(r["rules"].items()) for r in batch]
     for name, zone in TIME_ZONES.items():
         columns[name] = timestamp_array(pa, columns[name], schema.field(name).type, zone)
@@ -324,11 +330,12 @@ class _Background:
         self.thread.start()
 
 
-def write_parquet(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSummary) -> None:
+def write_parquet(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSummary, *,
+                  names: tuple[str, ...] = NAMES) -> None:
     """Parquet (zstd), a row group per :data:`PARQUET_ROWS` rows or :data:`PARQUET_GROUP_BYTES` of text, whichever
     comes first: memory stays flat however long the articles.  ``rows`` may carry the text as UTF-8 bytes."""
     pa, pq = pyarrow_modules()
-    schema = parquet_schema()
+    schema = parquet_schema(dedup=names == DEDUP_NAMES)
     with pq.ParquetWriter(out, schema, compression="zstd", use_dictionary=_DICTIONARY) as writer:
         background = _Background(writer)
         batch: list[dict[str, Any]] = []
@@ -355,18 +362,22 @@ def write_parquet(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: Expor
         background.wait()
 
 
-WRITERS: dict[Format, Callable[[Iterator[dict[str, Any]], IO[bytes], ExportSummary], None]] = {
+WRITERS: dict[Format, Callable[..., None]] = {  # (rows, out, summary, *, names=..., raw=...)
     "jsonl": write_jsonl, "csv": write_csv, "parquet": write_parquet}
 
 
 def _count(summary: ExportSummary, row: dict[str, Any]) -> None:
     summary.rows += 1
+    if row.get("duplicate_of") is not None:
+        summary.duplicates += 1
 
 
-def export(store: Store, selection: Selection, fmt: Format, output: str, *, csv_raw: bool = False) -> ExportSummary:
+def export(store: Store, selection: Selection, fmt: Format, output: str, *, csv_raw: bool = False,
+           dedup: float | None = None) -> ExportSummary:
     """Write the selected rows of ``store`` to ``output`` (a file, written whole then renamed; or ``-``).
 
-    ``csv_raw``: CSV cells exactly as archived (no ``'`` before a would-be formula, :func:`write_csv`)."""
+    ``csv_raw``: CSV cells exactly as archived (no ``'`` before a would-be formula, :func:`write_csv`).
+    ``dedup``: a threshold; adds the ``duplicate_of`` column (:mod:`crawler.use.dedup`, over the whole archive)."""
     if fmt == "parquet":
         pyarrow_modules()  # the message before any work
     summary = ExportSummary()
@@ -374,6 +385,12 @@ def export(store: Store, selection: Selection, fmt: Format, output: str, *, csv_
     if fmt == "csv" and csv_raw:
         writer = partial(write_csv, raw=True)
     rows = iter_rows(store, selection, text_bytes=fmt == "parquet")
+    if dedup is not None:
+        from crawler.use.dedup import find
+
+        if fmt != "jsonl":
+            writer = partial(writer, names=DEDUP_NAMES)
+        rows = _marked(rows, find(store, dedup).of)
     if output == "-":
         if fmt == "parquet":
             raise ConfigError("Parquet cannot stream to standard output (its index is written last): give -o FILE")
@@ -388,6 +405,12 @@ def export(store: Store, selection: Selection, fmt: Format, output: str, *, csv_
     else:
         summary.articles = summary.rows
     return summary
+
+
+def _marked(rows: Iterator[dict[str, Any]], of: dict[tuple[str, str], str]) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        row["duplicate_of"] = of.get((row["source"], row["article_id"]))
+        yield row
 
 
 def _distinct_articles(store: Store, selection: Selection) -> int:
