@@ -193,9 +193,9 @@ def find(store: Store, threshold: float = THRESHOLD, *, cache: bool = True) -> D
     result = Duplicates(threshold)
     try:
         for source, article_id, url, published, fetched_at, text_path, crumb, byline in store.db.execute(_LATEST):
+            breadcrumb = _json_list(crumb)
             try:
                 text = read_inside(root, text_path, "snapshot file").decode("utf-8")
-                breadcrumb = _json_list(crumb)
             except (OSError, ValueError) as err:
                 raise ArchiveError(f"{source}/{article_id}: cannot read its snapshot: {err} (`crawler verify` "
                                    f"checks the archive)") from err
@@ -226,7 +226,9 @@ def find(store: Store, threshold: float = THRESHOLD, *, cache: bool = True) -> D
         if store_cache:
             store_cache.close()
     articles.sort(key=lambda a: a.order)
-    lsh = datasketch.MinHashLSH(threshold=threshold, num_perm=PERMUTATIONS)
+    # LSH only proposes candidates (each is checked against the threshold below); above 0.9 it cannot make bands
+    # of 128 permutations, and a lower one proposes more, never fewer.
+    lsh = datasketch.MinHashLSH(threshold=min(threshold, 0.9), num_perm=PERMUTATIONS)
     by_name: dict[str, Article] = {}
     for n, article in enumerate(articles):
         minhash = datasketch.LeanMinHash(seed=SEED, hashvalues=article.signature, scheme=SCHEME)
@@ -251,5 +253,8 @@ def _json_list(value: Any) -> list[str]:
         return []
     import json
 
-    found = json.loads(value) if isinstance(value, str) else value
+    try:
+        found = json.loads(value) if isinstance(value, str) else value
+    except ValueError:  # json_extract gives a lone string unquoted: not a list of names
+        return []
     return [str(v) for v in found] if isinstance(found, list) else []

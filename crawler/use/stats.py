@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from crawler.archive.catalog import Store
+from crawler.errors import ArchiveError
 from crawler.terminal import pipe_console, printable, raw
 from crawler.use.health import Health, SourceHealth
 
@@ -44,11 +45,15 @@ def _latest_templates(source: SourceHealth) -> str:
     return f"{_shares({str(t['template']): int(t['pages']) for t in source.templates if t['day'] == day})} ({day[5:]})"
 
 
-def near_duplicates(store: Store) -> dict[str, int]:
-    """Per source, its articles that nearly repeat an earlier one (:mod:`crawler.use.dedup`, signatures cached)."""
+def near_duplicates(store: Store) -> dict[str, int] | None:
+    """Per source, its articles that nearly repeat an earlier one (:mod:`crawler.use.dedup`, signatures cached);
+    None when a snapshot cannot be read (the other figures still show; `crawler verify` names the file)."""
     from crawler.use.dedup import find
 
-    return find(store).per_source()
+    try:
+        return find(store).per_source()
+    except ArchiveError:
+        return None
 
 
 def table(health: Health, duplicates: dict[str, int] | None = None) -> Table:
