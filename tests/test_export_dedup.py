@@ -299,3 +299,34 @@ def test_stats_still_shows_with_a_missing_snapshot(planted: Planted, capsys: pyt
         assert code == 1 and "hue/900004" in err and err.count("\n") == 1
     finally:
         moved.rename(path)
+
+
+def test_every_pair_whose_signatures_agree_enough_is_found(tmp_path: Path) -> None:
+    """LSH only proposes candidates: every pair whose MinHash signatures agree on at least the threshold's share of
+    the permutations must be proposed and marked.  Pairs at 0.5-0.65 Jaccard: with datasketch's own bands for 0.5
+    (25 x 5, which propose 55 % of the pairs at 0.5) some of them were never compared."""
+    archive = tmp_path / "a"
+    expected = {}
+    rows = []
+    for pair in range(60):
+        base = [f"từ{pair}x{n}" for n in range(200)]
+        variant = list(base)
+        for n in range(9 + pair % 4):  # words apart by more than a shingle: 5 shingles each
+            variant[3 + 16 * n + pair % 7] = f"khác{pair}x{n}"
+        assert 0.45 < jaccard(" ".join(base), " ".join(variant)) < 0.66
+        agree = (dedup.signature(dedup.words(" ".join(base))) == dedup.signature(dedup.words(" ".join(variant))))
+        for n, (source, words) in enumerate((("hue", base), ("baocantho", variant))):
+            article_id = f"{pair}{n}"
+            rel = f"text/{source}/2024/05/{article_id}.txt"
+            (archive / rel).parent.mkdir(parents=True, exist_ok=True)
+            (archive / rel).write_text(" ".join(words), encoding="utf-8")
+            url = f"https://{HOSTS[source]}/a-{article_id}.html"
+            rows.append(SnapshotRow(source, article_id, 1, url, f"2024-05-{n + 1:02d}T10:00:00+07:00", "T", rel,
+                                    "0" * 64, "w.warc.gz", 0, "2024-05-02T03:00:00+00:00", "1", "{}"))
+            if n and agree.sum() / dedup.PERMUTATIONS >= dedup.THRESHOLD:
+                expected[(source, article_id)] = f"https://{HOSTS['hue']}/a-{pair}0.html"
+    assert 10 < len(expected) < 60  # pairs on both sides of the threshold
+    with Store(archive) as store:
+        store.commit(rows)
+    with Store(archive, readonly=True) as store:
+        assert dedup.find(store, cache=False).of == expected
