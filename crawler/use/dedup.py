@@ -253,7 +253,7 @@ def bands(threshold: float) -> tuple[int, int]:
     """LSH bands and rows per band for ``threshold``, chosen for recall: LSH only proposes candidates, each is
     checked against the threshold, so a false candidate costs a comparison and a missed one a wrong answer.
     (datasketch's own choice weighs both alike: at 0.5 it proposes 55 % of the pairs at 0.5, 87 % at 0.6.)"""
-    for rows in range(PERMUTATIONS, 0, -1):
+    for rows in range(PERMUTATIONS // 2, 0, -1):  # datasketch wants two bands at least
         count = PERMUTATIONS // rows
         if 1 - (1 - threshold ** rows) ** count >= RECALL:
             return count, rows
