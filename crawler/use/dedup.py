@@ -227,22 +227,22 @@ def find(store: Store, threshold: float = THRESHOLD, *, cache: bool = True) -> D
             store_cache.close()
     articles.sort(key=lambda a: a.order)
     lsh = datasketch.MinHashLSH(num_perm=PERMUTATIONS, params=bands(threshold))
-    by_name: dict[str, Article] = {}
+    # Keys are positions in publication order: the earliest candidate is the smallest.  The candidates are checked
+    # all at once (a row of the signature matrix each), as a query proposes many in a corpus of set phrases.
+    matrix = numpy.vstack([a.signature for a in articles]) if articles else numpy.zeros((0, PERMUTATIONS))
+    needed = threshold * PERMUTATIONS
     for n, article in enumerate(articles):
         minhash = datasketch.LeanMinHash(seed=SEED, hashvalues=article.signature, scheme=SCHEME)
-        best: Article | None = None
-        for name in lsh.query(minhash):
-            other = by_name[name]
-            if numpy.count_nonzero(other.signature == article.signature) / PERMUTATIONS >= threshold and (
-                    best is None or other.order < best.order):
-                best = other
-        if best is not None:
-            result.of[(article.source, article.article_id)] = best.url
-            result.originals[(best.source, best.article_id)] = best.url
-        else:
-            name = str(n)
-            by_name[name] = article
-            lsh.insert(name, minhash, check_duplication=False)
+        candidates = numpy.fromiter(lsh.query(minhash), dtype=numpy.int64)
+        if candidates.size:
+            agree = numpy.count_nonzero(matrix[candidates] == article.signature, axis=1)
+            matching = candidates[agree >= needed]
+            if matching.size:
+                best = articles[int(matching.min())]
+                result.of[(article.source, article.article_id)] = best.url
+                result.originals[(best.source, best.article_id)] = best.url
+                continue
+        lsh.insert(n, minhash, check_duplication=False)
     return result
 
 
