@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/export_search.py [--export-articles 10000] [--search-articles 100000]
                                             [--dir bench/out/export-search] [--rounds 3]
+                                            [--export-only] [--long-articles 200] [--dedup]
 
 1. Export: an archive of ``--export-articles`` mirror articles (bench/make_archive.py: real WARCs,
    snapshots and catalog rows).  ``crawler export`` to JSONL, CSV and Parquet, and ``crawler replay
@@ -15,6 +16,10 @@
    texts.
 3. The cost of indexing per committed row: Store.commit of the archive's rows in batches of 200,
    with and without the index trigger.
+
+``--export-only``: part 1 alone (no 100k archive).  ``--long-articles N``: also Parquet's peak RSS on an archive
+of N articles of 3.8 MB each (issue 17).  ``--dedup``: also ``crawler export --dedup`` (near-duplicates, MinHash)
+and ``crawler stats`` on the export archive, cold (no signature cache) and warm.
 """
 
 from __future__ import annotations
@@ -54,7 +59,8 @@ QUERIES = [
 
 def export_bench(archive: Path, work: Path, rounds: int, articles: int) -> list[str]:
     lines = [f"## export: {articles:,} articles ({archive})", "",
-             "| command | wall s (median) | rows/s | peak RSS MB | output MB |", "|---|---|---|---|---|"]
+             "| command | wall s (median) | rows/s | peak RSS MB | output MB | CPU s (user+sys, median) |",
+             "|---|---|---|---|---|---|"]
     results: dict[str, float] = {}
     commands = {
         "export jsonl": [*CRAWLER, "export", "--archive", str(archive), "-o", str(work / "a.jsonl")],
@@ -63,28 +69,81 @@ def export_bench(archive: Path, work: Path, rounds: int, articles: int) -> list[
         "replay --jsonl (1 process)": [*CRAWLER, "replay", "--archive", str(archive), "--jsonl",
                                        str(work / "r.jsonl"), "--processes", "1", "--no-progress"],
     }
-    for name, argv in commands.items():
-        walls, rss = [], []
-        for _ in range(rounds):
+    walls: dict[str, list[float]] = {name: [] for name in commands}
+    cpus: dict[str, list[float]] = {name: [] for name in commands}
+    rss: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(rounds):  # the commands take turns, so a change in the machine's load hits them alike
+        for name, argv in commands.items():
             shutil.rmtree(work / "r.jsonl.replay", ignore_errors=True)
             for state in work.glob(".r.jsonl*"):
                 shutil.rmtree(state, ignore_errors=True)
             run = run_child(argv, timeout=3600, cwd=REPO)
             if run.returncode != 0:
                 raise SystemExit(f"{name} failed ({run.returncode}): {run.stderr[-2000:]}")
-            walls.append(run.wall)
-            rss.append(run.max_rss_mb)
-        wall = statistics.median(walls)
-        results[name] = wall
+            walls[name].append(run.wall)
+            cpus[name].append(run.user + run.system)
+            rss[name].append(run.max_rss_mb)
+    cpu: dict[str, float] = {}
+    for name in commands:
+        wall = statistics.median(walls[name])
+        results[name], cpu[name] = wall, statistics.median(cpus[name])
         out = {"export jsonl": "a.jsonl", "export csv": "a.csv", "export parquet": "a.parquet"}.get(name, "r.jsonl")
         size = (work / out).stat().st_size / 1e6 if (work / out).is_file() else float("nan")
-        lines.append(f"| `{name}` | {wall:.2f} | {articles / wall:,.0f} | {max(rss):.0f} | {size:.1f} |")
+        lines.append(f"| `{name}` | {wall:.2f} | {articles / wall:,.0f} | {max(rss[name]):.0f} | {size:.1f} | "
+                     f"{cpu[name]:.2f} |")
         print(lines[-1], file=sys.stderr)
     replay = results["replay --jsonl (1 process)"]
     lines.append("")
-    lines.append("Speed-up over `replay --jsonl`: " + ", ".join(
+    lines.append("Speed-up over `replay --jsonl` (same run, medians): " + ", ".join(
         f"{name.split()[1]} {replay / wall:.1f}x" for name, wall in results.items() if name.startswith("export")))
+    parquet = replay / results["export parquet"]
+    verdict = "PASS" if parquet >= 10 else "FAIL"
+    lines.append(f"Parquet export vs replay --jsonl: **{parquet:.1f}x** (goal >= 10x: {verdict}); by CPU time "
+                 f"{cpu['replay --jsonl (1 process)'] / cpu['export parquet']:.1f}x")
     lines += ["", *encoder_bench(work / "a.jsonl")]
+    return lines
+
+
+def long_articles_bench(work: Path, count: int, size: int = 3_800_000) -> list[str]:
+    """Parquet's peak RSS on ``count`` articles whose snapshot texts are ``size`` bytes each (issue 17)."""
+    archive = work / f"long-{count}-{size}"
+    if not (archive / "catalog.sqlite").exists():
+        rows = []
+        for n in range(1, count + 1):
+            text = (f"Bài {n} " + "chữ Việt " * (size // 10)).encode()[:size].decode("utf-8", "ignore")
+            rel = f"text/hue/2024/05/{n}.txt"
+            (archive / rel).parent.mkdir(parents=True, exist_ok=True)
+            (archive / rel).write_text(text, encoding="utf-8")
+            rows.append(SnapshotRow("hue", str(n), 1, f"https://huengaynay.vn/a-{n}.html",
+                                    "2024-05-02T10:00:00+07:00", f"Bài {n}", rel, "0" * 64, "w.warc.gz", 0,
+                                    "2024-05-02T03:00:00+00:00", "1", json.dumps({"sapo": f"Tóm tắt bài {n}"})))
+        with Store(archive) as store:
+            store.commit(rows)
+    run = run_child([*CRAWLER, "export", "--archive", str(archive), "-o", str(work / "long.parquet")], timeout=3600,
+                    cwd=REPO)
+    if run.returncode != 0:
+        raise SystemExit(f"long export failed: {run.stderr[-2000:]}")
+    return [f"Parquet export of {count} articles of {size / 1e6:.1f} MB: {run.wall:.1f} s, "
+            f"peak RSS **{run.max_rss_mb:.0f} MB**"]
+
+
+def dedup_bench(archive: Path, work: Path, articles: int) -> list[str]:
+    """``export --dedup`` and ``stats`` with the signature cache removed first (cold), then again (warm)."""
+    lines = []
+    cache = archive / "indexes" / "dedup.sqlite"
+    for label in ("cold", "warm"):
+        if label == "cold":
+            cache.unlink(missing_ok=True)
+        run = run_child([*CRAWLER, "export", "--archive", str(archive), "-o", str(work / "d.jsonl"), "--dedup"],
+                        timeout=3600, cwd=REPO)
+        if run.returncode != 0:
+            raise SystemExit(f"export --dedup failed: {run.stderr[-2000:]}")
+        marked = sum(1 for line in (work / "d.jsonl").read_bytes().splitlines() if b'"duplicate_of":null' not in line)
+        lines.append(f"`crawler export --dedup` of {articles:,} articles, {label}: {run.wall:.1f} s, "
+                     f"peak RSS {run.max_rss_mb:.0f} MB, {marked:,} marked as near-duplicates")
+        run = run_child([*CRAWLER, "stats", "--archive", str(archive)], timeout=3600, cwd=REPO)
+        lines.append(f"`crawler stats` after it ({label} cache before the export): {run.wall:.1f} s, "
+                     f"peak RSS {run.max_rss_mb:.0f} MB")
     return lines
 
 
@@ -178,18 +237,28 @@ def main() -> None:
     parser.add_argument("--search-articles", type=int, default=100_000)
     parser.add_argument("--dir", type=Path, default=REPO / "bench" / "out" / "export-search")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--export-only", action="store_true", help="part 1 only (no 100k search archive)")
+    parser.add_argument("--long-articles", type=int, default=0, metavar="N",
+                        help="also Parquet's peak RSS on N articles of 3.8 MB (issue 17)")
+    parser.add_argument("--dedup", action="store_true", help="also export --dedup and stats, cold and warm")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     print(header("export and search (bench/export_search.py)"))
     print("# uptime: " + subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip())
     small, big = args.dir / f"archive-{args.export_articles}", args.dir / f"archive-{args.search_articles}"
-    for archive, n in ((small, args.export_articles), (big, args.search_articles)):
+    for archive, n in ((small, args.export_articles), (big, args.search_articles))[:1 if args.export_only else 2]:
         print(f"# {archive.name}: {json.dumps(make(archive, n, 1))}", flush=True)
     work = args.dir / "work"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
-    for line in [*export_bench(small, work, args.rounds, args.export_articles), "",
-                 *search_bench(big, max(args.rounds, 5), args.search_articles), "", *commit_cost(small)]:
+    lines = export_bench(small, work, args.rounds, args.export_articles)
+    if args.long_articles:
+        lines += ["", *long_articles_bench(args.dir, args.long_articles)]
+    if args.dedup:
+        lines += ["", *dedup_bench(small, work, args.export_articles)]
+    if not args.export_only:
+        lines += ["", *search_bench(big, max(args.rounds, 5), args.search_articles), "", *commit_cost(small)]
+    for line in lines:
         print(line, flush=True)
     print("# uptime at the end: " + subprocess.run(["uptime"], capture_output=True, text=True,
                                                    check=False).stdout.strip())

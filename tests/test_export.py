@@ -8,6 +8,7 @@ import json
 import sqlite3
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -105,10 +106,86 @@ def test_parquet_has_the_documented_schema_and_the_same_rows(crawled: tuple[Mirr
     table = pq.read_table(tmp_path / "a.parquet")
     assert tuple(table.schema.names) == NAMES
     assert str(table.schema.field("images").type) == "list<element: struct<url: string, caption: string>>"
+    assert str(table.schema.field("published").type) == "timestamp[us, tz=+07:00]"
+    assert str(table.schema.field("fetched_at").type) == "timestamp[us, tz=UTC]"
     rows = table.to_pylist()
     for got, row in zip(rows, jsonl((tmp_path / "a.jsonl").read_text(encoding="utf-8")), strict=True):
         got["rules"] = dict(got["rules"])
+        for name in ("published", "fetched_at"):  # the same instant, shown in the column's zone
+            assert got[name] == datetime.fromisoformat(str(row[name])), name
+            assert got[name].utcoffset() == datetime.fromisoformat(str(row[name])).utcoffset(), name
+            got[name] = row[name]
         assert got == row
+
+
+def test_parquet_times_agree_with_the_catalog(crawled: tuple[Mirror, Path], tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Every row's timestamps are the catalog's ISO 8601 texts, to the microsecond (the mirror's +07:00 dates)."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    m, archive = crawled
+    assert export(archive, capsys, "-o", str(tmp_path / "a.parquet"), "--all-versions")[0] == 0
+    table = pq.read_table(tmp_path / "a.parquet", columns=["source", "article_id", "version", "published",
+                                                          "fetched_at"])
+    with sqlite3.connect(archive / "catalog.sqlite") as db:
+        catalog = {(s, a, v): (p, f) for s, a, v, p, f in db.execute(
+            "SELECT source, article_id, version, published, fetched_at FROM snapshots")}
+    assert len(catalog) == table.num_rows > 0
+    for row in table.to_pylist():
+        published, fetched_at = catalog[(row["source"], row["article_id"], row["version"])]
+        assert published.endswith("+07:00") and row["published"] == datetime.fromisoformat(published)
+        assert row["published"] == m.article(row["source"], row["article_id"]).published
+        assert row["published"].isoformat() == published  # shown in Vietnamese time, as archived
+        assert row["fetched_at"] == datetime.fromisoformat(fetched_at) and row["fetched_at"].utcoffset() == timedelta(0)
+
+
+# (catalog text, the instant in Parquet: None for null).  A text without an offset is in the column's zone.
+ODD_TIMES = [
+    ("2024-05-02T10:00:00+07:00", datetime(2024, 5, 2, 3, tzinfo=UTC)),
+    ("2024-05-02T10:00:00.123456+07:00", datetime(2024, 5, 2, 3, 0, 0, 123456, tzinfo=UTC)),
+    ("2024-05-02T23:30:00+07:00", datetime(2024, 5, 2, 16, 30, tzinfo=UTC)),  # the day before in UTC
+    ("2024-05-02T03:00:00+00:00", datetime(2024, 5, 2, 3, tzinfo=UTC)),
+    ("2024-05-02T03:00:00Z", datetime(2024, 5, 2, 3, tzinfo=UTC)),
+    ("2024-05-02T10:00:00+09:30", datetime(2024, 5, 2, 0, 30, tzinfo=UTC)),
+    ("2024-05-02T10:00:00", None),  # naive: the zone of the column, see below
+    ("", None), ("không rõ", None), ("2024-13-40T99:00:00+07:00", None), ("0", None),
+]
+
+
+@pytest.mark.parametrize("group_rows", [1, 3, 2000])
+def test_parquet_times_with_offsets_and_unknown_dates(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch, group_rows: int) -> None:
+    """Odd and unknown dates: other offsets keep their instant, unreadable ones are null, whether a row group
+    holds only good dates (Arrow's parser) or a mix (the fallback), and JSONL keeps the catalog's text."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    import crawler.use.export
+
+    monkeypatch.setattr(crawler.use.export, "PARQUET_ROWS", group_rows)
+    archive = tmp_path / "a"
+    rows = []
+    for n, (text, _) in enumerate(ODD_TIMES, 1):
+        rel = f"text/hue/2024/05/{n}.txt"
+        (archive / rel).parent.mkdir(parents=True, exist_ok=True)
+        (archive / rel).write_text(f"bài {n}", encoding="utf-8")
+        fetched = ODD_TIMES[-n][0]  # the same texts in the other column, in another order
+        rows.append(SnapshotRow("hue", str(n), 1, f"https://huengaynay.vn/a-{n}.html", text, "T", rel, "0" * 64,
+                                "w.warc.gz", n, fetched, "1", "{}"))
+    with Store(archive) as s:
+        s.commit(rows)
+    out = tmp_path / "a.parquet"
+    code, _, err = export(archive, capsys, "-o", str(out))
+    assert code == 0, err
+    got = {r["article_id"]: r for r in pq.read_table(out).to_pylist()}
+    assert len(got) == len(ODD_TIMES)
+    zones = {"published": timezone(timedelta(hours=7)), "fetched_at": UTC}
+    for row in rows:
+        for name in ("published", "fetched_at"):
+            text = getattr(row, name)
+            expected = dict(ODD_TIMES)[text]
+            if text == "2024-05-02T10:00:00":
+                expected = datetime(2024, 5, 2, 10, tzinfo=zones[name])
+            assert got[row.article_id][name] == expected, (name, text)
+    by_id = {r["article_id"]: r for r in jsonl(export(archive, capsys, "-o", "-", "--format", "jsonl")[1])}
+    assert [by_id[r.article_id]["published"] for r in rows] == [t for t, _ in ODD_TIMES]
 
 
 def test_filters(crawled: tuple[Mirror, Path], capsys: pytest.CaptureFixture[str]) -> None:
@@ -196,7 +273,7 @@ def test_parquet_without_pyarrow(crawled: tuple[Mirror, Path], tmp_path: Path, c
     _, archive = crawled
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow now raises ImportError
     code, _, err = export(archive, capsys, "-o", str(tmp_path / "a.parquet"))
-    assert code == 1 and "pip install 'crawler[export]'" in err
+    assert code == 1 and "needs pyarrow" in err and "pip install pyarrow" in err and err.count("\n") == 1
     assert not list(tmp_path.iterdir())
 
 
@@ -237,3 +314,29 @@ def test_an_output_directory_that_does_not_exist(crawled: tuple[Mirror, Path], t
     _, archive = crawled
     code, _, err = export(archive, capsys, "-o", str(tmp_path / "no" / "such" / "a.jsonl"))
     assert code == 1 and err.startswith("crawler: cannot write ") and "No such file or directory" in err
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+@pytest.mark.parametrize("group_rows", [1, 2000])
+def test_a_snapshot_that_is_not_utf8_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch, fmt: str, group_rows: int) -> None:
+    """Parquet takes the texts as bytes (Arrow checks the UTF-8): a bad file still names its article, with
+    earlier row groups already handed to the writer's thread, and leaves no output."""
+    import crawler.use.export
+
+    monkeypatch.setattr(crawler.use.export, "PARQUET_ROWS", group_rows)
+    archive = tmp_path / "a"
+    rows = []
+    for n in range(1, 6):
+        rel = f"text/hue/2024/05/{n}.txt"
+        (archive / rel).parent.mkdir(parents=True, exist_ok=True)
+        (archive / rel).write_bytes("bài viết".encode() if n != 4 else b"b\xe0i vi\xe9t")  # Latin-1 in n=4
+        rows.append(SnapshotRow("hue", str(n), 1, f"https://huengaynay.vn/a-{n}.html", f"2024-05-0{n}T10:00:00+07:00",
+                                "T", rel, "0" * 64, "w.warc.gz", n, "2024-05-02T03:00:00+00:00", "1", "{}"))
+    with Store(archive) as s:
+        s.commit(rows)
+    out = tmp_path / "out" / f"a.{fmt}"
+    out.parent.mkdir()
+    code, _, err = export(archive, capsys, "-o", str(out))
+    assert code == 1 and "hue/4 v1" in err and "utf-8" in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not list(out.parent.iterdir())

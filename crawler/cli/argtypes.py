@@ -69,6 +69,17 @@ def seconds(*, zero: bool, high: float) -> Callable[[str], float]:
     return parse
 
 
+def fraction(text: str) -> float:
+    """A number above 0 and at most 1 (a similarity threshold)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise _fail(f"not a number: {text!r}") from None
+    if not 0.0 < value <= 1.0:  # NaN fails this too
+        raise _fail(f"must be above 0 and at most 1: {text!r}")
+    return value
+
+
 def byte_size(text: str) -> int:
     """Bytes, with an optional unit: ``50000000``, ``500M``/``500MB`` (10^6), ``512MiB`` (2^20), ``1G``."""
     match = _SIZE.fullmatch(text.strip())

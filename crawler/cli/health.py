@@ -77,15 +77,18 @@ def cmd_stats(args: argparse.Namespace) -> int:
     import json
 
     from crawler.archive.lock import ArchiveBusy
-    from crawler.use.stats import print_stats
+    from crawler.archive.reading import read_archive
+    from crawler.use.stats import near_duplicates, print_stats
 
     try:
         health = _health(args)
+        with read_archive(args.archive, wait=args.wait) as store:
+            duplicates = near_duplicates(store)
     except ArchiveBusy as err:
         print_error(err)
         return EXIT_BUSY
     if args.json:
-        print(json.dumps(health.as_dict(), ensure_ascii=False, indent=1))
+        print(json.dumps({**health.as_dict(), "near_duplicates": duplicates}, ensure_ascii=False, indent=1))
     else:
-        print_stats(health)
+        print_stats(health, duplicates=duplicates)
     return EXIT_OK

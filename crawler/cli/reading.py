@@ -35,6 +35,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--csv-raw", action="store_true",
                    help="CSV cells exactly as archived (default: a cell starting with =, +, -, @, a tab or a line "
                         "break, also after blanks, gets a leading ' so that spreadsheets do not run it)")
+    p.add_argument("--dedup", action="store_true",
+                   help="add a duplicate_of column: the URL of the earliest article (any paper) this one nearly "
+                        "repeats, null for originals (MinHash over 5-word shingles, whole archive)")
+    p.add_argument("--dedup-threshold", type=argtypes.fraction, default=None, metavar="J",
+                   help="the Jaccard similarity from which two articles are near-duplicates, 0 < J <= 1 (default "
+                        "0.5); implies --dedup")
     add_reading_options(p)
     add_selection_options(p, versions="one row per version of each article (default: the latest version only)")
     p.set_defaults(func=cmd_export)
@@ -136,6 +142,16 @@ def cmd_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _dedup(args: argparse.Namespace) -> float | None:
+    """The near-duplicate threshold of --dedup / --dedup-threshold, or None."""
+    from crawler.use.dedup import THRESHOLD
+
+    if args.dedup_threshold is not None:
+        args.dedup = True
+        return float(args.dedup_threshold)
+    return THRESHOLD if args.dedup else None
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     import time
 
@@ -151,12 +167,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         with read_archive(args.archive, wait=args.wait) as store:
             check_sources(store, selection.sources, args.sources)
-            summary = export(store, selection, fmt, args.output, csv_raw=args.csv_raw)
+            summary = export(store, selection, fmt, args.output, csv_raw=args.csv_raw, dedup=_dedup(args))
     except ArchiveBusy as err:
         print_error(err)
         return EXIT_BUSY
     where = "standard output" if args.output == "-" else args.output
     versions = f" ({summary.rows} versions)" if selection.all_versions else ""
-    print(f"export: {summary.articles} articles{versions} to {where} as {fmt}, {time.monotonic() - clock:.1f} s",
-          file=sys.stderr)
+    marked = f", {summary.duplicates} marked duplicate_of (threshold {_dedup(args)})" if args.dedup else ""
+    print(f"export: {summary.articles} articles{versions} to {where} as {fmt}{marked}, "
+          f"{time.monotonic() - clock:.1f} s", file=sys.stderr)
     return EXIT_OK

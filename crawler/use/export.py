@@ -19,8 +19,10 @@ import importlib
 import json
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Literal
@@ -45,8 +47,8 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("version", "int32", "1, or 2, 3, ... for later changed texts (--all-versions)"),
     ("url", "string", "the URL it was fetched from"),
     ("canonical_url", "string", "the page's canonical URL"),
-    ("published", "string", "ISO 8601, +07:00"),
-    ("fetched_at", "string", "ISO 8601, UTC"),
+    ("published", "timestamp[us, tz=+07:00]", "ISO 8601 with its offset (+07:00); in Parquet a timestamp"),
+    ("fetched_at", "timestamp[us, tz=UTC]", "ISO 8601, UTC; in Parquet a timestamp"),
     ("breadcrumb", "list<string>", "the page's breadcrumb, outermost first"),
     ("category_slugs", "list<string>", "the article's categories as URL slugs"),
     ("kicker", "string", "the line above the title, or null"),
@@ -64,6 +66,9 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("extractor_version", "string", "the crawler version that extracted it"),
 )
 NAMES = tuple(name for name, _, _ in COLUMNS)
+# With --dedup, after the others (crawler.use.dedup): null for an original and for an article too short to judge.
+DEDUP_COLUMN = ("duplicate_of", "string", "with --dedup: the URL of the earliest article this one nearly repeats")
+DEDUP_NAMES = (*NAMES, DEDUP_COLUMN[0])
 _NESTED = frozenset({"breadcrumb", "category_slugs", "images", "rules"})
 # The metadata without its body (the text comes from the snapshot file), as UTF-8 bytes: parsing half as much
 # JSON, with no str made on the way, halves what a row costs (BENCHMARKS.md §6).  A malformed string is kept
@@ -89,6 +94,7 @@ class ExportExtraMissing(ArchiveError):
 class ExportSummary:
     rows: int = 0
     articles: int = 0
+    duplicates: int = 0  # rows marked with duplicate_of (--dedup)
 
 
 def format_for(path: str, given: str | None) -> Format:
@@ -103,8 +109,12 @@ def format_for(path: str, given: str | None) -> Format:
     return found
 
 
-def iter_rows(store: Store, selection: Selection, *, batch: int = BATCH) -> Iterator[dict[str, Any]]:
-    """Every selected snapshot as an export row, in export order (see the module docstring)."""
+def iter_rows(store: Store, selection: Selection, *, batch: int = BATCH,
+              text_bytes: bool = False) -> Iterator[dict[str, Any]]:
+    """Every selected snapshot as an export row, in export order (see the module docstring).
+
+    ``text_bytes``: the snapshot's text as its UTF-8 bytes, not decoded (Parquet: Arrow checks the UTF-8 itself,
+    and a str would be encoded back to UTF-8 for it -- a third of the Parquet export's time)."""
     where, args = selection.where("s")
     root = str(store.archive)
     # Sorting keys only (SQLite's sorter spills to a temporary file past its memory), then the rows
@@ -118,10 +128,10 @@ def iter_rows(store: Store, selection: Selection, *, batch: int = BATCH) -> Iter
         found = {int(r[0]): r for r in store.db.execute(
             f"SELECT {_ROW_COLUMNS} FROM snapshots WHERE rowid IN ({','.join('?' * len(chunk))})", chunk)}
         for rowid in chunk:
-            yield _row(root, found[rowid])
+            yield _row(root, found[rowid], text_bytes)
 
 
-def _row(archive: str, values: tuple[Any, ...]) -> dict[str, Any]:
+def _row(archive: str, values: tuple[Any, ...], text_bytes: bool = False) -> dict[str, Any]:
     (_, source, article_id, version, url, published, title, text_path, meta_path, sha256, warc_file, warc_offset,
      fetched_at, extractor_version, meta_json) = values
     name = f"{source}/{article_id} v{version}"
@@ -132,10 +142,10 @@ def _row(archive: str, values: tuple[Any, ...]) -> dict[str, Any]:
             meta = _loads(read_inside(archive, meta_path, "metadata file"))
         else:
             meta = {}
-        text = read_inside(archive, text_path, "snapshot file").decode("utf-8")
+        data = read_inside(archive, text_path, "snapshot file")
+        text: str | bytes = data if text_bytes else data.decode("utf-8")
     except (OSError, ValueError) as err:
-        raise ArchiveError(f"{name}: cannot read its snapshot or metadata: {err} (`crawler verify` checks the "
-                           f"archive)") from err
+        raise _unreadable(name, err) from err
     if not isinstance(meta, dict):
         raise ArchiveError(f"{name}: its metadata is not a JSON object")
     rules = meta.get("rules") or {}
@@ -149,6 +159,10 @@ def _row(archive: str, values: tuple[Any, ...]) -> dict[str, Any]:
         "template": meta.get("template", rules.get("template")), "rules": rules, "text_path": text_path,
         "warc_file": warc_file, "warc_offset": warc_offset, "sha256": sha256, "extractor_version": extractor_version,
     }
+
+
+def _unreadable(name: str, err: Exception) -> ArchiveError:
+    return ArchiveError(f"{name}: cannot read its snapshot or metadata: {err} (`crawler verify` checks the archive)")
 
 
 # -- writers ----------------------------------------------------------------------------------------------
@@ -180,7 +194,8 @@ def neutralise(value: str) -> str:
     return "'" + value if _FORMULA.match(value) else value
 
 
-def write_csv(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSummary, *, raw: bool = False) -> None:
+def write_csv(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSummary, *, raw: bool = False,
+              names: tuple[str, ...] = NAMES) -> None:
     """RFC 4180: a header, CRLF line ends, every text field quoted (quotes doubled; line breaks kept inside
     the quotes), numbers bare; lists and mappings as JSON text, null as an empty field.
 
@@ -191,10 +206,10 @@ def write_csv(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSum
     made CSV the slowest format (BENCHMARKS.md §6); quoting every text field needs no scan.
     """
     dumps = _json_dumps()
-    out.write(",".join(NAMES).encode("ascii") + b"\r\n")
+    out.write(",".join(names).encode("ascii") + b"\r\n")
     for row in rows:
         fields = []
-        for name in NAMES:
+        for name in names:
             value = row[name]
             if name in _NESTED:
                 value = dumps(value).decode("utf-8")
@@ -214,65 +229,172 @@ def pyarrow_modules() -> tuple[Any, Any]:
     try:
         return importlib.import_module("pyarrow"), importlib.import_module("pyarrow.parquet")
     except ImportError:
-        raise ExportExtraMissing("--format parquet needs pyarrow: pip install 'crawler[export]'") from None
+        raise ExportExtraMissing("--format parquet needs pyarrow, a dependency of crawler that is missing here: "
+                                 "pip install pyarrow (or reinstall crawler)") from None
 
 
-def parquet_schema() -> Any:
+# The time columns in Parquet: microseconds (a Python datetime's precision), the instant kept exactly.  The
+# catalog writes `published` with the page's offset (+07:00, Vietnamese time) and `fetched_at` in UTC; a value
+# written without an offset is taken in that zone; a value that is not ISO 8601 at all becomes null.
+TIME_ZONES: dict[str, timezone] = {"published": timezone(timedelta(hours=7)), "fetched_at": UTC}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+
+
+def _micros(value: object, zone: timezone) -> int | None:
+    """``value`` (ISO 8601 text) as microseconds since 1970 UTC; naive in ``zone``; None when not a date."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return (moment - _EPOCH) // _MICRO
+
+
+def timestamp_array(pa: Any, values: list[Any], kind: Any, zone: timezone) -> Any:
+    """An Arrow timestamp array of ISO 8601 texts: Arrow's own parser (C++) for the usual rows, each value in
+    Python (:func:`_micros`) when one of them is not what it reads (no offset, empty, not a date)."""
+    try:
+        return pa.array(values, pa.string()).cast(kind)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pa.array([_micros(v, zone) for v in values], pa.int64()).cast(kind)
+
+
+def parquet_schema(dedup: bool = False) -> Any:
     pa, _ = pyarrow_modules()
     text = pa.string()
     types = {"string": text, "int32": pa.int32(), "int64": pa.int64(), "list<string>": pa.list_(text),
              "list<struct<url: string, caption: string>>": pa.list_(pa.struct([("url", text), ("caption", text)])),
-             "map<string, string>": pa.map_(text, text)}
-    return pa.schema([pa.field(name, types[kind], nullable=True) for name, kind, _ in COLUMNS])
+             "map<string, string>": pa.map_(text, text),
+             "timestamp[us, tz=+07:00]": pa.timestamp("us", tz="+07:00"), "timestamp[us, tz=UTC]": pa.timestamp(
+                 "us", tz="UTC")}
+    columns = (*COLUMNS, DEDUP_COLUMN) if dedup else COLUMNS
+    return pa.schema([pa.field(name, types[kind], nullable=True) for name, kind, _ in columns])
 
 
-def write_parquet(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSummary) -> None:
+# Dictionary encoding where values repeat; the texts, URLs and ids are unique per row and a dictionary for them
+# is built and then dropped by the writer (half of the write time, BENCHMARKS.md).
+_DICTIONARY = ["source", "breadcrumb", "category_slugs", "kicker", "byline", "template", "rules", "warc_file",
+               "extractor_version"]
+
+
+def _arrow_table(pa: Any, schema: Any, batch: list[dict[str, Any]]) -> Any:
+    columns: dict[str, Any] = {name: [r[name] for r in batch] for name in schema.names}
+    columns["rules"] = [sorted(r["rules"].items()) for r in batch]
+    for name, zone in TIME_ZONES.items():
+        columns[name] = timestamp_array(pa, columns[name], schema.field(name).type, zone)
+    try:
+        columns["text"] = pa.array(columns["text"], pa.string())  # UTF-8 bytes, checked by Arrow
+    except pa.ArrowInvalid:
+        for r in batch:  # name the article, as the other formats do
+            try:
+                r["text"].decode("utf-8") if isinstance(r["text"], bytes) else r["text"]
+            except UnicodeDecodeError as err:
+                raise _unreadable(f"{r['source']}/{r['article_id']} v{r['version']}", err) from err
+        raise
+    return pa.Table.from_pydict(columns, schema=schema)
+
+
+class _Background:
+    """Writes each row group in a thread (Arrow's encoding and zstd run without the GIL) while the next one is
+    read: one table in the writer and one batch being built, at most -- memory stays bounded.  A group of long
+    articles (half of :data:`PARQUET_GROUP_BYTES` or more) is written before the next is read: overlapping those
+    would hold a third group's worth of text for little gain (issue 17's 3.8 MB articles)."""
+
+    def __init__(self, writer: Any) -> None:
+        self.writer = writer
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def _write(self, table: Any) -> None:
+        try:
+            self.writer.write_table(table)
+        except BaseException as err:  # raised in the reading thread by wait()
+            self.error = err
+
+    def wait(self) -> None:
+        self.stop()
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def stop(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+
+    def write(self, table: Any) -> None:
+        self.wait()
+        self.thread = threading.Thread(target=self._write, args=(table,), name="parquet-writer", daemon=True)
+        self.thread.start()
+
+
+def write_parquet(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSummary, *,
+                  names: tuple[str, ...] = NAMES) -> None:
     """Parquet (zstd), a row group per :data:`PARQUET_ROWS` rows or :data:`PARQUET_GROUP_BYTES` of text, whichever
-    comes first: memory stays flat however long the articles."""
+    comes first: memory stays flat however long the articles.  ``rows`` may carry the text as UTF-8 bytes."""
     pa, pq = pyarrow_modules()
-    schema = parquet_schema()
-    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+    schema = parquet_schema(dedup=names == DEDUP_NAMES)
+    with pq.ParquetWriter(out, schema, compression="zstd", use_dictionary=_DICTIONARY) as writer:
+        background = _Background(writer)
         batch: list[dict[str, Any]] = []
         size = 0
 
         def flush() -> None:
-            columns = {name: [r[name] for r in batch] for name in NAMES}
-            columns["rules"] = [sorted(r["rules"].items()) for r in batch]
-            table = pa.Table.from_pydict(columns, schema=schema)
-            del columns
+            table = _arrow_table(pa, schema, batch)
             batch.clear()
-            writer.write_table(table)
+            background.write(table)
+            if size >= PARQUET_GROUP_BYTES // 2:
+                background.wait()
 
-        for row in rows:
-            batch.append(row)
-            size += len(row["text"]) + len(row["sapo"] or "") + 512
-            _count(summary, row)
-            if len(batch) >= PARQUET_ROWS or size >= PARQUET_GROUP_BYTES:
+        try:
+            for row in rows:
+                batch.append(row)
+                size += len(row["text"]) + len(row["sapo"] or "") + 512
+                _count(summary, row)
+                if len(batch) >= PARQUET_ROWS or size >= PARQUET_GROUP_BYTES:
+                    flush()
+                    size = 0
+            if batch or not summary.rows:
                 flush()
-                size = 0
-        if batch or not summary.rows:
-            flush()
+        except BaseException:
+            background.stop()  # the first error stands; the writer is closed after its thread ends
+            raise
+        background.wait()
 
 
-WRITERS: dict[Format, Callable[[Iterator[dict[str, Any]], IO[bytes], ExportSummary], None]] = {
+WRITERS: dict[Format, Callable[..., None]] = {  # (rows, out, summary, *, names=..., raw=...)
     "jsonl": write_jsonl, "csv": write_csv, "parquet": write_parquet}
 
 
 def _count(summary: ExportSummary, row: dict[str, Any]) -> None:
     summary.rows += 1
+    if row.get("duplicate_of") is not None:
+        summary.duplicates += 1
 
 
-def export(store: Store, selection: Selection, fmt: Format, output: str, *, csv_raw: bool = False) -> ExportSummary:
+def export(store: Store, selection: Selection, fmt: Format, output: str, *, csv_raw: bool = False,
+           dedup: float | None = None) -> ExportSummary:
     """Write the selected rows of ``store`` to ``output`` (a file, written whole then renamed; or ``-``).
 
-    ``csv_raw``: CSV cells exactly as archived (no ``'`` before a would-be formula, :func:`write_csv`)."""
+    ``csv_raw``: CSV cells exactly as archived (no ``'`` before a would-be formula, :func:`write_csv`).
+    ``dedup``: a threshold; adds the ``duplicate_of`` column (:mod:`crawler.use.dedup`, over the whole archive)."""
     if fmt == "parquet":
         pyarrow_modules()  # the message before any work
     summary = ExportSummary()
     writer = WRITERS[fmt]
     if fmt == "csv" and csv_raw:
         writer = partial(write_csv, raw=True)
-    rows = iter_rows(store, selection)
+    rows = iter_rows(store, selection, text_bytes=fmt == "parquet")
+    if dedup is not None:
+        from crawler.use.dedup import find
+
+        if fmt != "jsonl":
+            writer = partial(writer, names=DEDUP_NAMES)
+        rows = _marked(rows, find(store, dedup).of)
     if output == "-":
         if fmt == "parquet":
             raise ConfigError("Parquet cannot stream to standard output (its index is written last): give -o FILE")
@@ -287,6 +409,12 @@ def export(store: Store, selection: Selection, fmt: Format, output: str, *, csv_
     else:
         summary.articles = summary.rows
     return summary
+
+
+def _marked(rows: Iterator[dict[str, Any]], of: dict[tuple[str, str], str]) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        row["duplicate_of"] = of.get((row["source"], row["article_id"]))
+        yield row
 
 
 def _distinct_articles(store: Store, selection: Selection) -> int:

@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from crawler.archive.catalog import Store
+from crawler.errors import ArchiveError
 from crawler.terminal import pipe_console, printable, raw
 from crawler.use.health import Health, SourceHealth
 
@@ -43,7 +45,18 @@ def _latest_templates(source: SourceHealth) -> str:
     return f"{_shares({str(t['template']): int(t['pages']) for t in source.templates if t['day'] == day})} ({day[5:]})"
 
 
-def table(health: Health) -> Table:
+def near_duplicates(store: Store) -> dict[str, int] | None:
+    """Per source, its articles that nearly repeat an earlier one (:mod:`crawler.use.dedup`, signatures cached);
+    None when a snapshot cannot be read (the other figures still show; `crawler verify` names the file)."""
+    from crawler.use.dedup import find
+
+    try:
+        return find(store).per_source()
+    except ArchiveError:
+        return None
+
+
+def table(health: Health, duplicates: dict[str, int] | None = None) -> Table:
     now = datetime.fromisoformat(health.generated)
     last_day = now.date().isoformat()
     week = (now - timedelta(days=6)).date().isoformat()
@@ -53,6 +66,8 @@ def table(health: Health) -> Table:
                           ("new 7 d", "right"), ("last article", "left"), ("last run new/failed/extr.", "left"),
                           ("frontier wait/retry/failed", "left"), ("templates (last day)", "left")):
         grid.add_column(name, justify=justify)  # type: ignore[arg-type]
+    if duplicates is not None:
+        grid.add_column("near-dup.", justify="right")
     for source in health.sources:
         last = source.last_article
         run = source.runs[-1] if source.runs else None
@@ -62,19 +77,22 @@ def table(health: Health) -> Table:
             run_text = f"{run.new} / {run.failed} / {run.extraction_failures} ({_ago(run.started, now)})"
             if style:
                 run_text = f"[{style}]{run_text}[/{style}]"
-        grid.add_row(escape(printable(source.key)), f"{source.articles:,}", str(source.archived_since(last_day)),
-                     str(source.archived_since(week)), _ago(last["fetched_at"], now) if last else "never",
-                     run_text, f"{source.frontier_waiting} / {source.frontier_retrying} / {source.failed_count}",
-                     escape(printable(_latest_templates(source))))
+        cells = [escape(printable(source.key)), f"{source.articles:,}", str(source.archived_since(last_day)),
+                 str(source.archived_since(week)), _ago(last["fetched_at"], now) if last else "never",
+                 run_text, f"{source.frontier_waiting} / {source.frontier_retrying} / {source.failed_count}",
+                 escape(printable(_latest_templates(source)))]
+        if duplicates is not None:
+            cells.append(f"{duplicates.get(source.key, 0):,}")
+        grid.add_row(*cells)
     return grid
 
 
-def print_stats(health: Health, console: Console | None = None) -> None:
+def print_stats(health: Health, console: Console | None = None, duplicates: dict[str, int] | None = None) -> None:
     if console is None:
         console = pipe_console(file=raw(sys.stdout))
         if not console.is_terminal:  # a pipe or a file: room for the table, not 80 columns
             console = pipe_console(file=raw(sys.stdout), width=160)
-    console.print(table(health))
+    console.print(table(health, duplicates))
     durations = [r.seconds for r in health.runs]
     if durations:
         failed = sum(1 for r in health.runs if r.exit_code not in (0, None))
