@@ -2,22 +2,25 @@
 
 Where it sits: beside the crawl, reading only ``sources.yaml`` (:mod:`crawler.config`, which
 validates it) and, with ``--check`` and ``--origin`` (or ``--fetch``), fetching each start page
-and feed once through the crawl's :class:`~crawler.net.fetcher.Fetcher`, at the source's politeness
-delay.  Nothing is archived.
+and feed once through the crawl's :class:`~crawler.net.fetcher.Fetcher`: hosts in parallel, one
+request at a time per host at the source's politeness delay, a host that cannot be reached given up
+at its first page (:func:`check_pages`).  Nothing is archived.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TextIO
 
 import trio
 
 from crawler.config import Politeness, SourceConfig, Sources
-from crawler.errors import FetchError
-from crawler.net.fetch_policy import FetchPolicy
+from crawler.errors import FetchError, TransientFetchError
+from crawler.net.fetch_policy import ConnectionRefused, FetchPolicy, HostNotFound, HostUnreachable
 from crawler.net.fetcher import Fetcher
 from crawler.net.urls import host_key
+from crawler.terminal import printable
 
 
 def effective(source: SourceConfig, *, delay: float | None = None, host_concurrency: int | None = None) -> Politeness:
@@ -74,39 +77,114 @@ class PageCheck:
         return not self.detail.startswith("not checked")
 
 
-def check_pages(sources: Sources, *, everywhere: bool, timeout: float = 30.0,
-                delay: float | None = None) -> list[PageCheck]:
-    """Fetch every start page and feed of ``sources`` once (hosts given with ``--origin``, or every host
-    when ``everywhere``), ``delay`` (default: the source's) apart; one :class:`PageCheck` per page, in
-    configuration order."""
-    results: dict[tuple[str, str], PageCheck] = {}
+HOSTS_AT_ONCE = 8  # hosts --check asks at the same time (each one request at a time: politeness)
 
-    async def check_source(fetcher: Fetcher, source: SourceConfig) -> None:
-        first = True
+
+@dataclass(frozen=True, slots=True)
+class HostDone:
+    """One host's pages are checked (for progress): how many answered 200, and why it was given up, if it was."""
+
+    host: str
+    answered: int
+    pages: int
+    seconds: float
+    unreachable: str | None = None
+    done: int = 0  # hosts finished so far, this one included
+    hosts: int = 0  # hosts to check in all
+
+
+def check_pages(sources: Sources, *, everywhere: bool, timeout: float = 30.0, delay: float | None = None,
+                hosts_at_once: int = HOSTS_AT_ONCE, progress: Callable[[HostDone], None] | None = None,
+                ) -> list[PageCheck]:
+    """Fetch every start page and feed of ``sources`` once (hosts given with ``--origin``, or every host
+    when ``everywhere``); one :class:`PageCheck` per page, in configuration order.
+
+    Hosts are checked in parallel (``hosts_at_once`` of them), the pages of one host one after the other,
+    ``delay`` (default: the source's) apart, whichever sources they belong to.  A host that cannot be
+    reached at its first page (a name that does not exist, a refused or failed connection: not retried)
+    is given up: its other pages are failed as "not checked".  ``progress`` is told of each host done.
+    """
+    pages: dict[str, list[tuple[SourceConfig, str]]] = {}
+    results: dict[tuple[str, str], PageCheck] = {}
+    for source in sources:
         for url in (*source.start_pages, *source.feeds):
             if not everywhere and host_key(url) not in sources.origins.wire:
                 results[(source.key, url)] = PageCheck(source.key, url, True, "not checked (no --origin for its "
                                                                               "host)")
-                continue
-            if not first:
-                await trio.sleep(source.politeness.delay if delay is None else delay)
-            first = False
-            try:
-                hops = await fetcher.fetch_following(url, allow=source.covers)
-            except FetchError as err:
-                results[(source.key, url)] = PageCheck(source.key, url, False, str(err))
-                continue
-            final = hops[-1]
-            detail = f"HTTP {final.status} {final.reason}".strip()
-            if len(hops) > 1:
-                detail += f" (after {len(hops) - 1} redirect(s) to {source.real_url(final.url)})"
-            results[(source.key, url)] = PageCheck(source.key, url, final.status == 200, detail)
+            else:
+                pages.setdefault(host_key(url), []).append((source, url))
+    done = 0
+
+    async def check_page(fetcher: Fetcher, source: SourceConfig, url: str) -> HostUnreachable | None:
+        try:
+            hops = await fetcher.fetch_following(url, allow=source.covers, give_up=_dead)
+        except FetchError as err:
+            results[(source.key, url)] = PageCheck(source.key, url, False, str(err))
+            return err if isinstance(err, HostUnreachable) else None
+        final = hops[-1]
+        detail = f"HTTP {final.status} {final.reason}".strip()
+        if len(hops) > 1:
+            detail += f" (after {len(hops) - 1} redirect(s) to {source.real_url(final.url)})"
+        results[(source.key, url)] = PageCheck(source.key, url, final.status == 200, detail)
+        return None
+
+    async def check_host(fetcher: Fetcher, limiter: trio.CapacityLimiter, host: str,
+                         todo: list[tuple[SourceConfig, str]]) -> None:
+        nonlocal done
+        async with limiter:
+            started = trio.current_time()
+            dead: str | None = None
+            for index, (source, url) in enumerate(todo):
+                if dead is not None:
+                    results[(source.key, url)] = PageCheck(source.key, url, False,
+                                                           f"not checked: host {host} could not be reached")
+                    continue
+                if index:
+                    await trio.sleep(source.politeness.delay if delay is None else delay)
+                unreachable = await check_page(fetcher, source, url)
+                if unreachable is not None:
+                    dead = str(unreachable).removeprefix(f"{url}: ")
+            done += 1
+            if progress is not None:
+                answered = sum(results[(s.key, u)].ok for s, u in todo)
+                progress(HostDone(host, answered, len(todo), trio.current_time() - started, dead, done, len(pages)))
 
     async def main() -> None:
         policy = FetchPolicy(timeout=timeout, retries=1, backoff_base=0.2)
+        limiter = trio.CapacityLimiter(max(1, hosts_at_once))
         async with Fetcher(policy, origins=sources.origins) as fetcher, trio.open_nursery() as nursery:
-            for source in sources:
-                nursery.start_soon(check_source, fetcher, source)
+            for host, todo in pages.items():
+                nursery.start_soon(check_host, fetcher, limiter, host, todo)
 
     trio.run(main)
     return [results[(s.key, url)] for s in sources for url in (*s.start_pages, *s.feeds)]
+
+
+def _dead(err: TransientFetchError) -> bool:
+    """Not retried: a refused connection (nothing listens) or a name that does not exist."""
+    return isinstance(err, (ConnectionRefused, HostNotFound))
+
+
+def host_line(item: HostDone) -> str:
+    """One line for a host --check finished (stderr, when it is not a terminal)."""
+    what = f"{item.answered} of {item.pages} page(s) answered 200"
+    if item.unreachable is not None:
+        what = f"could not be reached ({item.unreachable}); its {item.pages} page(s) failed"
+    return f"sources: [{item.done}/{item.hosts}] checked {item.host}: {what} ({item.seconds:.1f} s)"
+
+
+def host_progress(stream: TextIO) -> Callable[[HostDone], None]:
+    """Progress of --check on ``stream``: a live counter on a terminal, else a line per host done."""
+    live = stream.isatty()
+
+    def show(item: HostDone) -> None:
+        if live:
+            if item.unreachable is not None:  # kept, above the counter
+                stream.write(f"\r\x1b[K{printable(host_line(item))}\n")
+            stream.write(f"\r\x1b[Ksources: checked {item.done} of {item.hosts} host(s)")
+            stream.write("\n" if item.done == item.hosts else "")
+        else:
+            stream.write(printable(host_line(item)) + "\n")
+        stream.flush()
+
+    return show
