@@ -15,11 +15,13 @@ from typing import Any, TextIO
 
 import trio
 
+from crawler.codings import ContentDecodingError, decode_prefix
 from crawler.config import Politeness, SourceConfig, Sources
 from crawler.errors import FetchError, TransientFetchError
 from crawler.net.fetch_policy import ConnectionRefused, FetchPolicy, HostNotFound, HostUnreachable
 from crawler.net.fetcher import Fetcher
-from crawler.net.urls import host_key
+from crawler.net.robots import ROBOTS_MAX_BYTES, ROBOTS_MAX_REDIRECTS, Robots, agent_token
+from crawler.net.urls import host_key, origin
 from crawler.terminal import printable
 
 
@@ -39,7 +41,9 @@ def describe(source: SourceConfig, politeness: Politeness) -> dict[str, Any]:
     return {
         "key": source.key, "name": source.name, "adapter": source.adapter, "hosts": list(source.hosts),
         "base_url": source.base_url, "start_pages": list(source.start_pages), "feeds": list(source.feeds),
-        "sitemaps": list(source.sitemaps), "article_url_patterns": list(source.article_url_patterns),
+        "sitemaps": list(source.sitemaps),
+        "robots_sitemaps": None,  # those robots.txt names: None until read (--check), else read at crawl time
+        "article_url_patterns": list(source.article_url_patterns),
         "pagination": source.pagination, "listing_depth": source.listing_depth,
         "politeness": {"delay": politeness.delay, "concurrency": politeness.concurrency,
                        "timeout": politeness.timeout, "respect_robots": politeness.respect_robots},
@@ -57,12 +61,34 @@ def render(data: dict[str, Any]) -> str:
              f"timeout {p['timeout']:g} s, {robots}",
              f"  article URLs: {' | '.join(data['article_url_patterns'])}",
              f"  pagination: {data['pagination']}, listing depth {data['listing_depth']}"]
-    for name in ("start_pages", "feeds", "sitemaps"):
+    for name in ("start_pages", "feeds"):
         urls = data[name]
         label = name.replace("_", " ")
         lines.append(f"  {label} ({len(urls)}):" + ("" if urls else " none"))
         lines.extend(f"    {url}" for url in urls)
+    lines.extend(_sitemap_lines(data))
     return "\n".join(lines)
+
+
+def _sitemap_lines(data: dict[str, Any]) -> list[str]:
+    """Where the crawl's sitemaps come from: the configured ones, and those robots.txt names (read with
+    --check, else said to be read at crawl time; none when robots.txt is ignored)."""
+    configured = list(data["sitemaps"])
+    named = data.get("robots_sitemaps")  # None: robots.txt not read here
+    lines = [f"  sitemaps ({len(configured)} configured):" + ("" if configured else " none")]
+    lines.extend(f"    {url}" for url in configured)
+    if not data["politeness"]["respect_robots"]:
+        lines.append("    (robots.txt is ignored: none of its Sitemap lines are read)")
+    elif named is None:
+        lines.append("    + those robots.txt names, read at crawl time (--check --fetch or --origin lists them)")
+    else:
+        problem = data.get("robots_problem")
+        if problem:
+            lines.append(f"    + those robots.txt names: could not be read ({problem})")
+        else:
+            lines.append(f"    + {len(named)} named in robots.txt" + (":" if named else ""))
+        lines.extend(f"    {url} (robots.txt)" for url in named if url not in configured)
+    return lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +119,31 @@ class HostDone:
     hosts: int = 0  # hosts to check in all
 
 
+@dataclass(frozen=True, slots=True)
+class RobotsSitemaps:
+    """The sitemaps robots.txt names for a source (those it covers), or why robots.txt could not be read."""
+
+    urls: tuple[str, ...] = ()
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourcesCheck:
+    pages: list[PageCheck]  # in configuration order
+    robots: dict[str, RobotsSitemaps]  # source key -> its robots.txt sitemaps (sources whose hosts were checked)
+
+
 def check_pages(sources: Sources, *, everywhere: bool, timeout: float = 30.0, delay: float | None = None,
                 hosts_at_once: int = HOSTS_AT_ONCE, progress: Callable[[HostDone], None] | None = None,
                 ) -> list[PageCheck]:
+    """The pages of :func:`check_sources`."""
+    return check_sources(sources, everywhere=everywhere, timeout=timeout, delay=delay, hosts_at_once=hosts_at_once,
+                         progress=progress).pages
+
+
+def check_sources(sources: Sources, *, everywhere: bool, timeout: float = 30.0, delay: float | None = None,
+                  hosts_at_once: int = HOSTS_AT_ONCE, progress: Callable[[HostDone], None] | None = None,
+                  ) -> SourcesCheck:
     """Fetch every start page and feed of ``sources`` once (hosts given with ``--origin``, or every host
     when ``everywhere``); one :class:`PageCheck` per page, in configuration order.
 
@@ -103,6 +151,8 @@ def check_pages(sources: Sources, *, everywhere: bool, timeout: float = 30.0, de
     ``delay`` (default: the source's) apart, whichever sources they belong to.  A host that cannot be
     reached at its first page (a name that does not exist, a refused or failed connection: not retried)
     is given up: its other pages are failed as "not checked".  ``progress`` is told of each host done.
+    A source that obeys robots.txt has it read first on each host the crawl reads it on (its base URL's
+    and start pages' hosts), for the sitemaps it names (:class:`RobotsSitemaps`), as discovery does.
     """
     pages: dict[str, list[tuple[SourceConfig, str]]] = {}
     results: dict[tuple[str, str], PageCheck] = {}
@@ -114,6 +164,45 @@ def check_pages(sources: Sources, *, everywhere: bool, timeout: float = 30.0, de
             else:
                 pages.setdefault(host_key(url), []).append((source, url))
     done = 0
+    robots: dict[str, RobotsSitemaps] = {}
+    robots_of: dict[str, list[SourceConfig]] = {}  # host -> the sources that read robots.txt there
+    for source in sources:
+        if source.politeness.respect_robots:
+            for site in dict.fromkeys(origin(u) for u in (source.base_url, *source.start_pages)):
+                if host_key(site) in pages:
+                    robots_of.setdefault(host_key(site), []).append(source)
+
+    async def read_robots(fetcher: Fetcher, host: str) -> HostUnreachable | None:
+        """robots.txt of ``host`` for the sources reading it there; a host that cannot be reached, or None."""
+        first = robots_of[host][0]
+        url = origin(first.base_url if host_key(first.base_url) == host else
+                     next(u for u in first.start_pages if host_key(u) == host)) + "/robots.txt"
+        try:
+            hops = await fetcher.fetch_following(url, allow=first.covers, give_up=_dead,
+                                                 max_redirects=ROBOTS_MAX_REDIRECTS)
+        except FetchError as err:
+            why = str(err).removeprefix(f"{url}: ")
+            for source in robots_of[host]:
+                robots[source.key] = RobotsSitemaps(robots[source.key].urls if source.key in robots else (), why)
+            return err if isinstance(err, HostUnreachable) else None
+        final = hops[-1]
+        named: list[str] = []
+        if final.status >= 500 or final.status == 429:
+            for source in robots_of[host]:
+                robots[source.key] = RobotsSitemaps(robots[source.key].urls if source.key in robots else (),
+                                                    f"HTTP {final.status}")
+            return None
+        if final.status == 200:
+            try:
+                text = decode_prefix(final.body, final.content_encoding, ROBOTS_MAX_BYTES + 1)
+            except ContentDecodingError:
+                text = b""
+            named = Robots.parse_prefix(text, agent_token(fetcher.policy.user_agent)).sitemaps
+        for source in robots_of[host]:
+            known = robots[source.key].urls if source.key in robots else ()
+            mine = [source.real_url(u) for u in named if source.covers(u)]
+            robots[source.key] = RobotsSitemaps(tuple(dict.fromkeys((*known, *mine))))
+        return None
 
     async def check_page(fetcher: Fetcher, source: SourceConfig, url: str) -> HostUnreachable | None:
         try:
@@ -134,12 +223,16 @@ def check_pages(sources: Sources, *, everywhere: bool, timeout: float = 30.0, de
         async with limiter:
             started = trio.current_time()
             dead: str | None = None
+            if host in robots_of:
+                unreachable = await read_robots(fetcher, host)
+                if unreachable is not None:
+                    dead = str(unreachable).removeprefix(f"{unreachable.url}: ")
             for index, (source, url) in enumerate(todo):
-                if dead is not None:
-                    results[(source.key, url)] = PageCheck(source.key, url, False,
-                                                           f"not checked: host {host} could not be reached")
+                if dead is not None:  # the first page says why; the others were not tried
+                    detail = dead if index == 0 else f"not checked: host {host} could not be reached"
+                    results[(source.key, url)] = PageCheck(source.key, url, False, detail)
                     continue
-                if index:
+                if index or host in robots_of:
                     await trio.sleep(source.politeness.delay if delay is None else delay)
                 unreachable = await check_page(fetcher, source, url)
                 if unreachable is not None:
@@ -157,7 +250,7 @@ def check_pages(sources: Sources, *, everywhere: bool, timeout: float = 30.0, de
                 nursery.start_soon(check_host, fetcher, limiter, host, todo)
 
     trio.run(main)
-    return [results[(s.key, url)] for s in sources for url in (*s.start_pages, *s.feeds)]
+    return SourcesCheck([results[(s.key, url)] for s in sources for url in (*s.start_pages, *s.feeds)], robots)
 
 
 def _dead(err: TransientFetchError) -> bool:
