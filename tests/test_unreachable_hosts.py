@@ -252,3 +252,39 @@ def test_a_crawl_still_crawls_the_host_it_reaches(fake_dns: tuple[Counter[str], 
     assert set(record["unreachable"]) == {"gone", "flaky", "closed"}  # type: ignore[arg-type]
     assert calls["gone.example.vn"] == 1
     assert "no host could be reached" not in err
+
+
+def test_every_fetch_of_a_crawl_shares_the_rule(tmp_path: Path) -> None:
+    """Images, requisites, sitemaps, robots.txt: all go through Fetching.fetch, so a missing name on a host
+    of their own (an image server) is asked once, said once, and its URLs are deferred, not retried."""
+    from crawler.config import parse_sources
+    from crawler.crawl.fetching import Fetching, Politeness
+
+    (source,) = parse_sources({"sources": {"s": {
+        "adapter": "vdoc", "hosts": ["news.example.vn"], "base_url": "https://news.example.vn/",
+        "article_url_pattern": "-a(?P<id>\\d+)", "politeness": {"delay": 0}}}})
+    asked: Counter[str] = Counter()
+    said: list[tuple[str, str]] = []
+    sleeps = Sleeps()
+
+    async def resolver(host: str, port: int) -> list[str]:
+        asked[host] += 1
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    async def record(*args: object) -> None:
+        return None
+
+    async def go() -> None:
+        async with Fetcher(FetchPolicy(retries=3), sleep=sleeps, resolver=resolver) as fetcher:
+            fetching = Fetching(fetcher, lambda s: Politeness(concurrency=2, delay=0, respect_robots=True), record,
+                                global_concurrency=4, seeds={"news.example.vn"},
+                                on_unreachable=lambda host, why: said.append((host, why)))
+            for path in ("/a.jpg", "/b.css", "/sitemap.xml", "/c.png"):
+                fetched = await fetching.fetch(source, f"https://img.example.vn{path}")
+                assert fetched.results is None and fetched.deferred and "not found" in fetched.why
+            assert fetching.deferred_hosts() == {"img.example.vn": said[0][1]}
+            assert not fetching.nothing_reachable  # the seed host was not tried
+
+    trio.run(go)
+    assert asked == {"img.example.vn": 1} and sleeps.calls == []
+    assert [host for host, _ in said] == ["img.example.vn"]
