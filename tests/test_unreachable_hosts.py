@@ -164,7 +164,7 @@ def test_a_crawl_asks_a_missing_name_once_and_keeps_its_pages_for_the_next_run(
     err = capsys.readouterr().err
     assert code == 4, err
     assert calls["gone.example.vn"] == 1, calls
-    assert seconds < 5, seconds
+    assert seconds < 10 and run_record(tmp_path / "a")["seconds"] < 3, seconds  # type: ignore[operator]
     stats = run_record(tmp_path / "a")["sources"]["gone"]  # type: ignore[index]
     # Chosen: the host is given up for the run (listed under "deferred", one reason), its pages stay pending.
     assert "not found" in stats["deferred"]["gone.example.vn"]
@@ -188,7 +188,10 @@ def test_crawl_fetch_and_sources_check_on_an_invalid_name_end_at_once(tmp_path: 
         assert done.returncode == expected, (name, done.stderr)
         assert "Traceback" not in done.stderr and "attempts" not in done.stderr, (name, done.stderr)
         assert "news.invalid" in done.stderr and "not found" in done.stderr, (name, done.stderr)
-        assert seconds < 4, (name, seconds)
+        # Before: 11 s (crawl), 5.5 s (fetch), each page tried 4 times.  Python's start and the archive
+        # workers' take seconds on a loaded machine: the run's own time is in its stats file.
+        assert seconds < 15, (name, seconds)
+    assert run_record(tmp_path / "a")["seconds"] < 3  # type: ignore[operator]
 
 
 # -- nothing reachable ----------------------------------------------------------------------------
@@ -225,7 +228,9 @@ def test_a_crawl_that_reaches_no_host_says_so_within_seconds(
     seconds = time.monotonic() - started
     err = capsys.readouterr().err
     assert code == 4, err
-    assert seconds < 2.5, f"{seconds:.1f} s for a run that reached nothing\n{err}"
+    # Before: 3 retries of EAI_AGAIN, 3.5 s or more of back-off alone; now the first failure of the last host ends it.
+    run_seconds = run_record(tmp_path / "a")["seconds"]
+    assert run_seconds < 3.5 and seconds < 10, f"{run_seconds} s for a run that reached nothing\n{err}"
     assert calls["flaky.example.vn"] <= 2 and calls["other.example.vn"] <= 2, calls
     lines = err.splitlines()
     for host in ("flaky.example.vn", "other.example.vn", f"127.0.0.1:{closed}"):
