@@ -28,7 +28,7 @@ from crawler.archive.warc_reading import check_file, iter_responses
 from crawler.codings import MAX_DECODED_BYTES, ContentDecodingError, decode_content
 from crawler.errors import FetchError, PermanentFetchError, TransientFetchError
 from crawler.models import FetchResult
-from crawler.net.fetch_policy import DEFAULT_POLICY, FetchPolicy, UnrequestedCoding, parse_retry_after
+from crawler.net.fetch_policy import DEFAULT_POLICY, FetchPolicy, HostUnreachable, UnrequestedCoding, parse_retry_after
 from crawler.net.fetcher import Fetcher
 from crawler.net.redirects import RedirectError
 from crawler.net.urls import host_key
@@ -442,7 +442,9 @@ def test_transient_errors_are_retried(exc_type: type[Exception]) -> None:
     error, sleeps = fetch_error(
         "http://example.test/a", FetchPolicy(retries=3), transport_factory=raising(exc_type, calls)
     )
-    assert type(error) is TransientFetchError
+    # A connection that could not be made keeps its kind (the crawl tells "nothing reachable" by it).
+    connect = exc_type in (httpx2.ConnectError, httpx2.ConnectTimeout)
+    assert type(error) is (HostUnreachable if connect else TransientFetchError)
     assert len(calls) == 4 and len(sleeps.calls) == 3
     assert "gave up after 4 attempts" in str(error)
     assert isinstance(error.__cause__, TransientFetchError)

@@ -55,7 +55,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def cmd_sources(args: argparse.Namespace) -> int:
     import json
 
-    from crawler.use.sources import check_pages, describe, effective, render
+    from crawler.use.sources import SourcesCheck, check_sources, describe, effective, host_progress, render
 
     if args.suggest is not None:
         return cmd_suggest(args)
@@ -67,8 +67,14 @@ def cmd_sources(args: argparse.Namespace) -> int:
     if args.fetch and not args.check:
         raise ConfigError("--fetch goes with --check (or --suggest URL)")
     data = [describe(s, effective(s, delay=args.delay, host_concurrency=args.host_concurrency)) for s in sources]
-    checks = check_pages(sources, everywhere=args.fetch, timeout=args.timeout, delay=args.delay) \
-        if args.check and (args.origin or args.fetch) else []
+    checked = check_sources(sources, everywhere=args.fetch, timeout=args.timeout, delay=args.delay,
+                            progress=host_progress(sys.stderr)) \
+        if args.check and (args.origin or args.fetch) else SourcesCheck([], {})
+    checks = checked.pages
+    for item in data:  # where its sitemaps come from: robots.txt's, when it was read
+        if item["key"] in checked.robots:
+            item["robots_sitemaps"] = list(checked.robots[item["key"]].urls)
+            item["robots_problem"] = checked.robots[item["key"]].problem
     failed = [c for c in checks if not c.ok]
     if args.json:
         for item in data:
@@ -80,9 +86,13 @@ def cmd_sources(args: argparse.Namespace) -> int:
         print("\n\n".join(render(item) for item in data))
     if args.check:
         for check in failed:
+            if not check.checked:
+                continue  # a page of a host that could not be reached: its progress line said so
             print(f"crawler: {check.source}: {printable(check.url)}: {printable(check.detail)}", file=sys.stderr)
         tried = [c for c in checks if c.checked]
-        pages = f"; {len(tried) - len(failed)} of {len(tried)} start pages and feeds answered" if tried else ""
+        pages = f"; {sum(c.ok for c in tried)} of {len(tried)} start pages and feeds answered" if tried else ""
+        skipped = sum(not c.ok and not c.checked for c in checks)
+        pages += f", {skipped} not tried (their host could not be reached)" if skipped else ""
         print(f"sources: {len(data)} source(s) valid{pages}", file=sys.stderr)
     return EXIT_USAGE if failed else EXIT_OK
 

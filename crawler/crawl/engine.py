@@ -52,6 +52,7 @@ from crawler.crawl.worker_pool import JOB_DEADLINE, open_archive_pool
 from crawler.errors import StorageError, internal_error
 from crawler.net.fetcher import Fetcher
 from crawler.net.politeness import MAX_WAIT
+from crawler.net.urls import host_key
 
 log = logging.getLogger("crawler.crawl")
 
@@ -125,6 +126,22 @@ class Crawl:
             threshold=o.breaker_threshold, max_wait=o.max_wait,
             budget=source.politeness.host_budget if o.host_budget is None else o.host_budget)
 
+    def _seed_hosts(self) -> set[str]:
+        """The hosts a run starts from: those of every source's start pages, feeds, sitemaps and feed indexes."""
+        return {host for source in self.sources for host in self._seeds_of(source)}
+
+    def _unreachable(self, host: str, why: str) -> None:
+        """A host given up because it cannot be reached (its name does not exist, or no host can be): said at once."""
+        for source in self.sources:
+            if host in source.hosts or host in source.aliases or host in self._seeds_of(source):
+                self.listener("unreachable", source.key, f"{host}: {why}")
+                return
+        self.listener("unreachable", "", f"{host}: {why}")
+
+    @staticmethod
+    def _seeds_of(source: SourceConfig) -> set[str]:
+        return {host_key(url) for url in (*source.start_pages, *source.feeds, *source.sitemaps, *source.feed_index)}
+
     async def run(self) -> dict[str, SourceStats]:
         archive, options = self.archive, self.options
         store = archive.store
@@ -137,7 +154,8 @@ class Crawl:
             self._run_scope.deadline = min(self._run_scope.deadline, run_deadline + options.grace)
             fetching = self.fetching = Fetching(self.fetcher, self._politeness, archiving.record,
                                                 global_concurrency=options.global_concurrency,
-                                                run_deadline=run_deadline, run_budget=options.run_budget)
+                                                run_deadline=run_deadline, run_budget=options.run_budget,
+                                                seeds=self._seed_hosts(), on_unreachable=self._unreachable)
             frontiers = {s.key: Frontier(s, store, self.stats[s.key], budget=options.max_articles,
                                          refresh=options.refresh, archived=archiving.archived) for s in self.sources}
             discovery = Discovery(fetching, archiving, store, self.stats, frontiers, self.listener,

@@ -11,13 +11,23 @@ first request, and no host goes past the run's deadline.  Everything a fetch wai
 global cap, the host's turn, DNS, TLS, the exchange, the fetcher's retries and their
 ``Retry-After``) is cancelled at that moment: the host is deferred (``HostPolicy.ran_out``),
 the URL stays in the frontier, and nothing half-fetched is recorded.
+
+Hosts that cannot be reached: a host whose name does not exist (NXDOMAIN:
+:class:`~crawler.net.fetch_policy.HostNotFound`) is given up for the run at once, as a deferred host
+(its URLs stay pending, the stats file names it under ``deferred`` with the reason; the fetcher does
+not resolve it again).  And when the first attempt to every *seed* host (those of the sources' start
+pages, feeds, sitemaps and feed indexes) failed to resolve or connect
+(:class:`~crawler.net.fetch_policy.HostUnreachable`) before any host answered, nothing is reachable:
+every host is given up at once, retries and their back-off included, so the run ends within seconds
+(exit 4) instead of after every host's retries.  ``on_unreachable(host, why)`` is told of each host
+given up so (the run prints a line at once).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -25,8 +35,9 @@ import trio
 
 from crawler.codings import ContentDecodingError, decode_prefix
 from crawler.config import SourceConfig
-from crawler.errors import FetchError, PermanentFetchError
+from crawler.errors import FetchError, PermanentFetchError, TransientFetchError
 from crawler.models import FetchResult
+from crawler.net.fetch_policy import HostNotFound, HostUnreachable
 from crawler.net.fetcher import Fetcher
 from crawler.net.politeness import MAX_DELAY, MAX_WAIT, HostDeferred, HostGate
 from crawler.net.redirects import RedirectError
@@ -45,6 +56,8 @@ class Fetched:
     disallowed: bool = False
     status: int | None = None  # the HTTP status of a failed fetch, when the server answered one
 
+
+NOTHING_REACHABLE = "no host could be reached (every one failed to resolve or connect)"
 
 # robots.txt gets this long, retries included, before the host counts as unreachable for the run.
 ROBOTS_DEADLINE = 30.0
@@ -66,8 +79,10 @@ class Fetching:
     """Robots, gates and the global cap for one run (one instance per :class:`~crawler.crawl.Crawl`)."""
 
     def __init__(self, fetcher: Fetcher, politeness: Callable[[SourceConfig], Politeness], record: Recorder, *,
-                 global_concurrency: int, run_deadline: float = math.inf, run_budget: float | None = None) -> None:
-        """``run_deadline`` (trio time): when the run's budget of ``run_budget`` seconds ends."""
+                 global_concurrency: int, run_deadline: float = math.inf, run_budget: float | None = None,
+                 seeds: Iterable[str] = (), on_unreachable: Callable[[str, str], None] | None = None) -> None:
+        """``run_deadline`` (trio time): when the run's budget of ``run_budget`` seconds ends; ``seeds``: the
+        host keys a run starts from (see the module docstring)."""
         self.fetcher = fetcher
         self.politeness = politeness
         self.record = record
@@ -80,6 +95,13 @@ class Fetching:
         self.robots_deadline = ROBOTS_DEADLINE
         self.run_deadline = run_deadline
         self.run_budget = run_budget
+        self.seeds = frozenset(seeds)
+        self.on_unreachable = on_unreachable or (lambda host, why: None)
+        self.nothing_reachable = False  # every seed host failed to resolve or connect, none answered
+        self._reached: set[str] = set()  # hosts that answered something (any status)
+        self._unreached: dict[str, str] = {}  # host -> its first failure to resolve or connect
+        self._announced: set[str] = set()
+        self._in_flight: set[trio.CancelScope] = set()
 
     def gate(self, source: SourceConfig, url: str) -> HostGate:
         host = host_key(url)
@@ -95,7 +117,50 @@ class Fetching:
             gate = self._gates[host] = HostGate(host, concurrency=rules.concurrency, delay=rules.delay,
                                                 threshold=rules.threshold, max_wait=rules.max_wait,
                                                 deadline=deadline, out_of_time=why)
+            if self.nothing_reachable:
+                gate.policy.deferred = NOTHING_REACHABLE
         return gate
+
+    # -- hosts that cannot be reached --------------------------------------------------------------
+
+    def _reached_host(self, host: str) -> None:
+        self._reached.add(host)
+        self._unreached.pop(host, None)
+
+    def _failed_attempt(self, gate: HostGate, err: TransientFetchError) -> bool:
+        """One attempt to ``gate``'s host failed (the fetcher asks before a retry): True to give up now."""
+        if isinstance(err, HostUnreachable):
+            self._host_unreachable(gate, err)
+        else:
+            self._reached_host(gate.host)  # it answered (5xx, 429, a cut connection): reached
+        return gate.deferred is not None
+
+    def _host_unreachable(self, gate: HostGate, err: HostUnreachable) -> None:
+        why = str(err).removeprefix(f"{err.url}: ")
+        if isinstance(err, HostNotFound) and gate.policy.deferred is None:
+            gate.policy.deferred = why
+            self._announce(gate.host, why)
+        if gate.host in self._reached or self.nothing_reachable:
+            return
+        self._unreached.setdefault(gate.host, why)
+        if not self._reached and self.seeds and self.seeds <= self._unreached.keys():
+            self._give_up_everything()
+
+    def _give_up_everything(self) -> None:
+        """No seed host could be reached: every host is given up, in-flight retries and waits are cancelled."""
+        self.nothing_reachable = True
+        for host in sorted(self.seeds):
+            self._announce(host, self._unreached[host])
+        for host, gate in self._gates.items():
+            if gate.policy.deferred is None:
+                gate.policy.deferred = f"{self._unreached.get(host, 'not tried')}; {NOTHING_REACHABLE}"
+        for scope in self._in_flight:
+            scope.cancel()
+
+    def _announce(self, host: str, why: str) -> None:
+        if host not in self._announced:
+            self._announced.add(host)
+            self.on_unreachable(host, why)
 
     def out_of_time(self) -> list[str]:
         """The hosts deferred because their time budget (or the run's) ran out."""
@@ -189,10 +254,15 @@ class Fetching:
                    stopping: Callable[[], bool] | None, max_redirects: int = 10,
                    allow: Callable[[str], bool] | None = None) -> Fetched:
         gate = self.gate(source, url)
-        with trio.move_on_at(gate.policy.deadline):
-            return await self._get_in_time(source, url, headers, gate, stopping=stopping,
-                                           max_redirects=max_redirects, allow=allow)
-        # The budget ran out while waiting or fetching: nothing is recorded, the URL stays for the next run.
+        with trio.move_on_at(gate.policy.deadline) as scope:
+            self._in_flight.add(scope)
+            try:
+                return await self._get_in_time(source, url, headers, gate, stopping=stopping,
+                                               max_redirects=max_redirects, allow=allow)
+            finally:
+                self._in_flight.discard(scope)
+        # The budget ran out while waiting or fetching, or no host could be reached: nothing is
+        # recorded, the URL stays for the next run.
         gate.policy.expire()
         return Fetched(None, gate.deferred or "", deferred=True)
 
@@ -207,11 +277,17 @@ class Fetching:
                 try:
                     results = await self.fetcher.fetch_following(
                         url, headers, allow=allow or source.covers, on_send=gate.send_hook,
-                        max_redirects=max_redirects, give_up=lambda: gate.deferred is not None)
+                        max_redirects=max_redirects, give_up=lambda exc: self._failed_attempt(gate, exc))
                 except FetchError as err:
                     now = trio.current_time()
                     if isinstance(err, RedirectError) and err.hops:
                         await self.record(source, list(err.hops))  # raw first, even for a bad chain
+                    if isinstance(err, HostUnreachable):
+                        self._host_unreachable(gate, err)
+                        if gate.deferred is not None:  # the name does not exist, or nothing is reachable
+                            return Fetched(None, gate.deferred, deferred=True)
+                    elif err.status is not None or isinstance(err, RedirectError):
+                        self._reached_host(gate.host)
                     if isinstance(err, PermanentFetchError):
                         gate.policy.success(now, now - started)  # the host answered
                     else:
@@ -219,6 +295,7 @@ class Fetching:
                     return Fetched(None, str(err), permanent=isinstance(err, PermanentFetchError), status=err.status)
                 now = trio.current_time()
                 gate.policy.success(now, now - started)
+                self._reached_host(gate.host)
         except HostDeferred as err:
             return Fetched(None, err.reason, deferred=True)
         return Fetched(results)

@@ -10,7 +10,9 @@ Exit codes (also in README.md):
   complete snapshot (the sign of a site redesign);
 - 4: a source fetched nothing: none of its start pages, feeds or sitemaps, or none of the
   articles it tried (the site is down, moved, or blocks us; DNS; no network); the message
-  names the source and the reason; never for a frozen archive (``archive: true``);
+  names the source and the reason; never for a frozen archive (``archive: true``).  When no
+  host at all can be resolved or connected to, the run ends so within seconds, one line per
+  host as soon as it is known (:mod:`crawler.crawl.fetching`);
 - 130: stopped by SIGINT/SIGTERM; state is saved and the next run continues.
 
 When several apply, the first in this order wins: 1, 130, 3, 4.
@@ -61,6 +63,8 @@ from crawler.terminal import printable, raw
 
 EXIT_OK, EXIT_FAILED, EXIT_COLLAPSED, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 3, 4, 130
 EXCHANGE_TIMEOUT = 300.0  # seconds one exchange may take in all (--exchange-timeout)
+NOTHING_REACHABLE_LINE = ("no host could be reached (every one failed to resolve or connect at the first "
+                          "attempt): is the network up? The run ended without waiting for retries")
 SHOWN_FAILURES = 5  # failed URLs printed per source at the end (all are in the stats file)
 log = logging.getLogger("crawler")
 
@@ -121,6 +125,13 @@ class Reporter:
                 self.failed[source.key] = 0
 
     def __call__(self, kind: EventKind, source: str, url: str) -> None:
+        if kind == "unreachable":  # a host given up at once (no such name, or no host reachable): said now
+            message = f"{source}: {url}" if source else url
+            if self.progress is not None:  # rich prints it above the bars
+                print(f"crawler: {printable(message)}", file=sys.stderr)
+            else:
+                log.warning("%s", message, extra={"fields": {"event": "unreachable-host", "source": source}})
+            return
         if self.progress is not None:
             task = self.tasks[source]
             if kind == "discovered":
@@ -176,6 +187,7 @@ class RunResult:
     collapsed: list[str] = field(default_factory=list)
     unreachable: dict[str, str] = field(default_factory=dict)
     out_of_time: dict[str, list[str]] = field(default_factory=dict)  # source -> hosts whose time budget ran out
+    nothing_reachable: bool = False  # no host could be resolved or connected to: the run ended at once
 
 
 def run_crawl(archive: Archive, sources: Sources, options: CrawlOptions, settings: RunSettings,
@@ -198,6 +210,7 @@ def run_crawl(archive: Archive, sources: Sources, options: CrawlOptions, setting
                     nursery.cancel_scope.cancel()
             finally:
                 result.interrupted = crawl.interrupted
+                result.nothing_reachable = crawl.fetching is not None and crawl.fetching.nothing_reachable
 
     try:
         trio.run(main)
@@ -263,6 +276,8 @@ def report(result: RunResult, settings: RunSettings) -> None:
             _emit(logging.ERROR, f"extraction collapsed for {key}", {"event": "collapsed", "source": key})
         for key, why in result.unreachable.items():
             _emit(logging.ERROR, f"{key} fetched nothing: {why}", {"event": "unreachable", "source": key})
+        if result.nothing_reachable:
+            _emit(logging.ERROR, NOTHING_REACHABLE_LINE, {"event": "nothing-reachable"})
         for key, line in _out_of_time_lines(result):
             _emit(logging.WARNING, line, {"event": "out-of-time", "source": key, "hosts": result.out_of_time[key]})
         return
@@ -284,6 +299,8 @@ def report(result: RunResult, settings: RunSettings) -> None:
               f"(has the site changed its templates?)", file=sys.stderr)
     for key, why in result.unreachable.items():
         print(f"crawler: {key} fetched nothing: {why}", file=sys.stderr)
+    if result.nothing_reachable:
+        print(f"crawler: {NOTHING_REACHABLE_LINE}", file=sys.stderr)
     for key, line in _out_of_time_lines(result):
         if key not in result.unreachable:  # that line named the budget already
             print(f"crawler: {line}", file=sys.stderr)

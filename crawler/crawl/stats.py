@@ -7,8 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-EventKind = Literal["archived", "failed", "revisit", "discovered", "listing"]
-Listener = Callable[[EventKind, str, str], None]  # (kind, source, url)
+EventKind = Literal["archived", "failed", "revisit", "discovered", "listing", "unreachable"]
+# (kind, source, url); for "unreachable" (a host given up because it cannot be reached, said at once),
+# the third is "HOST: why".
+Listener = Callable[[EventKind, str, str], None]
 
 
 @dataclass(slots=True)

@@ -3,14 +3,16 @@
 Part of the network's fetching (:mod:`crawler.net.fetcher`, which performs the exchanges): the
 headers every request offers (``Accept*``; the content codings offered, and
 :func:`unrequested_codings` for a response in another), :class:`FetchPolicy` (limits, retries,
-timeouts), the errors a fetch raises beyond :mod:`crawler.errors` (:class:`ConnectionRefused`,
-:class:`UnrequestedCoding`, :class:`ExchangeTooSlow`) and the reading of what failed (a refused
-connection, a rejected certificate, a ``Retry-After`` value), and the check of request headers
+timeouts), the errors a fetch raises beyond :mod:`crawler.errors` (:class:`UnrequestedCoding`,
+:class:`ExchangeTooSlow`, :class:`HostUnreachable` and its kinds
+:class:`HostNotFound` and :class:`ConnectionRefused`) and the reading of what failed (a name that does
+not exist, a refused connection, a rejected certificate, a ``Retry-After`` value), and the check of request headers
 before they are sent (:func:`checked_request_headers`).  No httpx2 here: plain values only.
 """
 
 from __future__ import annotations
 
+import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -57,7 +59,23 @@ class FetchPolicy:
 DEFAULT_POLICY = FetchPolicy()
 
 
-class ConnectionRefused(TransientFetchError):
+class HostUnreachable(TransientFetchError):
+    """Nothing was exchanged with the host: its name did not resolve, or no connection could be made
+    (refused, no route, no answer to the connection attempt)."""
+
+
+class HostNotFound(HostUnreachable):
+    """The host name does not exist (NXDOMAIN: ``EAI_NONAME``, or ``EAI_NODATA``, a name without address).
+
+    Not retried, and the :class:`~crawler.net.fetcher.Fetcher` asks for no other URL of the host while
+    it lives (one run, one command): every later one fails at once with the same reason.  Transient all
+    the same: a name can come back (a lapsed domain renewed, a resolver that was cut off), so the next
+    run asks again.  A failure of the resolver itself (``EAI_AGAIN``, ``EAI_FAIL``) is not this: it is
+    retried as usual.
+    """
+
+
+class ConnectionRefused(HostUnreachable):
     """The host refused the connection (nothing listens there)."""
 
 
@@ -100,6 +118,28 @@ def was_refused(exc: BaseException) -> bool:
             if linked is not None:
                 todo.append(linked)
     return refused
+
+
+# getaddrinfo's answers for a name that does not exist (NXDOMAIN) or has no address; not EAI_AGAIN
+# (the resolver cannot answer for now) nor EAI_FAIL (it failed): those are retried.
+NAME_NOT_FOUND = frozenset(code for name in ("EAI_NONAME", "EAI_NODATA") if (code := getattr(socket, name, None)))
+
+
+def name_not_found(exc: BaseException) -> socket.gaierror | None:
+    """The resolver's "no such name" behind ``exc`` (anywhere in its causes or group), or None."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        error = todo.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, socket.gaierror) and error.errno in NAME_NOT_FOUND:
+            return error
+        if isinstance(error, BaseExceptionGroup):
+            todo.extend(error.exceptions)
+        todo.extend(linked for linked in (error.__cause__, error.__context__) if linked is not None)
+    return None
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

@@ -47,11 +47,14 @@ from crawler.net.fetch_policy import (
     ConnectionRefused,
     ExchangeTooSlow,
     FetchPolicy,
+    HostNotFound,
+    HostUnreachable,
     UnrequestedCoding,
     certificate_reason,
     checked_request_headers,
     exception_name,
     is_certificate_error,
+    name_not_found,
     parse_retry_after,
     unrequested_codings,
     was_refused,
@@ -136,6 +139,8 @@ class Fetcher(FollowsRedirects):
         self._clients: dict[tuple[str, str, int, str | None], httpx2.AsyncClient] = {}
         self._ssl: ssl.SSLContext | None = None  # one for all clients: loading the CA bundle takes ~30 ms
         self._closed = False
+        # Host names the resolver said do not exist -> the reason: not asked again while this fetcher lives.
+        self._not_found: dict[str, str] = {}
         self._backoff = wait_exponential_jitter(
             multiplier=policy.backoff_base, max=policy.backoff_max, jitter=policy.backoff_base
         )
@@ -212,15 +217,15 @@ class Fetcher(FollowsRedirects):
 
     def _retryable_now(self, exc: BaseException) -> bool:
         """Whether ``exc`` may be retried now: not an exchange that used its whole deadline, not a
-        coding we did not offer, not a ``Retry-After`` longer than we wait."""
-        if isinstance(exc, (ExchangeTooSlow, UnrequestedCoding)):
+        coding we did not offer, not a name that does not exist, not a ``Retry-After`` longer than we wait."""
+        if isinstance(exc, (ExchangeTooSlow, UnrequestedCoding, HostNotFound)):
             return False
         retry_after = getattr(exc, "retry_after", None)
         return retry_after is None or retry_after <= self.policy.max_retry_after
 
     async def fetch(
         self, url: str, headers: Mapping[str, str] | None = None, *, on_send: Callable[[], None] | None = None,
-        give_up: Callable[[], bool] | None = None,
+        give_up: Callable[[TransientFetchError], bool] | None = None,
     ) -> FetchResult:
         """GET ``url`` once (plus retries of transient failures); redirects are returned, not followed.
 
@@ -228,7 +233,9 @@ class Fetcher(FollowsRedirects):
         decides).  Raises :class:`TransientFetchError` once retries are exhausted (or when
         the server asks to wait longer than ``max_retry_after``), and
         :class:`PermanentFetchError` for bad URLs and oversized bodies.  ``give_up`` is asked
-        before each retry (the crawl gives up a host that failed too often: no more retries).
+        before each retry, with the failure (the crawl gives up a host that failed too often: no more
+        retries).  A host name that does not exist raises :class:`HostNotFound` at once, not retried,
+        and so does every later URL of that host (it is not resolved again by this fetcher).
         """
         if self._closed:
             raise RuntimeError("Fetcher is closed")
@@ -239,7 +246,7 @@ class Fetcher(FollowsRedirects):
         try:
             return await self._fetch_once(url, headers, on_send)
         except TransientFetchError as exc:
-            if self.policy.retries == 0 or not self._retryable_now(exc) or (give_up and give_up()):
+            if self.policy.retries == 0 or not self._retryable_now(exc) or (give_up and give_up(exc)):
                 raise
             first: TransientFetchError | None = exc
 
@@ -255,7 +262,8 @@ class Fetcher(FollowsRedirects):
             stop=self._stop,
             wait=self._wait,
             retry=retry_if_exception_type(TransientFetchError) & retry_if_exception(self._retryable_now)
-            & retry_if_exception(lambda _exc: give_up is None or not give_up()),
+            & retry_if_exception(lambda exc: give_up is None or not (isinstance(exc, TransientFetchError)
+                                                                     and give_up(exc))),
             reraise=True,
         )
         try:
@@ -265,7 +273,9 @@ class Fetcher(FollowsRedirects):
             if attempts <= 1:
                 raise
             reason = str(exc).removeprefix(f"{url}: ")
-            raise TransientFetchError(
+            # The kind stays (a host that could not be reached is one still), the reason says how often.
+            kind = type(exc) if isinstance(exc, HostUnreachable) else TransientFetchError
+            raise kind(
                 f"{reason} (gave up after {attempts} attempts)",
                 url=url,
                 status=exc.status,
@@ -302,6 +312,9 @@ class Fetcher(FollowsRedirects):
             raise PermanentFetchError(f"invalid URL: {exception_name(exc)}", url=url) from exc
         if target.scheme not in ("http", "https") or not target.host:
             raise PermanentFetchError("not an http(s) URL", url=url)
+        not_found = self._not_found.get(target.host.rstrip("."))  # "host." is the same name
+        if not_found is not None:
+            raise HostNotFound(not_found, url=url)
         client = self._client(target, real_host)
         fetched_at = datetime.now(UTC)
         deadline: AbstractContextManager[object] = (
@@ -321,6 +334,8 @@ class Fetcher(FollowsRedirects):
                     await response.aclose()
         except trio.TooSlowError:
             raise ExchangeTooSlow(f"no complete response within {self.policy.total_timeout} s", url=url) from None
+        except httpx2.ConnectTimeout as exc:
+            raise HostUnreachable(f"timed out connecting ({exception_name(exc)})", url=url) from exc
         except httpx2.TimeoutException as exc:
             raise TransientFetchError(f"timed out ({exception_name(exc)})", url=url) from exc
         except (httpx2.InvalidURL, httpx2.UnsupportedProtocol, httpx2.LocalProtocolError) as exc:
@@ -328,9 +343,14 @@ class Fetcher(FollowsRedirects):
         except httpx2.ConnectError as exc:
             if is_certificate_error(exc):
                 raise PermanentFetchError(f"TLS certificate rejected: {certificate_reason(exc)}", url=url) from exc
+            missing = name_not_found(exc)
+            if missing is not None:
+                reason = self._not_found[target.host.rstrip(".")] = (
+                    f"host name not found ({exception_name(missing)})")
+                raise HostNotFound(reason, url=url) from exc
             if was_refused(exc):
                 raise ConnectionRefused(f"cannot connect ({exception_name(exc)})", url=url) from exc
-            raise TransientFetchError(f"cannot connect ({exception_name(exc)})", url=url) from exc
+            raise HostUnreachable(f"cannot connect ({exception_name(exc)})", url=url) from exc
         except httpx2.HTTPError as exc:  # remote protocol errors, disconnects, proxy errors, ...
             raise TransientFetchError(exception_name(exc), url=url) from exc
         except (httpx2.StreamError, httpx2.CookieConflict) as exc:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from crawler.errors import PermanentFetchError
+from crawler.errors import PermanentFetchError, TransientFetchError
 from crawler.models import FetchResult
 from crawler.net.origins import Origins
 from crawler.net.urls import absolute, has_credentials
@@ -41,7 +41,7 @@ class _FetchesOnce(Protocol):
 
     async def fetch(
         self, url: str, headers: Mapping[str, str] | None = None, *, on_send: Callable[[], None] | None = None,
-        give_up: Callable[[], bool] | None = None,
+        give_up: Callable[[TransientFetchError], bool] | None = None,
     ) -> FetchResult: ...
 
 
@@ -56,7 +56,7 @@ class FollowsRedirects:
         max_redirects: int = 10,
         allow: Callable[[str], bool] = lambda u: True,
         on_send: Callable[[], None] | None = None,
-        give_up: Callable[[], bool] | None = None,
+        give_up: Callable[[TransientFetchError], bool] | None = None,
     ) -> list[FetchResult]:
         """Fetch ``url`` and follow 301/302/303/307/308 redirects; returns every hop, in order.
 
