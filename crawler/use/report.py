@@ -233,7 +233,8 @@ next run; <b>{source.failed_count}</b> permanently failed (retried on a slow sch
 {_chart(f"chart-{id_part(source.key)}-published", charts["published"],
         "Share of articles per adapter template, by publication month (every archived article)",
         "Old articles kept in an older layout (a site that changed CMS but kept its archive) show as early "
-        "months in another template: not a redesign. A redesign shows as the newest months changing template."
+        "months in another template: not a redesign (an old article read at its new address shows in the new "
+        "template). A redesign shows as the newest months changing template, and in the chart above."
         if source.templates_published else "No article archived.")}
 {_chart(f"chart-{id_part(source.key)}-rules", charts["rules"], "Share of pages per extraction rule, per field",
         "A shift from a field's primary rule to fallbacks comes before extraction failures.")}
