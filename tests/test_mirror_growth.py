@@ -7,6 +7,7 @@ made must find every archived article unchanged."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -70,6 +71,21 @@ def test_hue_eras_follow_publication_time_not_the_count() -> None:
         assert min(by_template.get("hue-dnn", {2025})) >= 2025
 
 
+@pytest.mark.parametrize(("path", "kind", "magic"), [
+    ("/data/0/images/2024/12/30/upload_1/logo-bao-2025-final.svg", "image/svg+xml", b"<svg"),
+    ("/data/0/images/banner.gif", "image/gif", b"GIF89a"),
+    ("/data/0/images/xa-phuong.GIF", "image/gif", b"GIF89a"),
+    ("/data2/image/news/2022/05/09/ab.png", "image/png", b"\x89PNG"),
+    ("/data2/image/news/2022/05/09/ab.jpeg", "image/jpeg", b"\xff\xd8"),
+])
+def test_the_image_hosts_serve_every_kind_the_pages_name(path: str, kind: str, magic: bytes) -> None:
+    site = Mirror(articles=2, seed=1).site
+    page = site.page("file.huengaynay.vn", path, rewrite=False)
+    assert (page.status, page.content_type) == (200, kind) and page.body.startswith(magic)
+    assert site.page("file.huengaynay.vn", path, rewrite=False).body == page.body  # same path, same bytes
+    assert site.page("file.huengaynay.vn", path + "x", rewrite=False).status == 404
+
+
 def _demo(archive: Path, articles: int) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NO_COLOR": "1"}
     return subprocess.run([sys.executable, "-m", "crawler", "demo", "--archive", str(archive),
@@ -86,6 +102,12 @@ def test_demo_after_a_demo_with_another_count(tmp_path: Path) -> None:
         assert "mismatch" not in done.stderr
         check = next(line for line in done.stdout.splitlines() if line.startswith("check:"))
         assert re.search(r" 0 differ, 0 articles missing", check), check
+    # Every page requisite the mirror's pages name (logos, banners: .svg, .gif too) is served.
+    runs = sorted((archive / "runs").glob("*.json"))
+    assert len(runs) == 3
+    for run in runs:
+        figures = json.loads(run.read_text(encoding="utf-8"))["sources"]
+        assert {key: f["requisites_failed"] for key, f in figures.items() if f["requisites_failed"]} == {}
 
 
 def test_a_changed_archived_article_is_named_with_the_reason(tmp_path: Path) -> None:
