@@ -140,3 +140,21 @@ def test_first_difference(old: str, new: str, says: str) -> None:
     from crawler.cli.demo import first_difference
 
     assert first_difference(old, new) == says
+
+
+@pytest.mark.parametrize("k", [3, 8])
+def test_hue_articles_at_their_other_addresses_do_not_change_either(k: int) -> None:
+    """Huế answers for every article at its DotNetNuke path on huengaynay.vn and at amp.aspx?newid= on both
+    hosts: those pages too are the same bytes whatever the number of articles."""
+    small, large = Mirror(articles=k, seed=4), Mirror(articles=3 * k, seed=4)
+    catalog = small.site.catalogs["hue"]
+    for article_id in small.article_ids("hue"):
+        index = catalog.index_of(article_id)
+        assert index is not None
+        dnn = small.site.generator.headline("hue", index).dnn_path
+        targets = [("huengaynay.vn", dnn or ""), ("huengaynay.vn", f"/amp.aspx?newid={article_id}"),
+                   ("baothuathienhue.vn", f"/amp.aspx?newid={article_id}")]
+        for host, target in targets:
+            a = small.site.page(host, target, rewrite=False)
+            b = large.site.page(host, target, rewrite=False)
+            assert a.status == b.status and a.body == b.body, (article_id, host, target, a.status)
