@@ -124,8 +124,9 @@ def test_a_changed_archived_article_is_named_with_the_reason(tmp_path: Path) -> 
     assert done.returncode == 1
     rel = victim.relative_to(archive).as_posix()
     mismatches = [line.strip() for line in done.stderr.splitlines() if "mismatch:" in line]
-    assert any(line.startswith(f"mismatch: {rel} (hue/") and "archived by an earlier run" in line
-               and "line 1: archived 'Tampered title' vs expected" in line for line in mismatches), mismatches
+    assert any(line.startswith(f"mismatch: {rel}: hue/") and ", archived by an earlier run, differs" in line
+               and "at line 1: archived 'Tampered title' vs expected" in line for line in mismatches), mismatches
+    assert "demo: 1 of the differing articles were archived by an earlier run" in done.stderr
     assert any(line.startswith(f"mismatch: {rel}: the text re-extracted from the WARCs differs")
                and "vs replayed" in line for line in mismatches), mismatches
 

@@ -78,6 +78,7 @@ def run_demo(*, archive: Path, sources_path: Path | None, articles: int, seed: i
 
         # Oracle: every article the mirror serves is archived with exactly the expected text.
         wrong: list[str] = []
+        stale = 0  # differing articles an earlier run archived
         missing_articles: list[str] = []
         with Store(archive) as store:
             for source in sources:
@@ -90,10 +91,11 @@ def run_demo(*, archive: Path, sources_path: Path | None, articles: int, seed: i
                     archived = (archive / latest[2]).read_text(encoding="utf-8")
                     expected = mirror.expected_snapshot(source.key, article_id)
                     if archived != expected:
-                        when = ("archived by an earlier run (another --seed or crawler version?)"
-                                if (source.key, article_id) in earlier else "archived by this run")
-                        wrong.append(f"{latest[2]} ({source.key}/{article_id}, {when}): differs from the "
-                                     f"mirror's expected text, {first_difference(archived, expected)}")
+                        older = (source.key, article_id) in earlier
+                        stale += older
+                        wrong.append(f"{latest[2]}: {source.key}/{article_id}, archived by "
+                                     f"{'an earlier run' if older else 'this run'}, differs from the mirror's "
+                                     f"expected text at {first_difference(archived, expected)}")
             total = store.count()
 
     # Replay: re-extract every snapshot from the WARCs and compare with the archive's files.
@@ -125,5 +127,8 @@ def run_demo(*, archive: Path, sources_path: Path | None, articles: int, seed: i
         print(f"    mismatch: {item}", file=sys.stderr)
     if len(problems) > SHOWN:
         print(f"    ... and {len(problems) - SHOWN} more mismatches", file=sys.stderr)
+    if stale:
+        print(f"demo: {stale} of the differing articles were archived by an earlier run: was it made with another "
+              f"--seed or crawler version? Give this demo a new --archive", file=sys.stderr)
     ok = not (differing or not_replayed or wrong or missing_articles or failures or replay_stats.failures)
     return 0 if ok else 1
