@@ -139,7 +139,10 @@ def test_zstd_damage(reader: str, pages: list[Page], tmp_path: Path, capsys: pyt
 def test_invalid_article_ids_never_become_file_names(reader: str, pages: list[Page], tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     cantho = next(p for p in pages if p.source == "baocantho")
-    hue = next(p for p in pages if p.source == "hue")
+    # A DotNetNuke-era Huế page (index 4 of the mirror: its two oldest articles are VDOC's, the next two of
+    # the category-path site): its id is in the URL, ``-<ID>.html``.
+    hue = articles(per_source=5, sources=("hue",))[-1]
+    assert hue.url.endswith(f"-{hue.article_id}.html") and f"-a{hue.article_id}" not in hue.url
     hostile = [
         # an id from the page (#txtnewsid) of 100 digits, and one of Arabic-Indic digits
         record(cantho.url, http_response(cantho.html.replace(f'value="{cantho.article_id}"'.encode(),
@@ -149,7 +152,7 @@ def test_invalid_article_ids_never_become_file_names(reader: str, pages: list[Pa
         # an id from the URL (the Huế adapter's first choice) of 100 digits
         record(hue.url.replace(f"-{hue.article_id}.html", "-" + "7" * 100 + ".html"), http_response(hue.html)),
     ]
-    others = [p for p in pages if p not in (cantho, hue)]
+    others = [p for p in pages if p != cantho]
     members = [gz(page_record(others[0])), *map(gz, hostile), *(gz(page_record(p)) for p in others[1:])]
     warc = write(tmp_path / "ids.warc.gz", members)
     code, rows, err = replay_cli(capsys, warc, tmp_path / "out", reader)

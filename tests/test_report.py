@@ -3,6 +3,7 @@ opened in headless Chromium when the machine has it (Debian's ``chromium``)."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -12,6 +13,7 @@ import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,8 +75,8 @@ def test_report_is_one_self_contained_file(crawled: tuple[Mirror, Path], tmp_pat
     m, archive = crawled
     out = tmp_path / "report.html"
     assert main(["report", "--archive", str(archive), "-o", str(out)]) == 0
-    configured = len(load_sources(ROOT / "sources.yaml"))  # every configured source, crawled or not
-    assert f"report: {out} ({configured} sources, 2 runs" in capsys.readouterr().err
+    # Only the sources the archive holds something of; the other configured ones are named in one line.
+    assert f"report: {out} ({len(m.sources)} sources with data, 2 runs in 30 days)" in capsys.readouterr().err
     page = out.read_text(encoding="utf-8")
     assert "<script src" not in page and "<link" not in page and "@import" not in page  # nothing to fetch
     for key in m.sources:
@@ -83,7 +85,12 @@ def test_report_is_one_self_contained_file(crawled: tuple[Mirror, Path], tmp_pat
     assert "https://huengaynay.vn/x/bai-123456.html" in page and "HTTP 404 Not Found" in page
     assert "20990101T000000000000Z.json" in page  # the unreadable run file is named
     specs = page.split('<script type="application/json" class="spec"')[1:]
-    assert len(specs) == 1 + configured * len(CHART_KINDS)
+    assert len(specs) == 1 + len(m.sources) * len(CHART_KINDS)
+    others = {s.key for s in load_sources(ROOT / "sources.yaml")} - set(m.sources)
+    assert others and all(f'id="source-{key}"' not in page for key in others)
+    note = page.split('<section id="summary">', 1)[1].split("</section>", 1)[0]
+    assert f"{len(others)} configured sources with nothing in this archive" in note
+    assert all(key in note for key in others)
     for spec in specs:
         data = json.loads(spec.split(">", 1)[1].split("</script>", 1)[0])
         assert "data" in data or "spec" in data
@@ -227,9 +234,144 @@ def test_hostile_keys_and_bad_numbers_from_a_received_archive(tmp_path: Path, ba
     assert "<img" not in page and "alert(2)</script>" not in page
     assert page.count("</script>") == page.count("<script")
     specs = re.findall(r'<script type="application/json" class="spec"[^>]*>(.*?)</script>', page, re.DOTALL)
-    configured = len(load_sources(ROOT / "sources.yaml"))  # the configured sources are listed too
-    assert len(specs) == 1 + (len(HOSTILE_KEYS) + configured) * len(CHART_KINDS)
+    assert len(specs) == 1 + len(HOSTILE_KEYS) * len(CHART_KINDS)  # configured sources without data: not listed
     parsed = [_strict_json(spec) for spec in specs]  # every chart's data is valid JSON: none is blanked
     durations = next(p for p in parsed if isinstance(p, dict) and "seconds" in json.dumps(p))
     assert len(durations["data"]["values"]) == 1  # type: ignore[index]  # the good run; the bad one is skipped
     assert "could not be read" in page and f"{stamp}000002Z.json" in page
+
+
+# -- the report of a real demo archive: summary, wording, paths, templates over publication time, layout --
+
+
+@pytest.fixture(scope="module")
+def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two demo runs on one archive (the second on a grown mirror): an archive with history."""
+    from crawler.cli.demo import run_demo
+
+    archive = tmp_path_factory.mktemp("demo-report") / "archive" / "demo"
+    for articles in (6, 9):
+        assert run_demo(archive=archive, sources_path=None, articles=articles, seed=1) == 0
+    return archive
+
+
+def _report(archive: Path, out: Path, *args: str) -> str:
+    assert main(["report", "--archive", str(archive), "-o", str(out), *args]) == 0
+    return out.read_text(encoding="utf-8").rsplit("</head><body>", 1)[1]
+
+
+def _summary_rows(page: str) -> dict[str, list[str]]:
+    table = page.split('<section id="summary">', 1)[1].split("</table>", 1)[0]
+    rows = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", table)[1:]:
+        cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_demo_report_summary_on_top(demo_archive: Path, tmp_path: Path) -> None:
+    page = _report(demo_archive, tmp_path / "r.html")
+    assert page.index('id="summary"') < page.index('id="runs"') < page.index('class="source"')
+    names = {s.key: s.name for s in load_sources(ROOT / "sources.yaml")}
+    mirror = Mirror(articles=9, seed=1, families=True)
+    rows = _summary_rows(page)
+    assert set(rows) == {html.escape(names[key]) for key in mirror.sources}  # only the demo's papers
+    for key in mirror.sources:
+        articles, failed, retry, published, captured, templates = rows[html.escape(names[key])]
+        assert int(articles) == len(mirror.article_ids(key)) and (failed, retry) == ("0", "0")
+        newest = max(mirror.article(key, i).published for i in mirror.article_ids(key))
+        assert published == newest.strftime("%Y-%m-%d %H:%M")
+        assert re.fullmatch(r"20\d\d-\d\d-\d\d \d\d:\d\d", captured) and templates.endswith("%")
+    total = page.split('<tr class="total">', 1)[1].split("</tr>", 1)[0]
+    assert f"{len(mirror.sources)} papers" in total
+    assert f">{sum(len(mirror.article_ids(k)) for k in mirror.sources)}<" in total
+
+
+def test_demo_report_wording_and_no_scratch_path(demo_archive: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    page = _report(demo_archive, tmp_path / "r.html")
+    assert not re.search(r"[a-z]\(s\)", page) and "2 runs in the window" in page and "30 days from" in page
+    assert str(demo_archive.parent) not in page and str(tmp_path) not in page  # no scratch path
+    assert "Archive <code>demo</code>" in page  # outside the current directory: its name only
+    monkeypatch.chdir(demo_archive.parent.parent)
+    page = _report(Path("archive/demo"), tmp_path / "r2.html")
+    assert "Archive <code>archive/demo</code>" in page and str(demo_archive) not in page
+    page = _report(demo_archive, tmp_path / "r3.html", "--days", "1")
+    assert "charts cover 1 day from" in page
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 5])
+def test_plural(count: int) -> None:
+    from crawler.use.report import plural
+
+    assert plural(count, "run") == (f"{count} run" if count == 1 else f"{count} runs")
+    assert plural(count, "paper", "papers") == f"{count} paper{'' if count == 1 else 's'}"
+
+
+def test_demo_report_templates_by_publication_month(demo_archive: Path, tmp_path: Path) -> None:
+    """Huế's old articles in its old layouts are told apart from a redesign: the chart by publication month
+    shows each era's template in its own months (VDOC 2022, anchors 2023-2024, DotNetNuke 2025-)."""
+    page = _report(demo_archive, tmp_path / "r.html")
+    section = page.split('id="source-hue"', 1)[1].split("</section>", 1)[0]
+    spec = json.loads(section.split('data-target="chart-hue-published">', 1)[1].split("</script>", 1)[0])
+    by_template: dict[str, set[str]] = {}
+    for row in spec["data"]["values"]:
+        by_template.setdefault(row["template"], set()).add(row["month"])
+    assert set(by_template) == {"vdoc", "anchors", "dnn"}
+    # The old layouts only in their eras' months; the newest months only DotNetNuke's.  (huengaynay.vn also
+    # answers for old articles at their DotNetNuke path, and the home page links the oldest one there: a crawl
+    # that meets that link first reads it in the dnn template, as on the real site.)
+    assert all(m.startswith("2022") for m in by_template["vdoc"])
+    assert all(m[:4] in ("2023", "2024") for m in by_template["anchors"])
+    newest = max(by_template["dnn"])
+    assert newest >= "2025" and newest > max(by_template["vdoc"] | by_template["anchors"])
+    assert {m for m in by_template["dnn"] if m >= "2025"} and not any(
+        m >= "2025" for t in ("vdoc", "anchors") for m in by_template[t])
+    assert "by publication month" in section and "not a redesign" in section
+    assert "dnn to anchors" not in page  # the old caption that took old articles for a redesign
+    hue = _summary_rows(page)[next(k for k in _summary_rows(page) if "Huế" in k)]
+    assert re.fullmatch(r"dnn \d+%, vdoc \d+%, anchors \d+%", hue[-1]), hue[-1]
+    for key in ("baocantho", "baotayninh"):  # one template each
+        s = page.split(f'id="source-{key}"', 1)[1]
+        values = json.loads(s.split(f'data-target="chart-{key}-published">', 1)[1].split("</script>", 1)[0])
+        assert len({v["template"] for v in values["data"]["values"]}) == 1
+
+
+PROBE = """<script>var probe = setInterval(function () {
+  var charts = Array.from(document.querySelectorAll(".chart")), d = document.documentElement;
+  if (!charts.every(function (c) { return c.querySelector("svg") || /chart error/.test(c.textContent); })) return;
+  if (d.scrollHeight !== window.lastHeight) { window.lastHeight = d.scrollHeight; window.stable = 0; return; }
+  if (++window.stable < 5) return;
+  clearInterval(probe);
+  var cut = [];
+  document.querySelectorAll("body *").forEach(function (el) {
+    if (el.getBoundingClientRect().right > d.clientWidth + 1) cut.push(el.tagName + "#" + el.id);
+  });
+  document.body.setAttribute("data-measure", JSON.stringify({height: d.scrollHeight, width: d.scrollWidth,
+    client: d.clientWidth, charts: charts.length, drawn: document.querySelectorAll(".chart svg").length,
+    errors: charts.filter(function (c) { return /chart error/.test(c.textContent); }).length, cut: cut}));
+}, 200);</script>"""
+
+
+def measure(page: Path, width: int, profile: Path) -> dict[str, Any]:
+    """Lay the page out in headless Chromium at ``width`` once every chart is drawn: its size, and the elements
+    whose right edge is past the window (a horizontal cut-off)."""
+    head, tail = page.read_text(encoding="utf-8").rsplit("</body>", 1)
+    probe = page.with_name("probe-" + page.name)
+    probe.write_text(head + PROBE + "</body>" + tail, encoding="utf-8")
+    dom = chromium(f"--window-size={width},900", "--dump-dom", probe.as_uri(), profile=profile).stdout
+    found = re.search(r'data-measure="([^"]*)"', dom)
+    assert found, dom[-500:]
+    result: dict[str, Any] = json.loads(html.unescape(found.group(1)))
+    return result
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)")
+@pytest.mark.parametrize("width", [1100, 900])
+def test_demo_report_renders_without_a_horizontal_cut(demo_archive: Path, tmp_path: Path, width: int) -> None:
+    out = tmp_path / "report.html"
+    _report(demo_archive, out)
+    figures = measure(out, width, tmp_path / "profile")
+    assert figures["errors"] == 0 and figures["drawn"] == figures["charts"] > 6 * len(CHART_KINDS)
+    assert figures["width"] <= figures["client"] and figures["cut"] == [], figures
+    assert figures["height"] > 5000  # six papers' sections, laid out

@@ -68,8 +68,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     except OSError as err:
         print_error(f"cannot write {args.output}: {err.strerror or err}")
         return EXIT_FAILED
-    print(f"report: {args.output} ({len(health.sources)} sources, {len(health.runs)} runs in {args.days} days)",
-          file=sys.stderr)
+    from crawler.use.report import listed, plural
+
+    print(f"report: {args.output} ({plural(len(listed(health)), 'source')} with data, "
+          f"{plural(len(health.runs), 'run')} in {plural(args.days, 'day')})", file=sys.stderr)
     return EXIT_OK
 
 

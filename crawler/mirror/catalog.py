@@ -19,9 +19,20 @@ import zlib
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from crawler.mirror.sources import HUE_NEW_HOST, HUE_OLD_HOST, SourceInfo
+from crawler.mirror.sources import HUE_NEW_HOST, HUE_OLD_HOST, VN_TZ, SourceInfo
 
 SEED = -1
+# Huế's CMS eras by article index, never by the number of articles (an article's page must not change
+# when the mirror grows): the two oldest generated articles date from the VDOC CMS (2022), the next two
+# from the category-path site (2023-2024), both on baothuathienhue.vn; every later one from DotNetNuke on
+# huengaynay.vn (2025-, at the source's own pace).  /work/shared/SITES.md has the real eras.
+HUE_VDOC_UNTIL = 2
+HUE_RENAME_INDEX = 4
+# When the older eras' articles were published: era start, days between articles.
+HUE_OLD_ERAS: tuple[tuple[int, datetime, int], ...] = (
+    (0, datetime(2022, 5, 9, 8, 0, tzinfo=VN_TZ), 150),
+    (HUE_VDOC_UNTIL, datetime(2023, 8, 14, 8, 0, tzinfo=VN_TZ), 300),
+)
 # Hex ids (the Java platform: 7 hex digits that look random, e.g. 0e36a0a, cb73be6): the decimal id
 # n of the usual formula, scrambled by n * HEX_MULT mod 16**7 (odd, so invertible: HEX_INV undoes it).
 HEX_SPACE = 16**7
@@ -50,11 +61,9 @@ class Catalog:
         self._count = count
         self._lock = threading.Lock()
         self.seed_id = seed_id
-        # Huế's eras, by index: the first third of the initial articles date from the VDOC CMS
-        # (2021-2022), the second from the category-path site (both on baothuathienhue.vn), the rest
-        # and every article published later from DotNetNuke on huengaynay.vn.
-        self.vdoc_until = count // 3
-        self.rename_index = 2 * count // 3
+        # Huế's eras, by index (the same whatever ``count``): see HUE_VDOC_UNTIL.
+        self.vdoc_until = HUE_VDOC_UNTIL
+        self.rename_index = HUE_RENAME_INDEX
 
     @property
     def count(self) -> int:
@@ -93,8 +102,14 @@ class Catalog:
         return None
 
     def published(self, index: int) -> datetime:
+        """When article ``index`` was published: a function of (seed, source, index) only."""
         info = self.info
         jitter = mix(self.seed, info.key, index, "t") % info.spacing_minutes
+        if info.key == "hue" and 0 <= index < self.rename_index:  # the older eras, months apart
+            first, start, days = next(era for era in reversed(HUE_OLD_ERAS) if index >= era[0])
+            return start + timedelta(days=days * (index - first), minutes=jitter * 7)
+        if info.key == "hue":
+            index -= self.rename_index  # DotNetNuke's articles at the source's pace from its start
         return info.start + timedelta(minutes=info.spacing_minutes * index + jitter)
 
     def leaf(self, index: int) -> int:

@@ -5,8 +5,9 @@ their own host (Cần Thơ) or on a file host (``images.baoangiang.com.vn``,
 ``file.huengaynay.vn``, ``file.baothuathienhue.vn``); the mirror serves those hosts too
 (:data:`IMAGE_HOSTS`, one port each) so that ``crawl --images`` has something to archive and a
 replay tool something to show.  Every image is a few hundred bytes and a valid file of its
-extension: a 16×12 PNG whose colours come from a hash of the path, or a fixed small JPEG with
-the path in a comment segment (so that every URL has its own bytes).  Same path, same bytes.
+extension: a 16×12 PNG whose colours come from a hash of the path, a fixed small JPEG with
+the path in a comment segment (so that every URL has its own bytes), a 1×1 GIF or a 16×12 SVG of
+the path's colour (the logos and banners of the pages' chrome).  Same path, same bytes.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from datetime import UTC, datetime
 from crawler.mirror.responses import Page
 
 IMAGE_HOSTS = ("images.baoangiang.com.vn", "file.huengaynay.vn", "file.baothuathienhue.vn")
-_IMAGE_PATH = re.compile(r"^/[A-Za-z0-9_./-]+\.(png|jpe?g)$", re.IGNORECASE)
+_IMAGE_PATH = re.compile(r"^/[A-Za-z0-9_./-]+\.(png|jpe?g|gif|svg)$", re.IGNORECASE)
 _LAST_MODIFIED = datetime(2024, 1, 1, tzinfo=UTC)
 # A 16×12 baseline JPEG (made once with Pillow, quality 50).
 _JPEG = base64.b64decode(
@@ -54,10 +55,26 @@ def _jpeg(seed: bytes, path: str) -> bytes:
     return _JPEG[:2] + b"\xff\xfe" + struct.pack(">H", len(comment) + 2) + comment + _JPEG[2:]
 
 
+def _gif(seed: bytes) -> bytes:
+    """A 1×1 GIF89a whose one colour is ``seed[:3]``."""
+    return (b"GIF89a" + struct.pack("<HH", 1, 1) + b"\x80\x00\x00" + seed[:3] + b"\x00\x00\x00"
+            + b"\x2c" + struct.pack("<HHHH", 0, 0, 1, 1) + b"\x00\x02\x02\x44\x01\x00\x3b")
+
+
+def _svg(seed: bytes) -> bytes:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="16" height="12" viewBox="0 0 16 12">'
+            f'<rect width="16" height="12" fill="#{seed[:3].hex()}"/></svg>\n').encode("ascii")
+
+
 def image_page(target: str) -> Page:
     """The image at ``target`` (a path :func:`is_image_target` accepts)."""
     path = target.split("?", 1)[0]
     seed = hashlib.blake2b(path.encode("utf-8"), digest_size=8).digest()
-    if path.lower().endswith(".png"):
+    suffix = path.lower().rsplit(".", 1)[-1]
+    if suffix == "png":
         return Page(200, _png(seed), "image/png", _LAST_MODIFIED)
+    if suffix == "gif":
+        return Page(200, _gif(seed), "image/gif", _LAST_MODIFIED)
+    if suffix == "svg":
+        return Page(200, _svg(seed), "image/svg+xml", _LAST_MODIFIED)
     return Page(200, _jpeg(seed, path), "image/jpeg", _LAST_MODIFIED)

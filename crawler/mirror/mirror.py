@@ -29,8 +29,9 @@ class Mirror:
     """The four mirrored hosts on 127.0.0.1; use as a context manager or call start()/stop().
 
     ``articles`` is the number of generated articles per source (the seed articles of
-    ``baocantho`` and ``hue`` come on top; Huế's first third are of its VDOC era, the
-    second of its category-path era, the rest and every later one DotNetNuke's); ``robots`` maps a real host name to the
+    ``baocantho`` and ``hue`` come on top; Huế's two oldest are of its VDOC era (2022), the next two
+    of its category-path era (2023-2024), every later one DotNetNuke's (2025-): an article's page is a
+    function of (seed, source, id) only, whatever ``articles``); ``robots`` maps a real host name to the
     robots.txt text to serve instead of the default.  Article pages of the sources in
     ``redesigned`` are served in a new template that no adapter knows (listings and
     feeds unchanged): the way a site redesign looks to the crawler.  With ``families`` the mirror

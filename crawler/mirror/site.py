@@ -226,8 +226,10 @@ class Site:
         if source in self.redesigned:
             text = render_redesigned(self._spec(source, index))
         elif dnn:
-            text = render_hue_dnn(self._spec(source, index), f"https://{HUE_NEW_HOST}{path}",
-                                  self._heads(source, self._everything(source), 0, 4))
+            # The sidebar's "latest" teasers: the four published just before this article, so that the page
+            # never changes when newer articles are published (a demo on a grown mirror finds it unchanged).
+            before = [self.generator.headline(source, i) for i in range(index - 1, max(index - 5, -1), -1)]
+            text = render_hue_dnn(self._spec(source, index), f"https://{HUE_NEW_HOST}{path}", before)
         elif index == SEED:
             text = seed_page(source).decode("utf-8")
         else:

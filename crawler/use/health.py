@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -55,6 +56,24 @@ class SourceHealth:
     failed: list[FailedArticle] = field(default_factory=list)
     templates: list[dict[str, Any]] = field(default_factory=list)  # {day, template, pages}
     rules: list[dict[str, Any]] = field(default_factory=list)  # {day, field, rule, pages}
+    # The latest version of every article, by publication month (``YYYY-MM``, "unknown" when the page had no
+    # date) and template, whatever the window: old articles kept in an old layout show as early months.
+    templates_published: list[dict[str, Any]] = field(default_factory=list)  # {month, template, pages}
+    newest_published: str | None = None  # the newest publication date of an archived article (ISO 8601)
+    newest_fetched: str | None = None  # the newest capture (``fetched_at``, UTC)
+
+    @property
+    def has_data(self) -> bool:
+        """Whether the archive holds anything of this source (articles, frontier, failures or runs)."""
+        return bool(self.articles or self.versions or self.frontier_waiting or self.frontier_retrying
+                    or self.failed_count or self.runs)
+
+    def template_shares(self) -> dict[str, int]:
+        """Pages per template over the latest version of every article, most pages first."""
+        counts: Counter[str] = Counter()
+        for row in self.templates_published:
+            counts[str(row["template"])] += int(row["pages"])
+        return dict(counts.most_common())
 
     def archived_since(self, day: str) -> int:
         return sum(int(d["new"]) for d in self.per_day if str(d["day"]) >= day)
@@ -111,6 +130,18 @@ def collect(store: Store, *, days: int = 30, names: dict[str, str] | None = None
             f"json_each(s.meta, '$.rules') r WHERE r.key IN ({fields}) "
             f"GROUP BY s.source, day, r.key, r.value ORDER BY s.source, day, r.key, r.value", (since_day,)):
         source(str(key)).rules.append({"day": str(day), "field": str(name), "rule": str(rule), "pages": int(pages)})
+    for key, month, template, pages in db.execute(
+            "SELECT source, coalesce(substr(published, 1, 7), 'unknown') AS month, coalesce(CASE WHEN "
+            "json_valid(meta) THEN json_extract(meta, '$.template') END, 'unknown') AS template, count(*) "
+            "FROM snapshots s WHERE version = (SELECT max(version) FROM snapshots v WHERE v.source = s.source AND "
+            "v.article_id = s.article_id) GROUP BY source, month, template ORDER BY source, month, template"):
+        month = str(month) if re.fullmatch(r"[0-9]{4}-[0-9]{2}", str(month)) else "unknown"
+        source(str(key)).templates_published.append({"month": month, "template": str(template), "pages": int(pages)})
+    for key, published, fetched in db.execute(
+            "SELECT source, max(published), max(fetched_at) FROM snapshots GROUP BY source"):
+        s = source(str(key))
+        s.newest_published = str(published) if published else None
+        s.newest_fetched = str(fetched) if fetched else None
     for s in list(sources.values()):
         row = db.execute("SELECT url, title, fetched_at, published, text_path FROM snapshots WHERE source=? "
                          "ORDER BY fetched_at DESC, rowid DESC LIMIT 1", (s.key,)).fetchone()
