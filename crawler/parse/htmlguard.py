@@ -119,7 +119,7 @@ def _shallow_structure_problem(data: bytes) -> str | None:
     foreign = 0
     long_attributes = 2 * MAX_ATTRIBUTES
     size = len(data)
-    pos = _PLAIN_RUN.match(data).end()
+    pos = _plain_end(data, 0)
     while pos < size:
         match = _MARKUP.match(data, pos)
         assert match is not None and match.group(2) is not None  # the run stops at a tag only
@@ -139,8 +139,14 @@ def _shallow_structure_problem(data: bytes) -> str | None:
                 pos = size if end_tag is None else end_tag.start()
             elif name == b"plaintext":
                 break  # the rest of the page is text
-        pos = _PLAIN_RUN.match(data, pos).end()
+        pos = _plain_end(data, pos)
     return None
+
+
+def _plain_end(data: bytes, pos: int) -> int:
+    """Where the markup that needs no look, from ``pos``, ends (the run may be empty: it always matches)."""
+    run = _PLAIN_RUN.match(data, pos)
+    return pos if run is None else run.end()
 
 
 def _exact_structure_problem(data: bytes) -> str | None:
