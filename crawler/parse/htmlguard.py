@@ -95,7 +95,9 @@ _PLAIN_RUN = re.compile(
     rb"|<(?![A-Za-z!?/])"  # a '<' that starts no markup is text
     rb"|<!--(?:-?>|.*?(?:--!?>|\Z))"
     rb"|<(?:[!?]|/(?![A-Za-z]))[^>]*+(?:>|\Z)"
-    rb")*+",
+    # A greedy repeat, not a possessive one: Python before 3.11.3 ends a possessive repeat of this
+    # alternation in the middle of a token (the same ends in a correct engine: nothing follows it).
+    rb")*",
     re.DOTALL,
 )
 
