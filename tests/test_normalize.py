@@ -124,3 +124,11 @@ def test_clean_line_on_a_clean_line_costs_less_than_splitting_it() -> None:
     rounds = [(cost(lambda: clean_line(line)), cost(line.split)) for _ in range(7)]  # interleaved
     ratio = min(c for c, _ in rounds) / min(s for _, s in rounds)
     assert ratio < 0.8, f"clean_line on a clean line costs {ratio:.2f}x str.split"
+
+
+def test_every_white_space_and_invisible_character_is_unprintable() -> None:
+    """What clean_line's fast path rests on, checked over every code point: str.split() splits on exactly
+    the characters str.isspace() names, and none but the ASCII space may be printable."""
+    printable_spaces = [hex(i) for i in range(0x110000) if chr(i).isspace() and chr(i).isprintable() and i != 0x20]
+    assert printable_spaces == []
+    assert not any(char.isprintable() for char in _INVISIBLE)
