@@ -11,6 +11,7 @@ Two page sets, measured in the same run, in one process pinned to one CPU:
   ours         parse_response(adapter, bytes, content type, url) + render_snapshot(article)
   trafilatura  trafilatura.extract(html, url=url) on the decoded text
 
+A table of CPU time per stage (guard, lexbor's parse, the adapter's own work, render) follows.
 Rounds alternate which extractor goes first; each figure is the median over the rounds, and
 each ratio is taken between medians of the same run.  CPU per page (user and system, from
 ``os.times``) is given beside pages/s: the machine is shared, and CPU time moves less with
@@ -171,16 +172,48 @@ def measure(label: str, pages: Sequence[Page], rounds: int, repeat: int) -> floa
 
 
 def per_page(pages: Sequence[Page], repeat: int) -> None:
-    """Each real page alone: ours and trafilatura, ms per page (median of 5)."""
-    print("| page | bytes | ours ms | trafilatura ms | ratio |")
-    print("|---|---:|---:|---:|---:|")
+    """Each real page alone: ours and trafilatura, ms per page (median of 5), and the template that read it."""
+    print("| page | bytes | template | ours ms | trafilatura ms | ratio |")
+    print("|---|---:|---|---:|---:|---:|")
     for page in pages:
+        article = parse_response(page.adapter, page.content, page.content_type, page.url)
+        template = article.rules.get("template", "?") if not isinstance(article, ExtractionFailure) else "failure"
         ours = median([time_ours([page], repeat)[0] / repeat for _ in range(5)])
         few = max(1, repeat // 10)
         theirs = median([time_trafilatura([page], few)[0] / few for _ in range(5)])
-        print(f"| {page.name} | {len(page.content):,} | {ours * 1000:.3f} | {theirs * 1000:.3f} | "
+        print(f"| {page.name} | {len(page.content):,} | {template} | {ours * 1000:.3f} | {theirs * 1000:.3f} | "
               f"{theirs / ours:.1f}x |")
     print()
+
+
+def stages(label: str, pages: Sequence[Page], repeat: int) -> None:
+    """CPU µs per page of each stage of ours (best of 5 interleaved rounds): where the time goes.
+
+    guard: complexity_problem; lexbor: the HTML parse alone; adapter: parse_response minus the
+    guard (it parses again: the adapter's own work is this minus lexbor); render: render_snapshot.
+    """
+    from selectolax.lexbor import LexborHTMLParser
+
+    from crawler.parse.htmlguard import complexity_problem
+
+    articles = [parse_response(p.adapter, p.content, p.content_type, p.url) for p in pages]
+    work: dict[str, Callable[[], object]] = {
+        "guard": lambda: [complexity_problem(p.content) for p in pages],
+        "lexbor": lambda: [LexborHTMLParser(p.content) for p in pages],
+        "parse_response": lambda: [parse_response(p.adapter, p.content, p.content_type, p.url) for p in pages],
+        "render": lambda: [render_snapshot(a) for a in articles if not isinstance(a, ExtractionFailure)],
+    }
+    best = dict.fromkeys(work, float("inf"))
+    for _ in range(5):
+        for name, job in work.items():
+            started = time.process_time()
+            for _ in range(repeat):
+                job()
+            best[name] = min(best[name], (time.process_time() - started) / repeat / len(pages) * 1e6)
+    adapter = best["parse_response"] - best["guard"] - best["lexbor"]
+    print(f"{label}: CPU µs per page by stage (best of 5): guard {best['guard']:.0f}, lexbor parse "
+          f"{best['lexbor']:.0f}, adapter's own work {adapter:.0f}, render {best['render']:.0f}; "
+          f"total {best['parse_response'] + best['render']:.0f}\n")
 
 
 def profile(pages: Sequence[Page], repeat: int, top: int = 25) -> None:
@@ -218,6 +251,8 @@ def main() -> int:
             repeat = args.repeat if label == "real" else max(1, args.repeat // 10)
             ratios[label] = measure(label, pages, args.rounds, repeat)
         per_page(sets["real"], args.repeat)
+        for label, pages in sets.items():
+            stages(label, pages, args.repeat if label == "real" else 1)
         if args.profile:
             for label, pages in sets.items():
                 profile(pages, args.repeat if label == "real" else 1)

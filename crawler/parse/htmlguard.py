@@ -47,7 +47,12 @@ _FOREIGN_SELF_CLOSING = frozenset({b"path", b"circle", b"rect", b"line", b"polyl
 _FOREIGN_ROOTS = frozenset({b"svg", b"math"})
 # Elements whose content the tokenizer reads as text up to their end tag (outside SVG and MathML).
 _RAW_TEXT = frozenset({b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes"})
-_RAW_TEXT_END = {name: re.compile(rb"</" + name + rb"[\t\n\f\r />]", re.IGNORECASE) for name in _RAW_TEXT}
+# Their end tags, any case, spelled with classes (``</[sS][cC]…``) rather than re.IGNORECASE: the literal
+# ``</`` in front lets the regex engine jump from one ``</`` to the next instead of trying every byte.
+_RAW_TEXT_END = {
+    name: re.compile(rb"</" + b"".join(b"[%c%c]" % (c, c ^ 32) for c in name) + rb"[\t\n\f\r />]")
+    for name in _RAW_TEXT
+}
 
 # One attribute, as the tokenizer's "before attribute name" .. "attribute value" states read it:
 # separators (whitespace and '/'), a name (its first character may be '=', quotes and '<' are part
@@ -74,11 +79,81 @@ def complexity_problem(html: bytes | str) -> str | None:
     tags = data.count(b"<")
     if tags > MAX_TAGS:
         return f"page has {tags} '<' (at most {MAX_TAGS} are parsed)"
-    return _structure_problem(data)
+    return _structure_problem(data, tags)
 
 
-def _structure_problem(data: bytes) -> str | None:
-    """Elements nested too deep or with too many attributes, found in one linear pass."""
+# What the tokenizer passes over without anything to count when the page is too small to nest too deep
+# (see _shallow_structure_problem): text, a '<' that starts no markup, comments, doctypes, and tags of at
+# most MAX_ATTRIBUTES attributes except those whose name changes how what follows is read (raw text,
+# SVG/MathML, plaintext).  The same sub-patterns as _MARKUP, so the same bytes make the same tokens.
+_SPECIAL_NAMES = b"|".join(sorted(_RAW_TEXT | _FOREIGN_ROOTS | {b"plaintext"}))
+_PLAIN_RUN = re.compile(
+    rb"(?:[^<]++"
+    # a tag first (the most frequent; no other branch starts with '<' and a letter or '</' and a letter)
+    rb"|</?(?!(?i:" + _SPECIAL_NAMES + rb")(?:[\t\n\f\r />]|\Z))[A-Za-z][^\t\n\f\r />]*+"
+    rb"(?:" + _ATTRIBUTE + rb"){0,%d}+[\t\n\f\r /]*+(?:>|\Z)" % MAX_ATTRIBUTES +
+    rb"|<(?![A-Za-z!?/])"  # a '<' that starts no markup is text
+    rb"|<!--(?:-?>|.*?(?:--!?>|\Z))"
+    rb"|<(?:[!?]|/(?![A-Za-z]))[^>]*+(?:>|\Z)"
+    # A greedy repeat, not a possessive one: Python before 3.11.3 ends a possessive repeat of this
+    # alternation in the middle of a token (the same ends in a correct engine: nothing follows it).
+    rb")*",
+    re.DOTALL,
+)
+
+
+def _structure_problem(data: bytes, tags: int) -> str | None:
+    """Elements nested too deep or with too many attributes, found in one linear pass (``tags``: the '<' count)."""
+    # Every element the stack holds was opened by a start tag, which starts with its own '<' not
+    # followed by '/' or '!': with no more of those than MAX_DEPTH, nesting cannot pass it.  (The
+    # two-byte counts cost twice the one-byte count: only taken when that one is not enough.)
+    if tags <= MAX_DEPTH or tags - data.count(b"</") - data.count(b"<!") <= MAX_DEPTH:
+        return _shallow_structure_problem(data)
+    return _exact_structure_problem(data)
+
+
+def _shallow_structure_problem(data: bytes) -> str | None:
+    """:func:`_exact_structure_problem` for a page that cannot nest too deep: only attributes to count.
+
+    The regular expression passes over everything that needs no look in one call; this loop sees only
+    the tags it stops at (raw-text elements, SVG/MathML, plaintext, more than MAX_ATTRIBUTES attributes)
+    and reads each as the exact pass does, so the verdict and its message are the same.
+    """
+    foreign = 0
+    long_attributes = 2 * MAX_ATTRIBUTES
+    size = len(data)
+    pos = _plain_end(data, 0)
+    while pos < size:
+        match = _MARKUP.match(data, pos)
+        assert match is not None and match.group(2) is not None  # the run stops at a tag only
+        pos = match.end()
+        start, end = match.span(3)
+        if end - start > long_attributes:
+            attributes = _ONE_ATTRIBUTE.finditer(data, start, end)
+            if sum(1 for _ in islice(attributes, MAX_ATTRIBUTES + 1)) > MAX_ATTRIBUTES:
+                return f"an element has more than {MAX_ATTRIBUTES} attributes (at byte {match.start()})"
+        name = match.group(2).lower()
+        closing = bool(match.group(1))
+        if name in _FOREIGN_ROOTS and not match.group(4).endswith(b"/"):
+            foreign = max(0, foreign - 1) if closing else foreign + 1
+        if not closing:
+            if name in _RAW_TEXT and not foreign:
+                end_tag = _RAW_TEXT_END[name].search(data, pos)
+                pos = size if end_tag is None else end_tag.start()
+            elif name == b"plaintext":
+                break  # the rest of the page is text
+        pos = _plain_end(data, pos)
+    return None
+
+
+def _plain_end(data: bytes, pos: int) -> int:
+    """Where the markup that needs no look, from ``pos``, ends (the run may be empty: it always matches)."""
+    run = _PLAIN_RUN.match(data, pos)
+    return pos if run is None else run.end()
+
+
+def _exact_structure_problem(data: bytes) -> str | None:
+    """Elements nested too deep or with too many attributes, found in one linear pass over every tag."""
     depth = deepest = foreign = 0
     # An attribute takes at least two bytes (a separator or a closing quote, and a name).
     long_attributes = 2 * MAX_ATTRIBUTES

@@ -127,7 +127,7 @@ def right_aligned(node: LexborNode) -> bool:
 def body_text(tree: LexborHTMLParser, body: LexborNode, url: str, drop: str = DROP_SELECTOR) -> BodyText:
     """The body's blocks and images, chrome (``drop``) skipped, cut at the share label."""
     chrome = {node.mem_id for node in body.css(drop)}
-    text = extract_blocks(body, base_url=base_href(tree, url), skip=lambda n: n.mem_id in chrome)
+    text = extract_blocks(body, base_url=base_href(tree, url), skip_ids=chrome)
     cut_at_share_label(text.blocks)
     return text
 

@@ -9,7 +9,7 @@ split the paragraph: a table is a block either way.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborNode
@@ -46,9 +46,17 @@ class BodyText:
 
 
 def extract_blocks(
-    root: LexborNode, *, base_url: str = "", skip: Callable[[LexborNode], bool] | None = None
+    root: LexborNode,
+    *,
+    base_url: str = "",
+    skip: Callable[[LexborNode], bool] | None = None,
+    skip_ids: Collection[int] = (),
 ) -> BodyText:
-    """Walk ``root`` in document order and return its text blocks and images."""
+    """Walk ``root`` in document order and return its text blocks and images.
+
+    Elements below ``root`` for which ``skip`` says True, or whose ``mem_id`` is in ``skip_ids`` (the
+    cheaper form: no Python call per element), are left out with everything inside them.
+    """
     out = BodyText()
     line: list[str] = []
     # Pending image: (index in out.images, mem_id of its caption container).
@@ -56,8 +64,7 @@ def extract_blocks(
     open_ids: list[int] = []  # mem_ids of the elements we are inside (a stack)
 
     def flush() -> None:
-        if not line:
-            return
+        """End the current line (callers check that there is one: most block boundaries have none)."""
         text = clean_line("".join(line) if len(line) > 1 else line[0])
         line.clear()
         if not text:
@@ -73,18 +80,12 @@ def extract_blocks(
                     out.images[image_index] = Image(image.url, text)
                     out.caption_indexes.add(index)
 
-    def leave(node: LexborNode) -> None:
-        if node.tag in BLOCK_TAGS:
-            flush()
-        mem_id = node.mem_id
-        if open_ids and open_ids[-1] == mem_id:
-            open_ids.pop()
-        if pending:  # leaving a caption container without a caption: forget the pending image
-            pending[:] = [p for p in pending if p[1] != mem_id]
-
     # Iterative pre-order walk over child/next links (no lists of children, no recursion): ``inside``
-    # holds the elements entered and not yet left, root first.
+    # holds the elements entered and not yet left, root first, and ``inside_block`` whether each is a
+    # block (so that leaving one asks lexbor nothing).  Every element entered is pushed on ``open_ids``
+    # and popped when left, in the same order.
     inside: list[LexborNode] = []
+    inside_block: list[bool] = []
     node: LexborNode | None = root
     append = line.append
     while node is not None:
@@ -95,10 +96,11 @@ def extract_blocks(
                 append(text)
         elif tag[:1] in ("-", "!") or tag in SKIP_TAGS:
             pass  # comments, doctype, scripts, forms...
-        elif skip is not None and inside and skip(node):
+        elif inside and ((skip_ids and node.mem_id in skip_ids) or (skip is not None and skip(node))):
             pass
         elif tag == "br":
-            flush()
+            if line:
+                flush()
         elif tag == "img":
             src = _image_source(node)
             src = absolute(base_url, src) if src and base_url else src
@@ -108,26 +110,39 @@ def extract_blocks(
                 if container is not None:
                     pending.append((len(out.images) - 1, container))
         else:
-            if tag in BLOCK_TAGS:
+            block = tag in BLOCK_TAGS
+            if block and line:
                 flush()
-            open_ids.append(node.mem_id)
+            mem_id = node.mem_id
+            open_ids.append(mem_id)
             child = node.child
             if child is not None:
                 inside.append(node)
+                inside_block.append(block)
                 node = child
                 continue
-            leave(node)
+            # an empty element: entered and left at once
+            if block and line:
+                flush()
+            open_ids.pop()
+            if pending:  # leaving a caption container without a caption: forget the pending image
+                pending[:] = [p for p in pending if p[1] != mem_id]
         if not inside:
             break  # the root itself was text, skipped or empty
         following = node.next
         while following is None:
             node = inside.pop()
-            leave(node)
+            if inside_block.pop() and line:
+                flush()
+            mem_id = open_ids.pop()
+            if pending:
+                pending[:] = [p for p in pending if p[1] != mem_id]
             if not inside:
                 break
             following = node.next
         node = following
-    flush()
+    if line:
+        flush()
     return out
 
 

@@ -141,7 +141,7 @@ class FamilyAdapter:
         chrome = {node.mem_id for node in body_node.css(self.drop_selector)} if self.drop_selector else set()
         if title_node is not None:
             chrome.add(title_node.mem_id)
-        body = extract_blocks(body_node, base_url=base_href(tree, url), skip=lambda n: n.mem_id in chrome)
+        body = extract_blocks(body_node, base_url=base_href(tree, url), skip_ids=chrome)
         blocks = [block for block in body.blocks if not CHROME_LINES.match(block)]
         if cut_at_share_label(blocks):
             rules["end"] = "text:share-label"

@@ -118,7 +118,7 @@ class GenericAdapter:
         skip_ids = {n.mem_id for n in (title_node, *(d[0] for d in dated), *sapo_nodes, *author_nodes)
                     if n is not None}
         body = extract_blocks(body_node, base_url=base_href(tree, url),
-                              skip=lambda n: n.mem_id in skip_ids or is_chrome(n))
+                              skip_ids=skip_ids, skip=is_chrome)
         blocks = list(body.blocks)
         if cut_at_share_label(blocks):
             rules["end"] = "text:share-label"

@@ -153,7 +153,7 @@ class HueAdapter:
             return failure(self.source, url, "body", "no body container and no paragraphs after the title")
         # One selector list, one query; chrome is skipped during the walk, not removed from the tree.
         chrome = {node.mem_id for node in body_node.css(DROP_SELECTOR)}
-        body = extract_blocks(body_node, base_url=base_href(tree, url), skip=lambda n: n.mem_id in chrome)
+        body = extract_blocks(body_node, base_url=base_href(tree, url), skip_ids=chrome)
         blocks = list(body.blocks)
         if cut_at_share_label(blocks):
             rules["end"] = "text:share-label"

@@ -123,7 +123,7 @@ class VdocAdapter:
         body_node, rules["body"] = body_hit
         # One selector list, one query; chrome is skipped during the walk, not removed from the tree.
         chrome = {node.mem_id for node in body_node.css(self.drop_selector)}
-        body = extract_blocks(body_node, base_url=base_href(tree, url), skip=lambda n: n.mem_id in chrome)
+        body = extract_blocks(body_node, base_url=base_href(tree, url), skip_ids=chrome)
         if cut_at_share_label(body.blocks):
             rules["end"] = "text:share-label"
         blocks, byline = list(body.blocks), None
