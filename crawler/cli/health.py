@@ -87,5 +87,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(health.as_dict(), ensure_ascii=False, indent=1))
     else:
-        print_stats(health)
+        print_stats(health, width=terminal_width())
     return EXIT_OK
+
+
+def terminal_width() -> int | None:
+    """``$COLUMNS``, else the terminal's width; ``None`` when stdout is not a terminal (one row per source)."""
+    import shutil
+
+    return shutil.get_terminal_size(fallback=(0, 0)).columns or None

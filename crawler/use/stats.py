@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from crawler.terminal import pipe_console, printable, raw
+from crawler.terminal import fitted, pipe_console, printable, raw
 from crawler.use.health import Health, SourceHealth
 
 
@@ -69,12 +69,12 @@ def table(health: Health) -> Table:
     return grid
 
 
-def print_stats(health: Health, console: Console | None = None) -> None:
+def print_stats(health: Health, console: Console | None = None, width: int | None = None) -> None:
+    """The table within ``width`` columns (:func:`crawler.terminal.fitted`; ``None``: one row per source)."""
     if console is None:
-        console = pipe_console(file=raw(sys.stdout))
-        if not console.is_terminal:  # a pipe or a file: room for the table, not 80 columns
-            console = pipe_console(file=raw(sys.stdout), width=160)
-    console.print(table(health))
+        console = pipe_console(file=raw(sys.stdout), width=width or 1 << 16)
+    for part in fitted(table(health), console, width):
+        console.print(part)
     durations = [r.seconds for r in health.runs]
     if durations:
         failed = sum(1 for r in health.runs if r.exit_code not in (0, None))
