@@ -25,7 +25,7 @@ import trio
 
 from crawler.codings import ContentDecodingError, decode_prefix
 from crawler.config import SourceConfig
-from crawler.errors import FetchError, PermanentFetchError
+from crawler.errors import FetchError, PermanentFetchError, without_url
 from crawler.models import FetchResult
 from crawler.net.fetcher import Fetcher
 from crawler.net.politeness import MAX_DELAY, MAX_WAIT, HostDeferred, HostGate
@@ -145,7 +145,7 @@ class Fetching:
         return Robots.parse_prefix(text, self.agent)
 
     def _unreachable(self, source: SourceConfig, url: str, why: str) -> Robots:
-        reason = f"robots.txt unreachable ({why.removeprefix(url + ': ')}): nothing fetched from the host this run"
+        reason = f"robots.txt unreachable ({without_url(why, url)}): nothing fetched from the host this run"
         gate = self.gate(source, url)
         if gate.policy.deferred is None:
             gate.policy.deferred = reason

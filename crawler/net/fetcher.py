@@ -264,9 +264,8 @@ class Fetcher(FollowsRedirects):
             attempts = retrying.statistics.get("attempt_number", 1)
             if attempts <= 1:
                 raise
-            reason = str(exc).removeprefix(f"{url}: ")
             raise TransientFetchError(
-                f"{reason} (gave up after {attempts} attempts)",
+                f"{exc.reason} (gave up after {attempts} attempts)",
                 url=url,
                 status=exc.status,
                 retry_after=exc.retry_after,
