@@ -35,7 +35,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                    help="crawl only this source (repeatable)")
     p.add_argument("--max-articles", type=argtypes.max_articles, default=None, metavar="N",
                    help="at most N new articles per source")
-    p.add_argument("--since", type=argtypes.date, default=None,
+    p.add_argument("--since", type=argtypes.date, default=None, metavar="DATE",
                    help="skip articles published before DATE (YYYY-MM-DD)")
     p.add_argument("--refresh", action="store_true", help="re-fetch archived articles (revisit or new version)")
     p.add_argument("--wait", action="store_true", help="wait for another run on the archive instead of exiting")
@@ -97,7 +97,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                    help="first port (one port per host, consecutive; default: free ports)")
     p.add_argument("--articles", type=argtypes.mirror_articles, default=60, metavar="N",
                    help=f"generated articles per source, 1..{argtypes.MAX_MIRROR_ARTICLES} (default 60)")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1, metavar="N",
+                   help="seed of the generated articles: the same seed, the same mirror (default 1)")
     p.add_argument("--faults", default=None, metavar="SPEC",
                    help="inject faults, e.g. 'transient=0.2' or '503=0.05,reset=0.02,cp1258=0.1' (see README)")
     p.set_defaults(func=cmd_mirror)
@@ -108,7 +109,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--sources", type=Path, default=None, help=SOURCES_HELP)
     p.add_argument("--articles", type=argtypes.mirror_articles, default=60, metavar="N",
                    help=f"generated articles per source, 1..{argtypes.MAX_MIRROR_ARTICLES} (default 60)")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1, metavar="N",
+                   help="seed of the mirror's generated articles (default 1)")
     p.set_defaults(func=cmd_demo)
 
 
