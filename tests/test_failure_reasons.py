@@ -185,3 +185,18 @@ def test_nested_errors_keep_one_url(url: str) -> None:
     assert without_url(f"sitemap: {outer}", url) == "sitemap: HTTP 503 Service Unavailable (gave up after 4 attempts)"
     other = "http://elsewhere.vn/"
     assert without_url(f"redirect to {other} not allowed", url) == f"redirect to {other} not allowed"
+
+
+def test_sources_check_says_its_url_once(tmp_path: Path) -> None:
+    port = closed_port()
+    config = one_source_config(tmp_path / "sources.yaml", "site", port)
+    checked = run("sources", "--sources", str(config), "--check", "--fetch")
+    assert checked.returncode == 2
+    start = f"http://127.0.0.1:{port}/"
+    lines = [line for line in checked.stderr.splitlines() if start in line]
+    assert lines, checked.stderr
+    for line in lines:
+        assert_says_once(line, start)
+    as_json = json.loads(run("sources", "--sources", str(config), "--check", "--fetch", "--json").stdout)
+    (check,) = as_json["sources"][0]["checks"]
+    assert check["url"] == start and start not in check["detail"] and not check["ok"]

@@ -94,7 +94,7 @@ def check_pages(sources: Sources, *, everywhere: bool, timeout: float = 30.0,
             try:
                 hops = await fetcher.fetch_following(url, allow=source.covers)
             except FetchError as err:
-                results[(source.key, url)] = PageCheck(source.key, url, False, str(err))
+                results[(source.key, url)] = PageCheck(source.key, url, False, err.reason)
                 continue
             final = hops[-1]
             detail = f"HTTP {final.status} {final.reason}".strip()
