@@ -34,7 +34,9 @@ def test_tsv_has_a_header_and_the_same_columns_as_json(archive: Path, capsys: py
     rows = [line.split("\t") for line in lines[1:]]
     assert len(rows) == len(ODD) and all(len(row) == len(COLUMNS) for row in rows)
     assert main(["failed", "--archive", str(archive), "--json"]) == 0
-    records = [json.loads(line) for line in capsys.readouterr().out.split("\n") if line]
+    out = capsys.readouterr().out
+    assert "\u2028" not in out and "\x85" not in out and out.count("\n") == len(ODD)  # escaped, as every JSON Lines
+    records = [json.loads(line) for line in out.splitlines()]
     assert len(records) == len(ODD)
     by_id = {record["article_id"]: record for record in records}
     for row in rows:
