@@ -52,7 +52,8 @@ class FetchError(CrawlerError):
     """A fetch did not produce a usable response."""
 
     def __init__(self, message: str, *, url: str, status: int | None = None) -> None:
-        super().__init__(f"{url}: {message}")
+        self.reason = without_url(message, url)  # what went wrong, the URL not repeated in it
+        super().__init__(f"{url}: {self.reason}")
         self.url = url
         self.status = status
 
@@ -94,6 +95,27 @@ class StorageError(ArchiveError):
 
 class MirrorError(CrawlerError):
     """The offline mirror cannot start or serve."""
+
+
+def without_url(reason: str, url: str) -> str:
+    """``reason`` without the ``URL: `` labels it carries for ``url``: the one rule for a failure's reason.
+
+    A fetch error's text starts with its URL, and every layer that wraps it (a retry, a feed or
+    sitemap label, an extraction failure) may add the URL again; where the reason is shown or stored
+    beside its URL (the crawl's failure lines, the run's stats file, the catalog's ``last_error``
+    that ``crawler failed`` prints) it says the URL once, and the reason once.
+    """
+    label = f"{url}: "
+    while label in reason:
+        reason = reason.replace(label, "")
+    return reason.strip() or reason
+
+
+class Failures(dict[str, str]):
+    """URL -> why it failed, each reason stored :func:`without_url` (the URL is the key)."""
+
+    def __setitem__(self, url: str, why: str) -> None:
+        super().__setitem__(url, without_url(why, url))
 
 
 def describe_exception(exc: BaseException) -> str:

@@ -20,7 +20,12 @@ from __future__ import annotations
 import re
 from typing import IO, Any
 
-from rich.console import Console
+from rich.cells import cell_len
+from rich.console import Console, RenderableType
+from rich.measure import Measurement
+from rich.padding import Padding
+from rich.table import Column, Table
+from rich.text import Text
 
 _CONTROLS = (
     "\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 but \t and \n, DEL, C1
@@ -76,3 +81,67 @@ class PipeConsole(Console):
 def pipe_console(**options: Any) -> Console:
     """A rich console for a reading command's output (``search``, ``stats``): see :class:`PipeConsole`."""
     return PipeConsole(**options)
+
+
+def fitted(table: Table, console: Console, width: int | None) -> list[RenderableType]:
+    """``table`` laid out to fit ``width`` columns (``None``: one row per line, however wide).
+
+    Generic over the table's columns (a new column needs no change here), and a header is never
+    cut or wrapped: the whole table when it fits; else the columns split into several tables that
+    each repeat the first (key) column; else, when a column does not fit even beside the key, one
+    block per row with a ``header  value`` line per column, the value wrapped within ``width``.
+    The title, when there is one, is its own first line.
+    """
+    columns = list(table.columns)
+    title: list[RenderableType] = [Text.from_markup(table.title) if isinstance(table.title, str) else table.title] \
+        if table.title is not None else []
+    if width is None or _width(console, columns, table) <= width:
+        return [*title, _table(columns, table)]
+    key, rest = columns[0], columns[1:]
+    groups: list[list[Column]] = []
+    for column in rest:
+        if groups and _width(console, [key, *groups[-1], column], table) <= width:
+            groups[-1].append(column)
+        elif _width(console, [key, column], table) <= width:
+            groups.append([column])
+        else:
+            return [*title, *_records(columns, table.row_count, width)]
+    return [*title, *(_table([key, *group], table) for group in groups)]
+
+
+def _table(columns: list[Column], like: Table) -> Table:
+    grid = Table(box=like.box, show_header=like.show_header, show_edge=like.show_edge, pad_edge=like.pad_edge)
+    for column in columns:
+        grid.add_column(column.header, justify=column.justify, style=column.style, no_wrap=True)
+    for cells in zip(*(list(column.cells) for column in columns), strict=True):
+        grid.add_row(*cells)
+    return grid
+
+
+def _width(console: Console, columns: list[Column], like: Table) -> int:
+    """Columns the table of ``columns`` takes when nothing in it wraps."""
+    return Measurement.get(console, console.options.update(width=1 << 20), _table(columns, like)).maximum
+
+
+def _records(columns: list[Column], rows: int, width: int) -> list[RenderableType]:
+    """One block per row: ``first header: first cell``, then a ``header  value`` line per other column."""
+    labels = max((cell_len(str(column.header)) for column in columns[1:]), default=0)
+    out: list[RenderableType] = []
+    cells = [list(column.cells) for column in columns]
+    for n in range(rows):
+        first = cells[0][n]
+        key = Text.from_markup(first) if isinstance(first, str) else Text(str(first))
+        out.append(Text.assemble((f"{columns[0].header}: ", "bold"), key, overflow="fold"))
+        beside = width >= 2 + labels + 2 + 12  # room for the value beside its label
+        grid = Table.grid(padding=(0, 2) if beside else 0, pad_edge=False)
+        grid.add_column(no_wrap=beside, overflow="fold")
+        if beside:
+            grid.add_column(overflow="fold")
+        for column, values in zip(columns[1:], cells[1:], strict=True):
+            if beside:
+                grid.add_row(str(column.header), values[n])
+            else:
+                grid.add_row(str(column.header))
+                grid.add_row(Padding(values[n], (0, 0, 0, 2)))
+        out.append(Padding(grid, (0, 0, 0, 2)))
+    return out

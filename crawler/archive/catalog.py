@@ -30,7 +30,7 @@ from crawler.archive.catalog_schema import SCHEMA, SCHEMA_VERSION, SEARCH_SCHEMA
 from crawler.archive.crawl_state import MAX_ATTEMPTS, CacheEntry, FailedArticle, next_try_after
 from crawler.archive.outputs import write_atomic
 from crawler.archive.snapshots import SnapshotRow, make_parent
-from crawler.errors import StorageError
+from crawler.errors import StorageError, without_url
 
 CATALOG = "catalog.sqlite"
 # How a reader refuses a directory without a catalog (the hint names the option to give).
@@ -368,6 +368,7 @@ class Store:
         """An article failed once more: retried next run, or (permanent, or too many attempts) on the
         slow schedule.  Returns its new state."""
         moment = now or datetime.now(UTC)
+        reason = without_url(reason, url)  # the URL has its own column
         with self._writing("update the crawl state") as db:
             row = db.execute("SELECT attempts, failed FROM frontier WHERE source=? AND article_id=?",
                              (source, article_id)).fetchone()

@@ -55,10 +55,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
+    _suggest_command(parser, sys.argv[1:] if argv is None else list(argv))
     args, extra = parser.parse_known_args(argv)
     if extra:
         # argparse would print the top-level usage; the subcommand's is the useful one.
-        args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.parser.error(f"unrecognized arguments: {' '.join(extra)}{_suggest_options(args.parser, extra)}")
     restore = _interrupt_on_sigterm() if args.command in _TERM_CLEANS else None
     try:
         return _run(args)
@@ -119,6 +120,33 @@ def _interrupt_on_sigterm() -> Callable[[], None] | None:
         signal.signal(signal.SIGTERM, before)
 
     return restore
+
+
+def _suggest_command(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    """A mistyped command: refused naming the closest commands (difflib), before argparse's bare refusal."""
+    import difflib
+
+    typed = next((arg for arg in argv if not arg.startswith("-")), None)
+    commands = [name for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+                for name in action.choices]
+    if typed is None or typed in commands:
+        return
+    close = difflib.get_close_matches(typed, commands, n=1, cutoff=0.6)
+    if close:
+        parser.error(f"unknown command {typed!r}; did you mean {close[0]!r}? (crawler --help lists them)")
+
+
+def _suggest_options(parser: argparse.ArgumentParser, extra: list[str]) -> str:
+    """``; did you mean --since?`` for unknown ``--options`` close to one of ``parser``'s, else ``""``."""
+    import difflib
+
+    options = [name for action in parser._actions for name in action.option_strings if name.startswith("--")]
+    typed = [arg.split("=", 1)[0] for arg in extra if arg.startswith("--")]
+    hints = [(name, close[0]) for name in typed
+             if (close := difflib.get_close_matches(name, options, n=1, cutoff=0.7))]
+    if len(hints) == 1 and len(typed) == 1:
+        return f"; did you mean {hints[0][1]}?"
+    return "".join(f"; did you mean {meant}? (for {name})" for name, meant in hints)
 
 
 def build_parser() -> argparse.ArgumentParser:

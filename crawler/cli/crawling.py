@@ -23,6 +23,9 @@ from crawler.cli.common import (
 from crawler.errors import CrawlerError
 from crawler.terminal import printable
 
+# `crawler failed`: its columns, in order (the TSV header, the --json keys).
+FAILED_COLUMNS = ("source", "article_id", "url", "attempts", "retried", "next_try", "last_error")
+
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The crawl's commands: crawl, failed, mirror, demo."""
@@ -32,7 +35,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                    help="crawl only this source (repeatable)")
     p.add_argument("--max-articles", type=argtypes.max_articles, default=None, metavar="N",
                    help="at most N new articles per source")
-    p.add_argument("--since", type=argtypes.date, default=None,
+    p.add_argument("--since", type=argtypes.date, default=None, metavar="DATE",
                    help="skip articles published before DATE (YYYY-MM-DD)")
     p.add_argument("--refresh", action="store_true", help="re-fetch archived articles (revisit or new version)")
     p.add_argument("--wait", action="store_true", help="wait for another run on the archive instead of exiting")
@@ -85,7 +88,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p = sub.add_parser("failed", help="list the articles that failed, why, and when they are tried again")
     p.add_argument("--archive", type=argtypes.archive_dir, default=None, help=ARCHIVE_HELP)
     p.add_argument("--source", default=None, metavar="KEY", help="only this source")
-    p.add_argument("--json", action="store_true", help="one JSON object per article")
+    p.add_argument("--json", action="store_true",
+                   help="JSON Lines: one object per article, the keys of the header line")
     p.set_defaults(func=cmd_failed)
 
     p = sub.add_parser("mirror", help="serve the offline mirror of the portals until interrupted")
@@ -93,7 +97,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                    help="first port (one port per host, consecutive; default: free ports)")
     p.add_argument("--articles", type=argtypes.mirror_articles, default=60, metavar="N",
                    help=f"generated articles per source, 1..{argtypes.MAX_MIRROR_ARTICLES} (default 60)")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1, metavar="N",
+                   help="seed of the generated articles: the same seed, the same mirror (default 1)")
     p.add_argument("--faults", default=None, metavar="SPEC",
                    help="inject faults, e.g. 'transient=0.2' or '503=0.05,reset=0.02,cp1258=0.1' (see README)")
     p.set_defaults(func=cmd_mirror)
@@ -104,7 +109,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--sources", type=Path, default=None, help=SOURCES_HELP)
     p.add_argument("--articles", type=argtypes.mirror_articles, default=60, metavar="N",
                    help=f"generated articles per source, 1..{argtypes.MAX_MIRROR_ARTICLES} (default 60)")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1, metavar="N",
+                   help="seed of the mirror's generated articles (default 1)")
     p.set_defaults(func=cmd_demo)
 
 
@@ -159,25 +165,25 @@ def cmd_mirror(args: argparse.Namespace) -> int:
 
 
 def cmd_failed(args: argparse.Namespace) -> int:
-
+    """A header line, then one tab-separated line per article (``--json``: one object each, the same keys)."""
     from crawler.archive import jsonlines
     from crawler.archive.catalog import Store
 
     with Store(args.archive, readonly=True) as store:
         failed = store.failed(args.source)
+    if not args.json:
+        print("\t".join(FAILED_COLUMNS))
     for item in failed:
+        record = {"source": item.source, "article_id": item.article_id, "url": item.url, "attempts": item.attempts,
+                  "retried": "on schedule" if item.failed else "next run", "next_try": item.next_try,
+                  "last_error": item.last_error}
         if args.json:
-            print(jsonlines.dumps({"source": item.source, "article_id": item.article_id, "url": item.url,
-                                   "attempts": item.attempts, "retried": "on schedule" if item.failed else "next run",
-                                   "next_try": item.next_try, "last_error": item.last_error}))
+            print(jsonlines.dumps(record))
         else:
-            when = f"next try {item.next_try}" if item.next_try else "tried again next run"
-            print(f"{printable(item.source)}\t{printable(item.article_id)}\t{item.attempts} attempt(s), {when}\t"
-                  f"{printable(item.url)}\t{printable(item.last_error)}")
+            print("\t".join(printable("" if record[key] is None else record[key]) for key in FAILED_COLUMNS))
     if not args.json:
         print(f"failed: {len(failed)} article(s) not archived after failing", file=sys.stderr)
     return EXIT_OK
-
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -92,5 +92,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({**health.as_dict(), "near_duplicates": duplicates}, ensure_ascii=False, indent=1))
     else:
-        print_stats(health, duplicates=duplicates)
+        print_stats(health, width=terminal_width(), duplicates=duplicates)
     return EXIT_OK
+
+
+def terminal_width() -> int | None:
+    """``$COLUMNS``, else the terminal's width; ``None`` when stdout is not a terminal (one row per source)."""
+    import shutil
+
+    return shutil.get_terminal_size(fallback=(0, 0)).columns or None

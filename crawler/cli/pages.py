@@ -26,12 +26,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                         "order (the next page's URL goes to stderr)")
     p.add_argument("--json", action="store_true",
                    help='print JSON: {"articles": [...], "next": ...} with --listing, else the article\'s fields')
-    p.add_argument("file", type=Path, help="saved HTML file")
+    p.add_argument("file", type=Path, help="saved HTML file, or - to read the page from stdin")
     p.set_defaults(func=cmd_parse)
 
     p = sub.add_parser("fetch", help="archive one article: WARC + snapshot + catalog row")
     add_common_options(p)
-    p.add_argument("url", type=argtypes.http_url)
+    p.add_argument("url", type=argtypes.http_url, help="the article's URL (its source must be configured)")
     p.add_argument("--refresh", action="store_true",
                    help="fetch an archived article again (conditional request: a revisit record, or a new version)")
     p.add_argument("--timeout", type=argtypes.timeout, default=30.0, metavar="S",
@@ -51,11 +51,20 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
     source = read_sources(args).for_url(args.url)
     limit = FetchPolicy().max_bytes  # the fetcher's cap: no page the crawler archives is larger
+    stdin = str(args.file) == "-"  # a file named "-" is ./-
+    if stdin:
+        args.file = "stdin"
     try:
-        with open(args.file, "rb") as handle:
-            data = handle.read(limit + 1)
+        if stdin:
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with open(args.file, "rb") as handle:
+                data = handle.read(limit + 1)
     except OSError as err:
         print(f"crawler: cannot read {args.file}: {err.strerror}", file=sys.stderr)
+        return EXIT_FAILED
+    if stdin and not data:
+        print("crawler: stdin is empty: nothing to parse (crawler parse --url URL - < page.html)", file=sys.stderr)
         return EXIT_FAILED
     if len(data) > limit:
         print(f"crawler: {args.file} is larger than {limit} bytes (the fetcher's cap on a page)", file=sys.stderr)

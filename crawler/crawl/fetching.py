@@ -35,7 +35,7 @@ import trio
 
 from crawler.codings import ContentDecodingError, decode_prefix
 from crawler.config import SourceConfig
-from crawler.errors import FetchError, PermanentFetchError, TransientFetchError
+from crawler.errors import FetchError, PermanentFetchError, TransientFetchError, without_url
 from crawler.models import FetchResult
 from crawler.net.fetch_policy import HostNotFound, HostUnreachable
 from crawler.net.fetcher import Fetcher
@@ -136,7 +136,7 @@ class Fetching:
         return gate.deferred is not None
 
     def _host_unreachable(self, gate: HostGate, err: HostUnreachable) -> None:
-        why = str(err).removeprefix(f"{err.url}: ")
+        why = err.reason
         if isinstance(err, HostNotFound) and gate.policy.deferred is None:
             gate.policy.deferred = why
             self._announce(gate.host, why)
@@ -210,7 +210,7 @@ class Fetching:
         return Robots.parse_prefix(text, self.agent)
 
     def _unreachable(self, source: SourceConfig, url: str, why: str) -> Robots:
-        reason = f"robots.txt unreachable ({why.removeprefix(url + ': ')}): nothing fetched from the host this run"
+        reason = f"robots.txt unreachable ({without_url(why, url)}): nothing fetched from the host this run"
         gate = self.gate(source, url)
         if gate.policy.deferred is None:
             gate.policy.deferred = reason

@@ -39,7 +39,7 @@ from crawler.crawl.archive_jobs import Revisit
 from crawler.crawl.archiving import Archiving
 from crawler.crawl.fetching import Fetching
 from crawler.crawl.stats import SourceStats
-from crawler.errors import ArchiveError
+from crawler.errors import ArchiveError, without_url
 from crawler.models import FetchResult, WarcLocation
 from crawler.net.urls import host_key
 from crawler.parse.requisites import css_requisites, html_requisites
@@ -205,7 +205,7 @@ class Requisites:
         if fetched.results is None:
             if not fetched.deferred:
                 stats.requisites_failed += 1
-                log.info("requisite %s: %s", url, fetched.why)
+                log.info("requisite %s: %s", url, without_url(fetched.why, url))
             return
         final = fetched.results[-1]
         if final.status == 304 and cached is not None:

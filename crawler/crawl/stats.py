@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from crawler.errors import Failures
+
 EventKind = Literal["archived", "failed", "revisit", "discovered", "listing", "unreachable"]
 # (kind, source, url); for "unreachable" (a host given up because it cannot be reached, said at once),
 # the third is "HOST: why".
@@ -36,7 +38,7 @@ class SourceStats:
     waiting: int = 0  # articles skipped: they failed before and wait for their next try
     deferred: dict[str, str] = field(default_factory=dict)  # host -> why it was given up for this run
     out_of_time: list[str] = field(default_factory=list)  # of which: hosts whose time budget ran out
-    failures: dict[str, str] = field(default_factory=dict)  # URL -> why (this run)
+    failures: dict[str, str] = field(default_factory=Failures)  # URL -> why (this run), the URL not repeated
     templates: Counter[str] = field(default_factory=Counter)  # pages per adapter template
     images: int = 0  # images archived (crawler.crawl.images), revisits included
     image_bytes: int = 0
@@ -61,7 +63,7 @@ class SourceStats:
         """Why the source fetched nothing: none of its start pages, or no article it tried, or (unless
         ``expect_articles`` is off) start pages that answered but list no article while nothing was archived;
         else None."""
-        first = next(iter(self.failures.values()), None)
+        first = next((f"{url}: {why}" for url, why in self.failures.items()), None)
         deferred = next(iter(self.deferred.items()), None)
         why = f"{deferred[0]} {deferred[1]}" if deferred else first or "no answer"
         if self.entry_points and not self.entry_points_ok:

@@ -272,11 +272,10 @@ class Fetcher(FollowsRedirects):
             attempts = retrying.statistics.get("attempt_number", 1)
             if attempts <= 1:
                 raise
-            reason = str(exc).removeprefix(f"{url}: ")
             # The kind stays (a host that could not be reached is one still), the reason says how often.
             kind = type(exc) if isinstance(exc, HostUnreachable) else TransientFetchError
             raise kind(
-                f"{reason} (gave up after {attempts} attempts)",
+                f"{exc.reason} (gave up after {attempts} attempts)",
                 url=url,
                 status=exc.status,
                 retry_after=exc.retry_after,

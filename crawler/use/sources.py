@@ -181,7 +181,7 @@ def check_sources(sources: Sources, *, everywhere: bool, timeout: float = 30.0, 
             hops = await fetcher.fetch_following(url, allow=first.covers, give_up=_dead,
                                                  max_redirects=ROBOTS_MAX_REDIRECTS)
         except FetchError as err:
-            why = str(err).removeprefix(f"{url}: ")
+            why = err.reason
             for source in robots_of[host]:
                 robots[source.key] = RobotsSitemaps(robots[source.key].urls if source.key in robots else (), why)
             return err if isinstance(err, HostUnreachable) else None
@@ -208,7 +208,7 @@ def check_sources(sources: Sources, *, everywhere: bool, timeout: float = 30.0, 
         try:
             hops = await fetcher.fetch_following(url, allow=source.covers, give_up=_dead)
         except FetchError as err:
-            results[(source.key, url)] = PageCheck(source.key, url, False, str(err))
+            results[(source.key, url)] = PageCheck(source.key, url, False, err.reason)
             return err if isinstance(err, HostUnreachable) else None
         final = hops[-1]
         detail = f"HTTP {final.status} {final.reason}".strip()
@@ -226,7 +226,7 @@ def check_sources(sources: Sources, *, everywhere: bool, timeout: float = 30.0, 
             if host in robots_of:
                 unreachable = await read_robots(fetcher, host)
                 if unreachable is not None:
-                    dead = str(unreachable).removeprefix(f"{unreachable.url}: ")
+                    dead = unreachable.reason
             for index, (source, url) in enumerate(todo):
                 if dead is not None:  # the first page says why; the others were not tried
                     detail = dead if index == 0 else f"not checked: host {host} could not be reached"
@@ -236,7 +236,7 @@ def check_sources(sources: Sources, *, everywhere: bool, timeout: float = 30.0, 
                     await trio.sleep(source.politeness.delay if delay is None else delay)
                 unreachable = await check_page(fetcher, source, url)
                 if unreachable is not None:
-                    dead = str(unreachable).removeprefix(f"{url}: ")
+                    dead = unreachable.reason
             done += 1
             if progress is not None:
                 answered = sum(results[(s.key, u)].ok for s, u in todo)

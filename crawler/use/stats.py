@@ -12,7 +12,7 @@ from rich.table import Table
 
 from crawler.archive.catalog import Store
 from crawler.errors import ArchiveError
-from crawler.terminal import pipe_console, printable, raw
+from crawler.terminal import fitted, pipe_console, printable, raw
 from crawler.use.health import Health, SourceHealth
 
 
@@ -87,12 +87,13 @@ def table(health: Health, duplicates: dict[str, int] | None = None) -> Table:
     return grid
 
 
-def print_stats(health: Health, console: Console | None = None, duplicates: dict[str, int] | None = None) -> None:
+def print_stats(health: Health, console: Console | None = None, width: int | None = None,
+                duplicates: dict[str, int] | None = None) -> None:
+    """The table within ``width`` columns (:func:`crawler.terminal.fitted`; ``None``: one row per source)."""
     if console is None:
-        console = pipe_console(file=raw(sys.stdout))
-        if not console.is_terminal:  # a pipe or a file: room for the table, not 80 columns
-            console = pipe_console(file=raw(sys.stdout), width=160)
-    console.print(table(health, duplicates))
+        console = pipe_console(file=raw(sys.stdout), width=width or 1 << 16)
+    for part in fitted(table(health, duplicates), console, width):
+        console.print(part)
     durations = [r.seconds for r in health.runs]
     if durations:
         failed = sum(1 for r in health.runs if r.exit_code not in (0, None))
