@@ -80,6 +80,11 @@ def _inflate(data: bytes, wbits: int, limit: int | None, *, members: bool) -> by
     pending = data
     while True:
         chunk = decomp.decompress(pending, _room(out, limit))
+        if decomp.eof and not out and not (members and decomp.unused_data[:2] == b"\x1f\x8b"):
+            # The usual body: one member inflated in one call, returned without two more copies.
+            if limit is not None and len(chunk) > limit:
+                raise TooLargeError(f"decoded body exceeds {limit} bytes")
+            return chunk
         out += chunk
         _check_limit(out, limit)
         if decomp.eof:

@@ -258,7 +258,7 @@ def replay_file(task: FileTask, config: ReplayConfig) -> FileResult:
 
     def want(head: RecordHead) -> bool:
         # Called on the WARC header alone: everything decided here costs no decompression.
-        key = (head.offset, head.get("WARC-Record-ID") or "", head.url)
+        key = (head.offset, head.record_id or "", head.url)
         if key in decided:
             return decided[key] is not None
         decided[key] = decision = _decide(head, config, resolver, result)
@@ -279,7 +279,7 @@ def replay_file(task: FileTask, config: ReplayConfig) -> FileResult:
             else:
                 unlisted += 1
             continue
-        decision = decided.get((item.head.offset, item.head.get("WARC-Record-ID") or "", item.head.url))
+        decision = decided.get((item.head.offset, item.head.record_id or "", item.head.url))
         if decision is not None:
             _extract(item, decision[0], path, sequence, resolver, result)
     if unlisted:

@@ -66,11 +66,24 @@ def fastwarc_records(path: Path, handle: IO[bytes], kind: str, start: int, limit
     return None
 
 
+_GOOD_VERSIONS: set[str] = set()  # status lines WARC_VERSION accepts (a handful: checked once each)
+
+
+def _good_version(version: str) -> bool:
+    if version in _GOOD_VERSIONS:
+        return True
+    if WARC_VERSION.match(version.encode() + b"\n") is None:
+        return False
+    if len(_GOOD_VERSIONS) < 64:
+        _GOOD_VERSIONS.add(version)
+    return True
+
+
 def _fastwarc_one(record: Any, offset: int, name: str, want: Want, max_block: int) -> Record | BadRecord | None:
     headers = record.headers
     version = headers.status_line.strip()
     head = make_head(offset, version, headers.items())
-    if head.content_length != record.content_length or not WARC_VERSION.match(version.encode() + b"\n"):
+    if head.content_length != record.content_length or not _good_version(version):
         raise BadBytes("FastWARC and the header disagree")
     check_head(head)
     if not want(head):

@@ -23,7 +23,7 @@ from crawler.replay.engine import ArticleRow
 from crawler.replay.job_options import BUCKETS, JobSummary, Outputs
 from crawler.replay.manifest import SPILL, spill_name
 from crawler.replay.sinks import Item, JsonlSink, ParquetSink, RunSink, Sink
-from crawler.replay.spill import iter_items, read_spill_bucket, write_items
+from crawler.replay.spill import iter_items, read_spill_bucket, spill_index, write_items
 
 
 def _versions(rows: list[ArticleRow]) -> Iterator[tuple[ArticleRow, int]]:
@@ -43,10 +43,14 @@ def reduce_spills(entries: list[dict[str, Any]], state: Path, outputs: Outputs, 
     parts_dir = _fresh_dir(state / "parts")
     partitioned = outputs.jsonl is not None or outputs.parquet is not None
     spills = [state / SPILL / spill_name(e["key"]) for e in entries]
+    indexes: dict[Path, list[int]] = {}  # each spill's bucket index, read once
     for bucket in range(BUCKETS):
         groups: dict[tuple[str, str], list[ArticleRow]] = defaultdict(list)
         for spill in spills:
-            for row in read_spill_bucket(spill, bucket, BUCKETS):
+            index = indexes.get(spill)
+            if index is None:
+                index = indexes[spill] = spill_index(spill, BUCKETS)
+            for row in read_spill_bucket(spill, bucket, BUCKETS, index):
                 groups[(row.source, row.article_id)].append(row)
         per_part: dict[tuple[str, str], list[Item]] = defaultdict(list)
         for key in sorted(groups):
@@ -57,7 +61,7 @@ def reduce_spills(entries: list[dict[str, Any]], state: Path, outputs: Outputs, 
                            row.text.encode("utf-8"))
                     summary.snapshots_written += 1
                 if partitioned:
-                    per_part[(row.source, row.month)].append((row.order, row.json_line(version)))
+                    per_part[(row.source, row.month)].append((row.order, row.json_line(version).encode("utf-8")))
         del groups
         for (source, month), items in per_part.items():
             items.sort(key=_order)
@@ -121,7 +125,7 @@ def _write_partitions(parts_dir: Path, state: Path, outputs: Outputs, summary: J
         if stream == "-":
             try:
                 for _, line in merged:
-                    stdout.write(line)
+                    stdout.write(line.decode("utf-8"))
                 stdout.flush()
             except BrokenPipeError:
                 raise

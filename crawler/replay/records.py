@@ -30,6 +30,10 @@ class RecordHead:
     content_length: int
     rec_type: str  # WARC-Type, lower case
     url: str  # WARC-Target-URI ("" when absent)
+    # The first WARC-Date and WARC-Record-ID fields, as get() gives them (None when absent), found by
+    # make_head in its one pass over the fields: replay asks for them of every record it reads.
+    date: str | None = None
+    record_id: str | None = None
 
     def get(self, name: str) -> str | None:
         lname = name.lower()
@@ -41,22 +45,30 @@ class RecordHead:
 
 def make_head(offset: int, version: str, fields: tuple[tuple[str, str], ...]) -> RecordHead:
     """Raises :class:`BadBytes` without a usable Content-Length."""
-    length = rec_type = url = None
+    length = rec_type = url = date = record_id = None
     for key, value in fields:
         lkey = key.lower()
-        if lkey == "content-length" and length is None:
-            length = value
-        elif lkey == "warc-type" and rec_type is None:
-            rec_type = value
-        elif lkey == "warc-target-uri" and url is None:
-            url = value
+        if lkey == "content-length":
+            if length is None:
+                length = value
+        elif lkey == "warc-type":
+            if rec_type is None:
+                rec_type = value
+        elif lkey == "warc-target-uri":
+            if url is None:
+                url = value
+        elif lkey == "warc-date":
+            if date is None:
+                date = value
+        elif lkey == "warc-record-id" and record_id is None:
+            record_id = value
     if length is None:
         raise BadBytes("WARC header has no Content-Length")
     length = length.strip()
     if not length.isascii() or not length.isdigit() or len(length) > 18:
         raise BadBytes(f"bad Content-Length {length[:30]!r}")
     return RecordHead(offset, version, fields, int(length), (rec_type or "").strip().lower(),
-                      (url or "").strip().strip("<>"))
+                      (url or "").strip().strip("<>"), date, record_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +137,7 @@ def check_head(head: RecordHead) -> None:
         raise BadBytes("record has no WARC-Type")
     if head.rec_type in ("response", "request", "revisit", "resource") and not head.url:
         raise BadBytes(f"{head.rec_type} record has no WARC-Target-URI")
-    date = (head.get("WARC-Date") or "").strip()
+    date = (head.date or "").strip()
     if not date:
         raise BadBytes(f"{head.rec_type} record has no WARC-Date")
     if not _WARC_DATE.fullmatch(date):

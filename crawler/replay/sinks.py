@@ -19,7 +19,8 @@ from crawler.errors import ArchiveError
 from crawler.replay.job_options import ScaleExtraMissing
 from crawler.replay.spill import write_items
 
-Item = tuple[tuple[str, str, int, int], str]  # (order, JSON line of the row with its version)
+# (order, JSON line of the row with its version): UTF-8 bytes as the reduce moves it, or text
+Item = tuple[tuple[str, str, int, int], bytes | str]
 PARQUET_BATCH = 2_000  # rows per Parquet row group, at most
 PARQUET_GROUP_BYTES = 32 << 20  # characters of rows per Parquet row group, about (long articles: fewer rows)
 
@@ -84,7 +85,8 @@ def _naming(path: Path) -> Iterator[None]:
 
 class JsonlSink(Sink):
     def write(self, item: Item) -> None:
-        self.handle.write(item[1].encode("utf-8"))
+        line = item[1]
+        self.handle.write(line.encode("utf-8") if isinstance(line, str) else line)
 
 
 class RunSink(Sink):
@@ -107,8 +109,9 @@ class ParquetSink(Sink):
         self.bytes = 0
 
     def write(self, item: Item) -> None:
-        self.batch.append(json.loads(item[1]))
-        self.bytes += len(item[1])
+        line = item[1] if isinstance(item[1], str) else item[1].decode("utf-8")
+        self.batch.append(json.loads(line))
+        self.bytes += len(line)
         if len(self.batch) >= PARQUET_BATCH or self.bytes >= PARQUET_GROUP_BYTES:
             self._flush()
 
