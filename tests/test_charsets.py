@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from crawler.cli import main
@@ -110,6 +110,8 @@ def test_a_few_invalid_bytes_anywhere_never_switch_the_page(damage: list[tuple[f
         while at < len(html) and 0x80 <= html[at] < 0xC0:
             at += 1
         html = html[:at] + junk + html[at:]
+    # Junk that makes a UTF-16 byte order mark at the very start is one (WHATWG: a BOM wins, see the BOM tests).
+    assume(not html.startswith((b"\xff\xfe", b"\xfe\xff")))
     assert choose_charset(html, UTF8).startswith("utf-8")
     text = decode_html(html, UTF8)
     assert "Chống mù lòa" in text or "\ufffd" in text
