@@ -491,6 +491,34 @@ def test_wacz_resolves_every_304_for_both_tools(crawled: Path, tmp_path: Path) -
         assert f"{place[0]} {place[1]} {json.dumps(original)}" < f"{place[0]} {place[1]} {json.dumps(line)}"
 
 
+def test_crawler_index_resolves_every_304_as_the_wacz_does(crawled: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """pywb pointed at the archive's ``indexes/`` must show at a 304's time what the WACZ shows: ``crawler index``
+    writes ``indexes/not-modified.cdx``, the original's line at each 304's time (the WACZ's aliases.cdx.gz, the
+    same rule: decision 0014); the per-file indexes stay what the WARC files hold (verify checks them)."""
+    archive = tmp_path / "copy"
+    shutil.copytree(crawled, archive)
+    (archive / "indexes" / "not-modified.cdx").unlink(missing_ok=True)
+    assert main(["index", "--archive", str(archive)]) == 0
+    assert "not-modified" in capsys.readouterr().err
+    written = lines_of((archive / "indexes" / "not-modified.cdx").read_bytes())
+    out = tmp_path / "a.wacz"
+    assert main(["wacz", "--archive", str(archive), "-o", str(out)]) == 0
+    assert written == lines_of(gzip.decompress(wacz_files(out)["indexes/aliases.cdx.gz"]))
+    not_modified = {index_key(line)[:2] for line in their_index(warcs(archive)) if '"status": "304"' in line}
+    assert {(k, s) for k, s, _ in written} == not_modified
+    assert [f"{k} {s} {json.dumps(f)}" for k, s, f in written] == sorted(f"{k} {s} {json.dumps(f)}"
+                                                                        for k, s, f in written)
+    ours = {(k, f["filename"], f["offset"]): (s, f) for k, s, f in lines_of("\n".join(our_index(archive)).encode())}
+    for key, stamp, fields in written:  # each points at a 200 capture of the URL before, with the 304's payload
+        orig_stamp, original = ours[(key, fields["filename"], fields["offset"])]
+        assert original == fields and original["status"] == "200" and orig_stamp <= stamp
+    assert verify(archive).ok
+    # Rebuilt again: the same file.
+    assert main(["index", "--archive", str(archive)]) == 0
+    assert lines_of((archive / "indexes" / "not-modified.cdx").read_bytes()) == written
+
+
 def test_revisits_refer_to_whole_seconds(crawled: Path) -> None:
     """ReplayWeb.page looks a revisit's original up as the first capture at or after WARC-Refers-To-Date:
     with a fraction of a second it would skip the original (indexed at the whole second) for a later version."""

@@ -86,6 +86,16 @@ def add_index(package: zipfile.ZipFile, warcs: list[Path], scratch: Path, report
     return resources, listings
 
 
+def not_modified_aliases(per_file: list[Path]) -> Iterator[str]:
+    """The alias lines (:func:`resolve_not_modified`) of every ``server-not-modified`` revisit in these index files
+    (each sorted, 304 lines included), in index order: what ``crawler index`` writes to ``indexes/not-modified.cdx``
+    for pywb pointed at the archive, the same lines as a package's ``indexes/aliases.cdx.gz``."""
+    with ExitStack() as stack:
+        handles = [stack.enter_context(open(p, encoding="utf-8")) for p in per_file]
+        for group in _groups(heapq.merge(*(_lines(p, h) for p, h in zip(per_file, handles, strict=True)))):
+            yield from resolve_not_modified(group)[1]
+
+
 def _groups(lines: Iterator[str]) -> Iterator[list[str]]:
     """Runs of lines with the same SURT key (every capture of one URL, in time order)."""
     group: list[str] = []
