@@ -701,3 +701,32 @@ def test_wacz_resolves_every_linked_url_shape_of_an_archived_article(crawled: Pa
     assert any("amp.aspx?newid=" in u for u in shapes)  # the AMP copies the article pages link
     assert any(u.startswith("https://huengaynay.vn/") and "-a" not in u.rsplit("/", 1)[-1] for u in shapes) or \
         any(u.startswith("https://baothuathienhue.vn/") for u in shapes)  # the other host / era
+
+
+def test_alias_records_describe_the_payload_they_stand_for(crawled: Path, tmp_path: Path) -> None:
+    """pywb serves an alias with the alias record's own HTTP headers and the capture's payload: without the
+    capture's Content-Encoding a gzip-encoded page was served as raw gzip bytes (seen by bench/interop.py)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    from crawler.archive.warc_reading import read_response_at
+
+    out = tmp_path / "archive.wacz"
+    assert main(["wacz", "--archive", str(crawled), "-o", str(out)]) == 0
+    with zipfile.ZipFile(out) as package:
+        records = list(ArchiveIterator(io.BytesIO(package.read("archive/aliases.warc.gz"))))[1:]
+    captures = {}
+    for line in our_index(crawled):
+        _key, stamp, data = line.split(" ", 2)
+        fields = json.loads(data)
+        if fields.get("status") == "200" and fields["mime"] != "warc/revisit":
+            captures[(fields["url"], stamp)] = fields
+    encodings = set()
+    assert records
+    for record in records:
+        stamp = record.rec_headers.get_header("WARC-Refers-To-Date").replace("-", "").replace(":", "")[:15]
+        fields = captures[(record.rec_headers.get_header("WARC-Refers-To-Target-URI"), stamp.replace("T", ""))]
+        original = read_response_at(crawled / "warc" / fields["filename"], int(fields["offset"]))
+        for name in ("Content-Type", "Content-Encoding"):
+            assert record.http_headers.get_header(name) == original.header(name), name
+        encodings.add(original.header("Content-Encoding"))
+    assert "gzip" in encodings  # the case that mattered is among them

@@ -61,7 +61,7 @@ def add_index(package: zipfile.ZipFile, warcs: list[Path], scratch: Path, report
     if url_aliases:
         alias_warc = scratch / alias_warc_name
         with open(alias_warc, "wb") as out:
-            alias_lines = write_aliases(out, captures, url_aliases, datetime.now(UTC))
+            alias_lines = write_aliases(out, captures, url_aliases, datetime.now(UTC), warc_dir)
         report.url_aliases = len(url_aliases)
         resources.append(add_file(package, f"archive/{alias_warc_name}", alias_warc, big, zipfile.ZIP_STORED))
     with ExitStack() as stack:
