@@ -1,28 +1,33 @@
-"""Interop: is the archive a web archive anyone can open?  The real tools say, on a demo archive.
+"""Interop: is the archive a web archive anyone can open?  The real tools say, on an archive with history.
 
-    python bench/interop.py [--articles N] [--images] [--rwp-sample N] [--work DIR] [--json FILE]
+    python bench/interop.py [--images] [--every] [--articles N] [--rwp-sample N] [--pywb-browser N] [--seed N]
+                            [--screenshot PNG] [--work DIR] [--json FILE]
 
-1. builds an archive as a person would: ``crawler demo`` twice (the second run gets 304s for
-   the listings), then ``crawler crawl --refresh`` against the same mirror (identical-payload
-   revisits for the articles), ``--images`` on that run when asked;
+1. builds an archive with history as a person would: ``crawler demo`` twice (the second run gets 304s for
+   the listings; the demo archives page requisites), ``crawler crawl --refresh --requisites`` against the
+   same mirror (listings 304, articles identical-payload revisits, requisites revalidated; ``--images``
+   when asked), then ``--changed`` articles revised and ``--new`` published per source and the same crawl
+   again; ``crawler index`` (``indexes/not-modified.cdx``, decision 0014);
 2. ``crawler wacz`` and ``wacz validate`` (py-wacz);
 3. indexes the WARC files with ``cdxj-indexer`` and compares with ``indexes/*.cdxj`` on
-   (key, timestamp, filename, offset, length): equal but for the 304 revisits, which we leave
-   out on purpose (docs/decisions/0010-replaying-revisits.md);
-4. serves the archive with pywb (``wayback -b 127.0.0.1``, the archive's own ``indexes/`` and
-   ``warc/``) and replays every article and every listing page: ``id_`` mode must give the WARC
-   payload byte for byte, framed mode (``mp_``) status 200, the title and a non-empty body;
-   listing pages are asked for at the time of their 304 revisits, articles at the time of their
-   refresh revisits;
-5. opens the WACZ in ReplayWeb.page (the ``replaywebpage`` npm package's ``ui.js`` and
-   ``sw.js`` on a loopback static server) in headless Chromium (Debian's ``chromium``, driven
-   by ``playwright-core``) and checks, for a sample of articles and listing pages, that the
-   page shows its title (and with ``--images`` that the article's images loaded).
+   (key, timestamp, filename, offset, length): equal but for the 304 revisits (decision 0010);
+4. pywb (``wayback -b 127.0.0.1``): a collection made by ``wb-manager add --unpack-wacz`` and one on the
+   archive's own ``indexes/`` and ``warc/``; EVERY capture of every HTML page (cdxj-indexer's lines: 200s,
+   304s, identical-payload revisits) asked for at its time in ``id_`` mode must give the payload of the
+   record it confirmed (right version; an empty or non-200 answer is a blank page), and every URL alias
+   of the package (decision 0015) the capture it stands for;
+5. in headless Chromium (Debian's ``chromium`` driven by ``playwright-core``, ``interop_rwp.mjs``):
+   ReplayWeb.page (the npm package's ``ui.js`` and ``sw.js`` on a loopback static server) and pywb's
+   framed replay, per page: blank or not, the right version (ReplayWeb.page: sha256 of its ``id_``
+   payload), stylesheets linked and loaded with readable rules, images complete with ``naturalWidth > 0``;
+   aliases shown as the capture.  By default a random sample drawn at each run (seed printed:
+   ``--rwp-sample`` captures, half at a revisit of a page that changed later, 4 aliases; ``--pywb-browser``
+   of them in pywb), about a minute; ``--every``: every capture and alias in both tools (the recorded run).
 
 The tools are installed by the script into ``.interop/`` (a venv with pywb, wacz and
 cdxj-indexer; ``npm pack replaywebpage``; ``npm install playwright-core``), Chromium with
 ``apt-get install -y chromium`` when it is missing and we are root.  Prints what each tool saw
-and the timings; exit 0 when every check passed.
+(``per_tool``) and the timings; exit 0 when every check passed.
 """
 
 from __future__ import annotations
