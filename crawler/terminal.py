@@ -40,6 +40,11 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
 
 
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 run``, ``2 runs``, ``0 runs``: the count and the word in the right number (never ``run(s)``)."""
+    return f"{count:,} {word if count == 1 else (words or word + 's')}"
+
+
 def printable(value: object, *, layout: bool = False) -> str:
     """``value`` as text safe to print: controls as ``\\uXXXX``; ``layout``: keep ``\\n`` and ``\\t``."""
     text = value if isinstance(value, str) else str(value)

@@ -53,7 +53,7 @@ def test_empty_still_has_its_header(tmp_path: Path, capsys: pytest.CaptureFixtur
         pass
     assert main(["failed", "--archive", str(tmp_path)]) == 0
     out, err = capsys.readouterr()
-    assert out.splitlines() == ["\t".join(COLUMNS)] and "0 article(s)" in err
+    assert out.splitlines() == ["\t".join(COLUMNS)] and "0 articles" in err
     assert main(["failed", "--archive", str(tmp_path), "--json"]) == 0
     assert capsys.readouterr().out == ""
 
@@ -79,4 +79,4 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path, json_lines: bool) -> None:
         os.close(read)  # `| head -c 10`
         _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
-    assert err in (b"", b"failed: 800 article(s) not archived after failing\n"), err
+    assert err in (b"", b"failed: 800 articles not archived after failing\n"), err

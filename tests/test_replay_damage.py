@@ -256,7 +256,7 @@ def test_replay_removes_temporaries_of_dead_processes(pages: list[Page], tmp_pat
     warc = write(tmp_path / "ok.warc.gz", [gz(page_record(p)) for p in pages])
     code, _, err = replay_cli(capsys, warc, out, "python")
     assert code == 0, err
-    assert "removed 2 temporary file(s) left by killed runs" in err
+    assert "removed 2 temporary files left by killed runs" in err
     assert not any(p.exists() for p in stale)
     assert alive.exists() and unrelated.exists()
     assert cleanup_temporaries(out / "text") == 0

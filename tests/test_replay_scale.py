@@ -177,7 +177,7 @@ def test_rerun_skips_finished_files(coll: dict[str, object], tmp_path: Path,
     first = tree(tmp_path / "r" / "out"), tree(tmp_path / "r" / "jsonl")
     code, err = run(capsys, tmp_path / "r", *files, "--processes", "1")
     assert code == 5
-    assert "4 WARC file(s) (4 done by an earlier run)" in err
+    assert "4 WARC files (4 done by an earlier run)" in err
     assert (tree(tmp_path / "r" / "out"), tree(tmp_path / "r" / "jsonl")) == first
 
 

@@ -435,10 +435,10 @@ def test_the_cli_prints_the_count_and_the_next_offset(words: Store, capsys: pyte
     assert main(["search", "can OR nang", "--archive", str(words.archive), "--limit", "2"]) == 0
     out, err = capsys.readouterr()
     assert out.startswith("1. ") and "\n2. " in out
-    assert "1-2 of 7 match(es) (--offset 2 for the next)" in err  # Cần, Cán, Nẵng, nâng, nắng
+    assert "1-2 of 7 matches (--offset 2 for the next)" in err  # Cần, Cán, Nẵng, nâng, nắng
     assert main(["search", "can OR nang", "--archive", str(words.archive), "--limit", "2", "--offset", "4"]) == 0
     out, err = capsys.readouterr()
-    assert out.startswith("5. ") and "5-6 of 7 match(es) (--offset 6 for the next)" in err
+    assert out.startswith("5. ") and "5-6 of 7 matches (--offset 6 for the next)" in err
     assert main(["search", "da nang", "--archive", str(words.archive), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["total"] == 3 and data["readings"] == {"da nang": "đà nẵng"}

@@ -134,3 +134,28 @@ def test_progress_displays_keep_their_own_escape_sequences(monkeypatch: pytest.M
     assert reporter.progress is not None
     reporter.progress.console.print("[red]x[/red]")
     assert "\x1b[" in tty.getvalue()  # a colour, as rich wrote it
+
+
+def test_no_message_says_word_s() -> None:
+    """Counts are said in the right number (``1 run``, ``2 runs``), never ``run(s)``: every user-facing string
+    of the package goes through :func:`crawler.terminal.plural`."""
+    import re
+
+    from crawler.terminal import plural
+
+    assert [plural(n, "run") for n in (0, 1, 2, 1000)] == ["0 runs", "1 run", "2 runs", "1,000 runs"]
+    assert plural(1, "match", "matches") == "1 match" and plural(3, "match", "matches") == "3 matches"
+    import tokenize
+
+    package = Path(__file__).resolve().parent.parent / "crawler"
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        with path.open("rb") as source:
+            for token in tokenize.tokenize(source.readline):
+                text = token.string
+                if token.type != tokenize.STRING or text.lstrip("rbfuRBFU").startswith(('"' * 3, "'" * 3)):
+                    continue  # docstrings may say "line(s)"
+                said = re.sub(r"\{[^{}]*\}", "", text) if text.lstrip("rbRB").startswith(("f", "F")) else text
+                if re.search(r"[a-z]\((s|es)\)", said.replace("http(s)", "")):  # not in an f-string's code
+                    found.append(f"{path.name}:{token.start[0]}: {text}")
+    assert found == []

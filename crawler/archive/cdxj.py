@@ -31,6 +31,7 @@ from pathlib import Path
 from crawler.archive.outputs import write_atomic
 from crawler.archive.surt_keys import surt
 from crawler.errors import ArchiveError, StorageError
+from crawler.terminal import plural
 
 INDEX_DIR = "indexes"
 INDEX_SUFFIX = ".cdxj"
@@ -252,7 +253,7 @@ def check_index(warc: Path, index: Path) -> list[str]:
         return []
     missing = sorted(set(expected) - set(actual))
     extra = sorted(set(actual) - set(expected))
-    problems = [f"{index.name}: {len(missing)} line(s) missing, {len(extra)} line(s) not in {warc.name}"
+    problems = [f"{index.name}: {plural(len(missing), 'line')} missing, {plural(len(extra), 'line')} not in {warc.name}"
                 + ("" if missing or extra else ", lines out of order") + " (`crawler index` rebuilds it)"]
     problems += [f"{index.name}: missing: {line}" for line in missing[:3]]
     problems += [f"{index.name}: not in the WARC: {line}" for line in extra[:3]]

@@ -34,6 +34,7 @@ from crawler.codings import (
     decode_content,
 )
 from crawler.errors import ArchiveError
+from crawler.terminal import plural
 
 __all__ = [
     "MAX_BLOCK_BYTES",
@@ -323,7 +324,7 @@ def check_file(path: Path) -> list[str]:
         finally:
             records.close()
         if records.err_count:
-            problems.append(f"{records.err_count} record(s) not followed by the blank lines WARC requires")
+            problems.append(f"{plural(records.err_count, 'record')} not followed by the blank lines WARC requires")
         handle.seek(0)
         if handle.read(2) == b"\x1f\x8b":
             handle.seek(0)

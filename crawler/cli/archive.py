@@ -13,6 +13,7 @@ from pathlib import Path
 from crawler.archive.outputs import check_output
 from crawler.cli import argtypes
 from crawler.cli.common import ARCHIVE_HELP, EXIT_BUSY, EXIT_FAILED, EXIT_OK, SOURCES_HELP, read_sources
+from crawler.terminal import plural
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -70,7 +71,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return EXIT_BUSY
     for problem in report.problems:
         print(problem)
-    verdict = "OK" if report.ok else f"{len(report.problems)} problem(s)"
+    verdict = "OK" if report.ok else plural(len(report.problems), "problem")
     print(f"verify: {args.archive}: {report.warcs} WARC files, {report.snapshots} snapshots: {verdict}",
           file=sys.stderr)
     return EXIT_OK if report.ok else EXIT_FAILED
@@ -127,8 +128,8 @@ def cmd_wacz(args: argparse.Namespace) -> int:
         print(f"crawler: {err}", file=sys.stderr)
         return EXIT_BUSY
     if report.indexed_now:
-        print(f"crawler: indexed {len(report.indexed_now)} WARC file(s) that had no index yet, for this package "
-              f"only (`crawler index` keeps them)", file=sys.stderr)
+        print(f"crawler: indexed {plural(len(report.indexed_now), 'WARC file')} that had no index yet, for this "
+              f"package only (`crawler index` keeps them)", file=sys.stderr)
     print(f"wacz: {report.path}: {report.warcs} WARC files ({report.warc_bytes:,} bytes), "
           f"{report.index_lines} index lines, {report.pages} pages", file=sys.stderr)
     print(report.path)

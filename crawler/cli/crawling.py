@@ -21,7 +21,7 @@ from crawler.cli.common import (
     read_sources,
 )
 from crawler.errors import CrawlerError
-from crawler.terminal import printable
+from crawler.terminal import plural, printable
 
 # `crawler failed`: its columns, in order (the TSV header, the --json keys).
 FAILED_COLUMNS = ("source", "article_id", "url", "attempts", "retried", "next_try", "last_error")
@@ -182,7 +182,7 @@ def cmd_failed(args: argparse.Namespace) -> int:
         else:
             print("\t".join(printable("" if record[key] is None else record[key]) for key in FAILED_COLUMNS))
     if not args.json:
-        print(f"failed: {len(failed)} article(s) not archived after failing", file=sys.stderr)
+        print(f"failed: {plural(len(failed), 'article')} not archived after failing", file=sys.stderr)
     return EXIT_OK
 
 

@@ -68,7 +68,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     except OSError as err:
         print_error(f"cannot write {args.output}: {err.strerror or err}")
         return EXIT_FAILED
-    from crawler.use.report import listed, plural
+    from crawler.terminal import plural
+    from crawler.use.report import listed
 
     print(f"report: {args.output} ({plural(len(listed(health)), 'source')} with data, "
           f"{plural(len(health.runs), 'run')} in {plural(args.days, 'day')})", file=sys.stderr)

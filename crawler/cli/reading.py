@@ -16,7 +16,7 @@ from crawler.archive.outputs import check_output
 from crawler.cli import argtypes
 from crawler.cli.common import EXIT_BUSY, EXIT_OK, SOURCES_HELP, add_reading_options, print_error
 from crawler.errors import ConfigError
-from crawler.terminal import pipe_console, printable, raw
+from crawler.terminal import pipe_console, plural, printable, raw
 
 if TYPE_CHECKING:
     from crawler.archive.reading import Selection
@@ -118,11 +118,12 @@ def cmd_search(args: argparse.Namespace) -> int:
               file=sys.stderr)
     if not hits:
         print(f"no match for {args.query!r}" if not hits.total else
-              f"{hits.total:,} match(es) for {args.query!r}, none from --offset {hits.offset}", file=sys.stderr)
+              f"{plural(hits.total, 'match', 'matches')} for {args.query!r}, none from --offset {hits.offset}",
+              file=sys.stderr)
         return EXIT_OK
     last = hits.offset + len(hits)
     more = f" (--offset {last} for the next)" if last < hits.total else ""
-    print(f"{hits.offset + 1}-{last} of {hits.total:,} match(es){more}", file=sys.stderr)
+    print(f"{hits.offset + 1}-{last} of {plural(hits.total, 'match', 'matches')}{more}", file=sys.stderr)
     from rich.markup import escape
 
     def shown(value: object) -> str:

@@ -23,6 +23,7 @@ from crawler.cli.common import (
     read_sources,
 )
 from crawler.errors import ConfigError, CrawlerError
+from crawler.terminal import plural
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -133,13 +134,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
             unwritten = True
     skipped = sum(summary.skipped_hosts.values())
     resumed = f" ({summary.files_resumed} done by an earlier run)" if summary.files_resumed else ""
-    print(f"replay: {summary.files} WARC file(s){resumed}, {summary.records:,} response records, "
+    print(f"replay: {plural(summary.files, 'WARC file')}{resumed}, {summary.records:,} response records, "
           f"{summary.articles} articles, {len(summary.failures)} extraction failures, "
           f"{len(summary.problems)} bad records, {summary.versions} versions, {summary.snapshots_written} "
           f"snapshots written, {skipped:,} records of {len(summary.skipped_hosts)} unrelated hosts skipped, "
           f"{summary.seconds:.1f} s", file=sys.stderr)
     if summary.temporaries_removed:
-        print(f"  removed {summary.temporaries_removed} temporary file(s) left by killed runs", file=sys.stderr)
+        print(f"  removed {plural(summary.temporaries_removed, 'temporary file')} left by killed runs", file=sys.stderr)
     if summary.restarted:
         print(f"  {summary.state}: state of another configuration dropped; started over", file=sys.stderr)
     for note in summary.notes:
@@ -154,7 +155,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(f"  … {len(summary.problems) - 20} more bad records in {summary.state}/summary.json", file=sys.stderr)
     unmatched = [given for key, given in hosts.items() if not summary.host_hits.get(key)]
     for given in unmatched:
-        print(f"crawler: --host {given} matched no response record in the {summary.files} WARC file(s)",
+        print(f"crawler: --host {given} matched no response record in the {plural(summary.files, 'WARC file')}",
               file=sys.stderr)
     if summary.failures or unwritten:
         return EXIT_FAILED

@@ -14,7 +14,7 @@ from pathlib import Path
 from crawler.cli import argtypes
 from crawler.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, SOURCES_HELP, origin_pairs, read_sources
 from crawler.errors import ConfigError
-from crawler.terminal import printable
+from crawler.terminal import plural, printable
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -93,7 +93,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
         pages = f"; {sum(c.ok for c in tried)} of {len(tried)} start pages and feeds answered" if tried else ""
         skipped = sum(not c.ok and not c.checked for c in checks)
         pages += f", {skipped} not tried (their host could not be reached)" if skipped else ""
-        print(f"sources: {len(data)} source(s) valid{pages}", file=sys.stderr)
+        print(f"sources: {plural(len(data), 'source')} valid{pages}", file=sys.stderr)
     return EXIT_USAGE if failed else EXIT_OK
 
 

@@ -255,7 +255,8 @@ def parse_sources(data: object, *, origin: str = "sources.yaml") -> Sources:
         raise ConfigError(f"{origin}: the top level must be a mapping with a 'sources' key")
     unknown_top = key_names(set(data) - {"defaults", "sources"})
     if unknown_top:
-        raise ConfigError(f"{origin}: unknown top-level key(s) {unknown_top}", key=unknown_top[0])
+        keys = "key" if len(unknown_top) == 1 else "keys"
+        raise ConfigError(f"{origin}: unknown top-level {keys} {unknown_top}", key=unknown_top[0])
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise ConfigError(f"{origin}: 'defaults' must be a mapping", key="defaults")

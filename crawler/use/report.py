@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from crawler.terminal import plural
 from crawler.use.health import Health, SourceHealth
 
 VEGA_FILES = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js")
@@ -105,11 +106,6 @@ def _share(span: Window, values: list[dict[str, Any]], color: str, title: str, *
                                    "header": {"labelAngle": 0, "labelAlign": "left"}}
         spec["resolve"] = {"scale": {"color": "independent"}}
     return spec
-
-
-def plural(count: int, word: str, words: str | None = None) -> str:
-    """``1 run``, ``2 runs``, ``0 runs``: the count and the word in the right number."""
-    return f"{count:,} {word if count == 1 else (words or word + 's')}"
 
 
 def shown_path(archive: str, cwd: Path | None = None) -> str:

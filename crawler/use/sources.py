@@ -22,7 +22,7 @@ from crawler.net.fetch_policy import ConnectionRefused, FetchPolicy, HostNotFoun
 from crawler.net.fetcher import Fetcher
 from crawler.net.robots import ROBOTS_MAX_BYTES, ROBOTS_MAX_REDIRECTS, Robots, agent_token
 from crawler.net.urls import host_key, origin
-from crawler.terminal import printable
+from crawler.terminal import plural, printable
 
 
 def effective(source: SourceConfig, *, delay: float | None = None, host_concurrency: int | None = None) -> Politeness:
@@ -213,7 +213,7 @@ def check_sources(sources: Sources, *, everywhere: bool, timeout: float = 30.0, 
         final = hops[-1]
         detail = f"HTTP {final.status} {final.reason}".strip()
         if len(hops) > 1:
-            detail += f" (after {len(hops) - 1} redirect(s) to {source.real_url(final.url)})"
+            detail += f" (after {plural(len(hops) - 1, 'redirect')} to {source.real_url(final.url)})"
         results[(source.key, url)] = PageCheck(source.key, url, final.status == 200, detail)
         return None
 
@@ -260,9 +260,9 @@ def _dead(err: TransientFetchError) -> bool:
 
 def host_line(item: HostDone) -> str:
     """One line for a host --check finished (stderr, when it is not a terminal)."""
-    what = f"{item.answered} of {item.pages} page(s) answered 200"
+    what = f"{item.answered} of {plural(item.pages, 'page')} answered 200"
     if item.unreachable is not None:
-        what = f"could not be reached ({item.unreachable}); its {item.pages} page(s) failed"
+        what = f"could not be reached ({item.unreachable}); its {plural(item.pages, 'page')} failed"
     return f"sources: [{item.done}/{item.hosts}] checked {item.host}: {what} ({item.seconds:.1f} s)"
 
 
@@ -274,7 +274,7 @@ def host_progress(stream: TextIO) -> Callable[[HostDone], None]:
         if live:
             if item.unreachable is not None:  # kept, above the counter
                 stream.write(f"\r\x1b[K{printable(host_line(item))}\n")
-            stream.write(f"\r\x1b[Ksources: checked {item.done} of {item.hosts} host(s)")
+            stream.write(f"\r\x1b[Ksources: checked {item.done} of {plural(item.hosts, 'host')}")
             stream.write("\n" if item.done == item.hosts else "")
         else:
             stream.write(printable(host_line(item)) + "\n")

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from crawler.archive.catalog import Store
 from crawler.errors import ArchiveError
-from crawler.terminal import fitted, pipe_console, printable, raw
+from crawler.terminal import fitted, pipe_console, plural, printable, raw
 from crawler.use.health import Health, SourceHealth
 
 
@@ -60,7 +60,7 @@ def table(health: Health, duplicates: dict[str, int] | None = None) -> Table:
     now = datetime.fromisoformat(health.generated)
     last_day = now.date().isoformat()
     week = (now - timedelta(days=6)).date().isoformat()
-    title = f"{escape(printable(health.archive))}: {len(health.runs)} runs in {health.days} days"
+    title = f"{escape(printable(health.archive))}: {plural(len(health.runs), 'run')} in {plural(health.days, 'day')}"
     grid = Table(title=title, title_justify="left")
     for name, justify in (("source", "left"), ("articles", "right"), ("new today", "right"),
                           ("new 7 d", "right"), ("last article", "left"), ("last run new/failed/extr.", "left"),
