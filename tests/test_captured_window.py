@@ -105,3 +105,27 @@ def test_help_names_the_capture_options(command: str, capsys: pytest.CaptureFixt
     text = " ".join(capsys.readouterr().out.split())
     assert "--captured-since DATE" in text and "--captured-until DATE" in text
     assert "published" in text and "captured" in text
+
+
+def test_the_readme_uses_options_its_commands_have() -> None:
+    """Every ``--option`` of a ``crawler COMMAND …`` example in README.md is one COMMAND accepts (issue 21: the
+    README's `wacz --since` example meant another date than the option did; a renamed option must not leave a
+    dead example behind)."""
+    import argparse
+    import re
+
+    from crawler.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    seen = 0
+    for example in re.findall(r"crawler ([a-z]+)((?: +[^`|\n#]*)?)", readme):
+        command, rest = example
+        if command not in sub.choices:
+            continue
+        known = {s for action in sub.choices[command]._actions for s in action.option_strings}
+        for option in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", rest):
+            seen += 1
+            assert option in known, f"README: `crawler {command}{rest}`: {command} has no {option}"
+    assert seen > 20

@@ -133,6 +133,10 @@ def test_a_capture_window_packs_the_records_captured_in_it(two_days: Path, tmp_p
         if fields["filename"] == "aliases.warc.gz":
             continue
         assert stamp.startswith(day_stamp) or (fields["filename"], fields["offset"]) in original_places, line
+    # Every revisit of the day replays: it has its index line (a 304's too: its original is in the package).
+    revisit_lines = [line for line in index if '"warc/revisit"' in line and line.split(" ")[1].startswith(day_stamp)]
+    assert len(revisit_lines) == len(revisits)
+    assert all('"status": "200"' in line for line in revisit_lines)
     # The archive itself: every capture of the day is in the package (nothing of the day lost).
     day_captures = 0
     for warc in sorted((two_days / "warc").glob("*.warc.gz")):
