@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -212,3 +213,19 @@ def test_a_window_with_no_capture_writes_nothing(two_days: Path, tmp_path: Path,
     assert "no WARC file in the slice" in capsys.readouterr().err
     assert not out.exists()
 
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garble"])
+def test_a_damaged_warc_file_is_named_and_nothing_is_written(two_days: Path, tmp_path: Path, damage: str,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    archive = tmp_path / "archive"
+    shutil.copytree(two_days, archive)
+    victim = sorted((archive / "warc").glob("*.warc.gz"))[0]
+    data = victim.read_bytes()
+    victim.write_bytes(data[:len(data) // 2] if damage == "truncate" else
+                       data[:len(data) // 2] + bytes(64) + data[len(data) // 2 + 64:])
+    out = tmp_path / "x.wacz"
+    assert main(["wacz", "--archive", str(archive), "-o", str(out), "--captured-since", "2026-03-01"]) == 1
+    err = capsys.readouterr().err
+    assert victim.name in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()

@@ -91,7 +91,8 @@ def write_wacz(archive: Path, output: Path, *, sources: list[str] | None = None,
                published_until: datetime | None = None, config: Sources | None = None) -> WaczReport:
     """Write ``output`` (a new file, replaced atomically) from ``archive``; see the module docstring.
 
-    ``since``/``until``: capture time; ``published_since``/``published_until`` (``until``: the first moment
+    ``since``/``until``: capture time (both included, to the second; each WARC file cut by record:
+    :mod:`.wacz_slice`); ``published_since``/``published_until`` (``until``: the first moment
     left out): publication date -- the WARC files holding an article published then, whose pages are listed.
 
     Holds the archive's lock in shared mode: a crawl writing the archive makes it raise
