@@ -1,34 +1,40 @@
-"""Interop: is the archive a web archive anyone can open?  The real tools say, on a demo archive.
+"""Interop: is the archive a web archive anyone can open?  The real tools say, on an archive with history.
 
-    python bench/interop.py [--articles N] [--images] [--rwp-sample N] [--work DIR] [--json FILE]
+    python bench/interop.py [--images] [--every] [--articles N] [--rwp-sample N] [--pywb-browser N] [--seed N]
+                            [--screenshot PNG] [--work DIR] [--json FILE]
 
-1. builds an archive as a person would: ``crawler demo`` twice (the second run gets 304s for
-   the listings), then ``crawler crawl --refresh`` against the same mirror (identical-payload
-   revisits for the articles), ``--images`` on that run when asked;
+1. builds an archive with history as a person would: ``crawler demo`` twice (the second run gets 304s for
+   the listings; the demo archives page requisites), ``crawler crawl --refresh --requisites`` against the
+   same mirror (listings 304, articles identical-payload revisits, requisites revalidated; ``--images``
+   when asked), then ``--changed`` articles revised and ``--new`` published per source and the same crawl
+   again; ``crawler index`` (``indexes/not-modified.cdx``, decision 0014);
 2. ``crawler wacz`` and ``wacz validate`` (py-wacz);
 3. indexes the WARC files with ``cdxj-indexer`` and compares with ``indexes/*.cdxj`` on
-   (key, timestamp, filename, offset, length): equal but for the 304 revisits, which we leave
-   out on purpose (docs/decisions/0010-replaying-revisits.md);
-4. serves the archive with pywb (``wayback -b 127.0.0.1``, the archive's own ``indexes/`` and
-   ``warc/``) and replays every article and every listing page: ``id_`` mode must give the WARC
-   payload byte for byte, framed mode (``mp_``) status 200, the title and a non-empty body;
-   listing pages are asked for at the time of their 304 revisits, articles at the time of their
-   refresh revisits;
-5. opens the WACZ in ReplayWeb.page (the ``replaywebpage`` npm package's ``ui.js`` and
-   ``sw.js`` on a loopback static server) in headless Chromium (Debian's ``chromium``, driven
-   by ``playwright-core``) and checks, for a sample of articles and listing pages, that the
-   page shows its title (and with ``--images`` that the article's images loaded).
+   (key, timestamp, filename, offset, length): equal but for the 304 revisits (decision 0010);
+4. pywb (``wayback -b 127.0.0.1``): a collection made by ``wb-manager add --unpack-wacz`` and one on the
+   archive's own ``indexes/`` and ``warc/``; EVERY capture of every HTML page (cdxj-indexer's lines: 200s,
+   304s, identical-payload revisits) asked for at its time in ``id_`` mode must give the payload of the
+   record it confirmed (right version; an empty or non-200 answer is a blank page), and every URL alias
+   of the package (decision 0015) the capture it stands for;
+5. in headless Chromium (Debian's ``chromium`` driven by ``playwright-core``, ``interop_rwp.mjs``):
+   ReplayWeb.page (the npm package's ``ui.js`` and ``sw.js`` on a loopback static server) and pywb's
+   framed replay, per page: blank or not, the right version (ReplayWeb.page: sha256 of its ``id_``
+   payload), stylesheets linked and loaded with readable rules, images complete with ``naturalWidth > 0``;
+   aliases shown as the capture.  By default a random sample drawn at each run (seed printed:
+   ``--rwp-sample`` captures, half at a revisit of a page that changed later, 4 aliases; ``--pywb-browser``
+   of them in pywb), about a minute; ``--every``: every capture and alias in both tools (the recorded run).
 
 The tools are installed by the script into ``.interop/`` (a venv with pywb, wacz and
 cdxj-indexer; ``npm pack replaywebpage``; ``npm install playwright-core``), Chromium with
 ``apt-get install -y chromium`` when it is missing and we are root.  Prints what each tool saw
-and the timings; exit 0 when every check passed.
+(``per_tool``) and the timings; exit 0 when every check passed.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import hashlib
 import html
 import http.server
@@ -145,8 +151,8 @@ def build_archive(archive: Path, articles: int, images: bool, timer: Timer, chan
         crawler("demo", "--archive", str(archive), "--articles", str(articles))
     with timer.step("demo run 2 (conditional requests: 304 revisits)"):
         crawler("demo", "--archive", str(archive), "--articles", str(articles))
-    step = "crawl --refresh (identical-payload revisits)" + (" --images" if images else "")
-    extra = ["--images"] if images else []
+    step = "crawl --refresh --requisites (identical-payload revisits, listings 304)" + (" --images" if images else "")
+    extra = ["--requisites", *(["--images"] if images else [])]
     with Mirror(articles=articles, seed=1) as mirror:
         origins = [f"--origin={host}={url}" for host, url in mirror.origins.items()]
         common = ["--delay", "0", "--host-concurrency", "4", "--no-progress", "--quiet", *extra, *origins]
@@ -163,6 +169,8 @@ def build_archive(archive: Path, articles: int, images: bool, timer: Timer, chan
         time.sleep(1.1)  # the next captures are in another second than the 304s
         with timer.step(f"crawl after {changed} articles changed and {new} appeared per source"):
             crawler("crawl", "--archive", str(archive), "--refresh", *common)
+    with timer.step("crawler index (indexes/not-modified.cdx: the 304s resolved for pywb, decision 0014)"):
+        crawler("index", "--archive", str(archive))
     runs = sorted((archive / "runs").glob("*.json"))
     return json.loads(runs[-1].read_text(encoding="utf-8")) if runs else {}
 
@@ -310,6 +318,31 @@ document.body.appendChild(el);
 """
 
 
+def run_browser(work: Path, node_modules: Path, base: str, checks: list[dict[str, object]], name: str
+                ) -> dict[str, object]:
+    """``interop_rwp.mjs`` on these checks (one Chromium, a fresh profile): what each page showed."""
+    profile = work / f"chromium-profile-{name}"
+    shutil.rmtree(profile, ignore_errors=True)
+    spec = {"base": base, "chromium": str(chromium()), "node_modules": str(node_modules), "profile": str(profile),
+            "timeout_ms": 45000, "checks": checks}
+    spec_path = work / f"{name}-checks.json"
+    spec_path.write_text(json.dumps(spec), encoding="utf-8")
+    out = run(["node", str(ROOT / "bench" / "interop_rwp.mjs"), str(spec_path)], capture_output=True,
+              timeout=3600).stdout
+    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def tally(results: list[dict[str, object]]) -> dict[str, object]:
+    """What the browser saw over these pages: blank pages, stylesheets and images (linked / loaded)."""
+    def total(field: str) -> int:
+        return sum(int(r.get(field, 0) or 0) for r in results)  # type: ignore[call-overload]
+    return {"blank": sum(1 for r in results if r.get("blank")),
+            "stylesheets": total("stylesheets"), "stylesheets_loaded": total("stylesheets_loaded"),
+            "pages_with_all_stylesheets": sum(1 for r in results if r.get("stylesheets")
+                                              and r.get("stylesheets_loaded") == r.get("stylesheets")),
+            "images": total("images"), "images_loaded": total("loaded")}
+
+
 def check_rwp(work: Path, wacz: Path, package: Path, node_modules: Path, pages: list[dict[str, object]],
               images: bool) -> dict[str, object]:
     site = work / "rwp-site"
@@ -322,25 +355,15 @@ def check_rwp(work: Path, wacz: Path, package: Path, node_modules: Path, pages: 
     handler = lambda *a, **k: _RangeHandler(*a, directory=str(site), **k)  # noqa: E731
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    profile = work / "chromium-profile"
-    shutil.rmtree(profile, ignore_errors=True)
     checks = [{"url": p["url"], "ts": p["rwp_ts"], "kind": p["kind"], "screenshot": p.get("screenshot"),
                "image_urls": p.get("image_urls") if images else None} for p in pages]
-    for check in checks:  # one check per (URL, time): a page may be checked at several times
-        check["key"] = f"{check['ts']} {check['url']}"
-    spec = {"base": f"http://127.0.0.1:{server.server_address[1]}", "chromium": str(chromium()),
-            "node_modules": str(node_modules), "profile": str(profile), "timeout_ms": 45000, "checks": checks}
-    spec_path = work / "rwp-checks.json"
-    spec_path.write_text(json.dumps(spec), encoding="utf-8")
     try:
-        out = run(["node", str(ROOT / "bench" / "interop_rwp.mjs"), str(spec_path)], capture_output=True,
-                  timeout=1800).stdout
+        seen = run_browser(work, node_modules, f"http://127.0.0.1:{server.server_address[1]}", checks, "rwp")
     finally:
         server.shutdown()
-    seen = json.loads(out.strip().splitlines()[-1])
     failures = []
     by_key = {f"{p['rwp_ts']} {p['url']}": p for p in pages}
-    for result in seen["results"]:
+    for result in seen["results"]:  # type: ignore[attr-defined]
         page = by_key[f"{result['ts']} {result['url']}"]
         title = str(page.get("title") or "")
         shown = f"{result.get('title', '')} {result.get('h1', '')}"
@@ -353,14 +376,56 @@ def check_rwp(work: Path, wacz: Path, package: Path, node_modules: Path, pages: 
             ok = ok and result.get("article_images_shown", 0) >= len(page["image_urls"])  # type: ignore[arg-type]
         if not ok:
             failures.append(f"{result['kind']} {result['url']} at {result['ts']}: {json.dumps(result)[:400]}")
-    return {"checked": len(seen["results"]), "seconds": seen["seconds"], "failures": failures,
-            "right_version": sum(1 for r in seen["results"] if r.get("right_version")),
-            "blank": sum(1 for r in seen["results"] if r.get("blank")),
-            "images": sum(int(r.get("images", 0)) for r in seen["results"]),
-            "images_loaded": sum(int(r.get("loaded", 0)) for r in seen["results"]),
-            "stylesheets": sum(int(r.get("stylesheets", 0)) for r in seen["results"]),
-            "stylesheets_loaded": sum(int(r.get("stylesheets_loaded", 0)) for r in seen["results"]),
-            "reloaded": [r["url"] for r in seen["results"] if r.get("reloaded")], "results": seen["results"]}
+    results = list(seen["results"])  # type: ignore[call-overload]
+    captures = [r for r in results if r["kind"] != "alias"]
+    aliases = [r for r in results if r["kind"] == "alias"]
+    return {"checked": len(results), "seconds": seen["seconds"], "failures": failures,
+            "captures": len(captures), "right_version": sum(1 for r in captures if r.get("right_version")),
+            **tally(captures), "aliases": len(aliases),
+            "aliases_resolved": sum(1 for r in aliases if r.get("right_version") and not r.get("blank")),
+            "reloaded": [r["url"] for r in results if r.get("reloaded")], "results": results}
+
+
+def check_pywb_browser(work: Path, node_modules: Path, base: str, pages: list[dict[str, object]]
+                       ) -> dict[str, object]:
+    """pywb's framed replay of these captures (``<ts>/<url>``) in Chromium: blank pages, stylesheets, images."""
+    checks = [{"url": p["url"], "ts": p["ts"], "kind": p["kind"], "direct": f"{base}/{p['ts']}/{p['url']}"}
+              for p in pages]
+    seen = run_browser(work, node_modules, base, checks, "pywb")
+    results = list(seen["results"])  # type: ignore[call-overload]
+    for result in results:
+        result["blank"] = bool(result.get("error")) or result.get("status") != 200 or not result.get("text")
+    return {"pages": len(results), "seconds": seen["seconds"], **tally(results),
+            "failures": [f"pywb in the browser: {r['kind']} {r['url']} at {r['ts']}: {json.dumps(r)[:300]}"
+                         for r in results if r["blank"]]}
+
+
+def wacz_aliases(wacz: Path) -> list[dict[str, str]]:
+    """The URL aliases of the package (decision 0015): their index lines, whose digest names the capture shown."""
+    with zipfile.ZipFile(wacz) as package:
+        names = package.namelist()
+        data = package.read("indexes/index.cdx") if "indexes/index.cdx" in names else \
+            gzip.decompress(package.read("indexes/index.cdx.gz"))
+    out = []
+    for line in data.decode("utf-8").splitlines():
+        if '"filename": "aliases.warc.gz"' in line:
+            _key, stamp, fields = line.split(" ", 2)
+            out.append({"ts": stamp, **json.loads(fields)})
+    return out
+
+
+def alias_checks(aliases: list[dict[str, str]], theirs: dict[tuple[str, str, str, str, str], dict[str, str]]
+                 ) -> list[dict[str, object]]:
+    """Each alias with the record it must show: the capture (a 200 at the alias's time) with its digest."""
+    by_time = {(stamp, f.get("digest")): f for (_k, stamp, _f, _o, _l), f in theirs.items()
+               if f.get("status") == "200" and f.get("mime") != "warc/revisit"}
+    out = []
+    for alias in aliases:
+        found = by_time.get((alias["ts"], alias.get("digest")))
+        if found is not None:
+            out.append({"url": alias["url"], "ts": alias["ts"], "kind": "alias", "file": found["filename"],
+                        "offset": found["offset"], "changed_later": False, "of": found["url"]})
+    return out
 
 
 # -- what to check --------------------------------------------------------------------------------
@@ -454,6 +519,25 @@ def listing_titles(archive: Path, listings: list[dict[str, object]]) -> None:
         page["title"] = " ".join(node.text().split()) if node is not None else ""
 
 
+def per_tool(report: dict[str, object]) -> dict[str, dict[str, object]]:
+    """The figures of each tool, side by side (INTEROP.md's table)."""
+    pywb: dict[str, dict[str, object]] = report["pywb"]  # type: ignore[assignment]
+    rwp: dict[str, object] = report["replaywebpage"]  # type: ignore[assignment]
+    browser = pywb["browser"]
+    keys = ("stylesheets", "stylesheets_loaded", "pages_with_all_stylesheets", "images", "images_loaded")
+    return {
+        "pywb (wb-manager add --unpack-wacz)": {
+            "captures": pywb["wacz"]["captures"], "right_version": pywb["wacz"]["right_version"],
+            "blank": int(pywb["wacz"]["blank"]) + int(browser["blank"]),  # type: ignore[call-overload]
+            "in_browser": browser["pages"], **{k: browser[k] for k in keys},
+            "aliases": pywb["aliases"]["captures"], "aliases_resolved": pywb["aliases"]["right_version"]},
+        "pywb (the archive's indexes/)": {k: pywb["archive"][k] for k in ("captures", "right_version", "blank")},
+        "ReplayWeb.page": {"captures": rwp["captures"], "right_version": rwp["right_version"], "blank": rwp["blank"],
+                           **{k: rwp[k] for k in keys}, "aliases": rwp["aliases"],
+                           "aliases_resolved": rwp["aliases_resolved"]},
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=20, help="generated articles per source (default 20)")
@@ -463,12 +547,19 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=None, help="the sample's random seed (default: a new one, printed)")
     parser.add_argument("--changed", type=int, default=4, help="articles revised per source before the last crawl")
     parser.add_argument("--new", type=int, default=3, help="articles published per source before the last crawl")
+    parser.add_argument("--every", action="store_true",
+                        help="every capture and every alias in both tools in Chromium (the recorded run; ~30 min)")
+    parser.add_argument("--pywb-browser", type=int, default=8, metavar="N",
+                        help="without --every: pages of the sample opened in pywb in Chromium (default 8; pywb is also "
+                             "asked for every capture and alias over HTTP)")
+    parser.add_argument("--screenshot", type=Path, default=None,
+                        help="a PNG of the first An Giang article of the sample replayed in ReplayWeb.page")
     parser.add_argument("--work", type=Path, default=ROOT / ".interop" / "work")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     args = parser.parse_args()
     timer = Timer()
     cache = ROOT / ".interop"
-    work = args.work
+    work = args.work.resolve()
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     archive = work / "archive"
@@ -502,33 +593,60 @@ def main() -> int:
             "equal_but_304s": set(theirs) - not_modified == set(ours),
             "json_differs": sum(1 for k in ours if k in theirs and ours[k] != theirs[k])}
     captures = captures_to_check(archive, theirs)
+    aliases = alias_checks(wacz_aliases(wacz), theirs)
     server, base = start_pywb(bin_dir, work, archive, wacz)
     report["pywb_unpack_wacz"] = dict(UNPACKED)
     try:
-        with timer.step(f"pywb: {len(captures)} captures, from the unpacked WACZ and from the archive"):
+        with timer.step(f"pywb: {len(captures)} captures and {len(aliases)} aliases, from the unpacked WACZ "
+                        "and from the archive"):
             report["pywb"] = {"wacz": check_pywb_captures(f"{base}/wacz", archive, captures),
-                              "archive": check_pywb_captures(f"{base}/archive", archive, captures)}
+                              "archive": check_pywb_captures(f"{base}/archive", archive, captures),
+                              "aliases": check_pywb_captures(f"{base}/wacz", archive, aliases)}
     finally:
         server.terminate()
         server.wait(timeout=10)
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
-    revisited = [c for c in captures if c["kind"] != "200"]
-    tricky = [c for c in revisited if c["changed_later"]]
-    sample = rng.sample(tricky, min(len(tricky), args.rwp_sample // 2))
-    rest = [c for c in captures if c not in sample]
-    sample += rng.sample(rest, min(len(rest), args.rwp_sample - len(sample)))
-    for cap in sample:
+    if args.every:
+        sample = list(captures)
+        alias_sample = list(aliases)
+    else:
+        revisited = [c for c in captures if c["kind"] != "200"]
+        tricky = [c for c in revisited if c["changed_later"]]
+        sample = rng.sample(tricky, min(len(tricky), args.rwp_sample // 2))
+        rest = [c for c in captures if c not in sample]
+        sample += rng.sample(rest, min(len(rest), args.rwp_sample - len(sample)))
+        alias_sample = rng.sample(aliases, min(len(aliases), 4))
+    for cap in [*sample, *alias_sample]:
         expected = read_response_at(archive / "warc" / str(cap["file"]), int(str(cap["offset"]))).content
         cap.update(rwp_ts=cap["ts"], sha256=hashlib.sha256(expected).hexdigest(), title="")
-    report["rwp_sample"] = {"seed": seed, "size": len(sample), "at_a_revisit_of_a_page_changed_later": len(
-        [c for c in sample if c["kind"] != "200" and c["changed_later"]])}
-    with timer.step(f"ReplayWeb.page: {len(sample)} captures in headless Chromium"):
-        report["replaywebpage"] = check_rwp(work, wacz, package_dir, node_modules, sample, False)
+    articles = [c for c in sample if "/print/" not in str(c["url"]) and c["kind"] == "200"
+                and str(c["url"]).startswith("https://baoangiang.com.vn/") and str(c["url"]).endswith(".html")]
+    if args.screenshot and articles:
+        articles[0]["screenshot"] = str(args.screenshot.resolve())
+    report["sample"] = {"every": args.every, "seed": seed, "captures": len(sample), "aliases": len(alias_sample),
+                        "at_a_revisit_of_a_page_changed_later": len(
+                            [c for c in sample if c["kind"] != "200" and c["changed_later"]])}
+    # pywb in the browser: with --every every capture and alias, else a random part of the sample (CI's minute).
+    in_browser = [*sample, *alias_sample] if args.every else \
+        rng.sample([*sample, *alias_sample], min(args.pywb_browser, len(sample) + len(alias_sample)))
+    with timer.step(f"pywb in headless Chromium: {len(in_browser)} pages of the sample"):
+        server, base = start_pywb(bin_dir, work, archive)
+        try:
+            report["pywb"]["browser"] = check_pywb_browser(  # type: ignore[index]
+                work, node_modules, f"{base}/wacz", in_browser)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    with timer.step(f"ReplayWeb.page: {len(sample)} captures and {len(alias_sample)} aliases in headless Chromium"):
+        report["replaywebpage"] = check_rwp(work, wacz, package_dir, node_modules, [*sample, *alias_sample], False)
     report["seconds"] = timer.times
     failures = list(report["pywb"]["wacz"]["failures"])  # type: ignore[index]
+    failures += list(report["pywb"]["archive"]["failures"])  # type: ignore[index]
+    failures += list(report["pywb"]["aliases"]["failures"])  # type: ignore[index]
+    failures += list(report["pywb"]["browser"]["failures"])  # type: ignore[index]
     failures += list(report["replaywebpage"]["failures"])  # type: ignore[index]
-    report["pywb"]["archive"]["failures"] = report["pywb"]["archive"]["failures"][:10]  # type: ignore[index]
+    report["per_tool"] = per_tool(report)
     ok = (not failures and report["wacz_validate"]["exit"] == 0  # type: ignore[index]
           and report["cdxj_indexer"]["equal_but_304s"])  # type: ignore[index]
     report["ok"] = ok

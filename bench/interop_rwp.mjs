@@ -1,5 +1,7 @@
 // Opens pages of a WACZ in ReplayWeb.page (its ui.js and sw.js, served from loopback) in headless
-// Chromium driven by playwright-core; prints one JSON object: what each page showed.
+// Chromium driven by playwright-core; prints one JSON object: what each page showed.  A check with a
+// `direct` URL opens that URL itself (pywb's framed replay of a page, `<ts>/<url>`) and reads the frame
+// the page is shown in (`<ts>mp_/<url>`).
 // Used by bench/interop.py:  node interop_rwp.mjs CHECKS.json  (see that script for the format).
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -28,8 +30,9 @@ for (const check of spec.checks) {
   const t0 = Date.now();
   const result = { url: check.url, ts: check.ts, kind: check.kind };
   try {
-    const target = `${spec.base}/embed.html?url=${encodeURIComponent(check.url)}&ts=${check.ts}`;
-    await page.goto(target, { waitUntil: "load", timeout: 60000 });
+    const target = check.direct || `${spec.base}/embed.html?url=${encodeURIComponent(check.url)}&ts=${check.ts}`;
+    const answer = await page.goto(target, { waitUntil: "load", timeout: 60000 });
+    if (check.direct) result.status = answer ? answer.status() : null;
     let frame = null;
     const deadline = Date.now() + spec.timeout_ms;
     let seen = null;
@@ -77,7 +80,29 @@ for (const check of spec.checks) {
     }
     Object.assign(result, seen || { title: "", text: 0, images: 0, loaded: 0 });
     result.frame = frame ? frame.url() : null;
-    if (frame) {
+    if (frame && seen) {
+      // What a person sees once the page has settled: every image given up to 3 s to load (lazy ones asked
+      // for), every stylesheet the page links loaded with its rules readable.
+      try {
+        Object.assign(result, await frame.evaluate(async () => {
+          const imgs = Array.from(document.images).filter((i) => i.getAttribute("src") || i.getAttribute("srcset"));
+          for (const i of imgs) if (i.loading === "lazy") i.loading = "eager";
+          const settled = (i) => i.complete ? null : new Promise((r) => { i.addEventListener("load", r); i.addEventListener("error", r); });
+          await Promise.race([Promise.all(imgs.map(settled)), new Promise((r) => setTimeout(r, 3000))]);
+          const links = Array.from(document.querySelectorAll('link[rel~="stylesheet"]'));
+          const readable = (l) => { try { return !!l.sheet && l.sheet.cssRules.length > 0; } catch (e) { return false; } };
+          return {
+            images: imgs.length,
+            loaded: imgs.filter((i) => i.complete && i.naturalWidth > 0).length,
+            not_loaded: imgs.filter((i) => !(i.complete && i.naturalWidth > 0)).map((i) => i.currentSrc || i.src).slice(0, 5),
+            stylesheets: links.length,
+            stylesheets_loaded: links.filter(readable).length,
+            text: document.body ? document.body.innerText.length : 0,
+          };
+        }));
+      } catch (e) { result.settle_error = String(e); }
+    }
+    if (frame && !check.direct) {
       // The payload ReplayWeb.page serves for this URL at this time, unrewritten (id_): its sha256 tells
       // which version was shown.
       const raw = frame.url().replace(/\/(\d+)mp_\//, `/${check.ts}id_/`);
@@ -91,7 +116,20 @@ for (const check of spec.checks) {
         } catch (e) { return { error: String(e) }; }
       }, raw);
     }
-    if (check.screenshot) await page.screenshot({ path: check.screenshot, fullPage: false });
+    if (check.screenshot) {
+      // The article's body in view (its text under the page's stylesheet), not only the page's top.
+      if (frame) {
+        try {
+          await frame.evaluate(() => {
+            const body = document.querySelector("h1") || document.querySelector("article");
+            if (body) body.scrollIntoView({ block: "start" });
+            window.scrollBy(0, -20);
+          });
+          await page.waitForTimeout(500);
+        } catch (e) { /* shown as it is */ }
+      }
+      await page.screenshot({ path: check.screenshot, fullPage: false });
+    }
   } catch (e) {
     result.error = String(e);
   }

@@ -182,3 +182,68 @@ def test_requisites_on_hosts_no_origin_serves_are_not_failures(tmp_path: Path) -
                                                                       for k, f in figures.items()}
     asked = {u.split("/")[2] for t, u, _, _ in records(archive) if t in ("request",)}
     assert asked <= served
+
+
+# -- crawler fetch --requisites: the same step for one page ------------------------------------------------
+
+
+def _fetch(m: Mirror, archive: Path, url: str, *extra: str) -> int:
+    from tests.conftest import origin_args
+    return main(["fetch", url, "--archive", str(archive), *origin_args(m), "--delay", "0", *extra])
+
+
+@pytest.mark.parametrize("source", ["baoangiang", "baocantho", "hue"])
+def test_fetch_with_requisites_archives_the_pages_sheets_fonts_and_images_then_revalidates(
+        tmp_path: Path, source: str, capsys: pytest.CaptureFixture[str]) -> None:
+    archive = tmp_path / "archive"
+    with Mirror(articles=3, seed=2) as m:
+        url = m.article(source, m.article_ids(source)[0]).url
+        mark = len(m.request_log)
+        assert _fetch(m, archive, url) == 0
+        assert _requisite_requests(m, mark) == []  # not asked for: a plain fetch is one page
+        other = tmp_path / "other"
+        mark = len(m.request_log)
+        assert _fetch(m, other, url, "--requisites") == 0, capsys.readouterr().err
+        fetched = _requisite_requests(m, mark)
+        assert fetched and len(fetched) == len(set(fetched)), "each requisite once"
+        assert "css" in {u.split("?")[0].rsplit(".", 1)[-1] for u in fetched}
+        assert all(on_hosts(load_sources(ROOT / "sources.yaml").get(source), u) for u in fetched)
+        err = capsys.readouterr().err
+        assert "requisites:" in err
+        responses = {u for t, u, _, _ in records(other) if t == "response"}
+        assert set(fetched) <= responses
+        # --refresh --requisites: the article and its requisites asked again, conditionally: 304 revisits.
+        mark = len(m.request_log)
+        assert _fetch(m, other, url, "--requisites", "--refresh") == 0
+        again = _requisite_requests(m, mark)
+        assert sorted(again) == sorted(fetched)
+        asked = [e for e in m.request_log[mark:] if f"https://{e.real_host}{e.path}" in again]
+        assert asked and all(e.status == 304 for e in asked), [(e.path, e.status) for e in asked]
+        # Already archived, without --refresh: the page is not fetched, its requisites still are (from the WARC).
+        mark = len(m.request_log)
+        assert _fetch(m, other, url, "--requisites") == 0
+        assert sorted(_requisite_requests(m, mark)) == sorted(fetched)
+        assert url not in {f"https://{e.real_host}{e.path}" for e in m.request_log[mark:]}
+    revisits = {u for t, u, f, _ in records(other) if t == "revisit" and f.get("WARC-Profile") == NOT_MODIFIED}
+    assert set(fetched) <= revisits
+    assert main(["verify", "--archive", str(other)]) == 0
+
+
+def test_fetch_requisites_caps(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with Mirror(articles=3, seed=2) as m:
+        url = m.article("baoangiang", m.article_ids("baoangiang")[0]).url
+        mark = len(m.request_log)
+        assert _fetch(m, tmp_path / "a", url, "--requisites", "--requisites-per-page", "1") == 0
+        assert "over a cap" in capsys.readouterr().err
+        asked = [e for e in m.request_log[mark:] if e.path.split("?")[0].endswith(
+            (".css", ".woff2", ".png", ".jpg", ".webp", ".svg", ".ico", ".gif"))]
+        assert len(asked) == 1  # the one requisite (and, were it a sheet, nothing it names: over the cap)
+
+
+@pytest.mark.parametrize("flag", [["--requisites-per-page", "0"], ["--requisite-page-bytes", "lots"],
+                                  ["--delay", "-1"]])
+def test_bad_fetch_requisite_flags_are_usage_errors(flag: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["fetch", "https://baoangiang.com.vn/x-a1.html", "--requisites", *flag])
+    assert exc.value.code == 2
+    assert flag[0] in capsys.readouterr().err

@@ -491,6 +491,34 @@ def test_wacz_resolves_every_304_for_both_tools(crawled: Path, tmp_path: Path) -
         assert f"{place[0]} {place[1]} {json.dumps(original)}" < f"{place[0]} {place[1]} {json.dumps(line)}"
 
 
+def test_crawler_index_resolves_every_304_as_the_wacz_does(crawled: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """pywb pointed at the archive's ``indexes/`` must show at a 304's time what the WACZ shows: ``crawler index``
+    writes ``indexes/not-modified.cdx``, the original's line at each 304's time (the WACZ's aliases.cdx.gz, the
+    same rule: decision 0014); the per-file indexes stay what the WARC files hold (verify checks them)."""
+    archive = tmp_path / "copy"
+    shutil.copytree(crawled, archive)
+    (archive / "indexes" / "not-modified.cdx").unlink(missing_ok=True)
+    assert main(["index", "--archive", str(archive)]) == 0
+    assert "not-modified" in capsys.readouterr().err
+    written = lines_of((archive / "indexes" / "not-modified.cdx").read_bytes())
+    out = tmp_path / "a.wacz"
+    assert main(["wacz", "--archive", str(archive), "-o", str(out)]) == 0
+    assert written == lines_of(gzip.decompress(wacz_files(out)["indexes/aliases.cdx.gz"]))
+    not_modified = {index_key(line)[:2] for line in their_index(warcs(archive)) if '"status": "304"' in line}
+    assert {(k, s) for k, s, _ in written} == not_modified
+    assert [f"{k} {s} {json.dumps(f)}" for k, s, f in written] == sorted(f"{k} {s} {json.dumps(f)}"
+                                                                        for k, s, f in written)
+    ours = {(k, f["filename"], f["offset"]): (s, f) for k, s, f in lines_of("\n".join(our_index(archive)).encode())}
+    for key, stamp, fields in written:  # each points at a 200 capture of the URL before, with the 304's payload
+        orig_stamp, original = ours[(key, fields["filename"], fields["offset"])]
+        assert original == fields and original["status"] == "200" and orig_stamp <= stamp
+    assert verify(archive).ok
+    # Rebuilt again: the same file.
+    assert main(["index", "--archive", str(archive)]) == 0
+    assert lines_of((archive / "indexes" / "not-modified.cdx").read_bytes()) == written
+
+
 def test_revisits_refer_to_whole_seconds(crawled: Path) -> None:
     """ReplayWeb.page looks a revisit's original up as the first capture at or after WARC-Refers-To-Date:
     with a fraction of a second it would skip the original (indexed at the whole second) for a later version."""
@@ -673,3 +701,32 @@ def test_wacz_resolves_every_linked_url_shape_of_an_archived_article(crawled: Pa
     assert any("amp.aspx?newid=" in u for u in shapes)  # the AMP copies the article pages link
     assert any(u.startswith("https://huengaynay.vn/") and "-a" not in u.rsplit("/", 1)[-1] for u in shapes) or \
         any(u.startswith("https://baothuathienhue.vn/") for u in shapes)  # the other host / era
+
+
+def test_alias_records_describe_the_payload_they_stand_for(crawled: Path, tmp_path: Path) -> None:
+    """pywb serves an alias with the alias record's own HTTP headers and the capture's payload: without the
+    capture's Content-Encoding a gzip-encoded page was served as raw gzip bytes (seen by bench/interop.py)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    from crawler.archive.warc_reading import read_response_at
+
+    out = tmp_path / "archive.wacz"
+    assert main(["wacz", "--archive", str(crawled), "-o", str(out)]) == 0
+    with zipfile.ZipFile(out) as package:
+        records = list(ArchiveIterator(io.BytesIO(package.read("archive/aliases.warc.gz"))))[1:]
+    captures = {}
+    for line in our_index(crawled):
+        _key, stamp, data = line.split(" ", 2)
+        fields = json.loads(data)
+        if fields.get("status") == "200" and fields["mime"] != "warc/revisit":
+            captures[(fields["url"], stamp)] = fields
+    encodings = set()
+    assert records
+    for record in records:
+        stamp = record.rec_headers.get_header("WARC-Refers-To-Date").replace("-", "").replace(":", "")[:15]
+        fields = captures[(record.rec_headers.get_header("WARC-Refers-To-Target-URI"), stamp.replace("T", ""))]
+        original = read_response_at(crawled / "warc" / fields["filename"], int(fields["offset"]))
+        for name in ("Content-Type", "Content-Encoding"):
+            assert record.http_headers.get_header(name) == original.header(name), name
+        encodings.add(original.header("Content-Encoding"))
+    assert "gzip" in encodings  # the case that mattered is among them

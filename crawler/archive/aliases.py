@@ -110,9 +110,29 @@ def _member(fields: list[tuple[str, str]], block: bytes) -> bytes:
     return gzip.compress(head.encode("utf-8") + block + b"\r\n\r\n", mtime=0)
 
 
+_PAYLOAD_HEADERS = ("Content-Type", "Content-Encoding")
+
+
+def _payload_head(warc_dir: Path, fields: dict[str, str]) -> bytes:
+    """The alias record's HTTP block: a status line and the capture's headers that say what its payload is.
+
+    pywb serves a revisit with the revisit record's headers and the original's payload, so without the
+    capture's ``Content-Encoding`` a gzip-encoded page would be served as gzip bytes (bench/interop.py)."""
+    headers: list[tuple[str, str]] = []
+    try:
+        original = read_response_at(warc_dir / fields["filename"], int(fields["offset"]))
+        headers = [(name, value) for name in _PAYLOAD_HEADERS if (value := original.header(name)) is not None]
+    except (ArchiveError, OSError, ValueError, KeyError):
+        pass
+    if not any(name == "Content-Type" for name, _ in headers):
+        headers.insert(0, ("Content-Type", fields.get("mime", "text/html")))
+    return ("HTTP/1.1 200 OK\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n").encode("utf-8")
+
+
 def write_aliases(out: IO[bytes], captures: Captures, aliases: dict[str, tuple[str, str]],
-                  created: datetime) -> list[str]:
-    """Write the aliases WARC to ``out``; return its index lines, sorted."""
+                  created: datetime, warc_dir: Path) -> list[str]:
+    """Write the aliases WARC to ``out`` (the captures' records are read in ``warc_dir`` for their payload's
+    headers); return its index lines, sorted."""
     info_id = f"<urn:uuid:{uuid.uuid4()}>"
     info = (f"software: crawler {crawler.__version__}\r\nformat: WARC File Format 1.1\r\n"
             "description: URL aliases made by crawler wacz: each record names a URL of an archived article "
@@ -124,9 +144,11 @@ def write_aliases(out: IO[bytes], captures: Captures, aliases: dict[str, tuple[s
     out.write(first)
     offset = len(first)
     lines: list[str] = []
+    heads: dict[tuple[str, str], bytes] = {}
     for url, key in sorted(aliases.items()):
         for stamp, fields in captures.versions[key]:
-            block = f"HTTP/1.1 200 OK\r\nContent-Type: {fields.get('mime', 'text/html')}\r\n\r\n".encode()
+            place = (fields["filename"], fields["offset"])
+            block = heads.get(place) or heads.setdefault(place, _payload_head(warc_dir, fields))
             record = [("WARC-Type", "revisit"), ("WARC-Record-ID", f"<urn:uuid:{uuid.uuid4()}>"),
                       ("WARC-Date", _iso(stamp)), ("WARC-Target-URI", url), ("WARC-Profile", PROFILE),
                       ("WARC-Refers-To-Target-URI", fields["url"]), ("WARC-Refers-To-Date", _iso(stamp)),

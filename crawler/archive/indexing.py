@@ -13,15 +13,20 @@ search, say) is one more step: a function ``(archive, report) -> None`` passed t
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from crawler.archive.catalog import CATALOG, NOT_AN_ARCHIVE, Store
-from crawler.archive.cdxj import INDEX_DIR, INDEX_SUFFIX, index_warc, write_index
+from crawler.archive.cdxj import INDEX_DIR, INDEX_SUFFIX, CdxEntry, index_warc, write_index
 from crawler.archive.lock import ArchiveLock
+from crawler.archive.outputs import write_atomic
 from crawler.archive.recovery import recover_warcs, sweep_archive
-from crawler.errors import ArchiveError
+from crawler.archive.wacz_index import not_modified_aliases
+from crawler.errors import ArchiveError, StorageError
+
+NOT_MODIFIED_INDEX = "not-modified.cdx"  # in indexes/: the 304 revisits resolved (decision 0014)
 
 
 @dataclass(slots=True)
@@ -68,20 +73,48 @@ def warc_files(archive: Path) -> list[Path]:
                   if p.name.endswith((".warc.gz", ".warc")) and p.is_file() and not p.is_symlink())
 
 
+def _not_modified(entry: CdxEntry) -> bool:
+    return entry.mime == "warc/revisit" and entry.status == "304"
+
+
 def rebuild_cdxj(archive: Path, report: IndexReport) -> None:
-    """One ``indexes/<WARC name>.cdxj`` per WARC file; index files of WARCs that are gone are removed."""
+    """One ``indexes/<WARC name>.cdxj`` per WARC file; index files of WARCs that are gone are removed.
+
+    Then ``indexes/not-modified.cdx``: for each ``server-not-modified`` revisit (a 304, which the per-file
+    indexes leave out: decision 0010) whose original is in the archive, the original's line at the revisit's
+    time, so that pywb pointed at ``indexes/`` shows at a 304's time the version it confirmed, by the rule
+    of a WACZ's ``aliases.cdx.gz`` (decision 0014).  The WARC files are read once for both.
+    """
     directory = archive / INDEX_DIR
     wanted: set[str] = set()
-    for warc in warc_files(archive):
-        try:
-            entries = index_warc(warc)
-        except ArchiveError as err:
-            report.problems.append(f"{warc.name}: not indexed: {err}")
-            continue
-        write_index(directory, warc.name, entries)
-        wanted.add(warc.name + INDEX_SUFFIX)
-        report.add("cdxj", "files", 1)
-        report.add("cdxj", "lines", len(entries))
+    with tempfile.TemporaryDirectory(prefix=".index-", dir=archive) as scratch:
+        full: list[Path] = []
+        for warc in warc_files(archive):
+            try:
+                entries = index_warc(warc, not_modified=True)
+            except ArchiveError as err:
+                report.problems.append(f"{warc.name}: not indexed: {err}")
+                continue
+            kept = [entry for entry in entries if not _not_modified(entry)]
+            write_index(directory, warc.name, kept)
+            if len(kept) < len(entries):
+                full.append(write_index(Path(scratch), warc.name, entries))
+            wanted.add(warc.name + INDEX_SUFFIX)
+            report.add("cdxj", "files", 1)
+            report.add("cdxj", "lines", len(kept))
+        # The originals of the 304s may be in any file: every file's lines take part, 304s only where they are.
+        sources = [Path(scratch) / name if (Path(scratch) / name).exists() else directory / name
+                   for name in sorted(wanted)]
+        aliases = list(not_modified_aliases(sources)) if full else []
+    path = directory / NOT_MODIFIED_INDEX
+    try:
+        if aliases:
+            write_atomic(path, "".join(aliases).encode("utf-8"), durable=False, wrap=False)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise StorageError.from_os(exc, "write the index", path) from exc
+    report.add("not-modified", "lines", len(aliases))
     if directory.is_dir():
         for stale in directory.iterdir():
             if stale.name.endswith(INDEX_SUFFIX) and stale.name not in wanted and stale.is_file() \
@@ -90,7 +123,8 @@ def rebuild_cdxj(archive: Path, report: IndexReport) -> None:
                 report.add("cdxj", "removed", 1)
 
 
-register_step("cdxj", rebuild_cdxj, "CDXJ index per WARC file (pywb, ReplayWeb.page, WACZ)")
+register_step("cdxj", rebuild_cdxj, "CDXJ index per WARC file (pywb, ReplayWeb.page, WACZ), and the 304 revisits "
+              "resolved for pywb (indexes/not-modified.cdx)")
 
 
 def rebuild_search(archive: Path, report: IndexReport) -> None:

@@ -61,7 +61,7 @@ def add_index(package: zipfile.ZipFile, warcs: list[Path], scratch: Path, report
     if url_aliases:
         alias_warc = scratch / alias_warc_name
         with open(alias_warc, "wb") as out:
-            alias_lines = write_aliases(out, captures, url_aliases, datetime.now(UTC))
+            alias_lines = write_aliases(out, captures, url_aliases, datetime.now(UTC), warc_dir)
         report.url_aliases = len(url_aliases)
         resources.append(add_file(package, f"archive/{alias_warc_name}", alias_warc, big, zipfile.ZIP_STORED))
     with ExitStack() as stack:
@@ -84,6 +84,16 @@ def add_index(package: zipfile.ZipFile, warcs: list[Path], scratch: Path, report
     if report.aliases:
         resources.append(add_gzipped(package, "indexes/aliases.cdx.gz", aliases_path, big))
     return resources, listings
+
+
+def not_modified_aliases(per_file: list[Path]) -> Iterator[str]:
+    """The alias lines (:func:`resolve_not_modified`) of every ``server-not-modified`` revisit in these index files
+    (each sorted, 304 lines included), in index order: what ``crawler index`` writes to ``indexes/not-modified.cdx``
+    for pywb pointed at the archive, the same lines as a package's ``indexes/aliases.cdx.gz``."""
+    with ExitStack() as stack:
+        handles = [stack.enter_context(open(p, encoding="utf-8")) for p in per_file]
+        for group in _groups(heapq.merge(*(_lines(p, h) for p, h in zip(per_file, handles, strict=True)))):
+            yield from resolve_not_modified(group)[1]
 
 
 def _groups(lines: Iterator[str]) -> Iterator[list[str]]:

@@ -36,6 +36,16 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                    help="fetch an archived article again (conditional request: a revisit record, or a new version)")
     p.add_argument("--timeout", type=argtypes.timeout, default=30.0, metavar="S",
                    help=f"seconds per request, more than 0, at most {argtypes.MAX_TIMEOUT:g} (default 30)")
+    p.add_argument("--requisites", action="store_true",
+                   help="also archive the page's stylesheets, fonts and images from the site's own hosts, as a "
+                        "crawl's --requisites does (conditional requests for those archived before; WARC only)")
+    p.add_argument("--requisites-per-page", type=argtypes.integer(1, 10_000), default=60, metavar="N",
+                   help="at most N requisites of the page, 1..10,000 (default 60)")
+    p.add_argument("--requisite-page-bytes", type=argtypes.byte_size, default=10_000_000, metavar="BYTES",
+                   help="at most this many bytes of requisites for the page (default 10M)")
+    p.add_argument("--delay", type=argtypes.delay, default=None, metavar="S",
+                   help=f"seconds between two requisites from one host, 0..{argtypes.MAX_DELAY:g} (default: the "
+                        "source's politeness.delay)")
     p.set_defaults(func=cmd_fetch)
 
 
@@ -105,6 +115,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     import trio  # here: the commands that do not fetch start faster without it
 
     from crawler.crawl.archiver import Archive, archive_article
+    from crawler.crawl.requisites import page_requisites
+    from crawler.models import WarcLocation
     from crawler.net.fetch_policy import FetchPolicy
     from crawler.net.fetcher import Fetcher
 
@@ -120,6 +132,19 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         with Archive(args.archive, sources) as archive:
             async with Fetcher(FetchPolicy(timeout=args.timeout), origins=sources.origins) as fetcher:
                 outcome = await archive_article(fetcher, archive, source, url, refresh=args.refresh)
+                if args.requisites and outcome.ok:
+                    page = outcome.response
+                    cached = archive.store.cached(page.url if page is not None else url)
+                    recorded = None if cached is None else WarcLocation(cached.warc_file, cached.warc_offset)
+                    got = await page_requisites(fetcher, archive.store, source, url, page, recorded,
+                                                delay=args.delay, per_page=args.requisites_per_page,
+                                                page_bytes=args.requisite_page_bytes, warc_size=archive.warc_size,
+                                                gzip_level=archive.gzip_level)
+                    print(f"crawler: requisites: {got.requisites} archived ({got.requisites_not_modified} not "
+                          f"modified, {got.requisite_bytes:,} bytes), {got.requisites_failed} failed"
+                          + (f", {got.requisites_capped} over a cap" if got.requisites_capped else "")
+                          + (f", {got.requisites_unserved} on hosts no --origin serves"
+                             if got.requisites_unserved else ""), file=sys.stderr)
         if not outcome.ok or outcome.text_path is None:
             print(f"crawler: {outcome.status}: {outcome.message}", file=sys.stderr)
             return EXIT_FAILED

@@ -23,7 +23,7 @@ from crawler.config import SourceConfig, Sources
 from crawler.crawl.archive_jobs import ArchiveJob, Revisit
 from crawler.crawl.archive_worker import ArchiveWorker
 from crawler.errors import ArchiveError, FetchError, StorageError
-from crawler.models import ExtractionFailure
+from crawler.models import ExtractionFailure, FetchResult
 from crawler.net.fetcher import Fetcher
 from crawler.net.redirects import RedirectError
 
@@ -47,6 +47,7 @@ class Outcome:
     text_path: Path | None = None
     failure: ExtractionFailure | None = None
     message: str = ""
+    response: FetchResult | None = None  # the page's final response, when it was fetched (a 304 included)
 
     @property
     def ok(self) -> bool:
@@ -140,7 +141,7 @@ async def archive_article(fetcher: Fetcher, archive: Archive, source: SourceConf
             store.commit(settled=[(source.key, article_id)])
             what = "not modified" if final.status == 304 else "unchanged"
             return Outcome(url, source.key, "revisit", text_path=archive.root / stored[2],
-                           message=f"{what} since {cached.warc_date} (revisit recorded)")
+                           message=f"{what} since {cached.warc_date} (revisit recorded)", response=final)
         if final.status != 200:
             return Outcome(url, source.key, "http-error", message=f"{final.url}: HTTP {final.status} {final.reason}")
         if reply.problem is not None:
@@ -165,7 +166,7 @@ async def archive_article(fetcher: Fetcher, archive: Archive, source: SourceConf
         raise StorageError("; ".join(problems))
     _remove_journal(worker)
     return Outcome(url, source.key, "archived" if written.created else "unchanged", written=written,
-                   text_path=archive.root / written.text_path)
+                   text_path=archive.root / written.text_path, response=final)
 
 
 def _check(fatal: str | None) -> None:

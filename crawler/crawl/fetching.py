@@ -153,7 +153,8 @@ class Fetching:
             self._announce(host, self._unreached[host])
         for host, gate in self._gates.items():
             if gate.policy.deferred is None:
-                gate.policy.deferred = f"{self._unreached.get(host, 'not tried')}; {NOTHING_REACHABLE}"
+                # its own reason (the run's last line says that nothing was reachable)
+                gate.policy.deferred = self._unreached.get(host) or NOTHING_REACHABLE
         for scope in self._in_flight:
             scope.cancel()
 

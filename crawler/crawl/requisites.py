@@ -18,6 +18,9 @@ identical-payload revisit, anything else as a new capture; so every run's pages 
 requisites checked in that run.  A stylesheet answered 304 is read back from the WARC for its fonts and
 images.  Caps: :data:`PER_PAGE` requisites and :data:`PAGE_BYTES` bytes per page, :data:`PER_RUN` and
 :data:`RUN_BYTES` per run; what a cap stops is counted (``requisites_capped``), never an error.
+
+:func:`page_requisites` is ``crawler fetch --requisites``: the same step, with the same fetching and
+archive step as a crawl (an archive worker in this process), for one page.
 """
 
 from __future__ import annotations
@@ -37,10 +40,12 @@ from crawler.codings import ContentDecodingError
 from crawler.config import SourceConfig
 from crawler.crawl.archive_jobs import Revisit
 from crawler.crawl.archiving import Archiving
-from crawler.crawl.fetching import Fetching
+from crawler.crawl.fetching import Fetching, Politeness
 from crawler.crawl.stats import SourceStats
+from crawler.crawl.worker_pool import open_archive_pool
 from crawler.errors import ArchiveError, without_url
 from crawler.models import FetchResult, WarcLocation
+from crawler.net.fetcher import Fetcher
 from crawler.net.urls import host_key
 from crawler.parse.requisites import css_requisites, html_requisites
 
@@ -118,8 +123,7 @@ class Requisites:
         if source.key not in self.keys or self.stopping():
             return
         if recorded is not None:
-            self._outstanding += 1
-            self._send.send_nowait(_Job(source, page.url, _Page(), 0, recorded))
+            self.offer_recorded(source, page.url, recorded)
             return
         if not page.body:
             return
@@ -131,6 +135,13 @@ class Requisites:
         except (ContentDecodingError, ValueError, UnicodeError):
             return
         self._queue(source, urls, _Page(), 1)
+
+    def offer_recorded(self, source: SourceConfig, url: str, recorded: WarcLocation) -> None:
+        """Queue the requisites of the HTML page of ``url`` recorded at ``recorded`` (read by a task)."""
+        if source.key not in self.keys or self.stopping():
+            return
+        self._outstanding += 1
+        self._send.send_nowait(_Job(source, url, _Page(), 0, recorded))
 
     def _queue(self, source: SourceConfig, urls: list[str], page: _Page, depth: int) -> None:
         stats = self.stats[source.key]
@@ -250,6 +261,41 @@ class Requisites:
         except (ArchiveError, OSError, ValueError):
             return b""
         return response.content
+
+
+async def page_requisites(fetcher: Fetcher, store: Store, source: SourceConfig, url: str, page: FetchResult | None,
+                          recorded: WarcLocation | None, *, delay: float | None = None, per_page: int = PER_PAGE,
+                          page_bytes: int = PAGE_BYTES, warc_size: int = 1_000_000_000,
+                          gzip_level: int | None = None) -> SourceStats:
+    """The requisites of one page, archived as a crawl's requisites step does (``crawler fetch --requisites``).
+
+    ``page`` is the final response of the page at ``url``, with its body; for a page not fetched now (already
+    archived) or answered 304, ``recorded`` is where its HTML is in the WARC.  ``delay`` overrides the source's delay
+    between two requests to one host.  Returns the figures (``requisites``, ``requisites_not_modified``, …).
+    """
+    stats = {source.key: SourceStats(source.key)}
+    rules = Politeness(concurrency=source.politeness.concurrency,
+                       delay=source.politeness.delay if delay is None else delay,
+                       respect_robots=source.politeness.respect_robots, budget=source.politeness.host_budget)
+    pool_options = {} if gzip_level is None else {"gzip_level": gzip_level}
+    async with open_archive_pool(Path(store.archive), [source], processes=0, warc_size=warc_size,
+                                 **pool_options) as pool:
+        archiving = Archiving(store, pool, stats, lambda kind, key, url: None)
+        fetching = Fetching(fetcher, lambda _source: rules, archiving.record, global_concurrency=TASKS,
+                            run_deadline=math.inf, run_budget=None)
+        requisites = Requisites([source], fetching, archiving, store, stats, force=True, stopping=lambda: False,
+                                per_page=per_page, page_bytes=page_bytes, per_run=per_page)
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(requisites.run)
+                if page is not None and page.status == 200:
+                    requisites.offer(source, page)
+                elif recorded is not None:
+                    requisites.offer_recorded(source, url, recorded)
+                await requisites.drain()
+        finally:
+            archiving.flush()
+    return stats[source.key]
 
 
 def _is_css(content_type: str | None, url: str, cached: CacheEntry | None) -> bool:

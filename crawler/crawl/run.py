@@ -298,7 +298,8 @@ def report(result: RunResult, settings: RunSettings) -> None:
         print(f"crawler: extraction collapsed for {key}: its pages gave no complete snapshot "
               f"(has the site changed its templates?)", file=sys.stderr)
     for key, why in result.unreachable.items():
-        print(f"crawler: {key} fetched nothing: {why}", file=sys.stderr)
+        if not result.nothing_reachable:  # each host was named as it failed; the next line says the rest
+            print(f"crawler: {key} fetched nothing: {why}", file=sys.stderr)
     if result.nothing_reachable:
         print(f"crawler: {NOTHING_REACHABLE_LINE}", file=sys.stderr)
     for key, line in _out_of_time_lines(result):

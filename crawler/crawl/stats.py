@@ -65,7 +65,7 @@ class SourceStats:
         else None."""
         first = next((f"{url}: {why}" for url, why in self.failures.items()), None)
         deferred = next(iter(self.deferred.items()), None)
-        why = f"{deferred[0]} {deferred[1]}" if deferred else first or "no answer"
+        why = f"{deferred[0]}: {deferred[1]}" if deferred else first or "no answer"
         if self.entry_points and not self.entry_points_ok:
             return f"none of its {self.entry_points} start pages, feeds or sitemaps could be fetched ({why})"
         if self.articles_tried and not self.articles_ok:

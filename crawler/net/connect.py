@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import socket
 import ssl
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
 
@@ -115,12 +116,28 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return addresses
 
 
+_NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+
+
+class _Lookup:
+    """One name lookup in flight, and its outcome for those waiting on it."""
+
+    __slots__ = ("addresses", "done", "error")
+
+    def __init__(self) -> None:
+        self.done = trio.Event()
+        self.addresses: list[str] | None = None
+        self.error: OSError | None = None
+
+
 class CheckedBackend(httpcore2.AsyncNetworkBackend):
     """A trio network backend that resolves names itself and connects only to checked addresses."""
 
     def __init__(self, *, allow_private: bool = False, resolver: Resolver | None = None) -> None:
         self.allow_private = allow_private
         self._resolve = resolver or system_resolver
+        self._lookups: dict[tuple[str, int], _Lookup] = {}  # in flight: concurrent connections share one
+        self._missing: dict[str, OSError] = {}  # names the resolver said do not exist
         # Connects to one IP literal: trio's getaddrinfo answers a numeric host without a lookup.
         self._inner = httpcore2.TrioBackend()
 
@@ -147,9 +164,38 @@ class CheckedBackend(httpcore2.AsyncNetworkBackend):
         except trio.TooSlowError:
             raise httpcore2.ConnectTimeout(f"timed out connecting to {host}:{port}") from None
 
+    async def _shared_lookup(self, host: str, port: int) -> list[str]:
+        """The resolver's answer; connections started while a lookup of the same name is in flight wait for
+        it instead of asking again (a name that does not exist is asked once, not once per connection)."""
+        key = (host, port)
+        missing = self._missing.get(host)
+        if missing is not None:  # said not to exist: not asked again by this client (its run)
+            raise type(missing)(*missing.args)
+        lookup = self._lookups.get(key)
+        if lookup is not None:
+            await lookup.done.wait()
+            if lookup.error is not None:  # the same error, a fresh object (its errno tells "no such name")
+                raise type(lookup.error)(*lookup.error.args)
+            if lookup.addresses is not None:
+                return list(lookup.addresses)
+            # the first asker was cancelled: ask ourselves
+        lookup = self._lookups[key] = _Lookup()
+        try:
+            lookup.addresses = list(await self._resolve(host, port))
+            return list(lookup.addresses)
+        except OSError as exc:
+            lookup.error = exc
+            if isinstance(exc, socket.gaierror) and exc.errno in _NO_SUCH_NAME:
+                self._missing[host] = exc
+            raise
+        finally:
+            lookup.done.set()
+            if self._lookups.get(key) is lookup:
+                del self._lookups[key]
+
     async def _checked_addresses(self, host: str, port: int) -> list[str]:
         try:
-            addresses = list(await self._resolve(host, port))
+            addresses = await self._shared_lookup(host, port)
         except OSError as exc:  # socket.gaierror: unknown name, no network, ...
             raise httpcore2.ConnectError(f"cannot resolve {host}: {_named(exc)}") from exc
         if not addresses:

@@ -348,7 +348,10 @@ class Fetcher(FollowsRedirects):
                     f"host name not found ({exception_name(missing)})")
                 raise HostNotFound(reason, url=url) from exc
             if was_refused(exc):
-                raise ConnectionRefused(f"cannot connect ({exception_name(exc)})", url=url) from exc
+                # httpx's text names the host again; the address is said only when --origin sent us elsewhere.
+                port = target.port or (443 if target.scheme == "https" else 80)
+                elsewhere = f" by {target.host}:{port}" if wire else ""
+                raise ConnectionRefused(f"connection refused{elsewhere}", url=url) from exc
             raise HostUnreachable(f"cannot connect ({exception_name(exc)})", url=url) from exc
         except httpx2.HTTPError as exc:  # remote protocol errors, disconnects, proxy errors, ...
             raise TransientFetchError(exception_name(exc), url=url) from exc
