@@ -301,7 +301,9 @@ def test_an_archive_that_fetches_nothing_raises_no_alarm(tmp_path: Path, capsys:
     err = capsys.readouterr().err
     assert time.monotonic() - started < 30
     # The live paper that fetched nothing is the alarm; the two frozen archives are not.
-    assert code == 4 and "crawler: baokhanhhoa fetched nothing" in err
+    # Nothing at all answered: each live host is named as it fails, and the run's last line says so.
+    assert code == 4 and "baokhanhhoa: baokhanhhoa.vn: connection refused" in err, err
+    assert "crawler: no host could be reached" in err
     assert "dongkhoi fetched nothing" not in err and "phuyen fetched nothing" not in err
     (record,) = (json.loads(p.read_text(encoding="utf-8")) for p in (tmp_path / "a" / "runs").glob("*.json"))
     assert set(record["unreachable"]) == {"baokhanhhoa"}
