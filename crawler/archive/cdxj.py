@@ -216,6 +216,18 @@ def _plain_records(path: Path) -> Iterator[tuple[int, int, bytes]]:
             offset += 2
 
 
+def warc_records(path: Path) -> Iterator[tuple[int, int, bytes]]:
+    """(offset, length, whole record) of each record of a WARC file (``.warc.gz``: one per gzip member)."""
+    with open(path, "rb") as handle:
+        gzipped = handle.read(2) == b"\x1f\x8b"
+    return _gzip_members(_chunks(path)) if gzipped else _plain_records(path)
+
+
+def record_fields(record: bytes) -> dict[str, str]:
+    """The WARC header fields of a whole record, names lower-cased."""
+    return _fields(record[:max(record.find(b"\r\n\r\n"), 0)])
+
+
 def index_warc(path: Path, *, not_modified: bool = False) -> list[CdxEntry]:
     """The index entries of a WARC file (``.warc.gz`` one record per gzip member, or ``.warc``), in file order.
 
@@ -224,10 +236,7 @@ def index_warc(path: Path, *, not_modified: bool = False) -> list[CdxEntry]:
     Raises :class:`~crawler.errors.ArchiveError` for a file that cannot be read to its end.
     """
     try:
-        with open(path, "rb") as handle:
-            gzipped = handle.read(2) == b"\x1f\x8b"
-        records = _gzip_members(_chunks(path)) if gzipped else _plain_records(path)
-        return [entry for offset, length, data in records
+        return [entry for offset, length, data in warc_records(path)
                 if (entry := entry_of(data, offset, length, not_modified=not_modified)) is not None]
     except zlib.error as exc:
         raise ArchiveError(f"{path}: damaged gzip data: {exc}") from exc

@@ -22,7 +22,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from crawler.archive.catalog import CATALOG, NOT_AN_ARCHIVE, Store
@@ -80,12 +80,18 @@ def _begin(store: Store) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """Which snapshot rows a reader wants: ``--source``, ``--since``, ``--until``, ``--all-versions``."""
+    """Which snapshot rows a reader wants: ``--source``, ``--since``, ``--until`` (publication date),
+    ``--captured-since``, ``--captured-until`` (capture time of the version: ``fetched_at``), ``--all-versions``.
+
+    Without ``all_versions`` a row is each article's latest version, and the capture window applies to that
+    version (an article whose latest version was captured after the window is not shown at an older one)."""
 
     sources: tuple[str, ...] = ()
     since: datetime | None = None  # published at or after
     until: datetime | None = None  # published before (argtypes.until: the first moment excluded)
     all_versions: bool = False  # else only each article's latest version
+    captured_since: datetime | None = None  # fetched at or after
+    captured_until: datetime | None = None  # fetched before (argtypes.until: the first moment excluded)
 
     def where(self, table: str = "snapshots") -> tuple[str, list[object]]:
         """An SQL condition on ``table`` (a name or alias of ``snapshots``) and its arguments."""
@@ -101,6 +107,13 @@ class Selection:
         if self.until is not None:
             clauses.append(f"{table}.published < ?")
             args.append(self.until.astimezone(VN_TZ).isoformat())
+        # ``fetched_at`` is ISO 8601 in UTC (+00:00, microseconds when not 0): compared as text in UTC.
+        if self.captured_since is not None:
+            clauses.append(f"{table}.fetched_at >= ?")
+            args.append(self.captured_since.astimezone(UTC).isoformat())
+        if self.captured_until is not None:
+            clauses.append(f"{table}.fetched_at < ?")
+            args.append(self.captured_until.astimezone(UTC).isoformat())
         if not self.all_versions:
             clauses.append(f"NOT EXISTS (SELECT 1 FROM snapshots newer WHERE newer.source = {table}.source AND "
                            f"newer.article_id = {table}.article_id AND newer.version > {table}.version)")

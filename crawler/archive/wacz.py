@@ -21,10 +21,11 @@ file (docs/decisions/0009-wacz-writer.md: our own writer over :mod:`zipfile`, no
 Nothing is held whole in memory: WARC files are copied in chunks, the indexes merged line by
 line, the catalog read row by row, and digests computed as the bytes go into the ZIP.  A slice
 (``--source``; ``--since``/``--until``: publication date; ``--captured-since``/``--captured-until``: capture
-time) is cut at WARC-file granularity: a file is in when its source is selected, it holds an article
-published in the range, and one of its captures falls in the capture range (every capture of a file then
-replays, its revisits' originals included when they are in the file); pages are the articles in both ranges.
-Slicing by record (rewriting WARC files) is not done yet.
+time): a WARC file is in when its source is selected and it holds an article published in the range; with a
+capture range, each such file is cut by record (:mod:`.wacz_slice`: the captures made in the range with
+their requests, and the originals their revisits refer to, copied by byte range,
+docs/decisions/0017-capture-window-slices.md); pages are the articles whose version was captured in the
+capture range and published in the publication range.
 
 This module chooses the slice and writes the package (its WARC files, datapackage.json, the check of
 the result, the sweep of killed runs' scratch); its parts are the index (:mod:`.wacz_index`), the pages
@@ -52,6 +53,7 @@ from crawler.archive.outputs import pid_alive, replacing, sweep_temporaries
 from crawler.archive.wacz_entries import CHUNK, ZIP64_AFTER, HashingWriter, WaczReport, entry_info, resource, timestamp
 from crawler.archive.wacz_index import add_index
 from crawler.archive.wacz_pages import add_extra_pages, add_pages, published_in
+from crawler.archive.wacz_slice import slice_warcs
 from crawler.archive.warc_reading import read_warcinfo
 from crawler.config import Sources, load_sources
 from crawler.errors import ArchiveError
@@ -78,17 +80,6 @@ def _index_file(archive: Path, warc: Path, scratch: Path, report: WaczReport) ->
     return path
 
 
-def _in_range(index: Path, since: str | None, until: str | None) -> bool:
-    if since is None and until is None:
-        return True
-    with open(index, encoding="utf-8") as handle:
-        for line in handle:
-            stamp = line.split(" ", 2)[1] if line.count(" ") >= 2 else ""
-            if (since is None or stamp >= since) and (until is None or stamp <= until):
-                return True
-    return False
-
-
 def _published_files(archive: Path, since: datetime | None, until: datetime | None) -> set[str]:
     """The WARC files holding the latest version of an article published in ``[since, until)``."""
     with Store(archive, readonly=True) as store:
@@ -100,7 +91,8 @@ def write_wacz(archive: Path, output: Path, *, sources: list[str] | None = None,
                published_until: datetime | None = None, config: Sources | None = None) -> WaczReport:
     """Write ``output`` (a new file, replaced atomically) from ``archive``; see the module docstring.
 
-    ``since``/``until``: capture time; ``published_since``/``published_until`` (``until``: the first moment
+    ``since``/``until``: capture time (both included, to the second; each WARC file cut by record:
+    :mod:`.wacz_slice`); ``published_since``/``published_until`` (``until``: the first moment
     left out): publication date -- the WARC files holding an article published then, whose pages are listed.
 
     Holds the archive's lock in shared mode: a crawl writing the archive makes it raise
@@ -114,31 +106,37 @@ def write_wacz(archive: Path, output: Path, *, sources: list[str] | None = None,
     with ArchiveLock(archive, shared=True), tempfile.TemporaryDirectory(prefix=f"crawler-wacz-{os.getpid()}-") \
             as scratch:
         sweep_scratch()
-        chosen: list[tuple[Path, Path]] = []
+        chosen: list[Path] = []
+        of_sources: list[Path] = []
         published = None if published_since is None and published_until is None else \
             _published_files(archive, published_since, published_until)
         for warc in warc_files(archive):
             if sources and _source_of(warc) not in sources:
                 continue
+            of_sources.append(warc)
             if published is not None and warc.name not in published:
                 continue
             check_entry_name(warc.name)
-            index = _index_file(archive, warc, Path(scratch), report)
-            if _in_range(index, low, high):
-                chosen.append((warc, index))
+            if low is None and high is None:
+                _index_file(archive, warc, Path(scratch), report)
+            chosen.append(warc)
+        if chosen and (low is not None or high is not None):  # by record (module docstring)
+            for warc in of_sources:
+                check_entry_name(warc.name)
+            chosen = slice_warcs(chosen, of_sources, low, high, Path(scratch) / "slice")
         if not chosen:
             raise ArchiveError(f"{archive}: no WARC file in the slice (sources {sources or 'all'}, "
                                f"captured since {since or '-'}, until {until or '-'}; published since "
                                f"{published_since or '-'}, before {published_until or '-'})")
-        big = sum(w.stat().st_size for w, _ in chosen) > ZIP64_AFTER
+        big = sum(w.stat().st_size for w in chosen) > ZIP64_AFTER
         sweep_temporaries(output.parent)
         with replacing(output) as handle:  # a new, unpredictable temporary, renamed over output
             with zipfile.ZipFile(handle, "w", allowZip64=True) as package:
-                resources = [_add_warc(package, warc, report) for warc, _ in chosen]
-                index_resources, listings = add_index(package, [w for w, _ in chosen], Path(scratch), report, big,
+                resources = [_add_warc(package, warc, report) for warc in chosen]
+                index_resources, listings = add_index(package, chosen, Path(scratch), report, big,
                                                        config if config is not None else load_sources())
                 resources += index_resources
-                resources.append(add_pages(package, archive, {w.name for w, _ in chosen}, report, big, low, high,
+                resources.append(add_pages(package, archive, {w.name for w in chosen}, report, big, low, high,
                                             title, listings, (published_since, published_until)))
                 resources.append(add_extra_pages(package, archive, listings, report, big, low, high))
                 datapackage = {

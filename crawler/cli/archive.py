@@ -52,9 +52,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--until", type=argtypes.until, default=None, metavar="DATE",
                    help="only articles published up to and including DATE")
     p.add_argument("--captured-since", type=argtypes.date, default=None, metavar="DATE",
-                   help="only WARC files with a capture at or after DATE (capture time; Vietnamese time if no zone)")
-    p.add_argument("--captured-until", default=None, metavar="DATE",
-                   help="only WARC files with a capture at or before DATE (a day counts whole)")
+                   help="only the records captured at or after DATE (capture time, as for export and search; "
+                        "YYYY-MM-DD or ISO 8601; Vietnamese time if no zone): each WARC file is cut by record, "
+                        "keeping the originals its revisits need")
+    p.add_argument("--captured-until", type=argtypes.until, default=None, metavar="DATE",
+                   help="only the records captured up to and including DATE (a day counts whole, a time to "
+                        "the second)")
     p.add_argument("--title", default=None, help="the package's title")
     p.add_argument("--sources", type=Path, default=None, help=SOURCES_HELP)
     p.set_defaults(func=cmd_wacz)
@@ -104,15 +107,10 @@ def cmd_wacz(args: argparse.Namespace) -> int:
     from crawler.archive.wacz import write_wacz
 
     archive = args.archive
-    until = None
-    if args.captured_until is not None:
-        try:
-            day = argtypes.date(args.captured_until)
-        except argparse.ArgumentTypeError as err:
-            args.parser.error(f"argument --captured-until: {err}")
-        # A day (YYYY-MM-DD) counts up to its end.
-        until = day + timedelta(days=1, microseconds=-1) if len(args.captured_until.strip()) == 10 else day
-    if args.captured_since is not None and until is not None and until < args.captured_since:
+    # The last moment included: argtypes.until gives the first one left out.
+    until = None if args.captured_until is None else args.captured_until - timedelta(microseconds=1)
+    if args.captured_since is not None and args.captured_until is not None and \
+            args.captured_until <= args.captured_since:
         args.parser.error("--captured-until is before --captured-since")
     if args.since is not None and args.until is not None and args.until <= args.since:
         args.parser.error("--until is before --since")

@@ -75,8 +75,19 @@ def add_selection_options(p: argparse.ArgumentParser, *, versions: str) -> None:
                    help="only articles published at or after DATE (YYYY-MM-DD or ISO 8601; Vietnamese time)")
     p.add_argument("--until", type=argtypes.until, default=None, metavar="DATE",
                    help="only articles published up to and including DATE")
+    add_capture_options(p, "only versions")
     p.add_argument("--all-versions", action="store_true", help=versions)
     p.add_argument("--sources", type=Path, default=None, help=SOURCES_HELP + " (to check --source keys)")
+
+
+def add_capture_options(p: argparse.ArgumentParser, what: str) -> None:
+    """``--captured-since``/``--captured-until``: the capture time (``what``: what they select), parsed as
+    ``--since``/``--until`` (a day counts whole, an ISO time to the second, both ends included)."""
+    p.add_argument("--captured-since", type=argtypes.date, default=None, metavar="DATE",
+                   help=f"{what} captured at or after DATE (capture time, not publication; YYYY-MM-DD or ISO "
+                        f"8601; Vietnamese time if no zone)")
+    p.add_argument("--captured-until", type=argtypes.until, default=None, metavar="DATE",
+                   help=f"{what} captured up to and including DATE (a day counts whole)")
 
 
 def _selection(args: argparse.Namespace) -> Selection:
@@ -84,8 +95,13 @@ def _selection(args: argparse.Namespace) -> Selection:
 
     if args.since is not None and args.until is not None and args.until <= args.since:
         raise ConfigError(f"--until {args.until.date()} is before --since {args.since.date()}: nothing to select")
+    if args.captured_since is not None and args.captured_until is not None and \
+            args.captured_until <= args.captured_since:
+        raise ConfigError(f"--captured-until {args.captured_until.date()} is before --captured-since "
+                          f"{args.captured_since.date()}: nothing to select")
     return Selection(sources=tuple(dict.fromkeys(args.only)), since=args.since, until=args.until,
-                     all_versions=args.all_versions)
+                     all_versions=args.all_versions, captured_since=args.captured_since,
+                     captured_until=args.captured_until)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
