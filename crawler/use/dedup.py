@@ -14,14 +14,24 @@ matching an earlier *original* is a duplicate of the earliest such original; oth
 itself.  So ``duplicate_of`` always names an original, never a chain, and two runs give the same answer.
 
 Articles with fewer than :data:`MIN_WORDS` words of content are never marked (too little text to tell a
-reprint from a common notice).  Signatures are cached in ``<archive>/indexes/dedup.sqlite``, keyed by a digest
-of the content and the parameters, so a second run reads the texts but hashes nothing again; an archive that
-cannot be written to is read without the cache.
+reprint from a common notice).
+
+The cache, ``<archive>/indexes/dedup.sqlite``: each version's signature, keyed by what the catalog says of it
+(source, id, version, the snapshot's sha256, the breadcrumb and byline content() drops, and the recipe), so a run
+on a warm cache reads the catalog and the cache and no snapshot text: only new or changed versions are read and
+hashed (a snapshot file edited behind the catalog's back is ``crawler verify``'s to report, not this cache's).
+Beside them, the last answer per threshold with a digest of every input it was computed from (each article's
+signature key, URL and dates): an unchanged archive is answered from it without numpy or datasketch.  The cache
+is only ever a shortcut: one that cannot be opened or written (a read-only archive: read only; locked by another
+process: skipped after ``timeout``) is done without, and one that is not a database is replaced.  ``budget``
+(:func:`find`, for ``crawler stats``): when more versions than that would have to be hashed, nothing is
+computed and the answer says how many are pending.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import sqlite3
 import unicodedata
@@ -41,14 +51,14 @@ PERMUTATIONS = 128
 SEED = 1
 SCHEME = "affine32"  # datasketch's permutation scheme (2.0's default), named so that an upgrade cannot change it
 MIN_WORDS = 12
-VERSION = 1  # of the signature recipe: part of the cache key
+VERSION = 2  # of the signature recipe and its key: part of the cache key
 CACHE = Path("indexes", "dedup.sqlite")
 
 _WORD = re.compile(r"\w+")
 _DATE_LINE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}(?: - \d{1,2}:\d{2})?")
 _SHARE = "Chia sẻ bài viết"
 _VN = timezone(timedelta(hours=7))
-_LATEST = """SELECT s.source, s.article_id, s.url, s.published, s.fetched_at, s.text_path,
+_LATEST = """SELECT s.source, s.article_id, s.version, s.url, s.published, s.fetched_at, s.text_path, s.sha256,
     CASE WHEN json_valid(s.meta) THEN json_extract(s.meta, '$.breadcrumb') END,
     CASE WHEN json_valid(s.meta) THEN json_extract(s.meta, '$.byline') END
     FROM snapshots s WHERE s.version = (SELECT max(version) FROM snapshots v
@@ -120,6 +130,12 @@ class Duplicates:
     articles: int = 0
     cached: int = 0
     hashed: int = 0
+    pending: int = 0  # versions not hashed because there were more than find()'s budget: `of` is then unknown
+    answered: bool = False  # from the cached answer (nothing recomputed)
+
+    @property
+    def complete(self) -> bool:
+        return not self.pending
 
     def per_source(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -140,92 +156,239 @@ _NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 class _Cache:
-    """Signatures by content digest in ``<archive>/indexes/dedup.sqlite``; nothing when it cannot be opened."""
+    """Signatures and answers in ``<archive>/indexes/dedup.sqlite``; nothing when it cannot be opened (module
+    docstring).  After the first error (locked, damaged), the cache is not asked again in this run."""
 
-    def __init__(self, archive: Path) -> None:
+    def __init__(self, archive: Path, timeout: float = 10) -> None:
         self.db: sqlite3.Connection | None = None
         self.new: list[tuple[bytes, bytes]] = []
-        try:
-            path = archive / CACHE
-            path.parent.mkdir(exist_ok=True)
-            self.db = sqlite3.connect(path, timeout=10)
-            self.db.execute("CREATE TABLE IF NOT EXISTS signatures (key BLOB PRIMARY KEY, hashes BLOB NOT NULL) "
-                            "WITHOUT ROWID")
-        except (OSError, sqlite3.Error):
-            self.db = None
+        path = archive / CACHE
+        for attempt in range(2):
+            try:
+                self.db = self._open(path, timeout)
+                return
+            except sqlite3.OperationalError as err:  # locked, read-only, no room: leave it as it is
+                if "locked" in str(err):  # (and do not wait for it a second time below)
+                    return
+                break
+            except sqlite3.DatabaseError:  # not a database / malformed: a cache, so start it again
+                if self.db is not None:
+                    self.db.close()
+                    self.db = None
+                if attempt:
+                    break
+                try:
+                    path.unlink()
+                except OSError:
+                    break
+            except OSError:
+                break
+        self.db = self._readonly(path, timeout)
 
-    def get(self, key: bytes) -> bytes | None:
+    @staticmethod
+    def _open(path: Path, timeout: float) -> sqlite3.Connection:
+        path.parent.mkdir(exist_ok=True)
+        db = sqlite3.connect(path, timeout=timeout)
+        try:
+            db.execute("CREATE TABLE IF NOT EXISTS snapshot_signatures (key BLOB PRIMARY KEY, hashes BLOB NOT NULL) "
+                       "WITHOUT ROWID")
+            db.execute("CREATE TABLE IF NOT EXISTS answers (threshold REAL PRIMARY KEY, inputs BLOB NOT NULL, "
+                       "answer BLOB NOT NULL)")
+            db.execute("DROP TABLE IF EXISTS signatures")  # recipe 1's, keyed by the text: never read again
+            db.commit()
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    @staticmethod
+    def _readonly(path: Path, timeout: float) -> sqlite3.Connection | None:
+        """A cache this process cannot write (a read-only archive): still read."""
+        try:
+            if not path.is_file():
+                return None
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
+            db.execute("SELECT 1 FROM snapshot_signatures JOIN answers LIMIT 0").fetchall()
+        except (OSError, ValueError, sqlite3.Error):
+            return None
+        return db
+
+    def _failed(self) -> None:
+        if self.db is not None:
+            self.db.close()
+        self.db = None
+
+    def signatures(self, keys: list[bytes]) -> dict[bytes, bytes]:
+        found: dict[bytes, bytes] = {}
+        for start in range(0, len(keys), 500):
+            if self.db is None:
+                break
+            chunk = keys[start:start + 500]
+            try:
+                found.update((bytes(k), bytes(v)) for k, v in self.db.execute(
+                    f"SELECT key, hashes FROM snapshot_signatures WHERE key IN ({','.join('?' * len(chunk))})",
+                    chunk))
+            except sqlite3.Error:
+                self._failed()
+        return found
+
+    def answer(self, threshold: float, inputs: bytes) -> dict[str, Any] | None:
         if self.db is None:
             return None
         try:
-            row = self.db.execute("SELECT hashes FROM signatures WHERE key = ?", (key,)).fetchone()
+            row = self.db.execute("SELECT answer FROM answers WHERE threshold = ? AND inputs = ?",
+                                  (threshold, inputs)).fetchone()
+            found = json.loads(bytes(row[0])) if row else None
         except sqlite3.Error:
+            self._failed()
             return None
-        return bytes(row[0]) if row else None
+        except ValueError:
+            return None
+        return found if isinstance(found, dict) else None
 
-    def close(self) -> None:
+    def close(self, answer: tuple[float, bytes, bytes] | None = None) -> None:
         if self.db is None:
             return
         try:
             with self.db:
-                self.db.executemany("INSERT OR REPLACE INTO signatures VALUES (?, ?)", self.new)
+                self.db.executemany("INSERT OR REPLACE INTO snapshot_signatures VALUES (?, ?)", self.new)
+                if answer is not None:
+                    self.db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?)", answer)
         except sqlite3.Error:
             pass  # a cache: the answer is the same without it
         finally:
             self.db.close()
+            self.db = None
 
 
-def _key(text: str) -> bytes:
-    recipe = f"v{VERSION} k{SHINGLE} p{PERMUTATIONS} s{SEED} {SCHEME}\n".encode()
-    return hashlib.blake2b(recipe + text.encode(), digest_size=20).digest()
+_RECIPE = f"v{VERSION} k{SHINGLE} p{PERMUTATIONS} s{SEED} {SCHEME} w{MIN_WORDS}\n".encode()
 
 
-def find(store: Store, threshold: float = THRESHOLD, *, cache: bool = True) -> Duplicates:
-    """The near-duplicates among the latest versions of every article in ``store`` (the whole archive, whatever
-    an export selects: an article's answer does not depend on the slice)."""
-    import numpy
+def _key(source: str, article_id: str, version: int, sha256: str, breadcrumb: list[str], byline: str | None) -> bytes:
+    """The cache key of a version's signature: what the catalog says determines its content()."""
+    what = json.dumps([source, article_id, version, sha256, breadcrumb, byline], ensure_ascii=False)
+    return hashlib.blake2b(_RECIPE + what.encode(), digest_size=20).digest()
 
-    check_threshold(threshold)
-    datasketch = _datasketch()
-    root = str(store.archive)
-    store_cache = _Cache(store.archive) if cache else None
-    articles: list[Article] = []
-    result = Duplicates(threshold)
+
+@dataclass(slots=True)
+class _Row:
+    source: str
+    article_id: str
+    url: str
+    published: str
+    fetched_at: str
+    text_path: str
+    breadcrumb: list[str]
+    byline: str | None
+    key: bytes
+
+
+def _rows(store: Store) -> list[_Row]:
+    rows = []
+    for source, article_id, version, url, published, fetched_at, text_path, sha256, crumb, byline in store.db.execute(
+            _LATEST):
+        breadcrumb = _json_list(crumb)
+        own_byline = byline if isinstance(byline, str) else None
+        rows.append(_Row(source, article_id, url, str(published), str(fetched_at), text_path, breadcrumb, own_byline,
+                         _key(source, article_id, int(version), str(sha256), breadcrumb, own_byline)))
+    return rows
+
+
+def _inputs(rows: list[_Row], threshold: float) -> bytes:
+    """A digest of everything an answer depends on (the cached answer is used only for the same one)."""
+    digest = hashlib.blake2b(_RECIPE + f"t{threshold!r} r{RECALL!r}\n".encode(), digest_size=32)
+    for row in sorted(rows, key=lambda r: (r.source, r.article_id)):
+        digest.update(row.key)
+        digest.update(json.dumps([row.source, row.article_id, row.url, row.published, row.fetched_at],
+                                 ensure_ascii=False).encode() + b"\n")
+    return digest.digest()
+
+
+def _from_answer(found: dict[str, Any], result: Duplicates) -> bool:
     try:
-        for source, article_id, url, published, fetched_at, text_path, crumb, byline in store.db.execute(_LATEST):
-            breadcrumb = _json_list(crumb)
-            try:
-                text = read_inside(root, text_path, "snapshot file").decode("utf-8")
-            except (OSError, ValueError) as err:
-                raise ArchiveError(f"{source}/{article_id}: cannot read its snapshot: {err} (`crawler verify` "
-                                   f"checks the archive)") from err
-            own = content(text, breadcrumb, byline if isinstance(byline, str) else None)
-            order = (_instant(published, _VN) or _NEVER, _instant(fetched_at, UTC) or _NEVER, source,
-                     len(article_id), article_id)
-            article = Article(source, article_id, url, order)
-            result.articles += 1
-            key = _key(own)
-            found = store_cache.get(key) if store_cache else None
-            if found is not None and len(found) in (0, 4 * PERMUTATIONS):  # empty: too short
-                result.cached += 1
-                if not found:
-                    continue
-                article.signature = numpy.frombuffer(found, dtype=numpy.uint32)
-            else:
-                tokens = words(own)
-                result.hashed += 1
-                if len(tokens) < MIN_WORDS:
-                    if store_cache:
-                        store_cache.new.append((key, b""))
-                    continue
-                article.signature = signature(tokens)
-                if store_cache:
-                    store_cache.new.append((key, article.signature.astype(numpy.uint32).tobytes()))
-            articles.append(article)
+        of = {(str(s), str(a)): str(u) for s, a, u in found["of"]}
+        originals = {(str(s), str(a)): str(u) for s, a, u in found["originals"]}
+    except (KeyError, TypeError, ValueError):
+        return False
+    result.of, result.originals, result.answered = of, originals, True
+    result.cached = result.articles
+    return True
+
+
+def find(store: Store, threshold: float = THRESHOLD, *, cache: bool = True, budget: int | None = None,
+         timeout: float = 10) -> Duplicates:
+    """The near-duplicates among the latest versions of every article in ``store`` (the whole archive, whatever
+    an export selects: an article's answer does not depend on the slice).  ``budget``: at most this many versions
+    are read and hashed, else nothing is and ``pending`` says how many would be; ``timeout``: seconds to wait
+    for a cache another process holds locked."""
+    check_threshold(threshold)
+    root = str(store.archive)
+    rows = _rows(store)
+    result = Duplicates(threshold, articles=len(rows))
+    store_cache = _Cache(store.archive, timeout) if cache else None
+    inputs = _inputs(rows, threshold)
+    try:
+        found = store_cache.answer(threshold, inputs) if store_cache else None
+        if found is not None and _from_answer(found, result):
+            return result
+        known = store_cache.signatures([row.key for row in rows]) if store_cache else {}
+        known = {k: v for k, v in known.items() if len(v) in (0, 4 * PERMUTATIONS)}  # empty: too short
+        missing = sum(1 for row in rows if row.key not in known)
+        if budget is not None and missing > budget:
+            result.pending = missing
+            return result
+        articles = _signed(rows, known, root, result, store_cache)
+        _cluster(articles, threshold, result)
+        if store_cache:
+            answer = {"of": [[*k, v] for k, v in sorted(result.of.items())],
+                      "originals": [[*k, v] for k, v in sorted(result.originals.items())]}
+            store_cache.close((threshold, inputs, json.dumps(answer, ensure_ascii=False).encode()))
     finally:
         if store_cache:
             store_cache.close()
+    return result
+
+
+def _signed(rows: list[_Row], known: dict[bytes, bytes], root: str, result: Duplicates,
+            store_cache: _Cache | None) -> list[Article]:
+    """The articles with a signature (the cached ones, the others read and hashed), in publication order."""
+    import numpy
+
+    articles: list[Article] = []
+    for row in rows:
+        article = Article(row.source, row.article_id, row.url,
+                          (_instant(row.published, _VN) or _NEVER, _instant(row.fetched_at, UTC) or _NEVER,
+                           row.source, len(row.article_id), row.article_id))
+        found = known.get(row.key)
+        if found is not None:
+            result.cached += 1
+            if not found:
+                continue
+            article.signature = numpy.frombuffer(found, dtype=numpy.uint32)
+        else:
+            try:
+                text = read_inside(root, row.text_path, "snapshot file").decode("utf-8")
+            except (OSError, ValueError) as err:
+                raise ArchiveError(f"{row.source}/{row.article_id}: cannot read its snapshot: {err} (`crawler "
+                                   f"verify` checks the archive)") from err
+            tokens = words(content(text, row.breadcrumb, row.byline))
+            result.hashed += 1
+            if len(tokens) < MIN_WORDS:
+                if store_cache:
+                    store_cache.new.append((row.key, b""))
+                continue
+            article.signature = signature(tokens)
+            if store_cache:
+                store_cache.new.append((row.key, article.signature.astype(numpy.uint32).tobytes()))
+        articles.append(article)
     articles.sort(key=lambda a: a.order)
+    return articles
+
+
+def _cluster(articles: list[Article], threshold: float, result: Duplicates) -> None:
+    import numpy
+
+    datasketch = _datasketch()
     lsh = datasketch.MinHashLSH(num_perm=PERMUTATIONS, params=bands(threshold))
     # Keys are positions in publication order: the earliest candidate is the smallest.  The candidates are checked
     # all at once (a row of the signature matrix each), as a query proposes many in a corpus of set phrases.
@@ -243,7 +406,6 @@ def find(store: Store, threshold: float = THRESHOLD, *, cache: bool = True) -> D
                 result.originals[(best.source, best.article_id)] = best.url
                 continue
         lsh.insert(n, minhash, check_duplication=False)
-    return result
 
 
 RECALL = 0.97  # at least this chance that LSH proposes a pair whose similarity is the threshold (more above it)
@@ -263,8 +425,6 @@ def bands(threshold: float) -> tuple[int, int]:
 def _json_list(value: Any) -> list[str]:
     if value is None:
         return []
-    import json
-
     try:
         found = json.loads(value) if isinstance(value, str) else value
     except ValueError:  # json_extract gives a lone string unquoted: not a list of names
