@@ -119,6 +119,7 @@ class Article:
     url: str
     order: tuple[Any, ...]
     signature: Any = None
+    digest: bytes = b""  # of its row (_Row.digest)
 
 
 @dataclass(slots=True)
@@ -132,6 +133,7 @@ class Duplicates:
     hashed: int = 0
     pending: int = 0  # versions not hashed because there were more than find()'s budget: `of` is then unknown
     answered: bool = False  # from the cached answer (nothing recomputed)
+    extended: int = 0  # articles added to the cached answer (all newer than those it was computed from)
 
     @property
     def complete(self) -> bool:
@@ -193,8 +195,11 @@ class _Cache:
             db.execute("CREATE TABLE IF NOT EXISTS snapshot_signatures (key BLOB PRIMARY KEY, hashes BLOB NOT NULL) "
                        "WITHOUT ROWID")
             db.execute("CREATE TABLE IF NOT EXISTS answers (threshold REAL PRIMARY KEY, inputs BLOB NOT NULL, "
-                       "answer BLOB NOT NULL)")
+                       "answer BLOB NOT NULL, rows BLOB NOT NULL)")
             db.execute("DROP TABLE IF EXISTS signatures")  # recipe 1's, keyed by the text: never read again
+            if "rows" not in {c[1] for c in db.execute("PRAGMA table_info(answers)")}:
+                db.execute("DROP TABLE answers")  # (an earlier layout: a cache, so rebuilt)
+                return _Cache._open(path, timeout)
             db.commit()
         except BaseException:
             db.close()
@@ -232,28 +237,29 @@ class _Cache:
                 self._failed()
         return found
 
-    def answer(self, threshold: float, inputs: bytes) -> dict[str, Any] | None:
+    def answer(self, threshold: float) -> tuple[bytes, dict[str, Any], bytes] | None:
+        """The last answer for ``threshold``: the digest of its inputs, the answer, its rows' digests."""
         if self.db is None:
             return None
         try:
-            row = self.db.execute("SELECT answer FROM answers WHERE threshold = ? AND inputs = ?",
-                                  (threshold, inputs)).fetchone()
-            found = json.loads(bytes(row[0])) if row else None
+            row = self.db.execute("SELECT inputs, answer, rows FROM answers WHERE threshold = ?",
+                                  (threshold,)).fetchone()
+            found = json.loads(bytes(row[1])) if row else None
         except sqlite3.Error:
             self._failed()
             return None
         except ValueError:
             return None
-        return found if isinstance(found, dict) else None
+        return (bytes(row[0]), found, bytes(row[2])) if isinstance(found, dict) else None
 
-    def close(self, answer: tuple[float, bytes, bytes] | None = None) -> None:
+    def close(self, answer: tuple[float, bytes, bytes, bytes] | None = None) -> None:
         if self.db is None:
             return
         try:
             with self.db:
                 self.db.executemany("INSERT OR REPLACE INTO snapshot_signatures VALUES (?, ?)", self.new)
                 if answer is not None:
-                    self.db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?)", answer)
+                    self.db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?)", answer)
         except sqlite3.Error:
             pass  # a cache: the answer is the same without it
         finally:
@@ -281,6 +287,7 @@ class _Row:
     breadcrumb: list[str]
     byline: str | None
     key: bytes
+    digest: bytes = b""  # of the key, URL and dates: what an answer depends on
 
 
 def _rows(store: Store) -> list[_Row]:
@@ -294,14 +301,16 @@ def _rows(store: Store) -> list[_Row]:
     return rows
 
 
-def _inputs(rows: list[_Row], threshold: float) -> bytes:
-    """A digest of everything an answer depends on (the cached answer is used only for the same one)."""
-    digest = hashlib.blake2b(_RECIPE + f"t{threshold!r} r{RECALL!r}\n".encode(), digest_size=32)
-    for row in sorted(rows, key=lambda r: (r.source, r.article_id)):
-        digest.update(row.key)
-        digest.update(json.dumps([row.source, row.article_id, row.url, row.published, row.fetched_at],
-                                 ensure_ascii=False).encode() + b"\n")
-    return digest.digest()
+def _inputs(rows: list[_Row], threshold: float) -> tuple[bytes, bytes]:
+    """A digest of everything an answer depends on (the cached answer is used only for the same one), and the
+    rows' own digests, sorted (to tell an archive that only grew)."""
+    for row in rows:
+        row.digest = hashlib.blake2b(row.key + json.dumps([row.source, row.article_id, row.url, row.published,
+                                                           row.fetched_at], ensure_ascii=False).encode(),
+                                     digest_size=16).digest()
+    each = b"".join(sorted(row.digest for row in rows))
+    recipe = _RECIPE + f"t{threshold!r} r{RECALL!r}\n".encode()
+    return hashlib.blake2b(recipe + each, digest_size=32).digest(), each
 
 
 def _from_answer(found: dict[str, Any], result: Duplicates) -> bool:
@@ -310,8 +319,7 @@ def _from_answer(found: dict[str, Any], result: Duplicates) -> bool:
         originals = {(str(s), str(a)): str(u) for s, a, u in found["originals"]}
     except (KeyError, TypeError, ValueError):
         return False
-    result.of, result.originals, result.answered = of, originals, True
-    result.cached = result.articles
+    result.of, result.originals = of, originals
     return True
 
 
@@ -326,10 +334,11 @@ def find(store: Store, threshold: float = THRESHOLD, *, cache: bool = True, budg
     rows = _rows(store)
     result = Duplicates(threshold, articles=len(rows))
     store_cache = _Cache(store.archive, timeout) if cache else None
-    inputs = _inputs(rows, threshold)
+    inputs, each = _inputs(rows, threshold)
     try:
-        found = store_cache.answer(threshold, inputs) if store_cache else None
-        if found is not None and _from_answer(found, result):
+        last = store_cache.answer(threshold) if store_cache else None
+        if last is not None and last[0] == inputs and _from_answer(last[1], result):
+            result.answered, result.cached = True, result.articles
             return result
         known = store_cache.signatures([row.key for row in rows]) if store_cache else {}
         known = {k: v for k, v in known.items() if len(v) in (0, 4 * PERMUTATIONS)}  # empty: too short
@@ -338,15 +347,57 @@ def find(store: Store, threshold: float = THRESHOLD, *, cache: bool = True, budg
             result.pending = missing
             return result
         articles = _signed(rows, known, root, result, store_cache)
-        _cluster(articles, threshold, result)
+        if last is None or not _extend(articles, {row.digest for row in rows}, last, threshold, result):
+            result.of, result.originals = {}, {}
+            _cluster(articles, threshold, result)
         if store_cache:
             answer = {"of": [[*k, v] for k, v in sorted(result.of.items())],
                       "originals": [[*k, v] for k, v in sorted(result.originals.items())]}
-            store_cache.close((threshold, inputs, json.dumps(answer, ensure_ascii=False).encode()))
+            store_cache.close((threshold, inputs, json.dumps(answer, ensure_ascii=False).encode(), each))
     finally:
         if store_cache:
             store_cache.close()
     return result
+
+
+def _extend(articles: list[Article], current: set[bytes], last: tuple[bytes, dict[str, Any], bytes],
+            threshold: float, result: Duplicates) -> bool:
+    """The last answer extended by the articles added since, when that is the answer from scratch: every
+    article it was computed from is still there unchanged (``current``: the digests of every row now), and
+    every new one comes after all of them in publication order (a crawl's new articles, as a rule).  Each new
+    one is then checked against the originals as :func:`_cluster` would: a candidate shares a band of its
+    signature (datasketch's LSH buckets bands by their exact values) and agrees on at least the threshold's
+    share; the earliest such original is named.  False when it cannot (then everything is recomputed)."""
+    import numpy
+
+    _, answer, each = last
+    if not each or len(each) % 16:
+        return False
+    old = {each[i:i + 16] for i in range(0, len(each), 16)}
+    if not old <= current:
+        return False  # an article changed or went away
+    first_new = next((n for n, a in enumerate(articles) if a.digest not in old), len(articles))
+    if any(a.digest in old for a in articles[first_new:]) or not _from_answer(answer, result):
+        return False  # a new article before an old one
+    result.extended = len(articles) - first_new
+    band, rows = bands(threshold)
+    needed = threshold * PERMUTATIONS
+    originals = [a for a in articles[:first_new] if (a.source, a.article_id) not in result.of]
+    matrix = numpy.zeros((len(originals) + result.extended, PERMUTATIONS), dtype=numpy.uint32)
+    for n, original in enumerate(originals):
+        matrix[n] = original.signature
+    for article in articles[first_new:]:
+        equal = matrix[:len(originals)] == article.signature
+        shares = equal[:, :band * rows].reshape(len(originals), band, rows).all(axis=2).any(axis=1)
+        matching = numpy.flatnonzero(shares & (numpy.count_nonzero(equal, axis=1) >= needed))
+        if matching.size:
+            best = originals[int(matching[0])]
+            result.of[(article.source, article.article_id)] = best.url
+            result.originals[(best.source, best.article_id)] = best.url
+            continue
+        matrix[len(originals)] = article.signature
+        originals.append(article)
+    return True
 
 
 def _signed(rows: list[_Row], known: dict[bytes, bytes], root: str, result: Duplicates,
@@ -358,7 +409,7 @@ def _signed(rows: list[_Row], known: dict[bytes, bytes], root: str, result: Dupl
     for row in rows:
         article = Article(row.source, row.article_id, row.url,
                           (_instant(row.published, _VN) or _NEVER, _instant(row.fetched_at, UTC) or _NEVER,
-                           row.source, len(row.article_id), row.article_id))
+                           row.source, len(row.article_id), row.article_id), digest=row.digest)
         found = known.get(row.key)
         if found is not None:
             result.cached += 1
