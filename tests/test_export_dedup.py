@@ -473,7 +473,7 @@ def test_the_budget_is_said_in_the_help(capsys: pytest.CaptureFixture[str]) -> N
     assert f"more than {stats.HASH_BUDGET:,} articles" in " ".join(capsys.readouterr().out.split())
 
 
-@pytest.mark.parametrize("damage", ["junk", "truncated", "directory", "bad answer", "bad signature"])
+@pytest.mark.parametrize("damage", ["junk", "truncated", "directory", "bad answer", "bad signature", "earlier layout"])
 def test_a_damaged_cache_never_fails_stats(planted: Planted, copy: Path, capsys: pytest.CaptureFixture[str],
                                            damage: str) -> None:
     cache = copy / dedup.CACHE
@@ -485,6 +485,13 @@ def test_a_damaged_cache_never_fails_stats(planted: Planted, copy: Path, capsys:
     elif damage == "directory":
         cache.unlink()
         cache.mkdir()
+    elif damage == "earlier layout":  # as the first releases of --dedup left it
+        cache.unlink()
+        with sqlite3.connect(cache) as db:
+            db.execute("CREATE TABLE signatures (key BLOB PRIMARY KEY, hashes BLOB NOT NULL) WITHOUT ROWID")
+            db.execute("INSERT INTO signatures VALUES (x'00', x'01')")
+            db.execute("CREATE TABLE answers (threshold REAL PRIMARY KEY, inputs BLOB NOT NULL, answer BLOB NOT NULL)")
+        db.close()
     else:
         with sqlite3.connect(cache) as db:
             if damage == "bad answer":

@@ -199,7 +199,8 @@ class _Cache:
             db.execute("DROP TABLE IF EXISTS signatures")  # recipe 1's, keyed by the text: never read again
             if "rows" not in {c[1] for c in db.execute("PRAGMA table_info(answers)")}:
                 db.execute("DROP TABLE answers")  # (an earlier layout: a cache, so rebuilt)
-                return _Cache._open(path, timeout)
+                db.execute("CREATE TABLE answers (threshold REAL PRIMARY KEY, inputs BLOB NOT NULL, "
+                           "answer BLOB NOT NULL, rows BLOB NOT NULL)")
             db.commit()
         except BaseException:
             db.close()
