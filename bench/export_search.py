@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/export_search.py [--export-articles 10000] [--search-articles 100000]
                                             [--dir bench/out/export-search] [--rounds 3]
-                                            [--export-only] [--long-articles 200] [--dedup]
+                                            [--export-only] [--long-articles 200] [--dedup] [--dedup-only]
 
 1. Export: an archive of ``--export-articles`` mirror articles (bench/make_archive.py: real WARCs,
    snapshots and catalog rows).  ``crawler export`` to JSONL, CSV and Parquet, and ``crawler replay
@@ -19,7 +19,8 @@
 
 ``--export-only``: part 1 alone (no 100k archive).  ``--long-articles N``: also Parquet's peak RSS on an archive
 of N articles of 3.8 MB each (issue 17).  ``--dedup``: also ``crawler export --dedup`` (near-duplicates, MinHash)
-and ``crawler stats`` on the export archive, cold (no signature cache) and warm.
+and ``crawler stats`` on the export archive, cold (no signature cache) and warm, against ``crawler report`` (a
+stats without near-duplicates); ``--dedup-only``: that part alone.
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from benchlib import header, run_child
+from benchlib import ChildRun, header, run_child
 from make_archive import make
 
 from crawler.archive.catalog import Store
@@ -127,8 +129,15 @@ def long_articles_bench(work: Path, count: int, size: int = 3_800_000) -> list[s
             f"peak RSS **{run.max_rss_mb:.0f} MB**"]
 
 
-def dedup_bench(archive: Path, work: Path, articles: int) -> list[str]:
-    """``export --dedup`` and ``stats`` with the signature cache removed first (cold), then again (warm)."""
+def _timed(run: ChildRun) -> str:
+    return f"{run.wall:.2f} s wall, {run.user + run.system:.2f} s CPU, peak RSS {run.max_rss_mb:.0f} MB"
+
+
+def dedup_bench(archive: Path, work: Path, articles: int, rounds: int) -> list[str]:
+    """``export --dedup`` and ``stats`` with the signature cache removed first (cold), then again (warm); then
+    ``stats`` alone: without a cache (pending), ``--dedup`` without one, warm (medians of ``rounds``), with the
+    signatures cached but the answer not (as after one new article), against ``report`` (the same figures without
+    near-duplicates: what a plain stats costs)."""
     lines = []
     cache = archive / "indexes" / "dedup.sqlite"
     for label in ("cold", "warm"):
@@ -139,12 +148,57 @@ def dedup_bench(archive: Path, work: Path, articles: int) -> list[str]:
         if run.returncode != 0:
             raise SystemExit(f"export --dedup failed: {run.stderr[-2000:]}")
         marked = sum(1 for line in (work / "d.jsonl").read_bytes().splitlines() if b'"duplicate_of":null' not in line)
-        lines.append(f"`crawler export --dedup` of {articles:,} articles, {label}: {run.wall:.1f} s, "
-                     f"peak RSS {run.max_rss_mb:.0f} MB, {marked:,} marked as near-duplicates")
-        run = run_child([*CRAWLER, "stats", "--archive", str(archive)], timeout=3600, cwd=REPO)
-        lines.append(f"`crawler stats` after it ({label} cache before the export): {run.wall:.1f} s, "
-                     f"peak RSS {run.max_rss_mb:.0f} MB")
+        lines.append(f"`crawler export --dedup` of {articles:,} articles, {label}: {_timed(run)}, "
+                     f"{marked:,} marked as near-duplicates")
+
+    def stats(*extra: str) -> ChildRun:
+        run = run_child([*CRAWLER, "stats", "--archive", str(archive), "--json", *extra], timeout=3600, cwd=REPO)
+        if run.returncode != 0:
+            raise SystemExit(f"stats failed: {run.stderr[-2000:]}")
+        return run
+
+    def median_of(make: Callable[[], ChildRun]) -> ChildRun:
+        runs = sorted((make() for _ in range(rounds)), key=lambda r: r.wall)
+        return runs[len(runs) // 2]
+
+    report = median_of(lambda: run_child([*CRAWLER, "report", "--archive", str(archive), "-o",
+                                          str(work / "r.html")], timeout=3600, cwd=REPO))
+    lines.append(f"`crawler report` (the figures without near-duplicates), median: {_timed(report)}")
+    cache.unlink(missing_ok=True)
+    run = stats()
+    pending = json.loads(run.stdout).get("near_duplicates_pending")
+    lines.append(f"`crawler stats`, no cache ({pending:,} pending, not counted): {_timed(run)}")
+    lines.append(f"`crawler stats --dedup`, no cache: {_timed(stats('--dedup'))}")
+    warm = median_of(stats)
+    lines.append(f"`crawler stats`, warm (unchanged archive), median: {_timed(warm)}, "
+                 f"{warm.wall / report.wall:.2f}x the report's wall time")
+    forget_newest(archive, cache)
+    lines.append(f"`crawler stats`, one article newer than the cached answer (extends it): {_timed(stats())}")
+    with sqlite3.connect(cache) as db:
+        db.execute("DELETE FROM answers")
+    db.close()
+    lines.append(f"`crawler stats`, signatures cached, answer counted again (as after an older article was added or "
+                 f"changed): {_timed(stats())}")
     return lines
+
+
+def forget_newest(archive: Path, cache: Path) -> None:
+    """Make the cached answer one computed before the newest article was archived (the cache as a stats run
+    would have left it just before the crawl that added it)."""
+    from datetime import UTC
+
+    from crawler.use import dedup
+
+    with Store(archive, readonly=True) as store:
+        rows = dedup._rows(store)
+    dedup._inputs(rows, dedup.THRESHOLD)
+    newest = max(rows, key=lambda r: (dedup._instant(r.published, dedup._VN) or dedup._NEVER,
+                                      dedup._instant(r.fetched_at, UTC) or dedup._NEVER, r.source,
+                                      len(r.article_id), r.article_id))
+    with sqlite3.connect(cache) as db:
+        db.execute("UPDATE answers SET inputs = x'00', rows = ?",
+                   (b"".join(sorted(r.digest for r in rows if r is not newest)),))
+    db.close()
 
 
 def encoder_bench(jsonl: Path) -> list[str]:
@@ -241,7 +295,10 @@ def main() -> None:
     parser.add_argument("--long-articles", type=int, default=0, metavar="N",
                         help="also Parquet's peak RSS on N articles of 3.8 MB (issue 17)")
     parser.add_argument("--dedup", action="store_true", help="also export --dedup and stats, cold and warm")
+    parser.add_argument("--dedup-only", action="store_true", help="--dedup alone (implies --export-only)")
     args = parser.parse_args()
+    if args.dedup_only:
+        args.dedup = args.export_only = True
     args.dir.mkdir(parents=True, exist_ok=True)
     print(header("export and search (bench/export_search.py)"))
     print("# uptime: " + subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip())
@@ -251,11 +308,11 @@ def main() -> None:
     work = args.dir / "work"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
-    lines = export_bench(small, work, args.rounds, args.export_articles)
+    lines = [] if args.dedup_only else export_bench(small, work, args.rounds, args.export_articles)
     if args.long_articles:
         lines += ["", *long_articles_bench(args.dir, args.long_articles)]
     if args.dedup:
-        lines += ["", *dedup_bench(small, work, args.export_articles)]
+        lines += ["", *dedup_bench(small, work, args.export_articles, args.rounds)]
     if not args.export_only:
         lines += ["", *search_bench(big, max(args.rounds, 5), args.search_articles), "", *commit_cost(small)]
     for line in lines:

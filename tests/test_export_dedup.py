@@ -7,6 +7,11 @@ import csv
 import hashlib
 import io
 import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +24,7 @@ from crawler.archive.snapshots import SnapshotRow
 from crawler.cli import main
 from crawler.mirror import Mirror
 from crawler.mirror.snapshot import clean
-from crawler.use import dedup
+from crawler.use import dedup, stats
 from crawler.use.export import DEDUP_NAMES, NAMES
 from tests.conftest import origin_args
 
@@ -291,6 +296,7 @@ def test_stats_still_shows_with_a_missing_snapshot(planted: Planted, capsys: pyt
     path = planted.archive / "text/hue/2025/10/900004.txt"
     moved = path.with_suffix(".away")
     path.rename(moved)
+    (planted.archive / dedup.CACHE).unlink(missing_ok=True)  # (a warm cache answers without reading it)
     try:
         capsys.readouterr()
         assert main(["stats", "--archive", str(planted.archive), "--json"]) == 0
@@ -330,3 +336,219 @@ def test_every_pair_whose_signatures_agree_enough_is_found(tmp_path: Path) -> No
         store.commit(rows)
     with Store(archive, readonly=True) as store:
         assert dedup.find(store, cache=False).of == expected
+
+
+# -- the cache: a warm `crawler stats` reads the catalog and the cache only ---------------------------------------
+
+
+def per_source(expected: dict[tuple[str, str], str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for source, _ in expected:
+        counts[source] = counts.get(source, 0) + 1
+    return counts
+
+
+def stats_json(archive: Path, capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, object]:
+    capsys.readouterr()
+    assert main(["stats", "--archive", str(archive), "--json", *args]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.fixture
+def copy(planted: Planted, tmp_path: Path) -> Path:
+    """The planted archive, to change, without its cache."""
+    archive = tmp_path / "archive"
+    shutil.copytree(planted.archive, archive)
+    (archive / dedup.CACHE).unlink(missing_ok=True)
+    return archive
+
+
+@pytest.mark.parametrize("warm_with", [["export", "-o", "-", "--format", "jsonl", "--dedup"], ["stats"]])
+def test_a_warm_stats_reads_no_snapshot(planted: Planted, copy: Path, capsys: pytest.CaptureFixture[str],
+                                        warm_with: list[str]) -> None:
+    assert main([warm_with[0], "--archive", str(copy), *warm_with[1:]]) == 0
+    (copy / "text").rename(copy / "text.away")  # every snapshot unreadable: the count must come from the cache
+    assert stats_json(copy, capsys)["near_duplicates"] == per_source(planted.expected)
+    with Store(copy, readonly=True) as store:
+        found = dedup.find(store)
+    assert found.answered and found.hashed == 0 and found.of == planted.expected
+
+
+def test_new_and_changed_articles_are_the_only_ones_read(planted: Planted, copy: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert stats_json(copy, capsys)["near_duplicates"] == per_source(planted.expected)
+    reprint, original = planted.edited
+    with Store(copy, readonly=True) as store:
+        text_path = store.latest(*original)
+        assert text_path is not None
+    blocks = (copy / text_path[2]).read_text(encoding="utf-8").split("\n\n")[2:-2]
+    (copy / "text").rename(copy / "text.away")
+    shutil.copytree(copy / "text.away", copy / "text", ignore=lambda _, names: [n for n in names if n.endswith(".txt")])
+    plant(copy, "baoangiang", "990001", blocks, datetime(2026, 1, 2, 8, 0))  # a new reprint, all else unread
+    with Store(copy, readonly=True) as store:
+        found = dedup.find(store)
+    assert not found.answered and found.hashed == 1 and found.cached == found.articles - 1
+    assert found.of == {**planted.expected, ("baoangiang", "990001"): url_of(copy, original)}
+    # A new version of the reprint that no longer repeats anything: read (it is new), and unmarked.
+    (copy / "text.away").rename(copy / "text.back")
+    with Store(copy) as store:
+        version = store.latest(*reprint)
+        assert version is not None
+        text = " ".join(f"khác{n}" for n in range(40))
+        rel = f"text/{reprint[0]}/new-{reprint[1]}.txt"
+        (copy / rel).parent.mkdir(parents=True, exist_ok=True)
+        (copy / rel).write_text(text, encoding="utf-8")
+        store.commit([SnapshotRow(reprint[0], reprint[1], version[0] + 1, f"https://{HOSTS[reprint[0]]}/v2.html",
+                                  "2025-12-01T10:00:00+07:00", "T", rel, hashlib.sha256(text.encode()).hexdigest(),
+                                  "w.warc.gz", 0, "2025-12-02T03:00:00+00:00", "1", "{}")])
+    with Store(copy, readonly=True) as store:
+        again = dedup.find(store)
+    assert again.hashed == 1 and reprint not in again.of and reprint in found.of
+
+
+@pytest.mark.parametrize("published", [datetime(2027, 1, 1, 8, 0), datetime(2020, 1, 1, 8, 0)])
+def test_new_articles_extend_the_last_answer_as_a_recount_would(planted: Planted, copy: Path, published: datetime,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Articles newer than all the others extend the cached answer (checked against its originals only); older
+    ones make it count again; either way the answer is the one counted from scratch."""
+    assert stats_json(copy, capsys)["near_duplicates"] == per_source(planted.expected)
+    reprint, original = planted.edited
+    blocks = {}
+    for key in (reprint, original, *planted.boilerplate):
+        with Store(copy, readonly=True) as store:
+            latest = store.latest(*key)
+        assert latest is not None
+        blocks[key] = (copy / latest[2]).read_text(encoding="utf-8").split("\n\n")[2:-2]
+    fresh_text = [" ".join(f"tiếng{n * 7 % 101}x{n}" for n in range(60))]
+    plants = [("baoangiang", "990001", blocks[original]),  # a reprint of an original
+              ("hue", "990002", blocks[reprint]),  # of a reprint (names its original)
+              ("baocantho", "990003", fresh_text),  # a new original ...
+              ("hue", "990004", [*fresh_text, "Một câu thêm vào cuối bài."]),  # ... and its reprint
+              ("baoangiang", "990005", ["Tin ngắn."])]  # too short to judge
+    for n, (source, article_id, text) in enumerate(plants):
+        plant(copy, source, article_id, text, published + timedelta(hours=n))
+    with Store(copy, readonly=True) as store:
+        found, scratch = dedup.find(store), dedup.find(store, cache=False)
+    assert found.of == scratch.of and found.originals == scratch.originals
+    assert found.hashed == len(plants) and not found.answered
+    assert found.of[("hue", "990004")] == url_of(copy, ("baocantho", "990003"))
+    if published.year > 2026:
+        assert found.of[("baoangiang", "990001")] == found.of[("hue", "990002")] == url_of(copy, original)
+    else:  # the earliest now, so the original of the others
+        assert found.of[original] == found.of[("hue", "990002")] == url_of(copy, ("baoangiang", "990001"))
+    assert (found.extended == len(plants) - 1) == (published.year > 2026)  # (the short one is not clustered)
+    with Store(copy, readonly=True) as store:
+        assert dedup.find(store).answered
+
+
+def url_of(archive: Path, key: tuple[str, str]) -> str:
+    with Store(archive, readonly=True) as store:
+        row = store.db.execute("SELECT url FROM snapshots WHERE source = ? AND article_id = ?", key).fetchone()
+    return str(row[0])
+
+
+def test_stats_leaves_many_unhashed_articles_pending(planted: Planted, copy: Path, capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stats, "HASH_BUDGET", 5)
+    started = time.monotonic()
+    data = stats_json(copy, capsys)
+    with Store(copy, readonly=True) as store:
+        articles = dedup.find(store, cache=False).articles
+    assert data["near_duplicates"] is None and data["near_duplicates_pending"] == articles > 5
+    capsys.readouterr()
+    assert main(["stats", "--archive", str(copy)]) == 0
+    out = capsys.readouterr().out
+    assert "near-dup." not in out and f"{articles} articles not hashed yet" in out and "crawler stats --dedup" in out
+    assert time.monotonic() - started < 10
+    # --dedup counts them (and caches them): the next plain stats counts too.
+    assert stats_json(copy, capsys, "--dedup")["near_duplicates"] == per_source(planted.expected)
+    assert stats_json(copy, capsys)["near_duplicates"] == per_source(planted.expected)
+
+
+def test_the_budget_is_said_in_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["stats", "--help"])
+    assert f"more than {stats.HASH_BUDGET:,} articles" in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize("damage", ["junk", "truncated", "directory", "bad answer", "bad signature", "earlier layout"])
+def test_a_damaged_cache_never_fails_stats(planted: Planted, copy: Path, capsys: pytest.CaptureFixture[str],
+                                           damage: str) -> None:
+    cache = copy / dedup.CACHE
+    assert stats_json(copy, capsys)["near_duplicates"] == per_source(planted.expected)
+    if damage == "junk":
+        cache.write_bytes(b"not a database" * 100)
+    elif damage == "truncated":
+        cache.write_bytes(cache.read_bytes()[:1500])
+    elif damage == "directory":
+        cache.unlink()
+        cache.mkdir()
+    elif damage == "earlier layout":  # as the first releases of --dedup left it
+        cache.unlink()
+        with sqlite3.connect(cache) as db:
+            db.execute("CREATE TABLE signatures (key BLOB PRIMARY KEY, hashes BLOB NOT NULL) WITHOUT ROWID")
+            db.execute("INSERT INTO signatures VALUES (x'00', x'01')")
+            db.execute("CREATE TABLE answers (threshold REAL PRIMARY KEY, inputs BLOB NOT NULL, answer BLOB NOT NULL)")
+        db.close()
+    else:
+        with sqlite3.connect(cache) as db:
+            if damage == "bad answer":
+                db.execute("UPDATE answers SET answer = x'00ff'")
+            else:
+                db.execute("DELETE FROM answers")
+                db.execute("UPDATE snapshot_signatures SET hashes = x'0102'")
+        db.close()
+    assert stats_json(copy, capsys)["near_duplicates"] == per_source(planted.expected)
+    if damage != "directory":  # replaced by a working cache, which answers the next run
+        with Store(copy, readonly=True) as store:
+            assert dedup.find(store).answered
+
+
+def test_a_locked_cache_is_skipped_not_waited_for(planted: Planted, copy: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert stats_json(copy, capsys)["near_duplicates"] == per_source(planted.expected)
+    holder = sqlite3.connect(copy / dedup.CACHE, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        started = time.monotonic()
+        assert stats_json(copy, capsys)["near_duplicates"] == per_source(planted.expected)
+        assert time.monotonic() - started < 8
+    finally:
+        holder.close()
+
+
+@pytest.fixture
+def readonly_mount(planted: Planted, tmp_path: Path) -> Iterator[Path]:
+    """A read-only tmpfs for a copy of the archive (root only; skipped otherwise)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a read-only tmpfs needs root")
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mount)], check=False).returncode:
+        pytest.skip("mount -t tmpfs is not permitted here")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_a_read_only_archive_never_fails_stats(planted: Planted, readonly_mount: Path, cached: bool,
+                                               capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = readonly_mount / "archive"
+    shutil.copytree(planted.archive, archive)
+    (archive / ".crawler.lock").unlink(missing_ok=True)
+    (archive / dedup.CACHE).unlink(missing_ok=True)
+    if cached:
+        assert stats_json(archive, capsys)["near_duplicates"] == per_source(planted.expected)
+    subprocess.run(["mount", "-o", "remount,ro", str(readonly_mount)], check=True)
+    assert stats_json(archive, capsys)["near_duplicates"] == per_source(planted.expected)
+    monkeypatch.setattr(stats, "HASH_BUDGET", 5)  # read from the cache, or pending without one
+    data = stats_json(archive, capsys)
+    if cached:
+        assert data["near_duplicates"] == per_source(planted.expected)
+    else:
+        assert data["near_duplicates"] is None and isinstance(data["near_duplicates_pending"], int)

@@ -38,7 +38,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                    help="one JSON object per article version: '-' (stdout), a file, or a directory (ending "
                         "with / or existing; partitioned: source=<key>/month=<YYYY-MM>/part-0.jsonl)")
     p.add_argument("--parquet", type=Path, default=None, metavar="DIR",
-                   help="Parquet partitioned like --jsonl (needs the 'scale' extra)")
+                   help="Parquet partitioned like --jsonl")
     p.add_argument("--source", action="append", default=[], metavar="KEY",
                    help="only this source (repeatable); given once, also the source of records on no "
                         "configured host")

@@ -135,7 +135,8 @@ def pyarrow_modules() -> tuple[Any, Any]:
         pa = importlib.import_module("pyarrow")
         pq = importlib.import_module("pyarrow.parquet")
     except ImportError:
-        raise ScaleExtraMissing("--parquet needs the 'scale' extra: pip install 'crawler[scale]'") from None
+        raise ScaleExtraMissing("--parquet needs pyarrow, a dependency of crawler that is missing here: "
+                                "pip install pyarrow (or reinstall crawler)") from None
     return pa, pq
 
 

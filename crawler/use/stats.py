@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
 
@@ -45,15 +46,41 @@ def _latest_templates(source: SourceHealth) -> str:
     return f"{_shares({str(t['template']): int(t['pages']) for t in source.templates if t['day'] == day})} ({day[5:]})"
 
 
-def near_duplicates(store: Store) -> dict[str, int] | None:
-    """Per source, its articles that nearly repeat an earlier one (:mod:`crawler.use.dedup`, signatures cached);
-    None when a snapshot cannot be read (the other figures still show; `crawler verify` names the file)."""
+# `crawler stats` hashes at most this many new or changed versions for its near-duplicate count (a few seconds);
+# beyond, it shows the count as pending rather than keep a cron job waiting for a minute.
+HASH_BUDGET = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class NearDuplicates:
+    """The near-duplicate count of ``crawler stats``: per source (None: not known), and why not."""
+    per_source: dict[str, int] | None
+    pending: int = 0  # versions not hashed yet (more than the budget)
+    unreadable: bool = False  # a snapshot could not be read
+
+    def note(self) -> str | None:
+        if self.pending:
+            return (f"near-duplicates: not counted, {self.pending:,} articles not hashed yet (stats hashes at most "
+                    f"{HASH_BUDGET:,}): `crawler stats --dedup` or `crawler export --dedup` hashes them once")
+        if self.unreadable:
+            return "near-duplicates: not counted, a snapshot cannot be read (`crawler verify` names it)"
+        return None
+
+
+def near_duplicates(store: Store, *, everything: bool = False) -> NearDuplicates:
+    """Per source, its articles that nearly repeat an earlier one (:mod:`crawler.use.dedup`, answered from its
+    cache when the archive has not changed).  Pending when more than :data:`HASH_BUDGET` versions would have to
+    be hashed (``everything``: hash them all); not known when a snapshot cannot be read (the other figures still
+    show).  The cache never fails it (a locked one is skipped after a second)."""
     from crawler.use.dedup import find
 
     try:
-        return find(store).per_source()
+        found = find(store, budget=None if everything else HASH_BUDGET, timeout=1)
     except ArchiveError:
-        return None
+        return NearDuplicates(None, unreadable=True)
+    if found.pending:
+        return NearDuplicates(None, pending=found.pending)
+    return NearDuplicates(found.per_source())
 
 
 def table(health: Health, duplicates: dict[str, int] | None = None) -> Table:
@@ -88,7 +115,7 @@ def table(health: Health, duplicates: dict[str, int] | None = None) -> Table:
 
 
 def print_stats(health: Health, console: Console | None = None, width: int | None = None,
-                duplicates: dict[str, int] | None = None) -> None:
+                duplicates: dict[str, int] | None = None, notes: tuple[str, ...] = ()) -> None:
     """The table within ``width`` columns (:func:`crawler.terminal.fitted`; ``None``: one row per source)."""
     if console is None:
         console = pipe_console(file=raw(sys.stdout), width=width or 1 << 16)
@@ -99,5 +126,7 @@ def print_stats(health: Health, console: Console | None = None, width: int | Non
         failed = sum(1 for r in health.runs if r.exit_code not in (0, None))
         console.print(f"runs: median {median(durations):.1f} s, longest {max(durations):.1f} s, "
                       f"{failed} with a non-zero exit code")
+    for line in notes:
+        console.print(escape(line))
     for note in health.unreadable_runs:
         console.print(f"[yellow]unreadable run file: {escape(printable(note))}[/yellow]")
