@@ -95,7 +95,7 @@ def table(health: Health, duplicates: dict[str, int] | None = None) -> Table:
         grid.add_column(name, justify=justify)  # type: ignore[arg-type]
     if duplicates is not None:
         grid.add_column("near-dup.", justify="right")
-    for source in health.sources:
+    for source in (s for s in health.sources if s.has_data):  # the others: one line under the table
         last = source.last_article
         run = source.runs[-1] if source.runs else None
         run_text = "-"
@@ -121,6 +121,10 @@ def print_stats(health: Health, console: Console | None = None, width: int | Non
         console = pipe_console(file=raw(sys.stdout), width=width or 1 << 16)
     for part in fitted(table(health, duplicates), console, width):
         console.print(part)
+    empty = [s.key for s in health.sources if not s.has_data]
+    if empty:
+        console.print(escape(printable(f"{plural(len(empty), 'configured source')} with nothing in this archive: "
+                                       f"{', '.join(empty)}")), soft_wrap=width is None)
     durations = [r.seconds for r in health.runs]
     if durations:
         failed = sum(1 for r in health.runs if r.exit_code not in (0, None))
