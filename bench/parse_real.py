@@ -11,7 +11,8 @@ Two page sets, measured in the same run, in one process pinned to one CPU:
   ours         parse_response(adapter, bytes, content type, url) + render_snapshot(article)
   trafilatura  trafilatura.extract(html, url=url) on the decoded text
 
-A table of CPU time per stage (guard, lexbor's parse, the adapter's own work, render) follows.
+A table of CPU time per stage (guard, lexbor's parse, the adapter's own work, render) follows, then the
+same per family and template (which adapter read the page, and with which of its templates).
 Rounds alternate which extractor goes first; each figure is the median over the rounds, and
 each ratio is taken between medians of the same run.  CPU per page (user and system, from
 ``os.times``) is given beside pages/s: the machine is shared, and CPU time moves less with
@@ -216,6 +217,44 @@ def stages(label: str, pages: Sequence[Page], repeat: int) -> None:
           f"total {best['parse_response'] + best['render']:.0f}\n")
 
 
+def families(label: str, pages: Sequence[Page], repeat: int) -> None:
+    """The stage table per family and template (the adapter and the template that read each page)."""
+    groups: dict[str, list[Page]] = {}
+    for page in pages:
+        article = parse_response(page.adapter, page.content, page.content_type, page.url)
+        template = article.rules.get("template", "?") if not isinstance(article, ExtractionFailure) else "failure"
+        groups.setdefault(f"{page.adapter.source.adapter} / {template}", []).append(page)
+    print(f"{label}: CPU µs per page by stage and family (best of 5)")
+    print("| family / template | pages | KiB | guard | lexbor parse | adapter's own work |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, group in sorted(groups.items()):
+        times = max(1, repeat * 20 // len(group))
+        work = _stage_jobs(group)
+        best = dict.fromkeys(work, float("inf"))
+        for _ in range(5):
+            for stage, job in work.items():
+                started = time.process_time()
+                for _ in range(times):
+                    job()
+                best[stage] = min(best[stage], (time.process_time() - started) / times / len(group) * 1e6)
+        size = sum(len(p.content) for p in group) / len(group) / 1024
+        print(f"| {name} | {len(group)} | {size:.1f} | {best['guard']:.0f} | {best['lexbor']:.0f} | "
+              f"{best['parse_response'] - best['guard'] - best['lexbor']:.0f} |")
+    print()
+
+
+def _stage_jobs(group: Sequence[Page]) -> dict[str, Callable[[], object]]:
+    from selectolax.lexbor import LexborHTMLParser
+
+    from crawler.parse.htmlguard import complexity_problem
+
+    return {
+        "guard": lambda: [complexity_problem(p.content) for p in group],
+        "lexbor": lambda: [LexborHTMLParser(p.content) for p in group],
+        "parse_response": lambda: [parse_response(p.adapter, p.content, p.content_type, p.url) for p in group],
+    }
+
+
 def profile(pages: Sequence[Page], repeat: int, top: int = 25) -> None:
     import cProfile
     import io
@@ -253,6 +292,8 @@ def main() -> int:
         per_page(sets["real"], args.repeat)
         for label, pages in sets.items():
             stages(label, pages, args.repeat if label == "real" else 1)
+        for label, pages in sets.items():
+            families(label, pages, 1)
         if args.profile:
             for label, pages in sets.items():
                 profile(pages, args.repeat if label == "real" else 1)

@@ -47,12 +47,12 @@ PLACEHOLDER_BYLINES = frozenset({"bút danh", "tác giả"})
 def title_node(tree: LexborHTMLParser) -> tuple[LexborNode, str] | None:
     """The ``<h1>`` equal to ``og:title``, else the longest ``<h1>``, with the rule that found it."""
     og = clean_line(meta_content(tree, "og:title") or "")
-    headings = [h for h in tree.css("h1") if node_text(h)]
-    for heading in headings:
-        if og and node_text(heading) == og:
+    headings = [(h, text) for h in tree.css("h1") if (text := node_text(h))]
+    for heading, text in headings:
+        if og and text == og:
             return heading, "text:h1 equal to og:title"
     if headings:
-        return max(headings, key=lambda h: len(node_text(h))), "text:longest h1"
+        return max(headings, key=lambda pair: len(pair[1]))[0], "text:longest h1"
     return None
 
 

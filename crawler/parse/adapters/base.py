@@ -18,7 +18,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from crawler.config import SourceConfig
 from crawler.models import Article, ExtractionFailure, ListingPage
 from crawler.net.urls import absolute, url_path
-from crawler.parse.adapters.blocks import BodyText, extract_blocks
+from crawler.parse.adapters.blocks import SKIP_TAGS, BodyText, extract_blocks
 from crawler.parse.normalize import SHARE_LABEL, VN_TZ, choose_charset, clean_line, decode_html, find_vn_datetime
 
 HOME_LABELS = frozenset({"trang chủ", "trang nhất", "home", "trang chu"})
@@ -54,6 +54,18 @@ def node_text(node: LexborNode | None) -> str:
     """The cleaned one-line text of a node ('' for None); comments and scripts excluded."""
     if node is None:
         return ""
+    child = node.child
+    if child is not None and child.next is None and child.tag == "-text":
+        # An element holding one text node (a link, a date, a title): what extract_blocks makes of it,
+        # without its walk.  Elements it skips whole (scripts, forms, ...) and comments read as ''.
+        tag = node.tag or ""
+        if tag in SKIP_TAGS or tag[:1] in ("-", "!"):
+            return ""
+        text = child.text_content
+        if not text or text.isspace():
+            return ""
+        line = clean_line(text)
+        return clean_line(line) if line else ""
     return clean_line(" ".join(extract_blocks(node).blocks))
 
 

@@ -122,8 +122,7 @@ class FamilyAdapter:
         rules: dict[str, str] = {"family": self.FAMILY}
         if self.MARKERS and tree.css_first(self.MARKERS) is None:
             rules["cms"] = "markers missing"
-        own_title, title_node = self._title(tree, rules)
-        title = node_text(title_node) if title_node is not None else ""
+        own_title, title_node, title = self._title(tree, rules)
         if not title:
             title = clean_line(meta_content(tree, "og:title") or "")
             if title:
@@ -208,22 +207,24 @@ class FamilyAdapter:
 
     # -- the steps --------------------------------------------------------------------------
 
-    def _title(self, tree: LexborHTMLParser, rules: dict[str, str]) -> tuple[bool, LexborNode | None]:
+    def _title(self, tree: LexborHTMLParser, rules: dict[str, str]) -> tuple[bool, LexborNode | None, str]:
+        """Whether the family's own selectors found the title, its element and its text."""
         for selector in self.selectors["title"]:
             for node in tree.css(selector):
-                if node_text(node):
+                text = node_text(node)
+                if text:
                     rules["title"] = f"css:{selector}"
-                    return True, node
+                    return True, node, text
         og = clean_line(meta_content(tree, "og:title") or "")
-        headings = [h for h in tree.css("h1") if node_text(h)]
-        for heading in headings:
-            if og and node_text(heading) == og:
+        headings = [(h, text) for h in tree.css("h1") if (text := node_text(h))]
+        for heading, text in headings:
+            if og and text == og:
                 rules["title"] = "text:h1 equal to og:title"
-                return False, heading
+                return False, heading, text
         if headings:
             rules["title"] = "text:longest h1"
-            return False, max(headings, key=lambda h: len(node_text(h)))
-        return False, None
+            return (False, *max(headings, key=lambda pair: len(pair[1])))
+        return False, None, ""
 
     def _date(self, tree: LexborHTMLParser, title: LexborNode | None, rules: dict[str, str]) -> datetime | None:
         hit = find_date(tree, self.selectors["date"]) or self.more_dates(tree)
@@ -271,10 +272,11 @@ class FamilyAdapter:
 
     def _kicker(self, tree: LexborHTMLParser, rules: dict[str, str]) -> str | None:
         hit = first_css(tree, self.selectors["kicker"])
-        if hit is None or not node_text(hit[0]):
+        kicker = node_text(hit[0]) if hit is not None else ""
+        if hit is None or not kicker:
             return None
         rules["kicker"] = hit[1]
-        return node_text(hit[0])
+        return kicker
 
     def _byline(self, tree: LexborHTMLParser, body: LexborNode, blocks: list[str], rules: dict[str, str]) -> str | None:
         """The author line(s), taken off the end of ``blocks``; the header author printed after them."""
@@ -282,10 +284,11 @@ class FamilyAdapter:
         header = header_hit[0] if header_hit is not None else None
         ending: str | None = None
         for selector in (*self.selectors["byline"], *RIGHT_ALIGNED):
-            candidates = [n for n in body.css(selector) if node_text(n)]
-            if not candidates:
+            # The last of them with text (looked for from the end: one text each until found).
+            last = next((n for n in reversed(body.css(selector)) if node_text(n)), None)
+            if last is None:
                 continue
-            lines = extract_blocks(candidates[-1]).blocks
+            lines = extract_blocks(last).blocks
             if lines and len(lines) <= len(blocks) and blocks[-len(lines):] == lines:
                 del blocks[-len(lines):]
                 ending, rules["byline"] = "\n".join(lines), f"css:{selector} (last, ends the body)"

@@ -99,6 +99,8 @@ KICKER = (*DNN_KICKER, ".detail-kicker", ".kicker", ".supertitle", "h2.sapo-kick
 DROP = (*DNN_NEWS_AUTHOR, ".detail-related", ".detail-tag", ".tags", ".related", "#comment", ".comments",
         '[class*="AMN_res"]')
 DROP_SELECTOR = ", ".join(DROP)
+# What urlsplit removes from a URL before reading it (so that an href holding them is read in full).
+_URL_DROPPED = re.compile(r"[\t\n\r]")
 # Where a public scraper of Huế's VDOC pages (2021-2022) finds the fields when the VDOC defaults miss:
 # the date in "#clear span", the lead as a paragraph of "#colcate1", a category heading that is no <h1>.
 VDOC_FALLBACKS = {"date": ("#clear span",), "sapo": ("#colcate1 > p",), "breadcrumb": ("div.titlecate",)}
@@ -134,8 +136,7 @@ class HueAdapter:
     def _parse_generic(self, tree: LexborHTMLParser, url: str, *, cms: str) -> Article | ExtractionFailure:
         # The family whose markers the page carries (``unknown``: none), beside the template that read it.
         rules: dict[str, str] = {"cms": cms, "family": cms}
-        title_node = self._title_node(tree, rules)
-        title = node_text(title_node)
+        title_node, title = self._title_node(tree, rules)
         if not title:
             return failure(self.source, url, "title", "no <h1> title and no og:title")
         assert title_node is not None
@@ -160,8 +161,9 @@ class HueAdapter:
 
         sapo = None
         sapo_hit = first_css(tree, SAPO)
-        if sapo_hit is not None and node_text(sapo_hit[0]):
-            sapo, rules["sapo"] = node_text(sapo_hit[0]), sapo_hit[1]
+        sapo_text = node_text(sapo_hit[0]) if sapo_hit is not None else ""
+        if sapo_hit is not None and sapo_text:
+            sapo, rules["sapo"] = sapo_text, sapo_hit[1]
             if blocks and blocks[0] == sapo:
                 blocks.pop(0)
         elif blocks and self.sapo_re is not None and self.sapo_re.match(blocks[0]):
@@ -221,21 +223,23 @@ class HueAdapter:
             rules=rules,
         )
 
-    def _title_node(self, tree: LexborHTMLParser, rules: dict[str, str]) -> LexborNode | None:
+    def _title_node(self, tree: LexborHTMLParser, rules: dict[str, str]) -> tuple[LexborNode | None, str]:
+        """The title element and its text (None and '' when there is none)."""
         hit = first_css(tree, TITLE)
-        if hit is not None and node_text(hit[0]):
+        text = node_text(hit[0]) if hit is not None else ""
+        if hit is not None and text:
             rules["title"] = hit[1]
-            return hit[0]
+            return hit[0], text
         og = clean_line(meta_content(tree, "og:title") or "")
-        headings = [h for h in tree.css("h1") if node_text(h)]
-        for heading in headings:
-            if og and node_text(heading) == og:
+        headings = [(h, text) for h in tree.css("h1") if (text := node_text(h))]
+        for heading, text in headings:
+            if og and text == og:
                 rules["title"] = "text:h1 equal to og:title"
-                return heading
+                return heading, text
         if headings:
             rules["title"] = "text:longest h1"
-            return max(headings, key=lambda h: len(node_text(h)))
-        return None
+            return max(headings, key=lambda pair: len(pair[1]))
+        return None, ''
 
     def _body_node(self, tree: LexborHTMLParser, title: LexborNode, rules: dict[str, str]) -> LexborNode | None:
         hit = first_css(tree, BODY)
@@ -256,9 +260,10 @@ class HueAdapter:
 
     def _kicker(self, tree: LexborHTMLParser, title: LexborNode, rules: dict[str, str]) -> str | None:
         hit = first_css(tree, KICKER)
-        if hit is not None and node_text(hit[0]):
+        kicker = node_text(hit[0]) if hit is not None else ""
+        if hit is not None and kicker:
             rules["kicker"] = hit[1]
-            return node_text(hit[0])
+            return kicker
         # Text anchor: a short heading or paragraph right before the title, with no links and no date.
         node = title.prev
         while node is not None and not node.is_element_node:
@@ -286,10 +291,17 @@ class HueAdapter:
         # prefixes of the article path (the category and subcategory).
         path = url_path(url)
         prefixes = {path[: i + 1] for i, char in enumerate(path) if char == "/" and i > 0}
+        if not prefixes:
+            return (), []
+        # Every prefix starts with the shortest one ("/kinh-te/"), so a matching link's path holds it
+        # without its slash; an href with tabs or newlines (urlsplit drops them) is always looked at.
+        stem = min(prefixes, key=len).rstrip("/")
         groups: dict[int, list[LexborNode]] = {}
         order: list[int] = []
-        for link in _preceding_links(title):
-            link_path = url_path(link.attributes.get("href") or "")
+        for link, href in _preceding_links(title):
+            if stem not in href and not _URL_DROPPED.search(href):
+                continue
+            link_path = url_path(href)
             if link_path in prefixes or link_path.rstrip("/") + "/" in prefixes:
                 parent = link.parent
                 while parent is not None and parent.tag in ("li", "span", "h2", "h3", "h4", "strong", "b"):
@@ -315,19 +327,61 @@ def _children(node: LexborNode) -> list[LexborNode]:
 
 
 
-def _preceding_links(title: LexborNode) -> list[LexborNode]:
-    """``<a href>`` elements before the title in document order."""
-    body = title.parser.body if hasattr(title, "parser") else None
-    root = body if body is not None else title
-    links: list[LexborNode] = []
-    target = title.mem_id
-    for node in root.traverse():
-        if node.mem_id == target:
-            break
-        if node.tag == "a" and node.attributes.get("href"):
-            links.append(node)
-    return links
+def _preceding_links(title: LexborNode) -> list[tuple[LexborNode, str]]:
+    """``<a href>`` elements before the title in document order (an ancestor of the title counts),
+    with their non-empty ``href``.
 
+    One selector query lists the body's links in document order (in lexbor, not a Python walk over
+    every node); a binary search with :func:`_precedes` finds where the title comes among them.
+    """
+    body = title.parser.body if hasattr(title, "parser") else None
+    if body is None:
+        return []
+    links = body.css("a[href]")
+    ancestor = title.parent
+    while ancestor is not None and ancestor.mem_id != body.mem_id:
+        ancestor = ancestor.parent
+    low, high = (0, len(links)) if ancestor is not None else (len(links), len(links))  # outside: all precede
+    while low < high:
+        middle = (low + high) // 2
+        if _precedes(links[middle], title):
+            low = middle + 1
+        else:
+            high = middle
+    found = []
+    for link in links[:low]:
+        href = link.attrs.get("href")  # one attribute, not the dict of them all
+        if href:
+            found.append((link, href))
+    return found
+
+
+def _precedes(node: LexborNode, other: LexborNode) -> bool:
+    """Whether ``node`` comes before ``other`` in document order (pre-order: an ancestor comes first)."""
+    path: dict[int, LexborNode] = {}  # other's ancestors-or-self by mem_id, each with its child towards other
+    child: LexborNode | None = None
+    current: LexborNode | None = other
+    while current is not None:
+        path[current.mem_id] = child if child is not None else current
+        child, current = current, current.parent
+    child, current = None, node
+    while current is not None:
+        toward_other = path.get(current.mem_id)
+        if toward_other is not None:
+            if current.mem_id == other.mem_id:
+                return False  # node is other itself or inside it
+            if child is None:
+                return True  # node is an ancestor of other
+            # Siblings under the common ancestor: is other's branch after node's?
+            target = toward_other.mem_id
+            sibling = child.next
+            while sibling is not None:
+                if sibling.mem_id == target:
+                    return True
+                sibling = sibling.next
+            return False
+        child, current = current, current.parent
+    return False
 
 
 def _lead_between(title: LexborNode, body: LexborNode, pattern: re.Pattern[str]) -> str | None:

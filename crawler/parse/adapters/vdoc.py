@@ -184,18 +184,22 @@ class VdocAdapter:
 
     def _kicker(self, tree: LexborHTMLParser, title_node: LexborNode | None, rules: dict[str, str]) -> str | None:
         hit = first_css(tree, self.selectors["kicker"])
-        if hit is not None and node_text(hit[0]):
+        kicker = node_text(hit[0]) if hit is not None else ""
+        if hit is not None and kicker:
             rules["kicker"] = hit[1]
-            return node_text(hit[0])
+            return kicker
         # The Cần Thơ template leaves a slot between the share bar (which holds the date) and the title.
         node = title_node.prev if title_node is not None else None
         while node is not None:
-            classes = (node.attributes.get("class") or "").split() if node.is_element_node else []
-            if "sharemxh" in classes or (node.is_element_node and find_vn_datetime(node_text(node))):
-                break
-            if node.is_element_node and node.tag not in ("script", "style") and node_text(node):
-                rules["kicker"] = "layout:between-date-bar-and-title"
-                return node_text(node)
+            if node.is_element_node:
+                if "sharemxh" in (node.attributes.get("class") or "").split():
+                    break
+                text = node_text(node)
+                if find_vn_datetime(text):
+                    break
+                if node.tag not in ("script", "style") and text:
+                    rules["kicker"] = "layout:between-date-bar-and-title"
+                    return text
             node = node.prev
         return None
 
