@@ -73,7 +73,7 @@ def test_check_refuses_an_invalid_file(tmp_path: Path, capsys: pytest.CaptureFix
 def test_check_a_valid_file_without_fetching(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "--check", "--sources", str(ROOT / "sources.yaml"))
     count = len(load_sources(ROOT / "sources.yaml"))
-    assert code == 0 and f"{count} source(s) valid" in err and "answered" not in err
+    assert code == 0 and f"{count} sources valid" in err and "answered" not in err
     assert run(capsys, "--fetch")[0] == 2
 
 
