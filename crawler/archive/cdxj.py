@@ -25,6 +25,7 @@ import json
 import re
 import zlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -223,6 +224,20 @@ def warc_records(path: Path) -> Iterator[tuple[int, int, bytes]]:
     return _gzip_members(_chunks(path)) if gzipped else _plain_records(path)
 
 
+@contextmanager
+def reading_warc(path: Path, hint: str = "") -> Iterator[None]:
+    """Errors met while reading the WARC file ``path`` to its end, as one :class:`ArchiveError` naming it
+    (``hint``: what to add after a damaged gzip member, e.g. "; `crawler verify` tells more")."""
+    try:
+        yield
+    except zlib.error as exc:
+        raise ArchiveError(f"{path}: damaged gzip data: {exc}{hint}") from exc
+    except OSError as exc:
+        raise ArchiveError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except ArchiveError as exc:
+        raise ArchiveError(f"{path}: {exc}") from exc
+
+
 def record_fields(record: bytes) -> dict[str, str]:
     """The WARC header fields of a whole record, names lower-cased."""
     return _fields(record[:max(record.find(b"\r\n\r\n"), 0)])
@@ -235,15 +250,9 @@ def index_warc(path: Path, *, not_modified: bool = False) -> list[CdxEntry]:
 
     Raises :class:`~crawler.errors.ArchiveError` for a file that cannot be read to its end.
     """
-    try:
+    with reading_warc(path):
         return [entry for offset, length, data in warc_records(path)
                 if (entry := entry_of(data, offset, length, not_modified=not_modified)) is not None]
-    except zlib.error as exc:
-        raise ArchiveError(f"{path}: damaged gzip data: {exc}") from exc
-    except OSError as exc:
-        raise ArchiveError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except ArchiveError as exc:
-        raise ArchiveError(f"{path}: {exc}") from exc
 
 
 def check_index(warc: Path, index: Path) -> list[str]:

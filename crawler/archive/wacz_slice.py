@@ -21,13 +21,11 @@ compressed again; offsets change, so the package's index is read again from the 
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.archive.cdxj import record_fields, timestamp_of, warc_records
+from crawler.archive.cdxj import reading_warc, record_fields, timestamp_of, warc_records
 from crawler.archive.warc import whole_seconds
-from crawler.errors import ArchiveError
 
 CAPTURES = ("response", "revisit", "resource", "metadata")
 
@@ -53,14 +51,8 @@ def _strip(value: str) -> str:
 
 
 def _records(path: Path) -> list[Record]:
-    try:
+    with reading_warc(path, "; `crawler verify` tells more"):
         return _read_records(path)
-    except zlib.error as exc:
-        raise ArchiveError(f"{path}: damaged gzip data: {exc}; `crawler verify` tells more") from exc
-    except OSError as exc:
-        raise ArchiveError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except ArchiveError as exc:
-        raise ArchiveError(f"{path}: {exc}") from exc
 
 
 def _read_records(path: Path) -> list[Record]:

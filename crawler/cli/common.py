@@ -71,6 +71,18 @@ def add_common_options(p: argparse.ArgumentParser, *, archive: bool = True) -> N
         p.add_argument("--archive", type=argtypes.archive_dir, default=None, help=ARCHIVE_HELP)
 
 
+def add_requisite_options(p: argparse.ArgumentParser, *, what: str) -> None:
+    """``--requisites`` and its per-page caps, the same for ``crawl`` and ``fetch`` (``what``: whose
+    requisites, e.g. "each page's")."""
+    p.add_argument("--requisites", action="store_true",
+                   help=f"also archive {what} stylesheets, fonts and images from the site's own hosts (WARC only; "
+                        "conditional requests for those archived before; as `requisites: true` does for a source)")
+    p.add_argument("--requisites-per-page", type=argtypes.integer(1, 10_000), default=60, metavar="N",
+                   help="at most N requisites of one page, 1..10,000 (default 60)")
+    p.add_argument("--requisite-page-bytes", type=argtypes.byte_size, default=10_000_000, metavar="BYTES",
+                   help="at most this many bytes of requisites for one page (default 10M)")
+
+
 def add_reading_options(p: argparse.ArgumentParser) -> None:
     """``--archive`` and ``--wait``: the commands that read an archive beside a crawl."""
     p.add_argument("--archive", type=argtypes.archive_dir, default=None, help=ARCHIVE_HELP)

@@ -17,6 +17,7 @@ from crawler.cli.common import (
     EXIT_OK,
     SOURCES_HELP,
     add_common_options,
+    add_requisite_options,
     default_archive,
     read_sources,
 )
@@ -72,13 +73,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                    help="at most N images of one article, 1..1000 (default 20)")
     p.add_argument("--max-images", type=argtypes.integer(1, 10_000_000), default=10_000, metavar="N",
                    help="at most N images in the run, 1..10,000,000 (default 10,000)")
-    p.add_argument("--requisites", action="store_true",
-                   help="also archive each page's stylesheets, fonts and images from the site's own hosts (WARC "
-                        "only; as `requisites: true` does for a source)")
-    p.add_argument("--requisites-per-page", type=argtypes.integer(1, 10_000), default=60, metavar="N",
-                   help="at most N requisites of one page, 1..10,000 (default 60)")
-    p.add_argument("--requisite-page-bytes", type=argtypes.byte_size, default=10_000_000, metavar="BYTES",
-                   help="at most this many bytes of requisites for one page (default 10M)")
+    add_requisite_options(p, what="each page's")
     p.add_argument("--max-requisites", type=argtypes.integer(1, 10_000_000), default=10_000, metavar="N",
                    help="at most N requisites in the run, 1..10,000,000 (default 10,000)")
     p.add_argument("--max-requisite-bytes", type=argtypes.byte_size, default=1_000_000_000, metavar="BYTES",

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from crawler.cli import argtypes
-from crawler.cli.common import EXIT_FAILED, EXIT_OK, add_common_options, read_sources
+from crawler.cli.common import EXIT_FAILED, EXIT_OK, add_common_options, add_requisite_options, read_sources
 from crawler.terminal import printable
 
 
@@ -36,13 +36,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                    help="fetch an archived article again (conditional request: a revisit record, or a new version)")
     p.add_argument("--timeout", type=argtypes.timeout, default=30.0, metavar="S",
                    help=f"seconds per request, more than 0, at most {argtypes.MAX_TIMEOUT:g} (default 30)")
-    p.add_argument("--requisites", action="store_true",
-                   help="also archive the page's stylesheets, fonts and images from the site's own hosts, as a "
-                        "crawl's --requisites does (conditional requests for those archived before; WARC only)")
-    p.add_argument("--requisites-per-page", type=argtypes.integer(1, 10_000), default=60, metavar="N",
-                   help="at most N requisites of the page, 1..10,000 (default 60)")
-    p.add_argument("--requisite-page-bytes", type=argtypes.byte_size, default=10_000_000, metavar="BYTES",
-                   help="at most this many bytes of requisites for the page (default 10M)")
+    add_requisite_options(p, what="the page's")
     p.add_argument("--delay", type=argtypes.delay, default=None, metavar="S",
                    help=f"seconds between two requisites from one host, 0..{argtypes.MAX_DELAY:g} (default: the "
                         "source's politeness.delay)")
