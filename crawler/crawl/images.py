@@ -38,6 +38,17 @@ PER_RUN = 10_000
 TASKS = 4  # image fetches in flight (each still waits for its host's gate)
 
 
+def widened_scope(scopes: dict[str, SourceConfig], source: SourceConfig, url: str) -> SourceConfig:
+    """The source with ``url``'s host among its hosts (politeness, robots.txt and redirects allowed there), kept
+    in ``scopes`` per source: how images and page requisites on a paper's media hosts are fetched."""
+    host = host_key(url)
+    scope = scopes.get(source.key, source)
+    if host not in scope.hosts:
+        scope = replace(scope, hosts=(*scope.hosts, host)).with_origins(source.origins)
+        scopes[source.key] = scope
+    return scope
+
+
 class Images:
     """The images of one run (see the module docstring); ``run()`` in the crawl's nursery, ``drain()`` at its end."""
 
@@ -98,13 +109,7 @@ class Images:
         return bool(host) and any(host == h or host.endswith("." + h) for h in source.hosts)
 
     def _scope(self, source: SourceConfig, url: str) -> SourceConfig:
-        """The source, with the image's host among its hosts (politeness, robots.txt and redirects allowed)."""
-        host = host_key(url)
-        scope = self._scopes.get(source.key, source)
-        if host not in scope.hosts:
-            scope = replace(scope, hosts=(*scope.hosts, host)).with_origins(source.origins)
-            self._scopes[source.key] = scope
-        return scope
+        return widened_scope(self._scopes, source, url)
 
     # -- the tasks -----------------------------------------------------------------------------
 

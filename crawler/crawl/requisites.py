@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import trio
@@ -41,6 +41,7 @@ from crawler.config import SourceConfig
 from crawler.crawl.archive_jobs import Revisit
 from crawler.crawl.archiving import Archiving
 from crawler.crawl.fetching import Fetching, Politeness
+from crawler.crawl.images import widened_scope
 from crawler.crawl.stats import SourceStats
 from crawler.crawl.worker_pool import open_archive_pool
 from crawler.errors import ArchiveError, without_url
@@ -159,13 +160,7 @@ class Requisites:
             self._send.send_nowait(_Job(source, url, page, depth))
 
     def _scope(self, source: SourceConfig, url: str) -> SourceConfig:
-        """The source, with the requisite's host among its hosts (politeness, robots.txt and redirects allowed)."""
-        host = host_key(url)
-        scope = self._scopes.get(source.key, source)
-        if host not in scope.hosts:
-            scope = replace(scope, hosts=(*scope.hosts, host)).with_origins(source.origins)
-            self._scopes[source.key] = scope
-        return scope
+        return widened_scope(self._scopes, source, url)
 
     # -- the tasks -----------------------------------------------------------------------------
 
