@@ -158,6 +158,77 @@ def _exact(data: bytes) -> str | None:
     return htmlguard._exact_structure_problem(data)
 
 
+def _reference(data: bytes) -> str | None:
+    """The pass over every tag as it was before issue 22 (one ``search`` a tag, every check in order, the
+    comment read by a lazy '.*?'), kept here as the oracle of the faster one."""
+    import re
+    from itertools import islice
+
+    from crawler.parse import htmlguard as g
+
+    markup = re.compile(g._MARKUP.pattern.replace(g._COMMENT_REST, rb"(?:-?>|.*?(?:--!?>|\Z))"), re.DOTALL)
+    depth = deepest = foreign = 0
+    pos = 0
+    while (match := markup.search(data, pos)) is not None:
+        pos = match.end()
+        name = match.group(2)
+        if name is None:
+            continue
+        start, end = match.span(3)
+        if end - start > 2 * MAX_ATTRIBUTES:
+            attributes = g._ONE_ATTRIBUTE.finditer(data, start, end)
+            if sum(1 for _ in islice(attributes, MAX_ATTRIBUTES + 1)) > MAX_ATTRIBUTES:
+                return f"an element has more than {MAX_ATTRIBUTES} attributes (at byte {match.start()})"
+        name = name.lower()
+        closing = bool(match.group(1))
+        self_closing = match.group(4).endswith(b"/")
+        if name in g._FOREIGN_ROOTS and not self_closing:
+            foreign = max(0, foreign - 1) if closing else foreign + 1
+        if closing:
+            if name not in g._VOID and name not in g._SELF_CLOSING_KIN:
+                depth = max(0, depth - 1)
+            continue
+        if name in g._RAW_TEXT and not foreign:
+            end_tag = g._RAW_TEXT_END[name].search(data, pos)
+            pos = len(data) if end_tag is None else end_tag.start()
+            continue
+        if name == b"plaintext":
+            break
+        if name in g._VOID or name in g._SELF_CLOSING_KIN:
+            continue
+        if name in g._FOREIGN_SELF_CLOSING and self_closing:
+            continue
+        depth += 1
+        if depth > deepest:
+            deepest = depth
+            if deepest > MAX_DEPTH:
+                return f"elements nest more than {MAX_DEPTH} deep (at byte {match.start()})"
+    return None
+
+
+_DEEP = [b"<div>" * (MAX_DEPTH - 3), b"<div>", b"<div/>", b"</div>", b"<b>", b"<path/>", b"<svg><path/>",
+         b"<td>", b"<br>", b"<p>", b"<li>", b"</p>", b"</br>", b"<option>", b"<math>", b"</math>"]
+
+
+@given(st.lists(st.sampled_from(_TOKENS + _DEEP), max_size=40))
+@settings(max_examples=400, deadline=None)
+def test_the_pass_over_every_tag_agrees_with_the_reference(tokens: list[bytes]) -> None:
+    """The exact pass (one finditer, restarted after raw text; two set lookups a common tag) and the guard
+    give the reference's verdicts, nesting near MAX_DEPTH included."""
+    data = b"".join(tokens)
+    expected = _reference(data)
+    assert _exact(data) == expected
+    assert complexity_problem(data) == expected
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.rglob("*.htm*")), ids=lambda p: p.name)
+def test_every_fixture_page_gets_the_reference_verdict(path: Path) -> None:
+    data = path.read_bytes()
+    expected = _reference(data)
+    assert _exact(data) == expected
+    assert complexity_problem(data) == expected
+
+
 @given(st.lists(st.sampled_from(_TOKENS), max_size=60))
 @settings(max_examples=600, deadline=None)
 def test_the_fast_pass_agrees_with_the_pass_over_every_tag(tokens: list[bytes]) -> None:
