@@ -18,7 +18,7 @@ each ratio is taken between medians of the same run.  CPU per page (user and sys
 ``os.times``) is given beside pages/s: the machine is shared, and CPU time moves less with
 other people's load than wall time does.
 
-    .venv/bin/python bench/parse_real.py [--rounds 9] [--repeat 20] [--articles 100] [--profile]
+    .venv/bin/python bench/parse_real.py [--rounds 9] [--repeat 20] [--articles 100] [--profile] [--whole]
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from benchlib import header, median, pinned
@@ -255,6 +256,39 @@ def _stage_jobs(group: Sequence[Page]) -> dict[str, Callable[[], object]]:
     }
 
 
+def whole_pages(repeat: int = 3) -> None:
+    """The guard and lexbor's parse on whole real pages (the home pages of tests/fixtures/real/, 117-441 KB):
+    the article fixtures are excerpts, and a whole page of 2,000+ start tags takes the guard's pass over
+    every tag.  CPU µs per page, best of 5; trafilatura.extract on the same page (ms, best of 3) for scale."""
+    import trafilatura
+    from selectolax.lexbor import LexborHTMLParser
+
+    from crawler.parse.htmlguard import complexity_problem
+
+    def best(job: Callable[[], object], times: int, rounds: int) -> float:
+        fastest = float("inf")
+        for _ in range(rounds):
+            started = time.process_time()
+            for _ in range(times):
+                job()
+            fastest = min(fastest, (time.process_time() - started) / times)
+        return fastest
+
+    print("whole pages: CPU per page (best of 5): the guard, lexbor's parse; trafilatura.extract for scale")
+    print("| page | KiB | '<' | guard µs | lexbor µs | guard + lexbor µs | trafilatura ms | trafilatura / both |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for path in sorted(REAL.glob("*-home-*.html")):
+        data = path.read_bytes()
+        text = decode_html(data)
+        guard = best(partial(complexity_problem, data), repeat, 5)
+        lexbor = best(partial(LexborHTMLParser, data), repeat, 5)
+        theirs = best(partial(trafilatura.extract, text, url=None), 1, 3)
+        print(f"| {path.stem} | {len(data) / 1024:.0f} | {data.count(b'<'):,} | {guard * 1e6:,.0f} | "
+              f"{lexbor * 1e6:,.0f} | {(guard + lexbor) * 1e6:,.0f} | {theirs * 1e3:.1f} | "
+              f"{theirs / (guard + lexbor):.1f}x |")
+    print()
+
+
 def profile(pages: Sequence[Page], repeat: int, top: int = 25) -> None:
     import cProfile
     import io
@@ -277,6 +311,8 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=100, help="mirror articles per source (0: real pages only)")
     parser.add_argument("--cpu", type=int, default=0)
     parser.add_argument("--profile", action="store_true", help="then a cProfile of ours on each set")
+    parser.add_argument("--whole", action="store_true",
+                        help="then the guard and lexbor on whole real pages (the home pages), trafilatura for scale")
     args = parser.parse_args()
     if args.rounds < 1 or args.repeat < 1 or args.articles < 0:
         parser.error("--rounds and --repeat must be at least 1, --articles at least 0")
@@ -294,6 +330,8 @@ def main() -> int:
             stages(label, pages, args.repeat if label == "real" else 1)
         for label, pages in sets.items():
             families(label, pages, 1)
+        if args.whole:
+            whole_pages()
         if args.profile:
             for label, pages in sets.items():
                 profile(pages, args.repeat if label == "real" else 1)

@@ -63,8 +63,12 @@ _ATTRIBUTE = (
     rb"""(?:=[\t\n\f\r ]*+(?:"[^"]*+"?|'[^']*+'?|[^\t\n\f\r >]*+))?+"""
 )
 _ONE_ATTRIBUTE = re.compile(_ATTRIBUTE)
+# A comment's rest, to its first '-->' or '--!>' (or the page's end): the bytes up to each '-' in one step
+# when it holds at most 4 other '-' (a bounded repeat: no backtracking frame kept per '-'), else a lazy
+# '.*?' (which tries the end at every byte).  Both read the same end.
+_COMMENT_REST = rb"(?:-?>|[^-]*+(?:-(?!-!?>)[^-]*+){0,4}(?:--!?>|\Z)|.*?(?:--!?>|\Z))"
 _MARKUP = re.compile(
-    rb"<!--(?:-?>|.*?(?:--!?>|\Z))"  # a comment (to the end of the page if unclosed)
+    rb"<!--" + _COMMENT_REST +  # a comment (to the end of the page if unclosed)
     rb"|<(?:[!?]|/(?![A-Za-z]))[^>]*+(?:>|\Z)"  # doctype, bogus comment, '</>'
     rb"|<(/?)([A-Za-z][^\t\n\f\r />]*+)((?:" + _ATTRIBUTE + rb")*+)([\t\n\f\r /]*+)(?:>|\Z)",  # a tag
     re.DOTALL,
@@ -87,17 +91,49 @@ def complexity_problem(html: bytes | str) -> str | None:
 # most MAX_ATTRIBUTES attributes except those whose name changes how what follows is read (raw text,
 # SVG/MathML, plaintext).  The same sub-patterns as _MARKUP, so the same bytes make the same tokens.
 _SPECIAL_NAMES = b"|".join(sorted(_RAW_TEXT | _FOREIGN_ROOTS | {b"plaintext"}))
+_NAME_END = rb"(?:[\t\n\f\r />]|\Z)"
+# The rest of a tag after its name: at most MAX_ATTRIBUTES attributes (a tag with more stops the run).
+_TAG_REST = rb"[^\t\n\f\r />]*+(?:" + _ATTRIBUTE + rb"){0,%d}+[\t\n\f\r /]*+(?:>|\Z)" % MAX_ATTRIBUTES
 _PLAIN_RUN = re.compile(
     rb"(?:[^<]++"
     # a tag first (the most frequent; no other branch starts with '<' and a letter or '</' and a letter)
-    rb"|</?(?!(?i:" + _SPECIAL_NAMES + rb")(?:[\t\n\f\r />]|\Z))[A-Za-z][^\t\n\f\r />]*+"
-    rb"(?:" + _ATTRIBUTE + rb"){0,%d}+[\t\n\f\r /]*+(?:>|\Z)" % MAX_ATTRIBUTES +
+    rb"|</?(?!(?i:" + _SPECIAL_NAMES + rb")" + _NAME_END + rb")[A-Za-z]" + _TAG_REST +
     rb"|<(?![A-Za-z!?/])"  # a '<' that starts no markup is text
-    rb"|<!--(?:-?>|.*?(?:--!?>|\Z))"
+    rb"|<!--" + _COMMENT_REST +
     rb"|<(?:[!?]|/(?![A-Za-z]))[^>]*+(?:>|\Z)"
     # A greedy repeat, not a possessive one: Python before 3.11.3 ends a possessive repeat of this
     # alternation in the middle of a token (the same ends in a correct engine: nothing follows it).
     rb")*",
+    re.DOTALL,
+)
+
+
+def _raw_text_element(name: bytes) -> bytes:
+    """A raw-text element's start tag and its text, up to its end tag (not included) or the page's end."""
+    spelled = b"".join(b"[%c%c]" % (c, c ^ 32) for c in name)
+    return (rb"|<" + spelled + rb"(?=" + _NAME_END + rb")" + _TAG_REST +
+            rb"(?:[^<]++|<(?!/" + spelled + rb"[\t\n\f\r />]))*")
+
+
+# _PLAIN_RUN outside SVG and MathML, where more needs no look (issue 22: a stop costs a few µs of Python,
+# and the comment's lazy '.*?' tried the comment's end at every byte: a third of the run's time):
+# - every end tag (outside foreign content, an end tag changes nothing the pass counts);
+# - the raw-text elements with their text, read as the exact pass reads them (to the first end tag of
+#   their name, any case, then a white space, '/' or '>'; to the page's end without one);
+# - a comment to its first '-->' or '--!>' (or the page's end) when it holds at most 4 other '-': the
+#   bytes between them in one step each.  A bounded greedy repeat (Python 3.11.2 gets a possessive repeat
+#   of a group wrong, and an unbounded greedy one keeps a backtracking frame per '-': 500 MB for a 4 MB
+#   comment of '-'); a comment with more stops the run, and the loop reads it with _MARKUP.
+# It stops at <svg>, <math>, <plaintext>, such a comment, and a tag of more than MAX_ATTRIBUTES attributes.
+_HTML_RUN = re.compile(
+    rb"(?:[^<]++"
+    rb"|<(?!(?i:" + _SPECIAL_NAMES + rb")" + _NAME_END + rb")[A-Za-z]" + _TAG_REST +
+    rb"|</[A-Za-z]" + _TAG_REST +
+    b"".join(_raw_text_element(name) for name in sorted(_RAW_TEXT)) +
+    rb"|<(?![A-Za-z!?/])"
+    rb"|<!--(?:-?>|[^-]*+(?:-(?!-!?>)[^-]*+){0,4}(?:--!?>|\Z))"
+    rb"|<(?:!(?!--)|[?]|/(?![A-Za-z]))[^>]*+(?:>|\Z)"  # doctype, bogus comment, '</>' (a comment is not one)
+    rb")*",  # greedy, as _PLAIN_RUN
     re.DOTALL,
 )
 
@@ -107,8 +143,15 @@ def _structure_problem(data: bytes, tags: int) -> str | None:
     # Every element the stack holds was opened by a start tag, which starts with its own '<' not
     # followed by '/' or '!': with no more of those than MAX_DEPTH, nesting cannot pass it.  (The
     # two-byte counts cost twice the one-byte count: only taken when that one is not enough.)
-    if tags <= MAX_DEPTH or tags - data.count(b"</") - data.count(b"<!") <= MAX_DEPTH:
+    if tags <= MAX_DEPTH:
         return _shallow_structure_problem(data)
+    # The two-byte counts cost twice the one-byte count (0.35 ms each on a 440 KB page): not taken when
+    # they cannot be enough in practice (end tags and comments two '<' of three), the pass over every tag
+    # then answers (the same verdict either way).
+    if tags <= 3 * MAX_DEPTH:
+        starts = tags - data.count(b"</")
+        if starts <= MAX_DEPTH or starts - data.count(b"<!") <= MAX_DEPTH:
+            return _shallow_structure_problem(data)
     return _exact_structure_problem(data)
 
 
@@ -122,10 +165,13 @@ def _shallow_structure_problem(data: bytes) -> str | None:
     foreign = 0
     long_attributes = 2 * MAX_ATTRIBUTES
     size = len(data)
-    pos = _plain_end(data, 0)
+    pos = _plain_end(data, 0, foreign)
     while pos < size:
+        if data.startswith(b"<!--", pos):  # a comment with more '-' in it than the run reads
+            pos = _plain_end(data, _comment_end(data, pos), foreign)
+            continue
         match = _MARKUP.match(data, pos)
-        assert match is not None and match.group(2) is not None  # the run stops at a tag only
+        assert match is not None and match.group(2) is not None  # else the run stops at a tag only
         pos = match.end()
         start, end = match.span(3)
         if end - start > long_attributes:
@@ -142,54 +188,84 @@ def _shallow_structure_problem(data: bytes) -> str | None:
                 pos = size if end_tag is None else end_tag.start()
             elif name == b"plaintext":
                 break  # the rest of the page is text
-        pos = _plain_end(data, pos)
+        pos = _plain_end(data, pos, foreign)
     return None
 
 
-def _plain_end(data: bytes, pos: int) -> int:
-    """Where the markup that needs no look, from ``pos``, ends (the run may be empty: it always matches)."""
-    run = _PLAIN_RUN.match(data, pos)
+_COMMENT_CLOSE = re.compile(rb"--!?>")
+
+
+def _comment_end(data: bytes, pos: int) -> int:
+    """Where the comment that starts at ``pos`` ends, as _MARKUP reads it (its first '-->' or '--!>', a '>'
+    or '->' right after '<!--', or the page's end), found by a search that jumps from one '--' to the next."""
+    after = pos + 4
+    if data.startswith(b">", after):
+        return after + 1
+    if data.startswith(b"->", after):
+        return after + 2
+    close = _COMMENT_CLOSE.search(data, after)
+    return len(data) if close is None else close.end()
+
+
+def _plain_end(data: bytes, pos: int, foreign: int) -> int:
+    """Where the markup that needs no look, from ``pos``, ends (the run may be empty: it always matches);
+    ``foreign``: how many SVG/MathML elements are open there."""
+    run = (_PLAIN_RUN if foreign else _HTML_RUN).match(data, pos)
     return pos if run is None else run.end()
 
 
+_NO_STACK = _VOID | _SELF_CLOSING_KIN
+# Start tags that need more than a look at the stack (their content, SVG/MathML, the self-closing slash).
+_SPECIAL_START = _RAW_TEXT | _FOREIGN_ROOTS | _FOREIGN_SELF_CLOSING | {b"plaintext"}
+
+
 def _exact_structure_problem(data: bytes) -> str | None:
-    """Elements nested too deep or with too many attributes, found in one linear pass over every tag."""
+    """Elements nested too deep or with too many attributes, found in one linear pass over every tag.
+
+    One ``finditer`` over the tags (restarted after each raw-text element, whose content is text), and
+    for the common tag two set lookups: a whole real page (4,000-9,000 tags) takes this pass.
+    """
     depth = deepest = foreign = 0
     # An attribute takes at least two bytes (a separator or a closing quote, and a name).
     long_attributes = 2 * MAX_ATTRIBUTES
+    size = len(data)
     pos = 0
-    while (match := _MARKUP.search(data, pos)) is not None:
-        pos = match.end()
-        name = match.group(2)
-        if name is None:
-            continue  # a comment, doctype or bogus comment: no stack growth
-        start, end = match.span(3)
-        if end - start > long_attributes:
-            attributes = _ONE_ATTRIBUTE.finditer(data, start, end)
-            if sum(1 for _ in islice(attributes, MAX_ATTRIBUTES + 1)) > MAX_ATTRIBUTES:
-                return f"an element has more than {MAX_ATTRIBUTES} attributes (at byte {match.start()})"
-        name = name.lower()
-        closing = bool(match.group(1))
-        self_closing = match.group(4).endswith(b"/")
-        if name in _FOREIGN_ROOTS and not self_closing:
-            foreign = max(0, foreign - 1) if closing else foreign + 1
-        if closing:
-            if name not in _VOID and name not in _SELF_CLOSING_KIN:
-                depth = max(0, depth - 1)
-            continue
-        if name in _RAW_TEXT and not foreign:
-            end_tag = _RAW_TEXT_END[name].search(data, pos)
-            pos = len(data) if end_tag is None else end_tag.start()
-            continue  # its content is text: no stack growth
-        if name == b"plaintext":
-            break  # the rest of the page is text
-        if name in _VOID or name in _SELF_CLOSING_KIN:
-            continue
-        if name in _FOREIGN_SELF_CLOSING and self_closing:
-            continue
-        depth += 1
-        if depth > deepest:
-            deepest = depth
-            if deepest > MAX_DEPTH:
-                return f"elements nest more than {MAX_DEPTH} deep (at byte {match.start()})"
+    while pos < size:
+        for match in _MARKUP.finditer(data, pos):
+            name = match[2]
+            if name is None:
+                continue  # a comment, doctype or bogus comment: no stack growth
+            start, end = match.span(3)
+            if end - start > long_attributes:
+                attributes = _ONE_ATTRIBUTE.finditer(data, start, end)
+                if sum(1 for _ in islice(attributes, MAX_ATTRIBUTES + 1)) > MAX_ATTRIBUTES:
+                    return f"an element has more than {MAX_ATTRIBUTES} attributes (at byte {match.start()})"
+            name = name.lower()
+            if match[1]:  # an end tag
+                if name in _FOREIGN_ROOTS and not match[4].endswith(b"/"):
+                    foreign = max(0, foreign - 1)
+                if depth and name not in _NO_STACK:
+                    depth -= 1
+                continue
+            if name in _NO_STACK:
+                continue
+            if name in _SPECIAL_START:
+                self_closing = match[4].endswith(b"/")
+                if name in _FOREIGN_ROOTS and not self_closing:
+                    foreign += 1
+                if name in _RAW_TEXT and not foreign:
+                    end_tag = _RAW_TEXT_END[name].search(data, match.end())
+                    pos = size if end_tag is None else end_tag.start()
+                    break  # its content is text: no stack growth; read on from its end tag
+                if name == b"plaintext":
+                    return None  # the rest of the page is text
+                if name in _FOREIGN_SELF_CLOSING and self_closing:
+                    continue
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH:
+                    return f"elements nest more than {MAX_DEPTH} deep (at byte {match.start()})"
+        else:
+            return None
     return None
