@@ -180,3 +180,40 @@ def test_crawl_replay_and_parse_agree_on_a_damaged_utf8_page(damaged_site: Path,
                  "--no-progress"]) == 0, capsys.readouterr().err
     (replayed,) = [p for p in out.rglob("*.txt") if "80443" in str(p)]
     assert replayed.read_text(encoding="utf-8") == crawled
+
+
+# Names Python's codecs know that are no charset a page can be written in: bytes-to-bytes codecs
+# (uu, base64, zlib, ...: LookupError on bytes.decode), escape and IDNA codecs, UTF-7/UTF-32, and
+# codecs that always fail.  A declaration of one is ignored, as a browser ignores a label outside the
+# WHATWG Encoding Standard (the page did fail to parse: LookupError, and replay lost the whole file).
+NOT_CHARSETS = ["uu", "uu_codec", "base64", "base_64", "hex", "zlib", "bz2", "rot13", "rot_13", "quopri",
+                "unicode_escape", "raw_unicode_escape", "idna", "punycode", "undefined", "utf-7", "utf-32",
+                "utf_32_be", "mbcs", "palmos", "charmap", "string_escape", "utf-8-sig"]
+
+
+@pytest.mark.parametrize("label", NOT_CHARSETS)
+@pytest.mark.parametrize("where", ["meta", "header"])
+def test_a_declared_codec_that_is_no_charset_is_ignored(label: str, where: str) -> None:
+    name = "baocantho-a80443"
+    source, url = PAGES[name]
+    page = (REAL / f"{name}.html").read_bytes()
+    honest = parse_response(get_adapter(load_sources(None).get(source)), page, UTF8, url)
+    assert isinstance(honest, Article)
+    if where == "meta":
+        data, content_type = re.sub(rb'charset="?[\w-]+"?', f'charset="{label}"'.encode(), page, count=1), None
+        assert f'charset="{label}"'.encode() in data[:4096]
+    else:
+        data, content_type = page, f"text/html; charset={label}"
+    assert choose_charset(data, content_type) == "utf-8"
+    article = parse_response(get_adapter(load_sources(None).get(source)), data, content_type, url)
+    assert isinstance(article, Article), article
+    assert render_snapshot(article) == render_snapshot(honest)
+
+
+@given(st.sampled_from(NOT_CHARSETS), st.binary(max_size=300))
+def test_choose_charset_never_raises_on_any_declared_label(label: str, body: bytes) -> None:
+    for data, content_type in ((b'<meta charset="' + label.encode() + b'">' + body, None),
+                               (body, "text/html; charset=" + label)):
+        codec = choose_charset(data, content_type)
+        decode_html(data, content_type)  # raises nothing
+        assert codec not in NOT_CHARSETS

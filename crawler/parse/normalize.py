@@ -166,6 +166,23 @@ DAMAGED_UTF8 = "utf-8-damaged"
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 # A page declared UTF-8 keeps that reading with up to this many invalid sequences, whatever else.
 _DECLARED_UTF8_GRACE = 8
+# The charsets a declaration may name: the encodings of the WHATWG Encoding Standard (the labels a
+# browser reads a page in; any other label is ignored), as Python's codecs name them, plus those
+# Python reads some of their labels as (latin-1, ascii: a browser reads windows-1252; kept as they were),
+# by the names Python has for them (windows-874: cp874, x-mac-cyrillic, windows-31j: cp932).
+# Python also knows codecs that are no charset: bytes-to-bytes ones (uu, base64, zlib: LookupError on
+# bytes.decode), escape and IDNA codecs, UTF-7, UTF-32.  A declaration of one is ignored.
+_WHATWG_ENCODINGS = (
+    "utf-8", "ibm866", "iso-8859-2", "iso-8859-3", "iso-8859-4", "iso-8859-5", "iso-8859-6", "iso-8859-7",
+    "iso-8859-8", "iso-8859-10", "iso-8859-13", "iso-8859-14", "iso-8859-15", "iso-8859-16", "koi8-r", "koi8-u",
+    "macintosh", "cp874", "windows-1250", "windows-1251", "windows-1252", "windows-1253", "windows-1254",
+    "windows-1255", "windows-1256", "windows-1257", "windows-1258", "mac-cyrillic", "gbk", "gb18030", "big5",
+    "euc-jp", "iso-2022-jp", "shift_jis", "euc-kr", "utf-16be", "utf-16le",
+    # labels of those encodings that Python resolves to another codec of the same script
+    "iso-8859-1", "us-ascii", "iso-8859-9", "iso-8859-11", "tis-620", "gb2312", "cp932", "big5-hkscs",
+    "cp949", "utf-16",
+)
+_CHARSET_CODECS = frozenset(codecs.lookup(name).name for name in _WHATWG_ENCODINGS)
 
 
 def choose_charset(data: bytes, content_type: str | None = None) -> str:
@@ -192,6 +209,8 @@ def choose_charset(data: bytes, content_type: str | None = None) -> str:
             info = codecs.lookup(_codec_name(name))
         except LookupError:
             continue
+        if info.name not in _CHARSET_CODECS:
+            continue  # uu, base64, unicode_escape, utf-7, ...: no charset a browser would read the page in
         if info.name in ("utf-8", "utf-16", "utf-16-le", "utf-16-be"):
             # UTF-16 without a byte order mark: read as UTF-8, as the WHATWG rules do for a meta tag.
             if invalid <= max(multibyte, _DECLARED_UTF8_GRACE):
