@@ -31,3 +31,41 @@ def test_any_header_agrees_with_get(fields: list[tuple[str, str]]) -> None:
     head = make_head(7, "WARC/1.0", (*fields, ("content-length", "12")))
     assert (head.date, head.record_id) == (head.get("WARC-Date"), head.get("WARC-Record-ID"))
     assert head.content_length == 12
+
+
+# -- the one scan both readers share (header_values), and the checks on its values (check_fields) ------------
+
+SPELLINGS = [*NAMES, "Content-Length", "CONTENT-LENGTH", "content-length", "Content-Lengths", "WARC-Target-Uri",
+             "warc-target-uri", "WARC-TYPE", "WARC-\u0130D", "WARC-\u212aey", "Warc-Date\u00a0", " WARC-Date"]
+
+
+@settings(deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.sampled_from(SPELLINGS), st.text(max_size=12)), st.text(max_size=6)),
+                max_size=10))
+def test_header_values_are_the_first_field_of_each_name(fields: list[tuple[str, str]]) -> None:
+    from crawler.replay.records import RecordHead, header_values
+
+    probe = RecordHead(0, "WARC/1.1", tuple(fields), 0, "", "")
+    names = ("Content-Length", "WARC-Type", "WARC-Target-URI", "WARC-Date", "WARC-Record-ID")
+    # twice: the second scan goes through the memo of spellings the first one filled
+    assert header_values(fields) == [probe.get(name) for name in names]
+    assert header_values(fields) == [probe.get(name) for name in names]
+
+
+@settings(deadline=None)
+@given(st.sampled_from(["", "response", "request", "revisit", "resource", "warcinfo", "metadata", "x-odd"]),
+       st.sampled_from(["", "http://a.example/", "<https://b.example/x>"]),
+       st.one_of(st.none(), st.sampled_from(["", " ", "2026-01-01T00:00:00Z", "2026-01-01", "2026-13-01", "x",
+                                             "2026-01-01T00:00:00.123456789Z", "2026-01-01T00:00:00+07:00"])))
+def test_check_fields_is_check_head(rec_type: str, url: str, date: str | None) -> None:
+    from crawler.replay.records import BadBytes, RecordHead, check_fields, check_head
+
+    head = RecordHead(0, "WARC/1.1", (), 0, rec_type, url, date)
+    outcomes = []
+    for check in (lambda: check_head(head), lambda: check_fields(rec_type, url, date)):
+        try:
+            check()
+            outcomes.append(None)
+        except BadBytes as exc:
+            outcomes.append(str(exc))
+    assert outcomes[0] == outcomes[1]
