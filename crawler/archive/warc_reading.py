@@ -20,10 +20,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
-
-from warcio.archiveiterator import WARCIterator
-from warcio.exceptions import ArchiveLoadFailed
+from typing import IO, Any
 
 from crawler.codings import (
     MAX_BODY_BYTES,
@@ -52,8 +49,16 @@ __all__ = [
 MAX_BLOCK_BYTES = MAX_BODY_BYTES
 
 
-# Anything warcio (or our own parsing) may raise on a damaged file.
-_READ_ERRORS = (ArchiveLoadFailed, EOFError, ValueError, zlib.error, OSError, IndexError, KeyError)
+def _warcio() -> tuple[Any, tuple[type[BaseException], ...]]:
+    """warcio's record iterator, and anything warcio (or our own parsing) may raise on a damaged file.
+
+    Imported on first use: replay reads with FastWARC and only needs :func:`decode_record_body`
+    (warcio brings fsspec and asyncio along, a tenth of a replay's start-up).
+    """
+    from warcio.archiveiterator import WARCIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    return WARCIterator, (ArchiveLoadFailed, EOFError, ValueError, zlib.error, OSError, IndexError, KeyError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +195,7 @@ def iter_responses(path: Path) -> Iterator[WarcResponse]:
     file raises :class:`~crawler.errors.ArchiveError` at the first unreadable record.
     """
     path = Path(path)
+    WARCIterator, read_errors = _warcio()
     with _open_archive(path) as handle:
         records = WARCIterator(handle)
         try:
@@ -202,7 +208,7 @@ def iter_responses(path: Path) -> Iterator[WarcResponse]:
                 yield _response_from(record, raw, path.name, offset)
         except TooLargeError as exc:
             raise ArchiveError(f"{path}: record after offset {records.offset}: {exc}") from exc
-        except _READ_ERRORS as exc:
+        except read_errors as exc:
             raise ArchiveError(f"{path}: unreadable record after offset {records.offset}: {exc}") from exc
         finally:
             records.close()
@@ -211,6 +217,7 @@ def iter_responses(path: Path) -> Iterator[WarcResponse]:
 def read_response_at(path: Path, offset: int) -> WarcResponse:
     """Read the response record starting at byte ``offset`` (a gzip member start for .warc.gz)."""
     path = Path(path)
+    WARCIterator, read_errors = _warcio()
     with _open_archive(path) as handle:
         try:
             handle.seek(offset)
@@ -228,7 +235,7 @@ def read_response_at(path: Path, offset: int) -> WarcResponse:
                 records.close()
         except TooLargeError as exc:
             raise ArchiveError(f"{path}: record at offset {offset}: {exc}") from exc
-        except _READ_ERRORS as exc:
+        except read_errors as exc:
             raise ArchiveError(f"{path}: unreadable record at offset {offset}: {exc}") from exc
 
 
@@ -244,6 +251,7 @@ def _parse_fields(block: bytes) -> dict[str, str]:
 def read_warcinfo(path: Path) -> dict[str, str]:
     """Fields of the file's first ``warcinfo`` record (looked for before the first capture), or ``{}``."""
     path = Path(path)
+    WARCIterator, read_errors = _warcio()
     with _open_archive(path) as handle:
         records = WARCIterator(handle)
         try:
@@ -252,7 +260,7 @@ def read_warcinfo(path: Path) -> dict[str, str]:
                     return _parse_fields(record.raw_stream.read(1 << 20))  # fields, not a payload
                 if record.rec_type in ("request", "response", "revisit", "resource"):
                     break
-        except _READ_ERRORS as exc:
+        except read_errors as exc:
             raise ArchiveError(f"{path}: unreadable record: {exc}") from exc
         finally:
             records.close()
@@ -300,6 +308,7 @@ def check_file(path: Path) -> list[str]:
     decoded (warcio 1.8's br decoder fails with brotli >= 1.2).
     """
     path = Path(path)
+    WARCIterator, read_errors = _warcio()
     problems: list[str] = []
     try:
         handle = _open_archive(path)
@@ -319,7 +328,7 @@ def check_file(path: Path) -> list[str]:
                 checker = record.digest_checker
                 if checker.passed is False:
                     problems.extend(f"{where}: {problem}" for problem in checker.problems)
-        except _READ_ERRORS as exc:
+        except read_errors as exc:
             problems.append(f"unreadable record after offset {records.offset}: {exc}".strip())
         finally:
             records.close()
