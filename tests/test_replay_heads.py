@@ -69,3 +69,46 @@ def test_check_fields_is_check_head(rec_type: str, url: str, date: str | None) -
         except BadBytes as exc:
             outcomes.append(str(exc))
     assert outcomes[0] == outcomes[1]
+
+
+# -- both readers, on headers of every shape (the FastWARC reader checks them on their values, and checks a
+# WARC-Date once per run of records that share it) ------------------------------------------------------------
+
+_DATES = ["2024-05-01T03:04:05Z", "2024-05-01T03:04:06Z", "", " ", "yesterday", "2024-13-01", None]
+
+
+@st.composite
+def _warc_headers(draw: st.DrawFn) -> bytes:
+    rec_type = draw(st.sampled_from(["response", "request", "metadata", "revisit", "warcinfo", "Response",
+                                     " response ", "x-odd", "", None]))
+    url = draw(st.sampled_from(["https://baocantho.com.vn/a-1.html", "<http://news.example.org/x>", "", None]))
+    date = draw(st.sampled_from(_DATES))
+    names = draw(st.sampled_from([("WARC-Type", "WARC-Target-URI", "WARC-Date"),
+                                  ("warc-type", "WARC-TARGET-URI", "Warc-Date")]))
+    block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html>x</html>"
+    fields = [(names[0], rec_type), ("WARC-Record-ID", f"<urn:uuid:{draw(st.integers(0, 3))}>"),
+              (names[2], date), (names[1], url)]
+    if draw(st.booleans()):  # a second field of the same name (the first one counts)
+        fields.append((names[2], draw(st.sampled_from(_DATES))))
+    length = len(block) + draw(st.sampled_from([0, 0, 0, 1, -1]))
+    head = "WARC/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fields if v is not None)
+    return (head + f"Content-Length: {length}\r\n\r\n").encode() + block + b"\r\n\r\n"
+
+
+@settings(deadline=None, max_examples=150)
+@given(st.lists(_warc_headers(), min_size=1, max_size=6))
+def test_both_readers_agree_on_headers_of_every_shape(records: list[bytes]) -> None:
+    import gzip
+    import tempfile
+    from pathlib import Path
+
+    from crawler.replay.collection import Record, read_records
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory, "h.warc.gz")
+        path.write_bytes(b"".join(gzip.compress(r, mtime=0) for r in records))
+        for types in (None, frozenset({"response"})):
+            seen = [[(r.head, r.block) if isinstance(r, Record) else r
+                     for r in read_records(path, engine=engine, types=types)]  # type: ignore[arg-type]
+                    for engine in ("python", "fastwarc")]
+            assert seen[0] == seen[1], types
