@@ -4,7 +4,7 @@ are exactly what ``RecordHead.get`` gives (the first field of that name, whateve
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from crawler.replay.records import make_head
@@ -95,8 +95,21 @@ def _warc_headers(draw: st.DrawFn) -> bytes:
     return (head + f"Content-Length: {length}\r\n\r\n").encode() + block + b"\r\n\r\n"
 
 
+_BLOCK = b"HTTP/1.1 200 OK\r\n\r\nx"
+
+
+def _record(*fields: str) -> bytes:
+    head = "WARC/1.1\r\n" + "".join(f"{f}\r\n" for f in fields) + f"Content-Length: {len(_BLOCK)}\r\n\r\n"
+    return head.encode() + _BLOCK + b"\r\n\r\n"
+
+
 @settings(deadline=None, max_examples=150)
 @given(st.lists(_warc_headers(), min_size=1, max_size=6))
+@example([_record("WARC-Type: response", "WARC-Target-URI: http://a.example/")])  # no WARC-Date, first record
+@example([_record("WARC-Type: request", "WARC-Date: 2024-05-01T03:04:05Z", "WARC-Target-URI: http://a.example/"),
+          _record("WARC-Type: response", "WARC-Date: 2024-05-01T03:04:05Z"),  # same date, no URI
+          _record("WARC-Date: 2024-05-01T03:04:05Z", "WARC-Target-URI: http://a.example/"),  # no type
+          _record("WARC-Type: response", "WARC-Target-URI: http://a.example/")])  # no date after a good one
 def test_both_readers_agree_on_headers_of_every_shape(records: list[bytes]) -> None:
     import gzip
     import tempfile

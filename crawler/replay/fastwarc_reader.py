@@ -82,7 +82,7 @@ def fastwarc_records(path: Path, handle: IO[bytes], kind: str, start: int, limit
                     raise BadBytes("FastWARC and the header disagree")
                 rec_type = (rec_type or "").strip().lower()
                 url = (url or "").strip().strip("<>")
-                if date != good_date or not url or not rec_type:
+                if date is None or date != good_date or not url or not rec_type:
                     check_fields(rec_type, url, date)
                     good_date = date
                 if types is not None and rec_type not in types:
