@@ -52,8 +52,7 @@ def fastwarc_records(path: Path, handle: IO[bytes], kind: str, start: int, limit
     handle.seek(start)
     # Every record, whatever ``types``: the header checks see records of every type, as in the Python
     # reader (a mask would skip, unchecked, a revisit without WARC-Target-URI or a record without WARC-Type).
-    # ``inplace``: one record object reused (nothing of it is kept: the header's fields and the block are copied).
-    records = ArchiveIterator(handle, parse_http=False, record_types=WarcRecordType.any_type, inplace=True)
+    records = ArchiveIterator(handle, parse_http=False, record_types=WarcRecordType.any_type)
     pending: Record | BadRecord | None = None
     pending_offset: int | None = None
     good_versions = _GOOD_VERSIONS
