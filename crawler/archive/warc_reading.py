@@ -20,10 +20,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
-
-from warcio.archiveiterator import WARCIterator
-from warcio.exceptions import ArchiveLoadFailed
+from typing import IO, Any
 
 from crawler.codings import (
     MAX_BODY_BYTES,
@@ -52,8 +49,16 @@ __all__ = [
 MAX_BLOCK_BYTES = MAX_BODY_BYTES
 
 
-# Anything warcio (or our own parsing) may raise on a damaged file.
-_READ_ERRORS = (ArchiveLoadFailed, EOFError, ValueError, zlib.error, OSError, IndexError, KeyError)
+def _warcio() -> tuple[Any, tuple[type[BaseException], ...]]:
+    """warcio's record iterator, and anything warcio (or our own parsing) may raise on a damaged file.
+
+    Imported on first use: replay reads with FastWARC and only needs :func:`decode_record_body`
+    (warcio brings fsspec and asyncio along, a tenth of a replay's start-up).
+    """
+    from warcio.archiveiterator import WARCIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    return WARCIterator, (ArchiveLoadFailed, EOFError, ValueError, zlib.error, OSError, IndexError, KeyError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +97,33 @@ def _header_values(headers: tuple[tuple[str, str], ...], name: str) -> str | Non
     return ", ".join(values) if values else None
 
 
+_fast_zlib: Any
+try:  # zlib-ng inflates about twice as fast as zlib (replay inflates every gzip-encoded page)
+    from zlib_ng import zlib_ng as _fast_zlib
+except ImportError:  # pragma: no cover - a declared dependency; the standard library's path does the same
+    _fast_zlib = None
+
+_GZIP_CODINGS = frozenset({"gzip", "x-gzip"})
+
+
+def _fast_gunzip(body: bytes, content_encoding: str | None, limit: int) -> bytes | None:
+    """The content of a body of one whole gzip member under one ``gzip`` coding (the usual case), inflated
+    by zlib-ng; None for anything else: other or stacked codings, a second member, damage, a body
+    over ``limit``, which :func:`~crawler.codings.decode_content` decodes, reports and caps as always."""
+    if _fast_zlib is None or not body or content_encoding is None or "," in content_encoding:
+        return None
+    if content_encoding.strip().lower() not in _GZIP_CODINGS:
+        return None
+    decomp = _fast_zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        content: bytes = decomp.decompress(body, limit + 1)
+    except _fast_zlib.error:
+        return None
+    if not decomp.eof or len(content) > limit or decomp.unused_data[:2] == b"\x1f\x8b":
+        return None
+    return content
+
+
 def decode_record_body(raw: bytes, headers: tuple[tuple[str, str], ...], *,
                        limit: int = MAX_DECODED_BYTES) -> tuple[bytes, list[str]]:
     """De-chunk and content-decode an archived HTTP body: (content, problems).
@@ -111,8 +143,12 @@ def decode_record_body(raw: bytes, headers: tuple[tuple[str, str], ...], *,
         except ContentDecodingError as exc:
             # Some tools store the body de-chunked but keep the header.
             problems.append(f"declared chunked but not chunk-framed ({exc}); body used as stored")
+    content_encoding = _header_values(headers, "content-encoding")
+    fast = _fast_gunzip(body, content_encoding, limit)
+    if fast is not None:
+        return fast, problems
     try:
-        content = decode_content(body, _header_values(headers, "content-encoding"), limit=limit)
+        content = decode_content(body, content_encoding, limit=limit)
     except TooLargeError:
         raise
     except ContentDecodingError as exc:
@@ -190,6 +226,7 @@ def iter_responses(path: Path) -> Iterator[WarcResponse]:
     file raises :class:`~crawler.errors.ArchiveError` at the first unreadable record.
     """
     path = Path(path)
+    WARCIterator, read_errors = _warcio()
     with _open_archive(path) as handle:
         records = WARCIterator(handle)
         try:
@@ -202,7 +239,7 @@ def iter_responses(path: Path) -> Iterator[WarcResponse]:
                 yield _response_from(record, raw, path.name, offset)
         except TooLargeError as exc:
             raise ArchiveError(f"{path}: record after offset {records.offset}: {exc}") from exc
-        except _READ_ERRORS as exc:
+        except read_errors as exc:
             raise ArchiveError(f"{path}: unreadable record after offset {records.offset}: {exc}") from exc
         finally:
             records.close()
@@ -211,6 +248,7 @@ def iter_responses(path: Path) -> Iterator[WarcResponse]:
 def read_response_at(path: Path, offset: int) -> WarcResponse:
     """Read the response record starting at byte ``offset`` (a gzip member start for .warc.gz)."""
     path = Path(path)
+    WARCIterator, read_errors = _warcio()
     with _open_archive(path) as handle:
         try:
             handle.seek(offset)
@@ -228,7 +266,7 @@ def read_response_at(path: Path, offset: int) -> WarcResponse:
                 records.close()
         except TooLargeError as exc:
             raise ArchiveError(f"{path}: record at offset {offset}: {exc}") from exc
-        except _READ_ERRORS as exc:
+        except read_errors as exc:
             raise ArchiveError(f"{path}: unreadable record at offset {offset}: {exc}") from exc
 
 
@@ -244,6 +282,7 @@ def _parse_fields(block: bytes) -> dict[str, str]:
 def read_warcinfo(path: Path) -> dict[str, str]:
     """Fields of the file's first ``warcinfo`` record (looked for before the first capture), or ``{}``."""
     path = Path(path)
+    WARCIterator, read_errors = _warcio()
     with _open_archive(path) as handle:
         records = WARCIterator(handle)
         try:
@@ -252,7 +291,7 @@ def read_warcinfo(path: Path) -> dict[str, str]:
                     return _parse_fields(record.raw_stream.read(1 << 20))  # fields, not a payload
                 if record.rec_type in ("request", "response", "revisit", "resource"):
                     break
-        except _READ_ERRORS as exc:
+        except read_errors as exc:
             raise ArchiveError(f"{path}: unreadable record: {exc}") from exc
         finally:
             records.close()
@@ -300,6 +339,7 @@ def check_file(path: Path) -> list[str]:
     decoded (warcio 1.8's br decoder fails with brotli >= 1.2).
     """
     path = Path(path)
+    WARCIterator, read_errors = _warcio()
     problems: list[str] = []
     try:
         handle = _open_archive(path)
@@ -319,7 +359,7 @@ def check_file(path: Path) -> list[str]:
                 checker = record.digest_checker
                 if checker.passed is False:
                     problems.extend(f"{where}: {problem}" for problem in checker.problems)
-        except _READ_ERRORS as exc:
+        except read_errors as exc:
             problems.append(f"unreadable record after offset {records.offset}: {exc}".strip())
         finally:
             records.close()

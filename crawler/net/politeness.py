@@ -26,8 +26,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import trio
-
 MAX_DELAY = 60.0  # seconds between two requests to one host (a run waits no longer)
 MAX_WAIT = 120.0  # the longest a run waits for a host that asked it to (Retry-After)
 
@@ -104,6 +102,8 @@ class HostGate:
     def __init__(self, host: str, *, concurrency: int, delay: float, threshold: int = 5,
                  max_wait: float = MAX_WAIT, deadline: float = math.inf, out_of_time: str | None = None) -> None:
         self.host = host
+        import trio  # here, not at the top: configuration checks import this module's limits, trio is for crawls
+
         self.policy = HostPolicy(delay=delay, threshold=threshold, max_wait=max_wait, deadline=deadline)
         if out_of_time is not None:
             self.policy.out_of_time = out_of_time
@@ -124,6 +124,8 @@ class HostGate:
         self.policy.failure(now, retry_after, reason=reason)
 
     def _check(self) -> None:
+        import trio
+
         if self.policy.deferred is None and trio.current_time() >= self.policy.deadline:
             self.policy.expire()
         if self.policy.deferred is not None:
@@ -135,6 +137,8 @@ class HostGate:
         Every wait here is bounded: the spacing by :data:`MAX_DELAY` or ``max_wait``, a slot by
         the requests in flight (each bounded by the fetcher's timeouts).
         """
+        import trio
+
         self._check()
         await self._slots.acquire()
         try:
@@ -157,6 +161,8 @@ class HostGate:
 
     def sent(self) -> None:
         """Called when the request head leaves (the fetcher's trace hook)."""
+        import trio
+
         self.policy.started(trio.current_time())
 
     @property

@@ -62,10 +62,11 @@ def read_records(path: Path, *, want: Want | None = None, start: int = 0, end: i
     or ``"auto"`` (FastWARC when installed).
     """
     want = want or _want_all
+    typed = want
     if types is not None:
         wanted_types, inner = types, want
 
-        def want(head: RecordHead) -> bool:
+        def typed(head: RecordHead) -> bool:
             return head.rec_type in wanted_types and inner(head)
     path = Path(path)
     limit = end if end is not None else float("inf")
@@ -76,11 +77,11 @@ def read_records(path: Path, *, want: Want | None = None, start: int = 0, end: i
         if kind == "empty":
             return
         if engine == "fastwarc":
-            resume = yield from fastwarc_records(path, handle, kind, start, limit, want, max_block)
+            resume = yield from fastwarc_records(path, handle, kind, start, limit, want, max_block, types)
             if resume is None:
                 return
             start = resume
-        yield from python_records(path, handle, kind, start, limit, want, max_block)
+        yield from python_records(path, handle, kind, start, limit, typed, max_block)
 
 
 def _kind(handle: IO[bytes]) -> str:

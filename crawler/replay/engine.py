@@ -238,6 +238,7 @@ def _warcinfo(path: Path, config: ReplayConfig) -> dict[str, str]:
 
 
 _RESPONSES = frozenset({"response"})
+_UNSEEN = object()  # a record want() has not decided on yet
 MAX_PROBLEMS_PER_FILE = 10_000  # a file that is mostly garbage is summed up past this, not listed
 
 
@@ -254,14 +255,14 @@ def replay_file(task: FileTask, config: ReplayConfig) -> FileResult:
     resolver = _Sources(config, path, _warcinfo(path, config))
     # want() may see a record twice (the Python reader re-reads what FastWARC had read before
     # handing over), so decisions are kept per record and counted once.
-    decided: dict[tuple[int, str, str], tuple[SourceConfig, str] | None] = {}
+    decided: dict[tuple[int, str, str], object] = {}
 
     def want(head: RecordHead) -> bool:
         # Called on the WARC header alone: everything decided here costs no decompression.
         key = (head.offset, head.record_id or "", head.url)
-        if key in decided:
-            return decided[key] is not None
-        decided[key] = decision = _decide(head, config, resolver, result)
+        decision = decided.get(key, _UNSEEN)
+        if decision is _UNSEEN:
+            decided[key] = decision = _decide(head, config, resolver, result)
         return decision is not None
 
     sequence = unlisted = 0
@@ -280,7 +281,7 @@ def replay_file(task: FileTask, config: ReplayConfig) -> FileResult:
                 unlisted += 1
             continue
         decision = decided.get((item.head.offset, item.head.record_id or "", item.head.url))
-        if decision is not None:
+        if isinstance(decision, tuple):
             _extract(item, decision[0], path, sequence, resolver, result)
     if unlisted:
         result.problems.append(BadRecord(str(path), result.problems[-1].offset,

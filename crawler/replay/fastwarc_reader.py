@@ -11,7 +11,17 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import IO, Any
 
-from crawler.replay.records import WARC_VERSION, BadBytes, BadRecord, Record, Want, check_head, make_head
+from crawler.replay.records import (
+    WARC_VERSION,
+    BadBytes,
+    BadRecord,
+    Record,
+    RecordHead,
+    Want,
+    check_fields,
+    content_length,
+    header_values,
+)
 
 
 def fastwarc_available() -> bool:
@@ -23,8 +33,12 @@ def fastwarc_available() -> bool:
 
 
 def fastwarc_records(path: Path, handle: IO[bytes], kind: str, start: int, limit: float, want: Want,
-                      max_block: int) -> Generator[Record | BadRecord, None, int | None]:
+                      max_block: int, types: frozenset[str] | None = None
+                      ) -> Generator[Record | BadRecord, None, int | None]:
     """Records via FastWARC; returns None at the clean end, or the offset the Python reader takes over at.
+
+    ``types``: records of other WARC-Types are checked and passed over without asking ``want``
+    (and without building their :class:`RecordHead`).
 
     A record is handed out only after FastWARC has read the next header cleanly (a
     ``Content-Length`` too small shows only then); on any error the Python reader starts
@@ -36,31 +50,57 @@ def fastwarc_records(path: Path, handle: IO[bytes], kind: str, start: int, limit
         return start  # dictionaries are read by the Python backend
     size = handle.seek(0, 2)
     handle.seek(start)
-    name = str(path)
     # Every record, whatever ``types``: the header checks see records of every type, as in the Python
     # reader (a mask would skip, unchecked, a revisit without WARC-Target-URI or a record without WARC-Type).
-    records = iter(ArchiveIterator(handle, parse_http=False, record_types=WarcRecordType.any_type))
+    records = ArchiveIterator(handle, parse_http=False, record_types=WarcRecordType.any_type)
     pending: Record | BadRecord | None = None
     pending_offset: int | None = None
-    while True:
-        try:
-            record = next(records)
-        except StopIteration:
-            break
-        except (OSError, ValueError):
-            return start if pending_offset is None else pending_offset
-        offset = int(record.stream_pos)
-        if offset >= limit:
-            break
-        if pending is not None:
-            yield pending
-        pending, pending_offset = None, offset
-        try:
-            if kind == "plain" and offset + record.content_length > size:
-                return offset  # claims more than the file holds: FastWARC would swallow what follows
-            pending = _fastwarc_one(record, offset, name, want, max_block)
-        except (OSError, ValueError, BadBytes):
-            return offset
+    good_versions = _GOOD_VERSIONS
+    good_date: str | None = None  # the last WARC-Date that passed (a request and its response share theirs)
+    # The per-record work is written out here, not called: it runs for every record of the file.
+    try:
+        for record in records:
+            offset = int(record.stream_pos)
+            if offset >= limit:
+                break
+            if pending is not None:
+                yield pending
+            pending, pending_offset = None, offset
+            try:
+                if kind == "plain" and offset + record.content_length > size:
+                    return offset  # claims more than the file holds: FastWARC would swallow what follows
+                # make_head's and check_head's checks on the header's values (records.py): a record of
+                # a type not in ``types`` (most of what a replay passes over) needs no RecordHead.
+                headers = record.headers
+                fields = headers.items()
+                length, rec_type, url, date, record_id = header_values(fields)
+                version = (headers.status_line or "").strip()
+                block_size = content_length(length)
+                if block_size != record.content_length or (version not in good_versions
+                                                           and not _good_version(version)):
+                    raise BadBytes("FastWARC and the header disagree")
+                rec_type = (rec_type or "").strip().lower()
+                url = (url or "").strip().strip("<>")
+                if date is None or date != good_date or not url or not rec_type:
+                    check_fields(rec_type, url, date)
+                    good_date = date
+                if types is not None and rec_type not in types:
+                    continue
+                head = RecordHead(offset, version, fields, block_size, rec_type, url, date, record_id)
+                if not want(head):
+                    continue
+                if block_size > max_block:
+                    # FastWARC would skip Content-Length bytes past the member's end (and lose what
+                    # follows) when the record is also truncated: the Python reader decides.
+                    return offset
+                block = record.reader.read(block_size)
+                if len(block) != block_size:
+                    return offset  # a short block: the Python reader reports it
+                pending = Record(head, block)
+            except (OSError, ValueError, BadBytes):
+                return offset
+    except (OSError, ValueError):  # FastWARC's, reading the next record
+        return start if pending_offset is None else pending_offset
     if pending is not None:
         yield pending
     return None
@@ -79,21 +119,31 @@ def _good_version(version: str) -> bool:
     return True
 
 
-def _fastwarc_one(record: Any, offset: int, name: str, want: Want, max_block: int) -> Record | BadRecord | None:
+def _fastwarc_one(record: Any, offset: int, name: str, want: Want, max_block: int,
+                  types: frozenset[str] | None) -> Record | BadRecord | None:
+    # The checks of make_head and check_head, on the header's values: a record of a type not in
+    # ``types`` (most records a replay passes over) needs no RecordHead.
     headers = record.headers
+    fields = headers.items()
+    length, rec_type, url, date, record_id = header_values(fields)
     version = headers.status_line.strip()
-    head = make_head(offset, version, headers.items())
-    if head.content_length != record.content_length or not _good_version(version):
+    size = content_length(length)
+    if size != record.content_length or not _good_version(version):
         raise BadBytes("FastWARC and the header disagree")
-    check_head(head)
+    rec_type = (rec_type or "").strip().lower()
+    url = (url or "").strip().strip("<>")
+    check_fields(rec_type, url, date)
+    if types is not None and rec_type not in types:
+        return None
+    head = RecordHead(offset, version, fields, size, rec_type, url, date, record_id)
     if not want(head):
         return None
-    if head.content_length > max_block:
+    if size > max_block:
         # FastWARC would skip Content-Length bytes past the member's end (and lose what follows)
         # when the record is also truncated: the Python reader decides.
         raise BadBytes("too large")
-    block = record.reader.read(head.content_length)
-    if len(block) != head.content_length:
+    block = record.reader.read(size)
+    if len(block) != size:
         raise BadBytes("short block")  # the Python reader reports it
     return Record(head, block)
 

@@ -8,7 +8,7 @@ WARC header here, so they report the same problems for the same bytes.  Pure.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -43,31 +43,43 @@ class RecordHead:
         return None
 
 
-def make_head(offset: int, version: str, fields: tuple[tuple[str, str], ...]) -> RecordHead:
-    """Raises :class:`BadBytes` without a usable Content-Length."""
-    length = rec_type = url = date = record_id = None
+# The fields make_head looks for, by lower-case name, and each spelling met so far -> its slot (-1: none of
+# them): a header's names repeat from record to record, so the scan costs one dict lookup per field.
+_SLOTS = {"content-length": 0, "warc-type": 1, "warc-target-uri": 2, "warc-date": 3, "warc-record-id": 4}
+_SLOT_OF: dict[str, int] = {}
+_MAX_SPELLINGS = 4096
+
+
+def header_values(fields: Iterable[tuple[str, str]]) -> list[str | None]:
+    """[Content-Length, WARC-Type, WARC-Target-URI, WARC-Date, WARC-Record-ID] as :meth:`RecordHead.get`
+    gives them: the first field of each name, whatever its case; None when absent."""
+    found: list[str | None] = [None, None, None, None, None]
+    slot_of = _SLOT_OF
     for key, value in fields:
-        lkey = key.lower()
-        if lkey == "content-length":
-            if length is None:
-                length = value
-        elif lkey == "warc-type":
-            if rec_type is None:
-                rec_type = value
-        elif lkey == "warc-target-uri":
-            if url is None:
-                url = value
-        elif lkey == "warc-date":
-            if date is None:
-                date = value
-        elif lkey == "warc-record-id" and record_id is None:
-            record_id = value
-    if length is None:
+        slot = slot_of.get(key)
+        if slot is None:
+            slot = _SLOTS.get(key.lower(), -1)
+            if len(slot_of) < _MAX_SPELLINGS:
+                slot_of[key] = slot
+        if slot >= 0 and found[slot] is None:
+            found[slot] = value
+    return found
+
+
+def content_length(value: str | None) -> int:
+    """The Content-Length field's value as a number; raises :class:`BadBytes` when it is absent or unusable."""
+    if value is None:
         raise BadBytes("WARC header has no Content-Length")
-    length = length.strip()
+    length = value.strip()
     if not length.isascii() or not length.isdigit() or len(length) > 18:
         raise BadBytes(f"bad Content-Length {length[:30]!r}")
-    return RecordHead(offset, version, fields, int(length), (rec_type or "").strip().lower(),
+    return int(length)
+
+
+def make_head(offset: int, version: str, fields: tuple[tuple[str, str], ...]) -> RecordHead:
+    """Raises :class:`BadBytes` without a usable Content-Length."""
+    length, rec_type, url, date, record_id = header_values(fields)
+    return RecordHead(offset, version, fields, content_length(length), (rec_type or "").strip().lower(),
                       (url or "").strip().strip("<>"), date, record_id)
 
 
@@ -133,12 +145,17 @@ def check_head(head: RecordHead) -> None:
     versions), WARC-Target-URI of the record types about a URI.  A record of an unknown type
     is not a problem (WARC readers skip them).
     """
-    if not head.rec_type:
+    check_fields(head.rec_type, head.url, head.date)
+
+
+def check_fields(rec_type: str, url: str, date: str | None) -> None:
+    """:func:`check_head` on a header's values (``rec_type`` and ``url`` as :func:`make_head` normalises them)."""
+    if not rec_type:
         raise BadBytes("record has no WARC-Type")
-    if head.rec_type in ("response", "request", "revisit", "resource") and not head.url:
-        raise BadBytes(f"{head.rec_type} record has no WARC-Target-URI")
-    date = (head.date or "").strip()
+    if not url and rec_type in ("response", "request", "revisit", "resource"):
+        raise BadBytes(f"{rec_type} record has no WARC-Target-URI")
+    date = (date or "").strip()
     if not date:
-        raise BadBytes(f"{head.rec_type} record has no WARC-Date")
+        raise BadBytes(f"{rec_type} record has no WARC-Date")
     if not _WARC_DATE.fullmatch(date):
-        raise BadBytes(f"{head.rec_type} record has a bad WARC-Date {date[:40]!r}")
+        raise BadBytes(f"{rec_type} record has a bad WARC-Date {date[:40]!r}")
