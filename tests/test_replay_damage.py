@@ -355,3 +355,32 @@ def test_a_file_of_garbage_is_summed_up_not_listed_forever(pages: list[Page], tm
     assert result.articles == 12
     assert len(result.problems) == 6
     assert result.problems[-1].reason == "7 more bad records after this one, not listed"
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("error", [RuntimeError("an adapter bug"), LookupError("unknown encoding: x"),
+                                   RecursionError("maximum recursion depth exceeded"), MemoryError()])
+def test_a_page_the_extraction_raises_on_is_a_problem_of_its_record(
+        reader: str, error: BaseException, pages: list[Page], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """An exception of the parse (an adapter's bug a page triggers) costs that record, not the rest of its file."""
+    import crawler.replay.engine as engine
+
+    hostile = pages[2]
+    real = engine.parse_response
+
+    def parse(adapter: object, content: bytes, content_type: str | None, url: str) -> object:
+        if url == hostile.url:
+            raise error
+        return real(adapter, content, content_type, url)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "parse_response", parse)
+    info = gz(warcinfo())
+    members = [gz(page_record(p)) for p in pages]
+    warc = write(tmp_path / "hostile.warc.gz", [info, *members])
+    offset = len(info) + sum(len(m) for m in members[:2])
+    code, rows, err = replay_cli(capsys, warc, tmp_path / "out", reader)
+    assert code == 5, err
+    assert_replayed(rows, tmp_path / "out", [p for p in pages if p is not hostile])
+    assert f"bad record: {warc} at offset {offset}: " in err
+    assert hostile.url in err and type(error).__name__ in err

@@ -389,8 +389,15 @@ def _extract(record: Record, source: SourceConfig, path: Path, sequence: int, re
     if response.status != 200:
         result.not_article += 1
         return
-    parsed = parse_response(resolver.adapter(source), response.content, response.header("content-type"),
-                            response.url)
+    try:
+        parsed = parse_response(resolver.adapter(source), response.content, response.header("content-type"),
+                                response.url)
+        text = render_snapshot(parsed) if isinstance(parsed, Article) else ""
+    except Exception as exc:  # a page an adapter cannot take costs its record, not the file
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        result.problems.append(BadRecord(name, record.head.offset,
+                                         f"extracting {response.url} raised {reason[:300]}"))
+        return
     if isinstance(parsed, ExtractionFailure):
         result.failures.append(str(parsed))
         return
@@ -404,7 +411,6 @@ def _extract(record: Record, source: SourceConfig, path: Path, sequence: int, re
     for field_name, rule in parsed.rules.items():
         if field_name != "template":
             result.rules[f"{field_name}={rule}"] += 1
-    text = render_snapshot(parsed)
     order = (order_date(response.date), str(path), record.head.offset, sequence)
     result.rows.append(ArticleRow(
         source=parsed.source,
