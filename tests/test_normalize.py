@@ -66,6 +66,19 @@ def test_render_snapshot_optional_blocks_absent() -> None:
     assert text.split("\n\n")[:3] == ["26/03/2021 - 21:27", "Kicker:", "Tiêu đề"]
 
 
+@pytest.mark.parametrize("field", ["breadcrumb", "kicker", "sapo", "body", "byline"])
+def test_a_field_that_reads_the_share_label_does_not_end_the_text_early(field: str) -> None:
+    """The share label closes a snapshot (FORMAT.md): one in a field (a mutated page's kicker) is dropped there,
+    else the comparison rule would cut the title and the body off (found by tests/test_fuzz.py)."""
+    values: dict[str, object] = {"breadcrumb": (SHARE_LABEL,), "kicker": SHARE_LABEL, "sapo": SHARE_LABEL,
+                                 "body": ("Đoạn 1", SHARE_LABEL, "Đoạn 2"), "byline": f"Bài: A\n{SHARE_LABEL}"}
+    text = render_snapshot(_article(**{field: values[field]}))
+    blocks = text.split("\n\n")
+    assert canonical_blocks(text) == blocks
+    assert blocks.count(SHARE_LABEL) == 1 and blocks[-1] == SHARE_LABEL
+    assert "Tiêu đề" in blocks and "Đoạn 2" in blocks
+
+
 def test_decode_html_charset_precedence() -> None:
     page = "<meta charset='windows-1258'><p>Hu\u00ea\u0301</p>".encode("cp1258")  # ê + combining acute
     assert "Huế" in clean_line(decode_html(page))  # from the meta tag

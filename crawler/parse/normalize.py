@@ -127,12 +127,13 @@ def render_snapshot(article: Article) -> str:
     blocks.extend(article.body)
     if article.byline:
         blocks.extend(article.byline.split("\n"))
-    blocks.append(SHARE_LABEL)
-    # Article fields are clean lines already (adapters clean them): only drop empties and repeats.
+    # Article fields are clean lines already (adapters clean them): only drop empties and repeats, and the
+    # share label anywhere but last (a field that reads it, e.g. a kicker, would end the text there: FORMAT.md).
     out: list[str] = []
     for block in blocks:
-        if block and (not out or out[-1] != block):
+        if block and block != SHARE_LABEL and (not out or out[-1] != block):
             out.append(block)
+    out.append(SHARE_LABEL)
     return "\n\n".join(out)
 
 
