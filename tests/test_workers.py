@@ -218,3 +218,23 @@ def test_the_crawl_package_still_names_its_engine() -> None:
     assert set(package.__all__) <= set(dir(package)) | set(package._HOMES)
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         package.Nope  # noqa: B018
+
+
+@pytest.mark.parametrize("shadow", ["crawler/__init__.py", "crawler/crawl/archive_worker.py"])
+def test_workers_run_the_crawl_process_code_whatever_the_working_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shadow: str) -> None:
+    """A worker is `python -c`: it must not import a `crawler` package that happens to lie in the working
+    directory (another checkout, an older version), but the one the crawl process runs."""
+    here = tmp_path / "cwd"
+    fake = here / shadow
+    fake.parent.mkdir(parents=True)
+    for package in {fake.parent, here / "crawler"}:
+        (package / "__init__.py").write_text("", encoding="utf-8")
+    fake.write_text("raise SystemExit('the crawler package of the working directory was imported')\n",
+                    encoding="utf-8")
+    monkeypatch.chdir(here)
+    with Mirror(articles=3, seed=5) as m:
+        code = main(["crawl", "--archive", str(tmp_path / "archive"), *origin_args(m), "--delay", "0",
+                     "--no-progress", "--quiet", "--workers", "1"])
+    assert code == 0
+    assert len(list((tmp_path / "archive" / "text").rglob("*.txt"))) == 3 * 3 + 2
