@@ -245,6 +245,8 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
 # Bytes no text document has (WHATWG's "binary data byte"): C0 controls but TAB, LF, FF, CR and ESC.
 _BINARY_BYTES = frozenset(range(0x09)) | {0x0B} | frozenset(range(0x0E, 0x1B)) | frozenset(range(0x1C, 0x20))
 _SNIFF_BYTES = 1024
+_TEXT_BYTES = bytes(sorted(set(range(256)) - _BINARY_BYTES))  # deleted by translate(): what is left is binary
+_WHITE = b"\t\n\x0c\r "
 
 
 def binary_kind(content: bytes) -> str | None:
@@ -255,7 +257,13 @@ def binary_kind(content: bytes) -> str | None:
     Text with a UTF-8 or UTF-16 byte-order mark, or
     UTF-16 without one (every other byte zero), is text.
     """
-    head = content.lstrip(b"\t\n\x0c\r ")[:_SNIFF_BYTES]
+    # The first kilobyte after leading white space, without copying the whole body (a page that starts with a
+    # line break would be copied whole by lstrip): white space longer than a kilobyte takes the plain way.
+    window = content[:2 * _SNIFF_BYTES]
+    head = window.lstrip(_WHITE)
+    if len(head) < _SNIFF_BYTES and len(window) < len(content):
+        head = content.lstrip(_WHITE)
+    head = head[:_SNIFF_BYTES]
     if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[:3] == b"\xef\xbb\xbf":
         return None  # a byte-order mark: text (UTF-16 has zero bytes)
     if head[:4] == b"RIFF" and head[8:12] in (b"WEBP", b"AVI ", b"WAVE"):
@@ -265,7 +273,7 @@ def binary_kind(content: bytes) -> str | None:
     for signature, kind in _SIGNATURES:
         if head.startswith(signature):
             return kind
-    controls = sum(1 for byte in head if byte in _BINARY_BYTES)
+    controls = len(head.translate(None, _TEXT_BYTES))  # bytes.translate counts in C (a Python loop: ~15 µs a page)
     if controls:
         even, odd = head[0::2], head[1::2]
         if len(head) >= 4 and (even.count(0) == len(even) or odd.count(0) == len(odd)):
