@@ -37,8 +37,9 @@ def reference(content: bytes) -> str | None:
 _WHITE = st.sampled_from([b"\t", b"\n", b"\x0c", b"\r", b" "])
 _SIGNATURE = st.sampled_from([sig for sig, _ in _SIGNATURES] + [b"RIFF\0\0\0\0WEBP", b"\0\0\0\0ftyp", b"\xef\xbb\xbf",
                                                                  b"\xff\xfe", b"<html>", b""])
+_BYTES = st.sampled_from([b"a", b"\x00", b"\x01", b"\x1b", b"\t", b" ", b"\xc3\xa9"])
 _TEXTISH = st.binary(max_size=3000) | st.text(max_size=1500).map(str.encode) \
-    | st.lists(st.sampled_from([b"a", b"\x00", b"\x01", b"\x1b", b"\t", b" ", b"\xc3\xa9"]), max_size=2500).map(b"".join)
+    | st.lists(_BYTES, max_size=2500).map(b"".join)
 
 
 @settings(max_examples=600, deadline=None)
