@@ -53,7 +53,8 @@ def worker_command(fd: int) -> list[str]:
     process runs.  ``-P``: not the working directory's (``-c`` would put it first on ``sys.path``, and a
     ``crawler`` directory there, another checkout or version, would run in the workers)."""
     root = str(Path(crawler.__file__).parent.parent)
-    code = f"import sys\nif {root!r} not in sys.path: sys.path.insert(0, {root!r})\n{WORKER_MAIN}"
+    # One line (ps and profilers show it): sys.path gets the package's directory unless it is there already.
+    code = f"import sys; {root!r} in sys.path or sys.path.insert(0, {root!r}); {WORKER_MAIN}"
     return [sys.executable, "-P", "-c", code, str(fd)]
 
 log = logging.getLogger("crawler.crawl.worker_pool")
