@@ -11,6 +11,10 @@ The baseline is the ``crawler`` executable of another checkout with its own virt
         && /tmp/base/.venv/bin/pip install -q -e /tmp/base
     .venv/bin/python bench/crawl_baseline.py --baseline /tmp/base/.venv/bin/crawler
 
+Both run in the work directory: versions before ``-P`` started their workers as ``python -c``,
+which imports the ``crawler`` package of the working directory (run from this checkout, the
+baseline's workers ran this checkout's code, and the comparison saw no change in the workers).
+
 Older versions cannot read the ``hue`` block of today's sources.yaml (its URL patterns became a
 list), so by default both crawl Cần Thơ and An Giang only (``--sources-keys``).
 """
@@ -71,7 +75,9 @@ def main() -> int:
                 argv = [str(exe), "crawl", "--sources", str(site.sources_file), "--archive", str(archive),
                         *origin_args, "--delay", "0", "--host-concurrency", str(host_conc), "--concurrency",
                         str(conc), "--ignore-robots", "--quiet", "--no-progress"]
-                result, _ = bench._measure(label, args.setting, argv)
+                # Not from this checkout: a version whose workers are `python -c` (before -P) would import the
+                # `crawler` of the working directory in them, and the baseline's workers would run our code.
+                result, _ = bench._measure(label, args.setting, argv, cwd=work)
                 pages = max(result.pages, 1)
                 rows[label].append((result.pps_span, 1000 * result.child.user / pages,
                                     1000 * result.child.system / pages))

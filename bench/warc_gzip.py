@@ -5,6 +5,7 @@ pages with :class:`crawler.archive.warc.WarcWriter` at each level, half of them 
 arrived gzip-encoded (as from a server that compresses, nginx here), and prints CPU µs per
 record (``time.process_time``, median of rounds, pinned to one CPU) and the bytes written.
 Bodies that are already compressed are stored at level 0 whatever the level (crawler/archive/warc.py).
+Levels 1-3 deflate with ISA-L (python-isal), 0 and 4-9 with zlib (crawler/archive/warc.py).
 
     .venv/bin/python bench/warc_gzip.py [--articles 300] [--rounds 5]
 """

@@ -10,6 +10,7 @@ import re
 import zlib
 
 import brotli
+from isal import isal_zlib
 
 __all__ = ["MAX_BODY_BYTES", "MAX_DECODED_BYTES", "ContentDecodingError", "TooLargeError", "binary_kind", "dechunk",
            "decode_content", "decode_prefix"]
@@ -74,7 +75,26 @@ def _room(out: bytearray, limit: int | None) -> int:
     return 0 if limit is None else limit + 1 - len(out)
 
 
+def _inflate_fast(data: bytes, wbits: int, limit: int | None, *, members: bool) -> bytes | None:
+    """The usual body, one complete member within ``limit``, inflated by ISA-L (python-isal: 1.5-2.5x zlib's
+    speed, the same checks of the CRC and length); None for anything else, which zlib decodes (or refuses)
+    with its own messages: more members, a damaged or truncated stream, a body over the limit."""
+    try:
+        decomp = isal_zlib.decompressobj(wbits)
+        out = decomp.decompress(data, _room(bytearray(), limit))
+    except Exception:  # isal_zlib.error (typed as an instance in its stubs): zlib says what is wrong
+        return None
+    if not decomp.eof or (limit is not None and len(out) > limit):
+        return None
+    if members and decomp.unused_data[:2] == b"\x1f\x8b":
+        return None
+    return out
+
+
 def _inflate(data: bytes, wbits: int, limit: int | None, *, members: bool) -> bytes:
+    fast = _inflate_fast(data, wbits, limit, members=members)
+    if fast is not None:
+        return fast
     out = bytearray()
     decomp = zlib.decompressobj(wbits)
     pending = data
@@ -245,6 +265,8 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
 # Bytes no text document has (WHATWG's "binary data byte"): C0 controls but TAB, LF, FF, CR and ESC.
 _BINARY_BYTES = frozenset(range(0x09)) | {0x0B} | frozenset(range(0x0E, 0x1B)) | frozenset(range(0x1C, 0x20))
 _SNIFF_BYTES = 1024
+_TEXT_BYTES = bytes(sorted(set(range(256)) - _BINARY_BYTES))  # deleted by translate(): what is left is binary
+_WHITE = b"\t\n\x0c\r "
 
 
 def binary_kind(content: bytes) -> str | None:
@@ -255,7 +277,13 @@ def binary_kind(content: bytes) -> str | None:
     Text with a UTF-8 or UTF-16 byte-order mark, or
     UTF-16 without one (every other byte zero), is text.
     """
-    head = content.lstrip(b"\t\n\x0c\r ")[:_SNIFF_BYTES]
+    # The first kilobyte after leading white space, without copying the whole body (a page that starts with a
+    # line break would be copied whole by lstrip): white space longer than a kilobyte takes the plain way.
+    window = content[:2 * _SNIFF_BYTES]
+    head = window.lstrip(_WHITE)
+    if len(head) < _SNIFF_BYTES and len(window) < len(content):
+        head = content.lstrip(_WHITE)
+    head = head[:_SNIFF_BYTES]
     if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[:3] == b"\xef\xbb\xbf":
         return None  # a byte-order mark: text (UTF-16 has zero bytes)
     if head[:4] == b"RIFF" and head[8:12] in (b"WEBP", b"AVI ", b"WAVE"):
@@ -265,7 +293,7 @@ def binary_kind(content: bytes) -> str | None:
     for signature, kind in _SIGNATURES:
         if head.startswith(signature):
             return kind
-    controls = sum(1 for byte in head if byte in _BINARY_BYTES)
+    controls = len(head.translate(None, _TEXT_BYTES))  # bytes.translate counts in C (a Python loop: ~15 µs a page)
     if controls:
         even, odd = head[0::2], head[1::2]
         if len(head) >= 4 and (even.count(0) == len(even) or odd.count(0) == len(odd)):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import _brotli  # type: ignore[import-not-found]
 import brotli
+import isal
 import orjson
 import pytest
 
@@ -282,7 +283,8 @@ def test_a_wal_that_cannot_be_read_is_refused_not_ignored() -> None:
         if subprocess.run([*nobody, interpreter, "-c", "pass"], capture_output=True, check=False).returncode:
             pytest.skip(f"nobody cannot run the interpreter {interpreter}")
         lib = base / "lib"
-        for module in (crawler, brotli, _brotli, orjson):  # what crawler.archive.catalog imports, outside the stdlib
+        # what crawler.archive.catalog imports, outside the stdlib
+        for module in (crawler, brotli, _brotli, isal, orjson):
             source = Path(str(module.__file__))
             if source.name == "__init__.py":
                 shutil.copytree(source.parent, lib / source.parent.name)

@@ -193,3 +193,48 @@ def test_auto_always_parses_out_of_process() -> None:
     assert auto_workers([]) == 1
     cpus = len(os.sched_getaffinity(0))
     assert auto_workers([0.0]) == (1 if cpus <= 2 else min(8, cpus - 1))
+
+
+@pytest.mark.parametrize("module", ["crawler.crawl.archive_worker", "crawler.crawl.archive_jobs"])
+def test_a_worker_process_does_not_import_the_engine(module: str) -> None:
+    """A worker imports its module (and so the crawler.crawl package) but none of the fetching side:
+    the engine, the fetcher, httpx2 and the catalog's sqlite3 cost each worker ~0.1 s of CPU at its start."""
+    probe = (f"import sys, {module}; "
+             "print(sorted(m for m in ('crawler.crawl.engine', 'crawler.crawl.fetching', 'crawler.net.fetcher', "
+             "'httpx2', 'sqlite3', 'crawler.crawl.worker_pool') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_crawl_package_still_names_its_engine() -> None:
+    """The package's names load when first asked for (what `from crawler.crawl import Crawl` needs)."""
+    import crawler.crawl as package
+    from crawler.crawl.engine import Crawl as EngineCrawl
+    from crawler.crawl.engine import CrawlOptions as EngineOptions
+    from crawler.crawl.stats import SourceStats as StatsSourceStats
+
+    assert package.Crawl is EngineCrawl and package.CrawlOptions is EngineOptions
+    assert package.SourceStats is StatsSourceStats
+    assert set(package.__all__) <= set(dir(package)) | set(package._HOMES)
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        package.Nope  # noqa: B018
+
+
+@pytest.mark.parametrize("shadow", ["crawler/__init__.py", "crawler/crawl/archive_worker.py"])
+def test_workers_run_the_crawl_process_code_whatever_the_working_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shadow: str) -> None:
+    """A worker is `python -c`: it must not import a `crawler` package that happens to lie in the working
+    directory (another checkout, an older version), but the one the crawl process runs."""
+    here = tmp_path / "cwd"
+    fake = here / shadow
+    fake.parent.mkdir(parents=True)
+    for package in {fake.parent, here / "crawler"}:
+        (package / "__init__.py").write_text("", encoding="utf-8")
+    fake.write_text("raise SystemExit('the crawler package of the working directory was imported')\n",
+                    encoding="utf-8")
+    monkeypatch.chdir(here)
+    with Mirror(articles=3, seed=5) as m:
+        code = main(["crawl", "--archive", str(tmp_path / "archive"), *origin_args(m), "--delay", "0",
+                     "--no-progress", "--quiet", "--workers", "1"])
+    assert code == 0
+    assert len(list((tmp_path / "archive" / "text").rglob("*.txt"))) == 3 * 3 + 2

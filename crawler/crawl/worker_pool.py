@@ -2,7 +2,8 @@
 
 :func:`open_archive_pool` gives the crawl an :class:`ArchivePool`.  With ``processes=0`` the
 jobs run in the crawl process (no deadline: for debugging and tests).  Otherwise each worker
-is a ``python -c WORKER_MAIN FD`` process (:func:`crawler.crawl.archive_worker.main`) talking to the
+is a ``python -P -c WORKER_MAIN FD`` process (:func:`worker_command`: the crawl process's own ``crawler``
+package, never one in the working directory; :func:`crawler.crawl.archive_worker.main`) talking to the
 crawl process over a Unix socket pair: jobs and replies are length-prefixed pickles, read and written by
 trio's own socket I/O, so the hand-off adds no thread to the crawl process (a
 ``ProcessPoolExecutor`` adds two, which fought trio's thread for the GIL).
@@ -35,6 +36,7 @@ from typing import Protocol
 
 import trio
 
+import crawler
 from crawler.archive.recovery import Recovered, recover_warcs
 from crawler.archive.warc import WARC_GZIP_LEVEL
 from crawler.config import SourceConfig
@@ -44,6 +46,16 @@ from crawler.crawl.archive_worker import _FRAME, MAX_FRAME, ArchiveWorker
 # How a worker process starts: -c, not -m (the crawl package has imported the module already, and runpy
 # would warn that it runs a module found in sys.modules).
 WORKER_MAIN = "import sys; from crawler.crawl.archive_worker import main; sys.exit(main())"
+
+
+def worker_command(fd: int) -> list[str]:
+    """The worker's command line: the interpreter of this process, importing the ``crawler`` package this
+    process runs.  ``-P``: not the working directory's (``-c`` would put it first on ``sys.path``, and a
+    ``crawler`` directory there, another checkout or version, would run in the workers)."""
+    root = str(Path(crawler.__file__).parent.parent)
+    # One line (ps and profilers show it): sys.path gets the package's directory unless it is there already.
+    code = f"import sys; {root!r} in sys.path or sys.path.insert(0, {root!r}); {WORKER_MAIN}"
+    return [sys.executable, "-P", "-c", code, str(fd)]
 
 log = logging.getLogger("crawler.crawl.worker_pool")
 
@@ -131,7 +143,7 @@ class _Worker:
             # Started from this (trio's, the main) thread on purpose: PR_SET_PDEATHSIG fires when the
             # *thread* that started the child exits, and trio's worker threads come and go.
             self.process = subprocess.Popen(  # noqa: ASYNC220 -- fork+exec, a few milliseconds, rare
-                [sys.executable, "-c", WORKER_MAIN, str(child_end.fileno())],
+                worker_command(child_end.fileno()),
                 pass_fds=[child_end.fileno()],
                 stdin=subprocess.DEVNULL, close_fds=True)
         finally:
