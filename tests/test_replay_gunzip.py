@@ -1,6 +1,6 @@
-"""Issue 22: replay inflates the usual gzip body (one member) with zlib-ng, and gives exactly what the standard
-library's path (:func:`crawler.codings.decode_content`) gives for every body, damaged ones included: content,
-problems and the size cap."""
+"""Issue 22: replay inflates the usual gzip body (one member) with zlib-ng (:mod:`crawler.codings`' fast path, the
+crawl's too), and gives exactly what the standard library's path gives for every body, damaged ones included:
+content, problems and the size cap."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from crawler.archive import warc_reading
+from crawler import codings
 from crawler.archive.warc_reading import decode_record_body
 from crawler.codings import TooLargeError
 
@@ -25,7 +25,7 @@ def _both(body: bytes, headers: tuple[tuple[str, str], ...], limit: int,
     for fast in (True, False):
         with monkeypatch.context() as patch:
             if not fast:
-                patch.setattr(warc_reading, "_fast_zlib", None)
+                patch.setattr(codings, "_fast_zlib", None)
             try:
                 outcomes.append(decode_record_body(body, headers, limit=limit))
             except TooLargeError as exc:
@@ -67,7 +67,7 @@ def test_fast_inflate_gives_what_the_standard_path_gives(body: bytes, coding: st
 def test_the_usual_gzip_body_is_inflated_by_zlib_ng(headers: tuple[tuple[str, str], ...],
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    real = warc_reading._fast_zlib
+    real = codings._fast_zlib
     assert real is not None
 
     class Spy:
@@ -78,7 +78,7 @@ def test_the_usual_gzip_body_is_inflated_by_zlib_ng(headers: tuple[tuple[str, st
             calls.append(wbits)
             return real.decompressobj(wbits)
 
-    monkeypatch.setattr(warc_reading, "_fast_zlib", Spy)
+    monkeypatch.setattr(codings, "_fast_zlib", Spy)
     body = GZ
     if any(k.lower() == "transfer-encoding" for k, _ in headers):
         body = b"%x\r\n" % len(GZ) + GZ + b"\r\n0\r\n\r\n"

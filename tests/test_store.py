@@ -15,9 +15,9 @@ from pathlib import Path
 
 import _brotli  # type: ignore[import-not-found]
 import brotli
-import isal
 import orjson
 import pytest
+import zlib_ng
 
 import crawler
 from crawler.archive.catalog import Store, atomic_write
@@ -284,7 +284,7 @@ def test_a_wal_that_cannot_be_read_is_refused_not_ignored() -> None:
             pytest.skip(f"nobody cannot run the interpreter {interpreter}")
         lib = base / "lib"
         # what crawler.archive.catalog imports, outside the stdlib
-        for module in (crawler, brotli, _brotli, isal, orjson):
+        for module in (crawler, brotli, _brotli, zlib_ng, orjson):
             source = Path(str(module.__file__))
             if source.name == "__init__.py":
                 shutil.copytree(source.parent, lib / source.parent.name)

@@ -97,33 +97,6 @@ def _header_values(headers: tuple[tuple[str, str], ...], name: str) -> str | Non
     return ", ".join(values) if values else None
 
 
-_fast_zlib: Any
-try:  # zlib-ng inflates about twice as fast as zlib (replay inflates every gzip-encoded page)
-    from zlib_ng import zlib_ng as _fast_zlib
-except ImportError:  # pragma: no cover - a declared dependency; the standard library's path does the same
-    _fast_zlib = None
-
-_GZIP_CODINGS = frozenset({"gzip", "x-gzip"})
-
-
-def _fast_gunzip(body: bytes, content_encoding: str | None, limit: int) -> bytes | None:
-    """The content of a body of one whole gzip member under one ``gzip`` coding (the usual case), inflated
-    by zlib-ng; None for anything else: other or stacked codings, a second member, damage, a body
-    over ``limit``, which :func:`~crawler.codings.decode_content` decodes, reports and caps as always."""
-    if _fast_zlib is None or not body or content_encoding is None or "," in content_encoding:
-        return None
-    if content_encoding.strip().lower() not in _GZIP_CODINGS:
-        return None
-    decomp = _fast_zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        content: bytes = decomp.decompress(body, limit + 1)
-    except _fast_zlib.error:
-        return None
-    if not decomp.eof or len(content) > limit or decomp.unused_data[:2] == b"\x1f\x8b":
-        return None
-    return content
-
-
 def decode_record_body(raw: bytes, headers: tuple[tuple[str, str], ...], *,
                        limit: int = MAX_DECODED_BYTES) -> tuple[bytes, list[str]]:
     """De-chunk and content-decode an archived HTTP body: (content, problems).
@@ -144,9 +117,6 @@ def decode_record_body(raw: bytes, headers: tuple[tuple[str, str], ...], *,
             # Some tools store the body de-chunked but keep the header.
             problems.append(f"declared chunked but not chunk-framed ({exc}); body used as stored")
     content_encoding = _header_values(headers, "content-encoding")
-    fast = _fast_gunzip(body, content_encoding, limit)
-    if fast is not None:
-        return fast, problems
     try:
         content = decode_content(body, content_encoding, limit=limit)
     except TooLargeError:
