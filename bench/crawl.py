@@ -308,6 +308,10 @@ class Bench:
             if failures or result.articles != site.articles:
                 result.note += f" {result.articles}/{site.articles} articles archived, {len(failures)} failures"
                 result.note += "".join(f" [{line[:160]}]" for line in failures[:2])
+            if result.articles != site.articles or result.child.returncode != 0:
+                kept = self.work / f"incomplete-{archive.name}.json"  # the run's own record, kept for a look
+                shutil.copy(stats_files[-1], kept)
+                result.note += f" (run record kept: {kept}; exit {result.child.returncode})"
         else:
             result.note += " no stats file"
         shutil.rmtree(archive, ignore_errors=True)
