@@ -24,7 +24,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from benchlib import header, median, run_child
+from benchlib import header, median, precompile, run_child
 from make_collection import make
 from replay_scale import load_pages, parse_only
 
@@ -62,6 +62,8 @@ def main() -> int:
     pages = load_pages(files, args.records)
     print(f"# {collection}: {len(files)} files, {len(pages):,} article pages; {args.rounds} rounds; "
           f"load {' '.join(Path('/proc/loadavg').read_text().split()[:3])}", flush=True)
+    if args.baseline:
+        print(precompile(args.baseline.resolve()), flush=True)
     names = ["parse-only", "replay"] + (["replay (baseline)"] if args.baseline else [])
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
     for round_no in range(args.rounds):
