@@ -305,6 +305,10 @@ class Bench:
                 result.note += (f" crawl process {per['crawl_user']:.2f}+{per['crawl_system']:.2f}, archive workers "
                                 f"{per['workers_user']:.2f}+{per['workers_system']:.2f} ms/page;")
             failures = [f"{url}: {why}" for s in record["sources"].values() for url, why in s["failures"].items()]
+            deferred = [f"{host}: {why}" for s in record["sources"].values()
+                        for host, why in (s.get("deferred") or {}).items()]
+            if deferred:  # hosts the run left for the next one (5 failed requests in a row, a Retry-After...)
+                result.note += f" {len(deferred)} hosts deferred [{deferred[0][:200]}]"
             if failures or result.articles != site.articles:
                 result.note += f" {result.articles}/{site.articles} articles archived, {len(failures)} failures"
                 result.note += "".join(f" [{line[:160]}]" for line in failures[:2])
