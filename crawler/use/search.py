@@ -1,8 +1,9 @@
 """Full-text search over the archive (``crawler search``, ``crawler index``).
 
 Where it sits: the index is the catalog's ``search`` table (SQLite FTS5, :mod:`crawler.archive.catalog_schema`),
-filled by a trigger in the transaction that inserts each snapshot row, so it is current after
-every crawl batch, ``fetch`` and crash recovery; ``crawler index --search`` makes it again from the rows
+filled by the catalog's writer in the transaction that inserts each snapshot row (the body read from the snapshot
+file: the metadata has none), so it is current after every crawl batch, ``fetch`` and crash recovery;
+``crawler index --search`` makes it again from the rows and files
 (:meth:`crawler.archive.catalog.Store.rebuild_search_index`).
 This module runs a user's query (read by :mod:`crawler.use.query`) against the indexes with the filters
 of a :class:`~crawler.archive.reading.Selection`, ranks the hits (phrases typed together first, then
@@ -18,6 +19,7 @@ from dataclasses import asdict, dataclass
 
 from crawler.archive.catalog import CATALOG, Store
 from crawler.archive.reading import Selection
+from crawler.archive.snapshot_body import meta_fields, read_body
 from crawler.errors import StorageError
 from crawler.use.folding import fold, fold_d, tone_placements
 from crawler.use.query import (
@@ -235,8 +237,9 @@ def _search(store: Store, tree: Node, runs: list[list[Leaf]], selection: Selecti
         break
     hits.window = RANK_WINDOW if newest is not None else None
     for _, source, article_id, version, url, published, title, path, meta, rank in rows:
+        body = read_body(store.archive, str(path), str(title), meta_fields(meta))
         hits.append(Hit(str(source), str(article_id), int(version), str(url), str(published), str(title), str(path),
-                        snippet(str(title), meta, terms), float(rank)))
+                        snippet(str(title), meta, terms, body=body), float(rank)))
     return hits
 
 
