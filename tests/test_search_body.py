@@ -257,6 +257,9 @@ def test_an_archive_crawled_before_the_fix_becomes_searchable(crawled: tuple[Mir
     article = next(archived(m, source, a) for a in m.article_ids(source) if body_phrase(archived(m, source, a)))
     phrase = fold(str(body_phrase(article)))
     assert not any(h["article_id"] == article.article_id for h in cli_hits(capsys, archive, f'"{phrase}"'))
+    # Read-only, the search cannot rebuild the index: it says what to run.
+    assert main(["search", phrase, "--archive", str(archive)]) == 0
+    assert f"`crawler index --archive {archive}`" in capsys.readouterr().err
     with Store(archive) as store:  # opened for writing (a crawl, fetch, `crawler index`): upgraded
         assert store.upgraded_from == 4
         assert store.db.execute("SELECT count(*) FROM sqlite_master WHERE type='trigger'").fetchone()[0] == 0
@@ -294,3 +297,23 @@ def test_the_demo_archive_finds_body_words(tmp_path: Path, capsys: pytest.Captur
     assert "«Chung» «Khánh»" in str(hit["snippet"])
     with contextlib.closing(sqlite3.connect(archive / "catalog.sqlite")) as db:
         assert db.execute("SELECT count(*) FROM search WHERE search MATCH 'body:thanh'").fetchone()[0] > 0
+
+
+def test_crawler_index_upgrades_an_archive_crawled_before_the_fix(crawled: tuple[Mirror, Path], tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    m, original = crawled
+    archive = tmp_path / "old"
+    shutil.copytree(original, archive)
+    make_schema_4(archive)
+    capsys.readouterr()
+    assert main(["index", "--archive", str(archive), "--search"]) == 0
+    with contextlib.closing(sqlite3.connect(archive / "catalog.sqlite")) as db:
+        rows = db.execute("SELECT count(*) FROM snapshots").fetchone()[0]
+    assert f"search: {rows} rows" in capsys.readouterr().err
+    source = m.sources[1]
+    article = archived(m, source, m.article_ids(source)[0])
+    assert_body_found(capsys, archive, article)
+    main(["search", "a", "--archive", str(archive)])
+    assert "crawler index" not in capsys.readouterr().err  # no note once rebuilt

@@ -118,6 +118,7 @@ class Store:
         self.archive = archive
         self.readonly = readonly
         self.upgraded_from: int | None = None  # the schema version an existing catalog was upgraded from
+        self.search_rebuilt = False  # the upgrade (re)built the search index when opening
         path = archive / CATALOG
         if path.is_symlink():  # sqlite would follow it and write wherever it points
             raise StorageError(f"the catalog {path} is a symbolic link; refusing to follow it", path=str(path))
@@ -165,6 +166,7 @@ class Store:
                 # The index and the version number are committed together: a crash in between builds it again.
                 self.db.executescript(SEARCH_SCHEMA)
                 self.index_all()
+                self.search_rebuilt = True
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _index(self, db: sqlite3.Connection, rows: Iterable[tuple[object, ...]]) -> None:
@@ -206,8 +208,10 @@ class Store:
 
     def rebuild_search_index(self) -> int:
         """Build the search index again from every snapshot row and file (one transaction); returns the rows
-        indexed."""
+        indexed.  Not twice: an upgrade that built it when the store opened is enough."""
         try:
+            if self.search_rebuilt:
+                return int(self.db.execute("SELECT count(*) FROM snapshots").fetchone()[0])
             with self.db:
                 self.db.execute("BEGIN IMMEDIATE")
                 self.index_all()

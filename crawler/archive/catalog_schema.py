@@ -10,6 +10,7 @@ queried by :mod:`crawler.use.search`).  SQL text only: nothing here opens a data
 from __future__ import annotations
 
 SCHEMA_VERSION = 5  # 5: the search index's body from the snapshot files (no triggers)
+BODIES_SCHEMA = 5  # the first schema whose search index holds every body (older ones: none once metadata lost it)
 JOURNALS_SCHEMA = 2  # the first schema whose writers journal their rows (older archives need reconcile())
 
 SCHEMA = """

@@ -18,6 +18,7 @@ import sqlite3
 from dataclasses import asdict, dataclass
 
 from crawler.archive.catalog import CATALOG, Store
+from crawler.archive.catalog_schema import BODIES_SCHEMA
 from crawler.archive.reading import Selection
 from crawler.archive.snapshot_body import meta_fields, read_body
 from crawler.errors import StorageError
@@ -68,6 +69,7 @@ class Hits(list[Hit]):
     total: int = 0
     offset: int = 0
     readings: tuple[tuple[str, str], ...] = ()
+    note: str | None = None  # a warning for the user (an index built by an older version)
 
 
 # -- the query run against the indexes ---------------------------------------------------------------------------
@@ -191,6 +193,10 @@ def _search(store: Store, tree: Node, runs: list[list[Leaf]], selection: Selecti
     where, where_args = selection.where("s")
     hits = Hits()
     hits.offset = offset
+    if int(db.execute("PRAGMA user_version").fetchone()[0]) < BODIES_SCHEMA:
+        hits.note = (f"the search index of {store.archive} was built by an older version and may miss the words of "
+                     f"article bodies: `crawler index --archive {store.archive}` (or the next crawl or fetch) "
+                     f"rebuilds it")
     hits.total = int(db.execute(f"SELECT count(*) FROM snapshots s WHERE {match} AND {where}",
                                 [*match_args, *where_args]).fetchone()[0])
     if hits.total <= offset:
