@@ -317,3 +317,34 @@ def test_crawler_index_upgrades_an_archive_crawled_before_the_fix(crawled: tuple
     assert_body_found(capsys, archive, article)
     main(["search", "a", "--archive", str(archive)])
     assert "crawler index" not in capsys.readouterr().err  # no note once rebuilt
+
+
+@pytest.mark.parametrize("hostile", ["link", "outside", "fifo", "directory", "not utf-8"])
+def test_a_hostile_snapshot_path_is_neither_followed_nor_fatal(tmp_path: Path, hostile: str) -> None:
+    """The index reads the file the row names, as every reader does (read_inside): never through a link, never
+    outside the archive, never a FIFO (no blocking); a commit never fails for it."""
+    import dataclasses
+    import os
+
+    archive = tmp_path / "a"
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Tin tức\n\nmật khẩu bí mật\n\nChia sẻ bài viết", encoding="utf-8")
+    [row] = write(archive, BODIES[:1])
+    path = archive / row.text_path  # type: ignore[attr-defined]
+    path.unlink()
+    if hostile == "link":
+        path.symlink_to(secret)
+    elif hostile == "outside":
+        row = dataclasses.replace(row, text_path="../secret.txt")  # type: ignore[type-var]
+    elif hostile == "fifo":
+        os.mkfifo(path)
+    elif hostile == "directory":
+        path.mkdir()
+    else:
+        path.write_bytes("Tin tức\n\nÔng Chung ".encode() + b"\xff\xfe" + " Khánh".encode() + b"\n\nChia s\xe1")
+    with Store(archive) as store:
+        store.commit([row])  # type: ignore[list-item]
+        assert search(store, "mat khau") == []  # nothing read from outside the archive
+        assert [h.article_id for h in search(store, "tin tuc")] == ["1"]  # the title is indexed all the same
+        found = [h.article_id for h in search(store, "khanh")]
+        assert found == (["1"] if hostile == "not utf-8" else [])

@@ -63,11 +63,10 @@ def _text(value: object) -> str | None:
 
 def read_body(archive: Path, text_path: str, title: str, meta: dict[str, object]) -> list[str] | None:
     """The body blocks of the snapshot file ``text_path`` (relative to ``archive``), or the metadata's ``body``
-    when the file cannot be read (gone, outside the archive, a link, not UTF-8 text); None when neither."""
-    try:
-        data = read_inside(archive, text_path, "snapshot")
-        text = data.decode("utf-8")
-    except (OSError, UnicodeDecodeError, ArchiveError):  # ArchiveError: a link, a path outside the archive
+    when the file cannot be read (gone, outside the archive, a link, not a regular file); None when neither."""
+    try:  # a damaged byte is indexed as U+FFFD: the rest of the text is still found
+        text: str | None = read_inside(archive, text_path, "snapshot").decode("utf-8", "replace")
+    except (OSError, ArchiveError):  # ArchiveError: a link, a path outside the archive, not a regular file
         text = None
     if text is not None:
         return body_blocks(text, _text(meta.get("title")) or title, _text(meta.get("sapo")),
