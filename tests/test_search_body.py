@@ -348,3 +348,50 @@ def test_a_hostile_snapshot_path_is_neither_followed_nor_fatal(tmp_path: Path, h
         assert [h.article_id for h in search(store, "tin tuc")] == ["1"]  # the title is indexed all the same
         found = [h.article_id for h in search(store, "khanh")]
         assert found == (["1"] if hostile == "not utf-8" else [])
+
+
+# -- latency with bodies indexed: the same answers, cheaper -------------------------------------------------------
+
+
+def test_the_writings_looked_up_are_the_vocabulary_s(crawled: tuple[Mirror, Path]) -> None:
+    """The exact index's words folding to a typed word, looked up one writing at a time, are those a scan of the
+    whole vocabulary finds (Vietnamese letters, at most one tone mark), in the same order."""
+    import unicodedata
+
+    from crawler.use.search import _variants
+
+    _, archive = crawled
+    tones = set("\u0300\u0301\u0303\u0309\u0323")
+    with Store(archive, readonly=True) as store:
+        db = store.db
+        db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_exact_vocab USING fts5vocab(main, "
+                   "'search_exact', 'row')")
+        vocabulary = [(int(d), str(t)) for t, d in db.execute("SELECT term, doc FROM temp.search_exact_vocab")]
+        words = sorted({fold(t) for _, t in vocabulary})
+        assert len(words) > 300
+        for word in words:
+            expected = sorted(((d, t) for d, t in vocabulary if fold(t) == word and
+                               sum(any(m in tones for m in unicodedata.normalize("NFD", c)) for c in t) <= 1),
+                              reverse=True)
+            assert _variants(db, word, 1000) == [t for _, t in expected], word
+
+
+@pytest.mark.parametrize("window", [1, 3, 7, 40])
+def test_ranking_in_the_window_gives_the_scores_of_ranking_everything(crawled: tuple[Mirror, Path],
+                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      window: int) -> None:
+    """bm25 is computed for the window's matches only: the scores (and so the order) are those of the whole
+    ranking restricted to the window."""
+    import crawler.use.search
+
+    _, archive = crawled
+    with Store(archive, readonly=True) as store:
+        for query in ("tinh", "kinh te", '"chuyen doi so"', "nong*", "Cần Thơ", "(lua OR gao) AND xuat"):
+            everything = {(h.source, h.article_id): h.score for h in search(store, query, limit=1000,
+                                                                             rank_all=True)}
+            monkeypatch.setattr(crawler.use.search, "RANK_WINDOW", window)
+            windowed = search(store, query, limit=1000)
+            monkeypatch.undo()
+            assert windowed.total == len(everything)
+            for hit in windowed:
+                assert hit.score == pytest.approx(everything[(hit.source, hit.article_id)], rel=1e-12), query
