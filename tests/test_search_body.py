@@ -8,6 +8,7 @@ snapshot writer + journal recovery — never a synthetic row with a ``body`` in 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -16,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawler.archive.catalog import Store
 from crawler.archive.catalog_schema import SCHEMA_VERSION
@@ -395,3 +398,31 @@ def test_ranking_in_the_window_gives_the_scores_of_ranking_everything(crawled: t
             assert windowed.total == len(everything)
             for hit in windowed:
                 assert hit.score == pytest.approx(everything[(hit.source, hit.article_id)], rel=1e-12), query
+
+
+# -- the body cut out of a snapshot's text ------------------------------------------------------------------------
+
+_LINE = st.text(alphabet="aăđ Cần Thơ:-", min_size=1, max_size=12).map(lambda s: " ".join(s.split())).filter(bool)
+
+
+@given(breadcrumb=st.lists(_LINE, max_size=2), kicker=st.none() | _LINE, title=_LINE, sapo=st.none() | _LINE,
+       body=st.lists(st.sampled_from(["Chia sẻ bài viết"]) | _LINE, max_size=6),
+       byline=st.none() | st.lists(_LINE, min_size=1, max_size=2).map("\n".join))
+@settings(max_examples=300, deadline=None)
+def test_body_blocks_are_the_rendered_body(breadcrumb: list[str], kicker: str | None, title: str, sapo: str | None,
+                                           body: list[str], byline: str | None) -> None:
+    """Whatever the fields (equal ones included), the body read back is blocks of the rendered text in order;
+    when the fields are all different, it is exactly the article's body as rendered."""
+    from crawler.archive.snapshot_body import body_blocks
+
+    a = dataclasses.replace(article("9", title, tuple(body), sapo=sapo, byline=byline),
+                            breadcrumb=tuple(breadcrumb), kicker=kicker)
+    text = render_snapshot(a)
+    got = body_blocks(text, title, sapo, byline)
+    blocks = text.split("\n\n")
+    it = iter(blocks)
+    assert all(block in it for block in got)  # a subsequence of the rendered blocks
+    assert "Chia sẻ bài viết" not in got
+    others = {" ".join(breadcrumb), kicker, title, sapo, *(byline or "").split("\n"), "Chia sẻ bài viết"}
+    if len(others) == 4 + len((byline or "").split("\n")) and not others & set(body) and len(set(body)) == len(body):
+        assert got == body
