@@ -8,7 +8,7 @@ this writes what a crawl would, through the same code: each article page of the 
 becomes a :class:`~crawler.models.FetchResult` handed to an in-process
 :class:`~crawler.crawl.archive_worker.ArchiveWorker` (WARC request/response records, parse, snapshot file,
 journal), and the rows go to the catalog through :meth:`crawler.archive.catalog.Store.commit` in batches of
-200, as the crawl commits them (the search index is filled by the same trigger).  The sources
+200, as the crawl commits them (the search index is filled by the same commit, bodies read from the files).  The sources
 take turns; ``fetched_at`` is the time of writing.  ``DIR/bench-archive.json`` describes the
 archive; an existing one with the same description is reused.
 """

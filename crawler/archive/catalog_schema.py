@@ -3,13 +3,14 @@
 Part of the catalog (:mod:`crawler.archive.catalog`, whose :class:`~crawler.archive.catalog.Store`
 creates and migrates these): the tables (:data:`SCHEMA`, documented in README.md "The catalog"),
 the schema version kept in ``PRAGMA user_version``, and the FTS5 ``search`` / ``search_exact``
-tables with the triggers that index each snapshot row (:data:`SEARCH_SCHEMA`, :func:`search_values`;
+tables (:data:`SEARCH_SCHEMA`, :func:`search_values`: what the catalog's writer inserts for each snapshot row;
 queried by :mod:`crawler.use.search`).  SQL text only: nothing here opens a database.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5  # 5: the search index's body from the snapshot files (no triggers)
+BODIES_SCHEMA = 5  # the first schema whose search index holds every body (older ones: none once metadata lost it)
 JOURNALS_SCHEMA = 2  # the first schema whose writers journal their rows (older archives need reconcile())
 
 SCHEMA = """
@@ -59,8 +60,10 @@ CREATE TABLE IF NOT EXISTS frontier (
 
 
 # The full-text index (schema 3; queried by crawler.use.search).  Contentless: it holds the index only, not a
-# second copy of the text (snippets are made from the row's metadata).  Every snapshot row is indexed by a
-# trigger in the transaction that inserts it, whatever inserts it (a crawl's batch, fetch, recovery).
+# second copy of the text (snippets are made from the snapshot file, crawler.archive.snapshot_body).  Since schema 5
+# the catalog's writer (crawler.archive.catalog.Store) indexes every snapshot row it inserts, in the same
+# transaction, with the body read from the row's snapshot file: the metadata has no body (schema 3 and 4 indexed
+# it from the metadata with triggers, and so indexed no body at all once the metadata lost it).
 # unicode61 folds diacritics but not đ (a letter of its own), nor the Icelandic eth some sites write for it
 # (baocantho.com.vn: "Ðầu tư", U+00D0): folded here, and in queries (crawler.use.folding.fold_d).
 _FOLD = "replace(replace(replace(replace({}, 'đ', 'd'), 'Đ', 'D'), 'ð', 'd'), 'Ð', 'D')"
@@ -71,23 +74,23 @@ _FOLD = "replace(replace(replace(replace({}, 'đ', 'd'), 'Đ', 'D'), 'ð', 'd'),
 _ETH = "replace(replace({}, 'ð', 'đ'), 'Ð', 'Đ')"
 
 
-def search_values(row: str, meta: str, *, exact: bool = False) -> str:
-    """SQL expressions of the indexed columns of a snapshot row (``row``: its title; ``meta``: its metadata),
-    folded for the ``search`` table, or with diacritics for ``search_exact`` (``exact``)."""
+def search_values(row: str, meta: str, body: str, *, exact: bool = False) -> str:
+    """SQL expressions of the indexed columns of a snapshot row (``row``: its title; ``meta``: its metadata, for
+    the sapo; ``body``: its body blocks joined by newlines, from the snapshot file; when NULL, the metadata's
+    ``body`` of archives written before it left the metadata), folded for the ``search`` table, or with
+    diacritics for ``search_exact`` (``exact``)."""
     valid = f"json_valid({meta})"  # a malformed metadata string must not fail the insert of its row
     sapo = f"CASE WHEN {valid} THEN json_extract({meta}, '$.sapo') END"
-    body = f"CASE WHEN {valid} THEN (SELECT group_concat(value, char(10)) FROM json_each({meta}, '$.body')) END"
-    return ", ".join((_ETH if exact else _FOLD).format(expr) for expr in (row, sapo, body))
-SEARCH_SCHEMA = f"""
+    legacy = f"CASE WHEN {valid} THEN (SELECT group_concat(value, char(10)) FROM json_each({meta}, '$.body')) END"
+    return ", ".join((_ETH if exact else _FOLD).format(expr) for expr in (row, sapo, f"coalesce({body}, {legacy})"))
+
+
+SEARCH_TABLES = (("search", False), ("search_exact", True))  # (table, exact)
+SEARCH_SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(title, sapo, body, content='',
     tokenize='unicode61 remove_diacritics 2');
-CREATE TRIGGER IF NOT EXISTS snapshots_search AFTER INSERT ON snapshots BEGIN
-    INSERT INTO search (rowid, title, sapo, body) VALUES (new.rowid, {search_values("new.title", "new.meta")});
-END;
 CREATE VIRTUAL TABLE IF NOT EXISTS search_exact USING fts5(title, sapo, body, content='',
     tokenize='unicode61 remove_diacritics 0');
-CREATE TRIGGER IF NOT EXISTS snapshots_search_exact AFTER INSERT ON snapshots BEGIN
-    INSERT INTO search_exact (rowid, title, sapo, body)
-        VALUES (new.rowid, {search_values("new.title", "new.meta", exact=True)});
-END;
+DROP TRIGGER IF EXISTS snapshots_search;
+DROP TRIGGER IF EXISTS snapshots_search_exact;
 """

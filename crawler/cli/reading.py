@@ -120,6 +120,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     except ArchiveBusy as err:
         print_error(err)
         return EXIT_BUSY
+    if hits.note:
+        print(f"note: {hits.note}", file=sys.stderr)
     if args.json:
         print(jsonlines.dumps({"query": args.query, "ranked": "all" if hits.window is None else hits.window,
                                "total": hits.total, "offset": hits.offset,

@@ -1,8 +1,9 @@
 """Full-text search over the archive (``crawler search``, ``crawler index``).
 
 Where it sits: the index is the catalog's ``search`` table (SQLite FTS5, :mod:`crawler.archive.catalog_schema`),
-filled by a trigger in the transaction that inserts each snapshot row, so it is current after
-every crawl batch, ``fetch`` and crash recovery; ``crawler index --search`` makes it again from the rows
+filled by the catalog's writer in the transaction that inserts each snapshot row (the body read from the snapshot
+file: the metadata has none), so it is current after every crawl batch, ``fetch`` and crash recovery;
+``crawler index --search`` makes it again from the rows and files
 (:meth:`crawler.archive.catalog.Store.rebuild_search_index`).
 This module runs a user's query (read by :mod:`crawler.use.query`) against the indexes with the filters
 of a :class:`~crawler.archive.reading.Selection`, ranks the hits (phrases typed together first, then
@@ -14,10 +15,13 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+import unicodedata
 from dataclasses import asdict, dataclass
 
 from crawler.archive.catalog import CATALOG, Store
+from crawler.archive.catalog_schema import BODIES_SCHEMA
 from crawler.archive.reading import Selection
+from crawler.archive.snapshot_body import meta_fields, read_body
 from crawler.errors import StorageError
 from crawler.use.folding import fold, fold_d, tone_placements
 from crawler.use.query import (
@@ -66,6 +70,7 @@ class Hits(list[Hit]):
     total: int = 0
     offset: int = 0
     readings: tuple[tuple[str, str], ...] = ()
+    note: str | None = None  # a warning for the user (an index built by an older version)
 
 
 # -- the query run against the indexes ---------------------------------------------------------------------------
@@ -103,9 +108,44 @@ def _initials(letter: str) -> str:
                    if chr(code) == chr(code).lower() and fold(chr(code)) == letter)
 
 
+# The Vietnamese letters, for the writings of a syllable typed without diacritics; a tone is one of five marks.
+_VIETNAMESE = ("aàáảãạăằắẳẵặâầấẩẫậeèéẻẽẹêềếểễệiìíỉĩịoòóỏõọôồốổỗộơờớởỡợuùúủũụưừứửữựyỳýỷỹỵđ")
+_TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
+_LETTERS = {letter: [letter, *(v for v in _VIETNAMESE if v != letter and fold(v) == letter)]
+            for letter in set(map(fold, _VIETNAMESE))}
+_MAX_WRITINGS = 400  # more (a long token of vowels): every index word of its initial is read instead
+
+
+def _toned(letter: str) -> bool:
+    return any(mark in _TONES for mark in unicodedata.normalize("NFD", letter))
+
+
+def _writings(word: str) -> list[str] | None:
+    """Every Vietnamese writing of a folded ``word`` with at most one tone mark (``tinh`` -> ``tinh tình tính…``,
+    ``da`` -> ``da đa đà…``), or None when there are more than :data:`_MAX_WRITINGS`."""
+    out = [""]
+    for letter in word:
+        options = _LETTERS.get(letter, [letter])
+        out = [w + o for w in out for o in options if not (_toned(o) and any(map(_toned, w)))]
+        if len(out) > _MAX_WRITINGS:
+            return None
+    return out
+
+
 def _variants(db: sqlite3.Connection, word: str, keep: int) -> list[str]:
-    """The exact index's words that fold to ``word``, the most common first."""
+    """The exact index's words that fold to ``word``, the most common first.
+
+    Looked up one writing at a time (:func:`_writings`): counting the documents of a word reads its whole list,
+    so reading every word of the initial letter (the range below, the fallback) costs hundreds of milliseconds
+    on an archive whose bodies are indexed (100,000 articles: 230 ms for ``t``), the lookups a few.
+    """
     found: list[tuple[int, str]] = []
+    writings = _writings(word)
+    if writings is not None:
+        for writing in writings:
+            for term, docs in db.execute("SELECT term, doc FROM temp.search_exact_vocab WHERE term = ?", (writing,)):
+                found.append((int(docs), str(term)))
+        return [term for _, term in sorted(found, reverse=True)[:keep]]
     for initial in _initials(word[0]) if word else "":
         for term, docs in db.execute("SELECT term, doc FROM temp.search_exact_vocab WHERE term >= ? AND term < ?",
                                      (initial, chr(ord(initial) + 1))):
@@ -189,6 +229,10 @@ def _search(store: Store, tree: Node, runs: list[list[Leaf]], selection: Selecti
     where, where_args = selection.where("s")
     hits = Hits()
     hits.offset = offset
+    if int(db.execute("PRAGMA user_version").fetchone()[0]) < BODIES_SCHEMA:
+        hits.note = (f"the search index of {store.archive} was built by an older version and may miss the words of "
+                     f"article bodies: `crawler index --archive {store.archive}` (or the next crawl or fetch) "
+                     f"rebuilds it")
     hits.total = int(db.execute(f"SELECT count(*) FROM snapshots s WHERE {match} AND {where}",
                                 [*match_args, *where_args]).fetchone()[0])
     if hits.total <= offset:
@@ -213,8 +257,6 @@ def _search(store: Store, tree: Node, runs: list[list[Leaf]], selection: Selecti
         tiers.extend(parts)
     hits.readings = tuple(readings)
     order = "".join(f"{tier} DESC, " for tier in tiers)
-    rank_join = (f"LEFT JOIN (SELECT rowid AS id, {_RANK} AS score FROM search WHERE search MATCH ?) r "
-                 f"ON r.id = s.rowid") if positive else ""
     score = "coalesce(r.score, 0)" if positive else "0"
     newest: int | None = None
     if not rank_all:  # the rowid below which matches are not ranked (rowids grow as rows are committed)
@@ -223,11 +265,16 @@ def _search(store: Store, tree: Node, runs: list[list[Leaf]], selection: Selecti
         newest = None if row is None else int(row[0])
     while True:
         bound = "" if newest is None else " AND s.rowid > ?"
+        # bm25 of the window's matches only (FTS5 takes the rowid bound): a score does not depend on which rows
+        # are scored (the statistics are the whole index's), and the rows outside the window are not ranked.
+        rank_join = (f"LEFT JOIN (SELECT rowid AS id, {_RANK} AS score FROM search WHERE search MATCH ?"
+                     f"{'' if newest is None else ' AND rowid > ?'}) r ON r.id = s.rowid") if positive else ""
+        rank_args = [positive, *([] if newest is None else [newest])] if positive else []
         rows = db.execute(
             f"SELECT s.rowid, s.source, s.article_id, s.version, s.url, s.published, s.title, s.text_path, s.meta, "
             f"{score} FROM snapshots s {rank_join} WHERE {match} AND {where}{bound} "
             f"ORDER BY {order}{score + ', ' if positive else ''}s.rowid DESC LIMIT ? OFFSET ?",
-            [*([positive] if positive else []), *match_args, *where_args, *([] if newest is None else [newest]),
+            [*rank_args, *match_args, *where_args, *([] if newest is None else [newest]),
              *tier_args, limit, offset]).fetchall()
         if newest is not None and len(rows) < min(limit, hits.total - offset):
             newest = None  # the window was not enough: rank every match
@@ -235,8 +282,9 @@ def _search(store: Store, tree: Node, runs: list[list[Leaf]], selection: Selecti
         break
     hits.window = RANK_WINDOW if newest is not None else None
     for _, source, article_id, version, url, published, title, path, meta, rank in rows:
+        body = read_body(store.archive, str(path), str(title), meta_fields(meta))
         hits.append(Hit(str(source), str(article_id), int(version), str(url), str(published), str(title), str(path),
-                        snippet(str(title), meta, terms), float(rank)))
+                        snippet(str(title), meta, terms, body=body), float(rank)))
     return hits
 
 

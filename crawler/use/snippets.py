@@ -1,6 +1,7 @@
 """The snippet of a search hit: about two dozen words of the best block of an article, matches marked «so».
 
-Part of :mod:`crawler.use.search`: cut from the row's metadata (the index keeps no copy of the text),
+Part of :mod:`crawler.use.search`: cut from the row's sapo (metadata) and body (read from the snapshot file by
+:func:`crawler.archive.snapshot_body.read_body`: the index keeps no copy of the text, the metadata no body),
 the block with the most matches of the query's folded words (:func:`crawler.use.query.query_terms`),
 folded character by character so that a match's place in the folded text is its place in the original.
 """
@@ -34,17 +35,23 @@ class _FoldTable(dict[int, str]):
 _FOLD_TABLE = _FoldTable()
 
 
-def snippet(title: str, meta: str | None, terms: list[tuple[str, bool]], words: int = SNIPPET_WORDS) -> str:
-    """About ``words`` words of the sapo or body block with the most matches, matches marked «so»."""
+def snippet(title: str, meta: str | None, terms: list[tuple[str, bool]], words: int = SNIPPET_WORDS,
+            body: list[str] | None = None) -> str:
+    """About ``words`` words of the sapo or body block with the most matches, matches marked «so».
+
+    ``body``: the snapshot's body blocks (from its file); when None, the metadata's ``body`` if it has one.
+    """
     blocks: list[str] = []
     try:
         data = json.loads(meta) if meta else {}
     except ValueError:
         data = {}
     if isinstance(data, dict):
-        if isinstance(data.get("sapo"), str):
+        if isinstance(data.get("sapo"), str) and data["sapo"]:
             blocks.append(data["sapo"])
-        blocks.extend(b for b in data.get("body") or [] if isinstance(b, str))
+        if body is None:
+            body = [b for b in data.get("body") or [] if isinstance(b, str)]
+    blocks.extend(b for b in body or [] if b)
     blocks = blocks or [title]
     exact = {term for term, prefix in terms if not prefix}
     prefixes = tuple(term for term, prefix in terms if prefix)
