@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from crawler.archive.catalog import Store
@@ -408,6 +408,9 @@ _LINE = st.text(alphabet="aăđ Cần Thơ:-", min_size=1, max_size=12).map(lamb
 @given(breadcrumb=st.lists(_LINE, max_size=2), kicker=st.none() | _LINE, title=_LINE, sapo=st.none() | _LINE,
        body=st.lists(st.sampled_from(["Chia sẻ bài viết"]) | _LINE, max_size=6),
        byline=st.none() | st.lists(_LINE, min_size=1, max_size=2).map("\n".join))
+# a breadcrumb that reads like the title (it was taken for the title)
+@example(breadcrumb=["::"], kicker=None, title="::", sapo=":", body=[], byline=None)
+@example(breadcrumb=["Thơ"], kicker="Thơ", title="Thơ", sapo=None, body=["Thơ"], byline=None)
 @settings(max_examples=300, deadline=None)
 def test_body_blocks_are_the_rendered_body(breadcrumb: list[str], kicker: str | None, title: str, sapo: str | None,
                                            body: list[str], byline: str | None) -> None:

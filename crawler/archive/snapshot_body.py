@@ -10,6 +10,7 @@ metadata still has (archives written before it was taken out) when the file cann
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import orjson
@@ -17,6 +18,9 @@ import orjson
 from crawler.archive.outputs import read_inside
 from crawler.errors import ArchiveError
 from crawler.parse.normalize import SHARE_LABEL
+
+# FORMAT.md's date line (crawler.parse.normalize.format_date_line).
+_DATE_LINE = re.compile(r"\d\d/\d\d/\d{4} - \d\d:\d\d")
 
 
 def body_blocks(text: str, title: str, sapo: str | None, byline: str | None) -> list[str]:
@@ -28,8 +32,11 @@ def body_blocks(text: str, title: str, sapo: str | None, byline: str | None) -> 
     blocks = text.split("\n\n")
     if blocks and blocks[-1] == SHARE_LABEL:
         blocks.pop()
+    # The title follows the date line (block 0, or 1 after a breadcrumb) and a kicker, if any: looked for after the
+    # date line, as a breadcrumb may read like the title.
+    after_date = next((i + 1 for i in range(min(2, len(blocks))) if _DATE_LINE.fullmatch(blocks[i])), 0)
     try:
-        start = blocks.index(title, 0, 4) + 1  # breadcrumb, date line and kicker come first
+        start = blocks.index(title, after_date, after_date + 2 if after_date else 4) + 1
     except ValueError:
         return blocks
     if sapo and start < len(blocks) and blocks[start] == sapo:
