@@ -116,9 +116,8 @@ def decode_record_body(raw: bytes, headers: tuple[tuple[str, str], ...], *,
         except ContentDecodingError as exc:
             # Some tools store the body de-chunked but keep the header.
             problems.append(f"declared chunked but not chunk-framed ({exc}); body used as stored")
-    content_encoding = _header_values(headers, "content-encoding")
     try:
-        content = decode_content(body, content_encoding, limit=limit)
+        content = decode_content(body, _header_values(headers, "content-encoding"), limit=limit)
     except TooLargeError:
         raise
     except ContentDecodingError as exc:
