@@ -9,8 +9,9 @@ queried by :mod:`crawler.use.search`).  SQL text only: nothing here opens a data
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5  # 5: the search index's body from the snapshot files (no triggers)
+SCHEMA_VERSION = 6  # 5: the search index's body from the snapshot files (no triggers); 6: its mark (search_state)
 BODIES_SCHEMA = 5  # the first schema whose search index holds every body (older ones: none once metadata lost it)
+MARK_SCHEMA_VERSION = 6  # the first schema with the search index's mark (search_state; older ones index in-line)
 JOURNALS_SCHEMA = 2  # the first schema whose writers journal their rows (older archives need reconcile())
 
 SCHEMA = """
@@ -86,6 +87,14 @@ def search_values(row: str, meta: str, body: str, *, exact: bool = False) -> str
 
 
 SEARCH_TABLES = (("search", False), ("search_exact", True))  # (table, exact)
+# Schema 6: the largest snapshot rowid the search index holds (crawler.archive.search_index: a crawl indexes behind
+# its commits, and the rows above the mark are archived but not yet searchable).
+MARK_SCHEMA = """
+CREATE TABLE IF NOT EXISTS search_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    indexed_upto INTEGER NOT NULL
+);
+"""
 SEARCH_SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(title, sapo, body, content='',
     tokenize='unicode61 remove_diacritics 2');

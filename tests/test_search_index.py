@@ -1,0 +1,222 @@
+"""The search index's writer (crawler.archive.search_index): a crawl indexes behind its commits, on a thread.
+
+Every snapshot row is indexed exactly once, whoever gets to it first (the crawl's indexer, an in-line writer such
+as ``fetch``, the next writer after a crash); rows committed but not yet indexed are counted and said by
+``crawler search``; an error of the indexer's thread ends the crawl like any storage error; upgrades from
+schema 5 keep the index as it is.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crawler.archive import search_index
+from crawler.archive.catalog import CATALOG, Store
+from crawler.archive.catalog_schema import SCHEMA_VERSION
+from crawler.archive.search_index import mark, unindexed
+from crawler.cli import main
+from crawler.errors import StorageError
+from crawler.mirror import Mirror
+from crawler.use.search import search
+from tests.conftest import origin_args
+from tests.test_search_body import BODIES, article, write
+
+MORE = [article(str(n), f"Bài {n}", (f"Đoạn văn thứ {n} về lúa gạo.", "Nông dân Cần Thơ.")) for n in range(10, 40)]
+
+
+@pytest.fixture
+def indexed_rowids(monkeypatch: pytest.MonkeyPatch) -> Counter[int]:
+    """How many times each snapshot rowid was put in the index (by any writer)."""
+    seen: Counter[int] = Counter()
+    real = search_index._insert
+
+    def spy(db: sqlite3.Connection, values: list[dict[str, object]]) -> None:
+        seen.update(int(str(v["rowid"])) for v in values)
+        real(db, values)
+
+    monkeypatch.setattr(search_index, "_insert", spy)
+    return seen
+
+
+@pytest.fixture
+def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """The background indexer waits until the event is set, each time it has read rows above the mark and before
+    it reads their bodies and takes the write lock (other writers may move the mark meanwhile)."""
+    go = threading.Event()
+    real = search_index._bodies
+
+    def bodies(archive: Path, rows: list[tuple[object, ...]]) -> list[dict[str, object]]:
+        if threading.current_thread().name == "search-indexer":
+            go.wait(30)
+        return real(archive, rows)
+
+    monkeypatch.setattr(search_index, "_bodies", bodies)
+    yield go
+    go.set()
+
+
+def rowids(archive: Path) -> list[int]:
+    with sqlite3.connect(archive / CATALOG) as db:
+        return [int(r[0]) for r in db.execute("SELECT rowid FROM snapshots ORDER BY rowid")]
+
+
+def test_rows_committed_behind_are_indexed_once_when_the_block_ends(tmp_path: Path,
+                                                                    indexed_rowids: Counter[int]) -> None:
+    rows = write(tmp_path, BODIES + MORE)
+    with Store(tmp_path) as store:
+        with store.indexing_behind():
+            for start in range(0, len(rows), 7):
+                store.commit(rows[start:start + 7])  # type: ignore[arg-type]
+        assert unindexed(store.db) == 0 and mark(store.db) == max(rowids(tmp_path))
+        assert {h.article_id for h in search(store, "chung khanh")} == {"1"}  # a body word
+        assert len(search(store, "lua gao", limit=100)) == len(MORE)
+    assert sorted(indexed_rowids) == rowids(tmp_path) and set(indexed_rowids.values()) == {1}
+
+
+def test_commit_does_not_wait_for_the_index(tmp_path: Path, held: threading.Event,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """While the indexer is held, commits go on; the rows are archived, counted as not yet searchable, and said."""
+    rows = write(tmp_path, BODIES + MORE)
+    with Store(tmp_path) as store:
+        with store.indexing_behind():
+            store.commit(rows)  # type: ignore[arg-type]
+            assert unindexed(store.db) == len(rows)
+            with Store(tmp_path, readonly=True, live=True) as reader:
+                hits = search(reader, "can tho")
+                assert hits.note is not None and f"{len(rows)} snapshots" in hits.note
+                assert "not in the search index yet" in hits.note
+            held.set()
+        assert unindexed(store.db) == 0
+        assert search(store, "can tho").note is None
+
+
+def test_an_abandoned_indexer_leaves_the_rows_to_the_next_writer(tmp_path: Path, held: threading.Event,
+                                                                 indexed_rowids: Counter[int]) -> None:
+    rows = write(tmp_path, BODIES + MORE)
+    with Store(tmp_path) as store, pytest.raises(KeyboardInterrupt), store.indexing_behind():
+        store.commit(rows)  # type: ignore[arg-type]
+        threading.Timer(0.2, held.set).start()  # the thread must finish its chunk, not the rest
+        raise KeyboardInterrupt
+    left = len(rows) - sum(indexed_rowids.values())
+    with Store(tmp_path) as store:  # the next writer indexes what was left
+        assert store.search_caught_up == left
+        assert unindexed(store.db) == 0
+        assert len(search(store, "lua gao", limit=100)) == len(MORE)
+    assert sorted(indexed_rowids) == rowids(tmp_path) and set(indexed_rowids.values()) == {1}
+
+
+def test_an_in_line_writer_and_the_indexer_never_index_a_row_twice(tmp_path: Path, held: threading.Event,
+                                                                  indexed_rowids: Counter[int]) -> None:
+    """A second writer (in-line, as ``fetch``) indexes everything above the mark, the crawl's rows too; the held
+    indexer then finds the mark moved and indexes nothing again."""
+    first, second = write(tmp_path, BODIES, "w1"), write(tmp_path, MORE, "w2")
+    with Store(tmp_path) as store:
+        with store.indexing_behind():
+            store.commit(first)  # type: ignore[arg-type]
+            with Store(tmp_path) as other:
+                other.commit(second)  # type: ignore[arg-type]
+            held.set()
+        assert unindexed(store.db) == 0
+    assert sorted(indexed_rowids) == rowids(tmp_path) and set(indexed_rowids.values()) == {1}
+
+
+@pytest.mark.parametrize("error", [sqlite3.OperationalError("database or disk is full"),
+                                   OSError(28, "No space left on device")])
+def test_an_indexer_error_ends_the_crawl_as_a_storage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           error: Exception) -> None:
+    def fail(db: sqlite3.Connection, values: list[dict[str, object]]) -> None:
+        raise error
+
+    monkeypatch.setattr(search_index, "_insert", fail)
+    rows = write(tmp_path, BODIES + MORE)
+    with Store(tmp_path) as store:
+        with pytest.raises(StorageError, match="cannot index new snapshots for search in the catalog"), \
+                store.indexing_behind():
+            store.commit(rows[:5])  # type: ignore[arg-type]
+            for _ in range(200):  # the next commit raises once the thread failed (or leaving the block does)
+                threading.Event().wait(0.01)
+            store.commit(rows[5:])  # type: ignore[arg-type]
+        assert len(rowids(tmp_path)) >= 5  # the rows themselves stay archived
+    monkeypatch.undo()
+    with Store(tmp_path) as store:
+        assert unindexed(store.db) == 0
+
+
+def test_a_crawl_killed_before_its_indexer_caught_up(tmp_path: Path) -> None:
+    """kill -9 while rows wait for the indexer: they are in the catalog; the next writer indexes them."""
+    rows = write(tmp_path, BODIES + MORE)
+    script = f"""
+import os, sys, threading
+sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
+from pathlib import Path
+from crawler.archive.catalog import Store
+from crawler.archive.search_index import BackgroundIndexer
+from crawler.archive.snapshots import SnapshotRow
+from crawler.archive.reading import Selection
+import crawler.archive.search_index as search_index
+search_index._bodies = lambda archive, rows: threading.Event().wait(60)
+import pickle
+rows = pickle.loads(bytes.fromhex(sys.argv[1]))
+store = Store(Path(sys.argv[2]))
+with store.indexing_behind():
+    store.commit(rows)
+    os.kill(os.getpid(), 9)
+"""
+    import pickle
+
+    done = subprocess.run([sys.executable, "-c", script, pickle.dumps(rows).hex(), str(tmp_path)], check=False,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == -9, done.stderr
+    with Store(tmp_path, readonly=True) as reader:
+        assert unindexed(reader.db) == len(rows)
+        assert "not in the search index yet" in str(search(reader, "can tho").note)
+    with Store(tmp_path) as store:
+        assert store.search_caught_up == len(rows)
+        assert len(search(store, "lua gao", limit=100)) == len(MORE)
+        assert search(store, "can tho").note is None
+
+
+def test_schema_5_is_upgraded_without_indexing_again(tmp_path: Path, indexed_rowids: Counter[int]) -> None:
+    with Store(tmp_path) as store:
+        store.commit(write(tmp_path, BODIES))  # type: ignore[arg-type]
+    with sqlite3.connect(tmp_path / CATALOG) as db:  # as schema 5 left it: no mark, every row indexed
+        db.execute("DROP TABLE search_state")
+        db.execute("PRAGMA user_version = 5")
+    indexed_rowids.clear()
+    with Store(tmp_path) as store:
+        assert store.upgraded_from == 5 and not store.search_rebuilt
+        assert int(store.db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION
+        assert mark(store.db) == max(rowids(tmp_path)) and unindexed(store.db) == 0
+        assert {h.article_id for h in search(store, "chung khanh")} == {"1"}
+    assert not indexed_rowids
+
+
+def test_a_lost_mark_rebuilds_the_index(tmp_path: Path) -> None:
+    with Store(tmp_path) as store:
+        store.commit(write(tmp_path, BODIES))  # type: ignore[arg-type]
+    with sqlite3.connect(tmp_path / CATALOG) as db:
+        db.execute("DROP TABLE search_state")
+    with Store(tmp_path) as store:
+        assert store.search_rebuilt and unindexed(store.db) == 0
+        assert {h.article_id for h in search(store, "chung khanh")} == {"1"}
+
+
+def test_a_crawl_of_the_mirror_is_searchable_when_it_exits(tmp_path: Path) -> None:
+    with Mirror(articles=4, seed=3) as m:
+        assert main(["crawl", "--archive", str(tmp_path), *origin_args(m), "--delay", "0", "--quiet",
+                     "--no-progress"]) == 0
+    with Store(tmp_path, readonly=True) as store:
+        count = int(store.db.execute("SELECT count(*) FROM snapshots").fetchone()[0])
+        assert count > 0 and unindexed(store.db) == 0 and mark(store.db) == max(rowids(tmp_path))
+        assert int(store.db.execute("SELECT count(*) FROM search WHERE search MATCH 'body:a* OR body:t* OR "
+                                    "body:n*'").fetchone()[0]) == count
+    assert os.path.exists(tmp_path / CATALOG)
