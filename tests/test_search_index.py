@@ -18,14 +18,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawler.archive import search_index
 from crawler.archive.catalog import CATALOG, Store
-from crawler.archive.catalog_schema import SCHEMA_VERSION
+from crawler.archive.catalog_schema import ETH_PAIRS, FOLD_PAIRS, SCHEMA_VERSION, folded_sql
 from crawler.archive.search_index import mark, unindexed
+from crawler.archive.snapshots import SnapshotRow
 from crawler.cli import main
 from crawler.errors import StorageError
 from crawler.mirror import Mirror
+from crawler.models import Article
 from crawler.use.search import search
 from tests.conftest import origin_args
 from tests.test_search_body import BODIES, article, write
@@ -220,3 +224,76 @@ def test_a_crawl_of_the_mirror_is_searchable_when_it_exits(tmp_path: Path) -> No
         assert int(store.db.execute("SELECT count(*) FROM search WHERE search MATCH 'body:a* OR body:t* OR "
                                     "body:n*'").fetchone()[0]) == count
     assert os.path.exists(tmp_path / CATALOG)
+
+
+# -- the values folded in Python index exactly what the SQL expressions (catalog_schema.search_values) indexed ----
+
+ODD_METAS = [
+    None, "", "not json", "{sapo: 'JSON5 Ðầu tư'}", '{"sapo": 12}', '{"sapo": true}', '{"sapo": ["a", "đ"]}',
+    '{"sapo": {"x": "Đà"}}', '{"sapo": "một", "sapo": "hai"}', '["sapo"]', "null", '"sapo"', '{"sapo": null}',
+    '{"sapo": "Ðường đi", "body": "thân bài Ð"}', '{"body": ["khối một", 3, "khối ð"]}', '{"body": {"a": "đ"}}',
+    '{"sapo": "lớn", "n": 123456789012345678901234567890}', '{"title": "Tin tức", "sapo": "Mở đầu ð"}',
+    '{"sapo": "\\ud800 lẻ"}', '{"body": []}', '{"body": null}',
+]
+
+
+def vocab(db: sqlite3.Connection) -> dict[str, list[tuple[object, ...]]]:
+    out = {}
+    for table in ("search", "search_exact"):
+        db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.v_{table} USING fts5vocab(main, '{table}', 'instance')")
+        out[table] = db.execute(f"SELECT term, doc, col, offset FROM temp.v_{table} ORDER BY 1, 2, 3, 4").fetchall()
+    return out
+
+
+def index_both_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, items: list[Article],
+                    metas: dict[int, str | None], missing: set[int]) -> tuple[object, object]:
+    """Index the writer's rows of ``items`` (the metadata of row N replaced by ``metas[N]``, the snapshot files of
+    ``missing`` removed) in Python and with the SQL expressions; the two indexes' every token and place."""
+    results = []
+    real = search_index._bodies
+
+    def as_sql(archive: Path, rows: list[tuple[object, ...]]) -> list[dict[str, object]]:
+        return [{**value, "plain": False} for value in real(archive, rows)]
+
+    for way in ("python", "sql"):
+        archive = tmp_path / way
+        rows: list[SnapshotRow] = write(archive, items)  # type: ignore[assignment]
+        # The rows, not indexed yet: as a crawl killed before its indexer got to them leaves them.
+        with Store(archive) as store, store.indexing_behind():
+            store._indexer.abandon()  # type: ignore[union-attr]
+            store.commit(rows)
+        with sqlite3.connect(archive / CATALOG) as db:
+            for rowid, meta in metas.items():
+                db.execute("UPDATE snapshots SET meta = ? WHERE rowid = ?", (meta, rowid))
+        for number in missing:
+            (archive / rows[number - 1].text_path).unlink()
+        with monkeypatch.context() as patch:
+            if way == "sql":
+                patch.setattr(search_index, "_bodies", as_sql)
+            with Store(archive) as store:
+                assert store.search_caught_up == len(rows)
+                results.append(vocab(store.db))
+    return results[0], results[1]
+
+
+def test_python_folding_indexes_what_sql_did(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    items = [article(str(n), title, (f"Thân {n} Ðường đi ð Đ.", "Ông Đỗ ðến."), sapo=sapo)
+             for n, (title, sapo) in enumerate([("Đà Nẵng", "Mở đầu"), ("Ðầu tư", None), ("ðêm", "Ð Đ đ ð"),
+                                               ("Tin tức", "Mở đầu ð")] * 6)]
+    metas = dict(enumerate(ODD_METAS, 1))  # the rows after them keep the writer's metadata
+    python, sql = index_both_ways(tmp_path, monkeypatch, items, metas, missing={2, 14, 15, 16, 20, 21})
+    assert python == sql
+    assert len(python["search"]) > 100
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("đĐðÐdDaàẤ ơ\n\u0111\u00f0") | st.characters(), max_size=60))
+def test_python_folding_is_sqls(text: str) -> None:
+    with sqlite3.connect(":memory:") as db:
+        for exact, pairs in ((False, FOLD_PAIRS), (True, ETH_PAIRS)):
+            sql = folded_sql("?", exact=exact)
+            try:
+                expected = db.execute(f"SELECT {sql}", (text,)).fetchone()[0]
+            except UnicodeEncodeError:  # a lone surrogate: SQLite takes no such text at all
+                continue
+            assert search_index._folded(text, pairs) == expected

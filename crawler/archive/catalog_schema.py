@@ -73,6 +73,15 @@ _FOLD = "replace(replace(replace(replace({}, 'đ', 'd'), 'Đ', 'D'), 'ð', 'd'),
 # The exact index (schema 4) keeps diacritics (a query typed with them matches them: "Cần Thơ" is not "cán thổ");
 # the eth some sites write for đ is written as đ there.
 _ETH = "replace(replace({}, 'ð', 'đ'), 'Ð', 'Đ')"
+# The same two foldings in Python (the writer folds the values it reads itself: crawler.archive.search_index), as
+# (old, new) replacements: str.replace scans a text without them at memchr speed, str.translate goes letter by letter.
+FOLD_PAIRS = (("đ", "d"), ("Đ", "D"), ("ð", "d"), ("Ð", "D"))
+ETH_PAIRS = (("ð", "đ"), ("Ð", "Đ"))
+
+
+def folded_sql(expr: str, *, exact: bool = False) -> str:
+    """The SQL expression of ``expr`` as the ``search`` table (or, ``exact``, ``search_exact``) indexes it."""
+    return (_ETH if exact else _FOLD).format(expr)
 
 
 def search_values(row: str, meta: str, body: str, *, exact: bool = False) -> str:
@@ -83,7 +92,7 @@ def search_values(row: str, meta: str, body: str, *, exact: bool = False) -> str
     valid = f"json_valid({meta})"  # a malformed metadata string must not fail the insert of its row
     sapo = f"CASE WHEN {valid} THEN json_extract({meta}, '$.sapo') END"
     legacy = f"CASE WHEN {valid} THEN (SELECT group_concat(value, char(10)) FROM json_each({meta}, '$.body')) END"
-    return ", ".join((_ETH if exact else _FOLD).format(expr) for expr in (row, sapo, f"coalesce({body}, {legacy})"))
+    return ", ".join(folded_sql(expr, exact=exact) for expr in (row, sapo, f"coalesce({body}, {legacy})"))
 
 
 SEARCH_TABLES = (("search", False), ("search_exact", True))  # (table, exact)
