@@ -51,15 +51,24 @@ def indexed_rowids(monkeypatch: pytest.MonkeyPatch) -> Counter[int]:
     return seen
 
 
+class Hold(threading.Event):
+    """Set it to let the held indexer go on; ``arrived`` is set when the indexer is held."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived = threading.Event()
+
+
 @pytest.fixture
-def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hold]:
     """The background indexer waits until the event is set, each time it has read rows above the mark and before
     it reads their bodies and takes the write lock (other writers may move the mark meanwhile)."""
-    go = threading.Event()
+    go = Hold()
     real = search_index._bodies
 
     def bodies(archive: Path, rows: list[tuple[object, ...]]) -> list[dict[str, object]]:
         if threading.current_thread().name == "search-indexer":
+            go.arrived.set()
             go.wait(30)
         return real(archive, rows)
 
@@ -86,7 +95,7 @@ def test_rows_committed_behind_are_indexed_once_when_the_block_ends(tmp_path: Pa
     assert sorted(indexed_rowids) == rowids(tmp_path) and set(indexed_rowids.values()) == {1}
 
 
-def test_commit_does_not_wait_for_the_index(tmp_path: Path, held: threading.Event,
+def test_commit_does_not_wait_for_the_index(tmp_path: Path, held: Hold,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     """While the indexer is held, commits go on; the rows are archived, counted as not yet searchable, and said."""
     rows = write(tmp_path, BODIES + MORE)
@@ -103,14 +112,17 @@ def test_commit_does_not_wait_for_the_index(tmp_path: Path, held: threading.Even
         assert search(store, "can tho").note is None
 
 
-def test_an_abandoned_indexer_leaves_the_rows_to_the_next_writer(tmp_path: Path, held: threading.Event,
-                                                                 indexed_rowids: Counter[int]) -> None:
+def test_an_abandoned_indexer_leaves_the_rows_to_the_next_writer(tmp_path: Path, held: Hold,
+                                                                 indexed_rowids: Counter[int],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_index, "BEHIND_CHUNK", 5)
     rows = write(tmp_path, BODIES + MORE)
     with Store(tmp_path) as store, pytest.raises(KeyboardInterrupt), store.indexing_behind():
         store.commit(rows)  # type: ignore[arg-type]
         threading.Timer(0.2, held.set).start()  # the thread must finish its chunk, not the rest
         raise KeyboardInterrupt
     left = len(rows) - sum(indexed_rowids.values())
+    assert left >= len(rows) - 5  # the chunk under way at most
     with Store(tmp_path) as store:  # the next writer indexes what was left
         assert store.search_caught_up == left
         assert unindexed(store.db) == 0
@@ -118,7 +130,7 @@ def test_an_abandoned_indexer_leaves_the_rows_to_the_next_writer(tmp_path: Path,
     assert sorted(indexed_rowids) == rowids(tmp_path) and set(indexed_rowids.values()) == {1}
 
 
-def test_an_in_line_writer_and_the_indexer_never_index_a_row_twice(tmp_path: Path, held: threading.Event,
+def test_an_in_line_writer_and_the_indexer_never_index_a_row_twice(tmp_path: Path, held: Hold,
                                                                   indexed_rowids: Counter[int]) -> None:
     """A second writer (in-line, as ``fetch``) indexes everything above the mark, the crawl's rows too; the held
     indexer then finds the mark moved and indexes nothing again."""
@@ -126,6 +138,7 @@ def test_an_in_line_writer_and_the_indexer_never_index_a_row_twice(tmp_path: Pat
     with Store(tmp_path) as store:
         with store.indexing_behind():
             store.commit(first)  # type: ignore[arg-type]
+            assert held.arrived.wait(30)  # the indexer has read the rows above the mark
             with Store(tmp_path) as other:
                 other.commit(second)  # type: ignore[arg-type]
             held.set()

@@ -79,6 +79,11 @@ FOLD_PAIRS = (("đ", "d"), ("Đ", "D"), ("ð", "d"), ("Ð", "D"))
 ETH_PAIRS = (("ð", "đ"), ("Ð", "Đ"))
 
 
+# The sapo of a snapshot row's metadata (an SQL expression: format it with the metadata's), NULL when it is no JSON
+# (a malformed metadata string must not fail the insert of its row).
+SAPO_SQL = "CASE WHEN json_valid({0}) THEN json_extract({0}, '$.sapo') END"
+
+
 def folded_sql(expr: str, *, exact: bool = False) -> str:
     """The SQL expression of ``expr`` as the ``search`` table (or, ``exact``, ``search_exact``) indexes it."""
     return (_ETH if exact else _FOLD).format(expr)
@@ -89,8 +94,8 @@ def search_values(row: str, meta: str, body: str, *, exact: bool = False) -> str
     the sapo; ``body``: its body blocks joined by newlines, from the snapshot file; when NULL, the metadata's
     ``body`` of archives written before it left the metadata), folded for the ``search`` table, or with
     diacritics for ``search_exact`` (``exact``)."""
-    valid = f"json_valid({meta})"  # a malformed metadata string must not fail the insert of its row
-    sapo = f"CASE WHEN {valid} THEN json_extract({meta}, '$.sapo') END"
+    valid = f"json_valid({meta})"
+    sapo = SAPO_SQL.format(meta)
     legacy = f"CASE WHEN {valid} THEN (SELECT group_concat(value, char(10)) FROM json_each({meta}, '$.body')) END"
     return ", ".join(folded_sql(expr, exact=exact) for expr in (row, sapo, f"coalesce({body}, {legacy})"))
 

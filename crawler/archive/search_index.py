@@ -21,10 +21,8 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-import orjson
-
-from crawler.archive.catalog_schema import ETH_PAIRS, FOLD_PAIRS, SEARCH_TABLES, search_values
-from crawler.archive.snapshot_body import read_body
+from crawler.archive.catalog_schema import ETH_PAIRS, FOLD_PAIRS, SAPO_SQL, SEARCH_TABLES, search_values
+from crawler.archive.snapshot_body import meta_fields, read_body
 
 # The index's rows, from values read in Python (the body from the snapshot file; title and sapo folded here): what
 # the SQL below would insert, at a third of its cost (its JSON functions and replace() chains cost SQLite more than
@@ -32,11 +30,15 @@ from crawler.archive.snapshot_body import read_body
 _ROW = {table: f"INSERT INTO {table} (rowid, title, sapo, body) VALUES (?, ?, ?, ?)" for table, _ in SEARCH_TABLES}
 _FOLDING = {table: ETH_PAIRS if exact else FOLD_PAIRS for table, exact in SEARCH_TABLES}
 # The same from SQL (catalog_schema.search_values), for a row whose metadata Python might read otherwise than
-# SQLite's JSON functions do (hand-edited: not JSON to orjson, a sapo that is no string, a body that is no list).
+# SQLite would (hand-edited metadata: a sapo that is a number; no snapshot file, and a body in the metadata).
 _SQL_ROW = {table: f"INSERT INTO {table} (rowid, title, sapo, body) SELECT rowid, "
                    f"{search_values('title', 'meta', ':body', exact=exact)} FROM snapshots WHERE rowid = :rowid"
             for table, exact in SEARCH_TABLES}
-_ROWS = "SELECT rowid, title, text_path, meta FROM snapshots WHERE rowid > ? ORDER BY rowid LIMIT ?"
+# The sapo as the SQL expressions read it (SQLite's own JSON reading: its choice between repeated keys), as bytes:
+# a JSON escape of a lone surrogate gives text that is no UTF-8 (SQLite indexes it, Python cannot decode it).
+_SAPO = SAPO_SQL.format("meta")
+_ROWS = (f"SELECT rowid, title, text_path, meta, typeof({_SAPO}), CAST({_SAPO} AS BLOB) FROM snapshots "
+         f"WHERE rowid > ? ORDER BY rowid LIMIT ?")
 CHUNK = 500  # rows read from the catalog, and snapshot files, at a time
 BEHIND_CHUNK = 64  # rows a background indexer indexes per transaction (it holds the write lock meanwhile)
 
@@ -57,31 +59,28 @@ def unindexed(db: sqlite3.Connection) -> int:
     return int(db.execute("SELECT count(*) FROM snapshots WHERE rowid > ?", (mark(db),)).fetchone()[0])
 
 
-def _metadata(meta: object) -> tuple[bool, dict[str, object]]:
-    """(plain, fields) of a row's metadata: plain when Python reads its sapo as SQLite's JSON functions would."""
-    if meta is None:
-        return True, {}
-    if not isinstance(meta, str) or meta.count('"sapo"') > 1:  # a key written twice: SQLite, orjson differ
-        return False, {}
-    try:
-        data = orjson.loads(meta)
-    except orjson.JSONDecodeError:
-        return False, {}  # not JSON to orjson (JSON5, huge numbers...): SQLite may still read it
-    if not isinstance(data, dict):
-        return True, {}
-    sapo = data.get("sapo")
-    return sapo is None or isinstance(sapo, str), data
+def _text(kind: object, value: object) -> tuple[bool, str | None]:
+    """(plain, text) of an SQL value read as ``typeof()`` and bytes: plain when it is NULL or UTF-8 text."""
+    if kind == "null":
+        return True, None
+    if kind == "text" and isinstance(value, bytes):
+        try:
+            return True, value.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return False, None
 
 
 def _bodies(archive: Path, rows: Iterable[tuple[object, ...]]) -> list[dict[str, object]]:
-    """The index's values of snapshot rows ``(rowid, title, text_path, meta)``: the body read from each file."""
+    """The index's values of snapshot rows (:data:`_ROWS`): the body read from each file.
+
+    ``plain``: the values can be inserted as they are (folded in Python); otherwise (a sapo that is no text, no
+    body but maybe one in the metadata) the SQL expressions read them as they always did."""
     values: list[dict[str, object]] = []
-    for rowid, title, text_path, meta in rows:
-        plain, fields = _metadata(meta)
-        body = read_body(archive, str(text_path), str(title), fields)
-        if body is None and "body" in fields:  # the metadata's body is no list: as SQLite's json_each reads it
-            plain = False
-        values.append({"rowid": rowid, "title": title, "sapo": fields.get("sapo"), "plain": plain,
+    for rowid, title, text_path, meta, kind, raw in rows:
+        body = read_body(archive, str(text_path), str(title), meta_fields(meta if isinstance(meta, str) else None))
+        plain, sapo = _text(kind, raw)
+        values.append({"rowid": rowid, "title": title, "sapo": sapo, "plain": plain and body is not None,
                        "body": None if body is None else "\n".join(body)})
     return values
 
