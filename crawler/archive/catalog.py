@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -122,6 +123,7 @@ class Store:
         self.search_rebuilt = False  # the upgrade (re)built the search index when opening
         self.search_caught_up = 0  # rows a killed run left unindexed, indexed when opening
         self._indexer: search_index.BackgroundIndexer | None = None  # indexing_behind(): a crawl's indexer
+        self._write_turn = threading.RLock()  # this process's write transactions, the indexer's included
         path = archive / CATALOG
         if path.is_symlink():  # sqlite would follow it and write wherever it points
             raise StorageError(f"the catalog {path} is a symbolic link; refusing to follow it", path=str(path))
@@ -205,7 +207,8 @@ class Store:
         if self.readonly or self._indexer is not None:
             yield
             return
-        indexer = self._indexer = search_index.BackgroundIndexer(self.archive / CATALOG, self.archive)
+        indexer = self._indexer = search_index.BackgroundIndexer(self.archive / CATALOG, self.archive,
+                                                                 self._write_turn)
         try:
             yield
         except BaseException:
@@ -244,9 +247,11 @@ class Store:
 
     @contextmanager
     def _writing(self, what: str) -> Iterator[sqlite3.Connection]:
-        """One transaction; a database error becomes a StorageError naming the catalog."""
+        """One transaction; a database error becomes a StorageError naming the catalog.  Taken in turn with the
+        transactions of the indexer behind a crawl (a lock this process wakes at once, where SQLite's own wait for
+        its write lock sleeps 1, 2, 5, 10 ms... and would stall the crawl's event loop for longer)."""
         try:
-            with self.db:
+            with self._write_turn, self.db:
                 yield self.db
         except sqlite3.Error as err:
             raise StorageError(f"cannot {what} in the catalog {self.archive / CATALOG}: {err}",

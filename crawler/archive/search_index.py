@@ -136,9 +136,11 @@ class BackgroundIndexer:
     the thread, if one did); :meth:`abandon` stops after the chunk under way (the rest waits for the next writer).
     """
 
-    def __init__(self, path: Path, archive: Path) -> None:
+    def __init__(self, path: Path, archive: Path, turn: threading.RLock) -> None:
+        """``turn``: taken around each transaction, in turn with the other write transactions of this process."""
         self.path = path
         self.archive = archive
+        self._turn = turn
         self.error: BaseException | None = None
         self._wake = threading.Event()
         self._stopping = False  # finish: index what is left, then stop
@@ -190,7 +192,7 @@ class BackgroundIndexer:
         if not rows:
             return False
         values = _bodies(self.archive, rows)
-        with db:
+        with self._turn, db:
             db.execute("BEGIN IMMEDIATE")
             if mark(db) == upto:
                 _insert(db, values)
