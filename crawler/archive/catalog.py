@@ -200,30 +200,17 @@ class Store:
 
     @contextmanager
     def indexing_behind(self) -> Iterator[None]:
-        """While in this block, :meth:`commit` leaves the search index to a thread that indexes the committed rows
-        right behind it (:class:`~crawler.archive.search_index.BackgroundIndexer`: the crawl goes on fetching
-        while SQLite tokenizes); leaving it waits for the last rows.  An error of that thread (a full disk) is
-        raised by the next commit, or when leaving; after an exception the rows left wait for the next writer."""
+        """While in this block, :meth:`commit` leaves the search index to a thread indexing the committed rows right
+        behind it (:func:`crawler.archive.search_index.behind`); leaving it waits for the last rows."""
         if self.readonly or self._indexer is not None:
             yield
             return
-        indexer = self._indexer = search_index.BackgroundIndexer(self.archive / CATALOG, self.archive,
-                                                                 self._write_turn)
-        try:
-            yield
-        except BaseException:
-            self._indexer = None
-            indexer.abandon()
-            raise
-        self._indexer = None
-        try:
-            indexer.finish()
-        except (sqlite3.Error, OSError) as err:
-            raise self._index_failed(err) from err
-
-    def _index_failed(self, err: BaseException) -> StorageError:
-        return StorageError(f"cannot index new snapshots for search in the catalog {self.archive / CATALOG}: {err}",
-                            path=str(self.archive / CATALOG))
+        with search_index.behind(self.archive / CATALOG, self.archive, self._write_turn) as indexer:
+            self._indexer = indexer
+            try:
+                yield
+            finally:
+                self._indexer = None
 
     def _adopt_legacy_metadata(self) -> None:
         """Schema 1 kept metadata in a ``.json`` file per snapshot: copy it into the catalog (files stay)."""
@@ -306,8 +293,8 @@ class Store:
         :meth:`indexing_behind`), articles leaving the frontier, remembered responses."""
         rows = list(rows)
         indexer = self._indexer
-        if indexer is not None and indexer.error is not None:
-            raise self._index_failed(indexer.error)
+        if indexer is not None:
+            indexer.check()
         with self._writing("store snapshots") as db:
             if rows and not db.in_transaction:
                 db.execute("BEGIN IMMEDIATE")

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from crawler.archive.catalog_schema import ETH_PAIRS, FOLD_PAIRS, SAPO_SQL, SEARCH_TABLES, search_values
 from crawler.archive.snapshot_body import meta_fields, read_body
+from crawler.errors import StorageError
 
 # The index's rows, from values read in Python (the body from the snapshot file; title and sapo folded here): what
 # the SQL below would insert, at a third of its cost (its JSON functions and replace() chains cost SQLite more than
@@ -129,6 +131,20 @@ def rebuild(db: sqlite3.Connection, archive: Path) -> int:
     return index_pending(db, archive)
 
 
+@contextmanager
+def behind(path: Path, archive: Path, turn: threading.RLock) -> Iterator[BackgroundIndexer]:
+    """A :class:`BackgroundIndexer` for the block.  Leaving it normally waits for the last rows; an error of the
+    thread (a full disk) is raised by :meth:`BackgroundIndexer.check` (the next commit) or when leaving, as a
+    :class:`~crawler.errors.StorageError`; after an exception the rows left wait for the next writer."""
+    indexer = BackgroundIndexer(path, archive, turn)
+    try:
+        yield indexer
+    except BaseException:
+        indexer.abandon()
+        raise
+    indexer.finish()
+
+
 class BackgroundIndexer:
     """Indexes the rows a crawl commits, on its own thread and database connection, right behind the commits.
 
@@ -151,13 +167,21 @@ class BackgroundIndexer:
     def wake(self) -> None:
         self._wake.set()
 
+    def check(self) -> None:
+        """Raise what stopped the thread early, as a StorageError when it is the database's or the disk's."""
+        if self.error is None:
+            return
+        if isinstance(self.error, sqlite3.Error | OSError):
+            raise StorageError(f"cannot index new snapshots for search in the catalog {self.path}: {self.error}",
+                               path=str(self.path)) from self.error
+        raise self.error
+
     def finish(self) -> None:
         """Index every row left above the mark, then stop the thread; re-raise what stopped it early."""
         self._stopping = True
         self._wake.set()
         self._thread.join()
-        if self.error is not None:
-            raise self.error
+        self.check()
 
     def abandon(self) -> None:
         self._abandoned = True
