@@ -15,15 +15,20 @@ replay --jsonl`` plus what only the archive knows (``fetched_at``, ``text_path``
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
+import os
 import re
 import sys
 import threading
+from array import array
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
+from itertools import accumulate
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Literal
 
@@ -70,12 +75,15 @@ NAMES = tuple(name for name, _, _ in COLUMNS)
 DEDUP_COLUMN = ("duplicate_of", "string", "with --dedup: the URL of the earliest article this one nearly repeats")
 DEDUP_NAMES = (*NAMES, DEDUP_COLUMN[0])
 _NESTED = frozenset({"breadcrumb", "category_slugs", "images", "rules"})
-# The metadata without its body (the text comes from the snapshot file), as UTF-8 bytes: parsing half as much
-# JSON, with no str made on the way, halves what a row costs (BENCHMARKS.md §6).  A malformed string is kept
-# whole, for _row to name the article.
+# The metadata as UTF-8 bytes (no str made on the way, BENCHMARKS.md §6), parsed as it is.  Where that fails, the
+# metadata is read again without its body (:data:`_WITHOUT_BODY`, which rows of old archives have; malformed JSON
+# kept whole), and what that gives is parsed or named as unreadable.  A row's body is never used (the text is the
+# snapshot file's): both give the same row, and removing the body in SQLite for every row cost a JSON parse and
+# rewrite each (BENCHMARKS.md §11).
 _ROW_COLUMNS = ("rowid, source, article_id, version, url, published, title, text_path, meta_path, sha256, "
-                "warc_file, warc_offset, fetched_at, extractor_version, "
-                "CAST(CASE WHEN json_valid(meta) THEN json_remove(meta, '$.body') ELSE meta END AS BLOB)")
+                "warc_file, warc_offset, fetched_at, extractor_version, CAST(meta AS BLOB)")
+_WITHOUT_BODY = ("SELECT CAST(CASE WHEN json_valid(meta) THEN json_remove(meta, '$.body') ELSE meta END AS BLOB) "
+                 "FROM snapshots WHERE rowid = ?")
 
 
 try:
@@ -116,7 +124,7 @@ def iter_rows(store: Store, selection: Selection, *, batch: int = BATCH,
     ``text_bytes``: the snapshot's text as its UTF-8 bytes, not decoded (Parquet: Arrow checks the UTF-8 itself,
     and a str would be encoded back to UTF-8 for it -- a third of the Parquet export's time)."""
     where, args = selection.where("s")
-    root = str(store.archive)
+    root = os.path.abspath(store.archive)  # once: read_inside makes a relative one absolute at every file
     # Sorting keys only (SQLite's sorter spills to a temporary file past its memory), then the rows
     # batch by batch: neither the metadata nor the texts of the whole archive are ever held at once.
     keys = store.db.execute(f"SELECT s.rowid FROM snapshots s WHERE {where} ORDER BY s.source, s.published, "
@@ -125,19 +133,25 @@ def iter_rows(store: Store, selection: Selection, *, batch: int = BATCH,
         chunk = [int(r[0]) for r in keys.fetchmany(batch)]
         if not chunk:
             return
-        found = {int(r[0]): r for r in store.db.execute(
+        found = {r[0]: r for r in store.db.execute(
             f"SELECT {_ROW_COLUMNS} FROM snapshots WHERE rowid IN ({','.join('?' * len(chunk))})", chunk)}
         for rowid in chunk:
-            yield _row(root, found[rowid], text_bytes)
+            yield _row(root, found[rowid], text_bytes, store)
 
 
-def _row(archive: str, values: tuple[Any, ...], text_bytes: bool = False) -> dict[str, Any]:
-    (_, source, article_id, version, url, published, title, text_path, meta_path, sha256, warc_file, warc_offset,
-     fetched_at, extractor_version, meta_json) = values
+def _row(archive: str, values: tuple[Any, ...], text_bytes: bool = False,
+         store: Store | None = None) -> dict[str, Any]:
+    (rowid, source, article_id, version, url, published, title, text_path, meta_path, sha256, warc_file,
+     warc_offset, fetched_at, extractor_version, meta_json) = values
     name = f"{source}/{article_id} v{version}"
     try:
         if meta_json:
-            meta = _loads(meta_json)
+            try:
+                meta = _loads(meta_json)
+            except ValueError:
+                if store is None:
+                    raise
+                meta = _loads(store.db.execute(_WITHOUT_BODY, (rowid,)).fetchone()[0])
         elif meta_path:  # an archive of schema 1 whose .json could not be read when the catalog was upgraded
             meta = _loads(read_inside(archive, meta_path, "metadata file"))
         else:
@@ -254,13 +268,40 @@ def _micros(value: object, zone: timezone) -> int | None:
     return (moment - _EPOCH) // _MICRO
 
 
-def timestamp_array(pa: Any, values: list[Any], kind: Any, zone: timezone) -> Any:
-    """An Arrow timestamp array of ISO 8601 texts: Arrow's own parser (C++) for the usual rows, each value in
-    Python (:func:`_micros`) when one of them is not what it reads (no offset, empty, not a date)."""
+# The catalog's own form of a time (datetime.isoformat with an offset): read in Python, the same instant as Arrow's
+# parser gives (tests/test_export_same.py), without importing pyarrow.compute for the cast (its function wrappers
+# are made at import: 3 % of a Parquet export).
+_CATALOG_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{6})?[+-][0-9]{2}:[0-9]{2}")
+
+
+def _catalog_micros(values: list[Any]) -> list[int | None] | None:
+    """Each value (null, or a time in the catalog's form) as microseconds since 1970 UTC; None when one is not."""
+    match, parse = _CATALOG_TIME.fullmatch, datetime.fromisoformat
+    micros: list[int | None] = []
     try:
-        return pa.array(values, pa.string()).cast(kind)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return pa.array([_micros(v, zone) for v in values], pa.int64()).cast(kind)
+        for value in values:
+            if value is None:
+                micros.append(None)
+            elif type(value) is str and match(value):
+                micros.append((parse(value) - _EPOCH) // _MICRO)
+            else:
+                return None
+    except ValueError:  # not a date (a 30 February, hour 24, ...): as Arrow's parser would say
+        return None
+    return micros
+
+
+def timestamp_array(pa: Any, values: list[Any], kind: Any, zone: timezone) -> Any:
+    """An Arrow timestamp array of ISO 8601 texts: the catalog's own form read in Python (:func:`_catalog_micros`),
+    others by Arrow's parser (C++), and each value by :func:`_micros` when one of them is not what Arrow reads
+    (no offset, empty, not a date)."""
+    micros = _catalog_micros(values)
+    if micros is None:
+        try:
+            return pa.array(values, pa.string()).cast(kind)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            micros = [_micros(v, zone) for v in values]
+    return pa.array(micros, kind)
 
 
 def parquet_schema(dedup: bool = False) -> Any:
@@ -287,7 +328,7 @@ def _arrow_table(pa: Any, schema: Any, batch: list[dict[str, Any]]) -> Any:
     for name, zone in TIME_ZONES.items():
         columns[name] = timestamp_array(pa, columns[name], schema.field(name).type, zone)
     try:
-        columns["text"] = pa.array(columns["text"], pa.string())  # UTF-8 bytes, checked by Arrow
+        columns["text"] = _text_array(pa, columns["text"])
     except pa.ArrowInvalid:
         for r in batch:  # name the article, as the other formats do
             try:
@@ -296,6 +337,21 @@ def _arrow_table(pa: Any, schema: Any, batch: list[dict[str, Any]]) -> Any:
                 raise _unreadable(f"{r['source']}/{r['article_id']} v{r['version']}", err) from err
         raise
     return pa.Table.from_pydict(columns, schema=schema)
+
+
+def _text_array(pa: Any, texts: list[Any]) -> Any:
+    """The text column: UTF-8 bytes joined in one buffer, with their offsets, and checked by Arrow's own UTF-8
+    validation (C++; Arrow's builder took a third of the export, checking each through Python's decoder and
+    growing its buffers); str, or more than 2 GiB of text, through Arrow's builder as before."""
+    try:
+        if not all(type(text) is bytes for text in texts):
+            raise TypeError
+        offsets = array("i", accumulate(map(len, texts), initial=0))  # OverflowError past 2 GiB
+    except (TypeError, OverflowError):
+        return pa.array(texts, pa.string())
+    text = pa.Array.from_buffers(pa.string(), len(texts), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(texts))])
+    text.validate(full=True)  # ArrowInvalid for bytes that are not UTF-8, as pa.array(texts, pa.string())
+    return text
 
 
 class _Background:
@@ -399,16 +455,30 @@ def export(store: Store, selection: Selection, fmt: Format, output: str, *, csv_
         if fmt == "parquet":
             raise ConfigError("Parquet cannot stream to standard output (its index is written last): give -o FILE")
         stdout = sys.stdout.buffer
-        writer(rows, stdout, summary)
+        with _no_collection():
+            writer(rows, stdout, summary)
         stdout.flush()
     else:
-        with replacing(Path(output)) as handle:
+        with replacing(Path(output)) as handle, _no_collection():
             writer(rows, handle, summary)
     if selection.all_versions:
         summary.articles = _distinct_articles(store, selection)
     else:
         summary.articles = summary.rows
     return summary
+
+
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """Python's cycle collector off while rows stream: a row makes no cycle (reference counts free it), and the
+    collector walked the batch being built and every module again and again (5 % of a Parquet export)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _marked(rows: Iterator[dict[str, Any]], of: dict[tuple[str, str], str]) -> Iterator[dict[str, Any]]:
