@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -390,3 +392,54 @@ def test_an_isoformat_with_an_offset_is_the_catalogs_form() -> None:
     for moment in (datetime(2024, 5, 2, 10, tzinfo=zone), datetime(1, 1, 1, tzinfo=zone),
                    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-23, minutes=-59)))):
         assert ex._CATALOG_TIME.fullmatch(moment.isoformat())
+
+
+# -- pyarrow without numpy in the command's own process ------------------------------------------------------------
+
+
+def _archive_of_two(archive: Path) -> None:
+    build(archive, [(SnapshotRow("hue", str(n), 1, f"https://h.vn/{n}", "2024-05-02T10:00:00+07:00", "T",
+                                 f"text/hue/2024/05/{n}.txt", "0" * 64, "w.warc.gz", n, "2024-05-02T03:00:00+00:00",
+                                 "1", json.dumps({"sapo": "tóm tắt", "images": [{"url": "u", "caption": None}],
+                                                  "rules": {"b": "2", "a": "1"}})), "{}", "chữ".encode())
+                    for n in (1, 2)])
+
+
+def _python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-X", "importtime", "-c", code, *args], capture_output=True, text=True,
+                          timeout=120, cwd=Path(__file__).resolve().parent.parent)
+
+
+@pytest.mark.parametrize("extra", [[], ["--dedup"], ["--all-versions", "--dedup-threshold", "0.5"]])
+def test_the_command_exports_parquet_without_numpy_and_the_same_bytes(tmp_path: Path, extra: list[str]) -> None:
+    """`crawler export` (its own process) imports pyarrow without numpy; the file is the one an export in a
+    process with numpy writes (the library call, pyarrow imported as usual), and numpy still works after
+    (--dedup, which needs it)."""
+    archive = tmp_path / "a"
+    _archive_of_two(archive)
+    command = ("import sys; from crawler.cli import main; sys.argv = ['crawler', *sys.argv[1:]]; code = main(); "
+               "import pyarrow.lib; print(code, pyarrow.lib.np is None, 'numpy' in sys.modules)")
+    alone = _python(command, "export", "--archive", str(archive), "-o", str(tmp_path / "alone.parquet"), *extra)
+    assert alone.stdout.split() == ["0", "True", str(bool(extra))], alone.stderr[-2000:]
+    imported = [line.split("|")[-1].strip() for line in alone.stderr.splitlines() if line.startswith("import time")]
+    assert ("numpy" in imported) == bool(extra) and "pyarrow.lib" in imported and "pandas" not in imported
+    library = ("import sys, numpy; from crawler.cli import main; code = main(sys.argv[1:]); "
+               "import pyarrow.lib; print(code, pyarrow.lib.np is None)")
+    usual = _python(library, "export", "--archive", str(archive), "-o", str(tmp_path / "usual.parquet"), *extra)
+    assert usual.stdout.split() == ["0", "False"], usual.stderr[-2000:]
+    assert (tmp_path / "alone.parquet").read_bytes() == (tmp_path / "usual.parquet").read_bytes()
+
+
+def test_a_library_call_imports_pyarrow_as_usual(tmp_path: Path) -> None:
+    """main([...]) (a caller's process, as in these tests) leaves pyarrow's numpy support alone, and no
+    ``numpy`` entry is left behind in sys.modules by a command that imported pyarrow without it."""
+    archive = tmp_path / "a"
+    _archive_of_two(archive)
+    code = ("import sys; from crawler.cli import main; code = main(sys.argv[1:]); import pyarrow.lib; "
+            "print(code, pyarrow.lib.np is None, sys.modules.get('numpy', 'absent') is None)")
+    run = _python(code, "export", "--archive", str(archive), "-o", str(tmp_path / "a.parquet"))
+    assert run.stdout.split() == ["0", "False", "False"], run.stderr[-2000:]
+    code = ("import sys; from crawler.use.export import pyarrow_modules; pyarrow_modules(numpy=False); "
+            "print('numpy' in sys.modules); import numpy; print(numpy.zeros(2).sum())")
+    run = _python(code)
+    assert run.stdout.split() == ["False", "0.0"], run.stderr[-2000:]

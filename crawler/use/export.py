@@ -239,9 +239,20 @@ def write_csv(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSum
         _count(summary, row)
 
 
-def pyarrow_modules() -> tuple[Any, Any]:
+def pyarrow_modules(numpy: bool = True) -> tuple[Any, Any]:
+    """pyarrow and pyarrow.parquet.  ``numpy=False``: a pyarrow not imported yet is imported without numpy, for a
+    process that runs nothing else (the command line, :func:`export`'s ``whole_process``).  pyarrow needs numpy
+    only to take or give numpy arrays, which the export never does, and importing it was a tenth of a Parquet
+    export's CPU; numpy itself stays importable (``--dedup``), only this pyarrow does without it."""
     try:
-        return importlib.import_module("pyarrow"), importlib.import_module("pyarrow.parquet")
+        if numpy or "pyarrow" in sys.modules or "numpy" in sys.modules:
+            return importlib.import_module("pyarrow"), importlib.import_module("pyarrow.parquet")
+        sys.modules["numpy"] = None  # type: ignore[assignment]  # `import numpy` raises ImportError meanwhile
+        try:
+            return importlib.import_module("pyarrow"), importlib.import_module("pyarrow.parquet")
+        finally:
+            if sys.modules.get("numpy", ...) is None:
+                del sys.modules["numpy"]
     except ImportError:
         raise ExportExtraMissing("--format parquet needs pyarrow, a dependency of crawler that is missing here: "
                                  "pip install pyarrow (or reinstall crawler)") from None
@@ -433,13 +444,15 @@ def _count(summary: ExportSummary, row: dict[str, Any]) -> None:
 
 
 def export(store: Store, selection: Selection, fmt: Format, output: str, *, csv_raw: bool = False,
-           dedup: float | None = None) -> ExportSummary:
+           dedup: float | None = None, whole_process: bool = False) -> ExportSummary:
     """Write the selected rows of ``store`` to ``output`` (a file, written whole then renamed; or ``-``).
 
     ``csv_raw``: CSV cells exactly as archived (no ``'`` before a would-be formula, :func:`write_csv`).
-    ``dedup``: a threshold; adds the ``duplicate_of`` column (:mod:`crawler.use.dedup`, over the whole archive)."""
+    ``dedup``: a threshold; adds the ``duplicate_of`` column (:mod:`crawler.use.dedup`, over the whole archive).
+    ``whole_process``: the caller's process does nothing else (the command line): pyarrow may be imported without
+    numpy (:func:`pyarrow_modules`)."""
     if fmt == "parquet":
-        pyarrow_modules()  # the message before any work
+        pyarrow_modules(numpy=not whole_process)  # the message before any work
     summary = ExportSummary()
     writer = WRITERS[fmt]
     if fmt == "csv" and csv_raw:
