@@ -405,29 +405,39 @@ def _archive_of_two(archive: Path) -> None:
                     for n in (1, 2)])
 
 
-def _python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+def _python(code: str, *args: str, pool: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    if pool is not None:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = pool
     return subprocess.run([sys.executable, "-X", "importtime", "-c", code, *args], capture_output=True, text=True,
-                          timeout=120, cwd=Path(__file__).resolve().parent.parent)
+                          timeout=120, cwd=Path(__file__).resolve().parent.parent, env=env)
 
 
 @pytest.mark.parametrize("extra", [[], ["--dedup"], ["--all-versions", "--dedup-threshold", "0.5"]])
 def test_the_command_exports_parquet_without_numpy_and_the_same_bytes(tmp_path: Path, extra: list[str]) -> None:
-    """`crawler export` (its own process) imports pyarrow without numpy; the file is the one an export in a
-    process with numpy writes (the library call, pyarrow imported as usual), and numpy still works after
-    (--dedup, which needs it)."""
+    """`crawler export` (its own process) imports pyarrow without numpy and with the system allocator as Arrow's
+    pool; the file is the one an export in a process with numpy and pyarrow's usual pool writes (the library
+    call), and numpy still works after (--dedup, which needs it).  A pool the environment chose stands."""
     archive = tmp_path / "a"
     _archive_of_two(archive)
     command = ("import sys; from crawler.cli import main; sys.argv = ['crawler', *sys.argv[1:]]; code = main(); "
-               "import pyarrow.lib; print(code, pyarrow.lib.np is None, 'numpy' in sys.modules)")
+               "import pyarrow.lib; print(code, pyarrow.lib.np is None, 'numpy' in sys.modules, "
+               "pyarrow.default_memory_pool().backend_name)")
     alone = _python(command, "export", "--archive", str(archive), "-o", str(tmp_path / "alone.parquet"), *extra)
-    assert alone.stdout.split() == ["0", "True", str(bool(extra))], alone.stderr[-2000:]
+    assert alone.stdout.split() == ["0", "True", str(bool(extra)), "system"], alone.stderr[-2000:]
     imported = [line.split("|")[-1].strip() for line in alone.stderr.splitlines() if line.startswith("import time")]
     assert ("numpy" in imported) == bool(extra) and "pyarrow.lib" in imported and "pandas" not in imported
+    chosen = _python(command, "export", "--archive", str(archive), "-o", str(tmp_path / "chosen.parquet"), *extra,
+                     pool="jemalloc")
+    values = chosen.stdout.split()  # (--dedup answered from its cache now: numpy is not needed)
+    assert values[:2] == ["0", "True"] and values[3:] == ["jemalloc"], chosen.stderr[-2000:]
     library = ("import sys, numpy; from crawler.cli import main; code = main(sys.argv[1:]); "
-               "import pyarrow.lib; print(code, pyarrow.lib.np is None)")
+               "import pyarrow.lib; print(code, pyarrow.lib.np is None, pyarrow.default_memory_pool().backend_name)")
     usual = _python(library, "export", "--archive", str(archive), "-o", str(tmp_path / "usual.parquet"), *extra)
-    assert usual.stdout.split() == ["0", "False"], usual.stderr[-2000:]
-    assert (tmp_path / "alone.parquet").read_bytes() == (tmp_path / "usual.parquet").read_bytes()
+    assert usual.stdout.split()[:2] == ["0", "False"], usual.stderr[-2000:]
+    assert usual.stdout.split()[2] != "system"
+    for name in ("alone", "chosen"):
+        assert (tmp_path / f"{name}.parquet").read_bytes() == (tmp_path / "usual.parquet").read_bytes()
 
 
 def test_a_library_call_imports_pyarrow_as_usual(tmp_path: Path) -> None:
@@ -439,7 +449,7 @@ def test_a_library_call_imports_pyarrow_as_usual(tmp_path: Path) -> None:
             "print(code, pyarrow.lib.np is None, sys.modules.get('numpy', 'absent') is None)")
     run = _python(code, "export", "--archive", str(archive), "-o", str(tmp_path / "a.parquet"))
     assert run.stdout.split() == ["0", "False", "False"], run.stderr[-2000:]
-    code = ("import sys; from crawler.use.export import pyarrow_modules; pyarrow_modules(numpy=False); "
+    code = ("import sys; from crawler.use.export import pyarrow_modules; pyarrow_modules(whole_process=True); "
             "print('numpy' in sys.modules); import numpy; print(numpy.zeros(2).sum())")
     run = _python(code)
     assert run.stdout.split() == ["False", "0.0"], run.stderr[-2000:]
