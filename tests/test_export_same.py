@@ -29,6 +29,7 @@ from crawler.archive.reading import Selection
 from crawler.archive.snapshots import SnapshotRow
 from crawler.errors import ArchiveError
 from crawler.use import export as ex
+from crawler.use import export_columns as fast
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -164,7 +165,7 @@ def test_times_in_parquet_as_arrows_cast_read_them(values: list[str | None], nam
 @given(st.lists(isoformats, min_size=1, max_size=4))
 def test_the_catalogs_form_is_read_in_python_and_agrees_with_arrow(values: list[str]) -> None:
     """Every isoformat with an offset takes the Python path, and Arrow's own parser gives the same instants."""
-    micros = ex._catalog_micros(values)
+    micros = fast.catalog_micros(values)
     assert micros is not None, values
     for name in ex.TIME_ZONES:
         kind = ex.parquet_schema().field(name).type
@@ -183,7 +184,7 @@ texts = st.one_of(st.text().map(lambda t: t.encode("utf-8", "surrogatepass")), s
 def test_the_text_column_as_arrows_builder_made_it(values: list[bytes | str]) -> None:
     """Bytes that are UTF-8 give the same strings, the others the same ArrowInvalid; str as before."""
     def new() -> Any:
-        return ex._text_array(pa, values)
+        return fast.text_array(pa, values)
 
     def old() -> Any:
         return pa.array(values, pa.string())
@@ -209,8 +210,8 @@ def test_the_text_column_past_2_gib_of_offsets_goes_through_the_builder(monkeypa
         array = staticmethod(builder)
         string = staticmethod(lambda: "string")
 
-    monkeypatch.setattr(ex, "accumulate", lambda lengths, initial=0: iter([0, 1 << 31]))
-    assert ex._text_array(Fake, [b"x"]) == "built" and calls == [[b"x"]]
+    monkeypatch.setattr(fast, "accumulate", lambda lengths, initial=0: iter([0, 1 << 31]))
+    assert fast.text_array(Fake, [b"x"]) == "built" and calls == [[b"x"]]
 
 
 # -- whole archives ------------------------------------------------------------------------------------------------
@@ -391,7 +392,7 @@ def test_an_isoformat_with_an_offset_is_the_catalogs_form() -> None:
     zone = timezone(timedelta(hours=7))
     for moment in (datetime(2024, 5, 2, 10, tzinfo=zone), datetime(1, 1, 1, tzinfo=zone),
                    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-23, minutes=-59)))):
-        assert ex._CATALOG_TIME.fullmatch(moment.isoformat())
+        assert fast.CATALOG_TIME.fullmatch(moment.isoformat())
 
 
 # -- pyarrow without numpy in the command's own process ------------------------------------------------------------

@@ -15,20 +15,16 @@ replay --jsonl`` plus what only the archive knows (``fetched_at``, ``text_path``
 
 from __future__ import annotations
 
-import gc
 import importlib
 import json
 import os
 import re
 import sys
 import threading
-from array import array
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
-from itertools import accumulate
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Literal
 
@@ -37,6 +33,7 @@ from crawler.archive.jsonlines import escape_bytes
 from crawler.archive.outputs import read_inside, replacing
 from crawler.archive.reading import Selection
 from crawler.errors import ArchiveError, ConfigError
+from crawler.use.export_columns import EPOCH, MICRO, catalog_micros, no_collection, text_array
 
 Format = Literal["jsonl", "csv", "parquet"]
 FORMATS: tuple[Format, ...] = ("jsonl", "csv", "parquet")
@@ -75,11 +72,9 @@ NAMES = tuple(name for name, _, _ in COLUMNS)
 DEDUP_COLUMN = ("duplicate_of", "string", "with --dedup: the URL of the earliest article this one nearly repeats")
 DEDUP_NAMES = (*NAMES, DEDUP_COLUMN[0])
 _NESTED = frozenset({"breadcrumb", "category_slugs", "images", "rules"})
-# The metadata as UTF-8 bytes (no str made on the way, BENCHMARKS.md §6), parsed as it is.  Where that fails, the
-# metadata is read again without its body (:data:`_WITHOUT_BODY`, which rows of old archives have; malformed JSON
-# kept whole), and what that gives is parsed or named as unreadable.  A row's body is never used (the text is the
-# snapshot file's): both give the same row, and removing the body in SQLite for every row cost a JSON parse and
-# rewrite each (BENCHMARKS.md §11).
+# The metadata as UTF-8 bytes (no str made on the way, BENCHMARKS.md §6), parsed as it is; where that fails, read
+# again without the body old archives' rows have (never used: the text is the snapshot file's), malformed JSON kept
+# whole for _row to name the article.  Removing it in SQLite for every row cost a JSON parse and rewrite each.
 _ROW_COLUMNS = ("rowid, source, article_id, version, url, published, title, text_path, meta_path, sha256, "
                 "warc_file, warc_offset, fetched_at, extractor_version, CAST(meta AS BLOB)")
 _WITHOUT_BODY = ("SELECT CAST(CASE WHEN json_valid(meta) THEN json_remove(meta, '$.body') ELSE meta END AS BLOB) "
@@ -240,15 +235,12 @@ def write_csv(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSum
 
 
 def pyarrow_modules(whole_process: bool = False) -> tuple[Any, Any]:
-    """pyarrow and pyarrow.parquet.  ``whole_process``: for a process that runs nothing else (the command line,
-    :func:`export`'s ``whole_process``), a pyarrow not imported yet is imported
-
-    - without numpy: pyarrow needs it only to take or give numpy arrays, which the export never does, and
-      importing it was a tenth of a Parquet export's CPU; numpy itself stays importable (``--dedup``);
-    - with the C library's allocator as Arrow's default memory pool (``ARROW_DEFAULT_MEMORY_POOL=system``, unless
-      the environment chose one), not mimalloc: mimalloc gave each row group's memory back to the system and took
-      it again as new huge pages for the next, and zeroing those was up to a quarter of the export's CPU; malloc
-      keeps it (3.8 MB articles: peak RSS 383 -> 240 MB)."""
+    """pyarrow and pyarrow.parquet.  ``whole_process`` (a process that runs nothing else: the command line): a
+    pyarrow not imported yet is imported without numpy (needed only for numpy arrays, which the export never
+    uses; importing it was a tenth of the export's CPU; numpy stays importable for ``--dedup``) and with the C
+    library's allocator as Arrow's memory pool (``ARROW_DEFAULT_MEMORY_POOL=system`` unless the environment chose
+    one): mimalloc gave each row group's memory back and took it again as new huge pages, and zeroing those was
+    up to a quarter of the CPU (3.8 MB articles: peak RSS 383 -> 240 MB)."""
     try:
         if not whole_process or "pyarrow" in sys.modules or "numpy" in sys.modules:
             return importlib.import_module("pyarrow"), importlib.import_module("pyarrow.parquet")
@@ -268,8 +260,6 @@ def pyarrow_modules(whole_process: bool = False) -> tuple[Any, Any]:
 # catalog writes `published` with the page's offset (+07:00, Vietnamese time) and `fetched_at` in UTC; a value
 # written without an offset is taken in that zone; a value that is not ISO 8601 at all becomes null.
 TIME_ZONES: dict[str, timezone] = {"published": timezone(timedelta(hours=7)), "fetched_at": UTC}
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = timedelta(microseconds=1)
 
 
 def _micros(value: object, zone: timezone) -> int | None:
@@ -282,37 +272,14 @@ def _micros(value: object, zone: timezone) -> int | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return (moment - _EPOCH) // _MICRO
-
-
-# The catalog's own form of a time (datetime.isoformat with an offset): read in Python, the same instant as Arrow's
-# parser gives (tests/test_export_same.py), without importing pyarrow.compute for the cast (its function wrappers
-# are made at import: 3 % of a Parquet export).
-_CATALOG_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{6})?[+-][0-9]{2}:[0-9]{2}")
-
-
-def _catalog_micros(values: list[Any]) -> list[int | None] | None:
-    """Each value (null, or a time in the catalog's form) as microseconds since 1970 UTC; None when one is not."""
-    match, parse = _CATALOG_TIME.fullmatch, datetime.fromisoformat
-    micros: list[int | None] = []
-    try:
-        for value in values:
-            if value is None:
-                micros.append(None)
-            elif type(value) is str and match(value):
-                micros.append((parse(value) - _EPOCH) // _MICRO)
-            else:
-                return None
-    except ValueError:  # not a date (a 30 February, hour 24, ...): as Arrow's parser would say
-        return None
-    return micros
+    return (moment - EPOCH) // MICRO
 
 
 def timestamp_array(pa: Any, values: list[Any], kind: Any, zone: timezone) -> Any:
-    """An Arrow timestamp array of ISO 8601 texts: the catalog's own form read in Python (:func:`_catalog_micros`),
+    """An Arrow timestamp array of ISO 8601 texts: the catalog's own form read in Python (:func:`catalog_micros`),
     others by Arrow's parser (C++), and each value by :func:`_micros` when one of them is not what Arrow reads
     (no offset, empty, not a date)."""
-    micros = _catalog_micros(values)
+    micros = catalog_micros(values)
     if micros is None:
         try:
             return pa.array(values, pa.string()).cast(kind)
@@ -345,7 +312,7 @@ def _arrow_table(pa: Any, schema: Any, batch: list[dict[str, Any]]) -> Any:
     for name, zone in TIME_ZONES.items():
         columns[name] = timestamp_array(pa, columns[name], schema.field(name).type, zone)
     try:
-        columns["text"] = _text_array(pa, columns["text"])
+        columns["text"] = text_array(pa, columns["text"])  # UTF-8 bytes, checked by Arrow
     except pa.ArrowInvalid:
         for r in batch:  # name the article, as the other formats do
             try:
@@ -354,21 +321,6 @@ def _arrow_table(pa: Any, schema: Any, batch: list[dict[str, Any]]) -> Any:
                 raise _unreadable(f"{r['source']}/{r['article_id']} v{r['version']}", err) from err
         raise
     return pa.Table.from_pydict(columns, schema=schema)
-
-
-def _text_array(pa: Any, texts: list[Any]) -> Any:
-    """The text column: UTF-8 bytes joined in one buffer, with their offsets, and checked by Arrow's own UTF-8
-    validation (C++; Arrow's builder took a third of the export, checking each through Python's decoder and
-    growing its buffers); str, or more than 2 GiB of text, through Arrow's builder as before."""
-    try:
-        if not all(type(text) is bytes for text in texts):
-            raise TypeError
-        offsets = array("i", accumulate(map(len, texts), initial=0))  # OverflowError past 2 GiB
-    except (TypeError, OverflowError):
-        return pa.array(texts, pa.string())
-    text = pa.Array.from_buffers(pa.string(), len(texts), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(texts))])
-    text.validate(full=True)  # ArrowInvalid for bytes that are not UTF-8, as pa.array(texts, pa.string())
-    return text
 
 
 class _Background:
@@ -455,8 +407,7 @@ def export(store: Store, selection: Selection, fmt: Format, output: str, *, csv_
 
     ``csv_raw``: CSV cells exactly as archived (no ``'`` before a would-be formula, :func:`write_csv`).
     ``dedup``: a threshold; adds the ``duplicate_of`` column (:mod:`crawler.use.dedup`, over the whole archive).
-    ``whole_process``: the caller's process does nothing else (the command line): pyarrow may be imported without
-    numpy (:func:`pyarrow_modules`)."""
+    ``whole_process``: the caller's process does nothing else (the command line; :func:`pyarrow_modules`)."""
     if fmt == "parquet":
         pyarrow_modules(whole_process)  # the message before any work
     summary = ExportSummary()
@@ -474,30 +425,17 @@ def export(store: Store, selection: Selection, fmt: Format, output: str, *, csv_
         if fmt == "parquet":
             raise ConfigError("Parquet cannot stream to standard output (its index is written last): give -o FILE")
         stdout = sys.stdout.buffer
-        with _no_collection():
+        with no_collection():
             writer(rows, stdout, summary)
         stdout.flush()
     else:
-        with replacing(Path(output)) as handle, _no_collection():
+        with replacing(Path(output)) as handle, no_collection():
             writer(rows, handle, summary)
     if selection.all_versions:
         summary.articles = _distinct_articles(store, selection)
     else:
         summary.articles = summary.rows
     return summary
-
-
-@contextmanager
-def _no_collection() -> Iterator[None]:
-    """Python's cycle collector off while rows stream: a row makes no cycle (reference counts free it), and the
-    collector walked the batch being built and every module again and again (5 % of a Parquet export)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _marked(rows: Iterator[dict[str, Any]], of: dict[tuple[str, str], str]) -> Iterator[dict[str, Any]]:
