@@ -477,3 +477,16 @@ def test_a_crawled_archive_exports_as_before(tmp_path: Path) -> None:
             ex.export(store, Selection(all_versions=True), "parquet", str(tmp_path / "new.parquet"))
             old_parquet(store, tmp_path / "old.parquet")
             assert (tmp_path / "new.parquet").read_bytes() == (tmp_path / "old.parquet").read_bytes()
+
+
+def test_a_pyarrow_that_needs_numpy_is_imported_with_it(tmp_path: Path) -> None:
+    """pyarrow before 16 imports numpy unconditionally: the command's process then imports both as usual, not
+    "pyarrow is missing"."""
+    (tmp_path / "pyarrow").mkdir()
+    (tmp_path / "pyarrow" / "__init__.py").write_text("import numpy\nNEEDS = numpy.__name__\n", encoding="utf-8")
+    (tmp_path / "pyarrow" / "parquet.py").write_text("", encoding="utf-8")
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from crawler.use.export import pyarrow_modules; "
+            "pa, pq = pyarrow_modules(whole_process=True); print(pa.NEEDS, pa.__file__ == sys.argv[2], "
+            "sys.modules['numpy'] is not None)")
+    run = _python(code, str(tmp_path), str(tmp_path / "pyarrow" / "__init__.py"))
+    assert run.stdout.split() == ["numpy", "True", "True"], run.stderr[-2000:]

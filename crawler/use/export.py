@@ -22,6 +22,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
@@ -72,9 +73,8 @@ NAMES = tuple(name for name, _, _ in COLUMNS)
 DEDUP_COLUMN = ("duplicate_of", "string", "with --dedup: the URL of the earliest article this one nearly repeats")
 DEDUP_NAMES = (*NAMES, DEDUP_COLUMN[0])
 _NESTED = frozenset({"breadcrumb", "category_slugs", "images", "rules"})
-# The metadata as UTF-8 bytes (no str made on the way, BENCHMARKS.md §6), parsed as it is; where that fails, read
-# again without the body old archives' rows have (never used: the text is the snapshot file's), malformed JSON kept
-# whole for _row to name the article.  Removing it in SQLite for every row cost a JSON parse and rewrite each.
+# The metadata as UTF-8 bytes (BENCHMARKS.md §6), parsed as stored; where that fails, again without the body old rows
+# have (unused: the text is the file's; malformed JSON kept whole for _row to name the article).
 _ROW_COLUMNS = ("rowid, source, article_id, version, url, published, title, text_path, meta_path, sha256, "
                 "warc_file, warc_offset, fetched_at, extractor_version, CAST(meta AS BLOB)")
 _WITHOUT_BODY = ("SELECT CAST(CASE WHEN json_valid(meta) THEN json_remove(meta, '$.body') ELSE meta END AS BLOB) "
@@ -235,22 +235,22 @@ def write_csv(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSum
 
 
 def pyarrow_modules(whole_process: bool = False) -> tuple[Any, Any]:
-    """pyarrow and pyarrow.parquet.  ``whole_process`` (a process that runs nothing else: the command line): a
-    pyarrow not imported yet is imported without numpy (needed only for numpy arrays, which the export never
-    uses; importing it was a tenth of the export's CPU; numpy stays importable for ``--dedup``) and with the C
-    library's allocator as Arrow's memory pool (``ARROW_DEFAULT_MEMORY_POOL=system`` unless the environment chose
-    one): mimalloc gave each row group's memory back and took it again as new huge pages, and zeroing those was
-    up to a quarter of the CPU (3.8 MB articles: peak RSS 383 -> 240 MB)."""
-    try:
-        if not whole_process or "pyarrow" in sys.modules or "numpy" in sys.modules:
-            return importlib.import_module("pyarrow"), importlib.import_module("pyarrow.parquet")
+    """pyarrow and pyarrow.parquet.  ``whole_process`` (a process that runs nothing else: the command line): one
+    not imported yet is imported without numpy if it can (only numpy arrays need it; importing it was a tenth of
+    the export's CPU; numpy stays importable for --dedup) and with the C allocator as Arrow's pool (unless the
+    environment chose one): mimalloc gave each row group's memory back and took it again as new huge pages;
+    zeroing those was up to a quarter of the CPU (3.8 MB articles: peak RSS 383 -> 240 MB)."""
+    if whole_process and "pyarrow" not in sys.modules and "numpy" not in sys.modules:
         os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")  # read by Arrow when it starts
         sys.modules["numpy"] = None  # type: ignore[assignment]  # `import numpy` raises ImportError meanwhile
         try:
-            return importlib.import_module("pyarrow"), importlib.import_module("pyarrow.parquet")
+            with suppress(ImportError):  # a pyarrow before 16 needs numpy (or there is none): imported as usual below
+                return importlib.import_module("pyarrow"), importlib.import_module("pyarrow.parquet")
         finally:
             if sys.modules.get("numpy", ...) is None:
                 del sys.modules["numpy"]
+    try:
+        return importlib.import_module("pyarrow"), importlib.import_module("pyarrow.parquet")
     except ImportError:
         raise ExportExtraMissing("--format parquet needs pyarrow, a dependency of crawler that is missing here: "
                                  "pip install pyarrow (or reinstall crawler)") from None
