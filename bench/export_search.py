@@ -3,6 +3,7 @@
     .venv/bin/python bench/export_search.py [--export-articles 10000] [--search-articles 100000]
                                             [--dir bench/out/export-search] [--rounds 3]
                                             [--export-only] [--long-articles 200] [--dedup] [--dedup-only]
+                                            [--baseline OTHER_CHECKOUT]
 
 1. Export: an archive of ``--export-articles`` mirror articles (bench/make_archive.py: real WARCs,
    snapshots and catalog rows).  ``crawler export`` to JSONL, CSV and Parquet, and ``crawler replay
@@ -17,16 +18,20 @@
 3. The cost of indexing per committed row: Store.commit of the archive's rows in batches of 200,
    with and without indexing (title, sapo, and the body read from the snapshot file).
 
-``--export-only``: part 1 alone (no 100k archive).  ``--long-articles N``: also Parquet's peak RSS on an archive
-of N articles of 3.8 MB each (issue 17).  ``--dedup``: also ``crawler export --dedup`` (near-duplicates, MinHash)
-and ``crawler stats`` on the export archive, cold (no signature cache) and warm, against ``crawler report`` (a
-stats without near-duplicates); ``--dedup-only``: that part alone.
+``--baseline DIR`` (another checkout of the project, e.g. ``git worktree add /tmp/base house``): its ``export
+--format parquet`` takes turns with the others in part 1 (and runs on the long articles): before/after in one run,
+and whether both Parquet files are the same bytes.  ``--export-only``: part 1 alone (no 100k archive).
+``--long-articles N``: also Parquet's peak RSS on an archive of N articles of 3.8 MB each (issue 17).
+``--dedup``: also ``crawler export --dedup`` (near-duplicates, MinHash) and ``crawler stats`` on the export
+archive, cold (no signature cache) and warm, against ``crawler report`` (a stats without near-duplicates);
+``--dedup-only``: that part alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sqlite3
 import statistics
@@ -59,7 +64,15 @@ QUERIES = [
 ]
 
 
-def export_bench(archive: Path, work: Path, rounds: int, articles: int) -> list[str]:
+def _baseline(baseline: Path | None) -> tuple[Path, dict[str, str] | None]:
+    """Where a child runs, and its environment: this checkout, or ``baseline``'s code (``python -m crawler`` takes
+    the package from its working directory first)."""
+    if baseline is None:
+        return REPO, None
+    return baseline, dict(os.environ, PYTHONPATH=str(baseline))
+
+
+def export_bench(archive: Path, work: Path, rounds: int, articles: int, baseline: Path | None = None) -> list[str]:
     lines = [f"## export: {articles:,} articles ({archive})", "",
              "| command | wall s (median) | rows/s | peak RSS MB | output MB | CPU s (user+sys, median) |",
              "|---|---|---|---|---|---|"]
@@ -71,6 +84,9 @@ def export_bench(archive: Path, work: Path, rounds: int, articles: int) -> list[
         "replay --jsonl (1 process)": [*CRAWLER, "replay", "--archive", str(archive), "--jsonl",
                                        str(work / "r.jsonl"), "--processes", "1", "--no-progress"],
     }
+    if baseline is not None:
+        commands["baseline export parquet"] = [*CRAWLER, "export", "--archive", str(archive), "-o",
+                                               str(work / "base.parquet")]
     walls: dict[str, list[float]] = {name: [] for name in commands}
     cpus: dict[str, list[float]] = {name: [] for name in commands}
     rss: dict[str, list[float]] = {name: [] for name in commands}
@@ -79,7 +95,8 @@ def export_bench(archive: Path, work: Path, rounds: int, articles: int) -> list[
             shutil.rmtree(work / "r.jsonl.replay", ignore_errors=True)
             for state in work.glob(".r.jsonl*"):
                 shutil.rmtree(state, ignore_errors=True)
-            run = run_child(argv, timeout=3600, cwd=REPO)
+            cwd, env = _baseline(baseline if name.startswith("baseline") else None)
+            run = run_child(argv, timeout=3600, cwd=cwd, env=env)
             if run.returncode != 0:
                 raise SystemExit(f"{name} failed ({run.returncode}): {run.stderr[-2000:]}")
             walls[name].append(run.wall)
@@ -89,7 +106,8 @@ def export_bench(archive: Path, work: Path, rounds: int, articles: int) -> list[
     for name in commands:
         wall = statistics.median(walls[name])
         results[name], cpu[name] = wall, statistics.median(cpus[name])
-        out = {"export jsonl": "a.jsonl", "export csv": "a.csv", "export parquet": "a.parquet"}.get(name, "r.jsonl")
+        out = {"export jsonl": "a.jsonl", "export csv": "a.csv", "export parquet": "a.parquet",
+               "baseline export parquet": "base.parquet"}.get(name, "r.jsonl")
         size = (work / out).stat().st_size / 1e6 if (work / out).is_file() else float("nan")
         lines.append(f"| `{name}` | {wall:.2f} | {articles / wall:,.0f} | {max(rss[name]):.0f} | {size:.1f} | "
                      f"{cpu[name]:.2f} |")
@@ -102,11 +120,18 @@ def export_bench(archive: Path, work: Path, rounds: int, articles: int) -> list[
     verdict = "PASS" if parquet >= 10 else "FAIL"
     lines.append(f"Parquet export vs replay --jsonl: **{parquet:.1f}x** (goal >= 10x: {verdict}); by CPU time "
                  f"{cpu['replay --jsonl (1 process)'] / cpu['export parquet']:.1f}x")
+    if baseline is not None:
+        base = "baseline export parquet"
+        same = (work / "a.parquet").read_bytes() == (work / "base.parquet").read_bytes()
+        lines.append(f"The baseline ({baseline}) vs replay --jsonl: {replay / results[base]:.1f}x by wall, "
+                     f"{cpu['replay --jsonl (1 process)'] / cpu[base]:.1f}x by CPU; this checkout's Parquet export "
+                     f"takes {results['export parquet'] / results[base]:.2f}x the baseline's wall time, "
+                     f"{cpu['export parquet'] / cpu[base]:.2f}x its CPU; the same bytes: {'yes' if same else 'NO'}")
     lines += ["", *encoder_bench(work / "a.jsonl")]
     return lines
 
 
-def long_articles_bench(work: Path, count: int, size: int = 3_800_000) -> list[str]:
+def long_articles_bench(work: Path, count: int, size: int = 3_800_000, baseline: Path | None = None) -> list[str]:
     """Parquet's peak RSS on ``count`` articles whose snapshot texts are ``size`` bytes each (issue 17)."""
     archive = work / f"long-{count}-{size}"
     if not (archive / "catalog.sqlite").exists():
@@ -121,12 +146,16 @@ def long_articles_bench(work: Path, count: int, size: int = 3_800_000) -> list[s
                                     "2024-05-02T03:00:00+00:00", "1", json.dumps({"sapo": f"Tóm tắt bài {n}"})))
         with Store(archive) as store:
             store.commit(rows)
-    run = run_child([*CRAWLER, "export", "--archive", str(archive), "-o", str(work / "long.parquet")], timeout=3600,
-                    cwd=REPO)
-    if run.returncode != 0:
-        raise SystemExit(f"long export failed: {run.stderr[-2000:]}")
-    return [f"Parquet export of {count} articles of {size / 1e6:.1f} MB: {run.wall:.1f} s, "
-            f"peak RSS **{run.max_rss_mb:.0f} MB**"]
+    lines = []
+    for label, where in (("", None), ("baseline: ", baseline))[:2 if baseline else 1]:
+        cwd, env = _baseline(where)
+        run = run_child([*CRAWLER, "export", "--archive", str(archive), "-o", str(work / "long.parquet")],
+                        timeout=3600, cwd=cwd, env=env)
+        if run.returncode != 0:
+            raise SystemExit(f"long export failed: {run.stderr[-2000:]}")
+        lines.append(f"{label}Parquet export of {count} articles of {size / 1e6:.1f} MB: {run.wall:.1f} s, "
+                     f"{run.user + run.system:.1f} s CPU, peak RSS **{run.max_rss_mb:.0f} MB**")
+    return lines
 
 
 def _timed(run: ChildRun) -> str:
@@ -303,6 +332,7 @@ def main() -> None:
                         help="also Parquet's peak RSS on N articles of 3.8 MB (issue 17)")
     parser.add_argument("--dedup", action="store_true", help="also export --dedup and stats, cold and warm")
     parser.add_argument("--dedup-only", action="store_true", help="--dedup alone (implies --export-only)")
+    parser.add_argument("--baseline", type=Path, help="another checkout of the project: its Parquet export alongside")
     args = parser.parse_args()
     if args.dedup_only:
         args.dedup = args.export_only = True
@@ -315,9 +345,10 @@ def main() -> None:
     work = args.dir / "work"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
-    lines = [] if args.dedup_only else export_bench(small, work, args.rounds, args.export_articles)
+    baseline = args.baseline.resolve() if args.baseline else None
+    lines = [] if args.dedup_only else export_bench(small, work, args.rounds, args.export_articles, baseline)
     if args.long_articles:
-        lines += ["", *long_articles_bench(args.dir, args.long_articles)]
+        lines += ["", *long_articles_bench(args.dir, args.long_articles, baseline=baseline)]
     if args.dedup:
         lines += ["", *dedup_bench(small, work, args.export_articles, args.rounds)]
     if not args.export_only:

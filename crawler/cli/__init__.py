@@ -57,6 +57,7 @@ def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     _suggest_command(parser, sys.argv[1:] if argv is None else list(argv))
     args, extra = parser.parse_known_args(argv)
+    args.whole_process = argv is None  # the process's own command line: it runs this command and nothing else
     if extra:
         # argparse would print the top-level usage; the subcommand's is the useful one.
         args.parser.error(f"unrecognized arguments: {' '.join(extra)}{_suggest_options(args.parser, extra)}")

@@ -186,7 +186,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         with read_archive(args.archive, wait=args.wait) as store:
             check_sources(store, selection.sources, args.sources)
-            summary = export(store, selection, fmt, args.output, csv_raw=args.csv_raw, dedup=_dedup(args))
+            summary = export(store, selection, fmt, args.output, csv_raw=args.csv_raw, dedup=_dedup(args),
+                             whole_process=getattr(args, "whole_process", False))
     except ArchiveBusy as err:
         print_error(err)
         return EXIT_BUSY

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
@@ -32,6 +34,7 @@ from crawler.archive.jsonlines import escape_bytes
 from crawler.archive.outputs import read_inside, replacing
 from crawler.archive.reading import Selection
 from crawler.errors import ArchiveError, ConfigError
+from crawler.use.export_columns import EPOCH, MICRO, catalog_micros, no_collection, text_array
 
 Format = Literal["jsonl", "csv", "parquet"]
 FORMATS: tuple[Format, ...] = ("jsonl", "csv", "parquet")
@@ -70,12 +73,12 @@ NAMES = tuple(name for name, _, _ in COLUMNS)
 DEDUP_COLUMN = ("duplicate_of", "string", "with --dedup: the URL of the earliest article this one nearly repeats")
 DEDUP_NAMES = (*NAMES, DEDUP_COLUMN[0])
 _NESTED = frozenset({"breadcrumb", "category_slugs", "images", "rules"})
-# The metadata without its body (the text comes from the snapshot file), as UTF-8 bytes: parsing half as much
-# JSON, with no str made on the way, halves what a row costs (BENCHMARKS.md §6).  A malformed string is kept
-# whole, for _row to name the article.
+# The metadata as UTF-8 bytes (BENCHMARKS.md §6), parsed as stored; where that fails, again without the body old rows
+# have (unused: the text is the file's; malformed JSON kept whole for _row to name the article).
 _ROW_COLUMNS = ("rowid, source, article_id, version, url, published, title, text_path, meta_path, sha256, "
-                "warc_file, warc_offset, fetched_at, extractor_version, "
-                "CAST(CASE WHEN json_valid(meta) THEN json_remove(meta, '$.body') ELSE meta END AS BLOB)")
+                "warc_file, warc_offset, fetched_at, extractor_version, CAST(meta AS BLOB)")
+_WITHOUT_BODY = ("SELECT CAST(CASE WHEN json_valid(meta) THEN json_remove(meta, '$.body') ELSE meta END AS BLOB) "
+                 "FROM snapshots WHERE rowid = ?")
 
 
 try:
@@ -116,7 +119,7 @@ def iter_rows(store: Store, selection: Selection, *, batch: int = BATCH,
     ``text_bytes``: the snapshot's text as its UTF-8 bytes, not decoded (Parquet: Arrow checks the UTF-8 itself,
     and a str would be encoded back to UTF-8 for it -- a third of the Parquet export's time)."""
     where, args = selection.where("s")
-    root = str(store.archive)
+    root = os.path.abspath(store.archive)  # once: read_inside makes a relative one absolute at every file
     # Sorting keys only (SQLite's sorter spills to a temporary file past its memory), then the rows
     # batch by batch: neither the metadata nor the texts of the whole archive are ever held at once.
     keys = store.db.execute(f"SELECT s.rowid FROM snapshots s WHERE {where} ORDER BY s.source, s.published, "
@@ -125,19 +128,25 @@ def iter_rows(store: Store, selection: Selection, *, batch: int = BATCH,
         chunk = [int(r[0]) for r in keys.fetchmany(batch)]
         if not chunk:
             return
-        found = {int(r[0]): r for r in store.db.execute(
+        found = {r[0]: r for r in store.db.execute(
             f"SELECT {_ROW_COLUMNS} FROM snapshots WHERE rowid IN ({','.join('?' * len(chunk))})", chunk)}
         for rowid in chunk:
-            yield _row(root, found[rowid], text_bytes)
+            yield _row(root, found[rowid], text_bytes, store)
 
 
-def _row(archive: str, values: tuple[Any, ...], text_bytes: bool = False) -> dict[str, Any]:
-    (_, source, article_id, version, url, published, title, text_path, meta_path, sha256, warc_file, warc_offset,
-     fetched_at, extractor_version, meta_json) = values
+def _row(archive: str, values: tuple[Any, ...], text_bytes: bool = False,
+         store: Store | None = None) -> dict[str, Any]:
+    (rowid, source, article_id, version, url, published, title, text_path, meta_path, sha256, warc_file,
+     warc_offset, fetched_at, extractor_version, meta_json) = values
     name = f"{source}/{article_id} v{version}"
     try:
         if meta_json:
-            meta = _loads(meta_json)
+            try:
+                meta = _loads(meta_json)
+            except ValueError:
+                if store is None:
+                    raise
+                meta = _loads(store.db.execute(_WITHOUT_BODY, (rowid,)).fetchone()[0])
         elif meta_path:  # an archive of schema 1 whose .json could not be read when the catalog was upgraded
             meta = _loads(read_inside(archive, meta_path, "metadata file"))
         else:
@@ -225,7 +234,21 @@ def write_csv(rows: Iterator[dict[str, Any]], out: IO[bytes], summary: ExportSum
         _count(summary, row)
 
 
-def pyarrow_modules() -> tuple[Any, Any]:
+def pyarrow_modules(whole_process: bool = False) -> tuple[Any, Any]:
+    """pyarrow and pyarrow.parquet.  ``whole_process`` (a process that runs nothing else: the command line): one
+    not imported yet is imported without numpy if it can (only numpy arrays need it; importing it was a tenth of
+    the export's CPU; numpy stays importable for --dedup) and with the C allocator as Arrow's pool (unless the
+    environment chose one): mimalloc gave each row group's memory back and took it again as new huge pages;
+    zeroing those was up to a quarter of the CPU (3.8 MB articles: peak RSS 383 -> 240 MB)."""
+    if whole_process and "pyarrow" not in sys.modules and "numpy" not in sys.modules:
+        os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")  # read by Arrow when it starts
+        sys.modules["numpy"] = None  # type: ignore[assignment]  # `import numpy` raises ImportError meanwhile
+        try:
+            with suppress(ImportError):  # a pyarrow before 16 needs numpy (or there is none): imported as usual below
+                return importlib.import_module("pyarrow"), importlib.import_module("pyarrow.parquet")
+        finally:
+            if sys.modules.get("numpy", ...) is None:
+                del sys.modules["numpy"]
     try:
         return importlib.import_module("pyarrow"), importlib.import_module("pyarrow.parquet")
     except ImportError:
@@ -237,8 +260,6 @@ def pyarrow_modules() -> tuple[Any, Any]:
 # catalog writes `published` with the page's offset (+07:00, Vietnamese time) and `fetched_at` in UTC; a value
 # written without an offset is taken in that zone; a value that is not ISO 8601 at all becomes null.
 TIME_ZONES: dict[str, timezone] = {"published": timezone(timedelta(hours=7)), "fetched_at": UTC}
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = timedelta(microseconds=1)
 
 
 def _micros(value: object, zone: timezone) -> int | None:
@@ -251,16 +272,20 @@ def _micros(value: object, zone: timezone) -> int | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return (moment - _EPOCH) // _MICRO
+    return (moment - EPOCH) // MICRO
 
 
 def timestamp_array(pa: Any, values: list[Any], kind: Any, zone: timezone) -> Any:
-    """An Arrow timestamp array of ISO 8601 texts: Arrow's own parser (C++) for the usual rows, each value in
-    Python (:func:`_micros`) when one of them is not what it reads (no offset, empty, not a date)."""
-    try:
-        return pa.array(values, pa.string()).cast(kind)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return pa.array([_micros(v, zone) for v in values], pa.int64()).cast(kind)
+    """An Arrow timestamp array of ISO 8601 texts: the catalog's own form read in Python (:func:`catalog_micros`),
+    others by Arrow's parser (C++), and each value by :func:`_micros` when one of them is not what Arrow reads
+    (no offset, empty, not a date)."""
+    micros = catalog_micros(values)
+    if micros is None:
+        try:
+            return pa.array(values, pa.string()).cast(kind)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            micros = [_micros(v, zone) for v in values]
+    return pa.array(micros, kind)
 
 
 def parquet_schema(dedup: bool = False) -> Any:
@@ -287,7 +312,7 @@ def _arrow_table(pa: Any, schema: Any, batch: list[dict[str, Any]]) -> Any:
     for name, zone in TIME_ZONES.items():
         columns[name] = timestamp_array(pa, columns[name], schema.field(name).type, zone)
     try:
-        columns["text"] = pa.array(columns["text"], pa.string())  # UTF-8 bytes, checked by Arrow
+        columns["text"] = text_array(pa, columns["text"])  # UTF-8 bytes, checked by Arrow
     except pa.ArrowInvalid:
         for r in batch:  # name the article, as the other formats do
             try:
@@ -377,13 +402,14 @@ def _count(summary: ExportSummary, row: dict[str, Any]) -> None:
 
 
 def export(store: Store, selection: Selection, fmt: Format, output: str, *, csv_raw: bool = False,
-           dedup: float | None = None) -> ExportSummary:
+           dedup: float | None = None, whole_process: bool = False) -> ExportSummary:
     """Write the selected rows of ``store`` to ``output`` (a file, written whole then renamed; or ``-``).
 
     ``csv_raw``: CSV cells exactly as archived (no ``'`` before a would-be formula, :func:`write_csv`).
-    ``dedup``: a threshold; adds the ``duplicate_of`` column (:mod:`crawler.use.dedup`, over the whole archive)."""
+    ``dedup``: a threshold; adds the ``duplicate_of`` column (:mod:`crawler.use.dedup`, over the whole archive).
+    ``whole_process``: the caller's process does nothing else (the command line; :func:`pyarrow_modules`)."""
     if fmt == "parquet":
-        pyarrow_modules()  # the message before any work
+        pyarrow_modules(whole_process)  # the message before any work
     summary = ExportSummary()
     writer = WRITERS[fmt]
     if fmt == "csv" and csv_raw:
@@ -399,10 +425,11 @@ def export(store: Store, selection: Selection, fmt: Format, output: str, *, csv_
         if fmt == "parquet":
             raise ConfigError("Parquet cannot stream to standard output (its index is written last): give -o FILE")
         stdout = sys.stdout.buffer
-        writer(rows, stdout, summary)
+        with no_collection():
+            writer(rows, stdout, summary)
         stdout.flush()
     else:
-        with replacing(Path(output)) as handle:
+        with replacing(Path(output)) as handle, no_collection():
             writer(rows, handle, summary)
     if selection.all_versions:
         summary.articles = _distinct_articles(store, selection)
