@@ -57,7 +57,6 @@ from crawler.replay.collection import (
     Record,
     RecordHead,
     ResponseTooLarge,
-    is_http_response,
     read_records,
     to_response,
     warcinfo_fields,
@@ -189,6 +188,10 @@ def order_date(value: str) -> str:
     return f"{year}-{month}-{day}T{hour}:{minute}:{second}.{(fraction or '').ljust(9, '0')}Z"
 
 
+_AUTHORITY = re.compile(r"https?://[^/?#]*")
+_MAX_AUTHORITIES = 4096
+
+
 class _Sources:
     """Per-task source resolution and adapters (built per call: no state survives a task)."""
 
@@ -210,6 +213,21 @@ class _Sources:
                     continue
         self._by_host: dict[str, SourceConfig | None] = {}
         self._adapters: dict[tuple[str, tuple[str, ...]], Adapter] = {}
+        self._host_of: dict[str, str] = {}  # "http(s)://authority" -> its host_key
+
+    def host(self, url: str) -> str:
+        """``host_key(url)``, computed once per ``scheme://authority`` (a file's records share a few)."""
+        match = _AUTHORITY.match(url)
+        if match is None:
+            return host_key(url)
+        prefix = match.group()
+        host = self._host_of.get(prefix)
+        if host is None:
+            # host_key reads only the scheme and the authority (up to the first '/', '?' or '#').
+            host = host_key(prefix)
+            if len(self._host_of) < _MAX_AUTHORITIES:
+                self._host_of[prefix] = host
+        return host
 
     def for_url(self, url: str, host: str) -> SourceConfig | None:
         try:
@@ -356,13 +374,14 @@ def _index_head(offset: int, url: str) -> RecordHead:
 def _decide(head: RecordHead, config: ReplayConfig, resolver: _Sources,
             result: FileResult) -> tuple[SourceConfig, str] | None:
     """(source, article id) of a record worth reading, or None (counted under the reason)."""
-    if not is_http_response(head):
+    url = head.url
+    if head.rec_type != "response" or not url.startswith(("http:", "https:")):  # is_http_response, inline
         return None
     result.records += 1
-    host = host_key(head.url)
+    host = resolver.host(url)
     if host in config.only_hosts:
         result.host_hits[host] += 1
-    source = resolver.for_url(head.url, host)
+    source = resolver.for_url(url, host)
     if source is None:
         result.skipped_hosts[host or "(no host)"] += 1
         return None

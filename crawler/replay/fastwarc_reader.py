@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from crawler.replay.records import (
     WARC_VERSION,
@@ -57,29 +57,38 @@ def fastwarc_records(path: Path, handle: IO[bytes], kind: str, start: int, limit
     pending_offset: int | None = None
     good_versions = _GOOD_VERSIONS
     good_date: str | None = None  # the last WARC-Date that passed (a request and its response share theirs)
-    # The per-record work is written out here, not called: it runs for every record of the file.
+    plain = kind == "plain"
+    # The per-record work is written out here, not called: it runs for every record of the file, and
+    # most records of a replay are passed over on their header (records of other types, other hosts).
     try:
         for record in records:
-            offset = int(record.stream_pos)
+            offset = record.stream_pos
             if offset >= limit:
                 break
             if pending is not None:
                 yield pending
-            pending, pending_offset = None, offset
+                pending = None
+            pending_offset = offset
             try:
-                if kind == "plain" and offset + record.content_length > size:
+                block_size = record.content_length
+                if plain and offset + block_size > size:
                     return offset  # claims more than the file holds: FastWARC would swallow what follows
                 # make_head's and check_head's checks on the header's values (records.py): a record of
                 # a type not in ``types`` (most of what a replay passes over) needs no RecordHead.
                 headers = record.headers
                 fields = headers.items()
                 length, rec_type, url, date, record_id = header_values(fields)
-                version = (headers.status_line or "").strip()
-                block_size = content_length(length)
-                if block_size != record.content_length or (version not in good_versions
-                                                           and not _good_version(version)):
+                version = headers.status_line
+                # The usual Content-Length is the number FastWARC read, written plainly (what
+                # content_length() accepts without a doubt): anything else gets content_length's checks.
+                if (length != str(block_size) or not 0 <= block_size < _MAX_PLAIN_LENGTH) and (
+                        content_length(length) != block_size):
                     raise BadBytes("FastWARC and the header disagree")
-                rec_type = (rec_type or "").strip().lower()
+                if version not in good_versions:
+                    version = (version or "").strip()
+                    if version not in good_versions and not _good_version(version):
+                        raise BadBytes("FastWARC and the header disagree")
+                rec_type = _TYPES.get(rec_type) or _record_type(rec_type)
                 url = (url or "").strip().strip("<>")
                 if date is None or date != good_date or not url or not rec_type:
                     check_fields(rec_type, url, date)
@@ -106,6 +115,18 @@ def fastwarc_records(path: Path, handle: IO[bytes], kind: str, start: int, limit
     return None
 
 
+_MAX_PLAIN_LENGTH = 10**18  # content_length() takes up to 18 digits
+_TYPES: dict[str | None, str] = {}  # WARC-Type as written -> normalised (lower case, stripped): a handful
+
+
+def _record_type(value: str | None) -> str:
+    """The WARC-Type as make_head normalises it ("" when absent: check_fields rejects it)."""
+    normal = (value or "").strip().lower()
+    if normal and len(_TYPES) < 64:
+        _TYPES[value] = normal
+    return normal
+
+
 _GOOD_VERSIONS: set[str] = set()  # status lines WARC_VERSION accepts (a handful: checked once each)
 
 
@@ -117,35 +138,6 @@ def _good_version(version: str) -> bool:
     if len(_GOOD_VERSIONS) < 64:
         _GOOD_VERSIONS.add(version)
     return True
-
-
-def _fastwarc_one(record: Any, offset: int, name: str, want: Want, max_block: int,
-                  types: frozenset[str] | None) -> Record | BadRecord | None:
-    # The checks of make_head and check_head, on the header's values: a record of a type not in
-    # ``types`` (most records a replay passes over) needs no RecordHead.
-    headers = record.headers
-    fields = headers.items()
-    length, rec_type, url, date, record_id = header_values(fields)
-    version = headers.status_line.strip()
-    size = content_length(length)
-    if size != record.content_length or not _good_version(version):
-        raise BadBytes("FastWARC and the header disagree")
-    rec_type = (rec_type or "").strip().lower()
-    url = (url or "").strip().strip("<>")
-    check_fields(rec_type, url, date)
-    if types is not None and rec_type not in types:
-        return None
-    head = RecordHead(offset, version, fields, size, rec_type, url, date, record_id)
-    if not want(head):
-        return None
-    if size > max_block:
-        # FastWARC would skip Content-Length bytes past the member's end (and lose what follows)
-        # when the record is also truncated: the Python reader decides.
-        raise BadBytes("too large")
-    block = record.reader.read(size)
-    if len(block) != size:
-        raise BadBytes("short block")  # the Python reader reports it
-    return Record(head, block)
 
 
 def _zstd_has_dictionary(handle: IO[bytes]) -> bool:
