@@ -84,7 +84,8 @@ def _warc_headers(draw: st.DrawFn) -> bytes:
     url = draw(st.sampled_from(["https://baocantho.com.vn/a-1.html", "<http://news.example.org/x>", "", None]))
     date = draw(st.sampled_from(_DATES))
     names = draw(st.sampled_from([("WARC-Type", "WARC-Target-URI", "WARC-Date"),
-                                  ("warc-type", "WARC-TARGET-URI", "Warc-Date")]))
+                                  ("warc-type", "WARC-TARGET-URI", "Warc-Date"),
+                                  ("WARC-Type ", "WARC-Target-URI\t", "WARC-Date  ")]))
     block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html>x</html>"
     fields = [(names[0], rec_type), ("WARC-Record-ID", f"<urn:uuid:{draw(st.integers(0, 3))}>"),
               (names[2], date), (names[1], url)]

@@ -44,7 +44,10 @@ def fastwarc_records(path: Path, handle: IO[bytes], kind: str, start: int, limit
     ``Content-Length`` too small shows only then); on any error the Python reader starts
     again at the record not yet handed out, reports and resynchronises.
     """
-    from fastwarc.warc import ArchiveIterator, WarcRecordType
+    from fastwarc.warc import ArchiveIterator, WarcHeader, WarcRecordType
+
+    type_key, length_key, url_key, date_key = (WarcHeader.WARC_TYPE, WarcHeader.CONTENT_LENGTH,
+                                               WarcHeader.WARC_TARGET_URI, WarcHeader.WARC_DATE)
 
     if kind == "zstd" and _zstd_has_dictionary(handle):
         return start  # dictionaries are read by the Python backend
@@ -76,8 +79,14 @@ def fastwarc_records(path: Path, handle: IO[bytes], kind: str, start: int, limit
                 # make_head's and check_head's checks on the header's values (records.py): a record of
                 # a type not in ``types`` (most of what a replay passes over) needs no RecordHead.
                 headers = record.headers
-                fields = headers.items()
-                length, rec_type, url, date, record_id = header_values(fields)
+                get = headers.get
+                raw_type = get(type_key)  # the first WARC-Type field, whatever its case, as header_values finds it
+                if types is None or (_TYPES.get(raw_type) or _record_type(raw_type)) in types:
+                    fields = headers.items()
+                    length, rec_type, url, date, record_id = header_values(fields)
+                else:  # passed over on its header: its checks need four fields, not all of them as text
+                    fields, record_id = (), None
+                    length, rec_type, url, date = get(length_key), raw_type, get(url_key), get(date_key)
                 version = headers.status_line
                 # The usual Content-Length is the number FastWARC read, written plainly (what
                 # content_length() accepts without a doubt): anything else gets content_length's checks.
