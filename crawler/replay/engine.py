@@ -188,10 +188,6 @@ def order_date(value: str) -> str:
     return f"{year}-{month}-{day}T{hour}:{minute}:{second}.{(fraction or '').ljust(9, '0')}Z"
 
 
-_AUTHORITY = re.compile(r"https?://[^/?#]*")
-_MAX_AUTHORITIES = 4096
-
-
 class _Sources:
     """Per-task source resolution and adapters (built per call: no state survives a task)."""
 
@@ -213,21 +209,6 @@ class _Sources:
                     continue
         self._by_host: dict[str, SourceConfig | None] = {}
         self._adapters: dict[tuple[str, tuple[str, ...]], Adapter] = {}
-        self._host_of: dict[str, str] = {}  # "http(s)://authority" -> its host_key
-
-    def host(self, url: str) -> str:
-        """``host_key(url)``, computed once per ``scheme://authority`` (a file's records share a few)."""
-        match = _AUTHORITY.match(url)
-        if match is None:
-            return host_key(url)
-        prefix = match.group()
-        host = self._host_of.get(prefix)
-        if host is None:
-            # host_key reads only the scheme and the authority (up to the first '/', '?' or '#').
-            host = host_key(prefix)
-            if len(self._host_of) < _MAX_AUTHORITIES:
-                self._host_of[prefix] = host
-        return host
 
     def for_url(self, url: str, host: str) -> SourceConfig | None:
         try:
@@ -378,7 +359,7 @@ def _decide(head: RecordHead, config: ReplayConfig, resolver: _Sources,
     if head.rec_type != "response" or not url.startswith(("http:", "https:")):  # is_http_response, inline
         return None
     result.records += 1
-    host = resolver.host(url)
+    host = host_key(url)
     if host in config.only_hosts:
         result.host_hits[host] += 1
     source = resolver.for_url(url, host)
