@@ -3,6 +3,8 @@ are exactly what ``RecordHead.get`` gives (the first field of that name, whateve
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -134,3 +136,32 @@ def test_both_readers_agree_on_headers_of_every_shape(records: list[bytes]) -> N
                      for r in read_records(path, engine=engine, types=types)]  # type: ignore[arg-type]
                     for engine in ("python", "fastwarc")]
             assert seen[0] == seen[1], types
+
+
+@pytest.mark.parametrize("records", [
+    [_record("WARC-Type: request", "WARC-Date: 2024-05-01T03:04:05Z", "WARC-Target-URI: http://a.example/"),
+     _record("WARC-Type: response", "WARC-Date: 2024-05-01T03:04:05Z", "WARC-Target-URI: http://a.example/")],
+    [_record("warc-type: Request", "Warc-Date: yesterday", "WARC-Target-URI: http://a.example/"),
+     _record("WARC-Type: response", "WARC-Date: 2024-05-01T03:04:05Z", "WARC-Target-URI: http://a.example/")],
+    [_record("WARC-Type: metadata", "WARC-Date: 2024-05-01T03:04:05Z"),  # no URI: fine for metadata
+     _record("WARC-Type: revisit", "WARC-Date: 2024-05-01T03:04:05Z")],  # no URI: a problem
+])
+@pytest.mark.parametrize("by_name", [True, False])
+def test_the_fastwarc_reader_without_header_keys_reads_as_with_them(records: list[bytes], by_name: bool,
+                                                                     tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before FastWARC 2 (no WarcHeader keys) every record's fields are read as text: the same records."""
+    import gzip
+
+    from crawler.replay import fastwarc_reader
+    from crawler.replay.collection import Record, read_records
+
+    if not by_name:
+        monkeypatch.setattr(fastwarc_reader, "_header_keys", lambda: None)
+    path = tmp_path / "h.warc.gz"
+    path.write_bytes(b"".join(gzip.compress(r, mtime=0) for r in records))
+    for types in (None, frozenset({"response"})):
+        seen = [[(r.head, r.block) if isinstance(r, Record) else r
+                 for r in read_records(path, engine=engine, types=types)]  # type: ignore[arg-type]
+                for engine in ("python", "fastwarc")]
+        assert seen[0] == seen[1], types

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from crawler.replay.records import (
     WARC_VERSION,
@@ -44,10 +44,10 @@ def fastwarc_records(path: Path, handle: IO[bytes], kind: str, start: int, limit
     ``Content-Length`` too small shows only then); on any error the Python reader starts
     again at the record not yet handed out, reports and resynchronises.
     """
-    from fastwarc.warc import ArchiveIterator, WarcHeader, WarcRecordType
+    from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-    type_key, length_key, url_key, date_key = (WarcHeader.WARC_TYPE, WarcHeader.CONTENT_LENGTH,
-                                               WarcHeader.WARC_TARGET_URI, WarcHeader.WARC_DATE)
+    keys = _header_keys()  # None before FastWARC 2: every record's fields are read as text, as before
+    type_key, length_key, url_key, date_key = keys or ("", "", "", "")
 
     if kind == "zstd" and _zstd_has_dictionary(handle):
         return start  # dictionaries are read by the Python backend
@@ -55,7 +55,10 @@ def fastwarc_records(path: Path, handle: IO[bytes], kind: str, start: int, limit
     handle.seek(start)
     # Every record, whatever ``types``: the header checks see records of every type, as in the Python
     # reader (a mask would skip, unchecked, a revisit without WARC-Target-URI or a record without WARC-Type).
-    records = ArchiveIterator(handle, parse_http=False, record_types=WarcRecordType.any_type)
+    try:  # FastWARC 2 refills one record object (nothing here keeps it past its turn)
+        records = ArchiveIterator(handle, parse_http=False, record_types=WarcRecordType.any_type, inplace=True)
+    except TypeError:  # an older FastWARC
+        records = ArchiveIterator(handle, parse_http=False, record_types=WarcRecordType.any_type)
     pending: Record | BadRecord | None = None
     pending_offset: int | None = None
     good_versions = _GOOD_VERSIONS
@@ -80,8 +83,8 @@ def fastwarc_records(path: Path, handle: IO[bytes], kind: str, start: int, limit
                 # a type not in ``types`` (most of what a replay passes over) needs no RecordHead.
                 headers = record.headers
                 get = headers.get
-                raw_type = get(type_key)  # the first WARC-Type field, whatever its case, as header_values finds it
-                if types is None or (_TYPES.get(raw_type) or _record_type(raw_type)) in types:
+                raw_type = get(type_key) if keys is not None else None  # the first WARC-Type, as header_values has it
+                if types is None or keys is None or (_TYPES.get(raw_type) or _record_type(raw_type)) in types:
                     fields = headers.items()
                     length, rec_type, url, date, record_id = header_values(fields)
                 else:  # passed over on its header: its checks need four fields, not all of them as text
@@ -122,6 +125,16 @@ def fastwarc_records(path: Path, handle: IO[bytes], kind: str, start: int, limit
     if pending is not None:
         yield pending
     return None
+
+
+def _header_keys() -> tuple[Any, Any, Any, Any] | None:
+    """FastWARC 2's keys of WARC-Type, Content-Length, WARC-Target-URI and WARC-Date (its ``get`` finds the
+    first field of the name whatever its case, as :func:`~crawler.replay.records.header_values`); None before."""
+    try:
+        from fastwarc.warc import WarcHeader
+    except ImportError:
+        return None
+    return WarcHeader.WARC_TYPE, WarcHeader.CONTENT_LENGTH, WarcHeader.WARC_TARGET_URI, WarcHeader.WARC_DATE
 
 
 _MAX_PLAIN_LENGTH = 10**18  # content_length() takes up to 18 digits
