@@ -135,3 +135,57 @@ def test_parse_json_escapes_separators(chars: str, tmp_path: Path, capsys: pytes
     assert main(["parse", "--json", "--url", page.url, str(html)]) == 0
     [fields] = one_record_per_line(capsys.readouterr().out, 1)
     assert fields["article_id"] == page.article_id
+
+
+# -- issue 22: the fast paths of dumps and escape write what json.dumps and the regular expression wrote -------
+
+_TEXT = st.text(alphabet=st.one_of(st.characters(codec=None), st.sampled_from("\x85\x9f\x80\xa0\u2028\u2029\ud800\udfff"
+                                                                             "\"\\\n\r\t\x00\x1f\x7f/ ")), max_size=12)
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.integers(min_value=2**62, max_value=2**66),
+                     st.floats(allow_nan=True), st.sampled_from([1e16, 1e-7, 0.1, -0.0, 1e300]), _TEXT)
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.lists(inner, max_size=3).map(tuple),
+    st.dictionaries(_TEXT, inner, max_size=4), st.dictionaries(st.integers(), inner, max_size=2)), max_leaves=20)
+
+
+def _reference_dumps(value: object) -> str:
+    import json
+    import re
+
+    raw = re.compile("[\x80-\x9f\u2028\u2029\ud800-\udfff]")
+    return raw.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
+
+
+@settings(deadline=None, max_examples=500)
+@given(_VALUES)
+def test_dumps_writes_what_json_dumps_and_the_escape_wrote(value: object) -> None:
+    from crawler.archive import jsonlines
+
+    assert jsonlines.dumps(value) == _reference_dumps(value)
+
+
+@settings(deadline=None, max_examples=500)
+@given(_TEXT, _TEXT)
+def test_escape_and_escape_bytes_escape_what_the_regular_expression_did(left: str, right: str) -> None:
+    import re
+
+    from crawler.archive import jsonlines
+
+    text = left + "Việt Nam\u00a0" + right  # a non-ASCII text with C2 bytes that are no C1 control
+    expected = re.sub("[\x80-\x9f\u2028\u2029\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", text)
+    assert jsonlines.escape(text) == expected
+    if not re.search("[\ud800-\udfff]", text):
+        assert jsonlines.escape_bytes(text.encode("utf-8")) == expected.encode("utf-8")
+
+
+def test_a_deep_or_circular_value_is_written_or_refused_as_before() -> None:
+    from crawler.archive import jsonlines
+
+    deep: list[object] = []
+    for _ in range(100):
+        deep = [deep]
+    assert jsonlines.dumps(deep) == _reference_dumps(deep)
+    loop: list[object] = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="Circular"):
+        jsonlines.dumps(loop)

@@ -34,13 +34,39 @@ def _escaped_utf8(match: re.Match[bytes]) -> bytes:
 
 def escape(text: str) -> str:
     """Serialised JSON with those characters as ``\\uXXXX`` (they can only occur inside its strings)."""
+    # The regular expression scans ~60 instructions a character: most text has none of the characters, which
+    # memchr-fast searches (and the UTF-8 encoder, which refuses a lone surrogate) show first.
+    if text.isascii() or _none_raw(text):
+        return text
     return _RAW.sub(_escaped, text)
+
+
+def _none_raw(text: str) -> bool:
+    """True when ``text`` holds none of the characters :data:`_RAW` matches."""
+    if "\u2028" in text or "\u2029" in text:
+        return False
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return not _has_c1(data)
+
+
+def _has_c1(data: bytes) -> bool:
+    """Whether UTF-8 ``data`` holds a C1 control (C2 80..C2 9F; C2 is never a continuation byte)."""
+    at = data.find(b"\xc2")
+    while at >= 0:
+        following = data[at + 1 : at + 2]
+        if following and 0x80 <= following[0] <= 0x9F:
+            return True
+        at = data.find(b"\xc2", at + 1)
+    return False
 
 
 def escape_bytes(data: bytes) -> bytes:
     """:func:`escape` for JSON serialised to UTF-8."""
     # `in` is a memchr-fast scan; the regex (about 300 MB/s) runs only on the rare rows that may need it.
-    if b"\xc2" not in data and b"\xe2\x80\xa8" not in data and b"\xe2\x80\xa9" not in data:
+    if b"\xe2\x80\xa8" not in data and b"\xe2\x80\xa9" not in data and not _has_c1(data):
         return data
     return _RAW_UTF8.sub(_escaped_utf8, data)
 

@@ -57,7 +57,6 @@ from crawler.replay.collection import (
     Record,
     RecordHead,
     ResponseTooLarge,
-    is_http_response,
     read_records,
     to_response,
     warcinfo_fields,
@@ -356,13 +355,14 @@ def _index_head(offset: int, url: str) -> RecordHead:
 def _decide(head: RecordHead, config: ReplayConfig, resolver: _Sources,
             result: FileResult) -> tuple[SourceConfig, str] | None:
     """(source, article id) of a record worth reading, or None (counted under the reason)."""
-    if not is_http_response(head):
+    url = head.url
+    if head.rec_type != "response" or not url.startswith(("http:", "https:")):  # is_http_response, inline
         return None
     result.records += 1
-    host = host_key(head.url)
+    host = host_key(url)
     if host in config.only_hosts:
         result.host_hits[host] += 1
-    source = resolver.for_url(head.url, host)
+    source = resolver.for_url(url, host)
     if source is None:
         result.skipped_hosts[host or "(no host)"] += 1
         return None

@@ -46,40 +46,61 @@ def fastwarc_records(path: Path, handle: IO[bytes], kind: str, start: int, limit
     """
     from fastwarc.warc import ArchiveIterator, WarcRecordType
 
+    keys = _header_keys()  # None before FastWARC 2: every record's fields are read as text, as before
+    type_key, length_key, url_key, date_key = keys or ("", "", "", "")
+
     if kind == "zstd" and _zstd_has_dictionary(handle):
         return start  # dictionaries are read by the Python backend
     size = handle.seek(0, 2)
     handle.seek(start)
     # Every record, whatever ``types``: the header checks see records of every type, as in the Python
     # reader (a mask would skip, unchecked, a revisit without WARC-Target-URI or a record without WARC-Type).
-    records = ArchiveIterator(handle, parse_http=False, record_types=WarcRecordType.any_type)
+    try:  # FastWARC 2 refills one record object (nothing here keeps it past its turn)
+        records = ArchiveIterator(handle, parse_http=False, record_types=WarcRecordType.any_type, inplace=True)
+    except TypeError:  # an older FastWARC
+        records = ArchiveIterator(handle, parse_http=False, record_types=WarcRecordType.any_type)
     pending: Record | BadRecord | None = None
     pending_offset: int | None = None
     good_versions = _GOOD_VERSIONS
     good_date: str | None = None  # the last WARC-Date that passed (a request and its response share theirs)
-    # The per-record work is written out here, not called: it runs for every record of the file.
+    plain = kind == "plain"
+    # The per-record work is written out here, not called: it runs for every record of the file, and
+    # most records of a replay are passed over on their header (records of other types, other hosts).
     try:
         for record in records:
-            offset = int(record.stream_pos)
+            offset = record.stream_pos
             if offset >= limit:
                 break
             if pending is not None:
                 yield pending
-            pending, pending_offset = None, offset
+                pending = None
+            pending_offset = offset
             try:
-                if kind == "plain" and offset + record.content_length > size:
+                block_size = record.content_length
+                if plain and offset + block_size > size:
                     return offset  # claims more than the file holds: FastWARC would swallow what follows
                 # make_head's and check_head's checks on the header's values (records.py): a record of
                 # a type not in ``types`` (most of what a replay passes over) needs no RecordHead.
                 headers = record.headers
-                fields = headers.items()
-                length, rec_type, url, date, record_id = header_values(fields)
-                version = (headers.status_line or "").strip()
-                block_size = content_length(length)
-                if block_size != record.content_length or (version not in good_versions
-                                                           and not _good_version(version)):
+                get = headers.get
+                raw_type = get(type_key) if keys is not None else None  # the first WARC-Type, as header_values has it
+                if types is None or keys is None or (_TYPES.get(raw_type) or _record_type(raw_type)) in types:
+                    fields = headers.items()
+                    length, rec_type, url, date, record_id = header_values(fields)
+                else:  # passed over on its header: its checks need four fields, not all of them as text
+                    fields, record_id = (), None
+                    length, rec_type, url, date = get(length_key), raw_type, get(url_key), get(date_key)
+                version = headers.status_line
+                # The usual Content-Length is the number FastWARC read, written plainly (what
+                # content_length() accepts without a doubt): anything else gets content_length's checks.
+                if (length != str(block_size) or not 0 <= block_size < _MAX_PLAIN_LENGTH) and (
+                        content_length(length) != block_size):
                     raise BadBytes("FastWARC and the header disagree")
-                rec_type = (rec_type or "").strip().lower()
+                if version not in good_versions:
+                    version = (version or "").strip()
+                    if version not in good_versions and not _good_version(version):
+                        raise BadBytes("FastWARC and the header disagree")
+                rec_type = _TYPES.get(rec_type) or _record_type(rec_type)
                 url = (url or "").strip().strip("<>")
                 if date is None or date != good_date or not url or not rec_type:
                     check_fields(rec_type, url, date)
@@ -106,6 +127,28 @@ def fastwarc_records(path: Path, handle: IO[bytes], kind: str, start: int, limit
     return None
 
 
+def _header_keys() -> tuple[Any, Any, Any, Any] | None:
+    """FastWARC 2's keys of WARC-Type, Content-Length, WARC-Target-URI and WARC-Date (its ``get`` finds the
+    first field of the name whatever its case, as :func:`~crawler.replay.records.header_values`); None before."""
+    try:
+        from fastwarc.warc import WarcHeader
+    except ImportError:
+        return None
+    return WarcHeader.WARC_TYPE, WarcHeader.CONTENT_LENGTH, WarcHeader.WARC_TARGET_URI, WarcHeader.WARC_DATE
+
+
+_MAX_PLAIN_LENGTH = 10**18  # content_length() takes up to 18 digits
+_TYPES: dict[str | None, str] = {}  # WARC-Type as written -> normalised (lower case, stripped): a handful
+
+
+def _record_type(value: str | None) -> str:
+    """The WARC-Type as make_head normalises it ("" when absent: check_fields rejects it)."""
+    normal = (value or "").strip().lower()
+    if normal and len(_TYPES) < 64:
+        _TYPES[value] = normal
+    return normal
+
+
 _GOOD_VERSIONS: set[str] = set()  # status lines WARC_VERSION accepts (a handful: checked once each)
 
 
@@ -117,35 +160,6 @@ def _good_version(version: str) -> bool:
     if len(_GOOD_VERSIONS) < 64:
         _GOOD_VERSIONS.add(version)
     return True
-
-
-def _fastwarc_one(record: Any, offset: int, name: str, want: Want, max_block: int,
-                  types: frozenset[str] | None) -> Record | BadRecord | None:
-    # The checks of make_head and check_head, on the header's values: a record of a type not in
-    # ``types`` (most records a replay passes over) needs no RecordHead.
-    headers = record.headers
-    fields = headers.items()
-    length, rec_type, url, date, record_id = header_values(fields)
-    version = headers.status_line.strip()
-    size = content_length(length)
-    if size != record.content_length or not _good_version(version):
-        raise BadBytes("FastWARC and the header disagree")
-    rec_type = (rec_type or "").strip().lower()
-    url = (url or "").strip().strip("<>")
-    check_fields(rec_type, url, date)
-    if types is not None and rec_type not in types:
-        return None
-    head = RecordHead(offset, version, fields, size, rec_type, url, date, record_id)
-    if not want(head):
-        return None
-    if size > max_block:
-        # FastWARC would skip Content-Length bytes past the member's end (and lose what follows)
-        # when the record is also truncated: the Python reader decides.
-        raise BadBytes("too large")
-    block = record.reader.read(size)
-    if len(block) != size:
-        raise BadBytes("short block")  # the Python reader reports it
-    return Record(head, block)
 
 
 def _zstd_has_dictionary(handle: IO[bytes]) -> bool:
