@@ -14,9 +14,10 @@ indexes compare words (diacritics, ``đ``, tone placements) is :mod:`crawler.use
 from __future__ import annotations
 
 import itertools
+import json
 import sqlite3
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from crawler.archive.catalog import CATALOG, Store
 from crawler.archive.catalog_schema import BODIES_SCHEMA
@@ -132,8 +133,30 @@ def _writings(word: str) -> list[str] | None:
     return out
 
 
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyz0123456789" + _VIETNAMESE)
+
+
+def _documents(db: sqlite3.Connection, writing: str) -> int:
+    """How many documents of the exact index hold the word ``writing`` (0: not in the index).
+
+    A word of plain letters and digits is one token for the index's tokenizer: counting the rows that match it reads
+    only its list of documents (fts5vocab's ``doc`` reads every position too: about twice the time); any other word
+    is looked up in the vocabulary, which compares the term as it is.
+    """
+    if writing and all(char in _PLAIN for char in writing):
+        return int(db.execute("SELECT count(*) FROM search_exact WHERE search_exact MATCH ?",
+                              ('"' + writing + '"',)).fetchone()[0])
+    row = db.execute("SELECT doc FROM temp.search_exact_vocab WHERE term = ?", (writing,)).fetchone()
+    return 0 if row is None else int(row[0])
+
+
 def _variants(db: sqlite3.Connection, word: str, keep: int) -> list[str]:
-    """The exact index's words that fold to ``word``, the most common first.
+    """The exact index's words that fold to ``word``, the most common first."""
+    return [term for _, term in _counted_variants(db, word, keep)]
+
+
+def _counted_variants(db: sqlite3.Connection, word: str, keep: int) -> list[tuple[int, str]]:
+    """The exact index's words that fold to ``word``, the most common first, with their document counts.
 
     Looked up one writing at a time (:func:`_writings`): counting the documents of a word reads its whole list,
     so reading every word of the initial letter (the range below, the fallback) costs hundreds of milliseconds
@@ -143,34 +166,50 @@ def _variants(db: sqlite3.Connection, word: str, keep: int) -> list[str]:
     writings = _writings(word)
     if writings is not None:
         for writing in writings:
-            for term, docs in db.execute("SELECT term, doc FROM temp.search_exact_vocab WHERE term = ?", (writing,)):
-                found.append((int(docs), str(term)))
-        return [term for _, term in sorted(found, reverse=True)[:keep]]
+            docs = _documents(db, writing)
+            if docs:
+                found.append((docs, writing))
+        return sorted(found, reverse=True)[:keep]
     for initial in _initials(word[0]) if word else "":
         for term, docs in db.execute("SELECT term, doc FROM temp.search_exact_vocab WHERE term >= ? AND term < ?",
                                      (initial, chr(ord(initial) + 1))):
             if fold(str(term)) == word:
                 found.append((int(docs), str(term)))
-    return [term for _, term in sorted(found, reverse=True)[:keep]]
+    return sorted(found, reverse=True)[:keep]
 
 
 def _reading(db: sqlite3.Connection, run: list[Leaf]) -> str | None:
     """The way the archive most often writes the syllables of ``run`` together (a phrase), when they were typed
-    without diacritics and it writes them some way; else None."""
+    without diacritics and it writes them some way; else None.
+
+    The phrase of the most documents wins, the first in the order of the words' writings (most common first) among
+    equals.  A phrase is in at most as many documents as its rarest word (``bound``): the candidates are tried from
+    the highest bound down, each counted only up to the number that already decides (no later candidate can beat
+    it), so the common case (one writing far ahead) costs one short count, not a count of every document holding it.
+    """
     keep = _VARIANTS_PER_WORD.get(len(run))
     if keep is None or any(leaf.exact for leaf in run):
         return None
     db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_exact_vocab USING fts5vocab(main, 'search_exact', "
                "'row')")
-    options = [_variants(db, fold(leaf.text), keep) for leaf in run]
-    best: tuple[int, str] | None = None
-    for combo in itertools.product(*options):
-        phrase = " ".join(combo)
-        count = int(db.execute("SELECT count(*) FROM search_exact WHERE search_exact MATCH ?",
-                               ('"' + phrase + '"',)).fetchone()[0])
-        if count and (best is None or count > best[0]):
-            best = (count, phrase)
-    return None if best is None else best[1]
+    options = [_counted_variants(db, fold(leaf.text), keep) for leaf in run]
+    # (bound, place in the order of the product, phrase)
+    candidates = sorted(((min(docs for docs, _ in combo), place, " ".join(term for _, term in combo))
+                         for place, combo in enumerate(itertools.product(*options))), key=lambda c: (-c[0], c[1]))
+    best: tuple[int, int, str] | None = None  # (documents, place, phrase)
+    for index, (bound, place, phrase) in enumerate(candidates):
+        if best is not None and (bound, -place) <= (best[0], -best[1]):
+            break  # neither this one nor a later one (bounds no higher) can beat the best
+        # Enough documents to beat the best and every later candidate: counting further decides nothing.
+        decisive = max([1, *((b + (p < place)) for b, p, _ in candidates[index + 1:]),
+                        *(() if best is None else (best[0] + (best[1] < place),))])
+        count = int(db.execute("SELECT count(*) FROM (SELECT 1 FROM search_exact WHERE search_exact MATCH ? "
+                               "LIMIT ?)", ('"' + phrase + '"', decisive)).fetchone()[0])
+        if count >= decisive:
+            return phrase
+        if count and (best is None or (count, -place) > (best[0], -best[1])):
+            best = (count, place, phrase)
+    return None if best is None else best[2]
 
 
 def search(store: Store, query: str, selection: Selection | None = None, limit: int = 20, *,
@@ -214,77 +253,183 @@ def search(store: Store, query: str, selection: Selection | None = None, limit: 
 _RANK = f"bm25(search, {', '.join(map(str, WEIGHTS))})"
 
 
+# -- which rows match: from the index alone when it can say, else row by row ----------------------------------------
+
+
+def _one_index(node: Node) -> tuple[str, str] | None:
+    """The table and one FTS5 expression for the whole tree, when every leaf is looked for in the same index and
+    every NOT is the right side of an AND (FTS5's ``a NOT b``); else None (a NOT alone, or both indexes)."""
+    kind = node[0]
+    if kind == "leaf":
+        leaf: Leaf = node[1]
+        return leaf.table, "(" + leaf.fts(folded=not leaf.exact) + ")"
+    if kind == "not":
+        return None
+    left, right = node[1], node[2]
+    if kind == "and" and right[0] == "not" and left[0] != "not":
+        left_fts, right_fts = _one_index(left), _one_index(right[1])
+        joiner = " NOT "
+    elif kind == "and" and left[0] == "not" and right[0] != "not":
+        left_fts, right_fts = _one_index(right), _one_index(left[1])
+        joiner = " NOT "
+    else:
+        left_fts, right_fts = _one_index(left), _one_index(right)
+        joiner = " AND " if kind == "and" else " OR "
+    if left_fts is None or right_fts is None or left_fts[0] != right_fts[0]:
+        return None
+    return left_fts[0], "(" + left_fts[1] + joiner + right_fts[1] + ")"
+
+
+_DATED = ("since", "until", "captured_since", "captured_until")
+
+
+@dataclass(frozen=True, slots=True)
+class _Matches:
+    """The rows a query matches that the selection keeps, as SQL: ``FROM {tables} WHERE`` :meth:`condition`, each
+    row's rowid ``{rowid}``; ``window`` the query of the rowid of the match ``OFFSET ?`` from the newest (the filters
+    left out).  ``live``: the rowids of the snapshot rows when the index alone answers (see :func:`_live_rowids`)."""
+
+    tables: str
+    rowid: str
+    filters: str
+    args: tuple[object, ...]
+    window: str
+    window_args: tuple[object, ...]
+    live: tuple[int, int] | None
+
+    def condition(self, newest: int | None = None) -> tuple[str, list[object]]:
+        """The SQL condition and its arguments, only the rows after ``newest`` when given (in the index's own rowid
+        range when it answers: one bound, which FTS5 seeks to)."""
+        if self.live is None:
+            return (self.filters + ("" if newest is None else f" AND {self.rowid} > ?"),
+                    [*self.args, *([] if newest is None else [newest])])
+        low, high = self.live
+        return self.filters, [self.args[0], low if newest is None else max(low, newest + 1), high, *self.args[1:]]
+
+
+def _superseded(db: sqlite3.Connection) -> list[int]:
+    """The rowids of the snapshot rows of which the archive has a newer version (from the primary key's index:
+    an article with two versions has one that is not 1)."""
+    return [int(rowid) for (rowid,) in db.execute(
+        "SELECT o.rowid FROM (SELECT DISTINCT source, article_id FROM snapshots WHERE version <> 1) g "
+        "JOIN snapshots o ON o.source = g.source AND o.article_id = g.article_id "
+        "WHERE o.version < (SELECT max(version) FROM snapshots n WHERE n.source = g.source AND "
+        "n.article_id = g.article_id)")]
+
+
+def _live_rowids(db: sqlite3.Connection) -> tuple[int, int] | None:
+    """``(low, high)`` when the snapshot rows' rowids are every integer from low to high (no row was ever deleted),
+    so an index entry is a row's exactly when its rowid is in that range; else None."""
+    count, low, high = db.execute("SELECT (SELECT count(*) FROM snapshots), (SELECT min(rowid) FROM snapshots), "
+                                  "(SELECT max(rowid) FROM snapshots)").fetchone()
+    if not count:
+        return 1, 0
+    return (int(low), int(high)) if int(high) - int(low) + 1 == int(count) else None
+
+
+def _matches(db: sqlite3.Connection, tree: Node, selection: Selection) -> _Matches:
+    """Where the matching rows come from: the index alone (one FTS5 expression; the rows checked for being live, the
+    latest version and of the sources through the primary key's index, not row by row) when it can answer, else the
+    snapshot rows, each tested against every leaf."""
+    one = ("search", tree[1]) if tree[0] == "near" else _one_index(tree)
+    live = _live_rowids(db) if one is not None else None
+    if one is None or live is None:
+        args: list[object] = []
+        match = ("s.rowid IN (SELECT rowid FROM search WHERE search MATCH ?)" if tree[0] == "near"
+                 else _condition(tree, args))
+        if tree[0] == "near":
+            args.append(tree[1])
+        where, where_args = selection.where("s")
+        return _Matches("snapshots s", "s.rowid", f"{match} AND {where}", (*args, *where_args),
+                        f"SELECT s.rowid FROM snapshots s WHERE {match} ORDER BY s.rowid DESC LIMIT 1 OFFSET ?",
+                        tuple(args), None)
+    table, expression = one
+    condition = f"{table} MATCH ? AND {table}.rowid BETWEEN ? AND ?"
+    args = [expression]  # the range is added by _Matches.condition
+    if not selection.all_versions and (superseded := _superseded(db)):
+        condition += f" AND +{table}.rowid NOT IN (SELECT value FROM json_each(?))"
+        args.append(json.dumps(superseded))
+    tables = table
+    if any(getattr(selection, name) is not None for name in _DATED):  # the dates are in the rows only
+        tables = f"{table} CROSS JOIN snapshots s ON s.rowid = {table}.rowid"  # the index's matches drive the join
+        where, where_args = replace(selection, all_versions=True).where("s")
+        condition += f" AND {where}"
+        args.extend(where_args)
+    elif selection.sources:
+        condition += (f" AND +{table}.rowid IN (SELECT rowid FROM snapshots WHERE source IN "
+                      f"({','.join('?' * len(selection.sources))}))")
+        args.extend(selection.sources)
+    return _Matches(tables, f"{table}.rowid", condition, tuple(args),
+                    f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ? "
+                    f"ORDER BY rowid DESC LIMIT 1 OFFSET ?", (expression, *live), live)
+
+
 def _search(store: Store, tree: Node, runs: list[list[Leaf]], selection: Selection, limit: int, offset: int,
             rank_all: bool, terms: list[tuple[str, bool]]) -> Hits:
     db = store.db
-    match_args: list[object] = []
     if tree[0] == "near":
-        match_args.append(tree[1])
-        match = "s.rowid IN (SELECT rowid FROM search WHERE search MATCH ?)"
         positive = tree[1]
     else:
-        match = _condition(tree, match_args)
         leaves = _positive(tree)
         positive = " OR ".join(leaf.fts(folded=True) for leaf in leaves) if leaves else None
-    where, where_args = selection.where("s")
     hits = Hits()
     hits.offset = offset
     if int(db.execute("PRAGMA user_version").fetchone()[0]) < BODIES_SCHEMA:
         hits.note = (f"the search index of {store.archive} was built by an older version and may miss the words of "
                      f"article bodies: `crawler index --archive {store.archive}` (or the next crawl or fetch) "
                      f"rebuilds it")
-    hits.total = int(db.execute(f"SELECT count(*) FROM snapshots s WHERE {match} AND {where}",
-                                [*match_args, *where_args]).fetchone()[0])
+    matches = _matches(db, tree, selection)
+    condition, condition_args = matches.condition()
+    hits.total = int(db.execute(f"SELECT count(*) FROM {matches.tables} WHERE {condition}",
+                                condition_args).fetchone()[0])
     if hits.total <= offset:
         return hits
+    newest: int | None = None
+    if not rank_all:  # the rowid below which matches are not ranked (rowids grow as rows are committed)
+        row = db.execute(matches.window, [*matches.window_args, RANK_WINDOW]).fetchone()
+        newest = None if row is None else int(row[0])
     # Tiers: each run of bare words as a phrase, as typed / as the archive mostly writes it / any writing.
-    tiers: list[str] = []
-    tier_args: list[object] = []
+    tiers: list[tuple[str, str]] = []  # (table, FTS5 phrase)
     readings: list[tuple[str, str]] = []
     for run in runs:
         typed = " ".join(leaf.text for leaf in run)
-        exact_phrase = " OR ".join('"' + form.replace('"', '""') + '"' for form in tone_placements(typed))
-        folded_phrase = '"' + fold_d(typed).replace('"', '""') + '"'
+        tiers.append(("search_exact", " OR ".join('"' + form.replace('"', '""') + '"'
+                                                  for form in tone_placements(typed))))
         reading = _reading(db, run)
-        parts = ["(s.rowid IN (SELECT rowid FROM search_exact WHERE search_exact MATCH ?))"]
-        tier_args.append(exact_phrase)
         if reading is not None:
             readings.append((typed, reading))
-            parts.append("(s.rowid IN (SELECT rowid FROM search_exact WHERE search_exact MATCH ?))")
-            tier_args.append('"' + reading + '"')
-        parts.append("(s.rowid IN (SELECT rowid FROM search WHERE search MATCH ?))")
-        tier_args.append(folded_phrase)
-        tiers.extend(parts)
+            tiers.append(("search_exact", '"' + reading + '"'))
+        tiers.append(("search", '"' + fold_d(typed).replace('"', '""') + '"'))
     hits.readings = tuple(readings)
-    order = "".join(f"{tier} DESC, " for tier in tiers)
     score = "coalesce(r.score, 0)" if positive else "0"
-    newest: int | None = None
-    if not rank_all:  # the rowid below which matches are not ranked (rowids grow as rows are committed)
-        row = db.execute(f"SELECT s.rowid FROM snapshots s WHERE {match} ORDER BY s.rowid DESC LIMIT 1 OFFSET ?",
-                         [*match_args, RANK_WINDOW]).fetchone()
-        newest = None if row is None else int(row[0])
+    rowid = matches.rowid
     while True:
-        bound = "" if newest is None else " AND s.rowid > ?"
-        # bm25 of the window's matches only (FTS5 takes the rowid bound): a score does not depend on which rows
-        # are scored (the statistics are the whole index's), and the rows outside the window are not ranked.
-        rank_join = (f"LEFT JOIN (SELECT rowid AS id, {_RANK} AS score FROM search WHERE search MATCH ?"
-                     f"{'' if newest is None else ' AND rowid > ?'}) r ON r.id = s.rowid") if positive else ""
-        rank_args = [positive, *([] if newest is None else [newest])] if positive else []
-        rows = db.execute(
-            f"SELECT s.rowid, s.source, s.article_id, s.version, s.url, s.published, s.title, s.text_path, s.meta, "
-            f"{score} FROM snapshots s {rank_join} WHERE {match} AND {where}{bound} "
-            f"ORDER BY {order}{score + ', ' if positive else ''}s.rowid DESC LIMIT ? OFFSET ?",
-            [*rank_args, *match_args, *where_args, *([] if newest is None else [newest]),
-             *tier_args, limit, offset]).fetchall()
-        if newest is not None and len(rows) < min(limit, hits.total - offset):
+        # Only the window's rows are scored and sorted (FTS5 takes the rowid bound: a score does not depend on which
+        # rows are scored, the statistics are the whole index's), and sorted by rowid and score alone: the rows
+        # themselves are read for the hits shown.
+        bound = "" if newest is None else " AND rowid > ?"
+        bound_args = [] if newest is None else [newest]
+        rank_join = (f"LEFT JOIN (SELECT rowid AS id, {_RANK} AS score FROM search WHERE search MATCH ?{bound}) r "
+                     f"ON r.id = {rowid}") if positive else ""
+        order = "".join(f"({rowid} IN (SELECT rowid FROM {table} WHERE {table} MATCH ?{bound})) DESC, "
+                        for table, _ in tiers)
+        condition, condition_args = matches.condition(newest)
+        ranked = db.execute(
+            f"SELECT {rowid}, {score} FROM {matches.tables} {rank_join} WHERE {condition} "
+            f"ORDER BY {order}{score + ', ' if positive else ''}{rowid} DESC LIMIT ? OFFSET ?",
+            [*([positive, *bound_args] if positive else []), *condition_args,
+             *(arg for _, phrase in tiers for arg in (phrase, *bound_args)), limit, offset]).fetchall()
+        if newest is not None and len(ranked) < min(limit, hits.total - offset):
             newest = None  # the window was not enough: rank every match
             continue
         break
     hits.window = RANK_WINDOW if newest is not None else None
-    for _, source, article_id, version, url, published, title, path, meta, rank in rows:
+    rows = {int(row[0]): row[1:] for row in db.execute(
+        "SELECT rowid, source, article_id, version, url, published, title, text_path, meta FROM snapshots "
+        "WHERE rowid IN (SELECT value FROM json_each(?))", (json.dumps([rowid for rowid, _ in ranked]),))}
+    for key, rank in ranked:
+        source, article_id, version, url, published, title, path, meta = rows[int(key)]
         body = read_body(store.archive, str(path), str(title), meta_fields(meta))
         hits.append(Hit(str(source), str(article_id), int(version), str(url), str(published), str(title), str(path),
                         snippet(str(title), meta, terms, body=body), float(rank)))
     return hits
-
-
