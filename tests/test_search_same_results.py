@@ -371,3 +371,32 @@ def test_rows_deleted_by_hand_are_not_found(tmp_path: Path, deleted: list[str], 
             same(store, query, selection, 20, 0, False, 3, monkeypatch)
             hits = search(store, query, selection, 20)
             assert hits.total == len(hits) <= left
+
+
+@pytest.mark.parametrize("query", ["lua", "lua gao", "(lua OR gao) AND NOT xyz", '"lua gao"', "title:lu*",
+                                   "Lúa gạo", "NEAR(lua gao, 2)"])
+@pytest.mark.parametrize("selection", [Selection(), Selection(sources=("hue", "baocantho"))])
+def test_a_query_on_one_index_reads_no_row_per_match(tmp_path: Path, query: str, selection: Selection,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The count, the window and the ranking come from the index and the primary key's index: no statement reads
+    the snapshot rows one per match (``s``), nor looks for a newer version of each (a correlated subquery); only the
+    hits shown are read."""
+    monkeypatch.setattr(search_module, "RANK_WINDOW", 5)
+    rows = [SnapshotRow(SOURCES[n % 3], str(n % 20), 1 + n // 20, f"https://example.vn/{n}",
+                        "2024-05-01T08:00:00+07:00", f"Lúa gạo {n}", f"text/x/{n}.txt", "0" * 64, "x.warc.gz", 0,
+                        "2024-05-01T02:00:00+00:00", "1",
+                        json.dumps({"title": f"Lúa gạo {n}", "body": ["lúa gạo"]}, ensure_ascii=False))
+            for n in range(50)]
+    with build(tmp_path, rows, 2, []) as store:
+        statements: list[str] = []
+        store.db.set_trace_callback(statements.append)
+        hits = search(store, query, selection, limit=3)
+        store.db.set_trace_callback(None)
+        assert hits.total and len(hits) == 3
+        plans = {sql: [str(row[3]) for row in store.db.execute("EXPLAIN QUERY PLAN " + sql)]
+                 for sql in statements if sql.lstrip().upper().startswith("SELECT")}
+        for sql, plan in plans.items():  # (the articles with versions are found once, in the primary key's index)
+            assert "MATCH" not in sql or not any("CORRELATED" in line or line.startswith(("SCAN s ", "SEARCH s ")) or line == "SCAN s"
+                           for line in plan), (sql, plan)
+        hits_read = [sql for sql, plan in plans.items() if "meta" in sql]
+        assert len(hits_read) == 1 and ", meta FROM snapshots WHERE rowid IN" in hits_read[0]
