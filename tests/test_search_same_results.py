@@ -213,7 +213,8 @@ queries = st.recursive(
 FIXED = ["tinh", "kinh te", '"chuyen doi so"', "nong*", "Cần Thơ", "(lua OR gao) AND xuat", "title:phat", "dau tu",
          "da nang", "can tho", "thanh hoa", "Thanh Hóa", "-thơ", "NOT tho", "can NOT Cần", "can -thơ",
          "(Đà OR cán) -khách", "tin tuc", "covid-19", "lua NOT nong", "da Nẵng", "NEAR(tin tuc, 3)", "cần tho",
-         "dau tu kinh", "da OR -nang", "a", "514", '"da nang" OR title:tin', "hoa thuy", "quy"]
+         "dau tu kinh", "da OR -nang", "a", "514", '"da nang" OR title:tin', "hoa thuy", "quy",
+         "lua NOT (gao NOT xuat)", "lua NOT (gao NOT (xuat NOT khau))", "(lua OR gao) NOT (xuat NOT tin)"]
 
 
 @st.composite

@@ -296,6 +296,8 @@ class _Matches:
     window: str
     window_args: tuple[object, ...]
     live: tuple[int, int] | None
+    index: tuple[str, str] | None = None  # (table, FTS5 expression) when the index answers
+    scored: bool = False  # the expression's bm25 is the ranking's (see _scored)
 
     def condition(self, newest: int | None = None) -> tuple[str, list[object]]:
         """The SQL condition and its arguments, only the rows after ``newest`` when given (in the index's own rowid
@@ -330,7 +332,11 @@ def _live_rowids(db: sqlite3.Connection) -> tuple[int, int] | None:
 def _matches(db: sqlite3.Connection, tree: Node, selection: Selection) -> _Matches:
     """Where the matching rows come from: the index alone (one FTS5 expression; the rows checked for being live, the
     latest version and of the sources through the primary key's index, not row by row) when it can answer, else the
-    snapshot rows, each tested against every leaf."""
+    snapshot rows, each tested against every leaf.
+
+    ``scored``: the ranking's bm25 (of the query's positive leaves folded, :func:`_search`) is the expression's own,
+    read on the same pass: the expression is on the folded index and has no NOT, so its phrases are the positive
+    leaves in the same order (a NEAR group: the same text), and bm25 sums each phrase's weight in the row."""
     one = ("search", tree[1]) if tree[0] == "near" else _one_index(tree)
     live = _live_rowids(db) if one is not None else None
     if one is None or live is None:
@@ -361,7 +367,12 @@ def _matches(db: sqlite3.Connection, tree: Node, selection: Selection) -> _Match
         args.extend(selection.sources)
     return _Matches(tables, f"{table}.rowid", condition, tuple(args),
                     f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ? "
-                    f"ORDER BY rowid DESC LIMIT 1 OFFSET ?", (expression, *live), live)
+                    f"ORDER BY rowid DESC LIMIT 1 OFFSET ?", (expression, *live), live, one,
+                    table == "search" and (tree[0] == "near" or not _negated(tree)))
+
+
+def _negated(node: Node) -> bool:
+    return node[0] == "not" or (node[0] in ("and", "or") and any(_negated(child) for child in node[1:]))
 
 
 def _search(store: Store, tree: Node, runs: list[list[Leaf]], selection: Selection, limit: int, offset: int,
@@ -401,7 +412,7 @@ def _search(store: Store, tree: Node, runs: list[list[Leaf]], selection: Selecti
             tiers.append(("search_exact", '"' + reading + '"'))
         tiers.append(("search", '"' + fold_d(typed).replace('"', '""') + '"'))
     hits.readings = tuple(readings)
-    score = "coalesce(r.score, 0)" if positive else "0"
+    score = _RANK if matches.scored else "coalesce(r.score, 0)" if positive else "0"
     rowid = matches.rowid
     while True:
         # Only the window's rows are scored and sorted (FTS5 takes the rowid bound: a score does not depend on which
@@ -409,15 +420,27 @@ def _search(store: Store, tree: Node, runs: list[list[Leaf]], selection: Selecti
         # themselves are read for the hits shown.
         bound = "" if newest is None else " AND rowid > ?"
         bound_args = [] if newest is None else [newest]
-        rank_join = (f"LEFT JOIN (SELECT rowid AS id, {_RANK} AS score FROM search WHERE search MATCH ?{bound}) r "
-                     f"ON r.id = {rowid}") if positive else ""
+        rank_join, rank_args = "", []
+        if positive and not matches.scored:
+            # Scored are only the rows the query matches in the window (when the index answers: bm25 costs a
+            # lookup of the row's size in the index, and the positive words may be in many more rows).
+            only, only_args = "", []
+            if matches.index is not None and matches.live is not None:
+                table = matches.index[0]
+                only = f" AND +rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?)"
+                only_args = [matches.index[1], matches.live[0] if newest is None else max(matches.live[0],
+                                                                                          newest + 1),
+                             matches.live[1]]
+            rank_join = (f"LEFT JOIN (SELECT rowid AS id, {_RANK} AS score FROM search WHERE search MATCH ?{bound}"
+                         f"{only}) r ON r.id = {rowid}")
+            rank_args = [positive, *bound_args, *only_args]
         order = "".join(f"({rowid} IN (SELECT rowid FROM {table} WHERE {table} MATCH ?{bound})) DESC, "
                         for table, _ in tiers)
         condition, condition_args = matches.condition(newest)
         ranked = db.execute(
             f"SELECT {rowid}, {score} FROM {matches.tables} {rank_join} WHERE {condition} "
             f"ORDER BY {order}{score + ', ' if positive else ''}{rowid} DESC LIMIT ? OFFSET ?",
-            [*([positive, *bound_args] if positive else []), *condition_args,
+            [*rank_args, *condition_args,
              *(arg for _, phrase in tiers for arg in (phrase, *bound_args)), limit, offset]).fetchall()
         if newest is not None and len(ranked) < min(limit, hits.total - offset):
             newest = None  # the window was not enough: rank every match
