@@ -397,7 +397,8 @@ def test_a_query_on_one_index_reads_no_row_per_match(tmp_path: Path, query: str,
         plans = {sql: [str(row[3]) for row in store.db.execute("EXPLAIN QUERY PLAN " + sql)]
                  for sql in statements if sql.lstrip().upper().startswith("SELECT")}
         for sql, plan in plans.items():  # (the articles with versions are found once, in the primary key's index)
-            assert "MATCH" not in sql or not any("CORRELATED" in line or line.startswith(("SCAN s ", "SEARCH s ")) or line == "SCAN s"
-                           for line in plan), (sql, plan)
+            assert "MATCH" not in sql or not any(
+                "CORRELATED" in line or line.startswith(("SCAN s ", "SEARCH s ")) or line == "SCAN s"
+                for line in plan), (sql, plan)
         hits_read = [sql for sql, plan in plans.items() if "meta" in sql]
         assert len(hits_read) == 1 and ", meta FROM snapshots WHERE rowid IN" in hits_read[0]
