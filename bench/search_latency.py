@@ -115,7 +115,8 @@ def main() -> None:
               f"{figure('this', query, 'warm', 1):.1f} | {cold_before:.1f} | {cold_after:.1f} |")
     before, after = statistics.median(medians["baseline"]), statistics.median(medians["this"])
     print(f"\nMedian of the query medians: before **{before:.1f} ms**, after **{after:.1f} ms** "
-          f"({before / after:.1f}x; goal < 50 ms: {'PASS' if after < 50 else 'FAIL'}); cold (first search in the process): "
+          f"({before / after:.1f}x; goal < 50 ms: {'PASS' if after < 50 else 'FAIL'}); "
+          f"cold (first search in the process): "
           f"{statistics.median(medians['baseline cold']):.1f} -> {statistics.median(medians['this cold']):.1f} ms; "
           f"slowest {max(medians['baseline']):.1f} -> {max(medians['this']):.1f} ms.")
     print("# uptime at the end: " + subprocess.run(["uptime"], capture_output=True, text=True,
