@@ -9,6 +9,13 @@ This module runs a user's query (read by :mod:`crawler.use.query`) against the i
 of a :class:`~crawler.archive.reading.Selection`, ranks the hits (phrases typed together first, then
 bm25: title above sapo above body) and gives each a snippet (:mod:`crawler.use.snippets`).  How the
 indexes compare words (diacritics, ``đ``, tone placements) is :mod:`crawler.use.folding`.
+
+Speed (issue 22): a query whose leaves all use one index is one FTS5 expression, and the count of its matches, the
+window of the newest and their ranking are answered by the index: a row is live when its rowid is in the range of
+the snapshot rows' rowids (when they have no gap), the latest version unless the primary key's index lists a newer
+one, of the sources when that index says so; the snapshot rows are read for the hits shown (and, with dates to
+compare or few matches, for each match).  Other queries (a NOT alone, both indexes) test each row against every
+leaf, as before.  The total stays exact.
 """
 
 from __future__ import annotations
