@@ -28,12 +28,33 @@ from crawler.archive.snapshot_body import meta_fields, read_body
 from crawler.archive.snapshots import SnapshotRow
 from crawler.errors import CrawlerError
 from crawler.parse.normalize import VN_TZ
+from crawler.use import search_matches as matches_module
 from crawler.use.folding import fold, fold_d, tone_placements
 from crawler.use.query import Leaf, Node, check_query_size, parse_query, prepare_query, query_terms
-from crawler.use.search import _RANK, _VARIANTS_PER_WORD, Hit, Hits, _condition, _positive, _writings, search
+from crawler.use.search import _RANK, _VARIANTS_PER_WORD, Hit, Hits, _writings, search
 from crawler.use.snippets import snippet
 
 # -- the reference: the search as it was --------------------------------------------------------------------------
+
+
+def _condition(node: Node, args: list[object]) -> str:
+    kind = node[0]
+    if kind == "leaf":
+        leaf: Leaf = node[1]
+        args.append(leaf.fts(folded=not leaf.exact))
+        return f"s.rowid IN (SELECT rowid FROM {leaf.table} WHERE {leaf.table} MATCH ?)"
+    if kind == "not":
+        return f"NOT ({_condition(node[1], args)})"
+    joiner = " AND " if kind == "and" else " OR "
+    return "(" + joiner.join(_condition(child, args) for child in node[1:]) + ")"
+
+
+def _positive(node: Node, negated: bool = False) -> list[Leaf]:
+    if node[0] == "leaf":
+        return [] if negated else [node[1]]
+    if node[0] == "not":
+        return _positive(node[1], not negated)
+    return [leaf for child in node[1:] for leaf in _positive(child, negated)]
 
 
 def _old_variants(db: sqlite3.Connection, word: str, keep: int) -> list[str]:
@@ -241,7 +262,7 @@ def same(store: Store, query: str, selection: Selection, limit: int, offset: int
     monkeypatch.setattr(search_module, "RANK_WINDOW", window)
     news = []
     for per_row in (0, 1000):  # the index's matches checked in the primary key's index / row by row
-        monkeypatch.setattr(search_module, "PER_ROW", per_row)
+        monkeypatch.setattr(matches_module, "PER_ROW", per_row, raising=False)
         news.append(outcome(lambda: search(store, query, selection, limit, rank_all=rank_all, offset=offset)))
     try:
         old = outcome(lambda: reference(store, query, selection, limit, rank_all=rank_all, offset=offset,
@@ -387,7 +408,7 @@ def test_a_query_on_one_index_reads_no_row_per_match(tmp_path: Path, query: str,
     the snapshot rows one per match (``s``), nor looks for a newer version of each (a correlated subquery); only the
     hits shown are read."""
     monkeypatch.setattr(search_module, "RANK_WINDOW", 5)
-    monkeypatch.setattr(search_module, "PER_ROW", 10, raising=False)  # more matches: not looked up row by row
+    monkeypatch.setattr(matches_module, "PER_ROW", 10, raising=False)  # more matches: not looked up row by row
     rows = [SnapshotRow(SOURCES[n % 3], str(n % 20), 1 + n // 20, f"https://example.vn/{n}",
                         "2024-05-01T08:00:00+07:00", f"Lúa gạo {n}", f"text/x/{n}.txt", "0" * 64, "x.warc.gz", 0,
                         "2024-05-01T02:00:00+00:00", "1",
