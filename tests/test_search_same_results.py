@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 
 import crawler.use.search as search_module
 from crawler.archive.catalog import Store
-from crawler.archive.catalog_schema import BODIES_SCHEMA
+from crawler.archive.catalog_schema import BODIES_SCHEMA, MARK_SCHEMA_VERSION
 from crawler.archive.reading import Selection
+from crawler.archive.search_index import unindexed
 from crawler.archive.snapshot_body import meta_fields, read_body
 from crawler.archive.snapshots import SnapshotRow
 from crawler.errors import CrawlerError
@@ -114,8 +115,15 @@ def reference(store: Store, query: str, selection: Selection, limit: int, *, ran
     where, where_args = selection.where("s")
     hits = Hits()
     hits.offset = offset
-    if int(db.execute("PRAGMA user_version").fetchone()[0]) < BODIES_SCHEMA:
-        hits.note = "old"
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version < BODIES_SCHEMA:
+        hits.note = (f"the search index of {store.archive} was built by an older version and may miss the words of "
+                     f"article bodies: `crawler index --archive {store.archive}` (or the next crawl or fetch) "
+                     f"rebuilds it")
+    elif version >= MARK_SCHEMA_VERSION and (waiting := unindexed(db)):
+        hits.note = (f"{waiting} snapshot{'s' if waiting > 1 else ''} of {store.archive} not in the search index yet "
+                     f"(a crawl indexes them right behind its commits; one that was killed leaves them to the next "
+                     f"crawl, fetch or `crawler index --archive {store.archive}`)")
     hits.total = int(db.execute(f"SELECT count(*) FROM snapshots s WHERE {match} AND {where}",
                                 [*match_args, *where_args]).fetchone()[0])
     if hits.total <= offset:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,21 +27,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from crawler.archive.catalog_schema import SCHEMA, SCHEMA_VERSION, SEARCH_SCHEMA, SEARCH_TABLES, search_values
+from crawler.archive import search_index
+from crawler.archive.catalog_schema import (
+    MARK_SCHEMA,
+    MARK_SCHEMA_VERSION,
+    SCHEMA,
+    SCHEMA_VERSION,
+    SEARCH_SCHEMA,
+)
 from crawler.archive.crawl_state import MAX_ATTEMPTS, CacheEntry, FailedArticle, next_try_after
 from crawler.archive.outputs import write_atomic
-from crawler.archive.snapshot_body import meta_fields, read_body
 from crawler.archive.snapshots import SnapshotRow, make_parent
 from crawler.errors import StorageError, without_url
 
 CATALOG = "catalog.sqlite"
 # How a reader refuses a directory without a catalog (the hint names the option to give).
 NOT_AN_ARCHIVE = "not an archive (give --archive the directory a crawl or `crawler demo` wrote)"
-# The search index's rows: a snapshot row's title and sapo (from the catalog) and body (from its file).
-_INDEX_ROW = {table: f"INSERT INTO {table} (rowid, title, sapo, body) SELECT rowid, "
-                     f"{search_values('title', 'meta', ':body', exact=exact)} FROM snapshots WHERE rowid = :rowid"
-              for table, exact in SEARCH_TABLES}
-_INDEX_CHUNK = 500  # rows read from the catalog, and snapshot files, at a time when (re)building the index
 _SNAPSHOT_COLUMNS = ("source, article_id, version, url, published, title, text_path, meta_path, sha256, warc_file, "
                      "warc_offset, fetched_at, extractor_version, meta")
 
@@ -119,6 +121,9 @@ class Store:
         self.readonly = readonly
         self.upgraded_from: int | None = None  # the schema version an existing catalog was upgraded from
         self.search_rebuilt = False  # the upgrade (re)built the search index when opening
+        self.search_caught_up = 0  # rows a killed run left unindexed, indexed when opening
+        self._indexer: search_index.BackgroundIndexer | None = None  # indexing_behind(): a crawl's indexer
+        self._write_turn = threading.RLock()  # this process's write transactions, the indexer's included
         path = archive / CATALOG
         if path.is_symlink():  # sqlite would follow it and write wherever it points
             raise StorageError(f"the catalog {path} is a symbolic link; refusing to follow it", path=str(path))
@@ -160,64 +165,65 @@ class Store:
             if "snapshots" in existing and version < SCHEMA_VERSION:
                 self.upgraded_from = version
             self.db.executescript(SCHEMA)
-            if version < 5 or "search" not in existing or "search_exact" not in existing:
+            # (A catalog of schema 6 without its mark: the index may miss anything.)
+            rebuild = version < 5 or "search" not in existing or "search_exact" not in existing or (
+                version >= MARK_SCHEMA_VERSION and "search_state" not in existing)
+            if rebuild:
                 # An archive of schema 4 or older: index what it holds (nothing when new), bodies from the snapshot
                 # files (schema 3 and 4 indexed no body, their metadata having none; their triggers are dropped).
-                # The index and the version number are committed together: a crash in between builds it again.
+                # The index, its mark and the version number are committed together: a crash in between builds it
+                # again.
                 self.db.executescript(SEARCH_SCHEMA)
-                self.index_all()
+            self.db.executescript(MARK_SCHEMA)
+            self.db.execute("BEGIN IMMEDIATE")
+            if rebuild:
+                search_index.rebuild(self.db, self.archive)
                 self.search_rebuilt = True
+            elif version < MARK_SCHEMA_VERSION:  # schema 5 indexed each row in the transaction inserting it: all are
+                search_index.set_mark(self.db, int(self.db.execute(
+                    "SELECT coalesce(max(rowid), 0) FROM snapshots").fetchone()[0]))
+            else:  # the rows a crawl killed before its indexer caught up left
+                self.search_caught_up = search_index.index_pending(self.db, self.archive)
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-    def _index(self, db: sqlite3.Connection, rows: Iterable[tuple[object, ...]]) -> None:
-        """Index snapshot rows ``(rowid, title, text_path, meta)`` just inserted (in the caller's transaction):
-        title and sapo from the catalog, the body from the snapshot file (:mod:`crawler.archive.snapshot_body`)."""
-        values = []
-        for rowid, title, text_path, meta in rows:
-            body = read_body(self.archive, str(text_path), str(title), meta_fields(meta if isinstance(meta, str)
-                                                                                    else None))
-            values.append({"rowid": rowid, "body": None if body is None else "\n".join(body)})
-        for sql in _INDEX_ROW.values():
-            db.executemany(sql, values)
-
-    def _index_new(self, db: sqlite3.Connection, after: int) -> None:
-        """Index the snapshot rows this transaction inserted: those above the largest rowid before it."""
-        self._index(db, db.execute("SELECT rowid, title, text_path, meta FROM snapshots WHERE rowid > ?",
-                                   (after,)).fetchall())
-
-    @staticmethod
-    def _last_rowid(db: sqlite3.Connection) -> int:
-        """The largest rowid of the snapshots, read in a write transaction begun here (no other writer can then
-        insert rows between this read and the caller's inserts)."""
-        if not db.in_transaction:
-            db.execute("BEGIN IMMEDIATE")
-        return int(db.execute("SELECT coalesce(max(rowid), 0) FROM snapshots").fetchone()[0])
-
-    def index_all(self) -> None:
-        """(Re)build the full-text index from every snapshot row and file (within the caller's transaction)."""
-        for table, _ in SEARCH_TABLES:
-            self.db.execute(f"INSERT INTO {table} ({table}) VALUES ('delete-all')")
-        after = 0
-        while True:
-            rows = self.db.execute("SELECT rowid, title, text_path, meta FROM snapshots WHERE rowid > ? "
-                                   "ORDER BY rowid LIMIT ?", (after, _INDEX_CHUNK)).fetchall()
-            if not rows:
-                break
-            self._index(self.db, rows)
-            after = int(rows[-1][0])
 
     def rebuild_search_index(self) -> int:
         """Build the search index again from every snapshot row and file (one transaction); returns the rows
         indexed.  Not twice: an upgrade that built it when the store opened is enough."""
         try:
-            if self.search_rebuilt:
-                return int(self.db.execute("SELECT count(*) FROM snapshots").fetchone()[0])
-            with self.db:
-                self.db.execute("BEGIN IMMEDIATE")
-                self.index_all()
+            if not self.search_rebuilt:
+                with self.db:
+                    self.db.execute("BEGIN IMMEDIATE")
+                    search_index.rebuild(self.db, self.archive)
             return int(self.db.execute("SELECT count(*) FROM snapshots").fetchone()[0])
         except sqlite3.Error as err:
             raise StorageError(f"cannot rebuild the search index of {self.archive / CATALOG}: {err}") from err
+
+    @contextmanager
+    def indexing_behind(self) -> Iterator[None]:
+        """While in this block, :meth:`commit` leaves the search index to a thread that indexes the committed rows
+        right behind it (:class:`~crawler.archive.search_index.BackgroundIndexer`: the crawl goes on fetching
+        while SQLite tokenizes); leaving it waits for the last rows.  An error of that thread (a full disk) is
+        raised by the next commit, or when leaving; after an exception the rows left wait for the next writer."""
+        if self.readonly or self._indexer is not None:
+            yield
+            return
+        indexer = self._indexer = search_index.BackgroundIndexer(self.archive / CATALOG, self.archive,
+                                                                 self._write_turn)
+        try:
+            yield
+        except BaseException:
+            self._indexer = None
+            indexer.abandon()
+            raise
+        self._indexer = None
+        try:
+            indexer.finish()
+        except (sqlite3.Error, OSError) as err:
+            raise self._index_failed(err) from err
+
+    def _index_failed(self, err: BaseException) -> StorageError:
+        return StorageError(f"cannot index new snapshots for search in the catalog {self.archive / CATALOG}: {err}",
+                            path=str(self.archive / CATALOG))
 
     def _adopt_legacy_metadata(self) -> None:
         """Schema 1 kept metadata in a ``.json`` file per snapshot: copy it into the catalog (files stay)."""
@@ -241,9 +247,11 @@ class Store:
 
     @contextmanager
     def _writing(self, what: str) -> Iterator[sqlite3.Connection]:
-        """One transaction; a database error becomes a StorageError naming the catalog."""
+        """One transaction; a database error becomes a StorageError naming the catalog.  Taken in turn with the
+        transactions of the indexer behind a crawl (a lock this process wakes at once, where SQLite's own wait for
+        its write lock sleeps 1, 2, 5, 10 ms... and would stall the crawl's event loop for longer)."""
         try:
-            with self.db:
+            with self._write_turn, self.db:
                 yield self.db
         except sqlite3.Error as err:
             raise StorageError(f"cannot {what} in the catalog {self.archive / CATALOG}: {err}",
@@ -281,33 +289,40 @@ class Store:
         """Roll forward (archives of schema 1): the row of a snapshot whose ``.json`` a crash left without one."""
         text_path = str(meta["text_path"])
         with self._writing("store a snapshot") as db:
-            after = self._last_rowid(db)
+            if not db.in_transaction:
+                db.execute("BEGIN IMMEDIATE")
             db.execute(
                 f"INSERT OR IGNORE INTO snapshots ({_SNAPSHOT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (meta["source"], meta["article_id"], meta["version"], meta["url"], meta["published"], meta["title"],
                  text_path, Path(text_path).with_suffix(".json").as_posix(), meta["sha256"], meta["warc_file"],
                  meta["warc_offset"], meta["fetched_at"], meta["extractor_version"],
                  json.dumps(meta, ensure_ascii=False)))
-            self._index_new(db, after)
+            search_index.index_pending(db, self.archive)
             db.execute("DELETE FROM frontier WHERE source=? AND article_id=?", (meta["source"], meta["article_id"]))
 
     def commit(self, rows: Iterable[SnapshotRow] = (), *, settled: Iterable[tuple[str, str]] = (),
                caches: Iterable[CacheEntry] = ()) -> None:
-        """One transaction: new snapshot rows (indexed for search), articles leaving the frontier, remembered
-        responses."""
+        """One transaction: new snapshot rows (indexed for search in it, or right after it by the indexer of
+        :meth:`indexing_behind`), articles leaving the frontier, remembered responses."""
         rows = list(rows)
+        indexer = self._indexer
+        if indexer is not None and indexer.error is not None:
+            raise self._index_failed(indexer.error)
         with self._writing("store snapshots") as db:
-            after = self._last_rowid(db) if rows else 0
+            if rows and not db.in_transaction:
+                db.execute("BEGIN IMMEDIATE")
             db.executemany(
                 f"INSERT OR IGNORE INTO snapshots ({_SNAPSHOT_COLUMNS}) VALUES (?,?,?,?,?,?,?,'',?,?,?,?,?,?)",
                 [(r.source, r.article_id, r.version, r.url, r.published, r.title, r.text_path, r.sha256, r.warc_file,
                   r.warc_offset, r.fetched_at, r.extractor_version, r.meta) for r in rows])
-            if rows:  # the rows inserted (not those already there): above the largest rowid before
-                self._index_new(db, after)
+            if rows and indexer is None:  # the rows inserted (not those already there): above the mark
+                search_index.index_pending(db, self.archive)
             db.executemany("DELETE FROM frontier WHERE source=? AND article_id=?", list(settled))
             db.executemany("INSERT OR REPLACE INTO http_cache VALUES (?,?,?,?,?,?,?,?)",
                            [(c.url, c.etag, c.last_modified, c.status, c.payload_digest, c.warc_file, c.warc_offset,
                              c.warc_date) for c in caches])
+        if rows and indexer is not None:
+            indexer.wake()
 
     def archived_urls(self, source: str) -> list[tuple[str, str]]:
         """(article id, url) of every archived article of a source (for ``--refresh``)."""

@@ -9,8 +9,9 @@ queried by :mod:`crawler.use.search`).  SQL text only: nothing here opens a data
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5  # 5: the search index's body from the snapshot files (no triggers)
+SCHEMA_VERSION = 6  # 5: the search index's body from the snapshot files (no triggers); 6: its mark (search_state)
 BODIES_SCHEMA = 5  # the first schema whose search index holds every body (older ones: none once metadata lost it)
+MARK_SCHEMA_VERSION = 6  # the first schema with the search index's mark (search_state; older ones index in-line)
 JOURNALS_SCHEMA = 2  # the first schema whose writers journal their rows (older archives need reconcile())
 
 SCHEMA = """
@@ -72,6 +73,20 @@ _FOLD = "replace(replace(replace(replace({}, 'đ', 'd'), 'Đ', 'D'), 'ð', 'd'),
 # The exact index (schema 4) keeps diacritics (a query typed with them matches them: "Cần Thơ" is not "cán thổ");
 # the eth some sites write for đ is written as đ there.
 _ETH = "replace(replace({}, 'ð', 'đ'), 'Ð', 'Đ')"
+# The same two foldings in Python (the writer folds the values it reads itself: crawler.archive.search_index), as
+# (old, new) replacements: str.replace scans a text without them at memchr speed, str.translate goes letter by letter.
+FOLD_PAIRS = (("đ", "d"), ("Đ", "D"), ("ð", "d"), ("Ð", "D"))
+ETH_PAIRS = (("ð", "đ"), ("Ð", "Đ"))
+
+
+# The sapo of a snapshot row's metadata (an SQL expression: format it with the metadata's), NULL when it is no JSON
+# (a malformed metadata string must not fail the insert of its row).
+SAPO_SQL = "CASE WHEN json_valid({0}) THEN json_extract({0}, '$.sapo') END"
+
+
+def folded_sql(expr: str, *, exact: bool = False) -> str:
+    """The SQL expression of ``expr`` as the ``search`` table (or, ``exact``, ``search_exact``) indexes it."""
+    return (_ETH if exact else _FOLD).format(expr)
 
 
 def search_values(row: str, meta: str, body: str, *, exact: bool = False) -> str:
@@ -79,13 +94,21 @@ def search_values(row: str, meta: str, body: str, *, exact: bool = False) -> str
     the sapo; ``body``: its body blocks joined by newlines, from the snapshot file; when NULL, the metadata's
     ``body`` of archives written before it left the metadata), folded for the ``search`` table, or with
     diacritics for ``search_exact`` (``exact``)."""
-    valid = f"json_valid({meta})"  # a malformed metadata string must not fail the insert of its row
-    sapo = f"CASE WHEN {valid} THEN json_extract({meta}, '$.sapo') END"
+    valid = f"json_valid({meta})"
+    sapo = SAPO_SQL.format(meta)
     legacy = f"CASE WHEN {valid} THEN (SELECT group_concat(value, char(10)) FROM json_each({meta}, '$.body')) END"
-    return ", ".join((_ETH if exact else _FOLD).format(expr) for expr in (row, sapo, f"coalesce({body}, {legacy})"))
+    return ", ".join(folded_sql(expr, exact=exact) for expr in (row, sapo, f"coalesce({body}, {legacy})"))
 
 
 SEARCH_TABLES = (("search", False), ("search_exact", True))  # (table, exact)
+# Schema 6: the largest snapshot rowid the search index holds (crawler.archive.search_index: a crawl indexes behind
+# its commits, and the rows above the mark are archived but not yet searchable).
+MARK_SCHEMA = """
+CREATE TABLE IF NOT EXISTS search_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    indexed_upto INTEGER NOT NULL
+);
+"""
 SEARCH_SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(title, sapo, body, content='',
     tokenize='unicode61 remove_diacritics 2');

@@ -145,44 +145,48 @@ class Crawl:
     async def run(self) -> dict[str, SourceStats]:
         archive, options = self.archive, self.options
         store = archive.store
-        async with open_archive_pool(archive.root, self.sources, processes=options.workers,
-                                     warc_size=archive.warc_size, gzip_level=archive.gzip_level,
-                                     deadline=options.deadline) as pool:
-            archiving = Archiving(store, pool, self.stats, self.listener, since=options.since)
-            run_deadline = math.inf if options.run_budget is None else trio.current_time() + options.run_budget
-            # Past the budget, what still goes (archiving what was fetched) gets the grace a signal gives.
-            self._run_scope.deadline = min(self._run_scope.deadline, run_deadline + options.grace)
-            fetching = self.fetching = Fetching(self.fetcher, self._politeness, archiving.record,
-                                                global_concurrency=options.global_concurrency,
-                                                run_deadline=run_deadline, run_budget=options.run_budget,
-                                                seeds=self._seed_hosts(), on_unreachable=self._unreachable)
-            frontiers = {s.key: Frontier(s, store, self.stats[s.key], budget=options.max_articles,
-                                         refresh=options.refresh, archived=archiving.archived) for s in self.sources}
-            discovery = Discovery(fetching, archiving, store, self.stats, frontiers, self.listener,
-                                  since=options.since, refresh=options.refresh)
-            images = Images(self.sources, fetching, archiving, store, self.stats, force=options.images,
-                            refresh=options.refresh, stopping=lambda: self.stopping,
-                            per_article=options.images_per_article, per_run=options.max_images)
-            archiving.images = images.offer if images.enabled else None
-            requisites = Requisites(self.sources, fetching, archiving, store, self.stats, force=options.requisites,
-                                    stopping=lambda: self.stopping, per_page=options.requisites_per_page,
-                                    page_bytes=options.requisite_page_bytes, per_run=options.max_requisites,
-                                    run_bytes=options.max_requisite_bytes, seen=images.seen)
-            archiving.requisites = requisites.offer if requisites.enabled else None
-            self._pool_stop = pool.stop
-            try:
-                with self._run_scope:
-                    await self._run(archiving, fetching, discovery, images, requisites)
-            finally:
-                archiving.flush()  # raises StorageError when the catalog cannot take it: journals stay
-                out_of_time = set(fetching.out_of_time())
-                for host, why in fetching.deferred_hosts().items():
-                    for source in self.sources:
-                        if host in source.hosts or host in source.aliases:
-                            self.stats[source.key].deferred[host] = why
-                            if host in out_of_time:
-                                self.stats[source.key].out_of_time.append(host)
-                self.worker_deaths = pool.deaths
+        # The search index follows the commits on a thread of its own (crawler.archive.search_index): the
+        # loop goes on fetching while SQLite tokenizes; leaving the block waits for the last rows.
+        with store.indexing_behind():
+            async with open_archive_pool(archive.root, self.sources, processes=options.workers,
+                                         warc_size=archive.warc_size, gzip_level=archive.gzip_level,
+                                         deadline=options.deadline) as pool:
+                archiving = Archiving(store, pool, self.stats, self.listener, since=options.since)
+                run_deadline = math.inf if options.run_budget is None else trio.current_time() + options.run_budget
+                # Past the budget, what still goes (archiving what was fetched) gets the grace a signal gives.
+                self._run_scope.deadline = min(self._run_scope.deadline, run_deadline + options.grace)
+                fetching = self.fetching = Fetching(self.fetcher, self._politeness, archiving.record,
+                                                    global_concurrency=options.global_concurrency,
+                                                    run_deadline=run_deadline, run_budget=options.run_budget,
+                                                    seeds=self._seed_hosts(), on_unreachable=self._unreachable)
+                frontiers = {s.key: Frontier(s, store, self.stats[s.key], budget=options.max_articles,
+                                             refresh=options.refresh, archived=archiving.archived)
+                             for s in self.sources}
+                discovery = Discovery(fetching, archiving, store, self.stats, frontiers, self.listener,
+                                      since=options.since, refresh=options.refresh)
+                images = Images(self.sources, fetching, archiving, store, self.stats, force=options.images,
+                                refresh=options.refresh, stopping=lambda: self.stopping,
+                                per_article=options.images_per_article, per_run=options.max_images)
+                archiving.images = images.offer if images.enabled else None
+                requisites = Requisites(self.sources, fetching, archiving, store, self.stats, force=options.requisites,
+                                        stopping=lambda: self.stopping, per_page=options.requisites_per_page,
+                                        page_bytes=options.requisite_page_bytes, per_run=options.max_requisites,
+                                        run_bytes=options.max_requisite_bytes, seen=images.seen)
+                archiving.requisites = requisites.offer if requisites.enabled else None
+                self._pool_stop = pool.stop
+                try:
+                    with self._run_scope:
+                        await self._run(archiving, fetching, discovery, images, requisites)
+                finally:
+                    archiving.flush()  # raises StorageError when the catalog cannot take it: journals stay
+                    out_of_time = set(fetching.out_of_time())
+                    for host, why in fetching.deferred_hosts().items():
+                        for source in self.sources:
+                            if host in source.hosts or host in source.aliases:
+                                self.stats[source.key].deferred[host] = why
+                                if host in out_of_time:
+                                    self.stats[source.key].out_of_time.append(host)
+                    self.worker_deaths = pool.deaths
         # Every row is committed (or, for a job whose worker died, in its journal): settle the journals.
         if self.worker_deaths:
             for item in replay_journals(store):

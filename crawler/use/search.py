@@ -27,8 +27,9 @@ import unicodedata
 from dataclasses import asdict, dataclass
 
 from crawler.archive.catalog import CATALOG, Store
-from crawler.archive.catalog_schema import BODIES_SCHEMA
+from crawler.archive.catalog_schema import BODIES_SCHEMA, MARK_SCHEMA_VERSION
 from crawler.archive.reading import Selection
+from crawler.archive.search_index import unindexed
 from crawler.archive.snapshot_body import meta_fields, read_body
 from crawler.errors import StorageError
 from crawler.use.folding import fold, fold_d, tone_placements
@@ -247,10 +248,15 @@ def _search(store: Store, tree: Node, runs: list[list[Leaf]], selection: Selecti
         scoring = " OR ".join(leaf.fts(folded=True) for leaf in leaves) if leaves else None
     hits = Hits()
     hits.offset = offset
-    if int(db.execute("PRAGMA user_version").fetchone()[0]) < BODIES_SCHEMA:
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version < BODIES_SCHEMA:
         hits.note = (f"the search index of {store.archive} was built by an older version and may miss the words of "
                      f"article bodies: `crawler index --archive {store.archive}` (or the next crawl or fetch) "
                      f"rebuilds it")
+    elif version >= MARK_SCHEMA_VERSION and (waiting := unindexed(db)):
+        hits.note = (f"{waiting} snapshot{'s' if waiting > 1 else ''} of {store.archive} not in the search index yet "
+                     f"(a crawl indexes them right behind its commits; one that was killed leaves them to the next "
+                     f"crawl, fetch or `crawler index --archive {store.archive}`)")
     found = matches(db, tree, selection)
     condition, condition_args = found.condition()
     hits.total = int(db.execute(f"SELECT count(*) FROM {found.tables} WHERE {condition}",
