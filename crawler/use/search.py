@@ -9,11 +9,19 @@ This module runs a user's query (read by :mod:`crawler.use.query`) against the i
 of a :class:`~crawler.archive.reading.Selection`, ranks the hits (phrases typed together first, then
 bm25: title above sapo above body) and gives each a snippet (:mod:`crawler.use.snippets`).  How the
 indexes compare words (diacritics, ``đ``, tone placements) is :mod:`crawler.use.folding`.
+
+Speed (issue 22): a query whose leaves all use one index is one FTS5 expression, and the count of its matches, the
+window of the newest and their ranking are answered by the index: a row is live when its rowid is in the range of
+the snapshot rows' rowids (when they have no gap), the latest version unless the primary key's index lists a newer
+one, of the sources when that index says so; the snapshot rows are read for the hits shown (and, with dates to
+compare or few matches, for each match).  Other queries (a NOT alone, both indexes) test each row against every
+leaf, as before.  The total stays exact.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import sqlite3
 import unicodedata
 from dataclasses import asdict, dataclass
@@ -35,6 +43,7 @@ from crawler.use.query import (
     prepare_query,
     query_terms,
 )
+from crawler.use.search_matches import matches, positive
 from crawler.use.snippets import snippet
 
 MAX_LIMIT = 10_000
@@ -74,30 +83,6 @@ class Hits(list[Hit]):
     note: str | None = None  # a warning for the user (an index built by an older version)
 
 
-# -- the query run against the indexes ---------------------------------------------------------------------------
-
-
-def _condition(node: Node, args: list[object]) -> str:
-    """An SQL condition on ``s`` (a snapshots row) for the tree."""
-    kind = node[0]
-    if kind == "leaf":
-        leaf: Leaf = node[1]
-        args.append(leaf.fts(folded=not leaf.exact))
-        return f"s.rowid IN (SELECT rowid FROM {leaf.table} WHERE {leaf.table} MATCH ?)"
-    if kind == "not":
-        return f"NOT ({_condition(node[1], args)})"
-    joiner = " AND " if kind == "and" else " OR "
-    return "(" + joiner.join(_condition(child, args) for child in node[1:]) + ")"
-
-
-def _positive(node: Node, negated: bool = False) -> list[Leaf]:
-    if node[0] == "leaf":
-        return [] if negated else [node[1]]
-    if node[0] == "not":
-        return _positive(node[1], not negated)
-    return [leaf for child in node[1:] for leaf in _positive(child, negated)]
-
-
 # -- the reading the archive mostly uses of words typed without diacritics ---------------------------------------
 
 _VARIANTS_PER_WORD = {2: 8, 3: 4}
@@ -133,8 +118,30 @@ def _writings(word: str) -> list[str] | None:
     return out
 
 
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyz0123456789" + _VIETNAMESE)
+
+
+def _documents(db: sqlite3.Connection, writing: str) -> int:
+    """How many documents of the exact index hold the word ``writing`` (0: not in the index).
+
+    A word of plain letters and digits is one token for the index's tokenizer: counting the rows that match it reads
+    only its list of documents (fts5vocab's ``doc`` reads every position too: about twice the time); any other word
+    is looked up in the vocabulary, which compares the term as it is.
+    """
+    if writing and all(char in _PLAIN for char in writing):
+        return int(db.execute("SELECT count(*) FROM search_exact WHERE search_exact MATCH ?",
+                              ('"' + writing + '"',)).fetchone()[0])
+    row = db.execute("SELECT doc FROM temp.search_exact_vocab WHERE term = ?", (writing,)).fetchone()
+    return 0 if row is None else int(row[0])
+
+
 def _variants(db: sqlite3.Connection, word: str, keep: int) -> list[str]:
-    """The exact index's words that fold to ``word``, the most common first.
+    """The exact index's words that fold to ``word``, the most common first."""
+    return [term for _, term in _counted_variants(db, word, keep)]
+
+
+def _counted_variants(db: sqlite3.Connection, word: str, keep: int) -> list[tuple[int, str]]:
+    """The exact index's words that fold to ``word``, the most common first, with their document counts.
 
     Looked up one writing at a time (:func:`_writings`): counting the documents of a word reads its whole list,
     so reading every word of the initial letter (the range below, the fallback) costs hundreds of milliseconds
@@ -144,34 +151,50 @@ def _variants(db: sqlite3.Connection, word: str, keep: int) -> list[str]:
     writings = _writings(word)
     if writings is not None:
         for writing in writings:
-            for term, docs in db.execute("SELECT term, doc FROM temp.search_exact_vocab WHERE term = ?", (writing,)):
-                found.append((int(docs), str(term)))
-        return [term for _, term in sorted(found, reverse=True)[:keep]]
+            docs = _documents(db, writing)
+            if docs:
+                found.append((docs, writing))
+        return sorted(found, reverse=True)[:keep]
     for initial in _initials(word[0]) if word else "":
         for term, docs in db.execute("SELECT term, doc FROM temp.search_exact_vocab WHERE term >= ? AND term < ?",
                                      (initial, chr(ord(initial) + 1))):
             if fold(str(term)) == word:
                 found.append((int(docs), str(term)))
-    return [term for _, term in sorted(found, reverse=True)[:keep]]
+    return sorted(found, reverse=True)[:keep]
 
 
 def _reading(db: sqlite3.Connection, run: list[Leaf]) -> str | None:
     """The way the archive most often writes the syllables of ``run`` together (a phrase), when they were typed
-    without diacritics and it writes them some way; else None."""
+    without diacritics and it writes them some way; else None.
+
+    The phrase of the most documents wins, the first in the order of the words' writings (most common first) among
+    equals.  A phrase is in at most as many documents as its rarest word (``bound``): the candidates are tried from
+    the highest bound down, each counted only up to the number that already decides (no later candidate can beat
+    it), so the common case (one writing far ahead) costs one short count, not a count of every document holding it.
+    """
     keep = _VARIANTS_PER_WORD.get(len(run))
     if keep is None or any(leaf.exact for leaf in run):
         return None
     db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_exact_vocab USING fts5vocab(main, 'search_exact', "
                "'row')")
-    options = [_variants(db, fold(leaf.text), keep) for leaf in run]
-    best: tuple[int, str] | None = None
-    for combo in itertools.product(*options):
-        phrase = " ".join(combo)
-        count = int(db.execute("SELECT count(*) FROM search_exact WHERE search_exact MATCH ?",
-                               ('"' + phrase + '"',)).fetchone()[0])
-        if count and (best is None or count > best[0]):
-            best = (count, phrase)
-    return None if best is None else best[1]
+    options = [_counted_variants(db, fold(leaf.text), keep) for leaf in run]
+    # (bound, place in the order of the product, phrase)
+    candidates = sorted(((min(docs for docs, _ in combo), place, " ".join(term for _, term in combo))
+                         for place, combo in enumerate(itertools.product(*options))), key=lambda c: (-c[0], c[1]))
+    best: tuple[int, int, str] | None = None  # (documents, place, phrase)
+    for index, (bound, place, phrase) in enumerate(candidates):
+        if best is not None and (bound, -place) <= (best[0], -best[1]):
+            break  # neither this one nor a later one (bounds no higher) can beat the best
+        # Enough documents to beat the best and every later candidate: counting further decides nothing.
+        decisive = max([1, *((b + (p < place)) for b, p, _ in candidates[index + 1:]),
+                        *(() if best is None else (best[0] + (best[1] < place),))])
+        count = int(db.execute("SELECT count(*) FROM (SELECT 1 FROM search_exact WHERE search_exact MATCH ? "
+                               "LIMIT ?)", ('"' + phrase + '"', decisive)).fetchone()[0])
+        if count >= decisive:
+            return phrase
+        if count and (best is None or (count, -place) > (best[0], -best[1])):
+            best = (count, place, phrase)
+    return None if best is None else best[2]
 
 
 def search(store: Store, query: str, selection: Selection | None = None, limit: int = 20, *,
@@ -218,16 +241,11 @@ _RANK = f"bm25(search, {', '.join(map(str, WEIGHTS))})"
 def _search(store: Store, tree: Node, runs: list[list[Leaf]], selection: Selection, limit: int, offset: int,
             rank_all: bool, terms: list[tuple[str, bool]]) -> Hits:
     db = store.db
-    match_args: list[object] = []
     if tree[0] == "near":
-        match_args.append(tree[1])
-        match = "s.rowid IN (SELECT rowid FROM search WHERE search MATCH ?)"
-        positive = tree[1]
+        scoring = tree[1]
     else:
-        match = _condition(tree, match_args)
-        leaves = _positive(tree)
-        positive = " OR ".join(leaf.fts(folded=True) for leaf in leaves) if leaves else None
-    where, where_args = selection.where("s")
+        leaves = positive(tree)
+        scoring = " OR ".join(leaf.fts(folded=True) for leaf in leaves) if leaves else None
     hits = Hits()
     hits.offset = offset
     version = int(db.execute("PRAGMA user_version").fetchone()[0])
@@ -239,58 +257,70 @@ def _search(store: Store, tree: Node, runs: list[list[Leaf]], selection: Selecti
         hits.note = (f"{waiting} snapshot{'s' if waiting > 1 else ''} of {store.archive} not in the search index yet "
                      f"(a crawl indexes them right behind its commits; one that was killed leaves them to the next "
                      f"crawl, fetch or `crawler index --archive {store.archive}`)")
-    hits.total = int(db.execute(f"SELECT count(*) FROM snapshots s WHERE {match} AND {where}",
-                                [*match_args, *where_args]).fetchone()[0])
+    found = matches(db, tree, selection)
+    condition, condition_args = found.condition()
+    hits.total = int(db.execute(f"SELECT count(*) FROM {found.tables} WHERE {condition}",
+                                condition_args).fetchone()[0])
     if hits.total <= offset:
         return hits
+    newest: int | None = None
+    if not rank_all:  # the rowid below which matches are not ranked (rowids grow as rows are committed)
+        row = db.execute(found.window, [*found.window_args, RANK_WINDOW]).fetchone()
+        newest = None if row is None else int(row[0])
     # Tiers: each run of bare words as a phrase, as typed / as the archive mostly writes it / any writing.
-    tiers: list[str] = []
-    tier_args: list[object] = []
+    tiers: list[tuple[str, str]] = []  # (table, FTS5 phrase)
     readings: list[tuple[str, str]] = []
     for run in runs:
         typed = " ".join(leaf.text for leaf in run)
-        exact_phrase = " OR ".join('"' + form.replace('"', '""') + '"' for form in tone_placements(typed))
-        folded_phrase = '"' + fold_d(typed).replace('"', '""') + '"'
+        tiers.append(("search_exact", " OR ".join('"' + form.replace('"', '""') + '"'
+                                                  for form in tone_placements(typed))))
         reading = _reading(db, run)
-        parts = ["(s.rowid IN (SELECT rowid FROM search_exact WHERE search_exact MATCH ?))"]
-        tier_args.append(exact_phrase)
         if reading is not None:
             readings.append((typed, reading))
-            parts.append("(s.rowid IN (SELECT rowid FROM search_exact WHERE search_exact MATCH ?))")
-            tier_args.append('"' + reading + '"')
-        parts.append("(s.rowid IN (SELECT rowid FROM search WHERE search MATCH ?))")
-        tier_args.append(folded_phrase)
-        tiers.extend(parts)
+            tiers.append(("search_exact", '"' + reading + '"'))
+        tiers.append(("search", '"' + fold_d(typed).replace('"', '""') + '"'))
     hits.readings = tuple(readings)
-    order = "".join(f"{tier} DESC, " for tier in tiers)
-    score = "coalesce(r.score, 0)" if positive else "0"
-    newest: int | None = None
-    if not rank_all:  # the rowid below which matches are not ranked (rowids grow as rows are committed)
-        row = db.execute(f"SELECT s.rowid FROM snapshots s WHERE {match} ORDER BY s.rowid DESC LIMIT 1 OFFSET ?",
-                         [*match_args, RANK_WINDOW]).fetchone()
-        newest = None if row is None else int(row[0])
+    score = _RANK if found.scored else "coalesce(r.score, 0)" if scoring else "0"
+    rowid = found.rowid
     while True:
-        bound = "" if newest is None else " AND s.rowid > ?"
-        # bm25 of the window's matches only (FTS5 takes the rowid bound): a score does not depend on which rows
-        # are scored (the statistics are the whole index's), and the rows outside the window are not ranked.
-        rank_join = (f"LEFT JOIN (SELECT rowid AS id, {_RANK} AS score FROM search WHERE search MATCH ?"
-                     f"{'' if newest is None else ' AND rowid > ?'}) r ON r.id = s.rowid") if positive else ""
-        rank_args = [positive, *([] if newest is None else [newest])] if positive else []
-        rows = db.execute(
-            f"SELECT s.rowid, s.source, s.article_id, s.version, s.url, s.published, s.title, s.text_path, s.meta, "
-            f"{score} FROM snapshots s {rank_join} WHERE {match} AND {where}{bound} "
-            f"ORDER BY {order}{score + ', ' if positive else ''}s.rowid DESC LIMIT ? OFFSET ?",
-            [*rank_args, *match_args, *where_args, *([] if newest is None else [newest]),
-             *tier_args, limit, offset]).fetchall()
-        if newest is not None and len(rows) < min(limit, hits.total - offset):
+        # Only the window's rows are scored and sorted (FTS5 takes the rowid bound: a score does not depend on which
+        # rows are scored, the statistics are the whole index's), and sorted by rowid and score alone: the rows
+        # themselves are read for the hits shown.
+        bound = "" if newest is None else " AND rowid > ?"
+        bound_args = [] if newest is None else [newest]
+        rank_join, rank_args = "", []
+        if scoring and not found.scored:
+            # Scored are only the rows the query matches in the window (when the index answers: bm25 costs a
+            # lookup of the row's size in the index, and the positive words may be in many more rows).
+            only, only_args = "", []
+            if found.index is not None and found.live is not None:
+                table = found.index[0]
+                only = f" AND +rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?)"
+                only_args = [found.index[1], found.live[0] if newest is None else max(found.live[0],
+                                                                                          newest + 1),
+                             found.live[1]]
+            rank_join = (f"LEFT JOIN (SELECT rowid AS id, {_RANK} AS score FROM search WHERE search MATCH ?{bound}"
+                         f"{only}) r ON r.id = {rowid}")
+            rank_args = [scoring, *bound_args, *only_args]
+        order = "".join(f"({rowid} IN (SELECT rowid FROM {table} WHERE {table} MATCH ?{bound})) DESC, "
+                        for table, _ in tiers)
+        condition, condition_args = found.condition(newest)
+        ranked = db.execute(
+            f"SELECT {rowid}, {score} FROM {found.tables} {rank_join} WHERE {condition} "
+            f"ORDER BY {order}{score + ', ' if scoring else ''}{rowid} DESC LIMIT ? OFFSET ?",
+            [*rank_args, *condition_args,
+             *(arg for _, phrase in tiers for arg in (phrase, *bound_args)), limit, offset]).fetchall()
+        if newest is not None and len(ranked) < min(limit, hits.total - offset):
             newest = None  # the window was not enough: rank every match
             continue
         break
     hits.window = RANK_WINDOW if newest is not None else None
-    for _, source, article_id, version, url, published, title, path, meta, rank in rows:
+    rows = {int(row[0]): row[1:] for row in db.execute(
+        "SELECT rowid, source, article_id, version, url, published, title, text_path, meta FROM snapshots "
+        "WHERE rowid IN (SELECT value FROM json_each(?))", (json.dumps([rowid for rowid, _ in ranked]),))}
+    for key, rank in ranked:
+        source, article_id, version, url, published, title, path, meta = rows[int(key)]
         body = read_body(store.archive, str(path), str(title), meta_fields(meta))
         hits.append(Hit(str(source), str(article_id), int(version), str(url), str(published), str(title), str(path),
                         snippet(str(title), meta, terms, body=body), float(rank)))
     return hits
-
-

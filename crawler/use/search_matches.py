@@ -1,0 +1,178 @@
+"""Which rows a query matches, as SQL: from the full-text index alone when it can say, else row by row.
+
+Part of :mod:`crawler.use.search` (issue 22: the count, the window and the ranking of a query on 100,000 articles in
+tens of milliseconds).  A query whose leaves all use one index (:mod:`crawler.use.query`) is one FTS5 expression:
+its matches come from the index, a row is live when its rowid is in the range of the snapshot rows' rowids (when
+they have no gap), the latest version unless the primary key's index lists a newer one, of the sources when that
+index says so.  With few matches, dates to compare or a gap in the rowids, the expression's matches drive a join to
+their rows.  Any other query (a NOT alone, leaves in both indexes) tests each snapshot row against every leaf.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, replace
+
+from crawler.archive.reading import Selection
+from crawler.use.query import Leaf, Node
+
+# -- the query run against the indexes ---------------------------------------------------------------------------
+
+
+def condition(node: Node, args: list[object]) -> str:
+    """An SQL condition on ``s`` (a snapshots row) for the tree."""
+    kind = node[0]
+    if kind == "leaf":
+        leaf: Leaf = node[1]
+        args.append(leaf.fts(folded=not leaf.exact))
+        return f"s.rowid IN (SELECT rowid FROM {leaf.table} WHERE {leaf.table} MATCH ?)"
+    if kind == "not":
+        return f"NOT ({condition(node[1], args)})"
+    joiner = " AND " if kind == "and" else " OR "
+    return "(" + joiner.join(condition(child, args) for child in node[1:]) + ")"
+
+
+def positive(node: Node, negated: bool = False) -> list[Leaf]:
+    if node[0] == "leaf":
+        return [] if negated else [node[1]]
+    if node[0] == "not":
+        return positive(node[1], not negated)
+    return [leaf for child in node[1:] for leaf in positive(child, negated)]
+
+
+
+# -- which rows match: from the index alone when it can say, else row by row ----------------------------------------
+
+
+def _one_index(node: Node) -> tuple[str, str] | None:
+    """The table and one FTS5 expression for the whole tree, when every leaf is looked for in the same index and
+    every NOT is the right side of an AND (FTS5's ``a NOT b``); else None (a NOT alone, or both indexes)."""
+    kind = node[0]
+    if kind == "leaf":
+        leaf: Leaf = node[1]
+        return leaf.table, "(" + leaf.fts(folded=not leaf.exact) + ")"
+    if kind == "not":
+        return None
+    left, right = node[1], node[2]
+    if kind == "and" and right[0] == "not" and left[0] != "not":
+        left_fts, right_fts = _one_index(left), _one_index(right[1])
+        joiner = " NOT "
+    elif kind == "and" and left[0] == "not" and right[0] != "not":
+        left_fts, right_fts = _one_index(right), _one_index(left[1])
+        joiner = " NOT "
+    else:
+        left_fts, right_fts = _one_index(left), _one_index(right)
+        joiner = " AND " if kind == "and" else " OR "
+    if left_fts is None or right_fts is None or left_fts[0] != right_fts[0]:
+        return None
+    return left_fts[0], "(" + left_fts[1] + joiner + right_fts[1] + ")"
+
+
+_DATED = ("since", "until", "captured_since", "captured_until")
+
+
+@dataclass(frozen=True, slots=True)
+class Matches:
+    """The rows a query matches that the selection keeps, as SQL: ``FROM {tables} WHERE`` :meth:`Matches.where`, each
+    row's rowid ``{rowid}``; ``window`` the query of the rowid of the match ``OFFSET ?`` from the newest (the filters
+    left out).  ``live``: the rowids of the snapshot rows when the index alone answers (see :func:`_live_rowids`)."""
+
+    tables: str
+    rowid: str
+    filters: str
+    args: tuple[object, ...]
+    window: str
+    window_args: tuple[object, ...]
+    live: tuple[int, int] | None
+    index: tuple[str, str] | None = None  # (table, FTS5 expression) when the index answers
+    scored: bool = False  # the expression's bm25 is the ranking's (see _scored)
+
+    def condition(self, newest: int | None = None) -> tuple[str, list[object]]:
+        """The SQL condition and its arguments, only the rows after ``newest`` when given (in the index's own rowid
+        range when it answers: one bound, which FTS5 seeks to)."""
+        if self.live is None:
+            return (self.filters + ("" if newest is None else f" AND {self.rowid} > ?"),
+                    [*self.args, *([] if newest is None else [newest])])
+        low, high = self.live
+        return self.filters, [self.args[0], low if newest is None else max(low, newest + 1), high, *self.args[1:]]
+
+
+def _superseded(db: sqlite3.Connection) -> list[int]:
+    """The rowids of the snapshot rows of which the archive has a newer version (from the primary key's index:
+    an article with two versions has one that is not 1)."""
+    return [int(rowid) for (rowid,) in db.execute(
+        "SELECT o.rowid FROM (SELECT DISTINCT source, article_id FROM snapshots WHERE version <> 1) g "
+        "JOIN snapshots o ON o.source = g.source AND o.article_id = g.article_id "
+        "WHERE o.version < (SELECT max(version) FROM snapshots n WHERE n.source = g.source AND "
+        "n.article_id = g.article_id)")]
+
+
+def _live_rowids(db: sqlite3.Connection) -> tuple[int, int] | None:
+    """``(low, high)`` when the snapshot rows' rowids are every integer from low to high (no row was ever deleted),
+    so an index entry is a row's exactly when its rowid is in that range; else None."""
+    count, low, high = db.execute("SELECT (SELECT count(*) FROM snapshots), (SELECT min(rowid) FROM snapshots), "
+                                  "(SELECT max(rowid) FROM snapshots)").fetchone()
+    if not count:
+        return 1, 0
+    return (int(low), int(high)) if int(high) - int(low) + 1 == int(count) else None
+
+
+# Up to this many matches in the index, each is looked up in snapshots (a few microseconds each); beyond, the
+# articles with versions are found once in the primary key's index (a few milliseconds on 100,000 rows).
+PER_ROW = 1000
+
+
+def matches(db: sqlite3.Connection, tree: Node, selection: Selection) -> Matches:
+    """Where the matching rows come from: the index alone (one FTS5 expression; the rows checked for being live, the
+    latest version and of the sources through the primary key's index, not row by row) when it can answer, else the
+    snapshot rows, each tested against every leaf.
+
+    One FTS5 expression with few matches (at most :data:`PER_ROW`), or dates to compare, or rowids with a gap:
+    the expression's matches drive a join to their rows, which keep the selection's conditions as they are.
+
+    ``scored``: the ranking's bm25 (of the positive leaves folded, :mod:`crawler.use.search`) is the expression's own,
+    read on the same pass: the expression is on the folded index and has no NOT, so its phrases are the positive
+    leaves in the same order (a NEAR group: the same text), and bm25 sums each phrase's weight in the row."""
+    one = ("search", tree[1]) if tree[0] == "near" else _one_index(tree)
+    if one is None:
+        args: list[object] = []
+        match = condition(tree, args)
+        where, where_args = selection.where("s")
+        return Matches("snapshots s", "s.rowid", f"{match} AND {where}", (*args, *where_args),
+                        f"SELECT s.rowid FROM snapshots s WHERE {match} ORDER BY s.rowid DESC LIMIT 1 OFFSET ?",
+                        tuple(args), None)
+    table, expression = one
+    scored = table == "search" and (tree[0] == "near" or not _negated(tree))
+    few = int(db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT ?)",
+                         (expression, PER_ROW + 1)).fetchone()[0]) <= PER_ROW
+    dated = any(getattr(selection, name) is not None for name in _DATED)  # the dates are in the rows only
+    live = None if few else _live_rowids(db)
+    joined = f"{table} CROSS JOIN snapshots s ON s.rowid = {table}.rowid"  # the index's matches drive the join
+    if live is None or (dated and selection.all_versions):
+        where, where_args = selection.where("s")
+        return Matches(joined, f"{table}.rowid", f"{table} MATCH ? AND {where}", (expression, *where_args),
+                        f"SELECT {table}.rowid FROM {joined} WHERE {table} MATCH ? ORDER BY {table}.rowid DESC "
+                        f"LIMIT 1 OFFSET ?", (expression,), None, one, scored)
+    sql = f"{table} MATCH ? AND {table}.rowid BETWEEN ? AND ?"
+    args = [expression]  # the range is added by _Matches.condition
+    if not selection.all_versions and (superseded := _superseded(db)):
+        sql += f" AND +{table}.rowid NOT IN (SELECT value FROM json_each(?))"
+        args.append(json.dumps(superseded))
+    tables = table
+    if dated:
+        tables = joined
+        where, where_args = replace(selection, all_versions=True).where("s")
+        sql += f" AND {where}"
+        args.extend(where_args)
+    elif selection.sources:
+        sql += (f" AND +{table}.rowid IN (SELECT rowid FROM snapshots WHERE source IN "
+                      f"({','.join('?' * len(selection.sources))}))")
+        args.extend(selection.sources)
+    return Matches(tables, f"{table}.rowid", sql, tuple(args),
+                    f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ? "
+                    f"ORDER BY rowid DESC LIMIT 1 OFFSET ?", (expression, *live), live, one, scored)
+
+
+def _negated(node: Node) -> bool:
+    return node[0] == "not" or (node[0] in ("and", "or") and any(_negated(child) for child in node[1:]))
