@@ -100,8 +100,9 @@ def _warc_headers(draw: st.DrawFn) -> bytes:
     if draw(st.booleans()):  # the same number in other digits (str.isdigit takes them; int() too)
         spelled = spelled.translate(str.maketrans("0123456789", "\u0660\u0661\u0662\u0663\u0664"
                                                                "\u0665\u0666\u0667\u0668\u0669"))
-    # (a trailing space after the version is not drawn: FastWARC strips it, the Python reader refuses it)
-    version = draw(st.sampled_from(["WARC/1.1", "WARC/1.1", "WARC/1.0", "WARC/1.10", "WARC/2.0"]))
+    # Spaces or tabs after the version: warcio and FastWARC strip them, and so does the Python reader.
+    version = draw(st.sampled_from(["WARC/1.1", "WARC/1.1", "WARC/1.0", "WARC/1.10", "WARC/2.0", "WARC/1.1 ",
+                                    "WARC/1.0\t", "WARC/1.1  \t"]))
     head = f"{version}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fields if v is not None)
     return (head + f"Content-Length: {spelled}\r\n\r\n").encode() + block + b"\r\n\r\n"
 

@@ -16,7 +16,8 @@ Engine = Literal["auto", "fastwarc", "python"]
 MAX_HEAD = 64 * 1024  # a WARC header longer than this is not a WARC header
 GZIP_MAGIC = b"\x1f\x8b\x08"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-WARC_VERSION = re.compile(rb"WARC/1\.\d+\r?\n")
+# Spaces or tabs after the version are taken (warcio and FastWARC strip them).
+WARC_VERSION = re.compile(rb"WARC/1\.\d+[ \t]*\r?\n")
 READ_SIZE = 1 << 16
 
 
