@@ -278,6 +278,8 @@ def index_both_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, items: list
         with sqlite3.connect(archive / CATALOG) as db:
             for rowid, meta in metas.items():
                 db.execute("UPDATE snapshots SET meta = ? WHERE rowid = ?", (meta, rowid))
+            for rowid, title in ((4, 1e20), (22, 12), (23, b"Ti\xeau"), (24, b"T\xc3\xaan")):  # titles edited by hand
+                db.execute("UPDATE snapshots SET title = ? WHERE rowid = ?", (title, rowid))
         for number in missing:
             (archive / rows[number - 1].text_path).unlink()
         with monkeypatch.context() as patch:

@@ -76,13 +76,14 @@ def _text(kind: object, value: object) -> tuple[bool, str | None]:
 def _bodies(archive: Path, rows: Iterable[tuple[object, ...]]) -> list[dict[str, object]]:
     """The index's values of snapshot rows (:data:`_ROWS`): the body read from each file.
 
-    ``plain``: the values can be inserted as they are (folded in Python); otherwise (a sapo that is no text, no
-    body but maybe one in the metadata) the SQL expressions read them as they always did."""
+    ``plain``: the values can be inserted as they are (folded in Python); otherwise (a sapo or title that is no
+    text, no body but maybe one in the metadata) the SQL expressions read them as they always did."""
     values: list[dict[str, object]] = []
     for rowid, title, text_path, meta, kind, raw in rows:
         body = read_body(archive, str(text_path), str(title), meta_fields(meta if isinstance(meta, str) else None))
         plain, sapo = _text(kind, raw)
-        values.append({"rowid": rowid, "title": title, "sapo": sapo, "plain": plain and body is not None,
+        plain = plain and body is not None and isinstance(title, str)  # a title that is no text: as SQL reads it
+        values.append({"rowid": rowid, "title": title, "sapo": sapo, "plain": plain,
                        "body": None if body is None else "\n".join(body)})
     return values
 
