@@ -18,14 +18,12 @@ sequences of their own, print to :func:`raw` and pass each value through :func:`
 from __future__ import annotations
 
 import re
-from typing import IO, Any
+from functools import cache
+from typing import IO, TYPE_CHECKING, Any
 
-from rich.cells import cell_len
-from rich.console import Console, RenderableType
-from rich.measure import Measurement
-from rich.padding import Padding
-from rich.table import Column, Table
-from rich.text import Text
+if TYPE_CHECKING:  # rich is imported where a console or a table is made: a command that prints none skips it
+    from rich.console import Console, RenderableType
+    from rich.table import Column, Table
 
 _CONTROLS = (
     "\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 but \t and \n, DEL, C1
@@ -70,22 +68,31 @@ def raw(stream: IO[str]) -> IO[str]:
     return stream.raw if isinstance(stream, PrintableStream) else stream
 
 
-class PipeConsole(Console):
-    """A rich console whose closed output is a :class:`BrokenPipeError`, not rich's ``exit 1``.
+@cache
+def _pipe_console_class() -> type[Console]:
+    from rich.console import Console
 
-    A reader that went away (``crawler search x | head -1``) is the reader's choice, not a failure:
-    :func:`crawler.cli.main` turns the :class:`BrokenPipeError` into exit 0 without a message (as
-    ``export -o - | head`` does).
-    """
+    class PipeConsole(Console):
+        """A rich console whose closed output is a :class:`BrokenPipeError`, not rich's ``exit 1``.
 
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        raise BrokenPipeError
+        A reader that went away (``crawler search x | head -1``) is the reader's choice, not a failure:
+        :func:`crawler.cli.main` turns the :class:`BrokenPipeError` into exit 0 without a message (as
+        ``export -o - | head`` does).
+        """
+
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return PipeConsole
 
 
 def pipe_console(**options: Any) -> Console:
-    """A rich console for a reading command's output (``search``, ``stats``): see :class:`PipeConsole`."""
-    return PipeConsole(**options)
+    """A rich console for a reading command's output (``search``, ``stats``) whose closed output is a
+    :class:`BrokenPipeError`, not rich's ``exit 1``: a reader that went away (``crawler search x | head -1``) is
+    the reader's choice, not a failure; :func:`crawler.cli.main` turns it into exit 0 without a message (as
+    ``export -o - | head`` does)."""
+    return _pipe_console_class()(**options)
 
 
 def fitted(table: Table, console: Console, width: int | None) -> list[RenderableType]:
@@ -97,6 +104,8 @@ def fitted(table: Table, console: Console, width: int | None) -> list[Renderable
     block per row with a ``header  value`` line per column, the value wrapped within ``width``.
     The title, when there is one, is its own first line.
     """
+    from rich.text import Text
+
     columns = list(table.columns)
     title: list[RenderableType] = [Text.from_markup(table.title) if isinstance(table.title, str) else table.title] \
         if table.title is not None else []
@@ -115,6 +124,8 @@ def fitted(table: Table, console: Console, width: int | None) -> list[Renderable
 
 
 def _table(columns: list[Column], like: Table) -> Table:
+    from rich.table import Table
+
     grid = Table(box=like.box, show_header=like.show_header, show_edge=like.show_edge, pad_edge=like.pad_edge)
     for column in columns:
         grid.add_column(column.header, justify=column.justify, style=column.style, no_wrap=True)
@@ -125,11 +136,18 @@ def _table(columns: list[Column], like: Table) -> Table:
 
 def _width(console: Console, columns: list[Column], like: Table) -> int:
     """Columns the table of ``columns`` takes when nothing in it wraps."""
+    from rich.measure import Measurement
+
     return Measurement.get(console, console.options.update(width=1 << 20), _table(columns, like)).maximum
 
 
 def _records(columns: list[Column], rows: int, width: int) -> list[RenderableType]:
     """One block per row: ``first header: first cell``, then a ``header  value`` line per other column."""
+    from rich.cells import cell_len
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+
     labels = max((cell_len(str(column.header)) for column in columns[1:]), default=0)
     out: list[RenderableType] = []
     cells = [list(column.cells) for column in columns]

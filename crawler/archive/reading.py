@@ -28,7 +28,7 @@ from pathlib import Path
 from crawler.archive.catalog import CATALOG, NOT_AN_ARCHIVE, Store
 from crawler.archive.lock import ArchiveBusy, ArchiveLock
 from crawler.errors import ArchiveError, ConfigError, StorageError
-from crawler.parse.normalize import VN_TZ
+from crawler.parse.snapshot_format import VN_TZ
 
 
 def check_archive(archive: Path) -> None:

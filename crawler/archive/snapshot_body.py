@@ -17,7 +17,7 @@ import orjson
 
 from crawler.archive.outputs import read_inside
 from crawler.errors import ArchiveError
-from crawler.parse.normalize import SHARE_LABEL
+from crawler.parse.snapshot_format import SHARE_LABEL
 
 # FORMAT.md's date line (crawler.parse.normalize.format_date_line).
 _DATE_LINE = re.compile(r"\d\d/\d\d/\d{4} - \d\d:\d\d")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from crawler.config.checks import MAX_BUDGET, MAX_HOST_CONCURRENCY, MAX_TIMEOUT, http_url_problem
 from crawler.net.politeness import MAX_DELAY
-from crawler.parse.normalize import VN_TZ
+from crawler.parse.snapshot_format import VN_TZ
 
 _DAY = timedelta(days=1)
 

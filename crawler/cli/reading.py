@@ -45,7 +45,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     add_selection_options(p, versions="one row per version of each article (default: the latest version only)")
     p.set_defaults(func=cmd_export)
 
-    from crawler.use.search import MAX_LIMIT, RANK_WINDOW
+    from crawler.use.search_limits import MAX_LIMIT, RANK_WINDOW
 
     p = sub.add_parser("search", help="full-text search over titles, sapos and bodies",
                        description="Search the archive's full-text index (SQLite FTS5). Words typed without "

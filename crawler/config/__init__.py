@@ -30,7 +30,6 @@ from crawler.config.checks import (
     parse_url_patterns,
     politeness_problem,
 )
-from crawler.config.yaml_file import read_sources_file
 from crawler.errors import ConfigError, UnknownSourceError
 from crawler.net.origins import NO_ORIGINS, Origins
 from crawler.net.urls import absolute, host_key, valid_article_id
@@ -246,6 +245,8 @@ def _origin_of(base_url: str, host: str) -> str:
 
 def load_sources(path: Path | None = None) -> Sources:
     """Read and validate a sources file (``./sources.yaml`` or the packaged one when ``path`` is None)."""
+    from crawler.config.yaml_file import read_sources_file  # YAML only for a command that reads the file
+
     path = path or default_sources_path()
     return parse_sources(read_sources_file(path), origin=str(path))
 

@@ -13,14 +13,16 @@ import math
 import re
 import warnings
 from collections.abc import Iterable
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-from selectolax.lexbor import LexborHTMLParser
 
 from crawler.errors import ConfigError
 from crawler.net.politeness import MAX_DELAY
 from crawler.net.urls import ID_PREFIX, ID_SHAPES, host_key
+
+if TYPE_CHECKING:
+    from selectolax.lexbor import LexborHTMLParser
 
 # Bounds shared by sources.yaml and the command line's flags.
 MAX_HOST_CONCURRENCY = 64  # requests in flight per host (each one is a task per host of the source)
@@ -108,7 +110,12 @@ def http_url_problem(url: str) -> str | None:
     netloc = parts.netloc.rpartition("@")[2]
     problem = host_problem(netloc)
     return f"host {netloc!r}: {problem}" if problem else None
-_PROBE = LexborHTMLParser("<p></p>")
+@cache
+def _probe() -> LexborHTMLParser:
+    """A page to try selectors on (lexbor imported only for a sources file that sets selectors)."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    return LexborHTMLParser("<p></p>")
 
 
 def _check_selectors(key: str, option: str, value: object) -> None:
@@ -117,7 +124,7 @@ def _check_selectors(key: str, option: str, value: object) -> None:
         raise ConfigError(f"must be a list of CSS selectors, got {value!r}", source=key, key=option)
     for selector in [*value, ", ".join(value)] if value else []:
         try:
-            _PROBE.css(selector)
+            _probe().css(selector)
         except Exception:  # selectolax raises its own SelectolaxError (a ValueError subclass in some versions)
             raise ConfigError(f"invalid CSS selector {selector!r}", source=key, key=option) from None
 

@@ -12,8 +12,6 @@ validator is an optimisation, never required).  Pure: no I/O.
 
 from __future__ import annotations
 
-from email.utils import parsedate_to_datetime
-
 __all__ = ["MAX_HEADER_VALUE_LENGTH", "MAX_VALIDATOR_LENGTH", "header_value_problem", "sendable_validator"]
 
 # Real ETags are a hash or "mtime-size" (under 100 characters); a longer one is not worth a byte on every request.
@@ -43,6 +41,8 @@ def sendable_validator(name: str, value: str | None) -> str | None:
     if not value or len(value) > MAX_VALIDATOR_LENGTH or header_value_problem(value) is not None:
         return None
     if name.lower() == "last-modified":
+        from email.utils import parsedate_to_datetime  # imported by the first Last-Modified, not by every command
+
         try:
             parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError, OverflowError):

@@ -11,12 +11,11 @@ import codecs
 import re
 import unicodedata
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from crawler.models import Article
-
-SHARE_LABEL = "Chia sẻ bài viết"
-VN_TZ = timezone(timedelta(hours=7), "+07:00")
+from crawler.parse.snapshot_format import SHARE_LABEL as SHARE_LABEL
+from crawler.parse.snapshot_format import VN_TZ as VN_TZ  # both re-exported: their own module serves readers
 
 # Characters that carry no text: removed, not turned into spaces (U+FEFF counts as a space).
 _INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff"

@@ -43,12 +43,11 @@ from crawler.use.query import (
     prepare_query,
     query_terms,
 )
+from crawler.use.search_limits import MAX_LIMIT as MAX_LIMIT
+from crawler.use.search_limits import RANK_WINDOW as RANK_WINDOW
 from crawler.use.search_matches import matches, positive
 from crawler.use.snippets import snippet
 
-MAX_LIMIT = 10_000
-# A query matching more snapshots than this ranks the most recently archived ones (see search()).
-RANK_WINDOW = 10_000
 # bm25 weights of the indexed columns (title, sapo, body): a word in the title counts most.
 WEIGHTS = (10.0, 4.0, 1.0)
 
