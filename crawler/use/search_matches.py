@@ -14,6 +14,8 @@ import json
 import sqlite3
 from dataclasses import dataclass, replace
 
+from crawler.archive.catalog import superseded_kept
+from crawler.archive.catalog_schema import SUPERSEDED_SQL
 from crawler.archive.reading import Selection
 from crawler.use.query import Leaf, Node
 
@@ -98,14 +100,18 @@ class Matches:
         return self.filters, [self.args[0], low if newest is None else max(low, newest + 1), high, *self.args[1:]]
 
 
-def _superseded(db: sqlite3.Connection) -> list[int]:
-    """The rowids of the snapshot rows of which the archive has a newer version (from the primary key's index:
-    an article with two versions has one that is not 1)."""
-    return [int(rowid) for (rowid,) in db.execute(
-        "SELECT o.rowid FROM (SELECT DISTINCT source, article_id FROM snapshots WHERE version <> 1) g "
-        "JOIN snapshots o ON o.source = g.source AND o.article_id = g.article_id "
-        "WHERE o.version < (SELECT max(version) FROM snapshots n WHERE n.source = g.source AND "
-        "n.article_id = g.article_id)")]
+def _latest(db: sqlite3.Connection, rowid: str) -> tuple[str, list[object]]:
+    """An SQL condition (and its arguments) keeping the rows ``rowid`` of which the archive has no newer version:
+    none when it has no superseded row.  The catalog keeps them (schema 7: :data:`SUPERSEDED_SCHEMA`); an older one
+    not upgraded yet (read only) has them found in the primary key's index, and given as a list."""
+    if superseded_kept(db):
+        if db.execute("SELECT 1 FROM superseded LIMIT 1").fetchone() is None:
+            return "", []
+        return f" AND +{rowid} NOT IN (SELECT id FROM superseded)", []
+    superseded = [int(row) for (row,) in db.execute(SUPERSEDED_SQL)]
+    if not superseded:
+        return "", []
+    return f" AND +{rowid} NOT IN (SELECT value FROM json_each(?))", [json.dumps(superseded)]
 
 
 def _live_rowids(db: sqlite3.Connection) -> tuple[int, int] | None:
@@ -156,9 +162,10 @@ def matches(db: sqlite3.Connection, tree: Node, selection: Selection) -> Matches
                         f"LIMIT 1 OFFSET ?", (expression,), None, one, scored)
     sql = f"{table} MATCH ? AND {table}.rowid BETWEEN ? AND ?"
     args = [expression]  # the range is added by _Matches.condition
-    if not selection.all_versions and (superseded := _superseded(db)):
-        sql += f" AND +{table}.rowid NOT IN (SELECT value FROM json_each(?))"
-        args.append(json.dumps(superseded))
+    if not selection.all_versions:
+        latest, latest_args = _latest(db, f"{table}.rowid")
+        sql += latest
+        args.extend(latest_args)
     tables = table
     if dated:
         tables = joined
