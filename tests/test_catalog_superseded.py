@@ -168,3 +168,24 @@ def test_a_table_without_all_its_triggers_is_not_trusted(tmp_path: Path, missing
     with Store(tmp_path) as store:
         assert kept(store.db) == computed(store.db)
         assert sorted((h.article_id, h.version) for h in search(store, "lua")) == [("1", 2), ("2", 1)]
+
+
+@pytest.mark.parametrize("query", ["lua", "lua gao", "title:lu*", "(lua OR gao) AND NOT xyz"])
+def test_a_search_reads_the_table_and_looks_for_no_newer_version(tmp_path: Path, query: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a catalog that keeps the table, a search of the latest versions reads it: it neither finds the superseded
+    rows in the primary key's index (SUPERSEDED_SQL) nor looks for a newer version of each match."""
+    from crawler.use import search_matches
+
+    monkeypatch.setattr(search_matches, "PER_ROW", 3)  # the index answers (more matches than looked up one by one)
+    rows = [row("hue", str(n % 6), 1 + n // 6, n) for n in range(20)]
+    with Store(tmp_path) as store:
+        store.commit(rows)
+        statements: list[str] = []
+        store.db.set_trace_callback(statements.append)
+        hits = search(store, query, limit=50)
+        store.db.set_trace_callback(None)
+        assert sorted((h.article_id, h.version) for h in hits) == [("0", 4), ("1", 4), *((str(n), 3)
+                                                                                        for n in range(2, 6))]
+        assert any("FROM superseded" in sql for sql in statements)
+        assert not any("DISTINCT source, article_id" in sql or "newer.version" in sql for sql in statements)

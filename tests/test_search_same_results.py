@@ -34,6 +34,7 @@ from crawler.use.folding import fold, fold_d, tone_placements
 from crawler.use.query import Leaf, Node, check_query_size, parse_query, prepare_query, query_terms
 from crawler.use.search import _RANK, _VARIANTS_PER_WORD, Hit, Hits, _writings, search
 from crawler.use.snippets import snippet
+from tests.test_catalog_superseded import as_older_catalog
 
 # -- the reference: the search as it was --------------------------------------------------------------------------
 
@@ -183,7 +184,8 @@ WORDS = ["đà", "đã", "da", "dạ", "nẵng", "nâng", "nang", "cần", "cán
          "thanh", "tin", "tức", "tục", "lúa", "gạo", "xuất", "khẩu", "kinh", "tế", "tê", "đầu", "tư", "từ", "dâu",
          "COVID-19", "bài", "514", "quý", "thủy", "thuỷ", "Ðầu", "và", "mới"]
 SOURCES = ("baocantho", "baoangiang", "hue")
-VERSIONS = [(1,), (1,), (1, 2), (1, 2, 3), (0, 1), (1, 3), (2,), (0,), (-1, 1)]  # the writer's, and odd ones
+# The writer's, and odd ones (a recovery may commit a later version before an earlier one).
+VERSIONS = [(1,), (1,), (1, 2), (1, 2, 3), (0, 1), (1, 3), (2,), (0,), (-1, 1), (2, 1), (1, 2, 3, 4, 5, 6, 7)]
 START = datetime(2024, 1, 1, tzinfo=UTC)
 
 texts = st.lists(st.sampled_from(WORDS), min_size=0, max_size=12).map(" ".join)
@@ -207,6 +209,16 @@ def articles(draw: st.DrawFn) -> list[SnapshotRow]:
                                     title, path, "0" * 64, "x.warc.gz", 0, fetched, "1",
                                     json.dumps(meta, ensure_ascii=False)))
     return rows
+
+
+def as_catalog(store: Store, catalog: str) -> Store:
+    """The store as it is (``kept``: schema 7, the superseded rows in their table), or as schema 6 wrote it (no table)
+    read only (``older``: the rows found at each search) or upgraded by a writer opening it (``upgraded``)."""
+    if catalog == "kept":
+        return store
+    store.close()
+    as_older_catalog(store.archive)
+    return Store(store.archive, readonly=catalog == "older")
 
 
 def build(archive: Path, rows: list[SnapshotRow], batches: int, deleted: list[str]) -> Store:
@@ -292,15 +304,16 @@ def tmp_archives(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
                                                                    HealthCheck.too_slow])
 @given(rows=articles(), batches=st.integers(1, 3),
        deleted=st.lists(st.sampled_from(["first", "last", "middle"]), max_size=2),
+       catalog=st.sampled_from(["kept", "kept", "older", "upgraded"]),
        asked=st.lists(st.tuples(st.one_of(queries, st.sampled_from(FIXED)), selections(),
                                 st.sampled_from([1, 2, 5, 20]), st.sampled_from([0, 0, 1, 3]), st.booleans(),
                                 st.sampled_from([1, 2, 3, 10_000])), min_size=1, max_size=8))
-@example(rows=[], batches=1, deleted=[], asked=[("tin", Selection(), 20, 0, False, 10_000)])
+@example(rows=[], batches=1, deleted=[], catalog="kept", asked=[("tin", Selection(), 20, 0, False, 10_000)])
 def test_the_same_results_as_before(tmp_archives: Path, rows: list[SnapshotRow], batches: int, deleted: list[str],
-                                    asked: list[tuple[str, Selection, int, int, bool, int]],
+                                    catalog: str, asked: list[tuple[str, Selection, int, int, bool, int]],
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     archive = tmp_archives / f"a{len(list(tmp_archives.iterdir()))}"
-    store = build(archive, rows, batches, deleted)
+    store = as_catalog(build(archive, rows, batches, deleted), catalog)
     try:
         for query, selection, limit, offset, rank_all, window in asked:
             same(store, query, selection, limit, offset, rank_all, window, monkeypatch)
@@ -308,9 +321,10 @@ def test_the_same_results_as_before(tmp_archives: Path, rows: list[SnapshotRow],
         store.close()
 
 
-@pytest.fixture(scope="module")
-def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    """An archive of 300 articles, a third of them with a second or third version, written in batches."""
+@pytest.fixture(scope="module", params=["kept", "older", "upgraded"])
+def big(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Store]:
+    """An archive of 300 articles, a third of them with a second or third version, written in batches (of each
+    catalog: :func:`as_catalog`)."""
     import random
 
     chance = random.Random(7)
@@ -331,7 +345,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
                                     json.dumps(meta, ensure_ascii=False)))
     # The second and third versions come later, as a re-crawl commits them.
     rows.sort(key=lambda r: r.version)
-    store = build(tmp_path_factory.mktemp("big"), rows, 4, [])
+    store = as_catalog(build(tmp_path_factory.mktemp("big"), rows, 4, []), request.param)
     yield store
     store.close()
 
@@ -391,11 +405,15 @@ def test_the_reading_is_the_one_counting_every_phrase_chose(tmp_archives: Path, 
 
 @pytest.mark.parametrize("deleted", [["last"], ["first"], ["middle"], ["last", "last"], ["first", "last"]])
 @pytest.mark.parametrize("selection", [Selection(), Selection(all_versions=True), Selection(sources=("hue",))])
+@pytest.mark.parametrize("versions", [1, 2])
 def test_rows_deleted_by_hand_are_not_found(tmp_path: Path, deleted: list[str], selection: Selection,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+                                            versions: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """The index keeps the entries of rows deleted by hand (no trigger removes them): they are not matches, whether
-    the rowids left have a gap (each row looked up) or not (the rowid range checked)."""
-    rows = [SnapshotRow(SOURCES[n % 3], str(n), 1, f"https://example.vn/{n}", "2024-05-01T08:00:00+07:00",
+    the rowids left have a gap (each row looked up) or not (the rowid range checked).  With versions: a latest
+    version deleted makes the one before it the latest again."""
+    keys = 9 // versions  # 9 articles, or 4 of which the first has three versions and the others two
+    rows = [SnapshotRow(SOURCES[n % keys % 3], str(n % keys), 1 + n // keys, f"https://example.vn/{n}",
+                        "2024-05-01T08:00:00+07:00",
                         f"Lúa gạo {n}", f"text/x/{n}.txt", "0" * 64, "x.warc.gz", 0, "2024-05-01T02:00:00+00:00",
                         "1", json.dumps({"title": f"Lúa gạo {n}", "body": ["lúa"]}, ensure_ascii=False))
             for n in range(9)]
