@@ -19,7 +19,7 @@ from pathlib import Path
 
 from benchlib import header
 
-from crawler.archive.catalog import Store, _SNAPSHOT_COLUMNS
+from crawler.archive.catalog import _SNAPSHOT_COLUMNS, Store
 from crawler.archive.catalog_schema import SUPERSEDED_OBJECTS
 
 INSERT = f"INSERT OR IGNORE INTO snapshots ({_SNAPSHOT_COLUMNS}) VALUES (?,?,?,?,?,?,?,'',?,?,?,?,?,?)"

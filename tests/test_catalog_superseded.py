@@ -189,3 +189,35 @@ def test_a_search_reads_the_table_and_looks_for_no_newer_version(tmp_path: Path,
                                                                                         for n in range(2, 6))]
         assert any("FROM superseded" in sql for sql in statements)
         assert not any("DISTINCT source, article_id" in sql or "newer.version" in sql for sql in statements)
+
+
+def test_journal_recovery_of_a_later_version(tmp_path: Path) -> None:
+    """A crash after a new version's file and journal line, before its commit: recovery commits it, and the version
+    before it is superseded (the crawl's and fetch's own commits: tests/test_crawl_run.py, tests/test_cli.py)."""
+    from datetime import UTC, datetime
+
+    from crawler.archive.recovery import replay_journals
+    from crawler.archive.snapshots import SnapshotWriter
+    from crawler.models import WarcLocation
+    from crawler.parse.normalize import render_snapshot
+    from tests.test_search_body import article
+
+    first = [article(str(n), f"Lúa gạo {n}", (f"Bản thứ nhất {n}.",)) for n in range(3)]
+    (tmp_path / "warc").mkdir()
+    (tmp_path / "warc" / "x.warc.gz").write_bytes(b"record")
+    when = datetime(2024, 5, 1, tzinfo=UTC)
+    with Store(tmp_path) as store:
+        writer = SnapshotWriter(tmp_path, "w1")
+        store.commit([writer.write(a, render_snapshot(a), WarcLocation("x.warc.gz", 0), when, None).row
+                      for a in first])  # type: ignore[misc]
+        writer.close()
+        later = SnapshotWriter(tmp_path, "crashed")  # a new version of two of them, not committed
+        for a in first[:2]:
+            changed = article(a.article_id, a.title, ("Bản thứ hai.",))
+            later.write(changed, render_snapshot(changed), WarcLocation("x.warc.gz", 0), when,
+                        store.latest(a.source, a.article_id))
+        later.close()
+    with Store(tmp_path) as store:
+        assert [r.what for r in replay_journals(store)] == ["added the catalog row a crash left out"] * 2
+        assert len(kept(store.db)) == 2 and kept(store.db) == computed(store.db)
+        assert sorted((h.article_id, h.version) for h in search(store, "lua gao")) == [("0", 2), ("1", 2), ("2", 1)]
