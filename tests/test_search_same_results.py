@@ -426,7 +426,8 @@ def test_rows_deleted_by_hand_are_not_found(tmp_path: Path, deleted: list[str], 
 
 
 @pytest.mark.parametrize("query", ["lua", "lua gao", "(lua OR gao) AND NOT xyz", '"lua gao"', "title:lu*",
-                                   "Lúa gạo", "NEAR(lua gao, 2)"])
+                                   "Lúa gạo", "NEAR(lua gao, 2)", "Lúa gao", "lua Gạo -xyz", "gao -Lụa",
+                                   "lua (Gạo OR xyz)"])
 @pytest.mark.parametrize("selection", [Selection(), Selection(sources=("hue", "baocantho"))])
 def test_a_query_on_one_index_reads_no_row_per_match(tmp_path: Path, query: str, selection: Selection,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
@@ -454,3 +455,35 @@ def test_a_query_on_one_index_reads_no_row_per_match(tmp_path: Path, query: str,
                 for line in plan), (sql, plan)
         hits_read = [sql for sql, plan in plans.items() if "meta" in sql]
         assert len(hits_read) == 1 and ", meta FROM snapshots WHERE rowid IN" in hits_read[0]
+
+
+MIXED = ["Cần tho kinh", "kinh Cần tho", "kinh Cần tho -xuat", "Cần -thơ kinh", "(Cần OR kinh) tho",
+         "kinh tế Cần -xuat", "thơ Cần kinh -tế", "-xuat Cần", "Cần tho", "tho Cần", "kinh (Cần OR tho)",
+         "title:kinh Cần -(tho xuat)", "(kinh Cần) (tho xuất)", "cán -Cần tho", "NOT Cần tho", "Cần NOT (tho OR kinh)"]
+
+
+@pytest.mark.parametrize("catalog", ["kept", "older"])
+def test_queries_on_both_indexes_on_every_combination_of_words(tmp_path: Path, catalog: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Queries whose leaves are in both indexes (one drives: its matches are tested against the others' leaves), on
+    an archive holding every combination of their words (so a leaf left out or tested twice changes the count), some
+    articles with a second version."""
+    words = ["Cần", "cán", "thơ", "kinh", "tế", "xuất"]
+    rows = []
+    for number, chosen in enumerate(itertools.product((False, True), repeat=len(words))):
+        text = " ".join(w for w, keep in zip(words, chosen, strict=True) if keep) or "trống"
+        for version in (1, 2) if number % 5 == 0 else (1,):
+            title = text if version == 2 or number % 5 else "bản cũ"  # the first version: other words
+            rows.append(SnapshotRow(SOURCES[number % 3], str(number), version, f"https://example.vn/{number}",
+                                    "2024-05-01T08:00:00+07:00", title, f"text/x/{number}.v{version}.txt", "0" * 64,
+                                    "x.warc.gz", 0, "2024-05-01T02:00:00+00:00", "1",
+                                    json.dumps({"title": title, "body": [text]}, ensure_ascii=False)))
+    rows.sort(key=lambda r: r.version)
+    store = as_catalog(build(tmp_path, rows, 2, []), catalog)
+    try:
+        for query in MIXED:
+            for selection in (Selection(), Selection(all_versions=True), Selection(sources=("hue",))):
+                same(store, query, selection, 100, 0, False, 7, monkeypatch)
+                same(store, query, selection, 5, 2, True, 7, monkeypatch)
+    finally:
+        store.close()

@@ -295,10 +295,11 @@ def _search(store: Store, tree: Node, runs: list[list[Leaf]], selection: Selecti
             only, only_args = "", []
             if found.index is not None and found.live is not None:
                 table = found.index[0]
-                only = f" AND +rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?)"
+                only = (f" AND +rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?"
+                        f"{found.rest})")
                 only_args = [found.index[1], found.live[0] if newest is None else max(found.live[0],
                                                                                           newest + 1),
-                             found.live[1]]
+                             found.live[1], *found.rest_args]
             rank_join = (f"LEFT JOIN (SELECT rowid AS id, {_RANK} AS score FROM search WHERE search MATCH ?{bound}"
                          f"{only}) r ON r.id = {rowid}")
             rank_args = [scoring, *bound_args, *only_args]

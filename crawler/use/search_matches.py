@@ -22,17 +22,17 @@ from crawler.use.query import Leaf, Node
 # -- the query run against the indexes ---------------------------------------------------------------------------
 
 
-def condition(node: Node, args: list[object]) -> str:
-    """An SQL condition on ``s`` (a snapshots row) for the tree."""
+def condition(node: Node, args: list[object], rowid: str = "s.rowid") -> str:
+    """An SQL condition on ``rowid`` (a snapshots row's) for the tree."""
     kind = node[0]
     if kind == "leaf":
         leaf: Leaf = node[1]
         args.append(leaf.fts(folded=not leaf.exact))
-        return f"s.rowid IN (SELECT rowid FROM {leaf.table} WHERE {leaf.table} MATCH ?)"
+        return f"{rowid} IN (SELECT rowid FROM {leaf.table} WHERE {leaf.table} MATCH ?)"
     if kind == "not":
-        return f"NOT ({condition(node[1], args)})"
+        return f"NOT ({condition(node[1], args, rowid)})"
     joiner = " AND " if kind == "and" else " OR "
-    return "(" + joiner.join(condition(child, args) for child in node[1:]) + ")"
+    return "(" + joiner.join(condition(child, args, rowid) for child in node[1:]) + ")"
 
 
 def positive(node: Node, negated: bool = False) -> list[Leaf]:
@@ -89,6 +89,8 @@ class Matches:
     live: tuple[int, int] | None
     index: tuple[str, str] | None = None  # (table, FTS5 expression) when the index answers
     scored: bool = False  # the expression's bm25 is the ranking's (see _scored)
+    rest: str = ""  # what the expression's matches must also match (`` AND ...`` on ``+{table}.rowid``: _driver)
+    rest_args: tuple[object, ...] = ()
 
     def condition(self, newest: int | None = None) -> tuple[str, list[object]]:
         """The SQL condition and its arguments, only the rows after ``newest`` when given (in the index's own rowid
@@ -141,15 +143,24 @@ def matches(db: sqlite3.Connection, tree: Node, selection: Selection) -> Matches
     read on the same pass: the expression is on the folded index and has no NOT, so its phrases are the positive
     leaves in the same order (a NEAR group: the same text), and bm25 sums each phrase's weight in the row."""
     one = ("search", tree[1]) if tree[0] == "near" else _one_index(tree)
+    rest: Node | None = None  # what the rows the expression matches must also match (it drives: see _driver)
+    if one is None and (driver := _driver(tree)) is not None:
+        one, rest = (driver[0], driver[1]), driver[2]
     if one is None:
         args: list[object] = []
         match = condition(tree, args)
-        where, where_args = selection.where("s")
+        if selection.all_versions or not superseded_kept(db):
+            where, where_args = selection.where("s")
+        else:  # the latest versions: the rows not in the catalog's table (no lookup of a newer version per row)
+            where, where_args = replace(selection, all_versions=True).where("s")
+            where += _latest(db, "s.rowid")[0]
         return Matches("snapshots s", "s.rowid", f"{match} AND {where}", (*args, *where_args),
                         f"SELECT s.rowid FROM snapshots s WHERE {match} ORDER BY s.rowid DESC LIMIT 1 OFFSET ?",
                         tuple(args), None)
     table, expression = one
-    scored = table == "search" and (tree[0] == "near" or not _negated(tree))
+    extra_args: list[object] = []
+    extra = "" if rest is None else " AND " + condition(rest, extra_args, f"+{table}.rowid")
+    scored = rest is None and table == "search" and (tree[0] == "near" or not _negated(tree))
     few = int(db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT ?)",
                          (expression, PER_ROW + 1)).fetchone()[0]) <= PER_ROW
     dated = any(getattr(selection, name) is not None for name in _DATED)  # the dates are in the rows only
@@ -157,11 +168,12 @@ def matches(db: sqlite3.Connection, tree: Node, selection: Selection) -> Matches
     joined = f"{table} CROSS JOIN snapshots s ON s.rowid = {table}.rowid"  # the index's matches drive the join
     if live is None or (dated and selection.all_versions):
         where, where_args = selection.where("s")
-        return Matches(joined, f"{table}.rowid", f"{table} MATCH ? AND {where}", (expression, *where_args),
-                        f"SELECT {table}.rowid FROM {joined} WHERE {table} MATCH ? ORDER BY {table}.rowid DESC "
-                        f"LIMIT 1 OFFSET ?", (expression,), None, one, scored)
-    sql = f"{table} MATCH ? AND {table}.rowid BETWEEN ? AND ?"
-    args = [expression]  # the range is added by _Matches.condition
+        return Matches(joined, f"{table}.rowid", f"{table} MATCH ?{extra} AND {where}",
+                        (expression, *extra_args, *where_args),
+                        f"SELECT {table}.rowid FROM {joined} WHERE {table} MATCH ?{extra} ORDER BY {table}.rowid DESC "
+                        f"LIMIT 1 OFFSET ?", (expression, *extra_args), None, one, scored, extra, tuple(extra_args))
+    sql = f"{table} MATCH ? AND {table}.rowid BETWEEN ? AND ?{extra}"
+    args = [expression, *extra_args]  # the range is added by _Matches.condition
     if not selection.all_versions:
         latest, latest_args = _latest(db, f"{table}.rowid")
         sql += latest
@@ -177,8 +189,26 @@ def matches(db: sqlite3.Connection, tree: Node, selection: Selection) -> Matches
                       f"({','.join('?' * len(selection.sources))}))")
         args.extend(selection.sources)
     return Matches(tables, f"{table}.rowid", sql, tuple(args),
-                    f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ? "
-                    f"ORDER BY rowid DESC LIMIT 1 OFFSET ?", (expression, *live), live, one, scored)
+                    f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND {table}.rowid BETWEEN ? AND ?{extra} "
+                    f"ORDER BY rowid DESC LIMIT 1 OFFSET ?", (expression, *live, *extra_args), live, one, scored,
+                    extra, tuple(extra_args))
+
+
+def _driver(node: Node) -> tuple[str, str, Node] | None:
+    """``(table, expression, rest)`` for a tree that is no one FTS5 expression but an AND of one (an expression on
+    one index: the driver) and the rest (a NOT alone, leaves of the other index): its matches are the driver's
+    matches that match the rest, found by reading the driver's in the index and testing each against the rest's
+    leaves (``Cần tho``: the exact index's ``Cần``, the folded one's ``tho``), not each snapshot row; else None."""
+    if node[0] != "and":
+        return None
+    for first, second in ((node[1], node[2]), (node[2], node[1])):
+        one = _one_index(first)
+        if one is not None:
+            return one[0], one[1], second
+        inner = _driver(first)
+        if inner is not None:
+            return inner[0], inner[1], ("and", inner[2], second)
+    return None
 
 
 def _negated(node: Node) -> bool:
