@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -487,3 +488,47 @@ def test_queries_on_both_indexes_on_every_combination_of_words(tmp_path: Path, c
                 same(store, query, selection, 5, 2, True, 7, monkeypatch)
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("pattern", ["every third", "the oldest", "the newest", "none", "all", "all but one"])
+@pytest.mark.parametrize("catalog", ["kept", "older"])
+def test_a_negative_query_window_at_every_size(tmp_path: Path, pattern: str, catalog: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A query matching the rows an expression does not (``-lua``) finds its window between the expression's
+    matches in the index: the same window as testing each row, at every size around the number of matches."""
+    count = 12
+    chosen = {"every third": lambda n: n % 3 == 0, "the oldest": lambda n: n < 5, "the newest": lambda n: n >= 7,
+              "none": lambda n: False, "all": lambda n: True, "all but one": lambda n: n != 4}[pattern]
+    rows = [SnapshotRow(SOURCES[n % 10 % 3], str(n % 10), 1 + n // 10, f"https://example.vn/{n}",
+                        "2024-05-01T08:00:00+07:00", "lúa" if chosen(n) else "gạo" if n % 2 else "tin",
+                        f"text/x/{n}.txt", "0" * 64, "x.warc.gz", 0, "2024-05-01T02:00:00+00:00", "1",
+                        json.dumps({"title": "", "body": []})) for n in range(count)]
+    store = as_catalog(build(tmp_path, rows, 1, []), catalog)
+    try:
+        for window in range(1, count + 2):
+            for query in ["-lua", "-lua -gao", "NOT (lua OR tin)", "-lúa"]:
+                for selection in (Selection(), Selection(all_versions=True), Selection(sources=("hue",))):
+                    same(store, query, selection, 2, 0, False, window, monkeypatch)
+                    same(store, query, selection, 3, 1, False, window, monkeypatch)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("query", ["-lua", "-lua -gao", "NOT (lua OR gao)", "-Lúa"])
+def test_a_negative_query_tests_rows_only_in_its_window(tmp_path: Path, query: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``-word``: the count (every row's minus the word's matches') and the window (between the word's matches, read
+    in the index) test no row against the word; only the ranking of the window's rows does."""
+    monkeypatch.setattr(search_module, "RANK_WINDOW", 5)
+    rows = [SnapshotRow(SOURCES[n % 20 % 3], str(n % 20), 1 + n // 20, f"https://example.vn/{n}",
+                        "2024-05-01T08:00:00+07:00", "lúa gạo" if n % 4 else "tin", f"text/x/{n}.txt", "0" * 64,
+                        "x.warc.gz", 0, "2024-05-01T02:00:00+00:00", "1", json.dumps({"title": "", "body": []}))
+            for n in range(50)]
+    with build(tmp_path, rows, 2, []) as store:
+        statements: list[str] = []
+        store.db.set_trace_callback(statements.append)
+        hits = search(store, query, limit=3)
+        store.db.set_trace_callback(None)
+        assert hits.total == 5 and len(hits) == 3 and hits.window == 5  # (rows 0, 4, ... 16 of the 20 latest)
+        tested = [sql for sql in statements if re.search(r"FROM snapshots s [^)]*MATCH", sql)]
+        assert len(tested) == 1 and re.search(r"AND s\.rowid > \d+ ORDER BY", tested[0]), tested

@@ -43,7 +43,7 @@ from crawler.use.query import (
     prepare_query,
     query_terms,
 )
-from crawler.use.search_matches import matches, positive
+from crawler.use.search_matches import matches, positive, window_start
 from crawler.use.snippets import snippet
 
 MAX_LIMIT = 10_000
@@ -258,15 +258,13 @@ def _search(store: Store, tree: Node, runs: list[list[Leaf]], selection: Selecti
                      f"(a crawl indexes them right behind its commits; one that was killed leaves them to the next "
                      f"crawl, fetch or `crawler index --archive {store.archive}`)")
     found = matches(db, tree, selection)
-    condition, condition_args = found.condition()
-    hits.total = int(db.execute(f"SELECT count(*) FROM {found.tables} WHERE {condition}",
-                                condition_args).fetchone()[0])
+    count, count_args = found.count()
+    hits.total = int(db.execute(count, count_args).fetchone()[0])
     if hits.total <= offset:
         return hits
     newest: int | None = None
     if not rank_all:  # the rowid below which matches are not ranked (rowids grow as rows are committed)
-        row = db.execute(found.window, [*found.window_args, RANK_WINDOW]).fetchone()
-        newest = None if row is None else int(row[0])
+        newest = window_start(db, found, RANK_WINDOW)
     # Tiers: each run of bare words as a phrase, as typed / as the archive mostly writes it / any writing.
     tiers: list[tuple[str, str]] = []  # (table, FTS5 phrase)
     readings: list[tuple[str, str]] = []

@@ -91,6 +91,18 @@ class Matches:
     scored: bool = False  # the expression's bm25 is the ranking's (see _scored)
     rest: str = ""  # what the expression's matches must also match (`` AND ...`` on ``+{table}.rowid``: _driver)
     rest_args: tuple[object, ...] = ()
+    # A tree matching the rows an expression does not (``-word``: see _complement), rowids with no gap:
+    # (table, expression, low, high), and the count of its matches the selection keeps (every row's minus the
+    # expression's), both answered without testing each row.
+    outside: tuple[str, str, int, int] | None = None
+    outside_count: tuple[str, tuple[object, ...]] | None = None
+
+    def count(self) -> tuple[str, list[object]]:
+        """The SQL counting the matches the selection keeps, and its arguments."""
+        if self.outside_count is not None:
+            return self.outside_count[0], list(self.outside_count[1])
+        condition, args = self.condition()
+        return f"SELECT count(*) FROM {self.tables} WHERE {condition}", args
 
     def condition(self, newest: int | None = None) -> tuple[str, list[object]]:
         """The SQL condition and its arguments, only the rows after ``newest`` when given (in the index's own rowid
@@ -146,6 +158,7 @@ def matches(db: sqlite3.Connection, tree: Node, selection: Selection) -> Matches
     rest: Node | None = None  # what the rows the expression matches must also match (it drives: see _driver)
     if one is None and (driver := _driver(tree)) is not None:
         one, rest = (driver[0], driver[1]), driver[2]
+    dated = any(getattr(selection, name) is not None for name in _DATED)  # the dates are in the rows only
     if one is None:
         args: list[object] = []
         match = condition(tree, args)
@@ -154,16 +167,25 @@ def matches(db: sqlite3.Connection, tree: Node, selection: Selection) -> Matches
         else:  # the latest versions: the rows not in the catalog's table (no lookup of a newer version per row)
             where, where_args = replace(selection, all_versions=True).where("s")
             where += _latest(db, "s.rowid")[0]
+        outside, outside_count = None, None
+        inverse = _complement(tree)
+        inner = None if inverse is None else _one_index(inverse)
+        if inner is not None and not dated and (every := _live_rowids(db)) is not None:
+            table, expression = inner
+            kept, kept_args = _selected(db, table, selection)
+            outside = (table, expression, *every)
+            outside_count = (f"SELECT (SELECT count(*) FROM snapshots s WHERE {where}) - (SELECT count(*) FROM {table} "
+                             f"WHERE {table} MATCH ? AND {table}.rowid BETWEEN ? AND ?{kept})",
+                             (*where_args, expression, *every, *kept_args))
         return Matches("snapshots s", "s.rowid", f"{match} AND {where}", (*args, *where_args),
                         f"SELECT s.rowid FROM snapshots s WHERE {match} ORDER BY s.rowid DESC LIMIT 1 OFFSET ?",
-                        tuple(args), None)
+                        tuple(args), None, outside=outside, outside_count=outside_count)
     table, expression = one
     extra_args: list[object] = []
     extra = "" if rest is None else " AND " + condition(rest, extra_args, f"+{table}.rowid")
     scored = rest is None and table == "search" and (tree[0] == "near" or not _negated(tree))
     few = int(db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT ?)",
                          (expression, PER_ROW + 1)).fetchone()[0]) <= PER_ROW
-    dated = any(getattr(selection, name) is not None for name in _DATED)  # the dates are in the rows only
     live = None if few else _live_rowids(db)
     joined = f"{table} CROSS JOIN snapshots s ON s.rowid = {table}.rowid"  # the index's matches drive the join
     if live is None or (dated and selection.all_versions):
@@ -174,24 +196,66 @@ def matches(db: sqlite3.Connection, tree: Node, selection: Selection) -> Matches
                         f"LIMIT 1 OFFSET ?", (expression, *extra_args), None, one, scored, extra, tuple(extra_args))
     sql = f"{table} MATCH ? AND {table}.rowid BETWEEN ? AND ?{extra}"
     args = [expression, *extra_args]  # the range is added by _Matches.condition
-    if not selection.all_versions:
-        latest, latest_args = _latest(db, f"{table}.rowid")
-        sql += latest
-        args.extend(latest_args)
     tables = table
     if dated:
+        if not selection.all_versions:
+            latest, latest_args = _latest(db, f"{table}.rowid")
+            sql += latest
+            args.extend(latest_args)
         tables = joined
         where, where_args = replace(selection, all_versions=True).where("s")
         sql += f" AND {where}"
         args.extend(where_args)
-    elif selection.sources:
-        sql += (f" AND +{table}.rowid IN (SELECT rowid FROM snapshots WHERE source IN "
-                      f"({','.join('?' * len(selection.sources))}))")
-        args.extend(selection.sources)
+    else:
+        kept, kept_args = _selected(db, table, selection)
+        sql += kept
+        args.extend(kept_args)
     return Matches(tables, f"{table}.rowid", sql, tuple(args),
                     f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND {table}.rowid BETWEEN ? AND ?{extra} "
                     f"ORDER BY rowid DESC LIMIT 1 OFFSET ?", (expression, *live, *extra_args), live, one, scored,
                     extra, tuple(extra_args))
+
+
+def _selected(db: sqlite3.Connection, table: str, selection: Selection) -> tuple[str, list[object]]:
+    """The selection's conditions but dates (`` AND ...``) on the rowids of an index's matches, in a range of rowids
+    with no gap: the latest versions (:func:`_latest`), of the sources (the primary key's index)."""
+    sql, args = ("", []) if selection.all_versions else _latest(db, f"{table}.rowid")
+    if selection.sources:
+        sql += (f" AND +{table}.rowid IN (SELECT rowid FROM snapshots WHERE source IN "
+                f"({','.join('?' * len(selection.sources))}))")
+        args = [*args, *selection.sources]
+    return sql, args
+
+
+def _complement(node: Node) -> Node | None:
+    """A tree matching exactly the rows ``node`` does not, when ``node`` is a NOT (``-word``) or an AND or OR of
+    them (``-a -b``: NOT (a OR b)); else None."""
+    if node[0] == "not":
+        inner: Node = node[1]
+        return inner
+    if node[0] in ("and", "or"):
+        left, right = _complement(node[1]), _complement(node[2])
+        if left is not None and right is not None:
+            return ("or" if node[0] == "and" else "and", left, right)
+    return None
+
+
+def window_start(db: sqlite3.Connection, found: Matches, window: int) -> int | None:
+    """The rowid of the match ``window`` places below the newest (the filters left out: the rows newer than it are
+    ranked), None when there are not that many.  For a tree outside an expression (:attr:`Matches.outside`): the
+    rows of the range between the expression's matches, read from the newest down in the index (no row tested)."""
+    if found.outside is None:
+        row = db.execute(found.window, [*found.window_args, window]).fetchone()
+        return None if row is None else int(row[0])
+    table, expression, low, high = found.outside
+    wanted, seen, above = window + 1, 0, high + 1  # the wanted-th row from the top; rows counted; lowest match seen
+    for (rowid,) in db.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ? "
+                               f"ORDER BY rowid DESC", (expression, low, high)):
+        between = above - int(rowid) - 1  # rows that do not match, between this match and the one above
+        if seen + between >= wanted:
+            return above - (wanted - seen)
+        seen, above = seen + between, int(rowid)
+    return above - (wanted - seen) if seen + above - low >= wanted else None
 
 
 def _driver(node: Node) -> tuple[str, str, Node] | None:
