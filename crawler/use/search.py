@@ -12,9 +12,11 @@ indexes compare words (diacritics, ``đ``, tone placements) is :mod:`crawler.use
 
 Speed (issue 22): a query whose leaves all use one index is one FTS5 expression, and the count of its matches, the
 window of the newest and their ranking are answered by the index: a row is live when its rowid is in the range of
-the snapshot rows' rowids (when they have no gap), the latest version unless the primary key's index lists a newer
-one, of the sources when that index says so; the snapshot rows are read for the hits shown (and, with dates to
-compare or few matches, for each match).  Other queries (a NOT alone, both indexes) test each row against every
+the snapshot rows' rowids (when they have no gap), the latest version unless the catalog's ``superseded`` table lists
+it, of the sources when the primary key's index says so; the snapshot rows are read for the hits shown (and, with
+dates to compare or few matches, for each match).  An AND of such an expression and the rest (leaves of the other
+index) is driven by the expression's matches; a NOT alone is counted and windowed from the matches of what it
+negates (:mod:`crawler.use.search_matches`).  Other queries (an OR across both indexes) test each row against every
 leaf, as before.  The total stays exact.
 """
 

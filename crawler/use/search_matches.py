@@ -3,9 +3,13 @@
 Part of :mod:`crawler.use.search` (issue 22: the count, the window and the ranking of a query on 100,000 articles in
 tens of milliseconds).  A query whose leaves all use one index (:mod:`crawler.use.query`) is one FTS5 expression:
 its matches come from the index, a row is live when its rowid is in the range of the snapshot rows' rowids (when
-they have no gap), the latest version unless the primary key's index lists a newer one, of the sources when that
-index says so.  With few matches, dates to compare or a gap in the rowids, the expression's matches drive a join to
-their rows.  Any other query (a NOT alone, leaves in both indexes) tests each snapshot row against every leaf.
+they have no gap), the latest version unless the catalog's ``superseded`` table lists it (schema 7, kept by
+triggers; an older catalog read only: the rows with a newer version found in the primary key's index), of the
+sources when that index says so.  An AND of such an expression and leaves of the other index or a NOT (``Cần tho``,
+``tinh -thơ``) is driven by the expression: its matches are tested against the rest.  A query matching the rows
+an expression does not (``-word``) is counted as every row minus the expression's matches, its window found between
+them.  With few matches, dates to compare or a gap in the rowids, the expression's matches drive a join to their
+rows.  Any other query (an OR across both indexes) tests each snapshot row against every leaf.
 """
 
 from __future__ import annotations
