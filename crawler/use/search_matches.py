@@ -178,9 +178,13 @@ def matches(db: sqlite3.Connection, tree: Node, selection: Selection) -> Matches
             table, expression = inner
             kept, kept_args = _selected(db, table, selection)
             outside = (table, expression, *every)
-            outside_count = (f"SELECT (SELECT count(*) FROM snapshots s WHERE {where}) - (SELECT count(*) FROM {table} "
-                             f"WHERE {table} MATCH ? AND {table}.rowid BETWEEN ? AND ?{kept})",
-                             (*where_args, expression, *every, *kept_args))
+            rows, rows_args = f"(SELECT count(*) FROM snapshots s WHERE {where})", list(where_args)
+            if not selection.sources and (selection.all_versions or superseded_kept(db)):  # (no row read)
+                rows, rows_args = "(SELECT count(*) FROM snapshots)", []
+                if not selection.all_versions:  # (every rowid of the range is a row's)
+                    rows, rows_args = f"({rows} - (SELECT count(*) FROM superseded WHERE id BETWEEN ? AND ?))", [*every]
+            outside_count = (f"SELECT {rows} - (SELECT count(*) FROM {table} WHERE {table} MATCH ? AND {table}.rowid "
+                             f"BETWEEN ? AND ?{kept})", (*rows_args, expression, *every, *kept_args))
         return Matches("snapshots s", "s.rowid", f"{match} AND {where}", (*args, *where_args),
                         f"SELECT s.rowid FROM snapshots s WHERE {match} ORDER BY s.rowid DESC LIMIT 1 OFFSET ?",
                         tuple(args), None, outside=outside, outside_count=outside_count)
