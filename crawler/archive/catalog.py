@@ -5,7 +5,7 @@ Tables: ``snapshots`` (one row per version of an article's snapshot, its metadat
 articles), ``walks`` (whether a listing chain was walked to its end), ``frontier``
 (articles discovered but not archived, and articles that failed, with when to try again).
 ``search`` (a full-text index of every snapshot's title, sapo and body, :mod:`crawler.use.search`),
-``superseded`` (the snapshot rows of which a newer version exists, kept by triggers: :func:`superseded_kept`).
+``superseded`` (the rows of which a newer version exists, :func:`~crawler.archive.search_index.keep_superseded`).
 The schema is documented in README.md ("The catalog") and kept in :mod:`crawler.archive.catalog_schema`
 (tables, version, the search index); the crawl state's rows and failure schedule are values of
 :mod:`crawler.archive.crawl_state`.  This module is :class:`Store`, which opens, migrates, reads and
@@ -35,10 +35,6 @@ from crawler.archive.catalog_schema import (
     SCHEMA,
     SCHEMA_VERSION,
     SEARCH_SCHEMA,
-    SUPERSEDED_OBJECTS,
-    SUPERSEDED_SCHEMA,
-    SUPERSEDED_SCHEMA_VERSION,
-    SUPERSEDED_SQL,
 )
 from crawler.archive.crawl_state import MAX_ATTEMPTS, CacheEntry, FailedArticle, next_try_after
 from crawler.archive.outputs import write_atomic
@@ -112,15 +108,6 @@ def _connect_readonly(path: Path, *, live: bool = False) -> sqlite3.Connection:
                            f"database file; read it as a user who may write {path.parent})") from err
 
 
-def superseded_kept(db: sqlite3.Connection) -> bool:
-    """Whether the catalog keeps its superseded rows (schema 7): the ``superseded`` table and every trigger keeping
-    it (an older catalog has none; a trigger dropped by hand leaves the table stale)."""
-    return int(db.execute(
-        "SELECT count(*) FROM sqlite_master WHERE (type, name) IN (SELECT json_extract(value, '$[0]'), "
-        "json_extract(value, '$[1]') FROM json_each(?))",
-        (json.dumps(SUPERSEDED_OBJECTS),)).fetchone()[0]) == len(SUPERSEDED_OBJECTS)
-
-
 class Store:
     """An archive's catalog.  Use as a context manager or call close().
 
@@ -165,8 +152,6 @@ class Store:
     def _migrate(self) -> None:
         version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
         existing = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        # The superseded rows are sorted again when the table is new, or was kept by a trigger dropped by hand.
-        resort = version < SUPERSEDED_SCHEMA_VERSION or not superseded_kept(self.db)
         with self.db:
             if "snapshots" in existing and version < 2:
                 columns = {row[1] for row in self.db.execute("PRAGMA table_info(snapshots)")}
@@ -191,11 +176,8 @@ class Store:
                 # again.
                 self.db.executescript(SEARCH_SCHEMA)
             self.db.executescript(MARK_SCHEMA)
-            self.db.executescript(SUPERSEDED_SCHEMA)
             self.db.execute("BEGIN IMMEDIATE")
-            if resort:  # committed with the version number: a crash in between sorts them again
-                self.db.execute("DELETE FROM superseded")
-                self.db.execute(f"INSERT INTO superseded (id) {SUPERSEDED_SQL}")
+            search_index.keep_superseded(self.db, version)  # committed with the version number
             if rebuild:
                 search_index.rebuild(self.db, self.archive)
                 self.search_rebuilt = True

@@ -137,24 +137,24 @@ def _sorted_again(row: str) -> str:
             f"    INSERT INTO superseded (id) SELECT s.rowid FROM snapshots s WHERE {article} AND {_NEWER};")
 
 
-SUPERSEDED_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS superseded (id INTEGER PRIMARY KEY);
-CREATE TRIGGER IF NOT EXISTS snapshots_superseded_insert AFTER INSERT ON snapshots BEGIN
+SUPERSEDED_SCHEMA = (  # statements (run one by one, in the upgrade's transaction)
+    "CREATE TABLE IF NOT EXISTS superseded (id INTEGER PRIMARY KEY)",
+    f"""CREATE TRIGGER IF NOT EXISTS snapshots_superseded_insert AFTER INSERT ON snapshots BEGIN
     DELETE FROM superseded WHERE id = NEW.rowid;
     {_sorted_again("NEW")}
-END;
-CREATE TRIGGER IF NOT EXISTS snapshots_superseded_delete AFTER DELETE ON snapshots BEGIN
+END""",
+    f"""CREATE TRIGGER IF NOT EXISTS snapshots_superseded_delete AFTER DELETE ON snapshots BEGIN
     DELETE FROM superseded WHERE id = OLD.rowid;
     {_sorted_again("OLD")}
-END;
-CREATE TRIGGER IF NOT EXISTS snapshots_superseded_update AFTER UPDATE ON snapshots
+END""",
+    f"""CREATE TRIGGER IF NOT EXISTS snapshots_superseded_update AFTER UPDATE ON snapshots
 WHEN OLD.rowid IS NOT NEW.rowid OR OLD.source IS NOT NEW.source OR OLD.article_id IS NOT NEW.article_id
     OR OLD.version IS NOT NEW.version BEGIN
     DELETE FROM superseded WHERE id = OLD.rowid OR id = NEW.rowid;
     {_sorted_again("OLD")}
     {_sorted_again("NEW")}
-END;
-"""
+END""",
+)
 SUPERSEDED_OBJECTS = (("table", "superseded"), ("trigger", "snapshots_superseded_insert"),
                       ("trigger", "snapshots_superseded_delete"), ("trigger", "snapshots_superseded_update"))
 # Every superseded row at once (an upgrade fills the table with it; a reader of an older catalog reads it): the

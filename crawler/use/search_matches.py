@@ -18,9 +18,9 @@ import json
 import sqlite3
 from dataclasses import dataclass, replace
 
-from crawler.archive.catalog import superseded_kept
 from crawler.archive.catalog_schema import SUPERSEDED_SQL
 from crawler.archive.reading import Selection
+from crawler.archive.search_index import superseded_kept
 from crawler.use.query import Leaf, Node
 
 # -- the query run against the indexes ---------------------------------------------------------------------------
@@ -120,8 +120,9 @@ class Matches:
 
 def _latest(db: sqlite3.Connection, rowid: str) -> tuple[str, list[object]]:
     """An SQL condition (and its arguments) keeping the rows ``rowid`` of which the archive has no newer version:
-    none when it has no superseded row.  The catalog keeps them (schema 7: :data:`SUPERSEDED_SCHEMA`); an older one
-    not upgraded yet (read only) has them found in the primary key's index, and given as a list."""
+    none when it has no superseded row.  The catalog keeps them (schema 7: the ``superseded`` table,
+    :func:`~crawler.archive.search_index.keep_superseded`); an older one not upgraded yet (read only) has them found
+    in the primary key's index, and given as a list."""
     if superseded_kept(db):
         if db.execute("SELECT 1 FROM superseded LIMIT 1").fetchone() is None:
             return "", []
