@@ -267,21 +267,42 @@ def window_start(db: sqlite3.Connection, found: Matches, window: int) -> int | N
     return above - (wanted - seen) if seen + above - low >= wanted else None
 
 
-def _driver(node: Node) -> tuple[str, str, Node] | None:
-    """``(table, expression, rest)`` for a tree that is no one FTS5 expression but an AND of one (an expression on
-    one index: the driver) and the rest (a NOT alone, leaves of the other index): its matches are the driver's
-    matches that match the rest, found by reading the driver's in the index and testing each against the rest's
-    leaves (``Cần tho``: the exact index's ``Cần``, the folded one's ``tho``), not each snapshot row; else None."""
+def _driver(node: Node) -> tuple[str, str, Node | None] | None:
+    """``(table, expression, rest)`` for a tree that is no one FTS5 expression but an AND of parts of which some are
+    (each on one index, or a NOT of one): the parts of the index with the most positive ones make the driver's
+    expression (``kinh Cần tho``: the folded index's ``kinh AND tho``), the others the rest (None: no other).  Its
+    matches are the driver's matches that match the rest, found by reading the driver's in the index and testing
+    each against the rest's leaves, not each snapshot row; else None."""
     if node[0] != "and":
         return None
-    for first, second in ((node[1], node[2]), (node[2], node[1])):
-        one = _one_index(first)
+    parts = _conjuncts(node)
+    groups: dict[str, tuple[list[Node], list[Node]]] = {}  # table -> (positive parts, NOT parts)
+    for part in parts:
+        negated = part[0] == "not"
+        one = _one_index(part[1] if negated else part)
         if one is not None:
-            return one[0], one[1], second
-        inner = _driver(first)
-        if inner is not None:
-            return inner[0], inner[1], ("and", inner[2], second)
-    return None
+            groups.setdefault(one[0], ([], []))[negated].append(part)
+    best = max((table for table in groups if groups[table][0]), key=lambda table: len(groups[table][0]),
+               default=None)  # (the first of the most positive parts among equals)
+    if best is None:
+        return None
+    chosen = [*groups[best][0], *groups[best][1]]  # the positive parts first: FTS5 takes "a NOT b", not "NOT b"
+    driving = chosen[0]
+    for part in chosen[1:]:
+        driving = ("and", driving, part)
+    one = _one_index(driving)
+    if one is None:
+        return None
+    others = [part for part in parts if not any(part is taken for taken in chosen)]
+    rest: Node | None = others[0] if others else None
+    for part in others[1:]:
+        rest = ("and", rest, part)
+    return one[0], one[1], rest
+
+
+def _conjuncts(node: Node) -> list[Node]:
+    """The parts of a chain of ANDs, in order."""
+    return [*_conjuncts(node[1]), *_conjuncts(node[2])] if node[0] == "and" else [node]
 
 
 def _negated(node: Node) -> bool:
