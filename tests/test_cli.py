@@ -32,6 +32,7 @@ from crawler.archive.warc_reading import check_file, read_response_at
 from crawler.cli import main
 from crawler.mirror import Mirror
 from tests.conftest import snapshot_meta
+from tests.test_catalog_superseded import assert_kept
 from tests.warc_samples import chunk, encode, warcio_check
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -301,6 +302,7 @@ def test_fetch_refresh_writes_revisits_or_a_new_version(tmp_path: Path, capsys: 
             "baocantho", article_id)
         assert Path(first).is_file()
         assert [row[2] for row in catalog_rows(tmp_path)] == [1, 2]
+        assert_kept(tmp_path)  # version 1 is superseded (tests/test_catalog_superseded.py)
         assert [r[0] for r in warc_records(tmp_path)].count("response") == 2
     for path in (tmp_path / "warc").iterdir():
         assert check_file(path) == [], path

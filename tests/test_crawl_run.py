@@ -27,6 +27,7 @@ from crawler.mirror import Mirror
 from crawler.parse.normalize import VN_TZ
 
 from .conftest import origin_args, snapshot_meta
+from .test_catalog_superseded import assert_kept
 
 SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
@@ -228,6 +229,7 @@ def test_refresh_revisits_unchanged_articles_and_versions_changed_ones(tmp_path:
     (meta,) = snapshot_meta(tmp_path, v2).values()
     assert meta["version"] == 2 and meta["text_path"] == v2.relative_to(tmp_path).as_posix()
     assert snapshot_rows(tmp_path) == sorted([*rows, ("baocantho", article_id, 2)])
+    assert_kept(tmp_path)  # version 1 is superseded (tests/test_catalog_superseded.py)
     last = run_records(tmp_path)[-1]["sources"]
     assert isinstance(last, dict) and last["baocantho"]["changed"] == 1
 

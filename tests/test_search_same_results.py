@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,7 @@ from crawler.use.folding import fold, fold_d, tone_placements
 from crawler.use.query import Leaf, Node, check_query_size, parse_query, prepare_query, query_terms
 from crawler.use.search import _RANK, _VARIANTS_PER_WORD, Hit, Hits, _writings, search
 from crawler.use.snippets import snippet
+from tests.test_catalog_superseded import as_older_catalog
 
 # -- the reference: the search as it was --------------------------------------------------------------------------
 
@@ -183,7 +185,8 @@ WORDS = ["đà", "đã", "da", "dạ", "nẵng", "nâng", "nang", "cần", "cán
          "thanh", "tin", "tức", "tục", "lúa", "gạo", "xuất", "khẩu", "kinh", "tế", "tê", "đầu", "tư", "từ", "dâu",
          "COVID-19", "bài", "514", "quý", "thủy", "thuỷ", "Ðầu", "và", "mới"]
 SOURCES = ("baocantho", "baoangiang", "hue")
-VERSIONS = [(1,), (1,), (1, 2), (1, 2, 3), (0, 1), (1, 3), (2,), (0,), (-1, 1)]  # the writer's, and odd ones
+# The writer's, and odd ones (a recovery may commit a later version before an earlier one).
+VERSIONS = [(1,), (1,), (1, 2), (1, 2, 3), (0, 1), (1, 3), (2,), (0,), (-1, 1), (2, 1), (1, 2, 3, 4, 5, 6, 7)]
 START = datetime(2024, 1, 1, tzinfo=UTC)
 
 texts = st.lists(st.sampled_from(WORDS), min_size=0, max_size=12).map(" ".join)
@@ -207,6 +210,16 @@ def articles(draw: st.DrawFn) -> list[SnapshotRow]:
                                     title, path, "0" * 64, "x.warc.gz", 0, fetched, "1",
                                     json.dumps(meta, ensure_ascii=False)))
     return rows
+
+
+def as_catalog(store: Store, catalog: str) -> Store:
+    """The store as it is (``kept``: schema 7, the superseded rows in their table), or as schema 6 wrote it (no table)
+    read only (``older``: the rows found at each search) or upgraded by a writer opening it (``upgraded``)."""
+    if catalog == "kept":
+        return store
+    store.close()
+    as_older_catalog(store.archive)
+    return Store(store.archive, readonly=catalog == "older")
 
 
 def build(archive: Path, rows: list[SnapshotRow], batches: int, deleted: list[str]) -> Store:
@@ -292,15 +305,16 @@ def tmp_archives(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
                                                                    HealthCheck.too_slow])
 @given(rows=articles(), batches=st.integers(1, 3),
        deleted=st.lists(st.sampled_from(["first", "last", "middle"]), max_size=2),
+       catalog=st.sampled_from(["kept", "kept", "older", "upgraded"]),
        asked=st.lists(st.tuples(st.one_of(queries, st.sampled_from(FIXED)), selections(),
                                 st.sampled_from([1, 2, 5, 20]), st.sampled_from([0, 0, 1, 3]), st.booleans(),
                                 st.sampled_from([1, 2, 3, 10_000])), min_size=1, max_size=8))
-@example(rows=[], batches=1, deleted=[], asked=[("tin", Selection(), 20, 0, False, 10_000)])
+@example(rows=[], batches=1, deleted=[], catalog="kept", asked=[("tin", Selection(), 20, 0, False, 10_000)])
 def test_the_same_results_as_before(tmp_archives: Path, rows: list[SnapshotRow], batches: int, deleted: list[str],
-                                    asked: list[tuple[str, Selection, int, int, bool, int]],
+                                    catalog: str, asked: list[tuple[str, Selection, int, int, bool, int]],
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     archive = tmp_archives / f"a{len(list(tmp_archives.iterdir()))}"
-    store = build(archive, rows, batches, deleted)
+    store = as_catalog(build(archive, rows, batches, deleted), catalog)
     try:
         for query, selection, limit, offset, rank_all, window in asked:
             same(store, query, selection, limit, offset, rank_all, window, monkeypatch)
@@ -308,9 +322,10 @@ def test_the_same_results_as_before(tmp_archives: Path, rows: list[SnapshotRow],
         store.close()
 
 
-@pytest.fixture(scope="module")
-def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    """An archive of 300 articles, a third of them with a second or third version, written in batches."""
+@pytest.fixture(scope="module", params=["kept", "older", "upgraded"])
+def big(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Store]:
+    """An archive of 300 articles, a third of them with a second or third version, written in batches (of each
+    catalog: :func:`as_catalog`)."""
     import random
 
     chance = random.Random(7)
@@ -331,7 +346,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
                                     json.dumps(meta, ensure_ascii=False)))
     # The second and third versions come later, as a re-crawl commits them.
     rows.sort(key=lambda r: r.version)
-    store = build(tmp_path_factory.mktemp("big"), rows, 4, [])
+    store = as_catalog(build(tmp_path_factory.mktemp("big"), rows, 4, []), request.param)
     yield store
     store.close()
 
@@ -391,11 +406,15 @@ def test_the_reading_is_the_one_counting_every_phrase_chose(tmp_archives: Path, 
 
 @pytest.mark.parametrize("deleted", [["last"], ["first"], ["middle"], ["last", "last"], ["first", "last"]])
 @pytest.mark.parametrize("selection", [Selection(), Selection(all_versions=True), Selection(sources=("hue",))])
+@pytest.mark.parametrize("versions", [1, 2])
 def test_rows_deleted_by_hand_are_not_found(tmp_path: Path, deleted: list[str], selection: Selection,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+                                            versions: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """The index keeps the entries of rows deleted by hand (no trigger removes them): they are not matches, whether
-    the rowids left have a gap (each row looked up) or not (the rowid range checked)."""
-    rows = [SnapshotRow(SOURCES[n % 3], str(n), 1, f"https://example.vn/{n}", "2024-05-01T08:00:00+07:00",
+    the rowids left have a gap (each row looked up) or not (the rowid range checked).  With versions: a latest
+    version deleted makes the one before it the latest again."""
+    keys = 9 // versions  # 9 articles, or 4 of which the first has three versions and the others two
+    rows = [SnapshotRow(SOURCES[n % keys % 3], str(n % keys), 1 + n // keys, f"https://example.vn/{n}",
+                        "2024-05-01T08:00:00+07:00",
                         f"Lúa gạo {n}", f"text/x/{n}.txt", "0" * 64, "x.warc.gz", 0, "2024-05-01T02:00:00+00:00",
                         "1", json.dumps({"title": f"Lúa gạo {n}", "body": ["lúa"]}, ensure_ascii=False))
             for n in range(9)]
@@ -408,7 +427,8 @@ def test_rows_deleted_by_hand_are_not_found(tmp_path: Path, deleted: list[str], 
 
 
 @pytest.mark.parametrize("query", ["lua", "lua gao", "(lua OR gao) AND NOT xyz", '"lua gao"', "title:lu*",
-                                   "Lúa gạo", "NEAR(lua gao, 2)"])
+                                   "Lúa gạo", "NEAR(lua gao, 2)", "Lúa gao", "lua Gạo -xyz", "gao -Lụa",
+                                   "lua (Gạo OR xyz)"])
 @pytest.mark.parametrize("selection", [Selection(), Selection(sources=("hue", "baocantho"))])
 def test_a_query_on_one_index_reads_no_row_per_match(tmp_path: Path, query: str, selection: Selection,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
@@ -436,3 +456,79 @@ def test_a_query_on_one_index_reads_no_row_per_match(tmp_path: Path, query: str,
                 for line in plan), (sql, plan)
         hits_read = [sql for sql, plan in plans.items() if "meta" in sql]
         assert len(hits_read) == 1 and ", meta FROM snapshots WHERE rowid IN" in hits_read[0]
+
+
+MIXED = ["Cần tho kinh", "kinh Cần tho", "kinh Cần tho -xuat", "Cần -thơ kinh", "(Cần OR kinh) tho",
+         "kinh tế Cần -xuat", "thơ Cần kinh -tế", "-xuat Cần", "Cần tho", "tho Cần", "kinh (Cần OR tho)",
+         "title:kinh Cần -(tho xuat)", "(kinh Cần) (tho xuất)", "cán -Cần tho", "NOT Cần tho", "Cần NOT (tho OR kinh)"]
+
+
+@pytest.mark.parametrize("catalog", ["kept", "older"])
+def test_queries_on_both_indexes_on_every_combination_of_words(tmp_path: Path, catalog: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Queries whose leaves are in both indexes (one drives: its matches are tested against the others' leaves), on
+    an archive holding every combination of their words (so a leaf left out or tested twice changes the count), some
+    articles with a second version."""
+    words = ["Cần", "cán", "thơ", "kinh", "tế", "xuất"]
+    rows = []
+    for number, chosen in enumerate(itertools.product((False, True), repeat=len(words))):
+        text = " ".join(w for w, keep in zip(words, chosen, strict=True) if keep) or "trống"
+        for version in (1, 2) if number % 5 == 0 else (1,):
+            title = text if version == 2 or number % 5 else "bản cũ"  # the first version: other words
+            rows.append(SnapshotRow(SOURCES[number % 3], str(number), version, f"https://example.vn/{number}",
+                                    "2024-05-01T08:00:00+07:00", title, f"text/x/{number}.v{version}.txt", "0" * 64,
+                                    "x.warc.gz", 0, "2024-05-01T02:00:00+00:00", "1",
+                                    json.dumps({"title": title, "body": [text]}, ensure_ascii=False)))
+    rows.sort(key=lambda r: r.version)
+    store = as_catalog(build(tmp_path, rows, 2, []), catalog)
+    try:
+        for query in MIXED:
+            for selection in (Selection(), Selection(all_versions=True), Selection(sources=("hue",))):
+                same(store, query, selection, 100, 0, False, 7, monkeypatch)
+                same(store, query, selection, 5, 2, True, 7, monkeypatch)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("pattern", ["every third", "the oldest", "the newest", "none", "all", "all but one"])
+@pytest.mark.parametrize("catalog", ["kept", "older"])
+def test_a_negative_query_window_at_every_size(tmp_path: Path, pattern: str, catalog: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A query matching the rows an expression does not (``-lua``) finds its window between the expression's
+    matches in the index: the same window as testing each row, at every size around the number of matches."""
+    count = 12
+    chosen = {"every third": lambda n: n % 3 == 0, "the oldest": lambda n: n < 5, "the newest": lambda n: n >= 7,
+              "none": lambda n: False, "all": lambda n: True, "all but one": lambda n: n != 4}[pattern]
+    rows = [SnapshotRow(SOURCES[n % 10 % 3], str(n % 10), 1 + n // 10, f"https://example.vn/{n}",
+                        "2024-05-01T08:00:00+07:00", "lúa" if chosen(n) else "gạo" if n % 2 else "tin",
+                        f"text/x/{n}.txt", "0" * 64, "x.warc.gz", 0, "2024-05-01T02:00:00+00:00", "1",
+                        json.dumps({"title": "", "body": []})) for n in range(count)]
+    store = as_catalog(build(tmp_path, rows, 1, []), catalog)
+    try:
+        for window in range(1, count + 2):
+            for query in ["-lua", "-lua -gao", "NOT (lua OR tin)", "-lúa"]:
+                for selection in (Selection(), Selection(all_versions=True), Selection(sources=("hue",))):
+                    same(store, query, selection, 2, 0, False, window, monkeypatch)
+                    same(store, query, selection, 3, 1, False, window, monkeypatch)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("query", ["-lua", "-lua -gao", "NOT (lua OR gao)", "-Lúa"])
+def test_a_negative_query_tests_rows_only_in_its_window(tmp_path: Path, query: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``-word``: the count (every row's minus the word's matches') and the window (between the word's matches, read
+    in the index) test no row against the word; only the ranking of the window's rows does."""
+    monkeypatch.setattr(search_module, "RANK_WINDOW", 5)
+    rows = [SnapshotRow(SOURCES[n % 20 % 3], str(n % 20), 1 + n // 20, f"https://example.vn/{n}",
+                        "2024-05-01T08:00:00+07:00", "lúa gạo" if n % 4 else "tin", f"text/x/{n}.txt", "0" * 64,
+                        "x.warc.gz", 0, "2024-05-01T02:00:00+00:00", "1", json.dumps({"title": "", "body": []}))
+            for n in range(50)]
+    with build(tmp_path, rows, 2, []) as store:
+        statements: list[str] = []
+        store.db.set_trace_callback(statements.append)
+        hits = search(store, query, limit=3)
+        store.db.set_trace_callback(None)
+        assert hits.total == 5 and len(hits) == 3 and hits.window == 5  # (rows 0, 4, ... 16 of the 20 latest)
+        tested = [sql for sql in statements if re.search(r"FROM snapshots s [^)]*MATCH", sql)]
+        assert len(tested) == 1 and re.search(r"AND s\.rowid > \d+ ORDER BY", tested[0]), tested

@@ -4,7 +4,8 @@ Tables: ``snapshots`` (one row per version of an article's snapshot, its metadat
 ``http_cache`` (validators and WARC place of the last full response of listing pages and
 articles), ``walks`` (whether a listing chain was walked to its end), ``frontier``
 (articles discovered but not archived, and articles that failed, with when to try again).
-``search`` (a full-text index of every snapshot's title, sapo and body, :mod:`crawler.use.search`).
+``search`` (a full-text index of every snapshot's title, sapo and body, :mod:`crawler.use.search`),
+``superseded`` (the rows of which a newer version exists, :func:`~crawler.archive.search_index.keep_superseded`).
 The schema is documented in README.md ("The catalog") and kept in :mod:`crawler.archive.catalog_schema`
 (tables, version, the search index); the crawl state's rows and failure schedule are values of
 :mod:`crawler.archive.crawl_state`.  This module is :class:`Store`, which opens, migrates, reads and
@@ -176,6 +177,7 @@ class Store:
                 self.db.executescript(SEARCH_SCHEMA)
             self.db.executescript(MARK_SCHEMA)
             self.db.execute("BEGIN IMMEDIATE")
+            search_index.keep_superseded(self.db, version)  # committed with the version number
             if rebuild:
                 search_index.rebuild(self.db, self.archive)
                 self.search_rebuilt = True

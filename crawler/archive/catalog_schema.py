@@ -9,9 +9,11 @@ queried by :mod:`crawler.use.search`).  SQL text only: nothing here opens a data
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 6  # 5: the search index's body from the snapshot files (no triggers); 6: its mark (search_state)
+SCHEMA_VERSION = 7  # 5: the search index's body from the snapshot files (no triggers); 6: its mark (search_state);
+# 7: the rows of which a newer version exists (superseded, kept by triggers)
 BODIES_SCHEMA = 5  # the first schema whose search index holds every body (older ones: none once metadata lost it)
 MARK_SCHEMA_VERSION = 6  # the first schema with the search index's mark (search_state; older ones index in-line)
+SUPERSEDED_SCHEMA_VERSION = 7  # the first schema with the superseded table
 JOURNALS_SCHEMA = 2  # the first schema whose writers journal their rows (older archives need reconcile())
 
 SCHEMA = """
@@ -117,3 +119,48 @@ CREATE VIRTUAL TABLE IF NOT EXISTS search_exact USING fts5(title, sapo, body, co
 DROP TRIGGER IF EXISTS snapshots_search;
 DROP TRIGGER IF EXISTS snapshots_search_exact;
 """
+
+# Schema 7: the rowids of the snapshot rows of which the catalog has a newer version (a row of the same source and
+# article_id with a greater version), which a search of the latest versions leaves out (crawler.use.search_matches)
+# without finding them in the primary key's index each time.  Kept by triggers, so that every writer keeps it (a
+# crawl's commits, fetch, recovery, a crawler older than the table writing a newer catalog, a hand edit): after a row
+# is inserted, deleted or moved (its source, article_id, version or rowid changed), the rows of the articles it left
+# and joined are sorted again (a few lookups in the primary key's index per row written).
+_NEWER = ("EXISTS (SELECT 1 FROM snapshots n WHERE n.source = s.source AND n.article_id = s.article_id "
+          "AND n.version > s.version)")
+
+
+def _sorted_again(row: str) -> str:
+    """The statements putting the rows of the article of ``row`` (``NEW`` or ``OLD``) in the table or out of it."""
+    article = f"s.source = {row}.source AND s.article_id = {row}.article_id"
+    return (f"DELETE FROM superseded WHERE id IN (SELECT s.rowid FROM snapshots s WHERE {article});\n"
+            f"    INSERT INTO superseded (id) SELECT s.rowid FROM snapshots s WHERE {article} AND {_NEWER};")
+
+
+SUPERSEDED_SCHEMA = (  # statements (run one by one, in the upgrade's transaction)
+    "CREATE TABLE IF NOT EXISTS superseded (id INTEGER PRIMARY KEY)",
+    f"""CREATE TRIGGER IF NOT EXISTS snapshots_superseded_insert AFTER INSERT ON snapshots BEGIN
+    DELETE FROM superseded WHERE id = NEW.rowid;
+    {_sorted_again("NEW")}
+END""",
+    f"""CREATE TRIGGER IF NOT EXISTS snapshots_superseded_delete AFTER DELETE ON snapshots BEGIN
+    DELETE FROM superseded WHERE id = OLD.rowid;
+    {_sorted_again("OLD")}
+END""",
+    f"""CREATE TRIGGER IF NOT EXISTS snapshots_superseded_update AFTER UPDATE ON snapshots
+WHEN OLD.rowid IS NOT NEW.rowid OR OLD.source IS NOT NEW.source OR OLD.article_id IS NOT NEW.article_id
+    OR OLD.version IS NOT NEW.version BEGIN
+    DELETE FROM superseded WHERE id = OLD.rowid OR id = NEW.rowid;
+    {_sorted_again("OLD")}
+    {_sorted_again("NEW")}
+END""",
+)
+SUPERSEDED_OBJECTS = (("table", "superseded"), ("trigger", "snapshots_superseded_insert"),
+                      ("trigger", "snapshots_superseded_delete"), ("trigger", "snapshots_superseded_update"))
+# Every superseded row at once (an upgrade fills the table with it; a reader of an older catalog reads it): the
+# articles with a version that is not 1 (two versions have one) from the primary key's index, then their rows below
+# the greatest version.
+SUPERSEDED_SQL = ("SELECT o.rowid FROM (SELECT DISTINCT source, article_id FROM snapshots WHERE version <> 1) g "
+                  "JOIN snapshots o ON o.source = g.source AND o.article_id = g.article_id "
+                  "WHERE o.version < (SELECT max(version) FROM snapshots n WHERE n.source = g.source AND "
+                  "n.article_id = g.article_id)")

@@ -12,17 +12,32 @@ first.  Rows above the mark are archived but not yet searchable: a crawl's :clas
 them right behind its commits, on a thread of its own (SQLite tokenizes without Python's lock: the crawl's
 event loop goes on fetching), and waits for the last ones before the run ends; a run killed before that leaves
 some above the mark, which the next writer to open the catalog indexes (:func:`index_pending`).
+
+The ``superseded`` table (schema 7: the rows a search of the latest versions leaves out) is kept by triggers;
+:func:`keep_superseded` makes and fills it when a catalog is upgraded, :func:`superseded_kept` says whether a
+catalog keeps it.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from crawler.archive.catalog_schema import ETH_PAIRS, FOLD_PAIRS, SAPO_SQL, SEARCH_TABLES, search_values
+from crawler.archive.catalog_schema import (
+    ETH_PAIRS,
+    FOLD_PAIRS,
+    SAPO_SQL,
+    SEARCH_TABLES,
+    SUPERSEDED_OBJECTS,
+    SUPERSEDED_SCHEMA,
+    SUPERSEDED_SCHEMA_VERSION,
+    SUPERSEDED_SQL,
+    search_values,
+)
 from crawler.archive.snapshot_body import meta_fields, read_body
 from crawler.errors import StorageError
 
@@ -59,6 +74,27 @@ def set_mark(db: sqlite3.Connection, upto: int) -> None:
 def unindexed(db: sqlite3.Connection) -> int:
     """How many snapshot rows are above the mark (archived, not yet searchable)."""
     return int(db.execute("SELECT count(*) FROM snapshots WHERE rowid > ?", (mark(db),)).fetchone()[0])
+
+
+def superseded_kept(db: sqlite3.Connection) -> bool:
+    """Whether the catalog keeps its superseded rows (schema 7): the ``superseded`` table and every trigger keeping
+    it (an older catalog has none; a trigger dropped by hand leaves the table stale)."""
+    return int(db.execute(
+        "SELECT count(*) FROM sqlite_master WHERE (type, name) IN (SELECT json_extract(value, '$[0]'), "
+        "json_extract(value, '$[1]') FROM json_each(?))",
+        (json.dumps(SUPERSEDED_OBJECTS),)).fetchone()[0]) == len(SUPERSEDED_OBJECTS)
+
+
+def keep_superseded(db: sqlite3.Connection, version: int) -> None:
+    """Make the ``superseded`` table and its triggers, and fill the table from the rows when the catalog (of schema
+    ``version``) did not keep it: older than schema 7, or a trigger dropped by hand (within the caller's write
+    transaction, which commits the schema version with it: a crash in between fills it again)."""
+    if version >= SUPERSEDED_SCHEMA_VERSION and superseded_kept(db):
+        return
+    for statement in SUPERSEDED_SCHEMA:
+        db.execute(statement)
+    db.execute("DELETE FROM superseded")
+    db.execute(f"INSERT INTO superseded (id) {SUPERSEDED_SQL}")
 
 
 def _text(kind: object, value: object) -> tuple[bool, str | None]:

@@ -12,9 +12,11 @@ indexes compare words (diacritics, ``đ``, tone placements) is :mod:`crawler.use
 
 Speed (issue 22): a query whose leaves all use one index is one FTS5 expression, and the count of its matches, the
 window of the newest and their ranking are answered by the index: a row is live when its rowid is in the range of
-the snapshot rows' rowids (when they have no gap), the latest version unless the primary key's index lists a newer
-one, of the sources when that index says so; the snapshot rows are read for the hits shown (and, with dates to
-compare or few matches, for each match).  Other queries (a NOT alone, both indexes) test each row against every
+the snapshot rows' rowids (when they have no gap), the latest version unless the catalog's ``superseded`` table lists
+it, of the sources when the primary key's index says so; the snapshot rows are read for the hits shown (and, with
+dates to compare or few matches, for each match).  An AND of such an expression and the rest (leaves of the other
+index) is driven by the expression's matches; a NOT alone is counted and windowed from the matches of what it
+negates (:mod:`crawler.use.search_matches`).  Other queries (an OR across both indexes) test each row against every
 leaf, as before.  The total stays exact.
 """
 
@@ -45,7 +47,7 @@ from crawler.use.query import (
 )
 from crawler.use.search_limits import MAX_LIMIT as MAX_LIMIT
 from crawler.use.search_limits import RANK_WINDOW as RANK_WINDOW
-from crawler.use.search_matches import matches, positive
+from crawler.use.search_matches import matches, positive, window_start
 from crawler.use.snippets import snippet
 
 # bm25 weights of the indexed columns (title, sapo, body): a word in the title counts most.
@@ -257,15 +259,13 @@ def _search(store: Store, tree: Node, runs: list[list[Leaf]], selection: Selecti
                      f"(a crawl indexes them right behind its commits; one that was killed leaves them to the next "
                      f"crawl, fetch or `crawler index --archive {store.archive}`)")
     found = matches(db, tree, selection)
-    condition, condition_args = found.condition()
-    hits.total = int(db.execute(f"SELECT count(*) FROM {found.tables} WHERE {condition}",
-                                condition_args).fetchone()[0])
+    count, count_args = found.count()
+    hits.total = int(db.execute(count, count_args).fetchone()[0])
     if hits.total <= offset:
         return hits
     newest: int | None = None
     if not rank_all:  # the rowid below which matches are not ranked (rowids grow as rows are committed)
-        row = db.execute(found.window, [*found.window_args, RANK_WINDOW]).fetchone()
-        newest = None if row is None else int(row[0])
+        newest = window_start(db, found, RANK_WINDOW)
     # Tiers: each run of bare words as a phrase, as typed / as the archive mostly writes it / any writing.
     tiers: list[tuple[str, str]] = []  # (table, FTS5 phrase)
     readings: list[tuple[str, str]] = []
@@ -294,10 +294,11 @@ def _search(store: Store, tree: Node, runs: list[list[Leaf]], selection: Selecti
             only, only_args = "", []
             if found.index is not None and found.live is not None:
                 table = found.index[0]
-                only = f" AND +rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?)"
+                only = (f" AND +rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?"
+                        f"{found.rest})")
                 only_args = [found.index[1], found.live[0] if newest is None else max(found.live[0],
                                                                                           newest + 1),
-                             found.live[1]]
+                             found.live[1], *found.rest_args]
             rank_join = (f"LEFT JOIN (SELECT rowid AS id, {_RANK} AS score FROM search WHERE search MATCH ?{bound}"
                          f"{only}) r ON r.id = {rowid}")
             rank_args = [scoring, *bound_args, *only_args]
