@@ -90,18 +90,25 @@ def extract_blocks(
     append = line.append
     while node is not None:
         tag = node.tag or ""
-        if tag == "-text":
-            text = node.text_content
-            if text and (line or not text.isspace()):  # white space before any text never counts
-                append(text)
-        elif tag[:1] in ("-", "!") or tag in SKIP_TAGS:
+        kind = _KINDS.get(tag)
+        if kind is None:
+            kind = _kind(tag)
+        if kind is _TEXT:
+            if node.is_empty_text_node:  # ASCII white space only (or nothing): not read before any text
+                if line and (text := node.text_content):
+                    append(text)
+            else:
+                text = node.text_content
+                if text and (line or not text.isspace()):  # white space before any text never counts
+                    append(text)
+        elif kind is _SKIP:
             pass  # comments, doctype, scripts, forms...
-        elif inside and ((skip_ids and node.mem_id in skip_ids) or (skip is not None and skip(node))):
+        elif inside and ((skip_ids and (mem_id := node.mem_id) in skip_ids) or (skip is not None and skip(node))):
             pass
-        elif tag == "br":
+        elif kind is _BR:
             if line:
                 flush()
-        elif tag == "img":
+        elif kind is _IMG:
             src = _image_source(node)
             src = absolute(base_url, src) if src and base_url else src
             if src:
@@ -110,10 +117,11 @@ def extract_blocks(
                 if container is not None:
                     pending.append((len(out.images) - 1, container))
         else:
-            block = tag in BLOCK_TAGS
+            block = kind is _BLOCK
             if block and line:
                 flush()
-            mem_id = node.mem_id
+            if not (inside and skip_ids):  # else read by the skip test above
+                mem_id = node.mem_id
             open_ids.append(mem_id)
             child = node.child
             if child is not None:
@@ -144,6 +152,28 @@ def extract_blocks(
     if line:
         flush()
     return out
+
+
+# What the walk does with a node, by its tag name (:func:`_kind`; the names lexbor gives, looked up once).
+_TEXT, _SKIP, _BR, _IMG, _BLOCK, _INLINE = "text", "skip", "br", "img", "block", "inline"
+
+
+def _kind(tag: str) -> str:
+    if tag == "-text":
+        return _TEXT
+    if tag[:1] in ("-", "!") or tag in SKIP_TAGS:
+        return _SKIP
+    if tag == "br":
+        return _BR
+    if tag == "img":
+        return _IMG
+    return _BLOCK if tag in BLOCK_TAGS else _INLINE
+
+
+# Every name of :data:`BLOCK_TAGS`, :data:`SKIP_TAGS` and the special nodes; any other name is asked of :func:`_kind`.
+_KINDS = {tag: _kind(tag) for tag in (*BLOCK_TAGS, *SKIP_TAGS, "-text", "-comment", "-document", "-doctype", "br",
+                                      "img", "a", "span", "b", "i", "em", "strong", "u", "sup", "sub", "font",
+                                      "small", "label", "time", "")}
 
 
 def _image_source(node: LexborNode) -> str | None:

@@ -36,6 +36,7 @@ from crawler.net.urls import absolute, url_path, valid_article_id
 from crawler.parse.adapters.anchors import date_near, following
 from crawler.parse.adapters.base import (
     BYLINE_RE,
+    any_css,
     base_href,
     breadcrumb_by_selectors,
     canonical_url,
@@ -258,7 +259,7 @@ class FamilyAdapter:
         return False, best[1]
 
     def _sapo(self, tree: LexborHTMLParser, blocks: list[str], rules: dict[str, str]) -> str | None:
-        for selector in self.selectors["sapo"]:
+        for selector in self.selectors["sapo"] if any_css(tree, self.selectors["sapo"]) else ():
             for node in tree.css(selector):
                 text = node_text(node)
                 if text:
@@ -271,7 +272,7 @@ class FamilyAdapter:
         return other[0]
 
     def _kicker(self, tree: LexborHTMLParser, rules: dict[str, str]) -> str | None:
-        hit = first_css(tree, self.selectors["kicker"])
+        hit = first_css(tree, self.selectors["kicker"], often_missing=True)
         kicker = node_text(hit[0]) if hit is not None else ""
         if hit is None or not kicker:
             return None
@@ -283,7 +284,8 @@ class FamilyAdapter:
         header_hit = self.header_author(tree, rules)
         header = header_hit[0] if header_hit is not None else None
         ending: str | None = None
-        for selector in (*self.selectors["byline"], *RIGHT_ALIGNED):
+        candidates = (*self.selectors["byline"], *RIGHT_ALIGNED)
+        for selector in candidates if any_css(body, candidates) else ():
             # The last of them with text (looked for from the end: one text each until found).
             last = next((n for n in reversed(body.css(selector)) if node_text(n)), None)
             if last is None:

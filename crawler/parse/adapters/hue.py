@@ -160,7 +160,7 @@ class HueAdapter:
             rules["end"] = "text:share-label"
 
         sapo = None
-        sapo_hit = first_css(tree, SAPO)
+        sapo_hit = first_css(tree, SAPO, often_missing=True)
         sapo_text = node_text(sapo_hit[0]) if sapo_hit is not None else ""
         if sapo_hit is not None and sapo_text:
             sapo, rules["sapo"] = sapo_text, sapo_hit[1]
@@ -259,7 +259,7 @@ class HueAdapter:
         return best[1]
 
     def _kicker(self, tree: LexborHTMLParser, title: LexborNode, rules: dict[str, str]) -> str | None:
-        hit = first_css(tree, KICKER)
+        hit = first_css(tree, KICKER, often_missing=True)
         kicker = node_text(hit[0]) if hit is not None else ""
         if hit is not None and kicker:
             rules["kicker"] = hit[1]
@@ -280,7 +280,7 @@ class HueAdapter:
         self, tree: LexborHTMLParser, title: LexborNode, url: str, rules: dict[str, str]
     ) -> tuple[tuple[str, ...], list[LexborNode]]:
         """The breadcrumb's names and the links they came from."""
-        hit = first_css(tree, BREADCRUMB)
+        hit = first_css(tree, BREADCRUMB, often_missing=True)
         if hit is not None:
             links = hit[0].css("a")
             crumbs = breadcrumb_from_links(links)

@@ -28,6 +28,7 @@ from crawler.models import Article, ExtractionFailure, ListingPage
 from crawler.net.urls import url_path, valid_article_id
 from crawler.parse.adapters.base import (
     BYLINE_RE,
+    any_css,
     base_href,
     breadcrumb_by_selectors,
     canonical_url,
@@ -127,7 +128,7 @@ class VdocAdapter:
         if cut_at_share_label(body.blocks):
             rules["end"] = "text:share-label"
         blocks, byline = list(body.blocks), None
-        for selector in self.selectors["byline"]:
+        for selector in self.selectors["byline"] if any_css(body_node, self.selectors["byline"]) else ():
             candidates = body_node.css(selector)
             if candidates:
                 blocks, byline = split_byline(body, candidates[-1])
@@ -173,7 +174,7 @@ class VdocAdapter:
         return any(text.startswith(prefix) and _DASH.match(text, len(prefix)) for prefix in self.sapo_prefixes)
 
     def _sapo(self, tree: LexborHTMLParser, rules: dict[str, str]) -> str | None:
-        hit = first_css(tree, self.selectors["sapo"])
+        hit = first_css(tree, self.selectors["sapo"], often_missing=True)
         if hit is None:
             return None
         text = node_text(hit[0])
@@ -183,7 +184,7 @@ class VdocAdapter:
         return text
 
     def _kicker(self, tree: LexborHTMLParser, title_node: LexborNode | None, rules: dict[str, str]) -> str | None:
-        hit = first_css(tree, self.selectors["kicker"])
+        hit = first_css(tree, self.selectors["kicker"], often_missing=True)
         kicker = node_text(hit[0]) if hit is not None else ""
         if hit is not None and kicker:
             rules["kicker"] = hit[1]
