@@ -51,7 +51,7 @@ class Tree(LexborHTMLParser):
     def selector(self) -> LexborCSSSelector:
         engine: LexborCSSSelector | None = getattr(_ENGINES, "engine", None)
         if engine is None:
-            engine = _ENGINES.engine = LexborCSSSelector()
+            engine = _ENGINES.engine = LexborCSSSelector()  # type: ignore[no-untyped-call]
         return engine
 
 
