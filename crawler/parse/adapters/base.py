@@ -95,7 +95,7 @@ def first_css(root: LexborHTMLParser | LexborNode, selectors: Iterable[str], *,
               often_missing: bool = False) -> tuple[LexborNode, str] | None:
     """The first node matching the first selector that matches anything, with its rule name.
 
-    ``often_missing``: the part is one many pages lack (a kicker, a lead, a breadcrumb); one query for all the
+    ``often_missing``: the part is one most pages lack (a kicker, an old template's breadcrumb); one query for all the
     selectors answers such a page (:func:`any_css`) instead of one query per selector.
     """
     if often_missing and not any_css(root, selectors):
@@ -239,9 +239,6 @@ def breadcrumb_by_selectors(tree: LexborHTMLParser, selectors: Iterable[str],
     """The breadcrumb of the first selector whose element has link texts, and those links (for slugs);
     the rule that found it goes to ``rules["breadcrumb"]``."""
     links: list[LexborNode] = []
-    selectors = tuple(selectors)
-    if not any_css(tree, selectors):  # many pages have none: one query for them
-        return (), links
     for selector in selectors:
         node = tree.css_first(selector)
         if node is None:

@@ -259,7 +259,7 @@ class FamilyAdapter:
         return False, best[1]
 
     def _sapo(self, tree: LexborHTMLParser, blocks: list[str], rules: dict[str, str]) -> str | None:
-        for selector in self.selectors["sapo"] if any_css(tree, self.selectors["sapo"]) else ():
+        for selector in self.selectors["sapo"]:
             for node in tree.css(selector):
                 text = node_text(node)
                 if text:

@@ -160,7 +160,7 @@ class HueAdapter:
             rules["end"] = "text:share-label"
 
         sapo = None
-        sapo_hit = first_css(tree, SAPO, often_missing=True)
+        sapo_hit = first_css(tree, SAPO)
         sapo_text = node_text(sapo_hit[0]) if sapo_hit is not None else ""
         if sapo_hit is not None and sapo_text:
             sapo, rules["sapo"] = sapo_text, sapo_hit[1]

@@ -28,7 +28,6 @@ from crawler.models import Article, ExtractionFailure, ListingPage
 from crawler.net.urls import url_path, valid_article_id
 from crawler.parse.adapters.base import (
     BYLINE_RE,
-    any_css,
     base_href,
     breadcrumb_by_selectors,
     canonical_url,
@@ -128,7 +127,7 @@ class VdocAdapter:
         if cut_at_share_label(body.blocks):
             rules["end"] = "text:share-label"
         blocks, byline = list(body.blocks), None
-        for selector in self.selectors["byline"] if any_css(body_node, self.selectors["byline"]) else ():
+        for selector in self.selectors["byline"]:
             candidates = body_node.css(selector)
             if candidates:
                 blocks, byline = split_byline(body, candidates[-1])
@@ -174,7 +173,7 @@ class VdocAdapter:
         return any(text.startswith(prefix) and _DASH.match(text, len(prefix)) for prefix in self.sapo_prefixes)
 
     def _sapo(self, tree: LexborHTMLParser, rules: dict[str, str]) -> str | None:
-        hit = first_css(tree, self.selectors["sapo"], often_missing=True)
+        hit = first_css(tree, self.selectors["sapo"])
         if hit is None:
             return None
         text = node_text(hit[0])
