@@ -267,6 +267,21 @@ def test_the_date_line_is_the_old_one(published: datetime) -> None:
     assert normalize_module.format_date_line(published) == old_format_date_line(published)
 
 
+def test_the_tag_table_by_id_says_what_the_names_say() -> None:
+    """Every tag id the walk looks up stands for the name its kind was read from, in any page (lexbor's own
+    tags), and a page's own tag names (custom elements) are looked up by name."""
+    names = [name for name in blocks_module._KINDS if name and name[0] not in "-!"]
+    page = "<x-a></x-a><svg><title>t</title></svg>" + "".join(f"<{n}>t</{n}>" for n in reversed(names))
+    for html in (page, "<!doctype html>" + page, "<table><tr><td>t</td><th>t</th></tr></table>"):
+        tree = LexborHTMLParser(html)
+        for node in tree.root.traverse(include_text=True):  # type: ignore[union-attr]
+            kind = blocks_module._KINDS_BY_ID.get(node.tag_id)
+            assert kind is None or kind == blocks_module._kind(node.tag or ""), node.tag
+            if node.tag in ("x-a",):
+                assert kind is None
+    assert len(blocks_module._KINDS_BY_ID) >= len(blocks_module._KINDS) - 1
+
+
 @pytest.mark.parametrize("selectors", [
     (".zz /*", ".a"), (".zz\\", ".a"), ('[title="x', ".a"), ("p:not(.zz", ".a"), ("[title", ".a"),
     ('[title="a,b"]', ".a"), (".a", ".zz"), ("p", "h1[", ".a"),
@@ -296,8 +311,9 @@ def test_the_comparison_sees_a_changed_rule(mutation: str, monkeypatch: pytest.M
         def no_nfc(text: str) -> str:
             return " ".join(_INVISIBLE.sub("", text).split())
         replacements = {"clean_line": no_nfc}
-    elif mutation == "a <div> read as inline":
-        monkeypatch.setitem(blocks_module._KINDS, "div", blocks_module._INLINE)
     else:
-        monkeypatch.setitem(blocks_module._KINDS, "img", blocks_module._INLINE)
+        tag = "div" if mutation == "a <div> read as inline" else "img"
+        monkeypatch.setitem(blocks_module._KINDS, tag, blocks_module._INLINE)
+        tag_id = LexborHTMLParser(f"<{tag}>").css_first(tag).tag_id  # type: ignore[union-attr]
+        monkeypatch.setitem(blocks_module._KINDS_BY_ID, tag_id, blocks_module._INLINE)
     assert _differences(_items(3, 10), replacements) != []

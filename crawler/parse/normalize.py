@@ -49,25 +49,15 @@ def clean_line(text: str) -> str:
         # Every white space but the ASCII space, and every invisible character, is unprintable (Unicode
         # "Other" or "Separator"): one C pass shows a line that needs no split (most lines, and every line
         # cleaned before: the split and join were 95 % of the time on a page's body).
-        if "  " in text:
-            # Runs of spaces (a source line's indentation) halve at each pass: fewer passes than words to split.
-            while "  " in text:
-                text = text.replace("  ", " ")
-            text = text.strip(" ")
-        elif text[:1] == " " or text[-1:] == " ":
-            text = text.strip(" ")  # the only white space here is single ASCII spaces: what split and join make
-        if text.isascii():
-            return text
-        return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+        return _clean_printable(text)
     # Line breaks, tabs and no-break spaces are the unprintable characters of most lines (the source's own line
-    # breaks, &nbsp;): as spaces they leave a printable line, cleaned as above; the split and join of such a
-    # line, its words one by one, would cost ten times the passes over it.
+    # breaks and indentation, &nbsp;): as spaces they leave a printable line, cleaned as one.
     spaced = text
     for white in _COMMON_WHITE:
         if white in spaced:
             spaced = spaced.replace(white, " ")
     if spaced is not text and spaced.isprintable():
-        return clean_line(spaced)
+        return _clean_printable(spaced)
     if not text.isascii():
         # faster than a regex search or a generator over _INVISIBLE_CHARS, and rare
         if "\u200b" in text or "\u200c" in text or "\u200d" in text or "\u2060" in text or "\ufeff" in text:
@@ -75,6 +65,18 @@ def clean_line(text: str) -> str:
         text = " ".join(text.split())
         return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
     return " ".join(text.split())
+
+
+def _clean_printable(text: str) -> str:
+    """:func:`clean_line` of a printable line: its only white space is ASCII spaces, which ``split`` and ``join``
+    would strip and collapse; a strip and a replace do it in a few passes over the line, not one per word."""
+    if text[:1] == " " or text[-1:] == " ":
+        text = text.strip(" ")
+    while "  " in text:  # each pass halves the runs of spaces inside (a line break's indentation)
+        text = text.replace("  ", " ")
+    if text.isascii():
+        return text
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def clean_blocks(lines: Iterable[str]) -> list[str]:

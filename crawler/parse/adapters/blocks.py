@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
-from selectolax.lexbor import LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.models import Image
 from crawler.net.urls import absolute
@@ -89,10 +89,10 @@ def extract_blocks(
     node: LexborNode | None = root
     append = line.append
     while node is not None:
-        tag = node.tag or ""
-        kind = _KINDS.get(tag)
+        kind = _KINDS_BY_ID.get(node.tag_id)
         if kind is None:
-            kind = _kind(tag)
+            tag = node.tag or ""
+            kind = _KINDS.get(tag) or _kind(tag)
         if kind is _TEXT:
             if node.is_empty_text_node:  # ASCII white space only (or nothing): not read before any text
                 if line and (text := node.text_content):
@@ -174,6 +174,27 @@ def _kind(tag: str) -> str:
 _KINDS = {tag: _kind(tag) for tag in (*BLOCK_TAGS, *SKIP_TAGS, "-text", "-comment", "-document", "-doctype", "br",
                                       "img", "a", "span", "b", "i", "em", "strong", "u", "sup", "sub", "font",
                                       "small", "label", "time", "")}
+
+
+def _kinds_by_id() -> dict[int, str]:
+    """:data:`_KINDS` by lexbor's tag ids (a number is cheaper to ask a node for than its name): the names lexbor
+    knows (their ids are small and the same in every document), read off a page holding each; a name lexbor does
+    not know gets an id of its document, looked up by name in the walk."""
+    names = [name for name in _KINDS if name and name[0] not in "-!"]
+    table = "<table><caption>t</caption><thead><tr><th>t</th></tr></thead><tbody><tr><td>t</td></tr></tbody><tfoot>"
+    probe = LexborHTMLParser(f"<!doctype html><p><!--c--></p>{table}</tfoot></table>"
+                             + "".join(f"<{name}>t</{name}>" for name in names))
+    root = probe.root
+    nodes: list[LexborNode | None] = [None] if root is None else [root.parent, root.prev, *root.traverse(True)]
+    found: dict[int, str] = {}
+    for node in nodes:
+        if node is not None and node.tag in _KINDS and node.tag_id < _STATIC_IDS:
+            found[node.tag_id] = _KINDS[node.tag or ""]
+    return found
+
+
+_STATIC_IDS = 1 << 16  # lexbor's own tags are numbered from 0 up (a few hundred); a page's own ones far above
+_KINDS_BY_ID = _kinds_by_id()
 
 
 def _image_source(node: LexborNode) -> str | None:
