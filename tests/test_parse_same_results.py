@@ -18,6 +18,7 @@ from __future__ import annotations
 import sys
 import unicodedata
 from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
@@ -25,7 +26,7 @@ from functools import cache
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 import crawler.parse.adapters.base as base_module
 import crawler.parse.adapters.blocks as blocks_module
@@ -317,3 +318,22 @@ def test_the_comparison_sees_a_changed_rule(mutation: str, monkeypatch: pytest.M
         tag_id = LexborHTMLParser(f"<{tag}>").css_first(tag).tag_id  # type: ignore[union-attr]
         monkeypatch.setitem(blocks_module._KINDS_BY_ID, tag_id, blocks_module._INLINE)
     assert _differences(_items(3, 10), replacements) != []
+
+
+def test_a_selector_lexbor_cannot_read_leaves_the_shared_engine_answering() -> None:
+    first = base_module.parse_html(b'<p class="a">x</p><div id="q">y</div>')
+    for _ in range(3):
+        with pytest.raises(SelectolaxError):
+            first.css("p[")
+        other = base_module.parse_html(b'<h1 class="k">t</h1>')
+        assert [n.tag for n in first.css(".a")] == ["p"] and [n.tag for n in other.css(".k")] == ["h1"]
+        assert first.css_first("#q") is not None and other.css_first("#q") is None
+
+
+def test_pages_parsed_in_threads_at_once_read_as_alone() -> None:
+    """Each thread has its own CSS engine: parses in several threads give what one thread gives."""
+    pages = _pages()[:12]
+    alone = [outcome(page) for page in pages]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            assert list(pool.map(outcome, pages)) == alone
