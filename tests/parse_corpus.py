@@ -205,6 +205,11 @@ def _edit(tree: LexborHTMLParser, rng: random.Random, node: LexborNode, elements
                 text_node.insert_after(rng.choice(TEXTS))
 
 
+def seed_legacy(page: Page) -> bool:
+    """Whether the page is one of the real ones (they are re-encoded in the legacy code page too)."""
+    return page.url.startswith("https://") and (REAL / f"{page.name.split(' ')[0]}.html").is_file()
+
+
 def _inside(node: LexborNode, container: LexborNode) -> bool:
     parent = node.parent
     while parent is not None:
@@ -218,5 +223,9 @@ def corpus(variants_per_page: int = 0, articles: int = 12) -> Iterator[tuple[Pag
     """(page, content, label): every page as it is, then ``variants_per_page`` edited copies of each."""
     for page in real_pages() + mirror_pages(articles):
         yield page, page.content, page.name
+        if seed_legacy(page):
+            # the same page in the legacy Vietnamese code page, declared in the header: decoded before the parse
+            legacy = Page(page.name, page.adapter, page.content, "text/html; charset=windows-1258", page.url)
+            yield legacy, page.content.decode("utf-8").encode("cp1258", "xmlcharrefreplace"), f"{page.name} cp1258"
         for seed in range(variants_per_page):
             yield page, variant(page.content, seed * 7919 + len(page.content)), f"{page.name} variant {seed}"
