@@ -337,3 +337,9 @@ def test_pages_parsed_in_threads_at_once_read_as_alone() -> None:
     with ThreadPoolExecutor(4) as pool:
         for _ in range(3):
             assert list(pool.map(outcome, pages)) == alone
+
+
+def test_a_part_asked_by_an_iterator_of_selectors_is_found() -> None:
+    tree = base_module.parse_html(b'<p class="a">x</p><h2 class="kicker">k</h2>')
+    hit = base_module.first_css(tree, iter((".zz", ".kicker")), often_missing=True)
+    assert hit is not None and hit[1] == "css:.kicker"

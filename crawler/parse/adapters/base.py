@@ -98,8 +98,10 @@ def first_css(root: LexborHTMLParser | LexborNode, selectors: Iterable[str], *,
     ``often_missing``: the part is one most pages lack (a kicker, an old template's breadcrumb); one query for all the
     selectors answers such a page (:func:`any_css`) instead of one query per selector.
     """
-    if often_missing and not any_css(root, selectors):
-        return None
+    if often_missing:
+        selectors = tuple(selectors)  # asked twice: an iterator would be spent by the first
+        if not any_css(root, selectors):
+            return None
     for selector in selectors:
         node = root.css_first(selector)
         if node is not None:
