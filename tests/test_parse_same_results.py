@@ -343,3 +343,12 @@ def test_a_part_asked_by_an_iterator_of_selectors_is_found() -> None:
     tree = base_module.parse_html(b'<p class="a">x</p><h2 class="kicker">k</h2>')
     hit = base_module.first_css(tree, iter((".zz", ".kicker")), often_missing=True)
     assert hit is not None and hit[1] == "css:.kicker"
+
+
+def test_nodes_in_order_are_the_query_s_nodes() -> None:
+    """css_in_order gives what ``css`` gives, in its order, duplicates and all, whether the caller stops or not."""
+    tree = base_module.parse_html(b'<div class="a"><p class="a b">1</p><p class="b">2</p></div><p class="a">3</p>')
+    for selector in (".a", ".b", "p", ".a, .b", "p.b, .a", ".zz", "div p"):
+        assert [n.mem_id for n in base_module.css_in_order(tree, selector)] == [n.mem_id for n in tree.css(selector)]
+        first = next(iter(base_module.css_in_order(tree, selector)), None)
+        assert (first.mem_id if first else None) == (n.mem_id if (n := tree.css_first(selector)) else None)

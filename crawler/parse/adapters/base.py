@@ -10,7 +10,7 @@ import functools
 import json
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -107,6 +107,16 @@ def first_css(root: LexborHTMLParser | LexborNode, selectors: Iterable[str], *,
         if node is not None:
             return node, f"css:{selector}"
     return None
+
+
+def css_in_order(root: LexborHTMLParser | LexborNode, selector: str) -> Iterator[LexborNode]:
+    """``root.css(selector)``, one by one, the first asked alone: a caller that takes the first (a date, a
+    title) never has the rest of the page walked for the others."""
+    first = root.css_first(selector)
+    if first is None:
+        return
+    yield first
+    yield from root.css(selector)[1:]
 
 
 def any_css(root: LexborHTMLParser | LexborNode, selectors: Iterable[str]) -> bool:
@@ -206,7 +216,7 @@ def json_ld_datetime(tree: LexborHTMLParser) -> datetime | None:
 
 def find_date(tree: LexborHTMLParser, selectors: Iterable[str]) -> tuple[datetime, str] | None:
     for selector in selectors:
-        for node in tree.css(selector):
+        for node in css_in_order(tree, selector):
             found = find_vn_datetime(node_text(node))
             if found is not None:
                 return found, f"css:{selector}"

@@ -40,6 +40,7 @@ from crawler.parse.adapters.base import (
     base_href,
     breadcrumb_by_selectors,
     canonical_url,
+    css_in_order,
     cut_at_share_label,
     failure,
     find_date,
@@ -211,7 +212,7 @@ class FamilyAdapter:
     def _title(self, tree: LexborHTMLParser, rules: dict[str, str]) -> tuple[bool, LexborNode | None, str]:
         """Whether the family's own selectors found the title, its element and its text."""
         for selector in self.selectors["title"]:
-            for node in tree.css(selector):
+            for node in css_in_order(tree, selector):
                 text = node_text(node)
                 if text:
                     rules["title"] = f"css:{selector}"
@@ -260,7 +261,7 @@ class FamilyAdapter:
 
     def _sapo(self, tree: LexborHTMLParser, blocks: list[str], rules: dict[str, str]) -> str | None:
         for selector in self.selectors["sapo"]:
-            for node in tree.css(selector):
+            for node in css_in_order(tree, selector):
                 text = node_text(node)
                 if text:
                     rules["sapo"] = f"css:{selector}"
