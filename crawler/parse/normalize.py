@@ -20,6 +20,7 @@ from crawler.parse.snapshot_format import VN_TZ as VN_TZ  # both re-exported: th
 # Characters that carry no text: removed, not turned into spaces (U+FEFF counts as a space).
 _INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff"
 _INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
+_COMMON_WHITE = ("\n", "\u00a0", "\t", "\r")
 # Date then time, as the sites print it: "09/03/2022 - 19:50" (VDOC), "Thứ Năm, 05/03/2026 10:17"
 # (DNN, Huế 2025-), "05/03/2026, 10:17", "05/03/2026 | 10:17", "05/03/2026 lúc 10:17".  ASCII digits
 # only: int() would read Arabic-Indic or fullwidth digits too.
@@ -47,11 +48,15 @@ def clean_line(text: str) -> str:
         # Every white space but the ASCII space, and every invisible character, is unprintable (Unicode
         # "Other" or "Separator"): one C pass shows a line that needs no split (most lines, and every line
         # cleaned before: the split and join were 95 % of the time on a page's body).
-        if "  " in text or text[:1] == " " or text[-1:] == " ":
-            text = " ".join(text.split())
-        if text.isascii():
-            return text
-        return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+        return _clean_printable(text)
+    # Line breaks, tabs and no-break spaces are the unprintable characters of most lines (the source's own line
+    # breaks and indentation, &nbsp;): as spaces they leave a printable line, cleaned as one.
+    spaced = text
+    for white in _COMMON_WHITE:
+        if white in spaced:
+            spaced = spaced.replace(white, " ")
+    if spaced is not text and spaced.isprintable():
+        return _clean_printable(spaced)
     if not text.isascii():
         # faster than a regex search or a generator over _INVISIBLE_CHARS, and rare
         if "\u200b" in text or "\u200c" in text or "\u200d" in text or "\u2060" in text or "\ufeff" in text:
@@ -59,6 +64,18 @@ def clean_line(text: str) -> str:
         text = " ".join(text.split())
         return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
     return " ".join(text.split())
+
+
+def _clean_printable(text: str) -> str:
+    """:func:`clean_line` of a printable line: its only white space is ASCII spaces, which ``split`` and ``join``
+    would strip and collapse; a strip and a replace do it in a few passes over the line, not one per word."""
+    if text[:1] == " " or text[-1:] == " ":
+        text = text.strip(" ")
+    while "  " in text:  # each pass halves the runs of spaces inside (a line break's indentation)
+        text = text.replace("  ", " ")
+    if text.isascii():
+        return text
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def clean_blocks(lines: Iterable[str]) -> list[str]:
@@ -83,6 +100,8 @@ def canonical_blocks(text: str) -> list[str]:
 def format_date_line(published: datetime) -> str:
     """The date line as the sites print it: ``DD/MM/YYYY - HH:MM`` in Vietnam time."""
     local = published.astimezone(VN_TZ)
+    if local.year >= 1000:  # what strftime prints, a few times faster (it gives no padding to a year < 1000)
+        return f"{local.day:02d}/{local.month:02d}/{local.year} - {local.hour:02d}:{local.minute:02d}"
     return local.strftime("%d/%m/%Y - %H:%M")
 
 

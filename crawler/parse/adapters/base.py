@@ -6,14 +6,16 @@ An adapter is sans-io: ``(html bytes or str, url) -> Article | ExtractionFailure
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborCSSSelector, LexborHTMLParser, LexborNode, SelectolaxError
 
 from crawler.config import SourceConfig
 from crawler.models import Article, ExtractionFailure, ListingPage
@@ -36,18 +38,38 @@ class Adapter(Protocol):
     def parse_listing(self, html: bytes | str, url: str) -> ListingPage: ...
 
 
+class Tree(LexborHTMLParser):
+    """A parsed page whose selector queries (its own and its nodes') share one CSS engine per thread.
+
+    selectolax gives each parsed document a CSS parser and selector engine of its own, made at its
+    first query and destroyed with it: a sixth of an adapter's selector time on a small page.  Every
+    query (``tree.css``, ``node.css_first``...) asks the document's ``selector`` for it; this one
+    answers with the thread's engine (a query holds the GIL from start to end: no two interleave).
+    """
+
+    @property
+    def selector(self) -> LexborCSSSelector:
+        engine: LexborCSSSelector | None = getattr(_ENGINES, "engine", None)
+        if engine is None:
+            engine = _ENGINES.engine = LexborCSSSelector()  # type: ignore[no-untyped-call]
+        return engine
+
+
+_ENGINES = threading.local()
+
+
 def parse_html(html: bytes | str, content_type: str | None = None) -> LexborHTMLParser:
-    """An HTML5 tree of a page; bytes are decoded per :func:`~crawler.parse.normalize.choose_charset`.
+    """An HTML5 tree of a page (a :class:`Tree`); bytes are decoded per :func:`~crawler.parse.normalize.choose_charset`.
 
     Valid UTF-8 goes to the parser as bytes (lexbor reads UTF-8 natively: no round trip
     through a Python str); other charsets are decoded first.
     """
     if isinstance(html, str):
-        return LexborHTMLParser(html)
+        return Tree(html)
     codec = choose_charset(html, content_type)
     if codec == "utf-8":
-        return LexborHTMLParser(html)
-    return LexborHTMLParser(decode_html(html, content_type))
+        return Tree(html)
+    return Tree(decode_html(html, content_type))
 
 
 def node_text(node: LexborNode | None) -> str:
@@ -69,13 +91,66 @@ def node_text(node: LexborNode | None) -> str:
     return clean_line(" ".join(extract_blocks(node).blocks))
 
 
-def first_css(root: LexborHTMLParser | LexborNode, selectors: Iterable[str]) -> tuple[LexborNode, str] | None:
-    """The first node matching the first selector that matches anything, with its rule name."""
+def first_css(root: LexborHTMLParser | LexborNode, selectors: Iterable[str], *,
+              often_missing: bool = False) -> tuple[LexborNode, str] | None:
+    """The first node matching the first selector that matches anything, with its rule name.
+
+    ``often_missing``: the part is one most pages lack (a kicker, an old template's breadcrumb); one query for all the
+    selectors answers such a page (:func:`any_css`) instead of one query per selector.
+    """
+    if often_missing:
+        selectors = tuple(selectors)  # asked twice: an iterator would be spent by the first
+        if not any_css(root, selectors):
+            return None
     for selector in selectors:
         node = root.css_first(selector)
         if node is not None:
             return node, f"css:{selector}"
     return None
+
+
+def css_in_order(root: LexborHTMLParser | LexborNode, selector: str) -> Iterator[LexborNode]:
+    """``root.css(selector)``, one by one, the first asked alone: a caller that takes the first (a date, a
+    title) never has the rest of the page walked for the others."""
+    first = root.css_first(selector)
+    if first is None:
+        return
+    yield first
+    yield from root.css(selector)[1:]
+
+
+def any_css(root: LexborHTMLParser | LexborNode, selectors: Iterable[str]) -> bool:
+    """False when none of ``selectors`` matches anything in ``root``: one query for the list of them all.
+
+    True also when the list cannot be asked as one (:func:`_selector_list`): the caller asks each selector then.
+    """
+    joined = _selector_list(tuple(selectors))
+    if joined is None:
+        return True
+    try:
+        return root.css_first(joined) is not None
+    except SelectolaxError:
+        return True
+
+
+@functools.lru_cache(maxsize=512)
+def _selector_list(selectors: tuple[str, ...]) -> str | None:
+    """The selectors as one selector list (``a, b``) that matches what any of them matches, or None.
+
+    Joined with commas, a selector could run into the next one: a comment it opens (``.a /*``), an escape or a
+    string, a bracket or a parenthesis it leaves open, a comma of its own.  Only selectors without ``\\``, ``/``
+    and ``,``, with their quotes, brackets and parentheses paired, are joined; one selector is asked as it is.
+    """
+    if len(selectors) < 2:
+        return None
+    for selector in selectors:
+        if (_UNJOINABLE.search(selector) or selector.count('"') % 2 or selector.count("'") % 2
+                or selector.count("(") != selector.count(")") or selector.count("[") != selector.count("]")):
+            return None
+    return ", ".join(selectors)
+
+
+_UNJOINABLE = re.compile(r"[\\/,]")
 
 
 def meta_content(tree: LexborHTMLParser, *names: str) -> str | None:
@@ -141,7 +216,7 @@ def json_ld_datetime(tree: LexborHTMLParser) -> datetime | None:
 
 def find_date(tree: LexborHTMLParser, selectors: Iterable[str]) -> tuple[datetime, str] | None:
     for selector in selectors:
-        for node in tree.css(selector):
+        for node in css_in_order(tree, selector):
             found = find_vn_datetime(node_text(node))
             if found is not None:
                 return found, f"css:{selector}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
-from selectolax.lexbor import LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.models import Image
 from crawler.net.urls import absolute
@@ -89,19 +89,26 @@ def extract_blocks(
     node: LexborNode | None = root
     append = line.append
     while node is not None:
-        tag = node.tag or ""
-        if tag == "-text":
-            text = node.text_content
-            if text and (line or not text.isspace()):  # white space before any text never counts
-                append(text)
-        elif tag[:1] in ("-", "!") or tag in SKIP_TAGS:
+        kind = _KINDS_BY_ID.get(node.tag_id)
+        if kind is None:
+            tag = node.tag or ""
+            kind = _KINDS.get(tag) or _kind(tag)
+        if kind is _TEXT:
+            if node.is_empty_text_node:  # ASCII white space only (or nothing): not read before any text
+                if line and (text := node.text_content):
+                    append(text)
+            else:
+                text = node.text_content
+                if text and (line or not text.isspace()):  # white space before any text never counts
+                    append(text)
+        elif kind is _SKIP:
             pass  # comments, doctype, scripts, forms...
-        elif inside and ((skip_ids and node.mem_id in skip_ids) or (skip is not None and skip(node))):
+        elif inside and ((skip_ids and (mem_id := node.mem_id) in skip_ids) or (skip is not None and skip(node))):
             pass
-        elif tag == "br":
+        elif kind is _BR:
             if line:
                 flush()
-        elif tag == "img":
+        elif kind is _IMG:
             src = _image_source(node)
             src = absolute(base_url, src) if src and base_url else src
             if src:
@@ -110,10 +117,11 @@ def extract_blocks(
                 if container is not None:
                     pending.append((len(out.images) - 1, container))
         else:
-            block = tag in BLOCK_TAGS
+            block = kind is _BLOCK
             if block and line:
                 flush()
-            mem_id = node.mem_id
+            if not (inside and skip_ids):  # else read by the skip test above
+                mem_id = node.mem_id
             open_ids.append(mem_id)
             child = node.child
             if child is not None:
@@ -144,6 +152,49 @@ def extract_blocks(
     if line:
         flush()
     return out
+
+
+# What the walk does with a node, by its tag name (:func:`_kind`; the names lexbor gives, looked up once).
+_TEXT, _SKIP, _BR, _IMG, _BLOCK, _INLINE = "text", "skip", "br", "img", "block", "inline"
+
+
+def _kind(tag: str) -> str:
+    if tag == "-text":
+        return _TEXT
+    if tag[:1] in ("-", "!") or tag in SKIP_TAGS:
+        return _SKIP
+    if tag == "br":
+        return _BR
+    if tag == "img":
+        return _IMG
+    return _BLOCK if tag in BLOCK_TAGS else _INLINE
+
+
+# Every name of :data:`BLOCK_TAGS`, :data:`SKIP_TAGS` and the special nodes; any other name is asked of :func:`_kind`.
+_KINDS = {tag: _kind(tag) for tag in (*BLOCK_TAGS, *SKIP_TAGS, "-text", "-comment", "-document", "-doctype", "br",
+                                      "img", "a", "span", "b", "i", "em", "strong", "u", "sup", "sub", "font",
+                                      "small", "label", "time", "")}
+
+
+def _kinds_by_id() -> dict[int, str]:
+    """:data:`_KINDS` by lexbor's tag ids (a number is cheaper to ask a node for than its name): the names lexbor
+    knows (their ids are small and the same in every document), read off a page holding each; a name lexbor does
+    not know gets an id of its document, looked up by name in the walk."""
+    names = [name for name in _KINDS if name and name[0] not in "-!"]
+    table = "<table><caption>t</caption><thead><tr><th>t</th></tr></thead><tbody><tr><td>t</td></tr></tbody><tfoot>"
+    probe = LexborHTMLParser(f"<!doctype html><p><!--c--></p>{table}</tfoot></table>"
+                             + "".join(f"<{name}>t</{name}>" for name in names))
+    root = probe.root
+    nodes: list[LexborNode | None] = [None] if root is None else [root.parent, root.prev, *root.traverse(True)]
+    found: dict[int, str] = {}
+    for node in nodes:
+        if node is not None and node.tag in _KINDS and node.tag_id < _STATIC_IDS:
+            found[node.tag_id] = _KINDS[node.tag or ""]
+    return found
+
+
+_STATIC_IDS = 1 << 16  # lexbor's own tags are numbered from 0 up (a few hundred); a page's own ones far above
+_KINDS_BY_ID = _kinds_by_id()
 
 
 def _image_source(node: LexborNode) -> str | None:

@@ -36,9 +36,11 @@ from crawler.net.urls import absolute, url_path, valid_article_id
 from crawler.parse.adapters.anchors import date_near, following
 from crawler.parse.adapters.base import (
     BYLINE_RE,
+    any_css,
     base_href,
     breadcrumb_by_selectors,
     canonical_url,
+    css_in_order,
     cut_at_share_label,
     failure,
     find_date,
@@ -210,7 +212,7 @@ class FamilyAdapter:
     def _title(self, tree: LexborHTMLParser, rules: dict[str, str]) -> tuple[bool, LexborNode | None, str]:
         """Whether the family's own selectors found the title, its element and its text."""
         for selector in self.selectors["title"]:
-            for node in tree.css(selector):
+            for node in css_in_order(tree, selector):
                 text = node_text(node)
                 if text:
                     rules["title"] = f"css:{selector}"
@@ -259,7 +261,7 @@ class FamilyAdapter:
 
     def _sapo(self, tree: LexborHTMLParser, blocks: list[str], rules: dict[str, str]) -> str | None:
         for selector in self.selectors["sapo"]:
-            for node in tree.css(selector):
+            for node in css_in_order(tree, selector):
                 text = node_text(node)
                 if text:
                     rules["sapo"] = f"css:{selector}"
@@ -271,7 +273,7 @@ class FamilyAdapter:
         return other[0]
 
     def _kicker(self, tree: LexborHTMLParser, rules: dict[str, str]) -> str | None:
-        hit = first_css(tree, self.selectors["kicker"])
+        hit = first_css(tree, self.selectors["kicker"], often_missing=True)
         kicker = node_text(hit[0]) if hit is not None else ""
         if hit is None or not kicker:
             return None
@@ -283,7 +285,8 @@ class FamilyAdapter:
         header_hit = self.header_author(tree, rules)
         header = header_hit[0] if header_hit is not None else None
         ending: str | None = None
-        for selector in (*self.selectors["byline"], *RIGHT_ALIGNED):
+        candidates = (*self.selectors["byline"], *RIGHT_ALIGNED)
+        for selector in candidates if any_css(body, candidates) else ():
             # The last of them with text (looked for from the end: one text each until found).
             last = next((n for n in reversed(body.css(selector)) if node_text(n)), None)
             if last is None:

@@ -259,7 +259,7 @@ class HueAdapter:
         return best[1]
 
     def _kicker(self, tree: LexborHTMLParser, title: LexborNode, rules: dict[str, str]) -> str | None:
-        hit = first_css(tree, KICKER)
+        hit = first_css(tree, KICKER, often_missing=True)
         kicker = node_text(hit[0]) if hit is not None else ""
         if hit is not None and kicker:
             rules["kicker"] = hit[1]
@@ -280,7 +280,7 @@ class HueAdapter:
         self, tree: LexborHTMLParser, title: LexborNode, url: str, rules: dict[str, str]
     ) -> tuple[tuple[str, ...], list[LexborNode]]:
         """The breadcrumb's names and the links they came from."""
-        hit = first_css(tree, BREADCRUMB)
+        hit = first_css(tree, BREADCRUMB, often_missing=True)
         if hit is not None:
             links = hit[0].css("a")
             crumbs = breadcrumb_from_links(links)

@@ -53,6 +53,7 @@ from crawler.parse.adapters.anchors import (
 from crawler.parse.adapters.base import (
     breadcrumb_by_selectors,
     canonical_url,
+    css_in_order,
     failure,
     find_date,
     first_css,
@@ -210,7 +211,7 @@ class JavaplatformAdapter:
 def first_css_text(root: LexborHTMLParser, selectors: tuple[str, ...]) -> tuple[LexborNode, str] | None:
     """The first node with text matching the first selector that has one, with its rule name."""
     for selector in selectors:
-        for node in root.css(selector):
+        for node in css_in_order(root, selector):
             if node_text(node):
                 return node, f"css:{selector}"
     return None

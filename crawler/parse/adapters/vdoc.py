@@ -183,7 +183,7 @@ class VdocAdapter:
         return text
 
     def _kicker(self, tree: LexborHTMLParser, title_node: LexborNode | None, rules: dict[str, str]) -> str | None:
-        hit = first_css(tree, self.selectors["kicker"])
+        hit = first_css(tree, self.selectors["kicker"], often_missing=True)
         kicker = node_text(hit[0]) if hit is not None else ""
         if hit is not None and kicker:
             rules["kicker"] = hit[1]
