@@ -442,3 +442,41 @@ def test_file_names_and_arguments_that_are_not_utf8(tmp_path: Path) -> None:
         assert result.returncode == code or (code and result.returncode in (1, 2)), (args, err)
         if code:
             assert len(err.strip().splitlines()) == 1, (args, err)
+
+
+# -- a search query that starts with '-' (a negative query) reads as an option --------------------------
+
+
+def search_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path, *args: str) -> str:
+    """The last line of what ``crawler search ARGS`` says when argparse refuses it (exit 2, usage first)."""
+    with pytest.raises(SystemExit) as exc:
+        main(["search", "--archive", str(tmp_path / "none"), *args])
+    assert exc.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("usage: crawler search ")
+    assert not (tmp_path / "none").exists()
+    return err.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(("args", "hint"), [
+    (["-thơ"], "crawler search -- '-thơ'"),
+    (["-tinh", "-kinh"], "crawler search -- '-tinh -kinh'"),
+    (["--limit", "3", "-thơ"], "crawler search -- '-thơ'"),
+    (["-thơ", "--json"], "crawler search -- '-thơ'"),
+    (["tinh", "-thơ"], "crawler search 'tinh -thơ'"),
+    (["tinh", "-thơ", "--json"], "crawler search 'tinh -thơ'"),
+    (["-x'y"], """crawler search -- '-x'"'"'y'"""),  # quoted for the shell (shlex.quote)
+])
+def test_a_query_word_read_as_an_option_is_named_with_the_way_to_type_it(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str], hint: str) -> None:
+    line = search_usage_error(capsys, tmp_path, *args)
+    assert line.startswith("crawler search: error: ")
+    assert "reads as an option" in line and line.endswith(hint)
+
+
+def test_an_unknown_option_of_search_is_still_an_unknown_option(capsys: pytest.CaptureFixture[str],
+                                                                 tmp_path: Path) -> None:
+    assert search_usage_error(capsys, tmp_path, "tinh", "--limt", "3") == \
+        "crawler search: error: unrecognized arguments: --limt 3; did you mean --limit?"
+    assert search_usage_error(capsys, tmp_path) == "crawler search: error: the following arguments are required: query"

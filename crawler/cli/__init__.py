@@ -58,6 +58,9 @@ def _main(argv: Sequence[str] | None) -> int:
     _suggest_command(parser, sys.argv[1:] if argv is None else list(argv))
     args, extra = parser.parse_known_args(argv)
     args.whole_process = argv is None  # the process's own command line: it runs this command and nothing else
+    if args.command == "search" and (problem := query_read_as_options(
+            args.query, extra, sys.argv[1:] if argv is None else list(argv))):
+        args.parser.error(problem)
     if extra:
         # argparse would print the top-level usage; the subcommand's is the useful one.
         args.parser.error(f"unrecognized arguments: {' '.join(extra)}{_suggest_options(args.parser, extra)}")
@@ -121,6 +124,20 @@ def _interrupt_on_sigterm() -> Callable[[], None] | None:
         signal.signal(signal.SIGTERM, before)
 
     return restore
+
+
+def query_read_as_options(query: str | None, extra: list[str], argv: list[str]) -> str | None:
+    """Why ``crawler search`` cannot run when its query is missing or words of it were read as options
+    (``-word``, a negative query, typed without ``--`` or quotes), with the way to type it; else None."""
+    import shlex
+
+    words = [arg for arg in extra if arg.startswith("-") and not arg.startswith("--")]
+    if not words:
+        return None if query is not None else "the following arguments are required: query"
+    typed = " ".join(arg for arg in argv if arg in words or arg == query)
+    dashes = "-- " if typed.startswith("-") else ""
+    return (f"{words[0]!r} reads as an option; type the query as one argument: "
+            f"crawler search {dashes}{shlex.quote(typed)}")
 
 
 def _suggest_command(parser: argparse.ArgumentParser, argv: list[str]) -> None:

@@ -53,7 +53,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                                    "those diacritics ('Cần Thơ' is not 'cán thổ'). \"a phrase\", prefix*, AND, OR, "
                                    "NOT or -word (also alone), parentheses, title:word. Words typed together rank "
                                    "as a phrase ('da nang' puts 'Đà Nẵng' first), then bm25.")
-    p.add_argument("query", help="what to look for (quote it for the shell)")
+    # Optional to argparse only: a query read as options (-word) is refused with its own message
+    # (crawler.cli.query_read_as_options); the usage line below shows it as the required argument it is.
+    p.add_argument("query", nargs="?", default=None,
+                   help="what to look for (quote it for the shell; one starting with '-' after --: "
+                        "crawler search -- '-word')")
     add_reading_options(p)
     add_selection_options(p, versions="also match older versions of changed articles (default: the latest only)")
     p.add_argument("--limit", type=argtypes.integer(1, MAX_LIMIT), default=20, metavar="N",
@@ -64,6 +68,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                    help=f"rank every match (default: a query matching more than {RANK_WINDOW:,} articles ranks the "
                         f"{RANK_WINDOW:,} most recently archived, which keeps it fast)")
     p.add_argument("--json", action="store_true", help="print the hits as JSON")
+    p.usage = p.format_usage().removeprefix("usage: ").replace(" [query]", " query").rstrip("\n")
     p.set_defaults(func=cmd_search)
 
 
