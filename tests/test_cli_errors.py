@@ -480,3 +480,12 @@ def test_an_unknown_option_of_search_is_still_an_unknown_option(capsys: pytest.C
     assert search_usage_error(capsys, tmp_path, "tinh", "--limt", "3") == \
         "crawler search: error: unrecognized arguments: --limt 3; did you mean --limit?"
     assert search_usage_error(capsys, tmp_path) == "crawler search: error: the following arguments are required: query"
+
+
+@pytest.mark.parametrize("args", [["search", "--", "tinh", "--json"], ["search", "--", "-thơ", "--limit", "3"],
+                                  ["search", "--", "-thơ", "--limit=3"]])
+def test_an_option_after_double_dash_is_said_to_be_read_as_an_argument(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str]) -> None:
+    line = search_usage_error(capsys, tmp_path, *args[1:])
+    assert "comes after --, which makes it an argument: give the options before --" in line
+    assert "did you mean" not in line

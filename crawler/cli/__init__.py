@@ -160,6 +160,9 @@ def _suggest_options(parser: argparse.ArgumentParser, extra: list[str]) -> str:
 
     options = [name for action in parser._actions for name in action.option_strings if name.startswith("--")]
     typed = [arg.split("=", 1)[0] for arg in extra if arg.startswith("--")]
+    exact = [name for name in typed if name in options]  # only after "--", which makes every word an argument
+    if exact:
+        return f"; {exact[0]} comes after --, which makes it an argument: give the options before --"
     hints = [(name, close[0]) for name in typed
              if (close := difflib.get_close_matches(name, options, n=1, cutoff=0.7))]
     if len(hints) == 1 and len(typed) == 1:
