@@ -30,6 +30,7 @@ from crawler.archive.catalog import CATALOG, NOT_AN_ARCHIVE, Store
 from crawler.archive.cdxj import INDEX_DIR, INDEX_SUFFIX, check_index
 from crawler.archive.lock import ArchiveLock
 from crawler.archive.outputs import inside_archive, read_inside, warc_relpath
+from crawler.archive.search_index import superseded_problem
 from crawler.archive.warc_reading import check_file, read_response_at
 from crawler.errors import ArchiveError
 from crawler.parse.normalize import SHARE_LABEL, canonical_blocks
@@ -98,6 +99,8 @@ def _verify_locked(archive: Path, report: Report, *, check_digests: bool) -> Non
             report.problems.append(f"{INDEX_DIR}/{index.name}: index of no WARC file of the archive")
     with Store(archive, readonly=True) as store:
         rows = store.rows()
+        if (problem := superseded_problem(store.db)) is not None:
+            report.problems.append(f"{CATALOG}: {problem}")
     known: set[str] = set()
     for row in rows:
         report.snapshots += 1
