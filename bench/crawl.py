@@ -65,7 +65,6 @@ BENCH = Path(__file__).resolve().parent
 CHILD_TIMEOUT = 600.0  # seconds for any one client run
 TARGET_SCRAPY = 1.5  # crawler pages/s >= 1.5x Scrapy (storing nothing), same run
 TARGET_WGET = 2.0  # crawler pages/s >= 2x wget --warc-file, same run
-TARGET_CPU_MS = 1.6  # CPU (user + system) of the crawler's whole process tree per page
 TARGET_RSS_GROWTH = 1.5
 SCRAPY_SETTINGS = {
     "ROBOTSTXT_OBEY": "False", "LOG_LEVEL": "WARNING", "AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0",
@@ -487,10 +486,11 @@ def report(bench: Bench, wrk_rows: list[tuple[str, str, int, float, int]], small
     verdicts = []
     runs = groups[(big, best)]
     cpu = median([1000 * (r.child.user + r.child.system) / r.pages for r in runs if r.pages])
-    verdicts.append((f"crawler {best} CPU of the process tree <= {TARGET_CPU_MS} ms/page", TARGET_CPU_MS / cpu, 1.0,
-                     f"{cpu:.2f} ms/page"))
     raw = med("raw httpx2+trio", best)
-    print(f"\n(reference, not a target: the crawler at {best} runs at {ours / raw:.0%} of the raw httpx2 ceiling)")
+    # Issue 10's absolute CPU target (1.6 ms per page) was withdrawn by issue 22: the machine's speed drifts
+    # 1.65x between days, so the crawl keeps same-run ratios only.
+    print(f"\n(reference, not targets: the crawler at {best} runs at {ours / raw:.0%} of the raw httpx2 ceiling, "
+          f"with {cpu:.2f} ms of CPU per page in its process tree)")
     scrapy_settings = [s for (c, s) in groups if c == "scrapy"]
     if scrapy_settings:
         best_scrapy = max(scrapy_settings, key=lambda s: med("scrapy", s))
@@ -513,7 +513,7 @@ def report(bench: Bench, wrk_rows: list[tuple[str, str, int, float, int]], small
     print("| target | figures | ratio | verdict |")
     print("|---|---|---:|---|")
     for label, ratio, target, figures in verdicts:
-        shown = figures.rsplit("= ", 1)[1] if "RSS" in label else figures if "CPU" in label else f"{ratio:.2f}"
+        shown = figures.rsplit("= ", 1)[1] if "RSS" in label else f"{ratio:.2f}"
         print(f"| {label} | {figures} | {shown} | {'PASS' if ratio >= target else 'FAIL'} |")
     return 0
 
