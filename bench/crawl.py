@@ -90,6 +90,7 @@ class Result:
     statuses: dict[int, int] = field(default_factory=dict)
     note: str = ""
     file_create_us: list[float] = field(default_factory=list)  # probe files created during the run (wall µs)
+    idle: float = float("nan")  # % of the machine's CPU time idle while the client ran (/proc/stat)
 
     @property
     def pps_span(self) -> float:
@@ -102,6 +103,25 @@ class Result:
     @property
     def cpu_ms_per_page(self) -> float:
         return 1000 * (self.child.user + self.child.system) / self.pages if self.pages else float("nan")
+
+
+def machine_times() -> tuple[int, int]:
+    """(idle + iowait, all) CPU ticks of the whole machine so far, from /proc/stat ((0, 0) where there is none).
+
+    Idle time while a client runs says whether it was bound by the machine's CPU (~0 % idle) or by waiting
+    (its pipeline, the server, the network)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            ticks = [int(field) for field in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    return ticks[3] + ticks[4], sum(ticks[:8])  # user nice system idle iowait irq softirq steal
+
+
+def idle_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """% of the machine's CPU time idle between two :func:`machine_times` (NaN without ticks)."""
+    idle, total = after[0] - before[0], after[1] - before[1]
+    return 100 * idle / total if total > 0 else float("nan")
 
 
 class FileProbe:
@@ -268,12 +288,14 @@ class Bench:
                  env: dict[str, str] | None = None) -> tuple[Result, list[LogEntry]]:
         offset = self.log.stat().st_size if self.log.exists() else 0
         with FileProbe(self.work / "file-probe") as probe:
+            before = machine_times()
             child = run_child(argv, timeout=CHILD_TIMEOUT, cwd=cwd, env=env)
+            idle = idle_share(before, machine_times())
         time.sleep(0.2)  # nginx writes its log line after the response
         entries = read_log(self.log, offset)
         statuses = Counter(e.status for e in entries)
         result = Result(client, setting, len(entries), span(entries), child, statuses=dict(statuses),
-                        file_create_us=probe.samples)
+                        file_create_us=probe.samples, idle=idle)
         if child.returncode not in (0, 8):  # wget: 8 = some 404s (the page past a listing's end)
             result.note = f"exit {child.returncode}: {child.stderr.strip()[-300:]}"
         return result, entries
@@ -320,7 +342,7 @@ class Bench:
         shutil.rmtree(archive, ignore_errors=True)
         self.results.append(result)
         self.say(f"{result.client} {result.setting}: {result.pages} pages, {result.articles} articles, "
-                 f"{result.pps_span:.0f} pages/s (span), {result.pps_wall:.0f} (wall), "
+                 f"{result.pps_span:.0f} pages/s (span), {result.pps_wall:.0f} (wall), {result.idle:.0f} % idle, "
                  f"{tree_rss(result):.0f} MB peak RSS (process tree) {result.note}")
         return result, entries
 
@@ -425,8 +447,9 @@ def tree_rss(result: Result) -> float:
 
 def print_table(groups: dict[tuple[str, str], list[Result]]) -> None:
     print("| client | setting | runs | pages | articles | pages/s (span) | pages/s (wall) | articles/s (span) "
-          "| CPU ms/page user+sys | peak RSS MB (process tree) | file creation µs median/max | notes |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          "| CPU ms/page user+sys | machine idle % | peak RSS MB (process tree) | file creation µs median/max "
+          "| notes |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for (client, setting), runs in groups.items():
         articles = [r.articles for r in runs if r.articles is not None]
         aps = median([r.articles / r.seconds_span for r in runs if r.articles]) if articles else None
@@ -436,7 +459,8 @@ def print_table(groups: dict[tuple[str, str], list[Result]]) -> None:
         print(f"| {client} | {setting} | {len(runs)} | {median([r.pages for r in runs]):.0f} | "
               f"{f'{median(articles):.0f}' if articles else ''} | {median([r.pps_span for r in runs]):.0f} | "
               f"{median([r.pps_wall for r in runs]):.0f} | {f'{aps:.0f}' if aps else ''} | "
-              f"{user:.2f}+{system:.2f} | {median([tree_rss(r) for r in runs]):.0f} | {file_creation(runs)} | "
+              f"{user:.2f}+{system:.2f} | {median([r.idle for r in runs]):.0f} | "
+              f"{median([tree_rss(r) for r in runs]):.0f} | {file_creation(runs)} | "
               f"{notes} |")
 
 
