@@ -238,3 +238,13 @@ def test_workers_run_the_crawl_process_code_whatever_the_working_directory(
                      "--no-progress", "--quiet", "--workers", "1"])
     assert code == 0
     assert len(list((tmp_path / "archive" / "text").rglob("*.txt"))) == 3 * 3 + 2
+
+
+@pytest.mark.parametrize("size", [0, 1, 255, 65536, 1 << 29])
+def test_the_crawl_process_frames_messages_as_the_worker_does(size: int) -> None:
+    """worker_pool keeps its own copy of the frame (it no longer imports the worker's module): the same bytes."""
+    from crawler.crawl import archive_worker, worker_pool
+
+    assert worker_pool._FRAME.format == archive_worker._FRAME.format
+    assert worker_pool.MAX_FRAME == archive_worker.MAX_FRAME
+    assert worker_pool._FRAME.pack(size) == archive_worker._FRAME.pack(size)

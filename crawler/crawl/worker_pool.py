@@ -24,6 +24,7 @@ import os
 import pickle
 import signal
 import socket
+import struct
 import subprocess
 import sys
 from collections import deque
@@ -32,7 +33,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import trio
 
@@ -41,7 +42,15 @@ from crawler.archive.recovery import Recovered, recover_warcs
 from crawler.archive.warc import WARC_GZIP_LEVEL
 from crawler.config import SourceConfig
 from crawler.crawl.archive_jobs import ArchiveJob, ArchiveReply
-from crawler.crawl.archive_worker import _FRAME, MAX_FRAME, ArchiveWorker
+
+if TYPE_CHECKING:
+    # Imported where a worker runs in this process (``processes=0``): the crawl process of a run with
+    # worker processes never parses, and the parsers' modules are a tenth of its start-up.
+    from crawler.crawl.archive_worker import ArchiveWorker
+
+# The frame of a message either way: a length prefix; the same as archive_worker's (a test checks).
+_FRAME = struct.Struct("!I")
+MAX_FRAME = 1 << 30
 
 # How a worker process starts: -c, not -m (the crawl package has imported the module already, and runpy
 # would warn that it runs a module found in sys.modules).
@@ -340,6 +349,8 @@ async def open_archive_pool(root: Path, sources: Iterable[SourceConfig], *, proc
     """
     sources = tuple(sources)
     if processes == 0:
+        from crawler.crawl.archive_worker import ArchiveWorker
+
         inline = ArchiveWorker(root, sources, warc_size=warc_size, gzip_level=gzip_level)
         try:
             yield InlinePool(inline)

@@ -25,16 +25,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager, aclosing, nullcontext, suppress
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import httpx2
 import trio
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    retry_if_exception_type,
-    wait_exponential_jitter,
-)
 
 from crawler.errors import PermanentFetchError, TransientFetchError
 from crawler.models import FetchResult
@@ -63,6 +57,9 @@ from crawler.net.origins import NO_ORIGINS, Origins, host_header
 from crawler.net.redirects import FollowsRedirects
 from crawler.net.urls import host_key
 from crawler.net.wire import header_text, is_refused_address, peer_ip_of, request_head, response_head
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState, wait_exponential_jitter
 
 __all__ = ["Fetcher"]
 
@@ -141,9 +138,8 @@ class Fetcher(FollowsRedirects):
         self._closed = False
         # Host names the resolver said do not exist -> the reason: not asked again while this fetcher lives.
         self._not_found: dict[str, str] = {}
-        self._backoff = wait_exponential_jitter(
-            multiplier=policy.backoff_base, max=policy.backoff_max, jitter=policy.backoff_base
-        )
+        # tenacity (and the asyncio it imports) is loaded by the first retry, not by every crawl's start-up.
+        self._backoff: wait_exponential_jitter | None = None
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -202,6 +198,13 @@ class Fetcher(FollowsRedirects):
     # -- one request ----------------------------------------------------------
 
     def _wait(self, state: RetryCallState) -> float:
+        if self._backoff is None:
+            from tenacity import wait_exponential_jitter
+
+            policy = self.policy
+            self._backoff = wait_exponential_jitter(
+                multiplier=policy.backoff_base, max=policy.backoff_max, jitter=policy.backoff_base
+            )
         delay = self._backoff(state)
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, TransientFetchError) and exc.retry_after is not None:
@@ -249,6 +252,8 @@ class Fetcher(FollowsRedirects):
             if self.policy.retries == 0 or not self._retryable_now(exc) or (give_up and give_up(exc)):
                 raise
             first: TransientFetchError | None = exc
+
+        from tenacity import AsyncRetrying, retry_if_exception, retry_if_exception_type
 
         async def attempt() -> FetchResult:
             nonlocal first
