@@ -14,8 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.net.validators import MAX_HEADER_VALUE_LENGTH, MAX_VALIDATOR_LENGTH, header_value_problem, \
-    sendable_validator
+from crawler.net.validators import (
+    MAX_HEADER_VALUE_LENGTH,
+    MAX_VALIDATOR_LENGTH,
+    header_value_problem,
+    sendable_validator,
+)
 
 
 def reference_problem(value: str) -> str | None:

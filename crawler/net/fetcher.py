@@ -56,7 +56,7 @@ from crawler.net.fetch_policy import (
 from crawler.net.origins import NO_ORIGINS, Origins, host_header
 from crawler.net.redirects import FollowsRedirects
 from crawler.net.urls import host_key
-from crawler.net.wire import header_text, is_refused_address, peer_ip_of, request_head, response_head
+from crawler.net.wire import header_pairs, is_refused_address, peer_ip_of, request_head, response_head
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState, wait_exponential_jitter
@@ -398,7 +398,7 @@ class Fetcher(FollowsRedirects):
             http_version=response.http_version,
             request_head=request_head(response.request),
             response_head=response_head(response),
-            headers=tuple((header_text(k), header_text(v)) for k, v in response.headers.raw),
+            headers=header_pairs(response.headers.raw),
             body=body,
             peer_ip=peer_ip,
             fetched_at=fetched_at,
