@@ -148,4 +148,5 @@ def test_a_crawl_with_worker_processes_does_not_import_the_parsers_in_the_crawl_
         assert "crawler.crawl.archive_worker" in modules and "crawler.parse.adapters" in modules
     else:
         assert came_in(modules, WORKERS_ONLY) == []
+        assert came_in(modules, (TERMINAL,)) == []  # no progress bars (--no-progress): no rich
         assert "crawler.crawl.worker_pool" in modules  # the probe ran the crawl itself
