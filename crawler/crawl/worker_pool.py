@@ -42,6 +42,7 @@ from crawler.archive.recovery import Recovered, recover_warcs
 from crawler.archive.warc import WARC_GZIP_LEVEL
 from crawler.config import SourceConfig
 from crawler.crawl.archive_jobs import ArchiveJob, ArchiveReply
+from crawler.net.politeness import acquire_without_switch
 
 if TYPE_CHECKING:
     # Imported where a worker runs in this process (``processes=0``): the crawl process of a run with
@@ -194,11 +195,14 @@ class _Worker:
         if self.stopping:
             return ArchiveReply(problem="the run stopped before this page was archived", stopped=True)
         # Queued and sent under one lock: the queue's order is the order the worker does the jobs in.
-        async with self.send_lock:
+        await acquire_without_switch(self.send_lock)
+        try:
             if not self.queue:
                 self.head_started = trio.current_time()
             self.queue.append(entry)
             await self._send(entry)
+        finally:
+            self.send_lock.release()
         await entry.done.wait()
         assert entry.reply is not None
         return entry.reply
@@ -327,12 +331,15 @@ class ProcessPool:
     async def submit(self, job: ArchiveJob) -> ArchiveReply:
         """Run a job in the least busy worker.  Shielded: a job sent is a job whose reply is read
         (its files get their catalog row); a stuck one is bounded by the deadline."""
-        async with self._slots:
+        await acquire_without_switch(self._slots)
+        try:
             self._next_id += 1
             entry = _Entry(self._next_id, _frame((self._next_id, job)))
             worker = min(self.workers, key=lambda w: len(w.queue))
             with trio.CancelScope(shield=True):
                 reply = await worker.call(entry)
+        finally:
+            self._slots.release()
         return reply
 
 
