@@ -164,7 +164,7 @@ class Fetcher(FollowsRedirects):
         key = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80), host)
         client = self._clients.get(key)
         if client is None:
-            transport = self._transport()
+            transport = self._transport(https=url.scheme == "https")
             headers = {
                 "User-Agent": self.policy.user_agent,
                 "Accept": ACCEPT,
@@ -186,14 +186,18 @@ class Fetcher(FollowsRedirects):
             self._clients[key] = client
         return client
 
-    def _transport(self) -> httpx2.AsyncBaseTransport:
-        """The transport of a new client: the injected one, or one that checks addresses before connecting."""
+    def _transport(self, *, https: bool) -> httpx2.AsyncBaseTransport:
+        """The transport of a new client: the injected one, or one that checks addresses before connecting.
+
+        A client serves one origin (its scheme included) and follows no redirect: one for ``http://``
+        never sets up TLS, and does not load the certificate authorities (a mirror run never does).
+        """
         if self._transport_factory is not None:
             return self._transport_factory()
-        if self._ssl is None:
+        if https and self._ssl is None:
             self._ssl = httpx2.create_ssl_context()
         backend = CheckedBackend(allow_private=self.policy.allow_private_addresses, resolver=self._resolver)
-        return CheckedTransport(verify=self._ssl, limits=_LIMITS, backend=backend)
+        return CheckedTransport(verify=self._ssl if https else None, limits=_LIMITS, backend=backend)
 
     # -- one request ----------------------------------------------------------
 
