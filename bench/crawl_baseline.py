@@ -22,6 +22,7 @@ list), so by default both crawl Cần Thơ and An Giang only (``--sources-keys``
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -68,6 +69,7 @@ def main() -> int:
     hosts = {host for key in keys for host in bc.load_sources(site.sources_file).get(key).hosts}
     origin_args = [arg for host, url in site.origins.items() if host in hosts for arg in ("--origin", f"{host}={url}")]
     rows: dict[str, list[tuple[float, float, float]]] = {"current": [], "baseline": []}
+    crawl: dict[str, list[tuple[float, float]]] = {"current": [], "baseline": []}  # the crawl process alone
     with bench.start(site):
         for round_no in range(1, args.rounds + 1):
             for label, exe in (("current", bc.CRAWLER), ("baseline", args.baseline)):
@@ -81,8 +83,11 @@ def main() -> int:
                 pages = max(result.pages, 1)
                 rows[label].append((result.pps_span, 1000 * result.child.user / pages,
                                     1000 * result.child.system / pages))
+                crawl[label].append(crawl_process_cpu(archive, pages))
+                own = crawl[label][-1]
                 bench.say(f"round {round_no} {label}: {result.pages} pages, {result.pps_span:.0f} pages/s, CPU "
-                          f"{rows[label][-1][1]:.2f}+{rows[label][-1][2]:.2f} ms/page {result.note}")
+                          f"{rows[label][-1][1]:.2f}+{rows[label][-1][2]:.2f} ms/page (crawl process "
+                          f"{own[0]:.2f}+{own[1]:.2f}) {result.note}")
                 if result.child.returncode != 0:
                     print(f"bench: the {label} crawl exited {result.child.returncode}", file=sys.stderr)
                     return 1
@@ -91,12 +96,29 @@ def main() -> int:
     for label, values in rows.items():
         print(f"| {label} | {' / '.join(f'{v[0]:.0f}' for v in values)} | {median(v[0] for v in values):.0f} | "
               f"{median(v[1] for v in values):.2f}+{median(v[2] for v in values):.2f} |")
+    print("\n| version | crawl process CPU ms/page user+sys per round | median user+sys |")
+    print("|---|---|---:|")
+    for label, values in crawl.items():
+        print(f"| {label} | {' / '.join(f'{u:.2f}+{s:.2f}' for u, s in values)} | "
+              f"{median(u + s for u, s in values):.3f} |")
+    saved = [sum(b) - sum(c) for c, b in zip(crawl["current"], crawl["baseline"], strict=True)]
+    print(f"\nbaseline - current crawl process CPU per page, per round (ms): {' '.join(f'{d:.3f}' for d in saved)} "
+          f"(median {median(saved):.3f})")
     speed = [c[0] / b[0] for c, b in zip(rows["current"], rows["baseline"], strict=True)]
     cpu = [(b[1] + b[2]) / (c[1] + c[2]) for c, b in zip(rows["current"], rows["baseline"], strict=True)]
     print(f"\ncurrent / baseline pages/s per round: {' '.join(f'{r:.2f}' for r in speed)} "
           f"(median {median(speed):.2f}); "
           f"baseline / current CPU per page: {' '.join(f'{r:.2f}' for r in cpu)} (median {median(cpu):.2f})")
     return 0
+
+
+def crawl_process_cpu(archive: Path, pages: int) -> tuple[float, float]:
+    """The crawl process's own CPU per page (ms, user and system) from the run's record (nan without one)."""
+    records = sorted((archive / "runs").glob("*.json"))
+    cpu = json.loads(records[-1].read_text(encoding="utf-8")).get("cpu") if records else None
+    if not cpu:
+        return float("nan"), float("nan")
+    return 1000 * cpu["crawl_user"] / pages, 1000 * cpu["crawl_system"] / pages
 
 
 if __name__ == "__main__":

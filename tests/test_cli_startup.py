@@ -127,3 +127,26 @@ def test_a_sources_file_is_still_read_and_its_selectors_checked(tmp_path: Path, 
     got, modules = loaded("sources", "--sources", str(tmp_path / "sources.yaml"), cwd=tmp_path)
     assert got == code
     assert YAML in modules and HTML in modules
+
+
+# What the crawl process of a run with archive worker processes leaves to them: parsing (the article
+# adapters, the extraction), and what only a retry uses (tenacity, and the asyncio it imports).
+WORKERS_ONLY = ("crawler.parse.adapters", "crawler.parse.extraction", "crawler.parse.requisites",
+                "crawler.crawl.archive_worker", "tenacity", "asyncio")
+
+
+@pytest.mark.parametrize("workers", ["1", "0"])
+def test_a_crawl_with_worker_processes_does_not_import_the_parsers_in_the_crawl_process(
+        tmp_path: Path, workers: str) -> None:
+    """Their modules were a tenth of the crawl process's start-up CPU (issue 22: CPU per page of a crawl).
+    With ``--workers 0`` the crawl process parses, and imports them."""
+    with Mirror(articles=3, seed=7) as m:
+        code, modules = loaded("crawl", "--archive", str(tmp_path / "archive"), *origin_args(m), "--delay", "0",
+                               "--quiet", "--no-progress", "--workers", workers, cwd=tmp_path)
+    assert code == 0
+    if workers == "0":
+        assert "crawler.crawl.archive_worker" in modules and "crawler.parse.adapters" in modules
+    else:
+        assert came_in(modules, WORKERS_ONLY) == []
+        assert came_in(modules, (TERMINAL,)) == []  # no progress bars (--no-progress): no rich
+        assert "crawler.crawl.worker_pool" in modules  # the probe ran the crawl itself

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import pairwise
+from typing import Any
 
 import pytest
 import trio
@@ -93,3 +95,37 @@ def test_gate_holds_delay_and_concurrency_on_mock_clock() -> None:
     gaps = [b - a for a, b in pairwise(starts)]
     assert all(gap >= 1.0 - 1e-9 for gap in gaps), gaps
     assert len(starts) == 6
+
+
+@pytest.mark.parametrize("make", [trio.Lock, lambda: trio.Semaphore(1), lambda: trio.CapacityLimiter(1)])
+def test_acquiring_without_the_switch_keeps_the_order_waits_and_cancellation(make: Callable[[], Any]) -> None:
+    """acquire_without_switch is trio's acquire less its courtesy yield: free, it takes the resource at once;
+    taken, the callers wait and get it in the order they came; cancelled, it raises and takes nothing."""
+    from crawler.net.politeness import acquire_without_switch
+
+    async def go() -> list[int]:
+        resource = make()
+        order: list[int] = []
+        await acquire_without_switch(resource)  # free: taken (the waiters below wait for its release)
+
+        async def waiter(n: int) -> None:
+            await acquire_without_switch(resource)
+            order.append(n)
+            await trio.sleep(0.001)
+            resource.release()
+
+        async with trio.open_nursery() as nursery:
+            for n in range(4):
+                nursery.start_soon(waiter, n)
+                await trio.testing.wait_all_tasks_blocked()
+            with trio.CancelScope() as scope:  # cancelled before: raises at once, takes nothing
+                scope.cancel()
+                await acquire_without_switch(resource)
+                order.append(-1)
+            assert order == []  # still ours: nobody got it
+            resource.release()
+        await acquire_without_switch(resource)  # free again once all are done
+        resource.release()
+        return order
+
+    assert trio.run(go) == [0, 1, 2, 3]

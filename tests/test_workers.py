@@ -238,3 +238,41 @@ def test_workers_run_the_crawl_process_code_whatever_the_working_directory(
                      "--no-progress", "--quiet", "--workers", "1"])
     assert code == 0
     assert len(list((tmp_path / "archive" / "text").rglob("*.txt"))) == 3 * 3 + 2
+
+
+@pytest.mark.parametrize("size", [0, 1, 255, 65536, 1 << 29])
+def test_the_crawl_process_frames_messages_as_the_worker_does(size: int) -> None:
+    """worker_pool keeps its own copy of the frame (it no longer imports the worker's module): the same bytes."""
+    from crawler.crawl import archive_worker, worker_pool
+
+    assert worker_pool._FRAME.format == archive_worker._FRAME.format
+    assert worker_pool.MAX_FRAME == archive_worker.MAX_FRAME
+    assert worker_pool._FRAME.pack(size) == archive_worker._FRAME.pack(size)
+
+
+@pytest.mark.parametrize("sizes", [[10], [70_000], [300_000, 5, 65_536 - 4], [65_532, 65_532, 1]])
+def test_replies_longer_than_one_read_arrive_whole_and_in_order(sizes: list[int]) -> None:
+    """The crawl process reads replies 64 KiB at a time: a longer one (a listing naming thousands of links)
+    takes several reads, and several short ones may come in one."""
+    from crawler.crawl import worker_pool
+
+    messages = [(n, b"x" * n) for n in sizes]
+
+    async def go() -> list[object]:
+        left, right = trio.socket.socketpair()
+        reader = trio.SocketStream(left)
+        writer = trio.SocketStream(right)
+        worker = worker_pool._Worker(worker_pool.WorkerSettings(Path("."), (), 1, 1, 1.0), 0)
+        got: list[object] = []
+        async with trio.open_nursery() as nursery:
+            async def send() -> None:
+                for message in messages:
+                    await writer.send_all(worker_pool._frame(message))
+                await writer.aclose()
+            nursery.start_soon(send)
+            while (message := await worker._receive(reader)) is not None:
+                got.append(message)
+        await reader.aclose()
+        return got
+
+    assert trio.run(go) == messages

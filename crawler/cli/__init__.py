@@ -142,13 +142,13 @@ def query_read_as_options(query: str | None, extra: list[str], argv: list[str]) 
 
 def _suggest_command(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     """A mistyped command: refused naming the closest commands (difflib), before argparse's bare refusal."""
-    import difflib
-
     typed = next((arg for arg in argv if not arg.startswith("-")), None)
     commands = [name for action in parser._actions if isinstance(action, argparse._SubParsersAction)
                 for name in action.choices]
     if typed is None or typed in commands:
         return
+    import difflib  # only for a command that is not one: every other run skips its import
+
     close = difflib.get_close_matches(typed, commands, n=1, cutoff=0.6)
     if close:
         parser.error(f"unknown command {typed!r}; did you mean {close[0]!r}? (crawler --help lists them)")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -138,25 +138,34 @@ class SourceConfig:
         default, ASCII digits, no leading zero, at most 18 of them; or ``hex``, lower-cased)
         makes the URL no article URL at all.  A pattern's prefix is put before its ids.
         """
-        if not self.covers(url):
-            return None
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            return None
-        path, query = parts.path, parts.query
-        shapes = self.article_id_shapes
-        for n, (pattern, wants_query) in enumerate(_compiled(self.article_url_patterns)):
-            match = pattern.search(f"{path}?{query}" if wants_query else path)
-            if match is not None:
-                shape, prefix = shapes[n] if n < len(shapes) else ("decimal", "")
-                return valid_article_id(match.group("id"), shape, prefix)
-        return None
+        # Asked several times per URL (the listing, the frontier, the archiving): answered once per
+        # URL and rules (a crawl's few thousand recent URLs are kept).
+        return _article_id(self.hosts, self.aliases, self.article_url_patterns, self.article_id_shapes, url)
 
     def with_origins(self, origins: Origins) -> SourceConfig:
         """The same source, with those of its hosts that ``origins`` remaps fetched from there."""
         aliases = tuple(alias for alias, real in origins.back.items() if host_key(real) in self.hosts)
         return replace(self, origins=origins, aliases=aliases)
+
+
+@lru_cache(maxsize=8192)
+def _article_id(hosts: tuple[str, ...], aliases: tuple[str, ...], patterns: tuple[str, ...],
+                shapes: tuple[tuple[str, str], ...], url: str) -> str | None:
+    """:meth:`SourceConfig.article_id`, from the fields it depends on."""
+    key = host_key(url)  # as SourceConfig.covers
+    if not (key and (key in hosts or (bool(aliases) and key in aliases))):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    path, query = parts.path, parts.query
+    for n, (pattern, wants_query) in enumerate(_compiled(patterns)):
+        match = pattern.search(f"{path}?{query}" if wants_query else path)
+        if match is not None:
+            shape, prefix = shapes[n] if n < len(shapes) else ("decimal", "")
+            return valid_article_id(match.group("id"), shape, prefix)
+    return None
 
 
 @cache

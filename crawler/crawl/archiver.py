@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from crawler.archive.catalog import Store
 from crawler.archive.catalog_schema import JOURNALS_SCHEMA
@@ -21,11 +21,13 @@ from crawler.archive.snapshots import WrittenSnapshot
 from crawler.archive.warc import WARC_GZIP_LEVEL
 from crawler.config import SourceConfig, Sources
 from crawler.crawl.archive_jobs import ArchiveJob, Revisit
-from crawler.crawl.archive_worker import ArchiveWorker
 from crawler.errors import ArchiveError, FetchError, StorageError
 from crawler.models import ExtractionFailure, FetchResult
 from crawler.net.fetcher import Fetcher
 from crawler.net.redirects import RedirectError
+
+if TYPE_CHECKING:
+    from crawler.crawl.archive_worker import ArchiveWorker  # imported by worker(): crawl processes never parse
 
 DEFAULT_WARC_SIZE = 1_000_000_000
 ARCHIVE_DIRS = ("warc", "text", "runs", "orphans", "journal")
@@ -96,6 +98,8 @@ class Archive:
 
     def worker(self) -> ArchiveWorker:
         """An archive worker running in this process (close it when done)."""
+        from crawler.crawl.archive_worker import ArchiveWorker
+
         return ArchiveWorker(self.root, self.sources, warc_size=self.warc_size, gzip_level=self.gzip_level)
 
 

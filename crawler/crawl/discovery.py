@@ -80,7 +80,12 @@ class Discovery:
             self.listener("discovered", source.key, url)
             if tracker is not None:
                 tracker.pending += 1
-            await offer.send((url, tracker))
+            try:  # into the channel's buffer at once (a send that does not wait is a task switch less per URL)
+                offer.send_nowait((url, tracker))
+            except trio.WouldBlock:
+                await offer.send((url, tracker))
+        if admitted:
+            await trio.lowlevel.checkpoint()  # one schedule point per batch (each send was one)
         return unarchived
 
     # -- listing chains --------------------------------------------------------------------------

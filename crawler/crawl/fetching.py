@@ -39,7 +39,7 @@ from crawler.errors import FetchError, PermanentFetchError, TransientFetchError,
 from crawler.models import FetchResult
 from crawler.net.fetch_policy import HostNotFound, HostUnreachable
 from crawler.net.fetcher import Fetcher
-from crawler.net.politeness import MAX_DELAY, MAX_WAIT, HostDeferred, HostGate
+from crawler.net.politeness import MAX_DELAY, MAX_WAIT, HostDeferred, HostGate, acquire_without_switch
 from crawler.net.redirects import RedirectError
 from crawler.net.robots import ROBOTS_MAX_BYTES, ROBOTS_MAX_REDIRECTS, Robots, agent_token
 from crawler.net.urls import host_key, origin
@@ -55,6 +55,21 @@ class Fetched:
     deferred: bool = False  # the host was given up for this run (the URL was not asked for)
     disallowed: bool = False
     status: int | None = None  # the HTTP status of a failed fetch, when the server answered one
+
+
+class _Cap:
+    """The run's cap on requests in flight, entered without a task switch when a slot is free."""
+
+    __slots__ = ("limiter",)
+
+    def __init__(self, limiter: trio.CapacityLimiter) -> None:
+        self.limiter = limiter
+
+    async def __aenter__(self) -> None:
+        await acquire_without_switch(self.limiter)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.limiter.release()
 
 
 NOTHING_REACHABLE = "no host could be reached (every one failed to resolve or connect)"
@@ -91,7 +106,7 @@ class Fetching:
         self._gates: dict[str, HostGate] = {}
         self._robots: dict[str, Robots] = {}
         self._robots_lock: dict[str, trio.Lock] = {}
-        self._limiter = trio.CapacityLimiter(max(1, global_concurrency))
+        self._limiter = _Cap(trio.CapacityLimiter(max(1, global_concurrency)))
         self.robots_deadline = ROBOTS_DEADLINE
         self.run_deadline = run_deadline
         self.run_budget = run_budget

@@ -48,7 +48,6 @@ from crawler.errors import ArchiveError, without_url
 from crawler.models import FetchResult, WarcLocation
 from crawler.net.fetcher import Fetcher
 from crawler.net.urls import host_key
-from crawler.parse.requisites import css_requisites, html_requisites
 
 log = logging.getLogger("crawler.crawl")
 
@@ -131,6 +130,8 @@ class Requisites:
         kind = (page.header("content-type") or "text/html").lower()
         if "html" not in kind:
             return
+        from crawler.parse.requisites import html_requisites  # the parsers: loaded by the first page that asks
+
         try:
             urls = html_requisites(page.content, source.real_url(page.url))
         except (ContentDecodingError, ValueError, UnicodeError):
@@ -197,6 +198,8 @@ class Requisites:
         if job.recorded is not None:  # a page answered 304: its requisites, as recorded
             html = await self._read(job.recorded)
             if html:
+                from crawler.parse.requisites import html_requisites
+
                 self._queue(source, html_requisites(html, source.real_url(url)), job.page, 1)
             return
         if job.page.bytes >= self.page_bytes or self.fetched_bytes >= self.run_bytes:
@@ -241,6 +244,8 @@ class Requisites:
             except ContentDecodingError:
                 body = b""
             if body:
+                from crawler.parse.requisites import css_requisites
+
                 self._queue(source, css_requisites(body, url), job.page, job.depth + 1)
 
     async def _reread(self, cached: CacheEntry | None) -> bytes:

@@ -35,19 +35,9 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import trio
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from crawler.archive import jsonlines
 from crawler.archive.catalog import atomic_write
@@ -60,6 +50,9 @@ from crawler.errors import CrawlerError
 from crawler.net.fetch_policy import FetchPolicy
 from crawler.net.fetcher import Fetcher
 from crawler.terminal import printable, raw
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 EXIT_OK, EXIT_FAILED, EXIT_COLLAPSED, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 3, 4, 130
 EXCHANGE_TIMEOUT = 300.0  # seconds one exchange may take in all (--exchange-timeout)
@@ -113,6 +106,18 @@ class Reporter:
         self.totals: dict[str, int] = {}
         self.failed: dict[str, int] = {}
         if progress and not quiet:
+            # rich only for the bars: a crawl without them (cron, --no-progress, --quiet) does not import it
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TaskProgressColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
             self.progress = Progress(
                 TextColumn("{task.description:<12} articles"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("[red]{task.fields[failed]} failed[/red]"), TextColumn("{task.fields[listings]} pages"),

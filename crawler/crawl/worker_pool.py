@@ -24,6 +24,7 @@ import os
 import pickle
 import signal
 import socket
+import struct
 import subprocess
 import sys
 from collections import deque
@@ -32,7 +33,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import trio
 
@@ -41,7 +42,17 @@ from crawler.archive.recovery import Recovered, recover_warcs
 from crawler.archive.warc import WARC_GZIP_LEVEL
 from crawler.config import SourceConfig
 from crawler.crawl.archive_jobs import ArchiveJob, ArchiveReply
-from crawler.crawl.archive_worker import _FRAME, MAX_FRAME, ArchiveWorker
+from crawler.net.politeness import acquire_without_switch
+
+if TYPE_CHECKING:
+    # Imported where a worker runs in this process (``processes=0``): the crawl process of a run with
+    # worker processes never parses, and the parsers' modules are a tenth of its start-up.
+    from crawler.crawl.archive_worker import ArchiveWorker
+
+# The frame of a message either way: a length prefix; the same as archive_worker's (a test checks).
+_FRAME = struct.Struct("!I")
+MAX_FRAME = 1 << 30
+_RECEIVE_SIZE = 1 << 16
 
 # How a worker process starts: -c, not -m (the crawl package has imported the module already, and runpy
 # would warn that it runs a module found in sys.modules).
@@ -171,7 +182,9 @@ class _Worker:
                     del self._buffer[:_FRAME.size + size]
                     message: object = pickle.loads(data)
                     return message
-            chunk = await stream.receive_some(1 << 20)
+            # 64 KiB, not more: recv() allocates what it is asked for (1 MiB cost ~10 µs per reply, in
+            # malloc and page faults), and a reply is a few KiB (a longer one takes a few reads).
+            chunk = await stream.receive_some(_RECEIVE_SIZE)
             if not chunk:
                 return None
             self._buffer += chunk
@@ -182,11 +195,14 @@ class _Worker:
         if self.stopping:
             return ArchiveReply(problem="the run stopped before this page was archived", stopped=True)
         # Queued and sent under one lock: the queue's order is the order the worker does the jobs in.
-        async with self.send_lock:
+        await acquire_without_switch(self.send_lock)
+        try:
             if not self.queue:
                 self.head_started = trio.current_time()
             self.queue.append(entry)
             await self._send(entry)
+        finally:
+            self.send_lock.release()
         await entry.done.wait()
         assert entry.reply is not None
         return entry.reply
@@ -315,12 +331,15 @@ class ProcessPool:
     async def submit(self, job: ArchiveJob) -> ArchiveReply:
         """Run a job in the least busy worker.  Shielded: a job sent is a job whose reply is read
         (its files get their catalog row); a stuck one is bounded by the deadline."""
-        async with self._slots:
+        await acquire_without_switch(self._slots)
+        try:
             self._next_id += 1
             entry = _Entry(self._next_id, _frame((self._next_id, job)))
             worker = min(self.workers, key=lambda w: len(w.queue))
             with trio.CancelScope(shield=True):
                 reply = await worker.call(entry)
+        finally:
+            self._slots.release()
         return reply
 
 
@@ -340,6 +359,8 @@ async def open_archive_pool(root: Path, sources: Iterable[SourceConfig], *, proc
     """
     sources = tuple(sources)
     if processes == 0:
+        from crawler.crawl.archive_worker import ArchiveWorker
+
         inline = ArchiveWorker(root, sources, warc_size=warc_size, gzip_level=gzip_level)
         try:
             yield InlinePool(inline)

@@ -266,7 +266,11 @@ class CheckedTransport(httpx2.AsyncHTTPTransport):
     URL).  No proxy, no environment: proxies would hide the address actually connected to.
     """
 
-    def __init__(self, *, verify: ssl.SSLContext, limits: httpx2.Limits, backend: CheckedBackend) -> None:
+    def __init__(self, *, verify: ssl.SSLContext | None, limits: httpx2.Limits, backend: CheckedBackend) -> None:
+        """``verify``: the TLS context; None for a transport that only speaks plain HTTP (its stand-in
+        trusts no certificate authority: were it ever asked for TLS, it would refuse every server)."""
+        if verify is None:
+            verify = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies (CERT_REQUIRED, host names), knows no CA
         super().__init__(verify=verify, limits=limits, trust_env=False)
         # httpx2's transport takes no network backend; the pool it wraps does.  Replace the pool
         # (it has no connections yet) by one built with the same settings and our backend.
@@ -314,9 +318,9 @@ class _DesyncGuard:
         self._stream = stream
         self._connection = connection
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._stream:
-            yield chunk
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        # The body's own iterator, not a generator around it: one layer less per chunk of every response.
+        return self._stream.__aiter__()
 
     async def aclose(self) -> None:
         close = getattr(self._stream, "aclose", None)

@@ -25,16 +25,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager, aclosing, nullcontext, suppress
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import httpx2
 import trio
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    retry_if_exception_type,
-    wait_exponential_jitter,
-)
 
 from crawler.errors import PermanentFetchError, TransientFetchError
 from crawler.models import FetchResult
@@ -62,7 +56,10 @@ from crawler.net.fetch_policy import (
 from crawler.net.origins import NO_ORIGINS, Origins, host_header
 from crawler.net.redirects import FollowsRedirects
 from crawler.net.urls import host_key
-from crawler.net.wire import header_text, is_refused_address, peer_ip_of, request_head, response_head
+from crawler.net.wire import header_pairs, is_refused_address, peer_ip_of, request_head, response_head
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState, wait_exponential_jitter
 
 __all__ = ["Fetcher"]
 
@@ -141,9 +138,8 @@ class Fetcher(FollowsRedirects):
         self._closed = False
         # Host names the resolver said do not exist -> the reason: not asked again while this fetcher lives.
         self._not_found: dict[str, str] = {}
-        self._backoff = wait_exponential_jitter(
-            multiplier=policy.backoff_base, max=policy.backoff_max, jitter=policy.backoff_base
-        )
+        # tenacity (and the asyncio it imports) is loaded by the first retry, not by every crawl's start-up.
+        self._backoff: wait_exponential_jitter | None = None
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -168,7 +164,7 @@ class Fetcher(FollowsRedirects):
         key = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80), host)
         client = self._clients.get(key)
         if client is None:
-            transport = self._transport()
+            transport = self._transport(https=url.scheme == "https")
             headers = {
                 "User-Agent": self.policy.user_agent,
                 "Accept": ACCEPT,
@@ -190,18 +186,29 @@ class Fetcher(FollowsRedirects):
             self._clients[key] = client
         return client
 
-    def _transport(self) -> httpx2.AsyncBaseTransport:
-        """The transport of a new client: the injected one, or one that checks addresses before connecting."""
+    def _transport(self, *, https: bool) -> httpx2.AsyncBaseTransport:
+        """The transport of a new client: the injected one, or one that checks addresses before connecting.
+
+        A client serves one origin (its scheme included) and follows no redirect: one for ``http://``
+        never sets up TLS, and does not load the certificate authorities (a mirror run never does).
+        """
         if self._transport_factory is not None:
             return self._transport_factory()
-        if self._ssl is None:
+        if https and self._ssl is None:
             self._ssl = httpx2.create_ssl_context()
         backend = CheckedBackend(allow_private=self.policy.allow_private_addresses, resolver=self._resolver)
-        return CheckedTransport(verify=self._ssl, limits=_LIMITS, backend=backend)
+        return CheckedTransport(verify=self._ssl if https else None, limits=_LIMITS, backend=backend)
 
     # -- one request ----------------------------------------------------------
 
     def _wait(self, state: RetryCallState) -> float:
+        if self._backoff is None:
+            from tenacity import wait_exponential_jitter
+
+            policy = self.policy
+            self._backoff = wait_exponential_jitter(
+                multiplier=policy.backoff_base, max=policy.backoff_max, jitter=policy.backoff_base
+            )
         delay = self._backoff(state)
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, TransientFetchError) and exc.retry_after is not None:
@@ -249,6 +256,8 @@ class Fetcher(FollowsRedirects):
             if self.policy.retries == 0 or not self._retryable_now(exc) or (give_up and give_up(exc)):
                 raise
             first: TransientFetchError | None = exc
+
+        from tenacity import AsyncRetrying, retry_if_exception, retry_if_exception_type
 
         async def attempt() -> FetchResult:
             nonlocal first
@@ -393,7 +402,7 @@ class Fetcher(FollowsRedirects):
             http_version=response.http_version,
             request_head=request_head(response.request),
             response_head=response_head(response),
-            headers=tuple((header_text(k), header_text(v)) for k, v in response.headers.raw),
+            headers=header_pairs(response.headers.raw),
             body=body,
             peer_ip=peer_ip,
             fetched_at=fetched_at,

@@ -17,6 +17,8 @@ A page served by the mirror to a browser links to the mirror's own origins; such
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -98,8 +100,29 @@ class Origins:
 NO_ORIGINS = Origins()
 
 
+# scheme://authority of a URL, when both are plain ASCII (nothing urlsplit strips, removes or checks
+# further: C0 controls, spaces, tab, CR, LF, non-ASCII): the Host is that of this prefix alone, whatever
+# follows (urlsplit's netloc ends at the first of "/?#").
+_PLAIN_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\x00-\x20\x7f-\U0010ffff]*(?=[/?#]|$)")
+
+
 def host_header(url: str) -> str:
-    """The ``Host`` header a request for ``url`` carries: the host (IDNA) and a port unless the default."""
+    """The ``Host`` header a request for ``url`` carries: the host (IDNA) and a port unless the default.
+
+    Worked out once per scheme and authority (every request of a mirror run asks).
+    """
+    origin = _PLAIN_ORIGIN.match(url)
+    if origin is not None:
+        return _origin_host_header(origin.group(0))
+    return _host_header(url)
+
+
+@functools.lru_cache(maxsize=1024)
+def _origin_host_header(origin: str) -> str:
+    return _host_header(origin)
+
+
+def _host_header(url: str) -> str:
     parts = urlsplit(url)
     host = (parts.hostname or "").encode("idna").decode("ascii")
     if ":" in host:

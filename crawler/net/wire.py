@@ -8,8 +8,10 @@ reached, with the second-line check that a host name did not lead to a non-publi
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import weakref
+from collections.abc import Iterable
 from contextlib import suppress
 
 import httpx2
@@ -21,6 +23,19 @@ def header_text(value: bytes) -> str:
         return value.decode("utf-8")
     except UnicodeDecodeError:
         return value.decode("latin-1")
+
+
+def header_pairs(raw: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:
+    """``(name, value)`` of each raw header as text, each as :func:`header_text` makes it.
+
+    All at once while every one is UTF-8 (nearly always: one loop without a call per name and
+    value); one by one otherwise, each falling back to latin-1 on its own.
+    """
+    raw = tuple(raw)
+    try:
+        return tuple([(name.decode("utf-8"), value.decode("utf-8")) for name, value in raw])
+    except UnicodeDecodeError:
+        return tuple([(header_text(name), header_text(value)) for name, value in raw])
 
 
 # The peer address of each open connection (a getpeername() per response otherwise); weak keys, so
@@ -60,6 +75,7 @@ def response_head(response: httpx2.Response) -> bytes:
     return b"\r\n".join(lines) + b"\r\n\r\n"
 
 
+@functools.lru_cache(maxsize=1024)  # asked for every response; a crawl meets few (host, address) pairs
 def is_refused_address(host: str, peer_ip: str) -> bool:
     """True when a host name led to a loopback, private, link-local or otherwise non-global address.
 
