@@ -109,8 +109,7 @@ class SourceConfig:
     feed_link_pattern: str = DEFAULT_FEED_LINK_PATTERN
 
     def covers(self, url: str) -> bool:
-        key = host_key(url)  # "" for a URL whose host cannot be told apart from another's
-        return bool(key) and (key in self.hosts or (bool(self.aliases) and key in self.aliases))
+        return _covers(self.hosts, self.aliases, url)
 
     def real_url(self, url: str) -> str:
         """``url`` with a mirror origin mapped back to the real host (see :mod:`crawler.net.origins`)."""
@@ -148,12 +147,17 @@ class SourceConfig:
         return replace(self, origins=origins, aliases=aliases)
 
 
+def _covers(hosts: tuple[str, ...], aliases: tuple[str, ...], url: str) -> bool:
+    """:meth:`SourceConfig.covers`, from the fields it depends on."""
+    key = host_key(url)  # "" for a URL whose host cannot be told apart from another's
+    return bool(key) and (key in hosts or (bool(aliases) and key in aliases))
+
+
 @lru_cache(maxsize=8192)
 def _article_id(hosts: tuple[str, ...], aliases: tuple[str, ...], patterns: tuple[str, ...],
                 shapes: tuple[tuple[str, str], ...], url: str) -> str | None:
     """:meth:`SourceConfig.article_id`, from the fields it depends on."""
-    key = host_key(url)  # as SourceConfig.covers
-    if not (key and (key in hosts or (bool(aliases) and key in aliases))):
+    if not _covers(hosts, aliases, url):
         return None
     try:
         parts = urlsplit(url)
