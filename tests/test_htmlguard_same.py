@@ -168,15 +168,38 @@ def _mutated(change: Callable[[pytest.MonkeyPatch], None]) -> Guard:
     return guard
 
 
+def _replaced(name: str, old: bytes, new: bytes) -> Callable[[pytest.MonkeyPatch], None]:
+    """Set the module's compiled pattern ``name`` to one with ``old`` replaced by ``new``."""
+    pattern: re.Pattern[bytes] = getattr(htmlguard, name)
+    assert old in pattern.pattern
+    mutated = re.compile(pattern.pattern.replace(old, new), pattern.flags)
+    return lambda patch: patch.setattr(htmlguard, name, mutated)
+
+
+def _li_grows_the_stack(patch: pytest.MonkeyPatch) -> None:
+    patch.setattr(htmlguard, "_NO_STACK", htmlguard._NO_STACK - {b"li"})
+    if hasattr(htmlguard, "_Effects"):  # the bulk pass's cache of effects by name
+        patch.setattr(htmlguard, "_EFFECTS", htmlguard._Effects({b"": 0}))
+
+
 MUTATIONS: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
-    "li grows the stack": lambda p: p.setattr(htmlguard, "_NO_STACK", htmlguard._NO_STACK - {b"li"}),
+    "li grows the stack": _li_grows_the_stack,
     "path/ opens an element": lambda p: p.setattr(htmlguard, "_FOREIGN_SELF_CLOSING", frozenset()),
-    "title ends at its lower-case end tag only": lambda p: p.setattr(
-        htmlguard, "_RAW_TEXT_END", {**htmlguard._RAW_TEXT_END, b"title": re.compile(rb"</title[\t\n\f\r />]")}),
+    "the run ends a title at its lower-case end tag only": _replaced(
+        "_HTML_RUN", rb"<(?!/[tT][iI][tT][lL][eE][\t\n\f\r />])", rb"<(?!/title[\t\n\f\r />])"),
     "a comment ends at '-->' only": lambda p: p.setattr(htmlguard, "_COMMENT_CLOSE", re.compile(rb"-->")),
     "plaintext is an element": lambda p: p.setattr(htmlguard, "_SPECIAL_START", htmlguard._SPECIAL_START - {
         b"plaintext"}),
+    "the run ends a short comment at '-->' only": _replaced(
+        "_HTML_RUN", rb"(?:-(?!-!?>)[^-]*+){0,4}(?:--!?>|\Z))", rb"(?:-(?!->)[^-]*+){0,4}(?:-->|\Z))"),
 }
+if hasattr(htmlguard, "_TOKEN_EFFECTS"):
+    MUTATIONS["the bulk pass ends a comment at '-->' only"] = _replaced(
+        "_TOKEN_EFFECTS", rb"(?:--!?>|\Z)|.*?(?:--!?>|\Z))", rb"(?:-->|\Z)|.*?(?:-->|\Z))")
+    MUTATIONS["the bulk pass ends a title at its lower-case end tag only"] = _replaced(
+        "_TOKEN_EFFECTS", rb"<(?!/[tT][iI][tT][lL][eE][\t\n\f\r />])", rb"<(?!/title[\t\n\f\r />])")
+    MUTATIONS["the bulk pass reads an end tag's attributes unbounded"] = _replaced(
+        "_TOKEN_EFFECTS", rb"|(/[A-Za-z][^\t\n\f\r />]*+", rb"|(/[A-Za-z][^\t\n\f\r />]*+(?:[^>]*)")
 
 
 @pytest.mark.parametrize("mutation", MUTATIONS)

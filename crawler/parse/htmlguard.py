@@ -25,7 +25,8 @@ so a crawl and a replay of its WARC agree.
 from __future__ import annotations
 
 import re
-from itertools import islice
+from itertools import accumulate, islice
+from operator import sub
 
 MAX_PARSE_BYTES = 4 * 1024 * 1024
 MAX_TAGS = 60_000  # real pages have up to ~10,000
@@ -53,6 +54,25 @@ _RAW_TEXT_END = {
     name: re.compile(rb"</" + b"".join(b"[%c%c]" % (c, c ^ 32) for c in name) + rb"[\t\n\f\r />]")
     for name in _RAW_TEXT
 }
+
+def _spelled(name: bytes) -> bytes:
+    """``name`` in any case, spelled with classes (``[sS][vV][gG]``): a class is the cheap first test of a branch."""
+    return b"".join(b"[%c%c]" % (c, c ^ 32) for c in name)
+
+
+def _one_of(names: frozenset[bytes] | set[bytes]) -> bytes:
+    """Any of ``names``, any case, grouped by their first letter (one class test rejects a whole group)."""
+    groups: dict[bytes, list[bytes]] = {}
+    for name in names:
+        groups.setdefault(name[:1].lower(), []).append(name[1:])
+    return rb"(?:" + b"|".join(
+        _spelled(first) + rb"(?:" + b"|".join(_spelled(rest) for rest in sorted(tails, key=lambda t: (-len(t), t)))
+        + rb")" for first, tails in sorted(groups.items())) + rb")"
+
+
+def _letters_but(initials: set[int]) -> bytes:
+    return b"[" + bytes(c for c in range(256) if bytes([c]).isalpha() and c not in initials) + b"]"
+
 
 # One attribute, as the tokenizer's "before attribute name" .. "attribute value" states read it:
 # separators (whitespace and '/'), a name (its first character may be '=', quotes and '<' are part
@@ -108,13 +128,6 @@ _PLAIN_RUN = re.compile(
 )
 
 
-def _raw_text_element(name: bytes) -> bytes:
-    """A raw-text element's start tag and its text, up to its end tag (not included) or the page's end."""
-    spelled = b"".join(b"[%c%c]" % (c, c ^ 32) for c in name)
-    return (rb"|<" + spelled + rb"(?=" + _NAME_END + rb")" + _TAG_REST +
-            rb"(?:[^<]++|<(?!/" + spelled + rb"[\t\n\f\r />]))*")
-
-
 # _PLAIN_RUN outside SVG and MathML, where more needs no look (issue 22: a stop costs a few µs of Python,
 # and the comment's lazy '.*?' tried the comment's end at every byte: a third of the run's time):
 # - every end tag (outside foreign content, an end tag changes nothing the pass counts);
@@ -125,15 +138,21 @@ def _raw_text_element(name: bytes) -> bytes:
 #   of a group wrong, and an unbounded greedy one keeps a backtracking frame per '-': 500 MB for a 4 MB
 #   comment of '-'); a comment with more stops the run, and the loop reads it with _MARKUP.
 # It stops at <svg>, <math>, <plaintext>, such a comment, and a tag of more than MAX_ATTRIBUTES attributes.
+_RUN_SPECIAL = _RAW_TEXT | _FOREIGN_ROOTS | {b"plaintext"}
 _HTML_RUN = re.compile(
-    rb"(?:[^<]++"
-    rb"|<(?!(?i:" + _SPECIAL_NAMES + rb")" + _NAME_END + rb")[A-Za-z]" + _TAG_REST +
-    rb"|</[A-Za-z]" + _TAG_REST +
-    b"".join(_raw_text_element(name) for name in sorted(_RAW_TEXT)) +
-    rb"|<(?![A-Za-z!?/])"
-    rb"|<!--(?:-?>|[^-]*+(?:-(?!-!?>)[^-]*+){0,4}(?:--!?>|\Z))"
-    rb"|<(?:!(?!--)|[?]|/(?![A-Za-z]))[^>]*+(?:>|\Z)"  # doctype, bogus comment, '</>' (a comment is not one)
-    rb")*",  # greedy, as _PLAIN_RUN
+    # Text, then markup and the text after it, token by token.  '<' is matched once and the branches after it
+    # start with a byte class (a cheap test each); a start tag whose first letter begins no special name needs
+    # no look-ahead (issue 22: the look-ahead on every tag was a third of the run's time).
+    rb"[^<]*+(?:<(?:"
+    + _letters_but({c for name in _RUN_SPECIAL for c in (name[0], name[0] ^ 32)}) + _TAG_REST +
+    rb"|(?!" + _one_of(_RUN_SPECIAL) + _NAME_END + rb")[A-Za-z]" + _TAG_REST +
+    rb"|/[A-Za-z]" + _TAG_REST +
+    b"".join(rb"|" + _spelled(name) + rb"(?=" + _NAME_END + rb")" + _TAG_REST +
+             rb"(?:[^<]++|<(?!/" + _spelled(name) + rb"[\t\n\f\r />]))*" for name in sorted(_RAW_TEXT)) +
+    rb"|!--(?:-?>|[^-]*+(?:-(?!-!?>)[^-]*+){0,4}(?:--!?>|\Z))"
+    rb"|(?:!(?!--)|[?]|/(?![A-Za-z]))[^>]*+(?:>|\Z)"  # doctype, bogus comment, '</>' (a comment is not one)
+    rb"|(?![A-Za-z!?/])"  # a '<' that starts no markup is text
+    rb")[^<]*+)*",  # greedy, as _PLAIN_RUN
     re.DOTALL,
 )
 
@@ -152,7 +171,7 @@ def _structure_problem(data: bytes, tags: int) -> str | None:
         starts = tags - data.count(b"</")
         if starts <= MAX_DEPTH or starts - data.count(b"<!") <= MAX_DEPTH:
             return _shallow_structure_problem(data)
-    return _exact_structure_problem(data)
+    return _bulk_structure_problem(data)
 
 
 def _shallow_structure_problem(data: bytes) -> str | None:
@@ -269,3 +288,133 @@ def _exact_structure_problem(data: bytes) -> str | None:
         else:
             return None
     return None
+
+
+
+# -- the pass over every tag in bulk (issue 22) ----------------------------------------------------------------------
+
+_SPECIAL_INITIALS = {c for name in _SPECIAL_START for c in (name[0], name[0] ^ 32)}
+# One token of the pass over every tag, as _MARKUP reads it from where the last ended (``findall``: a search, so the
+# text between tokens is passed over the same way), raw-text elements with their text (outside SVG and MathML, which
+# stop this pass).  The one group says what the token does to the stack of open elements:
+# - b'' for a comment, a doctype or bogus comment, a raw-text element (nothing);
+# - the name of a start tag ('/name' for an end tag) that is neither raw text, SVG/MathML, plaintext nor a foreign
+#   self-closing name (those start tags take a look at their slash and what follows);
+# - for every other tag, and one of more than MAX_ATTRIBUTES attributes: its name, then the rest of the page (the
+#   match takes it all: ``findall`` stops there, and the group's length says where the tag starts).
+_TOKEN_EFFECTS = re.compile(
+    rb"<(?:!--" + _COMMENT_REST +
+    rb"|(?:[!?]|/(?![A-Za-z]))[^>]*+(?:>|\Z)" +
+    b"".join(rb"|" + _spelled(name) + rb"(?=" + _NAME_END + rb")" + _TAG_REST +
+             rb"(?:[^<]++|<(?!/" + _spelled(name) + rb"[\t\n\f\r />]))*" for name in sorted(_RAW_TEXT)) +
+    rb"|(/[A-Za-z][^\t\n\f\r />]*+"
+    rb"|(?:" + _letters_but(_SPECIAL_INITIALS) + rb"|(?!" + _one_of(_SPECIAL_START) + _NAME_END + rb")[A-Za-z])"
+    rb"[^\t\n\f\r />]*+"
+    rb"|/?[A-Za-z].*)"
+    rb"(?:" + _ATTRIBUTE + rb"){0,%d}+[\t\n\f\r /]*+(?:>|\Z))" % MAX_ATTRIBUTES,
+    re.DOTALL,
+)
+_STOP = 2  # a token the bulk pass does not read (see _TOKEN_EFFECTS): the pass over every tag reads it
+_NOT_A_NAME = re.compile(rb"[\t\n\f\r />]")
+
+
+class _Effects(dict[bytes, int]):
+    """What a token (as _TOKEN_EFFECTS gives it) does to the depth: +1, -1, 0, or _STOP; a cache by spelling."""
+
+    def __missing__(self, key: bytes) -> int:
+        closing = key.startswith(b"/")
+        name = key[1:] if closing else key
+        if _NOT_A_NAME.search(name) is not None or (not closing and name.lower() in _SPECIAL_START):
+            return _STOP
+        effect = 0 if name.lower() in _NO_STACK else -1 if closing else 1
+        if len(self) < 4096:  # a page of made-up names costs a call each, not memory
+            self[key] = effect
+        return effect
+
+
+_EFFECTS = _Effects({b"": 0})
+# After this many stops the pass over every tag reads the rest (each stop copies the rest of the page once).
+_MAX_STOPS = 16
+
+
+def _bulk_structure_problem(data: bytes) -> str | None:
+    """:func:`_exact_structure_problem` in bulk: one ``findall`` gives each token's effect on the stack, and the
+    depth after every token comes from prefix sums (C loops, not a Python step a tag).
+
+    Read from depth d, with an end tag at depth 0 changing nothing, the depth after token i is
+    Q[i] - min(0, Q[0..i]), Q being d then the running sums of the effects.  The tags the bulk pass does not read
+    (SVG/MathML and what is in them, plaintext, a foreign self-closing name, too many attributes) are read by the
+    pass over every tag, from the depth there, until the page is back outside SVG/MathML.  A page nested too deep
+    is read again by the pass over every tag, which gives the message (the byte of the tag)."""
+    size = len(data)
+    pos = depth = 0
+    for _ in range(_MAX_STOPS):
+        keys = _TOKEN_EFFECTS.findall(data, pos)
+        effects = list(map(_EFFECTS.__getitem__, keys))
+        if not effects or effects[-1] != _STOP:
+            if depth + effects.count(1) <= MAX_DEPTH:
+                return None
+            levels = list(accumulate(effects, initial=depth))
+            lowest = accumulate(levels, min, initial=0)
+            next(lowest)
+            return None if max(map(sub, levels, lowest)) <= MAX_DEPTH else _exact_structure_problem(data)
+        effects.pop()
+        levels = list(accumulate(effects, initial=depth))
+        lowest = accumulate(levels, min, initial=0)
+        next(lowest)
+        if max(map(sub, levels, lowest)) > MAX_DEPTH:
+            return _exact_structure_problem(data)
+        depth = levels[-1] - min(0, min(levels))
+        problem, pos, depth = _exact_pass(data, size - len(keys[-1]) - 1, depth, to_the_end=False)
+        if problem is not None or pos >= size:
+            return problem
+    return _exact_pass(data, pos, depth, to_the_end=True)[0]
+
+
+def _exact_pass(data: bytes, pos: int, depth: int, *, to_the_end: bool) -> tuple[str | None, int, int]:
+    """:func:`_exact_structure_problem`'s steps from ``pos`` (outside SVG/MathML, ``depth`` elements open), to the
+    end of the page or (``to_the_end`` false) to the end of the first token after which no SVG/MathML is open.
+    Gives (the problem or None, where it stopped (the page's size: nothing left to read), the depth there)."""
+    foreign = 0
+    long_attributes = 2 * MAX_ATTRIBUTES
+    size = len(data)
+    while pos < size:
+        match = _MARKUP.search(data, pos)
+        if match is None:
+            return None, size, depth
+        pos = match.end()
+        name = match[2]
+        if name is not None:
+            start, end = match.span(3)
+            if end - start > long_attributes:
+                attributes = _ONE_ATTRIBUTE.finditer(data, start, end)
+                if sum(1 for _ in islice(attributes, MAX_ATTRIBUTES + 1)) > MAX_ATTRIBUTES:
+                    problem = f"an element has more than {MAX_ATTRIBUTES} attributes (at byte {match.start()})"
+                    return problem, size, depth
+            name = name.lower()
+            if match[1]:  # an end tag
+                if name in _FOREIGN_ROOTS and not match[4].endswith(b"/"):
+                    foreign = max(0, foreign - 1)
+                if depth and name not in _NO_STACK:
+                    depth -= 1
+            elif name not in _NO_STACK:
+                opens = True
+                if name in _SPECIAL_START:
+                    self_closing = match[4].endswith(b"/")
+                    if name in _FOREIGN_ROOTS and not self_closing:
+                        foreign += 1
+                    if name in _RAW_TEXT and not foreign:
+                        end_tag = _RAW_TEXT_END[name].search(data, pos)
+                        pos = size if end_tag is None else end_tag.start()
+                        opens = False
+                    elif name == b"plaintext":
+                        return None, size, depth  # the rest of the page is text
+                    elif name in _FOREIGN_SELF_CLOSING and self_closing:
+                        opens = False
+                if opens:
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        return f"elements nest more than {MAX_DEPTH} deep (at byte {match.start()})", size, depth
+        if not foreign and not to_the_end:
+            return None, pos, depth
+    return None, size, depth
