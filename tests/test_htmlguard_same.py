@@ -212,3 +212,51 @@ def test_the_reference_is_the_module_as_it_was() -> None:
     text = Path(reference.__file__).read_text(encoding="utf-8")
     assert text.startswith("# The parse-time guard as it was on house at b1bbf21")
     assert "def _exact_structure_problem" in text and "_HTML_RUN = re.compile" in text
+
+
+# -- the bulk pass over every tag: used on the big pages, and a bounded number of stops -------------------------------
+
+def _findall_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    pattern = htmlguard._TOKEN_EFFECTS
+
+    class Counting:
+        def findall(self, data: bytes, pos: int = 0) -> list[bytes]:
+            calls.append(pos)
+            return pattern.findall(data, pos)
+
+    monkeypatch.setattr(htmlguard, "_TOKEN_EFFECTS", Counting())
+    return calls
+
+
+@pytest.mark.parametrize("name", ["baoangiang-home-2026-05", "baotayninh-home-2026-05", "baobacninhtv-home-2026-05"])
+def test_the_big_real_pages_take_the_bulk_pass(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pages of more than 3 x MAX_DEPTH '<' are read in bulk; those with SVG (icons) stop there and go on."""
+    data = (REAL / f"{name}.html").read_bytes()
+    calls = _findall_calls(monkeypatch)
+    assert htmlguard.complexity_problem(data) is None
+    with_svg = b"<svg" in data
+    assert len(calls) == (4 if with_svg else 1)  # three icons: three stops, and the rest after the last
+
+
+@pytest.mark.parametrize("page", [
+    b"<body>" + b"<b>x</b>" * MAX_DEPTH + b"<svg></svg>y" * 100,
+    b"<body>" + b"<b>x</b>" * MAX_DEPTH + b"<path/>y" * 100 + b"<div>" * (MAX_DEPTH + 1),
+    b"<body>" + b"<b>x</b>" * MAX_DEPTH + b"<svg><g>" * 20 + b"<div>" * (MAX_DEPTH - 100),
+    b"<body>" + b"<div>" * (MAX_DEPTH - 50) + b"<svg></svg>" * 30 + b"<i>" * 51,
+    b"<body>" + b"<div>" * (MAX_DEPTH - 50) + b"<svg/>" * 20 + b"<i>" * 30,
+])
+def test_the_bulk_pass_stops_a_bounded_number_of_times(page: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each stop costs a copy of the rest of the page: after _MAX_STOPS the exact steps read the rest."""
+    expected = reference.complexity_problem(page)
+    calls = _findall_calls(monkeypatch)
+    assert htmlguard.complexity_problem(page) == expected
+    assert 1 <= len(calls) <= htmlguard._MAX_STOPS
+
+
+def test_the_cache_of_effects_stays_small() -> None:
+    """The bulk pass caches each name's effect: made-up names (many, or long) must not grow it without bound."""
+    page = b"<body><" + b"z" * 100_000 + b">" + b"".join(b"<x%d>y</x%d>" % (i, i) for i in range(6_000))
+    assert htmlguard.complexity_problem(page) == reference.complexity_problem(page)
+    assert len(htmlguard._EFFECTS) <= 4096
+    assert max(map(len, htmlguard._EFFECTS)) <= 32

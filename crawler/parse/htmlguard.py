@@ -20,6 +20,13 @@ Every step of the pass consumes what it matched and none looks further than that
 is linear in the page's size whatever the input (a page of 60,000 unclosed ``<a `` used to
 take the previous regular expression 500 s).  The same bytes always get the same verdict here,
 so a crawl and a replay of its WARC agree.
+
+A page that could nest too deep (more than MAX_DEPTH start tags) is read in bulk: one ``findall`` gives
+what each token does to the stack of open elements (+1, -1, 0), and the depth after every token is taken
+from their prefix sums in C loops (``accumulate``), not by a Python step a tag; what needs a closer look
+(SVG/MathML, plaintext, a tag of too many attributes, a page nested too deep) is read by the same steps
+as before.  tests/htmlguard_reference.py keeps the module as it was: tests/test_htmlguard_same.py
+checks the same verdict and message on every real and mirror page and many edits of them.
 """
 
 from __future__ import annotations
@@ -166,7 +173,7 @@ def _structure_problem(data: bytes, tags: int) -> str | None:
         return _shallow_structure_problem(data)
     # The two-byte counts cost twice the one-byte count (0.35 ms each on a 440 KB page): not taken when
     # they cannot be enough in practice (end tags and comments two '<' of three), the pass over every tag
-    # then answers (the same verdict either way).
+    # (in bulk) then answers (the same verdict either way).
     if tags <= 3 * MAX_DEPTH:
         starts = tags - data.count(b"</")
         if starts <= MAX_DEPTH or starts - data.count(b"<!") <= MAX_DEPTH:
@@ -242,7 +249,8 @@ def _exact_structure_problem(data: bytes) -> str | None:
     """Elements nested too deep or with too many attributes, found in one linear pass over every tag.
 
     One ``finditer`` over the tags (restarted after each raw-text element, whose content is text), and
-    for the common tag two set lookups: a whole real page (4,000-9,000 tags) takes this pass.
+    for the common tag two set lookups.  :func:`_bulk_structure_problem` gives its verdicts at a fraction of
+    its cost; this pass gives the message (the byte of the tag) when that one finds a problem.
     """
     depth = deepest = foreign = 0
     # An attribute takes at least two bytes (a separator or a closing quote, and a name).
@@ -290,7 +298,6 @@ def _exact_structure_problem(data: bytes) -> str | None:
     return None
 
 
-
 # -- the pass over every tag in bulk (issue 22) ----------------------------------------------------------------------
 
 _SPECIAL_INITIALS = {c for name in _SPECIAL_START for c in (name[0], name[0] ^ 32)}
@@ -327,7 +334,7 @@ class _Effects(dict[bytes, int]):
         if _NOT_A_NAME.search(name) is not None or (not closing and name.lower() in _SPECIAL_START):
             return _STOP
         effect = 0 if name.lower() in _NO_STACK else -1 if closing else 1
-        if len(self) < 4096:  # a page of made-up names costs a call each, not memory
+        if len(key) <= 32 and len(self) < 4096:  # made-up names cost a call each, not memory
             self[key] = effect
         return effect
 
