@@ -13,6 +13,7 @@ import random
 import re
 from collections.abc import Callable, Iterator
 from functools import cache
+from itertools import accumulate, pairwise
 from pathlib import Path
 
 import pytest
@@ -260,3 +261,26 @@ def test_the_cache_of_effects_stays_small() -> None:
     assert htmlguard.complexity_problem(page) == reference.complexity_problem(page)
     assert len(htmlguard._EFFECTS) <= 4096
     assert max(map(len, htmlguard._EFFECTS)) <= 32
+
+
+def _deepest_step_by_step(levels: list[int]) -> int:
+    depth = deepest = levels[0]
+    for before, after in pairwise(levels):
+        depth = max(0, depth + after - before)  # an end tag at depth 0 changes nothing
+        deepest = max(deepest, depth)
+    return deepest
+
+
+@given(st.integers(0, 5), st.lists(st.sampled_from([-1, -1, 0, 1, 1]), max_size=80))
+@settings(max_examples=1_000, deadline=None)
+def test_the_deepest_from_prefix_sums_is_the_step_by_step_one(start: int, effects: list[int]) -> None:
+    """The bulk pass's depth (running sums, their running minimum, a few lows then one map) is the stack's."""
+    levels = list(accumulate(effects, initial=start))
+    assert htmlguard._deepest(levels) == _deepest_step_by_step(levels)
+
+
+def test_the_deepest_of_a_staircase_of_lows() -> None:
+    """Many new lows (end tags at depth 0 between elements): past the few cheap steps, the one map answers."""
+    effects = [-1, 1, 1, -1] * 3000 + [-1] * 50 + [1] * 30
+    levels = list(accumulate(effects, initial=0))
+    assert htmlguard._deepest(levels) == _deepest_step_by_step(levels)

@@ -363,20 +363,37 @@ def _bulk_structure_problem(data: bytes) -> str | None:
             if depth + effects.count(1) <= MAX_DEPTH:
                 return None
             levels = list(accumulate(effects, initial=depth))
-            lowest = accumulate(levels, min, initial=0)
-            next(lowest)
-            return None if max(map(sub, levels, lowest)) <= MAX_DEPTH else _exact_structure_problem(data)
+            return None if _deepest(levels) <= MAX_DEPTH else _exact_structure_problem(data)
         effects.pop()
         levels = list(accumulate(effects, initial=depth))
-        lowest = accumulate(levels, min, initial=0)
-        next(lowest)
-        if max(map(sub, levels, lowest)) > MAX_DEPTH:
+        if depth + effects.count(1) > MAX_DEPTH and _deepest(levels) > MAX_DEPTH:  # (else it cannot be)
             return _exact_structure_problem(data)
         depth = levels[-1] - min(0, min(levels))
         problem, pos, depth = _exact_pass(data, size - len(keys[-1]) - 1, depth, to_the_end=False)
         if problem is not None or pos >= size:
             return problem
     return _exact_pass(data, pos, depth, to_the_end=True)[0]
+
+
+def _deepest(levels: list[int]) -> int:
+    """The deepest the stack gets, ``levels`` being the depth before the first token then the running sums of
+    the effects: Q[i] - min(0, Q[0..i]) at its largest (an end tag at depth 0 changes nothing).
+
+    From the first lowest sum L < 0 on, min(0, Q[0..i]) is L: max(Q[there:]) - L; before it, the same question
+    on the shorter list.  C loops (min, max, index) while the page has few such lows, then one map."""
+    deepest, end = 0, len(levels)
+    for _ in range(8):
+        if end == 0:
+            return deepest
+        head = levels[:end]
+        low = min(head)
+        if low >= 0:  # no end tag met an empty stack here: the sums are the depths
+            return max(deepest, max(head))
+        end = head.index(low)
+        deepest = max(deepest, max(head[end:]) - low)
+    lowest = accumulate(levels[:end], min, initial=0)
+    next(lowest)
+    return max(deepest, int(max(map(sub, levels[:end], lowest), default=0)))
 
 
 def _exact_pass(data: bytes, pos: int, depth: int, *, to_the_end: bool) -> tuple[str | None, int, int]:
