@@ -281,6 +281,6 @@ def test_the_deepest_from_prefix_sums_is_the_step_by_step_one(start: int, effect
 
 def test_the_deepest_of_a_staircase_of_lows() -> None:
     """Many new lows (end tags at depth 0 between elements): past the few cheap steps, the one map answers."""
-    effects = [-1, 1, 1, -1] * 3000 + [-1] * 50 + [1] * 30
-    levels = list(accumulate(effects, initial=0))
-    assert htmlguard._deepest(levels) == _deepest_step_by_step(levels)
+    for effects in ([1, -1, -1] * 3000, [1] * 40 + [1, -1, -1] * 3000 + [1] * 30, [1, 1, -1, -1, -1] * 1000):
+        levels = list(accumulate(effects, initial=0))
+        assert htmlguard._deepest(levels) == _deepest_step_by_step(levels)
