@@ -7,7 +7,10 @@ alternating which goes first each round.  Each figure is the median over the rou
 the same verdict on every page (checked first).
 
     git -C /work/main worktree add --detach /tmp/base house
-    .venv/bin/python bench/guard.py --baseline /tmp/base [--rounds 7] [--cpu 1]
+    .venv/bin/python bench/guard.py --baseline /tmp/base [--rounds 7] [--cpu 1] [--mirror 6]
+
+The offline mirror's article pages (``--mirror`` per source, seed 3, as tests/parse_corpus.py takes them) are
+timed as one set, per page.
 """
 
 from __future__ import annotations
@@ -56,11 +59,22 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--budget", type=float, default=0.05, help="seconds of calls per page, side and round")
     parser.add_argument("--cpu", type=int, default=None, help="pin the process to this CPU")
+    parser.add_argument("--mirror", type=int, default=6,
+                        help="the offline mirror's article pages per source too, timed as one set (0: none)")
     args = parser.parse_args()
     old_guard = load_baseline(args.baseline.resolve())
     print(header("bench/guard.py: complexity_problem, baseline vs this checkout"))
     print(f"# baseline: {Path(old_guard.__file__ or '').resolve()}\n# new: {Path(new_guard.__file__).resolve()}")
     pages = [(p.stem, p.read_bytes()) for p in sorted(REAL.glob("*.html"))]
+    if args.mirror:
+        from tests.parse_corpus import mirror_pages
+
+        mirror = [page.content for page in mirror_pages(args.mirror, (3,))]
+        for data in mirror:
+            if old_guard.complexity_problem(data) != new_guard.complexity_problem(data):
+                sys.exit("a mirror page's verdicts differ")
+    else:
+        mirror = []
     for name, data in pages:
         old, new = old_guard.complexity_problem(data), new_guard.complexity_problem(data)
         if old != new:
@@ -81,6 +95,20 @@ def main() -> None:
                 for job, out in order if round_ % 2 == 0 else order[::-1]:
                     out.append(per_call(job, times))
             rows.append((name, data, old_times, new_times))
+        if mirror:
+            def old_set() -> object:
+                return [old_guard.complexity_problem(d) for d in mirror]
+
+            def new_set() -> object:
+                return [new_guard.complexity_problem(d) for d in mirror]
+
+            mirror_old: list[tuple[float, float]] = []
+            mirror_new: list[tuple[float, float]] = []
+            for round_ in range(args.rounds):
+                order = [(old_set, mirror_old), (new_set, mirror_new)]
+                for job, out in order if round_ % 2 == 0 else order[::-1]:
+                    cpu, wall = per_call(job, 3)
+                    out.append((cpu / len(mirror), wall / len(mirror)))
     print("\n| page | KiB | '<' | old CPU µs | new CPU µs | old/new CPU | old wall µs | new wall µs | old/new wall |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     groups: dict[str, list[tuple[float, float]]] = {"articles": [], "home pages": []}
@@ -92,6 +120,16 @@ def main() -> None:
         groups["home pages" if "-home-" in name else "articles"].append((old_cpu, new_cpu))
         print(f"| {name} | {len(data) / 1024:.0f} | {data.count(b'<'):,} | {old_cpu:,.1f} | {new_cpu:,.1f} | "
               f"{old_cpu / new_cpu:.2f}x | {old_wall:,.1f} | {new_wall:,.1f} | {old_wall / new_wall:.2f}x |")
+    if mirror:
+        old_cpu = statistics.median(t[0] for t in mirror_old)
+        new_cpu = statistics.median(t[0] for t in mirror_new)
+        old_wall = statistics.median(t[1] for t in mirror_old)
+        new_wall = statistics.median(t[1] for t in mirror_new)
+        size = sum(map(len, mirror)) / len(mirror) / 1024
+        tags = sum(d.count(b"<") for d in mirror) / len(mirror)
+        print(f"| mirror pages ({len(mirror)}, per page) | {size:.0f} | {tags:,.0f} | {old_cpu:,.1f} | "
+              f"{new_cpu:,.1f} | {old_cpu / new_cpu:.2f}x | {old_wall:,.1f} | {new_wall:,.1f} | "
+              f"{old_wall / new_wall:.2f}x |")
     print()
     for group, values in groups.items():
         old_sum, new_sum = sum(v[0] for v in values), sum(v[1] for v in values)
