@@ -121,6 +121,10 @@ def _synthetic() -> Iterator[tuple[str, bytes]]:
         yield f"twice {snippet[:30]!r}", b"<body>" + snippet + b"<p>x</p>" + snippet + INJECTIONS[42]
     for dashes in range(0, 12, 3):  # comments with many '-' (the loop reads them) closed by '--!>'
         yield f"comment of {dashes} '-'", b"<body><!-- " + b"- " * dashes + b"--!>" + _OVER + b"-->"
+    # end tags at depth 0 between deep runs: the highest sum less the lowest passes MAX_DEPTH, the depth may not
+    for last in (MAX_DEPTH - 100, MAX_DEPTH, MAX_DEPTH + 1):
+        yield f"lows then {last} deep", (b"<body>" + b"<b>" * 1000 + b"</b>" * 2500 + b"<i>" * last
+                                         + b"<svg><path/></svg>" + b"<p>x")
     # more than 3 x MAX_DEPTH '<' (the pass over every tag), then what changes how the rest is read
     for many in (b"<br>" * (3 * MAX_DEPTH + 1), b"<div>" * (MAX_DEPTH // 2) + b"</div>" * (3 * MAX_DEPTH)):
         for snippet in (b"<Title>x</TITLE>", b"<sCrIpT>x</Script >", b"<textarea>x</TEXTAREA/>", b"<!-- a --!>",
@@ -284,3 +288,17 @@ def test_the_deepest_of_a_staircase_of_lows() -> None:
     for effects in ([1, -1, -1] * 3000, [1] * 40 + [1, -1, -1] * 3000 + [1] * 30, [1, 1, -1, -1, -1] * 1000):
         levels = list(accumulate(effects, initial=0))
         assert htmlguard._deepest(levels) == _deepest_step_by_step(levels)
+
+
+@pytest.mark.parametrize(("effects", "deep"), [
+    ([1] * 1000 + [-1] * 2500 + [1] * 1900, False),  # highest less lowest: 2,500; the stack: 1,900
+    ([1] * 1000 + [-1] * 2500 + [1] * 2001, True),
+    ([-1] * 3000 + [1] * 2000, False),
+    ([-1] * 3000 + [1] * 2001, True),
+    ([1] * 2001, True),
+    ([1, -1] * 5000, False),
+])
+def test_too_deep_is_the_deepest_against_the_limit(effects: list[int], deep: bool) -> None:
+    levels = list(accumulate(effects, initial=0))
+    assert htmlguard._too_deep(levels) is deep
+    assert (_deepest_step_by_step(levels) > MAX_DEPTH) is deep

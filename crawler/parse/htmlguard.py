@@ -363,16 +363,24 @@ def _bulk_structure_problem(data: bytes) -> str | None:
             if depth + effects.count(1) <= MAX_DEPTH:
                 return None
             levels = list(accumulate(effects, initial=depth))
-            return None if _deepest(levels) <= MAX_DEPTH else _exact_structure_problem(data)
+            return None if not _too_deep(levels) else _exact_structure_problem(data)
         effects.pop()
         levels = list(accumulate(effects, initial=depth))
-        if depth + effects.count(1) > MAX_DEPTH and _deepest(levels) > MAX_DEPTH:  # (else it cannot be)
+        if depth + effects.count(1) > MAX_DEPTH and _too_deep(levels):  # (else it cannot be)
             return _exact_structure_problem(data)
         depth = levels[-1] - min(0, min(levels))
         problem, pos, depth = _exact_pass(data, size - len(keys[-1]) - 1, depth, to_the_end=False)
         if problem is not None or pos >= size:
             return problem
     return _exact_pass(data, pos, depth, to_the_end=True)[0]
+
+
+def _too_deep(levels: list[int]) -> bool:
+    """Whether the stack passes MAX_DEPTH (``levels``: as :func:`_deepest` reads them).  No depth is more than
+    the highest sum less the lowest (or 0): when that is not too deep, nothing is (two C loops, not more)."""
+    if max(levels) - min(0, min(levels)) <= MAX_DEPTH:
+        return False
+    return _deepest(levels) > MAX_DEPTH
 
 
 def _deepest(levels: list[int]) -> int:
