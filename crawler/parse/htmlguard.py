@@ -21,12 +21,9 @@ is linear in the page's size whatever the input (a page of 60,000 unclosed ``<a 
 take the previous regular expression 500 s).  The same bytes always get the same verdict here,
 so a crawl and a replay of its WARC agree.
 
-A page that could nest too deep (more than MAX_DEPTH start tags) is read in bulk: one ``findall`` gives
-what each token does to the stack of open elements (+1, -1, 0), and the depth after every token is taken
-from their prefix sums in C loops (``accumulate``), not by a Python step a tag; what needs a closer look
-(SVG/MathML, plaintext, a tag of too many attributes, a page nested too deep) is read by the same steps
-as before.  tests/htmlguard_reference.py keeps the module as it was: tests/test_htmlguard_same.py
-checks the same verdict and message on every real and mirror page and many edits of them.
+A page that could nest too deep is read in bulk (:func:`_bulk_structure_problem`, issue 22); the
+module as it was is tests/htmlguard_reference.py, and tests/test_htmlguard_same.py checks the same
+verdict and message on every real and mirror page and many edits of them.
 """
 
 from __future__ import annotations
@@ -135,8 +132,7 @@ _PLAIN_RUN = re.compile(
 )
 
 
-# _PLAIN_RUN outside SVG and MathML, where more needs no look (issue 22: a stop costs a few µs of Python,
-# and the comment's lazy '.*?' tried the comment's end at every byte: a third of the run's time):
+# _PLAIN_RUN outside SVG and MathML, where more needs no look (issue 22: a stop costs a few µs of Python):
 # - every end tag (outside foreign content, an end tag changes nothing the pass counts);
 # - the raw-text elements with their text, read as the exact pass reads them (to the first end tag of
 #   their name, any case, then a white space, '/' or '>'; to the page's end without one);
@@ -145,17 +141,17 @@ _PLAIN_RUN = re.compile(
 #   of a group wrong, and an unbounded greedy one keeps a backtracking frame per '-': 500 MB for a 4 MB
 #   comment of '-'); a comment with more stops the run, and the loop reads it with _MARKUP.
 # It stops at <svg>, <math>, <plaintext>, such a comment, and a tag of more than MAX_ATTRIBUTES attributes.
+# '<' is matched once, and the branches after it start with a byte class (a cheap test each); a start tag
+# whose first letter begins no special name needs no look-ahead (that look on every tag: a third of the time).
 _RUN_SPECIAL = _RAW_TEXT | _FOREIGN_ROOTS | {b"plaintext"}
+# After '<': a raw-text element's start tag and its text, up to its end tag (not included) or the page's end.
+_RAW_TEXT_ELEMENTS = b"".join(rb"|" + _spelled(name) + rb"(?=" + _NAME_END + rb")" + _TAG_REST + rb"(?:[^<]++|<(?!/"
+                              + _spelled(name) + rb"[\t\n\f\r />]))*" for name in sorted(_RAW_TEXT))
 _HTML_RUN = re.compile(
-    # Text, then markup and the text after it, token by token.  '<' is matched once and the branches after it
-    # start with a byte class (a cheap test each); a start tag whose first letter begins no special name needs
-    # no look-ahead (issue 22: the look-ahead on every tag was a third of the run's time).
-    rb"[^<]*+(?:<(?:"
+    rb"[^<]*+(?:<(?:"  # text, then each token and the text after it
     + _letters_but({c for name in _RUN_SPECIAL for c in (name[0], name[0] ^ 32)}) + _TAG_REST +
     rb"|(?!" + _one_of(_RUN_SPECIAL) + _NAME_END + rb")[A-Za-z]" + _TAG_REST +
-    rb"|/[A-Za-z]" + _TAG_REST +
-    b"".join(rb"|" + _spelled(name) + rb"(?=" + _NAME_END + rb")" + _TAG_REST +
-             rb"(?:[^<]++|<(?!/" + _spelled(name) + rb"[\t\n\f\r />]))*" for name in sorted(_RAW_TEXT)) +
+    rb"|/[A-Za-z]" + _TAG_REST + _RAW_TEXT_ELEMENTS +
     rb"|!--(?:-?>|[^-]*+(?:-(?!-!?>)[^-]*+){0,4}(?:--!?>|\Z))"
     rb"|(?:!(?!--)|[?]|/(?![A-Za-z]))[^>]*+(?:>|\Z)"  # doctype, bogus comment, '</>' (a comment is not one)
     rb"|(?![A-Za-z!?/])"  # a '<' that starts no markup is text
@@ -313,9 +309,7 @@ _SPECIAL_INITIALS = {c for name in _SPECIAL_START for c in (name[0], name[0] ^ 3
 #   match takes it all: ``findall`` stops there, and the group's length says where the tag starts).
 _TOKEN_EFFECTS = re.compile(
     rb"<(?:!--" + _COMMENT_REST +
-    rb"|(?:[!?]|/(?![A-Za-z]))[^>]*+(?:>|\Z)" +
-    b"".join(rb"|" + _spelled(name) + rb"(?=" + _NAME_END + rb")" + _TAG_REST +
-             rb"(?:[^<]++|<(?!/" + _spelled(name) + rb"[\t\n\f\r />]))*" for name in sorted(_RAW_TEXT)) +
+    rb"|(?:[!?]|/(?![A-Za-z]))[^>]*+(?:>|\Z)" + _RAW_TEXT_ELEMENTS +
     rb"|(/[A-Za-z][^\t\n\f\r />]*+"
     rb"|(?:" + _letters_but(_SPECIAL_INITIALS) + rb"|(?!" + _one_of(_SPECIAL_START) + _NAME_END + rb")[A-Za-z])"
     rb"[^\t\n\f\r />]*+"
@@ -347,14 +341,11 @@ _MAX_STOPS = 16
 
 
 def _bulk_structure_problem(data: bytes) -> str | None:
-    """:func:`_exact_structure_problem` in bulk: one ``findall`` gives each token's effect on the stack, and the
-    depth after every token comes from prefix sums (C loops, not a Python step a tag).
-
-    Read from depth d, with an end tag at depth 0 changing nothing, the depth after token i is
-    Q[i] - min(0, Q[0..i]), Q being d then the running sums of the effects.  The tags the bulk pass does not read
-    (SVG/MathML and what is in them, plaintext, a foreign self-closing name, too many attributes) are read by the
-    pass over every tag, from the depth there, until the page is back outside SVG/MathML.  A page nested too deep
-    is read again by the pass over every tag, which gives the message (the byte of the tag)."""
+    """:func:`_exact_structure_problem` in bulk: one ``findall`` gives each token's effect on the stack (+1, -1,
+    0), and the depth after every token comes from their running sums (C loops, not a Python step a tag).  The
+    tags it does not read (SVG/MathML and what is in them, plaintext, a foreign self-closing name, too many
+    attributes) are read by the exact steps, from the depth there, until the page is out of SVG/MathML.  A page
+    nested too deep is read again by the exact pass, which gives the message (the byte of the tag)."""
     size = len(data)
     pos = depth = 0
     for _ in range(_MAX_STOPS):
@@ -385,11 +376,10 @@ def _too_deep(levels: list[int]) -> bool:
 
 
 def _deepest(levels: list[int]) -> int:
-    """The deepest the stack gets, ``levels`` being the depth before the first token then the running sums of
-    the effects: Q[i] - min(0, Q[0..i]) at its largest (an end tag at depth 0 changes nothing).
-
-    From the first lowest sum L < 0 on, min(0, Q[0..i]) is L: max(Q[there:]) - L; before it, the same question
-    on the shorter list.  C loops (min, max, index) while the page has few such lows, then one map."""
+    """The deepest the stack gets, ``levels`` (Q) being the depth before the first token then the running sums
+    of the effects: Q[i] - min(0, Q[0..i]) at its largest (an end tag at depth 0 changes nothing).  From the first
+    lowest sum L < 0 on that is max(Q[there:]) - L; before it, the same question on the shorter list (C loops
+    while the page has few such lows, then one map)."""
     deepest, end = 0, len(levels)
     for _ in range(8):
         if end == 0:
