@@ -42,6 +42,13 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "long attribute list": lambda n: b"<body>" + b"<i " + _distinct(b"a%d=\"x\" ", 7 * n, b"") + b">",
     "attributes on many elements": lambda n: b"<body>" + _distinct(b"<i a b c d e f g h %d>", n, b"y" * 30),
     "text with '<'": lambda n: b"<body>" + (b"< a 3 " + b"y" * 50) * n,
+    # stops of the bulk pass over every tag (issue 22): each one is read by the exact steps, then the bulk goes on
+    "many foreign self-closing tags": lambda n: b"<body>" + (b"<path/>" + b"y" * 50) * n,
+    "many SVG elements": lambda n: b"<body>" + (b"<svg></svg>" + b"y" * 100) * (n // 2),
+    "many self-closed SVG elements": lambda n: b"<body>" + (b"<svg/>" + b"y" * 50) * n,
+    "an SVG element left open": lambda n: b"<body><svg>" + (b"<path/>" + b"y" * 50) * n,
+    "distinct tag names": lambda n: b"<body>" + _distinct(b"<x%d>", n, b"y" * 50),
+    "distinct end tags": lambda n: b"<body>" + _distinct(b"</x%d>", n, b"y" * 50),
 }
 SMALL = 12_000  # x4 = 48,000 '<' at most, under MAX_TAGS; a quadratic guard takes minutes here
 
@@ -325,7 +332,8 @@ random.seed(7)
 tokens = [b"<", b"</", b">", b" ", b"=", b'"', b"x", b"<!--", b"-->", b"<div", b"</div", b"<script", b"</script",
           b"<title", b"</title", b"<svg", b"</svg", b' a="1"', b"<i" + b" a" * 257 + b">", b"-", b"--!>", b"!"]
 pages += [b"".join(random.choice(tokens) for _ in range(random.randint(0, 40))) for _ in range(2000)]
-bad = [i for i, page in enumerate(pages) if g._shallow_structure_problem(page) != g._exact_structure_problem(page)]
+bad = [i for i, page in enumerate(pages) if g._shallow_structure_problem(page) != g._exact_structure_problem(page)
+       or g._bulk_structure_problem(page) != g._exact_structure_problem(page)]
 print(sys.version.split()[0], len(pages), bad[:5])
 sys.exit(1 if bad else 0)
 """

@@ -20,12 +20,17 @@ Every step of the pass consumes what it matched and none looks further than that
 is linear in the page's size whatever the input (a page of 60,000 unclosed ``<a `` used to
 take the previous regular expression 500 s).  The same bytes always get the same verdict here,
 so a crawl and a replay of its WARC agree.
+
+A page that could nest too deep is read in bulk (:func:`_bulk_structure_problem`, issue 22); the
+module as it was is tests/htmlguard_reference.py, and tests/test_htmlguard_same.py checks the same
+verdict and message on every real and mirror page and many edits of them.
 """
 
 from __future__ import annotations
 
 import re
-from itertools import islice
+from itertools import accumulate, islice
+from operator import sub
 
 MAX_PARSE_BYTES = 4 * 1024 * 1024
 MAX_TAGS = 60_000  # real pages have up to ~10,000
@@ -53,6 +58,25 @@ _RAW_TEXT_END = {
     name: re.compile(rb"</" + b"".join(b"[%c%c]" % (c, c ^ 32) for c in name) + rb"[\t\n\f\r />]")
     for name in _RAW_TEXT
 }
+
+def _spelled(name: bytes) -> bytes:
+    """``name`` in any case, spelled with classes (``[sS][vV][gG]``): a class is the cheap first test of a branch."""
+    return b"".join(b"[%c%c]" % (c, c ^ 32) for c in name)
+
+
+def _one_of(names: frozenset[bytes] | set[bytes]) -> bytes:
+    """Any of ``names``, any case, grouped by their first letter (one class test rejects a whole group)."""
+    groups: dict[bytes, list[bytes]] = {}
+    for name in names:
+        groups.setdefault(name[:1].lower(), []).append(name[1:])
+    return rb"(?:" + b"|".join(
+        _spelled(first) + rb"(?:" + b"|".join(_spelled(rest) for rest in sorted(tails, key=lambda t: (-len(t), t)))
+        + rb")" for first, tails in sorted(groups.items())) + rb")"
+
+
+def _letters_but(initials: set[int]) -> bytes:
+    return b"[" + bytes(c for c in range(256) if bytes([c]).isalpha() and c not in initials) + b"]"
+
 
 # One attribute, as the tokenizer's "before attribute name" .. "attribute value" states read it:
 # separators (whitespace and '/'), a name (its first character may be '=', quotes and '<' are part
@@ -108,15 +132,7 @@ _PLAIN_RUN = re.compile(
 )
 
 
-def _raw_text_element(name: bytes) -> bytes:
-    """A raw-text element's start tag and its text, up to its end tag (not included) or the page's end."""
-    spelled = b"".join(b"[%c%c]" % (c, c ^ 32) for c in name)
-    return (rb"|<" + spelled + rb"(?=" + _NAME_END + rb")" + _TAG_REST +
-            rb"(?:[^<]++|<(?!/" + spelled + rb"[\t\n\f\r />]))*")
-
-
-# _PLAIN_RUN outside SVG and MathML, where more needs no look (issue 22: a stop costs a few µs of Python,
-# and the comment's lazy '.*?' tried the comment's end at every byte: a third of the run's time):
+# _PLAIN_RUN outside SVG and MathML, where more needs no look (issue 22: a stop costs a few µs of Python):
 # - every end tag (outside foreign content, an end tag changes nothing the pass counts);
 # - the raw-text elements with their text, read as the exact pass reads them (to the first end tag of
 #   their name, any case, then a white space, '/' or '>'; to the page's end without one);
@@ -125,34 +141,42 @@ def _raw_text_element(name: bytes) -> bytes:
 #   of a group wrong, and an unbounded greedy one keeps a backtracking frame per '-': 500 MB for a 4 MB
 #   comment of '-'); a comment with more stops the run, and the loop reads it with _MARKUP.
 # It stops at <svg>, <math>, <plaintext>, such a comment, and a tag of more than MAX_ATTRIBUTES attributes.
+# '<' is matched once, and the branches after it start with a byte class (a cheap test each); a start tag
+# whose first letter begins no special name needs no look-ahead (that look on every tag: a third of the time).
+_RUN_SPECIAL = _RAW_TEXT | _FOREIGN_ROOTS | {b"plaintext"}
+# After '<': a raw-text element's start tag and its text, up to its end tag (not included) or the page's end.
+_RAW_TEXT_ELEMENTS = b"".join(rb"|" + _spelled(name) + rb"(?=" + _NAME_END + rb")" + _TAG_REST + rb"(?:[^<]++|<(?!/"
+                              + _spelled(name) + rb"[\t\n\f\r />]))*" for name in sorted(_RAW_TEXT))
 _HTML_RUN = re.compile(
-    rb"(?:[^<]++"
-    rb"|<(?!(?i:" + _SPECIAL_NAMES + rb")" + _NAME_END + rb")[A-Za-z]" + _TAG_REST +
-    rb"|</[A-Za-z]" + _TAG_REST +
-    b"".join(_raw_text_element(name) for name in sorted(_RAW_TEXT)) +
-    rb"|<(?![A-Za-z!?/])"
-    rb"|<!--(?:-?>|[^-]*+(?:-(?!-!?>)[^-]*+){0,4}(?:--!?>|\Z))"
-    rb"|<(?:!(?!--)|[?]|/(?![A-Za-z]))[^>]*+(?:>|\Z)"  # doctype, bogus comment, '</>' (a comment is not one)
-    rb")*",  # greedy, as _PLAIN_RUN
+    rb"[^<]*+(?:<(?:"  # text, then each token and the text after it
+    + _letters_but({c for name in _RUN_SPECIAL for c in (name[0], name[0] ^ 32)}) + _TAG_REST +
+    rb"|(?!" + _one_of(_RUN_SPECIAL) + _NAME_END + rb")[A-Za-z]" + _TAG_REST +
+    rb"|/[A-Za-z]" + _TAG_REST + _RAW_TEXT_ELEMENTS +
+    rb"|!--(?:-?>|[^-]*+(?:-(?!-!?>)[^-]*+){0,4}(?:--!?>|\Z))"
+    rb"|(?:!(?!--)|[?]|/(?![A-Za-z]))[^>]*+(?:>|\Z)"  # doctype, bogus comment, '</>' (a comment is not one)
+    rb"|(?![A-Za-z!?/])"  # a '<' that starts no markup is text
+    rb")[^<]*+)*",  # greedy, as _PLAIN_RUN
     re.DOTALL,
 )
 
 
 def _structure_problem(data: bytes, tags: int) -> str | None:
     """Elements nested too deep or with too many attributes, found in one linear pass (``tags``: the '<' count)."""
-    # Every element the stack holds was opened by a start tag, which starts with its own '<' not
-    # followed by '/' or '!': with no more of those than MAX_DEPTH, nesting cannot pass it.  (The
-    # two-byte counts cost twice the one-byte count: only taken when that one is not enough.)
+    # Every element the stack holds was opened by a start tag, which starts with its own '<' followed
+    # by a letter: with no more of those than MAX_DEPTH, nesting cannot pass it.  (Counting those costs
+    # twice the one-byte count: only taken when that one is not enough.)
     if tags <= MAX_DEPTH:
         return _shallow_structure_problem(data)
-    # The two-byte counts cost twice the one-byte count (0.35 ms each on a 440 KB page): not taken when
-    # they cannot be enough in practice (end tags and comments two '<' of three), the pass over every tag
-    # then answers (the same verdict either way).
-    if tags <= 3 * MAX_DEPTH:
-        starts = tags - data.count(b"</")
-        if starts <= MAX_DEPTH or starts - data.count(b"<!") <= MAX_DEPTH:
-            return _shallow_structure_problem(data)
-    return _exact_structure_problem(data)
+    # Not counted when they cannot be few enough in practice (start tags are about half the '<' of a real
+    # page: 2,386-2,830 of 4,792-5,436 on the home pages we hold): the pass over every tag (in bulk) then
+    # answers (the same verdict either way).  One count of '<' and a letter, not the two counts of '</' and
+    # '<!' it replaces (0.3 ms each on a 330 KB page; issue 22).
+    if tags <= 2 * MAX_DEPTH and len(_START_TAG_OPENING.findall(data)) <= MAX_DEPTH:
+        return _shallow_structure_problem(data)
+    return _bulk_structure_problem(data)
+
+
+_START_TAG_OPENING = re.compile(rb"<[A-Za-z]")
 
 
 def _shallow_structure_problem(data: bytes) -> str | None:
@@ -223,7 +247,8 @@ def _exact_structure_problem(data: bytes) -> str | None:
     """Elements nested too deep or with too many attributes, found in one linear pass over every tag.
 
     One ``finditer`` over the tags (restarted after each raw-text element, whose content is text), and
-    for the common tag two set lookups: a whole real page (4,000-9,000 tags) takes this pass.
+    for the common tag two set lookups.  :func:`_bulk_structure_problem` gives its verdicts at a fraction of
+    its cost; this pass gives the message (the byte of the tag) when that one finds a problem.
     """
     depth = deepest = foreign = 0
     # An attribute takes at least two bytes (a separator or a closing quote, and a name).
@@ -269,3 +294,151 @@ def _exact_structure_problem(data: bytes) -> str | None:
         else:
             return None
     return None
+
+
+# -- the pass over every tag in bulk (issue 22) ----------------------------------------------------------------------
+
+_SPECIAL_INITIALS = {c for name in _SPECIAL_START for c in (name[0], name[0] ^ 32)}
+# One token of the pass over every tag, as _MARKUP reads it from where the last ended (``findall``: a search, so the
+# text between tokens is passed over the same way), raw-text elements with their text (outside SVG and MathML, which
+# stop this pass).  The one group says what the token does to the stack of open elements:
+# - b'' for a comment, a doctype or bogus comment, a raw-text element (nothing);
+# - the name of a start tag ('/name' for an end tag) that is neither raw text, SVG/MathML, plaintext nor a foreign
+#   self-closing name (those start tags take a look at their slash and what follows);
+# - for every other tag, and one of more than MAX_ATTRIBUTES attributes: its name, then the rest of the page (the
+#   match takes it all: ``findall`` stops there, and the group's length says where the tag starts).
+_TOKEN_EFFECTS = re.compile(
+    rb"<(?:!--" + _COMMENT_REST +
+    rb"|(?:[!?]|/(?![A-Za-z]))[^>]*+(?:>|\Z)" + _RAW_TEXT_ELEMENTS +
+    rb"|(/[A-Za-z][^\t\n\f\r />]*+"
+    rb"|(?:" + _letters_but(_SPECIAL_INITIALS) + rb"|(?!" + _one_of(_SPECIAL_START) + _NAME_END + rb")[A-Za-z])"
+    rb"[^\t\n\f\r />]*+"
+    rb"|/?[A-Za-z].*)"
+    rb"(?:" + _ATTRIBUTE + rb"){0,%d}+[\t\n\f\r /]*+(?:>|\Z))" % MAX_ATTRIBUTES,
+    re.DOTALL,
+)
+_STOP = 2  # a token the bulk pass does not read (see _TOKEN_EFFECTS): the pass over every tag reads it
+_NOT_A_NAME = re.compile(rb"[\t\n\f\r />]")
+
+
+class _Effects(dict[bytes, int]):
+    """What a token (as _TOKEN_EFFECTS gives it) does to the depth: +1, -1, 0, or _STOP; a cache by spelling."""
+
+    def __missing__(self, key: bytes) -> int:
+        closing = key.startswith(b"/")
+        name = key[1:] if closing else key
+        if _NOT_A_NAME.search(name) is not None or (not closing and name.lower() in _SPECIAL_START):
+            return _STOP
+        effect = 0 if name.lower() in _NO_STACK else -1 if closing else 1
+        if len(key) <= 32 and len(self) < 4096:  # made-up names cost a call each, not memory
+            self[key] = effect
+        return effect
+
+
+_EFFECTS = _Effects({b"": 0})
+# After this many stops the pass over every tag reads the rest (each stop copies the rest of the page once).
+_MAX_STOPS = 16
+
+
+def _bulk_structure_problem(data: bytes) -> str | None:
+    """:func:`_exact_structure_problem` in bulk: one ``findall`` gives each token's effect on the stack (+1, -1,
+    0), and the depth after every token comes from their running sums (C loops, not a Python step a tag).  The
+    tags it does not read (SVG/MathML and what is in them, plaintext, a foreign self-closing name, too many
+    attributes) are read by the exact steps, from the depth there, until the page is out of SVG/MathML.  A page
+    nested too deep is read again by the exact pass, which gives the message (the byte of the tag)."""
+    size = len(data)
+    pos = depth = 0
+    for _ in range(_MAX_STOPS):
+        keys = _TOKEN_EFFECTS.findall(data, pos)
+        effects = list(map(_EFFECTS.__getitem__, keys))
+        if not effects or effects[-1] != _STOP:
+            if depth + effects.count(1) <= MAX_DEPTH:
+                return None
+            levels = list(accumulate(effects, initial=depth))
+            return None if not _too_deep(levels) else _exact_structure_problem(data)
+        effects.pop()
+        levels = list(accumulate(effects, initial=depth))
+        if depth + effects.count(1) > MAX_DEPTH and _too_deep(levels):  # (else it cannot be)
+            return _exact_structure_problem(data)
+        depth = levels[-1] - min(0, min(levels))
+        problem, pos, depth = _exact_pass(data, size - len(keys[-1]) - 1, depth, to_the_end=False)
+        if problem is not None or pos >= size:
+            return problem
+    return _exact_pass(data, pos, depth, to_the_end=True)[0]
+
+
+def _too_deep(levels: list[int]) -> bool:
+    """Whether the stack passes MAX_DEPTH (``levels``: as :func:`_deepest` reads them).  No depth is more than
+    the highest sum less the lowest (or 0): when that is not too deep, nothing is (two C loops, not more)."""
+    if max(levels) - min(0, min(levels)) <= MAX_DEPTH:
+        return False
+    return _deepest(levels) > MAX_DEPTH
+
+
+def _deepest(levels: list[int]) -> int:
+    """The deepest the stack gets, ``levels`` (Q) being the depth before the first token then the running sums
+    of the effects: Q[i] - min(0, Q[0..i]) at its largest (an end tag at depth 0 changes nothing).  From the first
+    lowest sum L < 0 on that is max(Q[there:]) - L; before it, the same question on the shorter list (C loops
+    while the page has few such lows, then one map)."""
+    deepest, end = 0, len(levels)
+    for _ in range(8):
+        if end == 0:
+            return deepest
+        head = levels[:end]
+        low = min(head)
+        if low >= 0:  # no end tag met an empty stack here: the sums are the depths
+            return max(deepest, max(head))
+        end = head.index(low)
+        deepest = max(deepest, max(head[end:]) - low)
+    lowest = accumulate(levels[:end], min, initial=0)
+    next(lowest)
+    return max(deepest, int(max(map(sub, levels[:end], lowest), default=0)))
+
+
+def _exact_pass(data: bytes, pos: int, depth: int, *, to_the_end: bool) -> tuple[str | None, int, int]:
+    """:func:`_exact_structure_problem`'s steps from ``pos`` (outside SVG/MathML, ``depth`` elements open), to the
+    end of the page or (``to_the_end`` false) to the end of the first token after which no SVG/MathML is open.
+    Gives (the problem or None, where it stopped (the page's size: nothing left to read), the depth there)."""
+    foreign = 0
+    long_attributes = 2 * MAX_ATTRIBUTES
+    size = len(data)
+    while pos < size:
+        match = _MARKUP.search(data, pos)
+        if match is None:
+            return None, size, depth
+        pos = match.end()
+        name = match[2]
+        if name is not None:
+            start, end = match.span(3)
+            if end - start > long_attributes:
+                attributes = _ONE_ATTRIBUTE.finditer(data, start, end)
+                if sum(1 for _ in islice(attributes, MAX_ATTRIBUTES + 1)) > MAX_ATTRIBUTES:
+                    problem = f"an element has more than {MAX_ATTRIBUTES} attributes (at byte {match.start()})"
+                    return problem, size, depth
+            name = name.lower()
+            if match[1]:  # an end tag
+                if name in _FOREIGN_ROOTS and not match[4].endswith(b"/"):
+                    foreign = max(0, foreign - 1)
+                if depth and name not in _NO_STACK:
+                    depth -= 1
+            elif name not in _NO_STACK:
+                opens = True
+                if name in _SPECIAL_START:
+                    self_closing = match[4].endswith(b"/")
+                    if name in _FOREIGN_ROOTS and not self_closing:
+                        foreign += 1
+                    if name in _RAW_TEXT and not foreign:
+                        end_tag = _RAW_TEXT_END[name].search(data, pos)
+                        pos = size if end_tag is None else end_tag.start()
+                        opens = False
+                    elif name == b"plaintext":
+                        return None, size, depth  # the rest of the page is text
+                    elif name in _FOREIGN_SELF_CLOSING and self_closing:
+                        opens = False
+                if opens:
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        return f"elements nest more than {MAX_DEPTH} deep (at byte {match.start()})", size, depth
+        if not foreign and not to_the_end:
+            return None, pos, depth
+    return None, size, depth
