@@ -1,19 +1,17 @@
 """The catalog: one SQLite database per archive (the only sqlite3 user).
 
-Tables: ``snapshots`` (one row per version of an article's snapshot, its metadata as JSON),
-``http_cache`` (validators and WARC place of the last full response of listing pages and
-articles), ``walks`` (whether a listing chain was walked to its end), ``frontier``
-(articles discovered but not archived, and articles that failed, with when to try again).
-``search`` (a full-text index of every snapshot's title, sapo and body, :mod:`crawler.use.search`),
-``superseded`` (the rows of which a newer version exists, :func:`~crawler.archive.search_index.keep_superseded`).
-The schema is documented in README.md ("The catalog") and kept in :mod:`crawler.archive.catalog_schema`
-(tables, version, the search index); the crawl state's rows and failure schedule are values of
-:mod:`crawler.archive.crawl_state`.  This module is :class:`Store`, which opens, migrates, reads and
-writes the database.  Snapshot files are written by :mod:`crawler.archive.snapshots`; their rows
-are committed here in batches.
+Tables: ``snapshots`` (one row per version of an article's snapshot, its metadata as JSON), ``http_cache`` (validators
+and WARC place of the last full response of listing pages and articles), ``walks`` (whether a listing chain was walked
+to its end), ``frontier`` (articles discovered but not archived, and articles that failed, with when to try again).
+``search`` (a full-text index of every snapshot's title, sapo and body, :mod:`crawler.use.search`), ``superseded``
+(the rows of which a newer version exists, :func:`~crawler.archive.search_index.keep_superseded`). The schema is
+documented in README.md ("The catalog") and kept in :mod:`crawler.archive.catalog_schema` (tables, version, the search
+index); the crawl state's rows and failure schedule are values of :mod:`crawler.archive.crawl_state`. This module is
+:class:`Store`, which opens, migrates, reads and writes the database. Snapshot files are written by
+:mod:`crawler.archive.snapshots`; their rows are committed here in batches.
 
-Every database error becomes a :class:`~crawler.errors.StorageError` naming the catalog and
-the cause ("database or disk is full"), which ends a crawl with a clear message.
+Every database error becomes a :class:`~crawler.errors.StorageError` naming the catalog and the cause ("database or
+disk is full"), which ends a crawl with a clear message.
 """
 
 from __future__ import annotations
@@ -65,10 +63,9 @@ class LatestRow:
 def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same directory, then rename.
 
-    A crash (even ``kill -9``) leaves the old file or the new one, never a mix.  ``durable``
-    also fsyncs before the rename, for power loss.  The rename replaces a symbolic link at
-    ``path`` itself, never the file it points to.  One writer for every file (:mod:`crawler.archive.outputs`);
-    its errors stay :class:`OSError`.
+    A crash (even ``kill -9``) leaves the old file or the new one, never a mix.  ``durable`` also fsyncs before the
+    rename, for power loss.  The rename replaces a symbolic link at ``path`` itself, never the file it points to.
+    One writer for every file (:mod:`crawler.archive.outputs`); its errors stay :class:`OSError`.
     """
     make_parent(path)
     write_atomic(path, data, durable=durable, mkdir=True, wrap=False)
@@ -87,11 +84,10 @@ def _open_checked(uri: str) -> sqlite3.Connection:
 def _connect_readonly(path: Path, *, live: bool = False) -> sqlite3.Connection:
     """Open a catalog for reading only, creating nothing, even on read-only media or as another user.
 
-    When no ``-wal`` file holds changes (a catalog closed cleanly), ``immutable=1`` reads the
-    database file alone: SQLite then needs no ``-shm`` or ``-wal`` (a plain ``mode=ro``
-    would create them, and left owned by another user they would lock the crawler out).
-    After a crash the ``-wal`` holds committed rows: ``mode=ro`` reads them through the
-    ``-shm`` file the crashed run left.
+    When no ``-wal`` file holds changes (a catalog closed cleanly), ``immutable=1`` reads the database file alone:
+    SQLite then needs no ``-shm`` or ``-wal`` (a plain ``mode=ro`` would create them, and left owned by another
+    user they would lock the crawler out).  After a crash the ``-wal`` holds committed rows: ``mode=ro`` reads
+    them through the ``-shm`` file the crashed run left.
     """
     uri = "file:" + quote(str(path.absolute())) + "?mode=ro"
     wal = path.with_name(path.name + "-wal")
@@ -111,8 +107,8 @@ def _connect_readonly(path: Path, *, live: bool = False) -> sqlite3.Connection:
 class Store:
     """An archive's catalog.  Use as a context manager or call close().
 
-    ``readonly`` opens it without writing anything (``crawler verify`` on read-only media or as
-    another user): no schema change, no WAL files created when the directory is not writable.
+    ``readonly`` opens it without writing anything (``crawler verify`` on read-only media or as another user): no
+    schema change, no WAL files created when the directory is not writable.
     """
 
     def __init__(self, archive: Path, *, readonly: bool = False, live: bool = False) -> None:
@@ -236,15 +232,18 @@ class Store:
 
     @contextmanager
     def _writing(self, what: str) -> Iterator[sqlite3.Connection]:
-        """One transaction; a database error becomes a StorageError naming the catalog.  Taken in turn with the
-        transactions of the indexer behind a crawl (a lock this process wakes at once, where SQLite's own wait for
-        its write lock sleeps 1, 2, 5, 10 ms... and would stall the crawl's event loop for longer)."""
+        """One transaction; a database error becomes a StorageError naming the catalog.  Taken in turn with the indexer
+        behind a crawl (a lock woken at once, where SQLite's own wait sleeps 1, 2, 5, 10 ms... and for longer)."""
         try:
             with self._write_turn, self.db:
                 yield self.db
         except sqlite3.Error as err:
             raise StorageError(f"cannot {what} in the catalog {self.archive / CATALOG}: {err}",
                                path=str(self.archive / CATALOG)) from err
+
+    def try_turn(self) -> threading.RLock | None:
+        """The write turn, taken (release it), unless the indexer is in a chunk: an event loop need not wait."""
+        return self._write_turn if self._write_turn.acquire(blocking=False) else None
 
     def _read(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
         try:

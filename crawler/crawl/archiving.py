@@ -12,7 +12,8 @@ try again), and the run's figures.  A reply saying the storage failed raises
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -33,6 +34,28 @@ log = logging.getLogger("crawler.crawl")
 
 BATCH = 200
 BATCH_SECONDS = 1.0
+MAX_BATCH = 4 * BATCH  # rows a batch may reach while the indexer is in a chunk; then the commit waits for it
+MAX_BATCH_SECONDS = 2 * BATCH_SECONDS  # the same for the age of a batch
+RETRY_SECONDS = 0.002  # the flusher's next try when the indexer was in a chunk
+TURN_POLL = 0.001
+TURN_PATIENCE = 0.1
+
+
+@asynccontextmanager
+async def write_turn(store: Store) -> AsyncIterator[None]:
+    """This process's catalog write turn for the block (which must not await): polled every :data:`TURN_POLL`
+    while the search indexer behind the crawl is in a chunk (up to ~20 ms), so that the event loop serves its
+    other tasks meanwhile instead of waiting; after :data:`TURN_PATIENCE` the write waits for it as before."""
+    deadline = trio.current_time() + TURN_PATIENCE
+    turn = store.try_turn()
+    while turn is None and trio.current_time() < deadline:
+        await trio.sleep(TURN_POLL)
+        turn = store.try_turn()
+    try:
+        yield
+    finally:
+        if turn is not None:
+            turn.release()
 
 
 @dataclass(slots=True)
@@ -113,30 +136,45 @@ class Archiving:
             self._caches.append(cache)
         if self._first_pending is None:
             self._first_pending = trio.current_time()
-        if len(self._rows) + len(self._settled) + len(self._caches) >= BATCH:
-            self.flush()
+        waiting = len(self._rows) + len(self._settled) + len(self._caches)
+        if waiting >= BATCH:
+            self.flush(wait=waiting >= MAX_BATCH)
 
     def remember(self, cache: CacheEntry) -> None:
         """Remember a listing page's validators (committed with the next batch)."""
         self._add(cache=cache)
 
-    def flush(self) -> None:
-        """Commit what is waiting (one transaction)."""
+    def flush(self, *, wait: bool = True) -> None:
+        """Commit what is waiting (one transaction).  ``wait`` False: only when the search indexer behind the crawl
+        is between two chunks, as it is most of the time; while it is in one (up to ~20 ms), the batch waits for
+        the next try rather than the event loop (the rows are in the workers' journals meanwhile)."""
         if not (self._rows or self._settled or self._caches):
             return
-        rows, settled, caches = self._rows, self._settled, self._caches
-        self._rows, self._settled, self._caches = [], [], []
-        self._first_pending = None
-        self.store.commit(rows, settled=settled, caches=caches)
+        turn = self.store.try_turn()
+        if turn is None and not wait:
+            return
+        try:
+            rows, settled, caches = self._rows, self._settled, self._caches
+            self._rows, self._settled, self._caches = [], [], []
+            self._first_pending = None
+            self.store.commit(rows, settled=settled, caches=caches)
+        finally:
+            if turn is not None:
+                turn.release()
         for row in rows:
             self._latest.pop((row.source, row.article_id), None)
 
     async def flusher(self) -> None:
-        """Commit at least every :data:`BATCH_SECONDS` while the run goes on."""
+        """Commit at least every :data:`BATCH_SECONDS` while the run goes on (trying again every few ms while the
+        indexer is in a chunk, and waiting for it once the batch is :data:`MAX_BATCH_SECONDS` old)."""
         while True:
-            await trio.sleep(BATCH_SECONDS / 2)
-            if self._first_pending is not None and trio.current_time() - self._first_pending >= BATCH_SECONDS:
-                self.flush()
+            pending = self._first_pending
+            if pending is None or trio.current_time() - pending < BATCH_SECONDS:
+                await trio.sleep(BATCH_SECONDS / 2)
+                continue
+            self.flush(wait=trio.current_time() - pending >= MAX_BATCH_SECONDS)
+            if self._first_pending is not None:
+                await trio.sleep(RETRY_SECONDS)
 
     # -- jobs ----------------------------------------------------------------------------------
 

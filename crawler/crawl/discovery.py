@@ -25,7 +25,7 @@ from crawler.archive.crawl_state import CacheEntry
 from crawler.codings import ContentDecodingError
 from crawler.config import SourceConfig
 from crawler.crawl.archive_jobs import ArchiveReply
-from crawler.crawl.archiving import Archiving, PageTracker
+from crawler.crawl.archiving import Archiving, PageTracker, write_turn
 from crawler.crawl.fetching import Fetching
 from crawler.crawl.frontier import Frontier
 from crawler.crawl.stats import Listener, SourceStats
@@ -73,7 +73,11 @@ class Discovery:
     async def offer(self, source: SourceConfig, urls: list[str], offer: trio.MemorySendChannel[Offer],
                     tracker: PageTracker | None = None, *, resumed: bool = False) -> int:
         """Queue the article URLs the frontier admits; returns how many of ``urls`` are not archived yet."""
-        admitted, unarchived = self.frontiers[source.key].admit(urls, resumed=resumed)
+        if resumed:  # nothing written
+            admitted, unarchived = self.frontiers[source.key].admit(urls, resumed=True)
+        else:
+            async with write_turn(self.store):
+                admitted, unarchived = self.frontiers[source.key].admit(urls)
         stats = self.stats[source.key]
         for _article_id, url in admitted:
             stats.discovered += 1
@@ -94,9 +98,11 @@ class Discovery:
         # A chain whose last walk was cut short (killed, stopped, over budget) is walked past pages
         # with nothing new: older articles may wait further on.
         finished_before = self.store.walk_complete(start)
-        self.store.set_walk(start, complete=False)
+        async with write_turn(self.store):
+            self.store.set_walk(start, complete=False)
         if await self._walk_chain(source, start, offer, stop_when_nothing_new=finished_before):
-            self.store.set_walk(start, complete=True)
+            async with write_turn(self.store):
+                self.store.set_walk(start, complete=True)
 
     async def _walk_chain(self, source: SourceConfig, start: str, offer: trio.MemorySendChannel[Offer], *,
                           stop_when_nothing_new: bool) -> bool:
