@@ -209,6 +209,16 @@ def span(entries: Sequence[LogEntry]) -> float:
     return max(e.msec for e in entries) - min(e.msec for e in entries) + 0.001
 
 
+def forget_article_ids() -> None:
+    """Forget the article ids :mod:`crawler.config` remembers per URL (a crawl's archive worker parses each URL once:
+    a bench that parses the same pages again must not time remembered answers).  Nothing for a version without."""
+    from crawler import config
+
+    remembered = getattr(config, "_article_id", None)
+    if remembered is not None:
+        remembered.cache_clear()
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
