@@ -198,10 +198,8 @@ def _shallow_structure_problem(data: bytes) -> str | None:
         assert match is not None and match.group(2) is not None  # else the run stops at a tag only
         pos = match.end()
         start, end = match.span(3)
-        if end - start > long_attributes:
-            attributes = _ONE_ATTRIBUTE.finditer(data, start, end)
-            if sum(1 for _ in islice(attributes, MAX_ATTRIBUTES + 1)) > MAX_ATTRIBUTES:
-                return f"an element has more than {MAX_ATTRIBUTES} attributes (at byte {match.start()})"
+        if end - start > long_attributes and (problem := _attributes_problem(data, match)) is not None:
+            return problem
         name = match.group(2).lower()
         closing = bool(match.group(1))
         if name in _FOREIGN_ROOTS and not match.group(4).endswith(b"/"):
@@ -213,6 +211,14 @@ def _shallow_structure_problem(data: bytes) -> str | None:
             elif name == b"plaintext":
                 break  # the rest of the page is text
         pos = _plain_end(data, pos, foreign)
+    return None
+
+
+def _attributes_problem(data: bytes, match: re.Match[bytes]) -> str | None:
+    """Why the tag ``match`` (of _MARKUP) must not be parsed: more than MAX_ATTRIBUTES attributes; else None."""
+    start, end = match.span(3)
+    if sum(1 for _ in islice(_ONE_ATTRIBUTE.finditer(data, start, end), MAX_ATTRIBUTES + 1)) > MAX_ATTRIBUTES:
+        return f"an element has more than {MAX_ATTRIBUTES} attributes (at byte {match.start()})"
     return None
 
 
@@ -261,10 +267,8 @@ def _exact_structure_problem(data: bytes) -> str | None:
             if name is None:
                 continue  # a comment, doctype or bogus comment: no stack growth
             start, end = match.span(3)
-            if end - start > long_attributes:
-                attributes = _ONE_ATTRIBUTE.finditer(data, start, end)
-                if sum(1 for _ in islice(attributes, MAX_ATTRIBUTES + 1)) > MAX_ATTRIBUTES:
-                    return f"an element has more than {MAX_ATTRIBUTES} attributes (at byte {match.start()})"
+            if end - start > long_attributes and (problem := _attributes_problem(data, match)) is not None:
+                return problem
             name = name.lower()
             if match[1]:  # an end tag
                 if name in _FOREIGN_ROOTS and not match[4].endswith(b"/"):
@@ -410,11 +414,8 @@ def _exact_pass(data: bytes, pos: int, depth: int, *, to_the_end: bool) -> tuple
         name = match[2]
         if name is not None:
             start, end = match.span(3)
-            if end - start > long_attributes:
-                attributes = _ONE_ATTRIBUTE.finditer(data, start, end)
-                if sum(1 for _ in islice(attributes, MAX_ATTRIBUTES + 1)) > MAX_ATTRIBUTES:
-                    problem = f"an element has more than {MAX_ATTRIBUTES} attributes (at byte {match.start()})"
-                    return problem, size, depth
+            if end - start > long_attributes and (problem := _attributes_problem(data, match)) is not None:
+                return problem, size, depth
             name = name.lower()
             if match[1]:  # an end tag
                 if name in _FOREIGN_ROOTS and not match[4].endswith(b"/"):
