@@ -250,54 +250,10 @@ _SPECIAL_START = _RAW_TEXT | _FOREIGN_ROOTS | _FOREIGN_SELF_CLOSING | {b"plainte
 
 
 def _exact_structure_problem(data: bytes) -> str | None:
-    """Elements nested too deep or with too many attributes, found in one linear pass over every tag.
-
-    One ``finditer`` over the tags (restarted after each raw-text element, whose content is text), and
-    for the common tag two set lookups.  :func:`_bulk_structure_problem` gives its verdicts at a fraction of
-    its cost; this pass gives the message (the byte of the tag) when that one finds a problem.
-    """
-    depth = deepest = foreign = 0
-    # An attribute takes at least two bytes (a separator or a closing quote, and a name).
-    long_attributes = 2 * MAX_ATTRIBUTES
-    size = len(data)
-    pos = 0
-    while pos < size:
-        for match in _MARKUP.finditer(data, pos):
-            name = match[2]
-            if name is None:
-                continue  # a comment, doctype or bogus comment: no stack growth
-            start, end = match.span(3)
-            if end - start > long_attributes and (problem := _attributes_problem(data, match)) is not None:
-                return problem
-            name = name.lower()
-            if match[1]:  # an end tag
-                if name in _FOREIGN_ROOTS and not match[4].endswith(b"/"):
-                    foreign = max(0, foreign - 1)
-                if depth and name not in _NO_STACK:
-                    depth -= 1
-                continue
-            if name in _NO_STACK:
-                continue
-            if name in _SPECIAL_START:
-                self_closing = match[4].endswith(b"/")
-                if name in _FOREIGN_ROOTS and not self_closing:
-                    foreign += 1
-                if name in _RAW_TEXT and not foreign:
-                    end_tag = _RAW_TEXT_END[name].search(data, match.end())
-                    pos = size if end_tag is None else end_tag.start()
-                    break  # its content is text: no stack growth; read on from its end tag
-                if name == b"plaintext":
-                    return None  # the rest of the page is text
-                if name in _FOREIGN_SELF_CLOSING and self_closing:
-                    continue
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > MAX_DEPTH:
-                    return f"elements nest more than {MAX_DEPTH} deep (at byte {match.start()})"
-        else:
-            return None
-    return None
+    """Elements nested too deep or with too many attributes, found in one linear pass over every tag
+    (:func:`_exact_pass` over the whole page).  :func:`_bulk_structure_problem` gives its verdicts at a fraction
+    of its cost; this pass gives the message (the byte of the tag) when that one finds a problem."""
+    return _exact_pass(data, 0, 0, to_the_end=True)[0]
 
 
 # -- the pass over every tag in bulk (issue 22) ----------------------------------------------------------------------
@@ -400,9 +356,10 @@ def _deepest(levels: list[int]) -> int:
 
 
 def _exact_pass(data: bytes, pos: int, depth: int, *, to_the_end: bool) -> tuple[str | None, int, int]:
-    """:func:`_exact_structure_problem`'s steps from ``pos`` (outside SVG/MathML, ``depth`` elements open), to the
-    end of the page or (``to_the_end`` false) to the end of the first token after which no SVG/MathML is open.
-    Gives (the problem or None, where it stopped (the page's size: nothing left to read), the depth there)."""
+    """The pass over every tag (a Python step a tag: the stack of open elements followed as the tree builder
+    grows it) from ``pos`` (outside SVG/MathML, ``depth`` elements open), to the end of the page or (``to_the_end``
+    false) to the end of the first token after which no SVG/MathML is open.  Gives (the problem or None, where it
+    stopped (the page's size: nothing left to read), the depth there)."""
     foreign = 0
     long_attributes = 2 * MAX_ATTRIBUTES
     size = len(data)
