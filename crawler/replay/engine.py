@@ -20,18 +20,18 @@ offline mirror's ``127.0.0.1:PORT`` in older WARCs) the file's warcinfo
 alone: their payload is never decompressed beyond the WARC member, never parsed.
 
 With the file's CDXJ index (``<archive>/indexes/<file>.cdxj`` beside ``<archive>/warc/``, or an
-``indexes/`` directory beside the file: :func:`index_of`), a whole-file task skips such records
-(and those ``--host``/``--source`` leave out) without reading them at all: the index line names
-the record's URL, and a line with an HTTP status that is no revisit is a response record.  Every
-other record is read where it is, as without an index; the part of the file past the last
-indexed record (appended after indexing) is read record by record.  An index that names bytes
-the file does not hold is not used.
+``indexes/`` directory beside the file: :func:`index_of`), a whole-file task jumps over stretches
+of such records (and of those ``--host``/``--source`` leave out) without reading them at all: the
+index line names the record's URL, and a line with an HTTP status that is no revisit is a response
+record.  A stretch shorter than :data:`~crawler.replay.index_spans.READ_THROUGH_BYTES` is read
+through (cheaper than starting to read again after it).  Every other record is read where it is,
+as without an index; the part of the file past the last indexed record (appended after indexing)
+is read record by record.  An index that names bytes the file does not hold is not used.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 from crawler.archive import jsonlines
-from crawler.archive.cdxj import INDEX_DIR, INDEX_SUFFIX
 from crawler.archive.snapshots import SAFE_ID
 from crawler.config import SourceConfig, Sources
 from crawler.errors import UnknownSourceError
@@ -61,6 +60,7 @@ from crawler.replay.collection import (
     to_response,
     warcinfo_fields,
 )
+from crawler.replay.index_spans import index_entries, index_of, spans_to_read
 
 __all__ = ["ArticleRow", "FileResult", "FileTask", "ReplayConfig", "replay_file", "source_for"]
 
@@ -289,61 +289,19 @@ def replay_file(task: FileTask, config: ReplayConfig) -> FileResult:
     return result
 
 
-def index_of(path: Path) -> Path | None:
-    """The CDXJ index of a WARC file: the archive's (``../indexes/<name>.cdxj``), else ``indexes/<name>.cdxj``
-    beside it; None when there is none."""
-    name = path.name + INDEX_SUFFIX
-    for directory in (path.parent.parent / INDEX_DIR, path.parent / INDEX_DIR):
-        candidate = directory / name
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def _indexed_spans(path: Path, config: ReplayConfig, resolver: _Sources,
                    result: FileResult) -> list[tuple[int, int | None]] | None:
-    """Byte ranges of ``path`` to read, the index's records that need no reading counted in ``result``;
-    None (read the whole file) without a usable index.
-
-    A response line whose record :func:`_decide` turns down on its URL alone (unrelated host,
-    ``--host``/``--source``) is counted as reading it would count it and never read; runs of the
-    other lines become ranges read as usual, and so does the tail past the last indexed record.
-    """
+    """Byte ranges of ``path`` to read (:func:`~crawler.replay.index_spans.spans_to_read`), the records jumped
+    over unread counted in ``result`` as reading them would count them; None (read the whole file) without a
+    usable index."""
     index = index_of(path)
-    if index is None:
-        return None
-    try:
-        size = path.stat().st_size
-        with open(index, "rb") as handle:
-            entries = []
-            for line in handle:
-                _, _, data = line.partition(b"{")
-                fields = json.loads(b"{" + data)
-                entries.append((int(fields["offset"]), int(fields["length"]), str(fields["url"]),
-                                fields.get("status") is not None and fields.get("mime") != "warc/revisit"))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    entries.sort()
-    if not entries or any(offset < 0 or length <= 0 or offset + length > size for offset, length, _, _ in entries):
+    entries = None if index is None else index_entries(path, index)
+    if entries is None:
         return None
     scratch = FileResult(result.task)
-    skipped: list[str] = []
-    spans: list[tuple[int, int | None]] = []
-    run_start: int | None = None
-    for offset, _, url, response in entries:
-        if response and _decide(_index_head(offset, url), config, resolver, scratch) is None:
-            skipped.append(url)
-            if run_start is not None:
-                spans.append((run_start, offset))
-                run_start = None
-        elif run_start is None:
-            run_start = offset
-    tail = max(offset + length for offset, length, _, _ in entries)
-    if run_start is not None:
-        spans.append((run_start, tail))
-    if tail < size:
-        spans.append((tail, None))
-    for url in skipped:  # counted as reading them would count them
+    spans, jumped = spans_to_read(entries, path.stat().st_size,
+                                  lambda url: _decide(_index_head(0, url), config, resolver, scratch) is None)
+    for url in jumped:
         _decide(_index_head(0, url), config, resolver, result)
     return spans
 
