@@ -91,6 +91,9 @@ class Result:
     note: str = ""
     file_create_us: list[float] = field(default_factory=list)  # probe files created during the run (wall µs)
     idle: float = float("nan")  # % of the machine's CPU time idle while the client ran (/proc/stat)
+    nginx_cpu: float = float("nan")  # CPU seconds nginx's processes spent while the client ran
+    loop_cpu: float = float("nan")  # the crawl process's main thread (its event loop), CPU seconds (sampled)
+    threads_cpu: float = float("nan")  # its other threads (the search indexer, trio's worker threads)
 
     @property
     def pps_span(self) -> float:
@@ -122,6 +125,82 @@ def idle_share(before: tuple[int, int], after: tuple[int, int]) -> float:
     """% of the machine's CPU time idle between two :func:`machine_times` (NaN without ticks)."""
     idle, total = after[0] - before[0], after[1] - before[1]
     return 100 * idle / total if total > 0 else float("nan")
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _ticks(stat: str) -> int:
+    """utime + stime of a /proc/<pid>/stat or /proc/<pid>/task/<tid>/stat line (after the command's ')')."""
+    fields = stat.rpartition(")")[2].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def nginx_cpu() -> float:
+    """CPU seconds used so far by every process named nginx (its master and workers): NaN without /proc."""
+    total, seen = 0, False
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == "nginx":
+                total += _ticks((comm.parent / "stat").read_text())
+                seen = True
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / _TICK if seen else float("nan")
+
+
+class ThreadSampler:
+    """Samples, every 0.1 s, the CPU time of each thread of the processes whose command line names ``marker``
+    (the crawl's archive directory: the crawl process, and a wrapper such as ``time``, not its workers).  The
+    busiest of them is the crawl: its main thread (the event loop) and the rest.  The last sample before the
+    process ends is kept (so up to 0.1 s of each thread is missed)."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker.encode()
+        self.pids: list[int] = []
+        self.threads: dict[int, dict[int, int]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> ThreadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _find(self) -> list[int]:
+        found = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                args = cmdline.read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if self.marker in args and b"crawl" in args:
+                found.append(int(cmdline.parent.name))
+        return found
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            if not self.pids:
+                self.pids = self._find()
+            for pid in self.pids:
+                sample = {}
+                for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+                    try:
+                        sample[int(stat.parent.name)] = _ticks(stat.read_text())
+                    except (OSError, ValueError, IndexError):
+                        continue
+                self.threads.setdefault(pid, {}).update(sample)
+
+    def figures(self) -> tuple[float, float]:
+        """(main thread, other threads) CPU seconds of the busiest process; NaN when none was seen."""
+        if not self.threads:
+            return float("nan"), float("nan")
+        pid, threads = max(self.threads.items(), key=lambda item: sum(item[1].values()))
+        main = threads.get(pid, 0)
+        return main / _TICK, (sum(threads.values()) - main) / _TICK
 
 
 class FileProbe:
@@ -285,17 +364,19 @@ class Bench:
         return out
 
     def _measure(self, client: str, setting: str, argv: list[str], *, cwd: Path | None = None,
-                 env: dict[str, str] | None = None) -> tuple[Result, list[LogEntry]]:
+                 env: dict[str, str] | None = None, threads_of: str | None = None) -> tuple[Result, list[LogEntry]]:
         offset = self.log.stat().st_size if self.log.exists() else 0
-        with FileProbe(self.work / "file-probe") as probe:
-            before = machine_times()
+        with FileProbe(self.work / "file-probe") as probe, ThreadSampler(threads_of or "\0") as sampler:
+            before, nginx_before = machine_times(), nginx_cpu()
             child = run_child(argv, timeout=CHILD_TIMEOUT, cwd=cwd, env=env)
-            idle = idle_share(before, machine_times())
+            idle, nginx_used = idle_share(before, machine_times()), nginx_cpu() - nginx_before
         time.sleep(0.2)  # nginx writes its log line after the response
         entries = read_log(self.log, offset)
         statuses = Counter(e.status for e in entries)
+        loop_cpu, threads_cpu = sampler.figures() if threads_of else (float("nan"), float("nan"))
         result = Result(client, setting, len(entries), span(entries), child, statuses=dict(statuses),
-                        file_create_us=probe.samples, idle=idle)
+                        file_create_us=probe.samples, idle=idle, nginx_cpu=nginx_used, loop_cpu=loop_cpu,
+                        threads_cpu=threads_cpu)
         if child.returncode not in (0, 8):  # wget: 8 = some 404s (the page past a listing's end)
             result.note = f"exit {child.returncode}: {child.stderr.strip()[-300:]}"
         return result, entries
@@ -313,7 +394,8 @@ class Bench:
         env = None
         if no_fsync:  # libeatmydata turns fsync/fdatasync/sync into no-ops (diagnostic only)
             env = dict(os.environ, LD_PRELOAD=EATMYDATA)
-        result, entries = self._measure("crawler crawl", f"{host_conc}x{conc}", argv, env=env)
+        result, entries = self._measure("crawler crawl", f"{host_conc}x{conc}", argv, env=env,
+                                        threads_of=str(archive) if profile is None else None)
         kind = " (py-spy)" if profile else " (eatmydata: fsync off)" if no_fsync else ""
         result.client = f"crawler crawl{kind} [{site.name}]"
         stats_files = sorted((archive / "runs").glob("*.json"))
@@ -343,7 +425,9 @@ class Bench:
         self.results.append(result)
         self.say(f"{result.client} {result.setting}: {result.pages} pages, {result.articles} articles, "
                  f"{result.pps_span:.0f} pages/s (span), {result.pps_wall:.0f} (wall), {result.idle:.0f} % idle, "
-                 f"{tree_rss(result):.0f} MB peak RSS (process tree) {result.note}")
+                 f"{tree_rss(result):.0f} MB peak RSS (process tree); CPU ms/page: event loop "
+                 f"{per_page(result.loop_cpu, result)}, other threads {per_page(result.threads_cpu, result)}, "
+                 f"nginx {per_page(result.nginx_cpu, result)} {result.note}")
         return result, entries
 
     def raw(self, entries: list[LogEntry], host_conc: int, conc: int) -> Result:
@@ -464,6 +548,34 @@ def print_table(groups: dict[tuple[str, str], list[Result]]) -> None:
               f"{notes} |")
 
 
+def per_page(seconds: float, result: Result) -> str:
+    return f"{1000 * seconds / result.pages:.2f}" if result.pages else "nan"
+
+
+def print_ceilings(groups: dict[tuple[str, str], list[Result]]) -> None:
+    """How fast each client could go on this machine, from its CPU per page: with every core busy (its own CPU
+    and nginx's per page, over the cores), and for the crawler, with a core for its event loop alone (the serial
+    part).  Measured pages/s against these says whether a client was bound by the machine or by itself."""
+    cores = os.cpu_count() or 1
+    print(f"\n## Ceilings ({cores} cores; CPU ms per page, medians over rounds)\n")
+    print("| client | setting | pages/s (span) | own CPU | nginx | event loop | other threads "
+          "| all cores busy: pages/s | event loop alone: pages/s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for (client, setting), runs in groups.items():
+        runs = [r for r in runs if r.pages]
+        if not runs or "crawl [small]" in client:
+            continue
+        own = median([1000 * (r.child.user + r.child.system) / r.pages for r in runs])
+        nginx = median([1000 * r.nginx_cpu / r.pages for r in runs])
+        loop = median([1000 * r.loop_cpu / r.pages for r in runs])
+        threads = median([1000 * r.threads_cpu / r.pages for r in runs])
+        machine = 1000 * cores / (own + nginx)
+        loop = loop if loop > 0 else float("nan")
+        print(f"| {client} | {setting} | {median([r.pps_span for r in runs]):.0f} | {own:.2f} | {nginx:.2f} | "
+              f"{'' if loop != loop else f'{loop:.2f}'} | {'' if threads != threads else f'{threads:.2f}'} | "
+              f"{machine:.0f} | {'' if loop != loop else f'{1000 / loop:.0f}'} |")
+
+
 def file_creation(runs: list[Result]) -> str:
     samples = [s for r in runs for s in r.file_create_us]
     return f"{median(samples):.0f}/{max(samples):.0f}" if samples else ""
@@ -494,6 +606,7 @@ def report(bench: Bench, wrk_rows: list[tuple[str, str, int, float, int]], small
 
     print("\n## Throughput (medians over rounds; pages = requests in nginx's log)\n")
     print_table(groups)
+    print_ceilings(groups)
     if bench.diagnostics:
         print("\n## Diagnostic crawls (one run each, not throughput figures)\n")
         diag: dict[tuple[str, str], list[Result]] = defaultdict(list)
