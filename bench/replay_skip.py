@@ -39,7 +39,8 @@ from replay_scale import load_pages, parse_only
 
 from crawler.archive.cdxj import INDEX_DIR, index_warc, write_index
 from crawler.config import Sources
-from crawler.replay.engine import FileTask, ReplayConfig, index_of, replay_file
+from crawler.replay.engine import FileTask, ReplayConfig, replay_file
+from crawler.replay.index_spans import index_of
 
 
 def skip(files: list[Path]) -> tuple[float, float, int]:
