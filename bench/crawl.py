@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -91,9 +92,12 @@ class Result:
     note: str = ""
     file_create_us: list[float] = field(default_factory=list)  # probe files created during the run (wall µs)
     idle: float = float("nan")  # % of the machine's CPU time idle while the client ran (/proc/stat)
-    nginx_cpu: float = float("nan")  # CPU seconds nginx's processes spent while the client ran
-    loop_cpu: float = float("nan")  # the crawl process's main thread (its event loop), CPU seconds (sampled)
-    threads_cpu: float = float("nan")  # its other threads (the search indexer, trio's worker threads)
+    # CPU seconds within the span (first to last request), from /proc samples every 0.1 s (CpuSampler):
+    span_cpu: float = float("nan")  # the client's processes (the crawler: its crawl process and workers)
+    nginx_cpu: float = float("nan")  # nginx's processes
+    loop_cpu: float = float("nan")  # the crawl process's main thread (its event loop)
+    threads_cpu: float = float("nan")  # the crawl process's other threads (the search indexer, trio's threads)
+    span_idle: float = float("nan")  # % of the machine idle within the span
 
     @property
     def pps_span(self) -> float:
@@ -136,71 +140,127 @@ def _ticks(stat: str) -> int:
     return int(fields[11]) + int(fields[12])
 
 
-def nginx_cpu() -> float:
-    """CPU seconds used so far by every process named nginx (its master and workers): NaN without /proc."""
-    total, seen = 0, False
-    for comm in Path("/proc").glob("[0-9]*/comm"):
+def _proc_ticks(pid: int) -> int | None:
+    try:
+        return _ticks(Path(f"/proc/{pid}/stat").read_text())
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _children() -> dict[int, list[int]]:
+    """Parent pid -> child pids, from /proc."""
+    tree: dict[int, list[int]] = defaultdict(list)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            if comm.read_text().strip() == "nginx":
-                total += _ticks((comm.parent / "stat").read_text())
-                seen = True
+            tree[int(stat.read_text().rpartition(")")[2].split()[1])].append(int(stat.parent.name))
         except (OSError, ValueError, IndexError):
             continue
-    return total / _TICK if seen else float("nan")
+    return tree
 
 
-class ThreadSampler:
-    """Samples, every 0.1 s, the CPU time of each thread of the processes whose command line names ``marker``
-    (the crawl's archive directory: the crawl process, and a wrapper such as ``time``, not its workers).  The
-    busiest of them is the crawl: its main thread (the event loop) and the rest.  The last sample before the
-    process ends is kept (so up to 0.1 s of each thread is missed)."""
+class CpuSampler:
+    """Samples every 0.1 s (with the time): the CPU time of the client's processes (this process's descendants
+    that are not nginx: the crawler's crawl process and workers, Scrapy, wget), of nginx's processes, of the
+    crawl process's main thread and other threads (the process whose command line names ``marker``), and the
+    machine's idle ticks.  :meth:`within` gives each as used between two moments (linear between samples), so
+    figures can be taken over the span of a run (first to last request), without its start-up and its end.
+    A process that exits keeps its last sample (its ticks go to its parent's, which is not read)."""
 
-    def __init__(self, marker: str) -> None:
-        self.marker = marker.encode()
-        self.pids: list[int] = []
-        self.threads: dict[int, dict[int, int]] = {}
+    def __init__(self, marker: str | None) -> None:
+        self.marker = marker.encode() if marker else None
+        self.samples: list[tuple[float, float, float, float, float, float, float]] = []
+        self._clients: list[int] = []
+        self._nginx: list[int] = []
+        self._crawl: int | None = None
+        self._last: dict[int, int] = {}  # pid or tid -> its last ticks (a process gone keeps them)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> ThreadSampler:
+    def __enter__(self) -> CpuSampler:
+        self._sample()  # before the client starts: a client that fetches at once starts inside the samples
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self._sample()  # after it ended: its processes keep their last ticks
 
-    def _find(self) -> list[int]:
-        found = []
-        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+    def _find(self) -> None:
+        tree, me = _children(), os.getpid()
+        found, todo = [], list(tree.get(me, []))
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo += tree.get(pid, [])
+        nginx, clients = [], []
+        for pid in found:
             try:
-                args = cmdline.read_bytes().split(b"\0")
+                comm = Path(f"/proc/{pid}/comm").read_text().strip()
+                args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if self.marker in args and b"crawl" in args:
-                found.append(int(cmdline.parent.name))
-        return found
+            (nginx if comm == "nginx" else clients).append(pid)
+            if self.marker is not None and self.marker in args and b"crawl" in args and comm != "time":
+                self._crawl = pid
+        self._nginx, self._clients = nginx, [pid for pid in clients if pid not in self._nginx]
+
+    def _sum(self, pids: list[int]) -> float:
+        total = 0
+        for pid in pids:
+            ticks = _proc_ticks(pid)
+            if ticks is not None:
+                self._last[pid] = ticks
+            total += self._last.get(pid, 0)
+        return total / _TICK
+
+    def _threads(self) -> tuple[float, float]:
+        if self._crawl is None:
+            return float("nan"), float("nan")
+        main = other = 0
+        for stat in Path(f"/proc/{self._crawl}/task").glob("*/stat"):
+            try:
+                tid, ticks = int(stat.parent.name), _ticks(stat.read_text())
+            except (OSError, ValueError, IndexError):
+                continue
+            self._last[-tid] = ticks
+        for key, ticks in self._last.items():
+            if key < 0:
+                if -key == self._crawl:
+                    main += ticks
+                else:
+                    other += ticks
+        return main / _TICK, other / _TICK
+
+    def _sample(self) -> None:
+        idle, total = machine_times()
+        main, other = self._threads()
+        self.samples.append((time.time(), self._sum(self._clients), self._sum(self._nginx), main, other,
+                             idle / _TICK, total / _TICK))
 
     def _run(self) -> None:
+        rounds = 0
         while not self._stop.wait(0.1):
-            if not self.pids:
-                self.pids = self._find()
-            for pid in self.pids:
-                sample = {}
-                for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
-                    try:
-                        sample[int(stat.parent.name)] = _ticks(stat.read_text())
-                    except (OSError, ValueError, IndexError):
-                        continue
-                self.threads.setdefault(pid, {}).update(sample)
+            if rounds % 10 == 0:  # workers start after the crawl process: look again every second
+                self._find()
+            rounds += 1
+            self._sample()
 
-    def figures(self) -> tuple[float, float]:
-        """(main thread, other threads) CPU seconds of the busiest process; NaN when none was seen."""
-        if not self.threads:
-            return float("nan"), float("nan")
-        pid, threads = max(self.threads.items(), key=lambda item: sum(item[1].values()))
-        main = threads.get(pid, 0)
-        return main / _TICK, (sum(threads.values()) - main) / _TICK
+    def within(self, start: float, end: float) -> tuple[float, ...]:
+        """(client CPU s, nginx CPU s, main thread CPU s, other threads CPU s, machine idle %) between two
+        moments (Unix time); NaNs without samples around them."""
+        def at(moment: float) -> tuple[float, ...] | None:
+            for (t0, *a), (t1, *b) in itertools.pairwise(self.samples):
+                if t0 <= moment <= t1:
+                    w = (moment - t0) / (t1 - t0) if t1 > t0 else 0.0
+                    return tuple(x + (y - x) * w for x, y in zip(a, b, strict=True))
+            return None
+
+        first, last = at(start), at(end)
+        if first is None or last is None:
+            return (float("nan"),) * 5
+        used = [y - x for x, y in zip(first, last, strict=True)]
+        return (*used[:4], 100 * used[4] / used[5] if used[5] > 0 else float("nan"))
 
 
 class FileProbe:
@@ -366,17 +426,18 @@ class Bench:
     def _measure(self, client: str, setting: str, argv: list[str], *, cwd: Path | None = None,
                  env: dict[str, str] | None = None, threads_of: str | None = None) -> tuple[Result, list[LogEntry]]:
         offset = self.log.stat().st_size if self.log.exists() else 0
-        with FileProbe(self.work / "file-probe") as probe, ThreadSampler(threads_of or "\0") as sampler:
-            before, nginx_before = machine_times(), nginx_cpu()
+        with FileProbe(self.work / "file-probe") as probe, CpuSampler(threads_of) as sampler:
+            before = machine_times()
             child = run_child(argv, timeout=CHILD_TIMEOUT, cwd=cwd, env=env)
-            idle, nginx_used = idle_share(before, machine_times()), nginx_cpu() - nginx_before
+            idle = idle_share(before, machine_times())
         time.sleep(0.2)  # nginx writes its log line after the response
         entries = read_log(self.log, offset)
         statuses = Counter(e.status for e in entries)
-        loop_cpu, threads_cpu = sampler.figures() if threads_of else (float("nan"), float("nan"))
         result = Result(client, setting, len(entries), span(entries), child, statuses=dict(statuses),
-                        file_create_us=probe.samples, idle=idle, nginx_cpu=nginx_used, loop_cpu=loop_cpu,
-                        threads_cpu=threads_cpu)
+                        file_create_us=probe.samples, idle=idle)
+        if entries:
+            (result.span_cpu, result.nginx_cpu, result.loop_cpu, result.threads_cpu,
+             result.span_idle) = sampler.within(min(e.msec for e in entries), max(e.msec for e in entries))
         if child.returncode not in (0, 8):  # wget: 8 = some 404s (the page past a listing's end)
             result.note = f"exit {child.returncode}: {child.stderr.strip()[-300:]}"
         return result, entries
@@ -425,9 +486,10 @@ class Bench:
         self.results.append(result)
         self.say(f"{result.client} {result.setting}: {result.pages} pages, {result.articles} articles, "
                  f"{result.pps_span:.0f} pages/s (span), {result.pps_wall:.0f} (wall), {result.idle:.0f} % idle, "
-                 f"{tree_rss(result):.0f} MB peak RSS (process tree); CPU ms/page: event loop "
-                 f"{per_page(result.loop_cpu, result)}, other threads {per_page(result.threads_cpu, result)}, "
-                 f"nginx {per_page(result.nginx_cpu, result)} {result.note}")
+                 f"{tree_rss(result):.0f} MB peak RSS (process tree); within the span: CPU ms/page "
+                 f"{per_page(result.span_cpu, result)} (event loop {per_page(result.loop_cpu, result)}, other "
+                 f"threads {per_page(result.threads_cpu, result)}), nginx {per_page(result.nginx_cpu, result)}, "
+                 f"{result.span_idle:.0f} % idle {result.note}")
         return result, entries
 
     def raw(self, entries: list[LogEntry], host_conc: int, conc: int) -> Result:
@@ -553,27 +615,33 @@ def per_page(seconds: float, result: Result) -> str:
 
 
 def print_ceilings(groups: dict[tuple[str, str], list[Result]]) -> None:
-    """How fast each client could go on this machine, from its CPU per page: with every core busy (its own CPU
-    and nginx's per page, over the cores), and for the crawler, with a core for its event loop alone (the serial
-    part).  Measured pages/s against these says whether a client was bound by the machine or by itself."""
+    """How fast each client could go on this machine, from its CPU per page within the span (first to last
+    request: no start-up, no end of run), medians over rounds: with every core busy (its own CPU and nginx's per
+    page, over the cores), and with one core for its main process (for the crawler its event loop, the serial
+    part: the workers and the indexer run beside it; Scrapy and wget are one process each, which can use one
+    core).  Measured pages/s against these says what bound a client."""
     cores = os.cpu_count() or 1
-    print(f"\n## Ceilings ({cores} cores; CPU ms per page, medians over rounds)\n")
-    print("| client | setting | pages/s (span) | own CPU | nginx | event loop | other threads "
-          "| all cores busy: pages/s | event loop alone: pages/s |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"\n## Ceilings ({cores} cores; CPU ms per page within the span, medians over rounds)\n")
+    print("| client | setting | pages/s (span) | machine idle % | own CPU | nginx | crawler's event loop "
+          "| crawler's other threads | all cores busy: pages/s | one core for its main process: pages/s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for (client, setting), runs in groups.items():
         runs = [r for r in runs if r.pages]
-        if not runs or "crawl [small]" in client:
+        if not runs or "crawl [small]" in client or client.startswith("raw"):
             continue
-        own = median([1000 * (r.child.user + r.child.system) / r.pages for r in runs])
+        own = median([1000 * r.span_cpu / r.pages for r in runs])
         nginx = median([1000 * r.nginx_cpu / r.pages for r in runs])
         loop = median([1000 * r.loop_cpu / r.pages for r in runs])
         threads = median([1000 * r.threads_cpu / r.pages for r in runs])
-        machine = 1000 * cores / (own + nginx)
-        loop = loop if loop > 0 else float("nan")
-        print(f"| {client} | {setting} | {median([r.pps_span for r in runs]):.0f} | {own:.2f} | {nginx:.2f} | "
-              f"{'' if loop != loop else f'{loop:.2f}'} | {'' if threads != threads else f'{threads:.2f}'} | "
-              f"{machine:.0f} | {'' if loop != loop else f'{1000 / loop:.0f}'} |")
+        crawler = client.startswith("crawler")
+        main = loop if crawler else own
+        one_core = 1000 / main if main > 0 else float("nan")
+        all_cores = 1000 * cores / (own + nginx) if own + nginx > 0 else float("nan")
+        print(f"| {client} | {setting} | {median([r.pps_span for r in runs]):.0f} | "
+              f"{median([r.span_idle for r in runs]):.0f} | {own:.2f} | {nginx:.2f} | "
+              f"{f'{loop:.2f}' if crawler else ''} | {f'{threads:.2f}' if crawler else ''} | "
+              f"{all_cores if crawler else min(all_cores, one_core):.0f} | {one_core:.0f} |")
+    print("(Scrapy and wget run in one process each: one core is the most they can use.)")
 
 
 def file_creation(runs: list[Result]) -> str:
