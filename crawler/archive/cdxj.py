@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.archive.outputs import write_atomic
+from crawler.archive.outputs import replacing
 from crawler.archive.surt_keys import surt
 from crawler.errors import ArchiveError, StorageError
 from crawler.terminal import plural
@@ -94,7 +94,11 @@ def write_index(directory: Path, warc_name: str, entries: Iterable[CdxEntry]) ->
     lines = index_lines(entries, warc_name)
     path = directory / (warc_name + INDEX_SUFFIX)
     try:
-        write_atomic(path, "".join(line + "\n" for line in lines).encode("utf-8"), durable=False, wrap=False)
+        # Line by line: joining and encoding the whole index at once held it three times over at the close of a
+        # WARC file (~12 MB for 10,000 records, in the archive worker whose peak RSS that was).
+        with replacing(path, durable=False, mkdir=True, wrap=False) as handle:
+            for line in lines:
+                handle.write(line.encode("utf-8") + b"\n")
     except OSError as exc:
         raise StorageError.from_os(exc, "write the index", path) from exc
     return path

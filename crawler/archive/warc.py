@@ -16,7 +16,7 @@ import os
 import random
 import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -375,7 +375,14 @@ class WarcWriter:
         self.closed_paths.append(final)
         noted, self._index = self._index, []
         if self.index_dir is not None:
-            write_index(self.index_dir, final.name, (CdxEntry(*item) for item in noted))
+            write_index(self.index_dir, final.name, _drained(noted))
+
+
+def _drained(noted: list[tuple[str, str, str | None, str, str | None, int, int]]) -> Iterator[CdxEntry]:
+    """The noted records as index entries, each let go as it is taken (the index's lines replace them in
+    memory instead of adding to them: a file of 10,000 records notes ~4 MB)."""
+    while noted:
+        yield CdxEntry(*noted.pop())
 
 
 def whole_seconds(warc_date: str) -> str:
