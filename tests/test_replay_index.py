@@ -79,18 +79,30 @@ def test_the_index_changes_no_result(files: list[Path], config: str) -> None:
         index_of(path).unlink()  # type: ignore[union-attr]
 
 
-def _damaged_unrelated(tmp_path: Path, name: str, pack: Callable[[bytes], bytes], records: list[bytes]) -> Path:
-    """An indexed file of ``records`` whose unrelated records are then damaged."""
+def _indexed_file(tmp_path: Path, name: str, pack: Callable[[bytes], bytes], records: list[bytes]) -> Path:
+    """``warc/<name>`` of ``records``, each packed by ``pack``, with its index."""
     members = [pack(r) for r in records]
-    (tmp_path / "warc").mkdir()
+    (tmp_path / "warc").mkdir(parents=True)
     warc = write(tmp_path / "warc" / name, members)
     indexed_members(warc, records, members)
+    return warc
+
+
+def _damage_unrelated(warc: Path, pack: Callable[[bytes], bytes], records: list[bytes]) -> None:
+    """Rewrite ``warc`` (of ``records``, packed by ``pack``) with its unrelated records' members damaged."""
     data = bytearray()
-    for raw, member in zip(records, members, strict=True):
+    for raw in records:
+        member = pack(raw)
         if any(host.encode() in raw for host in UNRELATED):
             member = member[:12] + b"\xff" * (len(member) - 24) + member[-12:]
         data += member
     warc.write_bytes(bytes(data))
+
+
+def _damaged_unrelated(tmp_path: Path, name: str, pack: Callable[[bytes], bytes], records: list[bytes]) -> Path:
+    """An indexed file of ``records`` whose unrelated records are then damaged."""
+    warc = _indexed_file(tmp_path, name, pack, records)
+    _damage_unrelated(warc, pack, records)
     return warc
 
 
@@ -107,10 +119,7 @@ def test_a_short_stretch_of_unrelated_records_is_read_through(files: list[Path],
     records = [own[0], unrelated_record(20, date="2024-03-01T00:00:00Z"), *own[1:3],
                unrelated_record(21, date="2024-03-01T00:00:00Z"), unrelated_record(22, date="2024-03-01T00:00:00Z"),
                *own[3:]]
-    members = [pack(r) for r in records]
-    (tmp_path / "clean").mkdir()
-    clean = write(tmp_path / "clean" / name, members)
-    indexed_members(clean, records, members)
+    clean = _indexed_file(tmp_path / "clean", name, pack, records)
     with_index = replay_file(FileTask(str(clean)), CONFIGS["all"])
     index_of(clean).unlink()  # type: ignore[union-attr]
     assert facts(with_index) == facts(replay_file(FileTask(str(clean)), CONFIGS["all"]))
@@ -128,19 +137,11 @@ def test_unrelated_records_the_index_names_are_never_read(files: list[Path], tmp
     stretches below are ~1 KiB, read through at the default."""
     monkeypatch.setattr(index_spans, "READ_THROUGH_BYTES", 0)
     records = [*_records_of(files[0]), *(unrelated_record(n, date="2024-03-01T00:00:00Z") for n in range(10, 13))]
-    members = [pack(r) for r in records]
-    (tmp_path / "warc").mkdir()
-    warc = write(tmp_path / "warc" / name, members)
-    indexed_members(warc, records, members)
+    warc = _indexed_file(tmp_path, name, pack, records)
     config = CONFIGS["all"]
     clean = replay_file(FileTask(str(warc)), config)
     assert clean.articles == 3 and not clean.problems
-    data = bytearray()
-    for raw, member in zip(records, members, strict=True):
-        if any(host.encode() in raw for host in UNRELATED):
-            member = member[:12] + b"\xff" * (len(member) - 24) + member[-12:]
-        data += member
-    warc.write_bytes(bytes(data))
+    _damage_unrelated(warc, pack, records)
     with_index = replay_file(FileTask(str(warc)), config)
     assert facts(with_index) == facts(clean)
     assert sum(with_index.skipped_hosts.values()) == 5
