@@ -203,7 +203,7 @@ class CpuSampler:
             (nginx if comm == "nginx" else clients).append(pid)
             if self.marker is not None and self.marker in args and b"crawl" in args and comm != "time":
                 self._crawl = pid
-        self._nginx, self._clients = nginx, [pid for pid in clients if pid not in self._nginx]
+        self._nginx, self._clients = nginx, clients
 
     def _sum(self, pids: list[int]) -> float:
         total = 0
